@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // Workflow tests start a real Temporal dev server; give them room.
+  testTimeout: 120_000,
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+};

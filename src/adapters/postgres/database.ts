@@ -1,0 +1,107 @@
+import { Kysely, PostgresDialect, type ColumnType, type Generated, type Insertable, type Selectable } from 'kysely';
+import pg from 'pg';
+
+/*
+ * Prices and indicators are `double precision`, deliberately: every source we
+ * read carries at most 6 decimals (well inside float8's 15 significant
+ * digits), indicators and strategies compute in IEEE doubles anyway, and pg
+ * returns float8 as a JS number that round-trips exactly, with no string
+ * parsing and half the storage of `numeric`. Money is never summed in SQL.
+ */
+
+/** A `date` column: read and written as an ISO `YYYY-MM-DD` string (see the type parser below). */
+type DateColumn = string;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface TickerTable {
+  symbol: string;
+  first_date: DateColumn | null;
+  last_date: DateColumn | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DailyBarTable {
+  ticker: string;
+  date: DateColumn;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  adj_close: number;
+  volume: number;
+  sma7: number | null;
+  sma21: number | null;
+  sma50: number | null;
+  sma100: number | null;
+  sma200: number | null;
+  ema12: number | null;
+  ema26: number | null;
+  macd: number | null;
+  macd_signal: number | null;
+}
+
+export interface IngestionRunTable {
+  run_id: string;
+  as_of: DateColumn;
+  provider: string;
+  tickers: string[];
+  status: 'running' | 'completed' | 'completed_with_failures';
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface IngestionRunTickerTable {
+  run_id: string;
+  ticker: string;
+  status: 'ok' | 'failed';
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  rejected_count: number;
+  /** The first rejected rows of this run as [{date, reason}] (all are in rejected_rows). */
+  rejected: ColumnType<Array<{ date: string; reason: string }>, string, string>;
+  last_date: DateColumn | null;
+  error: string | null;
+  recorded_at: Timestamp;
+}
+
+export interface RejectedRowTable {
+  id: Generated<number>;
+  ticker: string;
+  /** The date as the source wrote it; it may not be a valid date. */
+  source_date: string;
+  reason: string;
+  raw: ColumnType<unknown, string, string>;
+  first_run_id: string;
+  first_seen_at: Timestamp;
+}
+
+/** Every table, for Kysely. */
+export interface Database {
+  tickers: TickerTable;
+  daily_bars: DailyBarTable;
+  ingestion_runs: IngestionRunTable;
+  ingestion_run_tickers: IngestionRunTickerTable;
+  rejected_rows: RejectedRowTable;
+}
+
+export type DailyBarRow = Selectable<DailyBarTable>;
+export type NewDailyBarRow = Insertable<DailyBarTable>;
+
+// Dates stay strings (no time-zone shifts); bigint counts fit in a JS number.
+const PG_DATE_OID = 1082;
+const PG_INT8_OID = 20;
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === PG_DATE_OID) return (value: string) => value;
+    if (oid === PG_INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+} as pg.CustomTypesConfig;
+
+/** A Kysely instance over a pg pool for `url`. */
+export function createDatabase(url: string, options: { max?: number } = {}): Kysely<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}

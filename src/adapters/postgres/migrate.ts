@@ -1,0 +1,59 @@
+import { Kysely, Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
+import pg from 'pg';
+import * as m0001 from './migrations/0001-prices';
+import type { Database } from './database';
+
+/** Every migration, in order. Add new ones here; never edit an applied one. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001-prices': m0001,
+};
+
+/** Migrate `db` to the latest schema; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error).message ?? result.error)}`);
+  }
+  return result;
+}
+
+/** Create the database named in `url` if it does not exist (connects to the `postgres` database to do it). */
+export async function ensureDatabaseExists(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_\-]+$/.test(name)) throw new Error(`unsupported database name in DATABASE_URL: "${name}"`);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+    if (found.rowCount) return false;
+    await client.query(`create database "${name}"`);
+    return true;
+  } catch (err) {
+    // Two processes may race to create it; the loser's error is harmless.
+    if ((err as { code?: string }).code === '42P04') return false;
+    throw err;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Drop the database named in `url` (tests only). */
+export async function dropDatabase(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export { sql };

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, color } from './output';
+import { registerCommands } from './commands';
+
+/**
+ * `algo`: the command line. Each command is a thin shell over the same
+ * services and Temporal client the API uses.
+ */
+export function buildProgram(): Command {
+  const program = new Command('algo')
+    .description('Trading signals: prices, indicators, strategies, emails and backtests on Temporal')
+    .option('--json', 'machine-readable output on stdout (logs and progress go to stderr)', false)
+    .showHelpAfterError()
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode;
+    }
+    process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import type { IsoDate } from './dates';
+
+/** A value as a source wrote it: a number, a string still to parse, or missing. */
+export type RawValue = number | string | null | undefined;
+
+/**
+ * One daily row as a market-data provider returned it, before validation.
+ * `line` locates it in its source (a CSV line number) for error messages.
+ */
+export interface RawPriceRow {
+  date: string;
+  open: RawValue;
+  high: RawValue;
+  low: RawValue;
+  close: RawValue;
+  /** Missing means "same as close" (sources without adjustment). */
+  adjClose?: RawValue;
+  volume: RawValue;
+  line?: number;
+}
+
+/** A validated daily bar. */
+export interface Bar {
+  date: IsoDate;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  adjClose: number;
+  volume: number;
+}
+
+/** Indicator columns stored with every bar; `null` until the window is full. */
+export interface Indicators {
+  sma7: number | null;
+  sma21: number | null;
+  sma50: number | null;
+  sma100: number | null;
+  sma200: number | null;
+  ema12: number | null;
+  ema26: number | null;
+  /** EMA12 - EMA26. */
+  macd: number | null;
+  /** 9-day EMA of the MACD line. */
+  macdSignal: number | null;
+}
+
+export type EnrichedBar = Bar & Indicators;
+
+/** A source row that was not accepted, with why. */
+export interface RejectedRow {
+  /** The date as the source wrote it (it may not be a valid date). */
+  date: string;
+  reason: string;
+  /** The row as read, for the record. */
+  raw: RawPriceRow;
+}

@@ -1,0 +1,34 @@
+/**
+ * Domain errors. Every error that is the caller's fault (bad input, unknown
+ * ticker, malformed file) extends {@link BadInputError}; activities turn those
+ * into non-retryable Temporal failures, everything else is retried.
+ */
+export class DomainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that will never become valid by retrying: reject it with a clear reason. */
+export class BadInputError extends DomainError {}
+
+/** A ticker the system has no data for. */
+export class UnknownTickerError extends BadInputError {
+  constructor(readonly ticker: string) {
+    super(`unknown ticker ${ticker}: it has no stored prices (ingest it first)`);
+  }
+}
+
+/** A market-data source that cannot be read (missing file, garbage response). */
+export class MarketDataError extends BadInputError {}
+
+/** A failure that may go away on its own (network, a provider's 5xx): retry it. */
+export class TransientError extends DomainError {}
+
+/** The names of every non-retryable error type, for Temporal retry policies. */
+export const NON_RETRYABLE_ERROR_TYPES = [
+  'BadInputError',
+  'UnknownTickerError',
+  'MarketDataError',
+] as const;
