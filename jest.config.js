@@ -6,5 +6,5 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Workflow tests start a real Temporal dev server; give them room.
   testTimeout: 120_000,
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
 };

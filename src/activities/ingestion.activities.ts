@@ -1,0 +1,102 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { addDays, type IsoDate } from '../domain/dates';
+import { BadInputError } from '../domain/errors';
+import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
+import { validatePriceRows } from '../domain/price-validation';
+import type { IngestionRunRepository, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
+
+/** Which market-data source an ingestion reads. */
+export interface MarketDataSelection {
+  provider: 'csv' | 'yahoo';
+  /** Directory of CSV files (csv provider); default: the configured one. */
+  csvDir?: string;
+}
+
+export interface IngestionDependencies {
+  prices: PriceRepository;
+  runs: IngestionRunRepository;
+  /** The provider for a selection (the worker builds it from config). */
+  marketData(selection: MarketDataSelection): MarketDataProvider;
+}
+
+export interface IngestTickerBatchInput extends MarketDataSelection {
+  runId: string;
+  tickers: string[];
+  asOf: IsoDate;
+  /** The retry policy's maximum attempts: on the last one, transient failures are reported instead of thrown. */
+  maxAttempts: number;
+}
+
+/** Ingestion activities; they return summaries, never price arrays. */
+export function createIngestionActivities(deps: IngestionDependencies) {
+  /** Fetch, validate, enrich and store one ticker in one transaction. */
+  async function ingestTicker(provider: MarketDataProvider, runId: string, ticker: string, asOf: IsoDate, last: IsoDate | undefined) {
+    const rows = await provider.fetchDaily({ ticker, from: last ? addDays(last, 1) : undefined, to: asOf });
+    const { bars, rejected } = validatePriceRows(rows, { asOf, after: last });
+    const history = last && bars.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
+    const enriched = enrichBars(bars, history);
+    return deps.prices.saveIngestion({ runId, ticker, bars: enriched, rejected });
+  }
+
+  return {
+    /** Record the run; idempotent. */
+    async startIngestionRun(input: { runId: string; asOf: IsoDate; provider: string; tickers: string[] }): Promise<void> {
+      await deps.runs.startRun(input);
+    },
+
+    /** The tickers a source holds (csv: its files), for an ingestion without an explicit list. */
+    async listSourceTickers(selection: MarketDataSelection): Promise<string[]> {
+      const provider = deps.marketData(selection);
+      if (!provider.listTickers) throw new BadInputError(`provider ${provider.name} cannot list tickers: pass --tickers`);
+      return provider.listTickers();
+    },
+
+    /**
+     * Ingest a batch of tickers. A ticker's bad input fails that ticker only.
+     * Transient failures are retried by Temporal: the retry skips tickers
+     * already recorded for this run, so a worker killed mid-batch resumes
+     * where it stopped and re-ingests nothing.
+     */
+    async ingestTickerBatch(input: IngestTickerBatchInput): Promise<TickerIngestionResult[]> {
+      const { runId, tickers, asOf } = input;
+      const context = Context.current();
+      const recorded = await deps.runs.recordedResults(runId, tickers);
+      const lastDates = await deps.prices.lastBarDates(tickers);
+      const provider = deps.marketData(input);
+      const lastAttempt = context.info.attempt >= input.maxAttempts;
+      const results: TickerIngestionResult[] = [];
+      const transient: string[] = [];
+      for (const ticker of tickers) {
+        context.heartbeat({ ticker });
+        const previous = recorded.get(ticker);
+        if (previous) {
+          results.push(previous);
+          continue;
+        }
+        try {
+          results.push(await ingestTicker(provider, runId, ticker, asOf, lastDates.get(ticker)));
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          if (err instanceof BadInputError || lastAttempt) {
+            await deps.runs.recordFailure(runId, ticker, message);
+            results.push({ ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message });
+          } else {
+            transient.push(`${ticker}: ${message}`);
+          }
+        }
+      }
+      if (transient.length > 0) {
+        throw ApplicationFailure.retryable(`transient failures, will retry: ${transient.join('; ')}`, 'TransientIngestionFailure');
+      }
+      return results;
+    },
+
+    /** Mark the run finished. */
+    async finishIngestionRun(input: { runId: string; failed: number }): Promise<void> {
+      await deps.runs.finishRun(input.runId, input.failed > 0 ? 'completed_with_failures' : 'completed');
+    },
+  };
+}
+
+export type IngestionActivities = ReturnType<typeof createIngestionActivities>;

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
+import { BadInputError } from '../domain/errors';
+
+/** Validate a YYYY-MM-DD option; the error names the option. */
+export function isoDateOption(option: string, value: string | undefined): IsoDate | undefined {
+  if (value === undefined) return undefined;
+  if (!isIsoDate(value)) throw new BadInputError(`${option}: "${value}" is not a valid date (expected YYYY-MM-DD)`);
+  return value;
+}
+
+const tickerSchema = z.string().trim().toUpperCase().regex(/^[A-Z][A-Z0-9.\-]{0,14}$/);
+
+/** A ticker symbol, upper-cased; the error names the option. */
+export function tickerOption(option: string, value: string): string {
+  const parsed = tickerSchema.safeParse(value);
+  if (!parsed.success) throw new BadInputError(`${option}: "${value}" is not a ticker symbol (letters, digits, '.' or '-', e.g. AAPL)`);
+  return parsed.data;
+}
+
+/** A comma-separated ticker list (`A,B,C`), upper-cased and de-duplicated. */
+export function tickerListOption(option: string, value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const tickers = value.split(',').map((t) => t.trim()).filter(Boolean).map((t) => tickerOption(option, t));
+  if (tickers.length === 0) throw new BadInputError(`${option}: give at least one ticker`);
+  return [...new Set(tickers)];
+}
+
+/** A positive integer option. */
+export function positiveIntOption(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new BadInputError(`${option}: "${value}" is not a positive integer`);
+  return n;
+}
+
+/** Today's date on the exchange's clock (the market closes in New York). */
+export function todayInNewYork(): IsoDate {
+  return isoDateInZone(Date.now(), 'America/New_York');
+}

@@ -1,0 +1,3 @@
+// The worker's workflowsPath: every workflow type, by its exported name.
+// Never rename one that a schedule or a history refers to.
+export { ingestPricesWorkflow } from './ingest-prices.workflow';

@@ -1,0 +1,115 @@
+import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { IsoDate } from '../domain/dates';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { TickerIngestionResult } from '../domain/ports';
+import type { Activities } from '../activities';
+
+/** Input of {@link ingestPricesWorkflow}. */
+export interface IngestPricesInput {
+  /** Tickers to ingest; omitted: every ticker the source lists (csv: its files). */
+  tickers?: string[];
+  /** Ingest nothing dated after this day (no look-ahead when replaying history). */
+  asOf: IsoDate;
+  provider: 'csv' | 'yahoo';
+  /** CSV directory; default: the worker's configured one. */
+  csvDir?: string;
+  /** Tickers per activity (default 25: 500 tickers are 20 activities). */
+  batchSize?: number;
+  /** Batches running at once (default 4). */
+  maxConcurrentBatches?: number;
+}
+
+/** Result of {@link ingestPricesWorkflow}: one entry per ticker, in input order. */
+export interface IngestPricesResult {
+  runId: string;
+  asOf: IsoDate;
+  provider: string;
+  tickers: TickerIngestionResult[];
+}
+
+/** Progress for clients (the CLI's progress bar). */
+export interface IngestProgress {
+  total: number;
+  done: number;
+  failed: number;
+}
+
+export const ingestProgressQuery = defineQuery<IngestProgress>('ingestProgress');
+
+/** Retries of one batch; the activity reports transient failures on the last one instead of throwing. */
+const BATCH_MAX_ATTEMPTS = 5;
+
+const { startIngestionRun, listSourceTickers, finishIngestionRun } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+const { ingestTickerBatch } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  // A killed worker is noticed within this and the batch resumes elsewhere.
+  heartbeatTimeout: '20s',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: BATCH_MAX_ATTEMPTS,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+});
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Ingest and enrich daily prices for many tickers. Price arrays never enter
+ * workflow history: activities read and write storage and return summaries.
+ * One failing ticker (or batch) does not fail the others.
+ */
+export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<IngestPricesResult> {
+  const runId = workflowInfo().runId;
+  const selection = { provider: input.provider, csvDir: input.csvDir };
+  const tickers = input.tickers ?? (await listSourceTickers(selection));
+  if (tickers.length === 0) throw ApplicationFailure.nonRetryable('no tickers to ingest', 'BadInputError');
+
+  const progress: IngestProgress = { total: tickers.length, done: 0, failed: 0 };
+  setHandler(ingestProgressQuery, () => progress);
+
+  await startIngestionRun({ runId, asOf: input.asOf, provider: input.provider, tickers });
+
+  const results = new Map<string, TickerIngestionResult>();
+  const batches = chunk(tickers, input.batchSize ?? 25);
+  const runBatch = async (batch: string[]) => {
+    let batchResults: TickerIngestionResult[];
+    try {
+      batchResults = await ingestTickerBatch({ ...selection, runId, tickers: batch, asOf: input.asOf, maxAttempts: BATCH_MAX_ATTEMPTS });
+    } catch (err) {
+      const error = failureMessage(err);
+      batchResults = batch.map((ticker) => ({
+        ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: null, error,
+      }));
+    }
+    for (const r of batchResults) {
+      results.set(r.ticker, r);
+      progress.done += 1;
+      if (r.status === 'failed') progress.failed += 1;
+    }
+  };
+
+  // A small pool: at most maxConcurrentBatches activities in flight.
+  const queue = [...batches];
+  const lanes = Array.from({ length: Math.min(input.maxConcurrentBatches ?? 4, queue.length) }, async () => {
+    for (let batch = queue.shift(); batch; batch = queue.shift()) await runBatch(batch);
+  });
+  await Promise.all(lanes);
+
+  await finishIngestionRun({ runId, failed: progress.failed });
+  return { runId, asOf: input.asOf, provider: input.provider, tickers: tickers.map((t) => results.get(t)!) };
+}

@@ -1,0 +1,85 @@
+import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
+import type { EnrichedBar, RejectedRow } from '../../src/domain/bar';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+function bar(date: string, close: number, extra: Partial<EnrichedBar> = {}): EnrichedBar {
+  return {
+    date, open: close, high: close + 1, low: close - 1, close, adjClose: close, volume: 1000,
+    sma7: null, sma21: null, sma50: null, sma100: null, sma200: null, ema12: null, ema26: null, macd: null, macdSignal: null,
+    ...extra,
+  };
+}
+
+const rejection = (date: string, reason: string): RejectedRow => ({
+  date, reason, raw: { date, open: '', high: '1', low: '1', close: '1', volume: '1' },
+});
+
+describe('PostgresPriceRepository', () => {
+  let t: TestDatabase;
+  let repo: PostgresPriceRepository;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    repo = new PostgresPriceRepository(t.db);
+  });
+  afterAll(() => t.destroy());
+  beforeEach(async () => {
+    await t.truncateAll();
+    await repo.startRun({ runId: 'run-1', asOf: '2020-01-10', provider: 'csv', tickers: ['AAA'] });
+    await repo.startRun({ runId: 'run-2', asOf: '2020-01-10', provider: 'csv', tickers: ['AAA'] });
+  });
+
+  it('inserts, then reports unchanged and updated rows on a re-run', async () => {
+    const bars = [bar('2020-01-02', 10, { sma7: 9.5 }), bar('2020-01-03', 11)];
+    const first = await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars, rejected: [] });
+    expect(first).toMatchObject({ status: 'ok', inserted: 2, updated: 0, unchanged: 0, lastDate: '2020-01-03' });
+
+    const second = await repo.saveIngestion({ runId: 'run-2', ticker: 'AAA', bars: [bars[0], { ...bars[1], close: 12 }], rejected: [] });
+    expect(second).toMatchObject({ inserted: 0, updated: 1, unchanged: 1 });
+
+    expect(await repo.bars('AAA')).toEqual([bars[0], { ...bars[1], close: 12 }]);
+  });
+
+  it('round-trips every column exactly, nulls included, and keeps dates as strings', async () => {
+    const b = bar('2021-03-04', 123.456789, { volume: 7_000_000_000, sma200: 1 / 3, macd: -0.1 + 0.2, macdSignal: null });
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [b], rejected: [] });
+    const [stored] = await repo.bars('AAA');
+    expect(stored).toEqual(b);
+    expect(typeof stored.date).toBe('string');
+  });
+
+  it('stores a rejected row once however often it is rejected', async () => {
+    const rejected = [rejection('2020-01-06', 'open is missing'), rejection('2020-13-01', "date '2020-13-01' is not a valid date")];
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [], rejected });
+    const again = await repo.saveIngestion({ runId: 'run-2', ticker: 'AAA', bars: [], rejected });
+    expect(again.rejectedCount).toBe(2);
+    const rows = await t.db.selectFrom('rejected_rows').select(['source_date', 'reason', 'first_run_id']).orderBy('source_date').execute();
+    expect(rows).toEqual([
+      { source_date: '2020-01-06', reason: 'open is missing', first_run_id: 'run-1' },
+      { source_date: '2020-13-01', reason: "date '2020-13-01' is not a valid date", first_run_id: 'run-1' },
+    ]);
+  });
+
+  it('tracks each ticker\'s last date and the newest bars for the lookback', async () => {
+    const bars = ['2020-01-02', '2020-01-03', '2020-01-06', '2020-01-07'].map((d, i) => bar(d, 10 + i));
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars, rejected: [] });
+    expect(await repo.lastBarDates(['AAA', 'ZZZ'])).toEqual(new Map([['AAA', '2020-01-07']]));
+    expect((await repo.latestBars('AAA', 2)).map((b) => b.date)).toEqual(['2020-01-06', '2020-01-07']);
+    expect((await repo.bars('AAA', { from: '2020-01-03', to: '2020-01-06' })).map((b) => b.date)).toEqual(['2020-01-03', '2020-01-06']);
+    expect(await repo.storedTickers()).toEqual(['AAA']);
+  });
+
+  it('records results per run so a retried batch can resume', async () => {
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [bar('2020-01-02', 10)], rejected: [] });
+    await repo.recordFailure('run-1', 'BBB', 'no file for BBB');
+    await repo.recordFailure('run-1', 'BBB', 'no file for BBB');
+    const recorded = await repo.recordedResults('run-1', ['AAA', 'BBB', 'CCC']);
+    expect(recorded.get('AAA')).toMatchObject({ status: 'ok', inserted: 1 });
+    expect(recorded.get('BBB')).toMatchObject({ status: 'failed', error: 'no file for BBB' });
+    expect(recorded.has('CCC')).toBe(false);
+    await repo.finishRun('run-1', 'completed_with_failures');
+    const run = await t.db.selectFrom('ingestion_runs').selectAll().where('run_id', '=', 'run-1').executeTakeFirstOrThrow();
+    expect(run.status).toBe('completed_with_failures');
+    expect(run.finished_at).toBeInstanceOf(Date);
+  });
+});
