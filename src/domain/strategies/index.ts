@@ -1,0 +1,11 @@
+export * from './strategy';
+export * from './bar-series';
+export * from './define-strategy';
+export * from './state-machine';
+export * from './registry';
+export { smaCross, type SmaCrossParams } from './sma-cross.strategy';
+export { macdCross, type MacdCrossParams } from './macd-cross.strategy';
+export { rsiReversion, type RsiReversionParams } from './rsi-reversion.strategy';
+export { bollingerReversion, type BollingerReversionParams } from './bollinger-reversion.strategy';
+export { donchianBreakout, type DonchianBreakoutParams } from './donchian-breakout.strategy';
+export { buyAndHold, type BuyAndHoldParams } from './buy-and-hold.strategy';
