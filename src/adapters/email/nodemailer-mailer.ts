@@ -1,0 +1,104 @@
+import nodemailer, { type NodemailerError } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
+import { TransientError } from '../../domain/errors';
+import { PermanentDeliveryError, type Mailer, type OutgoingEmail, type SendResult } from '../../domain/mailer';
+
+/** How to reach the SMTP server. */
+export interface SmtpMailerConfig {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS is used when offered. */
+  secure: boolean;
+  /** Login; omitted for servers that need none (the local sink). */
+  auth?: { user: string; pass: string };
+  /** Default sender, e.g. `Algo Signals <signals@localhost>`. */
+  from: string;
+  /** Open connections in the pool (default 10): throughput scales with it. */
+  maxConnections?: number;
+  /** Milliseconds to wait for a connection, the greeting or a reply (default 10,000). */
+  timeoutMs?: number;
+}
+
+/** Auth and configuration failures are the operator's to fix; the messages should still go once fixed. */
+const OPERATOR_ERROR_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG', 'ETLS', 'EREQUIRETLS']);
+
+/**
+ * Turn a nodemailer failure into a domain error: a permanent SMTP rejection
+ * (5xx other than 503) becomes {@link PermanentDeliveryError} with its code;
+ * everything else (refused connection, timeout, 4xx, bad login) a
+ * {@link TransientError}.
+ */
+export function classifySendError(err: unknown, recipient: string): Error {
+  const e = err as NodemailerError;
+  const code = e?.responseCode;
+  const permanent = e?.permanent ?? (code !== undefined && code >= 500 && code < 600 && code !== 503);
+  const reply = (e?.response ?? e?.message ?? String(err)).split('\n')[0];
+  if (permanent && code !== undefined && !OPERATOR_ERROR_CODES.has(e?.code ?? '')) {
+    return new PermanentDeliveryError(`SMTP ${code} for ${recipient}: ${reply}`, code, recipient);
+  }
+  const what = code !== undefined ? `SMTP ${code}` : (e?.originalCode ?? e?.code ?? 'error');
+  return new TransientError(`cannot send to ${recipient} (${what}): ${reply}`);
+}
+
+/**
+ * {@link Mailer} over SMTP with a pool of persistent connections (one TCP and
+ * SMTP handshake per connection, not per message), so that thousands of
+ * messages a run go out in seconds. Call {@link close} when done.
+ */
+export class NodemailerMailer implements Mailer {
+  private readonly transport: Mail;
+
+  constructor(private readonly config: SmtpMailerConfig) {
+    const timeout = config.timeoutMs ?? 10_000;
+    this.transport = nodemailer.createTransport({
+      pool: true,
+      host: config.host,
+      port: config.port,
+      secure: config.secure,
+      auth: config.auth,
+      maxConnections: config.maxConnections ?? 10,
+      // A connection is reused until it fails; reopening every 100 messages only costs handshakes.
+      maxMessages: Infinity,
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout * 3,
+    });
+  }
+
+  async send(message: OutgoingEmail): Promise<SendResult> {
+    try {
+      const info = await this.transport.sendMail({
+        from: message.from ?? this.config.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        headers: { ...message.headers },
+        // Fixed by the caller so that a resend of the same delivery has the same Message-ID.
+        messageId: `<${message.messageId}>`,
+      });
+      return {
+        messageId: String(info.messageId),
+        accepted: (info.accepted ?? []).map(String),
+        rejected: (info.rejected ?? []).map(String),
+        response: String(info.response ?? ''),
+      };
+    } catch (err) {
+      throw classifySendError(err, message.to);
+    }
+  }
+
+  /** Check that the server answers and accepts the login. */
+  async verify(): Promise<void> {
+    try {
+      await this.transport.verify();
+    } catch (err) {
+      throw classifySendError(err, '(verify)');
+    }
+  }
+
+  /** Close the pool's connections. */
+  close(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,2 @@
+export * from './nyse-calendar';
+export * from './unscheduled-closures';
