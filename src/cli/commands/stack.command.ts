@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { withContext } from '../context';
+import { color } from '../output';
+import { stackDown, stackStatus, stackUp, type StackPart } from '../../stack/stack';
+
+function renderParts(parts: readonly (StackPart & { action?: string })[]): string {
+  const width = Math.max(...parts.map((p) => p.name.length));
+  return parts
+    .map((part) => {
+      const status = part.status === 'up' ? color.green('up  ') : color.red('down');
+      const pid = part.pid ? color.dim(` pid ${part.pid}`) : '';
+      const action = part.action && part.action !== 'checked' ? color.dim(` (${part.action})`) : '';
+      return `${part.name.padEnd(width)}  ${status}  ${part.address}${pid}${action}`;
+    })
+    .join('\n');
+}
+
+/** `algo stack up | down | status`: the local stack, in the background. */
+export function registerStackCommands(program: Command): void {
+  const stack = program.command('stack').description('the local stack: Temporal dev server and UI, Postgres, Redis, worker, mail sink, API');
+
+  stack
+    .command('up')
+    .description('start everything in the background (idempotent) and say where each part is')
+    .action(async (_opts: unknown, cmd: Command) =>
+      withContext(cmd, async ({ config, out }) => {
+        const result = await stackUp(config, { log: (line) => out.info(color.dim(line)) });
+        out.result(result, () => {
+          const ui = result.parts.find((p) => p.name === 'temporal-ui' && p.status === 'up');
+          const footer = ui ? `\n\nTemporal UI: ${color.cyan(ui.address)}   stop with: npm run algo -- stack down` : '';
+          return `${renderParts(result.parts)}${footer}`;
+        });
+      }),
+    );
+
+  stack
+    .command('down')
+    .description('stop what `stack up` started, and nothing else')
+    .action(async (_opts: unknown, cmd: Command) =>
+      withContext(cmd, async ({ config, out }) => {
+        const result = await stackDown(config, { log: (line) => out.info(color.dim(line)) });
+        out.result(result, () =>
+          result.parts
+            .map((p) => `${p.name.padEnd(10)}  ${p.action === 'not-running' ? color.dim('not running') : color.yellow(p.action)}${p.pid ? color.dim(` pid ${p.pid}`) : ''}`)
+            .join('\n'),
+        );
+      }),
+    );
+
+  stack
+    .command('status')
+    .description('each part of the stack, up or down, with its address')
+    .action(async (_opts: unknown, cmd: Command) =>
+      withContext(cmd, async ({ config, out }) => {
+        const result = await stackStatus(config);
+        out.result(result, () => renderParts(result.parts));
+      }),
+    );
+}
