@@ -1,0 +1,190 @@
+import { sql, type Kysely } from 'kysely';
+import type { IsoDate } from '../../domain/dates';
+import type {
+  SubscribeOutcome,
+  Subscriber,
+  SubscriberListing,
+  SubscriberRepository,
+  SubscriberStatus,
+  SubscriberWithSubscriptions,
+  Subscription,
+  TickerSummary,
+} from '../../domain/subscriptions';
+import type { Database } from './database';
+
+type Db = Kysely<Database>;
+
+const toSubscriber = (r: { id: number | string; email: string; status: SubscriberStatus }): Subscriber => ({
+  id: Number(r.id),
+  email: r.email,
+  status: r.status,
+});
+
+async function subscriptionsOf(db: Db, subscriberId: number): Promise<Subscription[]> {
+  return db
+    .selectFrom('subscriptions')
+    .select(['ticker', 'strategy'])
+    .where('subscriber_id', '=', subscriberId)
+    .orderBy('ticker')
+    .orderBy('strategy')
+    .execute();
+}
+
+/** Subscribers, subscriptions and tracked tickers in Postgres (the system of record). */
+export class PostgresSubscriberRepository implements SubscriberRepository {
+  constructor(private readonly db: Db) {}
+
+  async subscribe(input: { email: string; subscriptions: readonly Subscription[]; confirmed: boolean }): Promise<SubscribeOutcome> {
+    const { email, subscriptions, confirmed } = input;
+    return this.db.transaction().execute(async (trx) => {
+      // One statement decides the status: a confirmed subscriber stays confirmed, the admin path confirms, anything else is pending.
+      const row = await trx
+        .insertInto('subscribers')
+        .values({
+          email,
+          status: confirmed ? 'confirmed' : 'pending',
+          confirmed_at: confirmed ? sql<Date>`now()` : null,
+        })
+        .onConflict((oc) =>
+          oc.column('email').doUpdateSet({
+            status: sql`case when subscribers.status = 'confirmed' or ${confirmed} then 'confirmed' else 'pending' end`,
+            confirmed_at: sql`case when subscribers.status = 'confirmed' then subscribers.confirmed_at when ${confirmed} then now() else null end`,
+            unsubscribed_at: null,
+          }),
+        )
+        .returning(['id', 'email', 'status', sql<boolean>`xmax = 0`.as('created')])
+        .executeTakeFirstOrThrow();
+      const subscriberId = Number(row.id);
+      let added: Subscription[] = [];
+      if (subscriptions.length > 0) {
+        added = await trx
+          .insertInto('subscriptions')
+          .values(subscriptions.map((s) => ({ subscriber_id: subscriberId, ticker: s.ticker, strategy: s.strategy })))
+          .onConflict((oc) => oc.columns(['subscriber_id', 'ticker', 'strategy']).doNothing())
+          .returning(['ticker', 'strategy'])
+          .execute();
+      }
+      const subscriber: SubscriberWithSubscriptions = { ...toSubscriber(row), subscriptions: await subscriptionsOf(trx, subscriberId) };
+      return { subscriber, created: row.created, added };
+    });
+  }
+
+  async confirm(subscriberId: number): Promise<Subscriber | null> {
+    const updated = await this.db
+      .updateTable('subscribers')
+      .set({ status: 'confirmed', confirmed_at: sql`coalesce(confirmed_at, now())` })
+      .where('id', '=', subscriberId)
+      .where('status', 'in', ['pending', 'confirmed'])
+      .returning(['id', 'email', 'status'])
+      .executeTakeFirst();
+    return updated ? toSubscriber(updated) : null;
+  }
+
+  async unsubscribe(email: string, tickers?: readonly string[]): Promise<{ subscriber: Subscriber; removed: number } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      // Lock the row so that a concurrent subscribe cannot interleave with the "none left?" check.
+      const found = await trx.selectFrom('subscribers').select(['id', 'email', 'status']).where('email', '=', email).forUpdate().executeTakeFirst();
+      if (!found) return null;
+      const id = Number(found.id);
+      let del = trx.deleteFrom('subscriptions').where('subscriber_id', '=', id);
+      if (tickers?.length) del = del.where('ticker', 'in', [...tickers]);
+      const result = await del.executeTakeFirst();
+      const left = await trx
+        .selectFrom('subscriptions')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .where('subscriber_id', '=', id)
+        .executeTakeFirstOrThrow();
+      let status = found.status;
+      if (left.n === 0 && status !== 'unsubscribed') {
+        await trx.updateTable('subscribers').set({ status: 'unsubscribed', unsubscribed_at: sql`now()` }).where('id', '=', id).execute();
+        status = 'unsubscribed';
+      }
+      return { subscriber: toSubscriber({ ...found, status }), removed: Number(result.numDeletedRows) };
+    });
+  }
+
+  async findByEmail(email: string): Promise<SubscriberWithSubscriptions | null> {
+    const row = await this.db.selectFrom('subscribers').select(['id', 'email', 'status']).where('email', '=', email).executeTakeFirst();
+    return row ? { ...toSubscriber(row), subscriptions: await subscriptionsOf(this.db, Number(row.id)) } : null;
+  }
+
+  async findById(id: number): Promise<SubscriberWithSubscriptions | null> {
+    const row = await this.db.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', '=', id).executeTakeFirst();
+    return row ? { ...toSubscriber(row), subscriptions: await subscriptionsOf(this.db, Number(row.id)) } : null;
+  }
+
+  /** With `ticker`, only the subscribers of it and only their subscriptions to it. */
+  async list(filter: { ticker?: string } = {}): Promise<SubscriberListing[]> {
+    let q = this.db
+      .selectFrom('subscribers as s')
+      .leftJoin('subscriptions as sub', 'sub.subscriber_id', 's.id')
+      .select(['s.email', 's.status', 'sub.ticker', 'sub.strategy']);
+    if (filter.ticker) q = q.where('sub.ticker', '=', filter.ticker);
+    const rows = await q.orderBy('s.email').orderBy('sub.ticker').orderBy('sub.strategy').execute();
+    const byEmail = new Map<string, SubscriberListing>();
+    for (const r of rows) {
+      let listing = byEmail.get(r.email);
+      if (!listing) byEmail.set(r.email, (listing = { email: r.email, status: r.status, subscriptions: [] }));
+      if (r.ticker !== null && r.strategy !== null) listing.subscriptions.push({ ticker: r.ticker, strategy: r.strategy });
+    }
+    return [...byEmail.values()];
+  }
+
+  async subscribedTickers(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('subscriptions as sub')
+      .innerJoin('subscribers as s', 's.id', 'sub.subscriber_id')
+      .where('s.status', '=', 'confirmed')
+      .select('sub.ticker')
+      .distinct()
+      .orderBy('sub.ticker')
+      .execute();
+    return rows.map((r) => r.ticker);
+  }
+
+  async trackTicker(ticker: string): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('tickers')
+      .values({ symbol: ticker })
+      .onConflict((oc) => oc.column('symbol').doNothing())
+      .returning('symbol')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  async trackedTickers(configured: readonly string[]): Promise<TickerSummary[]> {
+    const result = await sql<{ ticker: string; configured: boolean; subscribers: number; pending: number; last_date: string | null }>`
+      with counts as (
+        select sub.ticker,
+               count(distinct s.id) filter (where s.status = 'confirmed')::int as subscribers,
+               count(distinct s.id) filter (where s.status = 'pending')::int as pending
+        from subscriptions sub join subscribers s on s.id = sub.subscriber_id
+        group by sub.ticker),
+      tracked as (
+        select unnest(${[...configured]}::text[]) as ticker
+        union select symbol from tickers
+        union select ticker from counts where subscribers > 0)
+      select tr.ticker, tr.ticker = any(${[...configured]}::text[]) as configured,
+             coalesce(c.subscribers, 0) as subscribers, coalesce(c.pending, 0) as pending, t.last_date
+      from tracked tr
+      left join counts c on c.ticker = tr.ticker
+      left join tickers t on t.symbol = tr.ticker
+      order by tr.ticker`.execute(this.db);
+    return result.rows.map((r) => ({
+      ticker: r.ticker,
+      configured: r.configured,
+      subscribers: r.subscribers,
+      pendingSubscribers: r.pending,
+      lastDate: r.last_date,
+    }));
+  }
+
+  async latestSignalDate(ticker: string): Promise<IsoDate | null> {
+    const row = await this.db
+      .selectFrom('signals')
+      .select(sql<string | null>`max(date)`.as('date'))
+      .where('ticker', '=', ticker)
+      .executeTakeFirst();
+    return row?.date ?? null;
+  }
+}

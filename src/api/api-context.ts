@@ -1,0 +1,44 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppConfig } from '../config/config';
+import type { IsoDate } from '../domain/dates';
+import type { Mailer } from '../domain/mailer';
+import type { DeliveryRepository, SignalRepository } from '../domain/ports';
+import type { SubscriberRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
+import type { StartWorkflow } from './workflow-starter';
+
+/** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
+export interface ApiDeps {
+  config: Pick<AppConfig, 'tickers' | 'strategies' | 'api'>;
+  subscribers: SubscriberRepository;
+  signals: Pick<SignalRepository, 'list'>;
+  /** Delivery claims, for the exactly-once confirmation email. */
+  deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
+  mailer: Mailer;
+  signer: TokenSigner;
+  startWorkflow: StartWorkflow;
+  /** Registered strategy names (default: the strategy registry's). */
+  knownStrategies?: readonly string[];
+  /** Today's date on the exchange's clock (default: New York's). */
+  today?: () => IsoDate;
+  /** Checks the database answers, for GET /health. */
+  healthCheck?: () => Promise<void>;
+  /** Fastify logger option (default: off; main.ts turns it on). */
+  logger?: boolean | Record<string, unknown>;
+  /** Largest accepted request body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+}
+
+/** The fastify instance with zod typing. */
+export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** What the route modules share. */
+export interface ApiContext {
+  deps: ApiDeps;
+  service: SubscriptionService;
+  today: () => IsoDate;
+  /** onRequest hook answering 401 without the admin key. */
+  admin: (request: import('fastify').FastifyRequest) => Promise<void>;
+  /** The configured strategies a ticker runs. */
+  strategiesFor(ticker: string): string[];
+}

@@ -1,0 +1,71 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { isoDateInZone } from '../domain/dates';
+import { listStrategies } from '../domain/strategies/registry';
+import { SubscriptionService } from '../domain/subscriptions';
+import type { ApiContext, ApiDeps } from './api-context';
+import { requireApiKey } from './auth';
+import { installErrorHandling } from './errors';
+import { registerSignalRoutes } from './routes/signals.routes';
+import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
+import { registerTickerRoutes } from './routes/tickers.routes';
+
+export type { ApiDeps } from './api-context';
+
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The HTTP API: the old notification service's endpoints plus subscribe,
+ * confirm, unsubscribe, signals and daily runs; OpenAPI docs at /docs. Every
+ * body, param and query is validated by zod; errors never reveal internals.
+ * Call `await app.ready()` (or `listen`) before use.
+ */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Bound what a client can make the parser do.
+    routerOptions: { maxParamLength: 100 },
+    // A client aborting early must not crash or leak.
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandling(app);
+
+  const strategiesFor = (ticker: string) =>
+    (deps.config.strategies.perTicker[ticker] ?? deps.config.strategies.default).map((s) => s.name);
+  const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
+  const ctx: ApiContext = {
+    deps,
+    today,
+    strategiesFor,
+    admin: requireApiKey(deps.config.api.apiKey),
+    service: new SubscriptionService({
+      subscribers: deps.subscribers,
+      deliveries: deps.deliveries,
+      mailer: deps.mailer,
+      links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
+      knownStrategies: deps.knownStrategies ?? listStrategies().map((s) => s.name),
+      strategiesFor,
+    }),
+  };
+
+  void app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Algo Signals API', description: 'Trading signals, subscriptions and daily runs', version: '1.0.0' },
+      components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  void app.after(() => {
+    registerTickerRoutes(app, ctx);
+    registerSubscriptionRoutes(app, ctx);
+    registerSignalRoutes(app, ctx);
+  });
+  return app;
+}

@@ -1,0 +1,87 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { BadInputError, UnknownTickerError } from '../domain/errors';
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: string;
+  message: string;
+}
+
+/** An error that carries its HTTP status and public message (safe to show the client). */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  431: 'headers_too_large',
+};
+
+const LOCATION: Record<string, string> = { querystring: 'query', body: 'body', params: 'params', headers: 'headers' };
+
+/** `body.email: invalid email address; body.tickers: ...` from fastify-type-provider-zod issues. */
+function describeValidation(err: FastifyError): string {
+  const where = LOCATION[err.validationContext ?? ''] ?? err.validationContext ?? 'request';
+  return (err.validation ?? [])
+    .slice(0, 5)
+    .map((v) => {
+      const field = v.instancePath.split('/').filter(Boolean).join('.');
+      const keys = (v.params as { keys?: unknown })?.keys;
+      const unknown = Array.isArray(keys) && keys.length ? ` (${keys.map((k) => String(k).slice(0, 40)).join(', ')})` : '';
+      return `${field ? `${where}.${field}` : where}: ${v.message}${unknown}`;
+    })
+    .join('; ');
+}
+
+/** Keep client-facing messages short and on one line. */
+const clip = (message: string) => message.replace(/[\r\n]+/g, ' ').slice(0, 300);
+
+/**
+ * Map every error to a response that tells the client what was wrong and
+ * nothing about the server: validation and domain input errors are 400 (404
+ * for an unknown ticker), fastify's own 4xx keep their status, everything
+ * else is logged and answered with a generic 500.
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      return reply.code(400).send({ error: 'bad_request', message: describeValidation(error) } satisfies ErrorBody);
+    }
+    if (error instanceof HttpError) {
+      if (error.statusCode >= 500) request.log.error({ err: error.cause ?? error }, error.message);
+      return reply.code(error.statusCode).send({ error: error.code, message: error.message } satisfies ErrorBody);
+    }
+    if (error instanceof UnknownTickerError) {
+      return reply.code(404).send({ error: 'not_found', message: clip(error.message) } satisfies ErrorBody);
+    }
+    if (error instanceof BadInputError) {
+      return reply.code(400).send({ error: 'bad_request', message: clip(error.message) } satisfies ErrorBody);
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Fastify's own client errors (bad JSON, body too large, wrong media type): their messages name no internals.
+      return reply.code(status).send({ error: CODES[status] ?? 'bad_request', message: clip(error.message) } satisfies ErrorBody);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return reply.code(status === 503 ? 503 : 500).send({ error: 'internal_error', message: 'internal error' } satisfies ErrorBody);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${clip(request.url.split('?')[0]).slice(0, 100)}` } satisfies ErrorBody);
+  });
+}

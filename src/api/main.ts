@@ -1,0 +1,64 @@
+import { Client, Connection } from '@temporalio/client';
+import { sql } from 'kysely';
+import { loadConfig } from '../config/config';
+import { createDatabase } from '../adapters/postgres/database';
+import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
+import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
+import { NodemailerMailer } from '../adapters/email/nodemailer-mailer';
+import { temporalConnectionOptions } from '../adapters/temporal/connection';
+import { HmacTokenSigner } from '../adapters/tokens/hmac-token.signer';
+import { buildApi } from './build-api';
+import { temporalWorkflowStarter } from './workflow-starter';
+
+/** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDatabase(config.database.url);
+  // Lazy: the API serves subscriptions and signals even while Temporal is still starting.
+  const connection = Connection.lazy(temporalConnectionOptions(config));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const mailer = new NodemailerMailer({
+    host: config.mail.host,
+    port: config.mail.port,
+    secure: config.mail.secure,
+    auth: config.mail.user ? { user: config.mail.user, pass: config.mail.password ?? '' } : undefined,
+    from: config.mail.from,
+    maxConnections: 2,
+  });
+  const app = buildApi({
+    config,
+    subscribers: new PostgresSubscriberRepository(db),
+    signals: new PostgresSignalRepository(db),
+    deliveries: new PostgresDeliveryRepository(db),
+    mailer,
+    signer: new HmacTokenSigner(config.api.tokenSecret),
+    startWorkflow: temporalWorkflowStarter(client, config.temporal.taskQueue),
+    healthCheck: async () => {
+      await sql`select 1`.execute(db);
+    },
+    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info(`${signal}: shutting down`);
+    await app.close();
+    mailer.close();
+    await connection.close().catch(() => undefined);
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  await app.listen({ host: config.api.host, port: config.api.port });
+  process.stdout.write(`api ready on http://${config.api.host}:${config.api.port}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { isIsoDate } from '../domain/dates';
+import { emailAddressSchema } from '../domain/subscriptions';
+
+/** A ticker symbol such as AAPL or BRK.B, upper-cased (the config's rule). */
+export const tickerSchema = z
+  .string()
+  .max(40)
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z][A-Z0-9.-]{0,14}$/, 'not a ticker symbol (letters, digits, "." or "-", e.g. AAPL)')
+  .describe('Ticker symbol, e.g. AAPL');
+
+/** A real calendar date written YYYY-MM-DD. */
+export const isoDateSchema = z
+  .string()
+  .max(10)
+  .refine((v) => isIsoDate(v), 'not a valid date (expected YYYY-MM-DD)')
+  .describe('Date, YYYY-MM-DD');
+
+export const strategyNameSchema = z
+  .string()
+  .max(40)
+  .regex(/^[a-z][a-z0-9_]*$/, 'not a strategy name (lower-case letters, digits and _)')
+  .describe('Strategy name, e.g. sma_cross, or recommended');
+
+export const emailSchema = emailAddressSchema.describe('Email address (bare, no display name)');
+
+export const tickerParams = z.strictObject({ ticker: tickerSchema });
+
+/** Token of a link in an email; other query parameters (tracking tags added by mail clients) are ignored. */
+export const tokenQuery = z.object({ token: z.string().min(1).max(1024) });
+
+export const subscribeBody = z.strictObject({
+  email: emailSchema,
+  tickers: z.array(tickerSchema).min(1).max(50),
+  strategies: z.array(strategyNameSchema).min(1).max(20).optional().describe('Default: the strategies each ticker runs by config'),
+});
+
+export const addTickerBody = z.strictObject({ ticker: tickerSchema });
+
+export const addSubscribersBody = z.strictObject({
+  emails: z.array(emailSchema).min(1).max(100),
+  strategies: z.array(strategyNameSchema).min(1).max(20).optional(),
+  confirmed: z.boolean().default(false).describe('Admin path: subscribe without the opt-in email'),
+});
+
+/** Optional: a POST without a body arrives as null. */
+export const notifyBody = z.strictObject({ date: isoDateSchema.optional() }).nullish();
+
+export const dailyRunBody = z
+  .strictObject({
+    date: isoDateSchema.optional(),
+    tickers: z.array(tickerSchema).min(1).max(1000).optional(),
+  })
+  .nullish();
+
+export const signalsQuery = z
+  .strictObject({
+    date: isoDateSchema.optional(),
+    from: isoDateSchema.optional(),
+    to: isoDateSchema.optional(),
+    ticker: tickerSchema.optional(),
+    strategy: strategyNameSchema.optional(),
+  })
+  .refine((q) => q.date || q.ticker || q.from, { message: 'give at least one of date, from or ticker', path: ['date'] });
+
+/** The one-click POST body (`List-Unsubscribe=One-Click`, form-encoded or multipart); its content is not needed, the token decides. */
+export const oneClickBody = z.union([z.string().max(10_000), z.record(z.string(), z.unknown())]).nullish();

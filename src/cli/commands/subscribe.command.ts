@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { NodemailerMailer } from '../../adapters/email/nodemailer-mailer';
+import { PostgresDeliveryRepository } from '../../adapters/postgres/postgres-delivery.repository';
+import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
+import { HmacTokenSigner } from '../../adapters/tokens/hmac-token.signer';
+import { BadInputError } from '../../domain/errors';
+import { listStrategies } from '../../domain/strategies/registry';
+import { normaliseEmail, SubscriptionService } from '../../domain/subscriptions';
+import type { AppConfig } from '../../config/config';
+import { withContext, type CliContext } from '../context';
+import { tickerListOption, tickerOption, todayInNewYork } from '../options';
+
+/** A comma-separated strategy list, de-duplicated (names are checked against the registry by the service). */
+function strategyListOption(option: string, value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new BadInputError(`${option}: give at least one strategy`);
+  return [...new Set(names)];
+}
+
+function emailArgument(value: string): string {
+  try {
+    return normaliseEmail(value);
+  } catch (err) {
+    throw new BadInputError(`EMAIL: ${(err as Error).message}`);
+  }
+}
+
+function mailerFor(config: AppConfig): NodemailerMailer {
+  return new NodemailerMailer({
+    host: config.mail.host,
+    port: config.mail.port,
+    secure: config.mail.secure,
+    auth: config.mail.user ? { user: config.mail.user, pass: config.mail.password ?? '' } : undefined,
+    from: config.mail.from,
+    maxConnections: 1,
+  });
+}
+
+function subscriptionService(ctx: CliContext, mailer: NodemailerMailer): SubscriptionService {
+  const { config } = ctx;
+  return new SubscriptionService({
+    subscribers: new PostgresSubscriberRepository(ctx.db()),
+    deliveries: new PostgresDeliveryRepository(ctx.db()),
+    mailer,
+    links: { publicUrl: config.api.publicUrl, signer: new HmacTokenSigner(config.api.tokenSecret) },
+    knownStrategies: listStrategies().map((s) => s.name),
+    strategiesFor: (ticker) => (config.strategies.perTicker[ticker] ?? config.strategies.default).map((s) => s.name),
+  });
+}
+
+const describePairs = (pairs: ReadonlyArray<{ ticker: string; strategy: string }>) =>
+  pairs.length ? pairs.map((p) => `${p.ticker} (${p.strategy})`).join(', ') : 'nothing';
+
+/** `algo subscribe`, `algo unsubscribe`, `algo subscribers`. */
+export function registerSubscriptionCommands(program: Command): void {
+  program
+    .command('subscribe <email>')
+    .description('subscribe an address to tickers (a confirmation email is sent unless --confirm)')
+    .requiredOption('--tickers <list>', 'comma-separated tickers, e.g. AAPL,MSFT (untracked ones start being tracked)')
+    .option('--strategies <list>', 'comma-separated strategies (default: those each ticker runs by config; "recommended" is allowed)')
+    .option('--confirm', 'admin path: confirmed at once, no opt-in email', false)
+    .action(async (emailArg: string, opts: { tickers: string; strategies?: string; confirm: boolean }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const email = emailArgument(emailArg);
+        const tickers = tickerListOption('--tickers', opts.tickers)!;
+        const strategies = strategyListOption('--strategies', opts.strategies);
+        const mailer = mailerFor(ctx.config);
+        try {
+          const result = await subscriptionService(ctx, mailer).subscribe({ email, tickers, strategies, confirmed: opts.confirm, today: todayInNewYork() });
+          if (result.confirmation === 'deferred') ctx.out.warn(`the mail server at ${ctx.config.mail.host}:${ctx.config.mail.port} did not take the confirmation email; run the command again to retry`);
+          ctx.out.result(result, () =>
+            [
+              `${result.email}: ${result.status}`,
+              `  subscribed to ${describePairs(result.subscriptions)}`,
+              `  new: ${describePairs(result.added)}`,
+              `  confirmation email: ${result.confirmation.replace('_', ' ')}`,
+            ].join('\n'),
+          );
+        } finally {
+          mailer.close();
+        }
+      });
+    });
+
+  program
+    .command('unsubscribe <email>')
+    .description('remove an address\'s subscriptions (all of them, or those to --tickers)')
+    .option('--tickers <list>', 'comma-separated tickers to unsubscribe from (default: all)')
+    .action(async (emailArg: string, opts: { tickers?: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const email = emailArgument(emailArg);
+        const tickers = tickerListOption('--tickers', opts.tickers);
+        const done = await new PostgresSubscriberRepository(ctx.db()).unsubscribe(email, tickers);
+        if (!done) throw new BadInputError(`unknown subscriber ${email}`);
+        const result = { email, status: done.subscriber.status, removed: done.removed };
+        ctx.out.result(result, () => `${email}: ${result.removed} subscription(s) removed, now ${result.status}`);
+      });
+    });
+
+  program
+    .command('subscribers')
+    .description('subscribers and their subscriptions')
+    .option('--ticker <ticker>', 'only the subscribers of this ticker (and only their subscriptions to it)')
+    .action(async (opts: { ticker?: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const ticker = opts.ticker === undefined ? undefined : tickerOption('--ticker', opts.ticker);
+        const list = await new PostgresSubscriberRepository(ctx.db()).list({ ticker });
+        ctx.out.result(list, () =>
+          [
+            ...list.map((s) => `${s.email.padEnd(32)} ${s.status.padEnd(12)} ${describePairs(s.subscriptions)}`),
+            `${list.length} subscriber(s)${ticker ? ` of ${ticker}` : ''}`,
+          ].join('\n'),
+        );
+      });
+    });
+}

@@ -1,0 +1,393 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { simpleParser } from 'mailparser';
+import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
+import { createDatabase } from '../../src/adapters/postgres/database';
+import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
+import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
+import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
+import { buildApi } from '../../src/api/build-api';
+import type { StartWorkflow } from '../../src/api/workflow-starter';
+import { startMailSink, type MailSink } from '../../src/mail-sink';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+// @fastify/static (under swagger-ui) requires the ESM-only content-disposition@3, which jest's CommonJS
+// runtime cannot load (Node itself can). It is only used by reply.download(), which the API never calls.
+// For the same reason (light-my-request needs the ESM-only cookie@1) the tests call the API over real HTTP
+// instead of fastify's inject().
+jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }));
+
+interface Request {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string as is. */
+  payload?: unknown;
+}
+
+interface Response {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+const API_KEY = 'test-admin-key-123';
+const PUBLIC_URL = 'http://signals.test:8000';
+const TODAY = '2024-01-05';
+const ADMIN = { 'x-api-key': API_KEY };
+
+describe('HTTP API', () => {
+  let t: TestDatabase;
+  let sink: MailSink;
+  let mailDir: string;
+  let mailer: NodemailerMailer;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  let started: Array<Parameters<StartWorkflow>[0]>;
+  let subscribers: PostgresSubscriberRepository;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'api-test-mail-'));
+    sink = await startMailSink({ port: 0, dir: mailDir, rejectRecipients: /^bounce@/ });
+    mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: 'Algo Signals <signals@localhost>', timeoutMs: 3000 });
+    subscribers = new PostgresSubscriberRepository(t.db);
+    app = buildApi({
+      config: {
+        tickers: ['AAPL', 'MSFT'],
+        strategies: { default: [{ name: 'sma_cross', params: {} }, { name: 'macd_cross', params: {} }], perTicker: { XOM: [{ name: 'rsi_reversion', params: {} }] } },
+        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
+      },
+      subscribers,
+      signals: new PostgresSignalRepository(t.db),
+      deliveries: new PostgresDeliveryRepository(t.db),
+      mailer,
+      signer: new HmacTokenSigner('x'.repeat(32)),
+      startWorkflow: async (request) => {
+        started.push(request);
+        return { workflowId: request.workflowId, runId: 'run-1' };
+      },
+      today: () => TODAY,
+      healthCheck: async () => undefined,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  /** One HTTP request to the running API (the shape of fastify's inject). */
+  async function call(request: Request): Promise<Response> {
+    const headers: Record<string, string> = { ...request.headers };
+    let body: string | undefined;
+    if (typeof request.payload === 'string') body = request.payload;
+    else if (request.payload !== undefined) {
+      body = JSON.stringify(request.payload);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${baseUrl}${request.url}`, { method: request.method, headers, body, redirect: 'manual' });
+    const text = await res.text();
+    return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: text, json: () => JSON.parse(text) };
+  }
+  afterAll(async () => {
+    await app.close();
+    mailer.close();
+    await sink.close();
+    await t.destroy();
+    await fs.rm(mailDir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    started = [];
+    await t.truncateAll();
+    for (const f of await fs.readdir(mailDir)) await fs.rm(path.join(mailDir, f));
+  });
+
+  async function messages() {
+    const files = (await fs.readdir(mailDir)).filter((f) => f.endsWith('.eml')).sort();
+    return Promise.all(files.map(async (f) => simpleParser(await fs.readFile(path.join(mailDir, f)))));
+  }
+
+  const pathAndQuery = (url: string) => {
+    const u = new URL(url);
+    return `${u.pathname}${u.search}`;
+  };
+
+  it('subscribe -> confirmation email with a working confirm link and one-click unsubscribe headers -> confirm -> unsubscribe', async () => {
+    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'Ann@Example.com', tickers: ['aapl', 'XOM'] } });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({
+      email: 'ann@example.com',
+      subscriptions: [
+        { ticker: 'AAPL', strategy: 'sma_cross' },
+        { ticker: 'AAPL', strategy: 'macd_cross' },
+        { ticker: 'XOM', strategy: 'rsi_reversion' },
+      ],
+    });
+    expect((await subscribers.findByEmail('ann@example.com'))?.status).toBe('pending');
+    // Pending subscribers do not make a ticker tracked.
+    expect(await subscribers.subscribedTickers()).toEqual([]);
+
+    const [mail, ...others] = await messages();
+    expect(others).toHaveLength(0);
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toBe('ann@example.com');
+    expect(mail.messageId).toMatch(/^<confirmation-\d+\.2024-01-05@algo-signals>$/);
+    const confirmLink = /(http:\/\/signals\.test:8000\/confirm\?token=\S+)/.exec(mail.text ?? '')?.[1];
+    expect(confirmLink).toBeDefined();
+    const listUnsubscribe = String(mail.headers.get('list-unsubscribe') ?? '');
+    // mailparser parses the header into {url}; read it from the raw lines too.
+    const rawHeader = mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? listUnsubscribe;
+    const unsubscribeLink = /<(http:\/\/signals\.test:8000\/unsubscribe\?token=[^>]+)>/.exec(rawHeader.replace(/\r?\n\s+/g, ''))?.[1];
+    expect(unsubscribeLink).toBeDefined();
+    expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    // Subscribing again the same day sends no second confirmation.
+    const again = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'ann@example.com', tickers: ['MSFT'], strategies: ['sma_cross'] } });
+    expect(again.statusCode).toBe(202);
+    expect(await messages()).toHaveLength(1);
+
+    const confirm = await call({ method: 'GET', url: pathAndQuery(confirmLink!) });
+    expect(confirm.statusCode).toBe(200);
+    expect(confirm.headers['content-type']).toMatch(/text\/html/);
+    expect(confirm.body).toContain('ann@example.com');
+    expect((await subscribers.findByEmail('ann@example.com'))?.status).toBe('confirmed');
+    expect(await subscribers.subscribedTickers()).toEqual(['AAPL', 'MSFT', 'XOM']);
+
+    const page = await call({ method: 'GET', url: pathAndQuery(unsubscribeLink!) });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<form method="post"');
+
+    const oneClick = await call({
+      method: 'POST',
+      url: pathAndQuery(unsubscribeLink!),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    expect(oneClick.statusCode).toBe(200);
+    expect(await subscribers.findByEmail('ann@example.com')).toMatchObject({ status: 'unsubscribed', subscriptions: [] });
+    // One-click is idempotent (mail clients may retry), and multipart bodies work too.
+    const retry = await call({
+      method: 'POST',
+      url: pathAndQuery(unsubscribeLink!),
+      headers: { 'content-type': 'multipart/form-data; boundary=b' },
+      payload: '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n',
+    });
+    expect(retry.statusCode).toBe(200);
+  });
+
+  it('rejects forged and wrong-purpose tokens with a 400 page', async () => {
+    await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bob@example.com', tickers: ['AAPL'] } });
+    const [mail] = await messages();
+    const confirmLink = /(http:\/\/\S+\/confirm\?token=\S+)/.exec(mail.text ?? '')![1];
+    const token = new URL(confirmLink).searchParams.get('token')!;
+    // A confirm token cannot unsubscribe.
+    expect((await call({ method: 'POST', url: `/unsubscribe?token=${token}`, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode).toBe(400);
+    expect((await call({ method: 'GET', url: `/confirm?token=${token.slice(0, -3)}abc` })).statusCode).toBe(400);
+    expect((await subscribers.findByEmail('bob@example.com'))?.status).toBe('pending');
+  });
+
+  it('records a permanently rejected confirmation and does not resend it', async () => {
+    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bounce@example.com', tickers: ['AAPL'] } });
+    expect(res.statusCode).toBe(202);
+    const delivery = await t.db.selectFrom('deliveries').selectAll().executeTakeFirstOrThrow();
+    expect(delivery).toMatchObject({ kind: 'confirmation', run_date: TODAY, status: 'failed' });
+    expect(delivery.error).toMatch(/550/);
+    await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bounce@example.com', tickers: ['AAPL'] } });
+    expect(await t.db.selectFrom('deliveries').select('attempts').executeTakeFirstOrThrow()).toEqual({ attempts: 2 });
+    expect(await messages()).toHaveLength(0);
+  });
+
+  it('rejects unknown strategies with a 400 listing the known ones', async () => {
+    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'c@example.com', tickers: ['AAPL'], strategies: ['moon_shot'] } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/unknown strategy "moon_shot" \(known: .*sma_cross.*recommended\)/);
+    expect(await subscribers.findByEmail('c@example.com')).toBeNull();
+  });
+
+  it('serves the old notification endpoints with admin auth', async () => {
+    expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' } })).statusCode).toBe(401);
+    expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' }, headers: { 'x-api-key': 'wrong-key-123' } })).statusCode).toBe(401);
+    const add = await call({ method: 'POST', url: '/tickers', payload: { ticker: 'ibm' }, headers: ADMIN });
+    expect(add.statusCode).toBe(201);
+    expect(add.json()).toEqual({ ticker: 'IBM', tracked: true, created: true });
+    expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' }, headers: ADMIN })).statusCode).toBe(200);
+
+    const put = await call({
+      method: 'PUT', url: '/tickers/TSLA', headers: ADMIN,
+      payload: { emails: ['x@example.com', 'y@example.com'], strategies: ['sma_cross'], confirmed: true },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.json().subscribers).toEqual([
+      { email: 'x@example.com', status: 'confirmed', added: [{ ticker: 'TSLA', strategy: 'sma_cross' }], confirmation: 'not_needed' },
+      { email: 'y@example.com', status: 'confirmed', added: [{ ticker: 'TSLA', strategy: 'sma_cross' }], confirmation: 'not_needed' },
+    ]);
+    expect(await messages()).toHaveLength(0);
+    expect((await call({ method: 'PUT', url: '/tickers/TSLA', payload: { emails: ['z@example.com'] } })).statusCode).toBe(401);
+
+    const list = await call({ method: 'GET', url: '/tickers' });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().tickers.map((x: { ticker: string }) => x.ticker)).toEqual(['AAPL', 'IBM', 'MSFT', 'TSLA']);
+    expect(list.json().tickers[3]).toEqual({ ticker: 'TSLA', configured: false, subscribers: 2, pendingSubscribers: 0, lastDate: null });
+
+    await new PostgresSignalRepository(t.db).record([
+      { date: '2024-01-04', ticker: 'TSLA', strategy: 'sma_cross', strategyVersion: 1, signal: 'BUY', close: 240, inputs: { sma7: 1, sma21: 2 } },
+      { date: '2024-01-05', ticker: 'TSLA', strategy: 'sma_cross', strategyVersion: 1, signal: 'HOLD', close: 241.5, inputs: { sma7: 1.5, sma21: 2 } },
+    ]);
+    const anonymous = await call({ method: 'GET', url: '/tickers/tsla' });
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json()).toMatchObject({ ticker: 'TSLA', subscribers: 2, latestSignals: { date: '2024-01-05', signals: [{ signal: 'HOLD', close: 241.5 }] } });
+    expect(anonymous.body).not.toContain('x@example.com');
+    const admin = await call({ method: 'GET', url: '/tickers/TSLA', headers: ADMIN });
+    expect(admin.json().subscriberList.map((s: { email: string }) => s.email)).toEqual(['x@example.com', 'y@example.com']);
+    expect((await call({ method: 'GET', url: '/tickers/TSLA', headers: { 'x-api-key': 'nope-nope-nope' } })).statusCode).toBe(401);
+    expect((await call({ method: 'GET', url: '/tickers/NOPE' })).statusCode).toBe(404);
+
+    const notify = await call({ method: 'POST', url: '/notification/TSLA/send', headers: ADMIN });
+    expect(notify.statusCode).toBe(202);
+    expect(started).toEqual([{ workflowType: 'notifyTickerWorkflow', workflowId: expect.stringMatching(/^notify-TSLA-2024-01-05-[0-9a-f]{8}$/), input: { ticker: 'TSLA' } }]);
+    expect(notify.json()).toEqual({ workflowId: started[0].workflowId, runId: 'run-1' });
+    const withDate = await call({ method: 'POST', url: '/notification/TSLA/send', headers: ADMIN, payload: { date: '2024-01-04' } });
+    expect(withDate.statusCode).toBe(202);
+    expect(started[1].input).toEqual({ ticker: 'TSLA', date: '2024-01-04' });
+    expect((await call({ method: 'POST', url: '/notification/NOPE/send', headers: ADMIN })).statusCode).toBe(404);
+    expect((await call({ method: 'POST', url: '/notification/TSLA/send' })).statusCode).toBe(401);
+  });
+
+  it('lists signals and starts daily runs', async () => {
+    await new PostgresSignalRepository(t.db).record([
+      { date: '2024-01-05', ticker: 'AAPL', strategy: 'sma_cross', strategyVersion: 1, signal: 'SELL', close: 181.2, inputs: { sma7: 180, sma21: 182 } },
+      { date: '2024-01-04', ticker: 'AAPL', strategy: 'macd_cross', strategyVersion: 1, signal: 'BUY', close: 181.9, inputs: { macd: 0.1, signal: 0.05 } },
+      { date: '2024-01-05', ticker: 'MSFT', strategy: 'sma_cross', strategyVersion: 1, signal: 'HOLD', close: 367.8, inputs: {} },
+    ]);
+    const byTicker = await call({ method: 'GET', url: '/signals?ticker=aapl' });
+    expect(byTicker.statusCode).toBe(200);
+    expect(byTicker.json().signals.map((s: { date: string }) => s.date)).toEqual(['2024-01-04', '2024-01-05']);
+    const byDate = await call({ method: 'GET', url: '/signals?date=2024-01-05&strategy=sma_cross' });
+    expect(byDate.json()).toMatchObject({ count: 2, signals: [{ ticker: 'AAPL', signal: 'SELL', strategyVersion: 1, close: 181.2, inputs: { sma7: 180 } }, { ticker: 'MSFT' }] });
+    expect((await call({ method: 'GET', url: '/signals' })).statusCode).toBe(400);
+
+    expect((await call({ method: 'POST', url: '/runs/daily' })).statusCode).toBe(401);
+    const run = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '2024-01-04', tickers: ['aapl', 'AAPL', 'MSFT'] } });
+    expect(run.statusCode).toBe(202);
+    expect(started[0]).toEqual({ workflowType: 'dailyRunWorkflow', workflowId: expect.stringMatching(/^daily-manual-2024-01-04-[0-9a-f]{8}$/), input: { date: '2024-01-04', tickers: ['AAPL', 'MSFT'] } });
+    const plain = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN });
+    expect(plain.statusCode).toBe(202);
+    expect(started[1]).toMatchObject({ workflowId: expect.stringMatching(/^daily-manual-2024-01-05-/), input: {} });
+  });
+
+  it('serves health and the OpenAPI docs', async () => {
+    expect((await call({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
+    const docs = await call({ method: 'GET', url: '/docs/json' });
+    expect(docs.statusCode).toBe(200);
+    const spec = docs.json();
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/tickers', '/tickers/{ticker}', '/notification/{ticker}/send', '/subscriptions', '/confirm', '/unsubscribe', '/signals', '/runs/daily', '/health']));
+    expect(spec.paths['/subscriptions'].post.requestBody.content['application/json'].schema.required).toEqual(['email', 'tickers']);
+    expect((await call({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('answers a server-side failure with a generic 500 that reveals nothing', async () => {
+    const missing = new URL(t.url);
+    missing.pathname = '/algo_test_does_not_exist';
+    const brokenDb = createDatabase(missing.toString());
+    const broken = buildApi({
+      config: {
+        tickers: ['AAPL'],
+        strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
+        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
+      },
+      subscribers: new PostgresSubscriberRepository(brokenDb),
+      signals: new PostgresSignalRepository(brokenDb),
+      deliveries: new PostgresDeliveryRepository(brokenDb),
+      mailer,
+      signer: new HmacTokenSigner('x'.repeat(32)),
+      startWorkflow: async () => {
+        throw new Error('not called');
+      },
+    });
+    try {
+      await broken.listen({ host: '127.0.0.1', port: 0 });
+      const port = (broken.server.address() as { port: number }).port;
+      const res = await fetch(`http://127.0.0.1:${port}/tickers`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ error: 'internal_error', message: 'internal error' });
+      const subscribe = await fetch(`http://127.0.0.1:${port}/subscriptions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'a@example.com', tickers: ['AAPL'] }),
+      });
+      expect(subscribe.status).toBe(500);
+      expect(await subscribe.text()).not.toMatch(/does_not_exist|database|postgres/i);
+    } finally {
+      await broken.close();
+      await brokenDb.destroy();
+    }
+  });
+
+  describe('hostile input', () => {
+    const json = { 'content-type': 'application/json' };
+    type Case = [name: string, request: Request, status: number, mention?: RegExp];
+    const cases: Case[] = [
+      ['malformed JSON', { method: 'POST', url: '/subscriptions', headers: json, payload: '{"email": "a@b.co", "tickers": [' }, 400],
+      ['JSON that is not an object', { method: 'POST', url: '/subscriptions', headers: json, payload: '"hello"' }, 400, /body/],
+      ['empty JSON body', { method: 'POST', url: '/subscriptions', headers: json, payload: '' }, 400],
+      ['missing email', { method: 'POST', url: '/subscriptions', payload: { tickers: ['AAPL'] } }, 400, /body\.email/],
+      ['missing tickers', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com' } }, 400, /body\.tickers/],
+      ['wrong type for email', { method: 'POST', url: '/subscriptions', payload: { email: 42, tickers: ['AAPL'] } }, 400, /body\.email/],
+      ['wrong type for tickers', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: 'AAPL' } }, 400, /body\.tickers/],
+      ['null body fields', { method: 'POST', url: '/subscriptions', payload: { email: null, tickers: null } }, 400, /body\.email/],
+      ['unknown field', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ['AAPL'], admin: true } }, 400, /admin/],
+      ['prototype pollution', { method: 'POST', url: '/subscriptions', headers: json, payload: '{"email":"a@example.com","tickers":["AAPL"],"__proto__":{"x":1}}' }, 400],
+      ['SQL-ish email', { method: 'POST', url: '/subscriptions', payload: { email: "x@example.com'; drop table subscribers;--", tickers: ['AAPL'] } }, 400, /body\.email: invalid email address/],
+      ['SQL-ish ticker', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ["AAPL'); delete from signals;--"] } }, 400, /body\.tickers\.0/],
+      ['header injection in email', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com\r\nBcc: all@example.com', tickers: ['AAPL'] } }, 400, /control characters/],
+      ['NUL in email', { method: 'POST', url: '/subscriptions', payload: { email: 'a\u0000@example.com', tickers: ['AAPL'] } }, 400, /body\.email/],
+      ['unicode email', { method: 'POST', url: '/subscriptions', payload: { email: 'ñandú@exämple.com', tickers: ['AAPL'] } }, 400, /body\.email/],
+      ['RTL override in email', { method: 'POST', url: '/subscriptions', payload: { email: 'a\u202e@example.com', tickers: ['AAPL'] } }, 400, /body\.email/],
+      ['display name', { method: 'POST', url: '/subscriptions', payload: { email: 'Ann <a@example.com>', tickers: ['AAPL'] } }, 400, /display name/],
+      ['over-long email', { method: 'POST', url: '/subscriptions', payload: { email: `${'a'.repeat(60)}@${'b'.repeat(300)}.com`, tickers: ['AAPL'] } }, 400, /body\.email/],
+      ['too many tickers', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: Array.from({ length: 51 }, (_, i) => `T${i}`) } }, 400, /body\.tickers/],
+      ['huge body', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ['AAPL'], pad: 'x'.repeat(200_000) } }, 413],
+      ['form body on a JSON endpoint', { method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a@example.com' }, 415],
+      ['path traversal in ticker', { method: 'GET', url: '/tickers/..%2F..%2Fetc%2Fpasswd' }, 400, /params\.ticker/],
+      ['dot-file ticker', { method: 'GET', url: '/tickers/.env' }, 400, /params\.ticker/],
+      ['raw traversal path', { method: 'GET', url: '/tickers/../../etc/passwd' }, 404],
+      ['over-long ticker', { method: 'GET', url: `/tickers/${'A'.repeat(500)}` }, 414],
+      ['unicode ticker', { method: 'GET', url: '/tickers/%E2%80%AEAAPL' }, 400, /params\.ticker/],
+      ['bad date in signals', { method: 'GET', url: '/signals?date=2024-02-30' }, 400, /query\.date/],
+      ['SQL-ish query', { method: 'GET', url: "/signals?ticker=AAPL'%20or%201=1--" }, 400, /query\.ticker/],
+      ['unknown query parameter', { method: 'GET', url: '/signals?ticker=AAPL&limit=5' }, 400, /limit/],
+      ['repeated query parameter', { method: 'GET', url: '/signals?ticker=AAPL&ticker=MSFT' }, 400, /query\.ticker/],
+      ['missing token', { method: 'GET', url: '/confirm' }, 400, /query\.token/],
+      ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, /query\.token/],
+      ['garbage token', { method: 'GET', url: '/unsubscribe?token=%00%01' }, 400],
+      ['forged one-click', { method: 'POST', url: '/unsubscribe?token=abc.def', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' }, 400],
+      ['huge one-click body', { method: 'POST', url: '/unsubscribe?token=abc.def', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `a=${'x'.repeat(100_000)}` }, 413],
+      ['XML body', { method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/xml' }, payload: '<email>a@example.com</email>' }, 415],
+      ['admin without key', { method: 'POST', url: '/runs/daily', payload: {} }, 401],
+      ['admin with an empty key', { method: 'POST', url: '/runs/daily', headers: { 'x-api-key': '' }, payload: {} }, 401],
+      ['bad daily run date (admin)', { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '05/01/2024' } }, 400, /body\.date/],
+      ['bad daily run tickers (admin)', { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { tickers: ['../x'] } }, 400, /body\.tickers\.0/],
+      ['unknown field (admin)', { method: 'POST', url: '/tickers', headers: ADMIN, payload: { ticker: 'IBM', sql: 'drop' } }, 400, /sql/],
+      ['PUT with bad emails (admin)', { method: 'PUT', url: '/tickers/AAPL', headers: ADMIN, payload: { emails: ['ok@example.com', 'not an email'] } }, 400, /body\.emails\.1/],
+      ['unknown route', { method: 'GET', url: '/admin/secret' }, 404],
+      ['unknown method', { method: 'DELETE', url: '/tickers' }, 404],
+    ];
+
+    it.each(cases)('%s', async (...[, request, status, mention]: Case) => {
+      const res = await call(request);
+      expect(res.statusCode).toBe(status);
+      if (res.headers['content-type']?.startsWith('text/html')) {
+        // The pages behind email links answer in HTML.
+        expect(res.body).toContain('Invalid link');
+      } else {
+        const body = res.json();
+        expect(body.error).toEqual(expect.any(String));
+        expect(body.message).toEqual(expect.any(String));
+        if (mention) expect(body.message).toMatch(mention);
+      }
+      expect(res.body).not.toMatch(/\bat .*\.(ts|js):\d+|node_modules|stack/i);
+      expect(started).toEqual([]);
+      expect(await subscribers.list()).toEqual([]);
+    });
+  });
+});
