@@ -1,24 +1,66 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from './config/config';
 import { createDatabase } from './adapters/postgres/database';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
+import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
+import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
+import { PostgresTrackingRepository } from './adapters/postgres/postgres-tracking.repository';
+import { RedisStrategyStateStore } from './adapters/redis/redis-strategy-state.store';
+import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
+import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
 import { createMarketDataProvider } from './adapters/market-data/market-data.factory';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
+import { unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
 
 /**
  * The composition root: the only place that builds real clients. Everything
- * else receives them through `createActivities(deps)`.
+ * else receives them through `createActivities(deps)`. Tests call this with
+ * their own config (a private database, Redis prefix and mail sink).
  */
 export function createDependencies(config: AppConfig) {
   const db = createDatabase(config.database.url, { max: 16 });
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, lazyConnect: false });
   const prices = new PostgresPriceRepository(db);
+  const tracking = new PostgresTrackingRepository(db, config);
+  const mailer = new NodemailerMailer({
+    host: config.mail.host,
+    port: config.mail.port,
+    secure: config.mail.secure,
+    auth: config.mail.user ? { user: config.mail.user, pass: config.mail.password ?? '' } : undefined,
+    from: config.mail.from,
+  });
+  const links = { publicUrl: config.api.publicUrl, signer: new HmacTokenSigner(config.api.tokenSecret) };
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
     marketData: (selection) => createMarketDataProvider(selection.provider, { csvDir: selection.csvDir ?? config.marketData.csvDir }),
+    signals: new PostgresSignalRepository(db),
+    states: new RedisStrategyStateStore(redis, config.redis.keyPrefix),
+    trackedTickers: () => tracking.trackedTickers(),
+    strategyPlans: (tickers) => tracking.strategyPlans(tickers),
+    deliveries: new PostgresDeliveryRepository(db),
+    mailer,
+    links: {
+      unsubscribe: ({ subscriberId, email }) => ({
+        url: unsubscribeUrl(links, { id: subscriberId, email }),
+        headers: unsubscribeHeaders(links, { id: subscriberId, email }),
+      }),
+    },
+    sendConcurrency: 10,
+    messageIdDomain: 'algo-signals',
   };
-  return { deps, close: () => db.destroy() };
+  return {
+    deps,
+    db,
+    redis,
+    async close() {
+      mailer.close?.();
+      redis.disconnect();
+      await db.destroy();
+    },
+  };
 }
 
 /** Start a worker on the configured task queue; resolves when it stops (SIGINT/SIGTERM). */

@@ -1,13 +1,17 @@
 import { createIngestionActivities, type IngestionDependencies } from './ingestion.activities';
+import { createNotificationActivities, type NotificationDependencies } from './notifications.activities';
+import { createSignalActivities, type SignalDependencies } from './signals.activities';
 import { mapDomainFailures } from './failures';
 
 /** Everything the activities need; built once by the worker (the composition root). */
-export type ActivityDependencies = IngestionDependencies;
+export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies;
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {
   return mapDomainFailures({
     ...createIngestionActivities(deps),
+    ...createSignalActivities(deps),
+    ...createNotificationActivities(deps),
   });
 }
 

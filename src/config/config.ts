@@ -35,7 +35,11 @@ export const configSchema = z.object({
   /** Directory for the stack's state, logs, mail sink and reports. */
   dataDir: z.string().min(1).default('.data'),
   database: z.object({ url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL') }),
-  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'a redis:// URL') }),
+  redis: z.object({
+    url: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+    /** Prefix of every key this system writes (so several installs can share a Redis). */
+    keyPrefix: z.string().default('algo:'),
+  }),
   temporal: z.object({
     /** host:port of the Temporal frontend. */
     address: z.string().regex(/^[^:\s]+:\d+$/, 'host:port'),
@@ -51,6 +55,40 @@ export const configSchema = z.object({
       })
       .default({ uiPort: 8233, binary: null }),
   }),
+  /** Which strategies run for which tickers (several per ticker is the normal case). */
+  strategies: z
+    .object({
+      /** Strategies (with optional parameters) run for every tracked ticker. */
+      default: z.array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) })).min(1),
+      /** Per-ticker replacement of the default list. */
+      perTicker: z
+        .record(tickerSymbol, z.array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) })))
+        .default({}),
+    })
+    .default({ default: [{ name: 'sma_cross', params: {} }, { name: 'macd_cross', params: {} }], perTicker: {} }),
+  mail: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.coerce.number().int().min(1).max(65535).default(1025),
+      secure: z.boolean().default(false),
+      user: z.string().optional(),
+      password: z.string().optional(),
+      from: z.string().min(3).default('Algo Signals <signals@localhost>'),
+      /** Subscribers per email activity: 10,000 subscribers are 50 activities. */
+      batchSize: z.number().int().min(1).max(5000).default(200),
+    })
+    .default({ host: '127.0.0.1', port: 1025, secure: false, from: 'Algo Signals <signals@localhost>', batchSize: 200 }),
+  api: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(1).max(65535).default(8000),
+      /** Key for admin endpoints (header `x-api-key`). */
+      apiKey: z.string().min(8, 'at least 8 characters'),
+      /** Base of links in emails (confirm, unsubscribe). */
+      publicUrl: z.string().url().default('http://127.0.0.1:8000'),
+      /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
+      tokenSecret: z.string().min(16, 'at least 16 characters'),
+    }),
   ingestion: z
     .object({
       batchSize: z.number().int().min(1).max(500).default(25),
@@ -65,6 +103,7 @@ export type AppConfig = z.infer<typeof configSchema>;
 const ENV_OVERRIDES: Record<string, string> = {
   DATABASE_URL: 'database.url',
   REDIS_URL: 'redis.url',
+  REDIS_KEY_PREFIX: 'redis.keyPrefix',
   TEMPORAL_ADDRESS: 'temporal.address',
   TEMPORAL_NAMESPACE: 'temporal.namespace',
   TEMPORAL_TASK_QUEUE: 'temporal.taskQueue',
@@ -74,6 +113,13 @@ const ENV_OVERRIDES: Record<string, string> = {
   ALGO_PROVIDER: 'marketData.provider',
   ALGO_CSV_DIR: 'marketData.csvDir',
   ALGO_TICKERS: 'tickers',
+  SMTP_HOST: 'mail.host',
+  SMTP_PORT: 'mail.port',
+  MAIL_FROM: 'mail.from',
+  API_PORT: 'api.port',
+  API_KEY: 'api.apiKey',
+  PUBLIC_URL: 'api.publicUrl',
+  TOKEN_SECRET: 'api.tokenSecret',
 };
 
 /** Thrown when the configuration is invalid; the message names each bad key. */

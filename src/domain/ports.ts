@@ -1,5 +1,6 @@
 import type { EnrichedBar, RawPriceRow, RejectedRow } from './bar';
 import type { IsoDate } from './dates';
+import type { Signal, SignalInputs, StrategyState } from './strategies/strategy';
 
 /**
  * A source of daily prices (a directory of CSV files, Yahoo Finance, ...).
@@ -73,4 +74,86 @@ export interface IngestionRunRepository {
   recordFailure(runId: string, ticker: string, error: string): Promise<void>;
   /** Mark the run finished with its overall status. */
   finishRun(runId: string, status: 'completed' | 'completed_with_failures'): Promise<void>;
+}
+
+/** A strategy's state for one ticker, as stored between daily runs. */
+export interface StoredStrategyState {
+  /** `name@vVERSION:params`; a different fingerprint means the state must be rebuilt. */
+  fingerprint: string;
+  state: StrategyState;
+}
+
+/**
+ * Hot strategy state per (ticker, strategy), rebuildable from Postgres at any
+ * time. Writes are atomic and monotonic: a state never replaces a newer one.
+ */
+export interface StrategyStateStore {
+  /** States of many (ticker, strategy) pairs; missing ones are absent from the map (key `TICKER|strategy`). */
+  getMany(keys: ReadonlyArray<{ ticker: string; strategy: string }>): Promise<Map<string, StoredStrategyState>>;
+  /** Store `value` unless the stored state has already seen `value.state.lastDate` or later (same fingerprint); true when written. */
+  advance(ticker: string, strategy: string, value: StoredStrategyState): Promise<boolean>;
+  /** Forget every state (before a rebuild). */
+  clear(): Promise<number>;
+}
+
+/** One recorded signal with the numbers behind it. */
+export interface SignalRecord {
+  date: IsoDate;
+  ticker: string;
+  strategy: string;
+  strategyVersion: number;
+  signal: Signal;
+  close: number;
+  inputs: SignalInputs;
+}
+
+/** The signals table: one row per (date, ticker, strategy). */
+export interface SignalRepository {
+  /** Insert signals; a (date, ticker, strategy) already recorded is left as it was. Returns how many were new. */
+  record(signals: readonly SignalRecord[]): Promise<number>;
+  /** Signals ascending by date, then ticker and strategy. */
+  list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]>;
+  /** The last recorded signal date of each (ticker, strategy) of `tickers`, keyed by {@link stateKey}. */
+  lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>>;
+}
+
+/** Key of a (ticker, strategy) pair in maps. */
+export const stateKey = (ticker: string, strategy: string): string => `${ticker}|${strategy}`;
+
+/** A range of subscriber ids: one email activity's share of a fan-out. */
+export interface RecipientPage {
+  fromId: number;
+  toId: number;
+  count: number;
+}
+
+/** A subscriber and the signals of one run that concern them. */
+export interface DigestRecipient {
+  subscriberId: number;
+  email: string;
+  signals: SignalRecord[];
+}
+
+/** What a claim found: `new` (claimed now), or the state a previous attempt left. */
+export type ClaimStatus = 'new' | 'claimed' | 'sent' | 'failed';
+
+/**
+ * Exactly-once email bookkeeping: a delivery row keyed by (kind, date,
+ * subscriber) is claimed before sending, and the Message-ID derives from it.
+ */
+export interface DeliveryRepository {
+  /**
+   * Pages of at most `pageSize` recipients of a fan-out: confirmed subscribers
+   * with at least one BUY or SELL signal on `date` among their subscriptions
+   * (restricted to `ticker` when given).
+   */
+  recipientPages(input: { date: IsoDate; ticker?: string; pageSize: number }): Promise<RecipientPage[]>;
+  /** The recipients of one page with their BUY and SELL signals of `date`. */
+  recipients(input: { date: IsoDate; ticker?: string; page: RecipientPage }): Promise<DigestRecipient[]>;
+  /** Claim the delivery (kind, date, subscriber): insert it, or report what is there. */
+  claim(input: { kind: string; date: IsoDate; subscriberId: number; messageId: string }): Promise<ClaimStatus>;
+  /** Mark a claimed delivery sent. */
+  markSent(input: { kind: string; date: IsoDate; subscriberId: number }): Promise<void>;
+  /** Mark a delivery failed for good (a permanent SMTP rejection), with the reason. */
+  markFailed(input: { kind: string; date: IsoDate; subscriberId: number; error: string }): Promise<void>;
 }

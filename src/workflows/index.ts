@@ -1,3 +1,5 @@
 // The worker's workflowsPath: every workflow type, by its exported name.
 // Never rename one that a schedule or a history refers to.
 export { ingestPricesWorkflow } from './ingest-prices.workflow';
+export { dailyRunWorkflow } from './daily-run.workflow';
+export { notifyTickerWorkflow } from './notify-ticker.workflow';

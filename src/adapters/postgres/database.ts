@@ -77,6 +77,49 @@ export interface RejectedRowTable {
   first_seen_at: Timestamp;
 }
 
+export interface SignalTable {
+  date: DateColumn;
+  ticker: string;
+  strategy: string;
+  strategy_version: number;
+  signal: 'BUY' | 'SELL' | 'HOLD' | 'WAIT';
+  close: number;
+  /** The numbers the decision used (close, indicator values), by name. */
+  inputs: ColumnType<Record<string, number | string | null>, string, string>;
+  recorded_at: Timestamp;
+}
+
+export interface SubscriberTable {
+  id: Generated<number>;
+  /** Lower-cased address. */
+  email: string;
+  status: 'pending' | 'confirmed' | 'unsubscribed';
+  created_at: Timestamp;
+  confirmed_at: Timestamp | null;
+  unsubscribed_at: Timestamp | null;
+}
+
+export interface SubscriptionTable {
+  subscriber_id: number;
+  ticker: string;
+  /** A registered strategy name, or `recommended`. */
+  strategy: string;
+  created_at: Timestamp;
+}
+
+export interface DeliveryTable {
+  /** `daily` (the run's digest), `confirmation`, `notification` (manual send). */
+  kind: string;
+  run_date: DateColumn;
+  subscriber_id: number;
+  message_id: string;
+  status: 'claimed' | 'sent' | 'failed';
+  attempts: number;
+  error: string | null;
+  claimed_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
 /** Every table, for Kysely. */
 export interface Database {
   tickers: TickerTable;
@@ -84,6 +127,10 @@ export interface Database {
   ingestion_runs: IngestionRunTable;
   ingestion_run_tickers: IngestionRunTickerTable;
   rejected_rows: RejectedRowTable;
+  signals: SignalTable;
+  subscribers: SubscriberTable;
+  subscriptions: SubscriptionTable;
+  deliveries: DeliveryTable;
 }
 
 export type DailyBarRow = Selectable<DailyBarTable>;

@@ -1,11 +1,13 @@
 import { Kysely, Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import * as m0001 from './migrations/0001-prices';
+import * as m0002 from './migrations/0002-signals-subscriptions';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-prices': m0001,
+  '0002-signals-subscriptions': m0002,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

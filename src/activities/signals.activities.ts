@@ -1,0 +1,148 @@
+import { Context } from '@temporalio/activity';
+import type { IsoDate } from '../domain/dates';
+import { BadInputError } from '../domain/errors';
+import { stateKey, type PriceRepository, type SignalRecord, type SignalRepository, type StrategyStateStore } from '../domain/ports';
+import { BarSeries, getStrategy, runStrategy, type AnyStrategy, type StrategyParams } from '../domain/strategies';
+
+/** One strategy to run for a ticker, as configured or subscribed. */
+export interface StrategyPlan {
+  name: string;
+  params?: StrategyParams;
+}
+
+export interface SignalDependencies {
+  prices: PriceRepository;
+  signals: SignalRepository;
+  states: StrategyStateStore;
+  /** Tickers the daily job tracks: the configured ones plus every subscribed one. */
+  trackedTickers(): Promise<string[]>;
+  /** The strategies to run per ticker: the configured ones plus every subscribed one. */
+  strategyPlans(tickers: readonly string[]): Promise<Map<string, StrategyPlan[]>>;
+}
+
+/** Result of evaluating one ticker. */
+export interface TickerEvaluation {
+  ticker: string;
+  status: 'ok' | 'no_data' | 'failed';
+  /** Signals newly recorded (catch-up days included). */
+  recorded: number;
+  error?: string;
+}
+
+/** A signal as reported by a run (the numbers behind it are in Postgres). */
+export interface RunSignal {
+  date: IsoDate;
+  ticker: string;
+  strategy: string;
+  signal: SignalRecord['signal'];
+}
+
+/** Identifies the rules and parameters a state was computed with; another fingerprint means rebuild. */
+export function strategyFingerprint(strategy: AnyStrategy, params: StrategyParams): string {
+  const sorted = Object.keys(params).sort().map((k) => [k, params[k]]);
+  return `${strategy.name}@v${strategy.version}:${JSON.stringify(sorted)}`;
+}
+
+/** Signal activities: strategies over stored bars, signals to Postgres, state to Redis. */
+export function createSignalActivities(deps: SignalDependencies) {
+  /**
+   * Advance every strategy of one ticker to `date`: a pair seen for the first
+   * time replays the whole stored history and records the run date's signal;
+   * a known pair steps through every stored day after its last evaluated one
+   * (missed days included) and records each. Signals are written before the
+   * state, so a crash in between only repeats idempotent work.
+   */
+  async function evaluateTicker(ticker: string, plans: readonly StrategyPlan[], date: IsoDate): Promise<TickerEvaluation> {
+    const bars = await deps.prices.bars(ticker, { to: date });
+    if (bars.length === 0) return { ticker, status: 'no_data', recorded: 0 };
+    const series = BarSeries.from(bars);
+    const resolved = plans.map((plan) => {
+      const strategy = getStrategy(plan.name);
+      const params = strategy.parseParams(plan.params);
+      return { strategy, params, fingerprint: strategyFingerprint(strategy, params) };
+    });
+    const stored = await deps.states.getMany(resolved.map((r) => ({ ticker, strategy: r.strategy.name })));
+    const toRecord: SignalRecord[] = [];
+    const newStates = resolved.map(({ strategy, params, fingerprint }) => {
+      const previous = stored.get(stateKey(ticker, strategy.name));
+      const initialState = previous?.fingerprint === fingerprint ? previous.state : undefined;
+      const run = runStrategy(strategy, params, series, initialState ? { initialState } : {});
+      const records = initialState ? run.records : run.records.filter((r) => r.date === date);
+      for (const r of records) {
+        const i = series.indexOnOrAfter(r.date);
+        toRecord.push({ date: r.date, ticker, strategy: strategy.name, strategyVersion: strategy.version, signal: r.signal, close: series.close[i], inputs: r.inputs });
+      }
+      return { strategy: strategy.name, value: { fingerprint, state: run.state } };
+    });
+    const recorded = await deps.signals.record(toRecord);
+    for (const s of newStates) await deps.states.advance(ticker, s.strategy, s.value);
+    return { ticker, status: 'ok', recorded };
+  }
+
+  return {
+    /** The tickers a daily run covers. */
+    async trackedTickers(): Promise<string[]> {
+      return deps.trackedTickers();
+    },
+
+    /** Evaluate every planned strategy of a batch of tickers up to `date`. One ticker's bad input fails that ticker only. */
+    async evaluateStrategies(input: { date: IsoDate; tickers: string[] }): Promise<TickerEvaluation[]> {
+      const plans = await deps.strategyPlans(input.tickers);
+      const results: TickerEvaluation[] = [];
+      for (const ticker of input.tickers) {
+        Context.current().heartbeat(ticker);
+        try {
+          results.push(await evaluateTicker(ticker, plans.get(ticker) ?? [], input.date));
+        } catch (err) {
+          if (!(err instanceof BadInputError)) throw err; // transient: Temporal retries the batch; the work is idempotent
+          results.push({ ticker, status: 'failed', recorded: 0, error: err.message });
+        }
+      }
+      return results;
+    },
+
+    /** The latest date with a BUY or SELL signal of `ticker`, or null. */
+    async latestSignalDate(input: { ticker: string }): Promise<IsoDate | null> {
+      const signals = await deps.signals.list({ ticker: input.ticker, signals: ['BUY', 'SELL'] });
+      return signals.length ? signals[signals.length - 1].date : null;
+    },
+
+    /** The signals recorded for `date` for these tickers (what a run reports). */
+    async runSignals(input: { date: IsoDate; tickers: string[] }): Promise<RunSignal[]> {
+      const wanted = new Set(input.tickers);
+      const all = await deps.signals.list({ date: input.date });
+      return all.filter((s) => wanted.has(s.ticker)).map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal }));
+    },
+  };
+}
+
+/**
+ * Recompute every strategy state from Postgres (Redis holds nothing that
+ * cannot be rebuilt): each (ticker, strategy) with recorded signals is
+ * replayed from its stored history up to its last recorded signal date.
+ */
+export async function rebuildStrategyStates(deps: SignalDependencies, tickers: readonly string[]): Promise<{ cleared: number; rebuilt: number }> {
+  const cleared = await deps.states.clear();
+  const lastDates = await deps.signals.lastSignalDates(tickers);
+  const plans = await deps.strategyPlans(tickers);
+  let rebuilt = 0;
+  for (const ticker of tickers) {
+    const planned = plans.get(ticker) ?? [];
+    const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, p.name)));
+    if (wanted.length === 0) continue;
+    const bars = await deps.prices.bars(ticker);
+    for (const plan of wanted) {
+      const last = lastDates.get(stateKey(ticker, plan.name))!;
+      const upTo = bars.filter((b) => b.date <= last);
+      if (upTo.length === 0) continue;
+      const strategy = getStrategy(plan.name);
+      const params = strategy.parseParams(plan.params);
+      const run = runStrategy(strategy, params, BarSeries.from(upTo));
+      await deps.states.advance(ticker, strategy.name, { fingerprint: strategyFingerprint(strategy, params), state: run.state });
+      rebuilt += 1;
+    }
+  }
+  return { cleared, rebuilt };
+}
+
+export type SignalActivities = ReturnType<typeof createSignalActivities>;

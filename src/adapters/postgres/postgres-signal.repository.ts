@@ -1,0 +1,56 @@
+import { sql, type Kysely } from 'kysely';
+import { stateKey, type SignalRecord, type SignalRepository } from '../../domain/ports';
+import type { Signal } from '../../domain/strategies/strategy';
+import type { IsoDate } from '../../domain/dates';
+import type { Database } from './database';
+
+/** Signals in Postgres, one row per (date, ticker, strategy). */
+export class PostgresSignalRepository implements SignalRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async record(signals: readonly SignalRecord[]): Promise<number> {
+    if (signals.length === 0) return 0;
+    const result = await sql<{ n: number }>`
+      with inserted as (
+        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs)
+        select * from unnest(
+          ${signals.map((s) => s.date)}::date[], ${signals.map((s) => s.ticker)}::text[], ${signals.map((s) => s.strategy)}::text[],
+          ${signals.map((s) => s.strategyVersion)}::int[], ${signals.map((s) => s.signal)}::text[], ${signals.map((s) => s.close)}::float8[],
+          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[])
+        on conflict (date, ticker, strategy) do nothing
+        returning 1)
+      select count(*)::int as n from inserted`.execute(this.db);
+    return result.rows[0].n;
+  }
+
+  async list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]> {
+    let q = this.db.selectFrom('signals').selectAll();
+    if (filter.date) q = q.where('date', '=', filter.date);
+    if (filter.from) q = q.where('date', '>=', filter.from);
+    if (filter.to) q = q.where('date', '<=', filter.to);
+    if (filter.ticker) q = q.where('ticker', '=', filter.ticker);
+    if (filter.strategy) q = q.where('strategy', '=', filter.strategy);
+    if (filter.signals?.length) q = q.where('signal', 'in', [...filter.signals]);
+    const rows = await q.orderBy('date').orderBy('ticker').orderBy('strategy').execute();
+    return rows.map((r) => ({
+      date: r.date,
+      ticker: r.ticker,
+      strategy: r.strategy,
+      strategyVersion: r.strategy_version,
+      signal: r.signal,
+      close: r.close,
+      inputs: r.inputs as SignalRecord['inputs'],
+    }));
+  }
+
+  async lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>> {
+    if (tickers.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('signals')
+      .select(['ticker', 'strategy', (eb) => eb.fn.max('date').as('last')])
+      .where('ticker', 'in', [...tickers])
+      .groupBy(['ticker', 'strategy'])
+      .execute();
+    return new Map(rows.map((r) => [stateKey(r.ticker, r.strategy), r.last as string]));
+  }
+}

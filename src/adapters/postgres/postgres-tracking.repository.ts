@@ -1,0 +1,50 @@
+import type { Kysely } from 'kysely';
+import type { StrategyPlan } from '../../activities/signals.activities';
+import type { AppConfig } from '../../config/config';
+import type { Database } from './database';
+
+/** The strategy subscribers follow through the current recommendation (issue 4). */
+const RECOMMENDED = 'recommended';
+
+/**
+ * What the daily job covers: the configured tickers and strategies plus
+ * everything confirmed subscribers follow. Subscribing to an untracked ticker
+ * is enough to have the next run ingest it.
+ */
+export class PostgresTrackingRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly config: Pick<AppConfig, 'tickers' | 'strategies'>,
+  ) {}
+
+  private subscribed() {
+    return this.db
+      .selectFrom('subscriptions')
+      .innerJoin('subscribers', 'subscribers.id', 'subscriptions.subscriber_id')
+      .where('subscribers.status', '=', 'confirmed');
+  }
+
+  /** Configured tickers plus every ticker a confirmed subscriber follows, sorted. */
+  async trackedTickers(): Promise<string[]> {
+    const rows = await this.subscribed().select('subscriptions.ticker').distinct().execute();
+    return [...new Set([...this.config.tickers, ...rows.map((r) => r.ticker)])].sort();
+  }
+
+  /** Per ticker: the configured strategies, plus those subscribed with their default parameters. */
+  async strategyPlans(tickers: readonly string[]): Promise<Map<string, StrategyPlan[]>> {
+    const plans = new Map<string, StrategyPlan[]>();
+    for (const ticker of tickers) plans.set(ticker, [...(this.config.strategies.perTicker[ticker] ?? this.config.strategies.default)]);
+    if (tickers.length === 0) return plans;
+    const rows = await this.subscribed()
+      .select(['subscriptions.ticker', 'subscriptions.strategy'])
+      .distinct()
+      .where('subscriptions.ticker', 'in', [...tickers])
+      .where('subscriptions.strategy', '!=', RECOMMENDED)
+      .execute();
+    for (const { ticker, strategy } of rows) {
+      const list = plans.get(ticker)!;
+      if (!list.some((p) => p.name === strategy)) list.push({ name: strategy });
+    }
+    return plans;
+  }
+}

@@ -1,0 +1,83 @@
+import type { IsoDate } from '../dates';
+import type { SignalRecord } from '../ports';
+
+/** What a subscriber is told: their BUY and SELL signals of one run. */
+export interface DigestInput {
+  date: IsoDate;
+  email: string;
+  signals: readonly SignalRecord[];
+  /** One-click unsubscribe link (signed token). */
+  unsubscribeUrl: string;
+  /** Strategy recommendations that changed since the subscriber's last email, if any. */
+  notes?: readonly string[];
+}
+
+export interface DigestContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Only these are emailed; HOLD and WAIT are recorded, not sent. */
+export const NOTIFIED_SIGNALS = ['BUY', 'SELL'] as const;
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function formatNumber(value: number | string | null): string {
+  if (value === null) return 'n/a';
+  if (typeof value === 'string') return value;
+  return Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(4);
+}
+
+/** `close 172.50, sma7 170.10, ...`: the numbers behind a signal. */
+export function describeInputs(signal: SignalRecord): string {
+  return Object.entries({ close: signal.close, ...signal.inputs })
+    .map(([k, v]) => `${k} ${formatNumber(v)}`)
+    .join(', ');
+}
+
+/** Subject: `BUY AAPL (sma_cross) on 2010-11-29` for one signal, else `3 signals on 2010-11-29`. */
+export function digestSubject(date: IsoDate, signals: readonly SignalRecord[]): string {
+  if (signals.length === 1) {
+    const [s] = signals;
+    return `${s.signal} ${s.ticker} (${s.strategy}) on ${date}`;
+  }
+  return `${signals.length} signals on ${date}`;
+}
+
+/** The email for one subscriber and run: plain text and HTML with the same content. */
+export function composeDigest(input: DigestInput): DigestContent {
+  const signals = [...input.signals].sort((a, b) => a.ticker.localeCompare(b.ticker) || a.strategy.localeCompare(b.strategy));
+  const subject = digestSubject(input.date, signals);
+  const lines = signals.map(
+    (s) => `${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`,
+  );
+  const notes = input.notes ?? [];
+  const text = [
+    `Signals for ${input.date}:`,
+    '',
+    ...lines.map((l) => `- now is a good time to ${l}`),
+    ...(notes.length ? ['', ...notes] : []),
+    '',
+    'These are signals from automated strategies, not advice. No order is ever placed for you.',
+    `Unsubscribe: ${input.unsubscribeUrl}`,
+  ].join('\n');
+  const rows = signals
+    .map(
+      (s) =>
+        `<tr><td style="font-weight:bold;color:${s.signal === 'BUY' ? '#137333' : '#b3261e'}">${s.signal}</td>` +
+        `<td>${escapeHtml(s.ticker)}</td><td>${escapeHtml(s.strategy)} v${s.strategyVersion}</td><td>${s.date}</td>` +
+        `<td style="font-family:monospace">${escapeHtml(describeInputs(s))}</td></tr>`,
+    )
+    .join('');
+  const html = `<!doctype html><html><body style="font-family:sans-serif">
+<h2>${escapeHtml(subject)}</h2>
+<table cellpadding="6" style="border-collapse:collapse"><thead><tr><th align="left">Signal</th><th align="left">Ticker</th><th align="left">Strategy</th><th align="left">Date</th><th align="left">Numbers behind it</th></tr></thead>
+<tbody>${rows}</tbody></table>
+${notes.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}
+<p style="color:#666;font-size:12px">Signals from automated strategies, not advice. No order is ever placed for you.<br>
+<a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>
+</body></html>`;
+  return { subject, text, html };
+}

@@ -1,0 +1,148 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ActivityFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { closureReason, isTradingDay } from '../domain/calendar';
+import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { Activities } from '../activities';
+import type { NotificationCounts, NotificationTarget } from '../activities/notifications.activities';
+import type { RunSignal, TickerEvaluation } from '../activities/signals.activities';
+import type { IngestPricesResult } from './ingest-prices.workflow';
+
+/** Input of {@link dailyRunWorkflow}; every field is optional (a Schedule passes `{}`). */
+export interface DailyRunInput {
+  /** The trading day to run for; default: the scheduled day (or today) in New York. */
+  date?: IsoDate;
+  /** Override the tracked tickers for this run. */
+  tickers?: string[];
+  provider?: 'csv' | 'yahoo';
+  csvDir?: string;
+  /** Subscribers per email activity (default 200). */
+  emailBatchSize?: number;
+  /** Ticker batch size of ingestion and evaluation (default 25). */
+  batchSize?: number;
+}
+
+/** Result of {@link dailyRunWorkflow}, also the `algo run-daily --json` output. */
+export interface DailyRunResult {
+  runId: string;
+  date: IsoDate;
+  tradingDay: boolean;
+  /** Why nothing ran, on a non-trading day. */
+  closure?: string;
+  /** Signals recorded for `date` (all four kinds; only BUY and SELL are emailed). */
+  signals: RunSignal[];
+  notifications: NotificationCounts;
+  /** Per-ticker status of ingestion and evaluation. */
+  tickers: Array<{ ticker: string; ingestion: 'ok' | 'failed'; evaluation: TickerEvaluation['status'] | 'skipped'; error?: string }>;
+}
+
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+const fast = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+const evaluation = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+// SMTP outages can last: keep retrying with backoff for hours, not minutes.
+const email = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '12 hours',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+const EMAIL_LANES = 8;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+async function pool<T>(items: readonly T[], lanes: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(lanes, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
+
+/** The run's date: given, else the scheduled start (so a caught-up run keeps its day), else now, in New York. */
+function runDate(input: DailyRunInput): IsoDate {
+  if (input.date) return input.date;
+  const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
+  // Date.now() is deterministic inside a workflow (the task's time).
+  return isoDateInZone(scheduled ? scheduled.getTime() : Date.now(), 'America/New_York');
+}
+
+/** Email every page of a fan-out, a few activities at a time; returns the totals. */
+export async function fanOutNotifications(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
+  const totals: NotificationCounts = { sent: 0, skipped: 0, failed: 0 };
+  const pages = await fast.planNotifications({ ...target, pageSize });
+  await pool(pages, EMAIL_LANES, async (page) => {
+    const counts = await email.sendNotifications({ ...target, page });
+    totals.sent += counts.sent;
+    totals.skipped += counts.skipped;
+    totals.failed += counts.failed;
+  });
+  return totals;
+}
+
+/**
+ * The daily job for one trading day: ingest and enrich prices (child
+ * workflow), run every strategy on every tracked ticker, record the signals,
+ * and email each subscriber their BUY and SELL signals exactly once.
+ * Re-running the same date changes nothing and sends nothing new.
+ */
+export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<DailyRunResult> {
+  const { runId } = workflowInfo();
+  const date = runDate(input);
+  const empty = { sent: 0, skipped: 0, failed: 0 };
+  if (!isIsoDate(date)) throw new Error(`date "${date}" is not a valid YYYY-MM-DD date`);
+  if (!isTradingDay(date)) {
+    return { runId, date, tradingDay: false, closure: closureReason(date) ?? 'market closed', signals: [], notifications: empty, tickers: [] };
+  }
+
+  const tickers = input.tickers ?? (await fast.trackedTickers());
+  const ingestion = await executeChild<(i: unknown) => Promise<IngestPricesResult>>('ingestPricesWorkflow', {
+    workflowId: `${workflowInfo().workflowId}-ingest`,
+    args: [{ tickers, asOf: date, provider: input.provider ?? 'csv', csvDir: input.csvDir, batchSize: input.batchSize }],
+  });
+  const ingested = new Map(ingestion.tickers.map((t) => [t.ticker, t]));
+
+  // A ticker whose ingestion failed is still evaluated on what is stored: its
+  // state must not skip days, and stored bars are still valid.
+  const evaluations = new Map<string, TickerEvaluation>();
+  await pool(chunk(tickers, input.batchSize ?? 25), 4, async (batch) => {
+    try {
+      for (const r of await evaluation.evaluateStrategies({ date, tickers: batch })) evaluations.set(r.ticker, r);
+    } catch (err) {
+      const error = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      for (const ticker of batch) evaluations.set(ticker, { ticker, status: 'failed', recorded: 0, error });
+    }
+  });
+  const signals = await fast.runSignals({ date, tickers });
+
+  const notifications = await fanOutNotifications({ kind: 'daily', date }, input.emailBatchSize ?? 200);
+
+  return {
+    runId,
+    date,
+    tradingDay: true,
+    signals,
+    notifications,
+    tickers: tickers.map((ticker) => {
+      const ing = ingested.get(ticker);
+      const ev = evaluations.get(ticker);
+      const error = ing?.error ?? ev?.error;
+      return { ticker, ingestion: ing?.status ?? 'failed', evaluation: ev?.status ?? 'skipped', ...(error ? { error } : {}) };
+    }),
+  };
+}
