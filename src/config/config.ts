@@ -116,6 +116,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   SMTP_HOST: 'mail.host',
   SMTP_PORT: 'mail.port',
   MAIL_FROM: 'mail.from',
+  API_HOST: 'api.host',
   API_PORT: 'api.port',
   API_KEY: 'api.apiKey',
   PUBLIC_URL: 'api.publicUrl',

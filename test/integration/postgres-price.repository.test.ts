@@ -60,6 +60,13 @@ describe('PostgresPriceRepository', () => {
     ]);
   });
 
+  it('records failures and rejections whose text holds NUL bytes (a garbage file must still be reported)', async () => {
+    await repo.recordFailure('run-1', 'BAD', 'header is not a CSV header: "\u0000\u0001<html>"');
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [], rejected: [rejection('20\u00000-01-06', 'date is not valid')] });
+    const recorded = await repo.recordedResults('run-1', ['BAD']);
+    expect(recorded.get('BAD')!.error).toBe('header is not a CSV header: "\uFFFD\u0001<html>"');
+  });
+
   it('tracks each ticker\'s last date and the newest bars for the lookback', async () => {
     const bars = ['2020-01-02', '2020-01-03', '2020-01-06', '2020-01-07'].map((d, i) => bar(d, 10 + i));
     await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars, rejected: [] });

@@ -2,15 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../src/activities';
+import type { AppConfig } from '../../src/config/config';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
-import { createMarketDataProvider } from '../../src/adapters/market-data/market-data.factory';
 import { enrichBars } from '../../src/domain/indicators';
 import { ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } from '../../src/workflows/ingest-prices.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
+import { testConfig, withTestWorker } from '../support/worker';
 
 const SP500 = path.resolve(__dirname, '../../../shared/data/sp500_5yr');
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -27,13 +26,12 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
   let repo: PostgresPriceRepository;
-  let bundle: WorkflowBundleWithSourceMap;
-  const taskQueue = `ingest-test-${process.pid}`;
+  let config: AppConfig;
 
   beforeAll(async () => {
     [env, t] = await Promise.all([startTestTemporal(), createTestDatabase()]);
     repo = new PostgresPriceRepository(t.db);
-    bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
+    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address });
   });
   afterAll(async () => {
     await t?.destroy();
@@ -41,24 +39,17 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
   });
   beforeEach(() => t.truncateAll());
 
-  async function withWorker<T>(fn: () => Promise<T>): Promise<T> {
-    const activities = createActivities({
-      prices: repo,
-      runs: repo,
-      marketData: (s) => createMarketDataProvider(s.provider, { csvDir: s.csvDir! }),
-    });
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-    return worker.runUntil(fn);
-  }
+  const withWorker = <T>(fn: () => Promise<T>) => withTestWorker(env, config, fn);
 
   const ingest = (input: IngestPricesInput) =>
-    env.client.workflow.execute('ingestPricesWorkflow', { taskQueue, workflowId: `ingest-${Date.now()}-${Math.random()}`, args: [input] }) as Promise<IngestPricesResult>;
+    env.client.workflow.execute('ingestPricesWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `ingest-${Date.now()}-${Math.random()}`, args: [input] }) as Promise<IngestPricesResult>;
 
   it('ingests several tickers; the unreadable ones fail alone; re-ingesting changes nothing', async () => {
     const dir = csvDir(['AAPL', 'MSFT', 'XOM']);
     const input: IngestPricesInput = { provider: 'csv', csvDir: dir, tickers: ['AAPL', 'BAD', 'MSFT', 'NOPE', 'XOM'], asOf: '2018-02-07', batchSize: 2 };
     const first = await withWorker(() => ingest(input));
 
+    expect(first.tickers.filter((r) => r.ticker !== 'BAD' && r.ticker !== 'NOPE').map((r) => r.error ?? null)).toEqual([null, null, null]);
     expect(first.tickers.map((r) => [r.ticker, r.status])).toEqual([
       ['AAPL', 'ok'], ['BAD', 'failed'], ['MSFT', 'ok'], ['NOPE', 'failed'], ['XOM', 'ok'],
     ]);
@@ -99,7 +90,7 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
       ...process.env,
       DATABASE_URL: t.url,
       TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: `${taskQueue}-process`,
+      TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-process`,
       ALGO_CSV_DIR: dir,
     };
     const startWorker = (): Promise<ChildProcess> =>
@@ -117,7 +108,7 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
 
     let worker = await startWorker();
     const handle = await env.client.workflow.start('ingestPricesWorkflow', {
-      taskQueue: `${taskQueue}-process`,
+      taskQueue: `${config.temporal.taskQueue}-process`,
       workflowId: `ingest-kill-${Date.now()}`,
       args: [{ provider: 'csv', csvDir: dir, tickers, asOf: '2018-02-07', batchSize: 2, maxConcurrentBatches: 1 } satisfies IngestPricesInput],
     });

@@ -4,6 +4,16 @@ import type { IsoDate } from '../../domain/dates';
 import type { IngestionRunRepository, PriceRepository, TickerIngestionResult, UpsertCounts } from '../../domain/ports';
 import type { Database, DailyBarRow } from './database';
 
+/** Postgres text and jsonb cannot hold NUL: a garbage source file must still be recordable. */
+export function pgSafeText(text: string): string {
+  return text.replace(/\u0000/g, '\uFFFD');
+}
+
+/** JSON for a jsonb column: jsonb refuses the \u0000 escape that JSON.stringify writes for NUL. */
+export function pgSafeJson(value: unknown): string {
+  return pgSafeText(JSON.stringify(value)).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+}
+
 /** How many rejected rows a run's report keeps per ticker (all are stored in rejected_rows). */
 export const REPORTED_REJECTIONS_LIMIT = 100;
 
@@ -85,7 +95,7 @@ async function storeRejections(trx: Transaction<Database>, runId: string, ticker
   await sql`
     insert into rejected_rows (ticker, source_date, reason, raw, first_run_id)
     select ${ticker}, d, r, x::jsonb, ${runId}
-    from unnest(${rejected.map((r) => r.date)}::text[], ${rejected.map((r) => r.reason)}::text[], ${rejected.map((r) => JSON.stringify(r.raw))}::text[]) as t(d, r, x)
+    from unnest(${rejected.map((r) => pgSafeText(r.date))}::text[], ${rejected.map((r) => pgSafeText(r.reason))}::text[], ${rejected.map((r) => pgSafeJson(r.raw))}::text[]) as t(d, r, x)
     on conflict (ticker, source_date, reason) do nothing`.execute(trx);
 }
 
@@ -214,9 +224,9 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
       updated: r.updated,
       unchanged: r.unchanged,
       rejected_count: r.rejectedCount,
-      rejected: JSON.stringify(r.rejected),
+      rejected: pgSafeJson(r.rejected),
       last_date: r.lastDate,
-      error: r.error ?? null,
+      error: r.error === undefined ? null : pgSafeText(r.error),
     };
     await db
       .insertInto('ingestion_run_tickers')

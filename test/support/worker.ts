@@ -1,0 +1,64 @@
+import crypto from 'node:crypto';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig, type AppConfig } from '../../src/config/config';
+import { createActivities } from '../../src/activities';
+import { createDependencies } from '../../src/worker';
+
+/** Settings a test overrides; everything else comes from config/default.yaml. */
+export interface TestConfigOverrides {
+  databaseUrl: string;
+  temporalAddress?: string;
+  csvDir?: string;
+  smtpPort?: number;
+  tickers?: string[];
+}
+
+/**
+ * A real AppConfig for a test: its private database, a private Redis key
+ * prefix and task queue, and the test's own mail sink port.
+ */
+export function testConfig(o: TestConfigOverrides): AppConfig {
+  const id = crypto.randomBytes(4).toString('hex');
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: o.databaseUrl,
+    REDIS_KEY_PREFIX: `algo-test-${id}:`,
+    TEMPORAL_TASK_QUEUE: `test-${id}`,
+    ...(o.temporalAddress ? { TEMPORAL_ADDRESS: o.temporalAddress } : {}),
+    ...(o.csvDir ? { ALGO_CSV_DIR: o.csvDir } : {}),
+    ...(o.smtpPort ? { SMTP_PORT: String(o.smtpPort) } : {}),
+  });
+  if (o.tickers) config.tickers = o.tickers;
+  return config;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
+  return bundle;
+}
+
+/** Real dependencies (Postgres, Redis, SMTP) from `config`, as the worker builds them. */
+export function testDependencies(config: AppConfig) {
+  return createDependencies(config);
+}
+
+/** Run `fn` with an in-process worker wired exactly like src/worker.ts. */
+export async function withTestWorker<T>(env: TestWorkflowEnvironment, config: AppConfig, fn: () => Promise<T>): Promise<T> {
+  const { deps, close } = createDependencies(config);
+  try {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: createActivities(deps),
+    });
+    return await worker.runUntil(fn);
+  } finally {
+    await close();
+  }
+}
