@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { registerCalendarCommands } from './commands/calendar.command';
+import { registerDailyCommands } from './commands/daily.command';
+import { registerDemoCommands } from './commands/demo.command';
+import { registerScheduleCommands } from './commands/schedule.command';
 import { registerIngestCommands } from './commands/ingest.command';
 import { registerMailCommands } from './commands/mail.command';
 import { registerMigrateCommands } from './commands/migrate.command';
@@ -10,9 +13,12 @@ import { registerSubscriptionCommands } from './commands/subscribe.command';
 
 /** Every command module, registered on the program in help order. */
 export function registerCommands(program: Command): void {
+  registerDemoCommands(program);
   registerStackCommands(program);
   registerIngestCommands(program);
   registerPricesCommands(program);
+  registerDailyCommands(program);
+  registerScheduleCommands(program);
   registerSubscriptionCommands(program);
   registerSignalCommands(program);
   registerCalendarCommands(program);

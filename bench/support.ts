@@ -1,0 +1,179 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import { Redis } from 'ioredis';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig, type AppConfig } from '../src/config/config';
+import { createDatabase, type Database } from '../src/adapters/postgres/database';
+import { dropDatabase, ensureDatabaseExists, migrateToLatest } from '../src/adapters/postgres/migrate';
+import { createActivities } from '../src/activities';
+import { createDependencies } from '../src/worker';
+import { startMailSink, type MailSink } from '../src/mail-sink';
+import { startTestTemporal } from '../test/support/temporal';
+import { workflowBundle } from '../test/support/worker';
+
+/** The shared data sets the benchmarks read (never copied into the repo). */
+export const SHARED_DATA = path.resolve(__dirname, '../../shared/data');
+export const SP500_DIR = path.join(SHARED_DATA, 'sp500_5yr');
+export const SEED_AAPL_FILE = path.join(SHARED_DATA, 'seed', 'AAPL_1980-12-12_2021-11-17_with_seed_sma.csv');
+
+/** Postgres server of the benchmarks; each one gets its own database on it. */
+const BENCH_POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** One line of the final table: a figure, its target (if any) and whether it was met. */
+export interface BenchRow {
+  figure: string;
+  value: string;
+  target?: string;
+  /** true/false against the target; undefined when the figure has no target. */
+  met?: boolean;
+}
+
+/** Milliseconds elapsed since `start` (a `performance.now()` reading). */
+export const since = (start: number): number => performance.now() - start;
+
+/** Median of `values` (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** `1234567.8` -> `1,234,568` (or with `digits` decimals). */
+export function num(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Milliseconds as `812 ms` or `3.21 s`. */
+export function duration(ms: number): string {
+  return ms < 1000 ? `${num(ms, ms < 10 ? 3 : 0)} ms` : `${num(ms / 1000, 2)} s`;
+}
+
+/** A progress line on stderr (stdout keeps the figures). */
+export function log(line: string): void {
+  process.stderr.write(`  ${line}\n`);
+}
+
+/** A private, migrated database; `destroy()` drops it. */
+export interface BenchDatabase {
+  url: string;
+  db: Kysely<Database>;
+  destroy(): Promise<void>;
+}
+
+/** A fresh database named `algo_bench_<name>_<random>`, migrated to the latest schema. */
+export async function createBenchDatabase(name: string): Promise<BenchDatabase> {
+  const url = new URL(BENCH_POSTGRES_URL);
+  url.pathname = `/algo_bench_${name}_${crypto.randomBytes(3).toString('hex')}`;
+  const dbUrl = url.toString();
+  await ensureDatabaseExists(dbUrl);
+  const db = createDatabase(dbUrl);
+  await migrateToLatest(db);
+  return {
+    url: dbUrl,
+    db,
+    async destroy() {
+      await db.destroy();
+      await dropDatabase(dbUrl);
+    },
+  };
+}
+
+/** A real AppConfig for a benchmark: its database, a private Redis key prefix and task queue, its mail sink. */
+export function benchConfig(o: { databaseUrl: string; temporalAddress: string; smtpPort?: number; csvDir?: string }): AppConfig {
+  const id = crypto.randomBytes(4).toString('hex');
+  return loadConfig({
+    ...process.env,
+    DATABASE_URL: o.databaseUrl,
+    REDIS_KEY_PREFIX: `algo-bench-${id}:`,
+    TEMPORAL_TASK_QUEUE: `bench-${id}`,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    ...(o.csvDir ? { ALGO_CSV_DIR: o.csvDir } : {}),
+    ...(o.smtpPort ? { SMTP_PORT: String(o.smtpPort) } : {}),
+  });
+}
+
+/** Delete every Redis key under `prefix` (a benchmark's private prefix). */
+export async function clearRedisPrefix(redisUrl: string, prefix: string): Promise<number> {
+  const redis = new Redis(redisUrl, { lazyConnect: false });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+/** A private Temporal dev server (the real binary on free ports, in memory), as the tests start it. */
+export function startBenchTemporal(): Promise<TestWorkflowEnvironment> {
+  return startTestTemporal();
+}
+
+/** An in-process worker wired exactly like src/worker.ts, running until `stop()`. */
+export interface BenchWorker {
+  deps: ReturnType<typeof createDependencies>['deps'];
+  stop(): Promise<void>;
+}
+
+/** Start a worker on `config`'s task queue against the benchmark's Temporal server. */
+export async function startBenchWorker(env: TestWorkflowEnvironment, config: AppConfig): Promise<BenchWorker> {
+  const { deps, close } = createDependencies(config);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(deps),
+  });
+  const running = worker.run();
+  return {
+    deps,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await close();
+    },
+  };
+}
+
+/** A mail sink on a free port writing into a fresh temporary directory. */
+export async function startBenchMailSink(): Promise<{ sink: MailSink; dir: string; remove(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'algo-bench-mail-'));
+  const sink = await startMailSink({ port: 0, dir });
+  return {
+    sink,
+    dir,
+    async remove() {
+      await sink.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs the cleanups in reverse order of registration, each even when an earlier one fails. */
+export class Cleanup {
+  private readonly steps: Array<() => Promise<unknown>> = [];
+
+  add(step: () => Promise<unknown>): void {
+    this.steps.push(step);
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        log(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+}

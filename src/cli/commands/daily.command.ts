@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { Redis } from 'ioredis';
+import { BadInputError } from '../../domain/errors';
+import type { DailyRunInput, DailyRunResult } from '../../workflows/daily-run.workflow';
+import { createDatabase } from '../../adapters/postgres/database';
+import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
+import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
+import { PostgresTrackingRepository } from '../../adapters/postgres/postgres-tracking.repository';
+import { RedisStrategyStateStore } from '../../adapters/redis/redis-strategy-state.store';
+import { rebuildStrategyStates } from '../../activities/signals.activities';
+import { withContext, type CliContext } from '../context';
+import { color } from '../output';
+import { isoDateOption, tickerListOption, todayInNewYork } from '../options';
+
+interface DailyOptions {
+  date?: string;
+  tickers?: string;
+  provider?: string;
+  dir?: string;
+}
+
+/** The workflow input from options (they override config for this run). */
+export function dailyRunInput(ctx: CliContext, opts: DailyOptions): DailyRunInput {
+  const provider = opts.provider ?? ctx.config.marketData.provider;
+  if (provider !== 'csv' && provider !== 'yahoo') throw new BadInputError(`--provider: "${provider}" is not a provider (csv or yahoo)`);
+  let csvDir: string | undefined;
+  if (provider === 'csv') {
+    csvDir = path.resolve(opts.dir ?? ctx.config.marketData.csvDir);
+    if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory()) throw new BadInputError(`--dir: directory not found: ${csvDir}`);
+  }
+  return {
+    date: isoDateOption('--date', opts.date) ?? todayInNewYork(),
+    tickers: tickerListOption('--tickers', opts.tickers),
+    provider,
+    csvDir,
+    batchSize: ctx.config.ingestion.batchSize,
+    emailBatchSize: ctx.config.mail.batchSize,
+  };
+}
+
+/** Run the daily workflow for one date and wait for it. One run per date at a time (the workflow id is the date). */
+export async function runDaily(ctx: CliContext, input: DailyRunInput): Promise<DailyRunResult> {
+  const client = await ctx.temporal();
+  const workflowId = `daily-${input.date}`;
+  ctx.out.info(`daily run ${workflowId} started; watch it at ${temporalUiUrl(ctx, workflowId)}`);
+  return client.workflow.execute('dailyRunWorkflow', { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
+}
+
+/** Link to a workflow in the local Temporal Web UI. */
+export function temporalUiUrl(ctx: CliContext, workflowId?: string): string {
+  const host = ctx.config.temporal.address.split(':')[0];
+  const base = `http://${host}:${ctx.config.temporal.devServer.uiPort}/namespaces/${ctx.config.temporal.namespace}/workflows`;
+  return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
+}
+
+export function renderDailyRun(result: DailyRunResult): string {
+  if (!result.tradingDay) return `${result.date} is not a trading day (${result.closure}): nothing to do.`;
+  const notified = result.signals.filter((s) => s.signal === 'BUY' || s.signal === 'SELL');
+  const lines = [
+    `${result.date}: ${result.signals.length} signals recorded, ${notified.length} BUY/SELL`,
+    ...notified.map((s) => `  ${s.signal === 'BUY' ? color.green('BUY ') : color.red('SELL')} ${s.ticker.padEnd(6)} ${s.strategy}`),
+  ];
+  const failed = result.tickers.filter((t) => t.error);
+  for (const t of failed) lines.push(color.yellow(`  ${t.ticker}: ${t.error}`));
+  const n = result.notifications;
+  lines.push(`emails: ${n.sent} sent, ${n.skipped} already sent before, ${n.failed} refused`);
+  return lines.join('\n');
+}
+
+export function registerDailyCommands(program: Command): void {
+  program
+    .command('run-daily')
+    .description('run the daily job for a date: ingest, strategies, signals, emails')
+    .option('--date <date>', 'trading day, YYYY-MM-DD (default: today in New York)')
+    .option('--tickers <list>', 'comma-separated tickers (default: configured + subscribed)')
+    .option('--provider <name>', 'csv or yahoo (default: config)')
+    .option('--dir <dir>', 'directory of CSV files (csv provider)')
+    .action(async (opts: DailyOptions, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const result = await runDaily(ctx, dailyRunInput(ctx, opts));
+        const { runId, date, tradingDay, signals, notifications } = result;
+        ctx.out.result({ runId, date, tradingDay, signals, notifications }, () => renderDailyRun(result));
+      });
+    });
+
+  const state = program.command('state').description('strategy state kept in Redis (rebuildable from Postgres)');
+  state
+    .command('rebuild')
+    .description('recompute every strategy state from the prices and signals in Postgres')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const db = createDatabase(ctx.config.database.url, { max: 4 });
+        const redis = new Redis(ctx.config.redis.url, { maxRetriesPerRequest: 3 });
+        try {
+          const tracking = new PostgresTrackingRepository(db, ctx.config);
+          const deps = {
+            prices: new PostgresPriceRepository(db),
+            signals: new PostgresSignalRepository(db),
+            states: new RedisStrategyStateStore(redis, ctx.config.redis.keyPrefix),
+            trackedTickers: () => tracking.trackedTickers(),
+            strategyPlans: (t: readonly string[]) => tracking.strategyPlans(t),
+          };
+          const tickers = await deps.trackedTickers();
+          const result = await rebuildStrategyStates(deps, tickers);
+          ctx.out.result({ tickers: tickers.length, ...result }, () => `cleared ${result.cleared} states, rebuilt ${result.rebuilt} from Postgres for ${tickers.length} tickers`);
+        } finally {
+          redis.disconnect();
+          await db.destroy();
+        }
+      });
+    });
+}
