@@ -6,6 +6,8 @@ import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repo
 import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
 import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
 import { PostgresTrackingRepository } from './adapters/postgres/postgres-tracking.repository';
+import { PostgresBacktestRepository } from './adapters/postgres/postgres-backtest.repository';
+import { createObjectStore } from './adapters/object-store/object-store.factory';
 import { RedisStrategyStateStore } from './adapters/redis/redis-strategy-state.store';
 import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
 import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
@@ -32,6 +34,7 @@ export function createDependencies(config: AppConfig) {
     from: config.mail.from,
   });
   const links = { publicUrl: config.api.publicUrl, signer: new HmacTokenSigner(config.api.tokenSecret) };
+  const reports = createObjectStore(config);
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
@@ -50,6 +53,9 @@ export function createDependencies(config: AppConfig) {
     },
     sendConcurrency: 10,
     messageIdDomain: 'algo-signals',
+    backtests: new PostgresBacktestRepository(db),
+    reports,
+    riskFreeRate: config.backtests.riskFreeRate,
   };
   return {
     deps,
@@ -57,6 +63,7 @@ export function createDependencies(config: AppConfig) {
     redis,
     async close() {
       mailer.close?.();
+      reports.close?.();
       redis.disconnect();
       await db.destroy();
     },

@@ -2,9 +2,11 @@ import { createIngestionActivities, type IngestionDependencies } from './ingesti
 import { createNotificationActivities, type NotificationDependencies } from './notifications.activities';
 import { createSignalActivities, type SignalDependencies } from './signals.activities';
 import { mapDomainFailures } from './failures';
+import { createBacktestActivities, type BacktestDependencies } from './backtest.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
-export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies;
+export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies
+  & BacktestDependencies;
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {
@@ -12,6 +14,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createIngestionActivities(deps),
     ...createSignalActivities(deps),
     ...createNotificationActivities(deps),
+    ...createBacktestActivities(deps),
   });
 }
 

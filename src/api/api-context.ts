@@ -6,6 +6,9 @@ import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
+import type { BacktestRepository } from '../activities/backtest.activities';
+import type { ObjectStore } from '../domain/object-store';
+import type { BacktestRuns } from './routes/backtests.routes';
 
 /** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
 export interface ApiDeps {
@@ -27,6 +30,12 @@ export interface ApiDeps {
   logger?: boolean | Record<string, unknown>;
   /** Largest accepted request body in bytes (default 64 KiB). */
   bodyLimit?: number;
+  /** Stored backtest results and the stored date range per ticker (the /backtests routes answer 503 without). */
+  backtests?: Pick<BacktestRepository, 'get' | 'storedRange'>;
+  /** Where backtest reports are stored (GET /backtests/{id}/report). */
+  reports?: Pick<ObjectStore, 'get'>;
+  /** Starts backtest workflows and reports their status. */
+  backtestRuns?: BacktestRuns;
 }
 
 /** The fastify instance with zod typing. */

@@ -11,6 +11,7 @@ import { installErrorHandling } from './errors';
 import { registerSignalRoutes } from './routes/signals.routes';
 import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
+import { registerBacktestRoutes } from './routes/backtests.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -66,6 +67,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
+    registerBacktestRoutes(app, ctx);
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerBacktestCommands } from './commands/backtest.command';
 import { registerCalendarCommands } from './commands/calendar.command';
 import { registerDailyCommands } from './commands/daily.command';
 import { registerDemoCommands } from './commands/demo.command';
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerScheduleCommands(program);
   registerSubscriptionCommands(program);
   registerSignalCommands(program);
+  registerBacktestCommands(program);
   registerCalendarCommands(program);
   registerMailCommands(program);
   registerMigrateCommands(program);

@@ -95,6 +95,36 @@ export const configSchema = z.object({
       maxConcurrentBatches: z.number().int().min(1).max(64).default(4),
     })
     .default({ batchSize: 25, maxConcurrentBatches: 4 }),
+  /** Ad-hoc backtests: metrics settings and where their reports are stored. */
+  backtests: z
+    .object({
+      /** Annual risk-free rate for Sharpe and Sortino, as a fraction (0.02 = 2 %). */
+      riskFreeRate: z.coerce.number().min(0).max(1).default(0),
+      reports: z
+        .object({
+          /** `filesystem` (default): files under `dir`; `s3`: an S3-compatible bucket (MinIO in docker-compose). */
+          store: z.enum(['filesystem', 's3']).default('filesystem'),
+          /** Directory of the filesystem store; default `<dataDir>/reports`. */
+          dir: z.string().min(1).optional(),
+          s3: z
+            .object({
+              /** Endpoint of an S3-compatible server (MinIO: http://127.0.0.1:9000); omitted: AWS S3. */
+              endpoint: z.string().url().optional(),
+              region: z.string().min(1).default('us-east-1'),
+              bucket: z.string().min(3).default('algo-reports'),
+              /** Omitted: the AWS SDK's default credential chain. */
+              accessKeyId: z.string().min(1).optional(),
+              secretAccessKey: z.string().min(1).optional(),
+              /** Bucket in the path, not the host name (MinIO needs it). */
+              forcePathStyle: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+              /** Base URL reports are linked under (a public bucket or CDN); default the endpoint's bucket URL. */
+              publicUrl: z.string().url().optional(),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -121,6 +151,15 @@ const ENV_OVERRIDES: Record<string, string> = {
   API_KEY: 'api.apiKey',
   PUBLIC_URL: 'api.publicUrl',
   TOKEN_SECRET: 'api.tokenSecret',
+  REPORTS_STORE: 'backtests.reports.store',
+  REPORTS_DIR: 'backtests.reports.dir',
+  S3_ENDPOINT: 'backtests.reports.s3.endpoint',
+  S3_REGION: 'backtests.reports.s3.region',
+  S3_BUCKET: 'backtests.reports.s3.bucket',
+  S3_ACCESS_KEY_ID: 'backtests.reports.s3.accessKeyId',
+  S3_SECRET_ACCESS_KEY: 'backtests.reports.s3.secretAccessKey',
+  S3_PUBLIC_URL: 'backtests.reports.s3.publicUrl',
+  RISK_FREE_RATE: 'backtests.riskFreeRate',
 };
 
 /** Thrown when the configuration is invalid; the message names each bad key. */
@@ -178,5 +217,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config = parsed.data;
   config.dataDir = path.resolve(PROJECT_ROOT, config.dataDir);
   config.marketData.csvDir = path.resolve(PROJECT_ROOT, config.marketData.csvDir);
+  config.backtests.reports.dir = path.resolve(PROJECT_ROOT, config.backtests.reports.dir ?? path.join(config.dataDir, 'reports'));
   return config;
 }

@@ -3,3 +3,4 @@
 export { ingestPricesWorkflow } from './ingest-prices.workflow';
 export { dailyRunWorkflow } from './daily-run.workflow';
 export { notifyTickerWorkflow } from './notify-ticker.workflow';
+export { backtestWorkflow } from './backtest.workflow';

@@ -120,6 +120,100 @@ export interface DeliveryTable {
   sent_at: Timestamp | null;
 }
 
+/**
+ * One ad-hoc backtest (id = its workflow id). Headline numbers are columns
+ * (to sort and filter); metrics are JSONB (a documented set that grows
+ * without migrations); the equity curve is one columnar JSONB document,
+ * read and written whole (a 10,000-day curve is one value, not 10,000 rows).
+ */
+export interface BacktestTable {
+  id: string;
+  ticker: string;
+  strategy: string;
+  strategy_version: number;
+  params: ColumnType<Record<string, number>, string, string>;
+  /** Fill options (commission, slippage, whole shares, execution) as run. */
+  options: ColumnType<Record<string, unknown>, string, string>;
+  start_date: DateColumn;
+  end_date: DateColumn;
+  initial_capital: number;
+  final_capital: number;
+  return_pct: number;
+  num_trades: number;
+  fees: number;
+  /** The purchase on the first day when the strategy started open (not a trade), or null. */
+  initial_position: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  metrics: ColumnType<Record<string, unknown>, string, string>;
+  /** `{dates, equity, shares, close}`: parallel arrays over the window. */
+  equity_curve: ColumnType<{ dates: string[]; equity: number[]; shares: number[]; close: number[] }, string, string>;
+  report_key: string;
+  chart_key: string;
+  /** Where the report was stored when it ran: a file path or a URL. */
+  report_url: string;
+  created_at: Timestamp;
+}
+
+/** One fill of a backtest, in order (`seq` from 0). */
+export interface BacktestTradeTable {
+  backtest_id: string;
+  seq: number;
+  date: DateColumn;
+  side: 'BUY' | 'SELL';
+  price: number;
+  shares: number;
+  fee: number;
+  signal_date: DateColumn;
+}
+
+/** One parameter sweep (id = its workflow id). */
+export interface SweepTable {
+  id: string;
+  strategy: string;
+  /** The grid as given (`fast=5..20:5,...`). */
+  grid: string;
+  combos: number;
+  tickers: number;
+  from_date: DateColumn | null;
+  to_date: DateColumn | null;
+  initial_capital: number;
+  status: 'running' | 'completed';
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+/** One (sweep, ticker, parameter set) summary; `combo` is the set's index in grid order. */
+export interface SweepResultTable {
+  sweep_id: string;
+  ticker: string;
+  combo: number;
+  params: ColumnType<Record<string, number>, string, string>;
+  return_pct: number;
+  num_trades: number;
+  sharpe: number | null;
+  max_drawdown_pct: number;
+  final_capital: number;
+}
+
+/** A ticker's recommendation from one run (history kept; `current` = the newest per ticker). */
+export interface RecommendationTable {
+  id: Generated<number>;
+  run_id: string;
+  ticker: string;
+  /** Null: nothing recommended (see `reason`). */
+  strategy: string | null;
+  params: ColumnType<Record<string, number> | null, string | null, string | null>;
+  reason: string | null;
+  /** The walk-forward evidence (out-of-sample metrics per window, per candidate). */
+  evidence: ColumnType<unknown, string, string>;
+  as_of: DateColumn;
+  current: ColumnType<boolean, boolean | undefined, boolean>;
+  previous_strategy: string | null;
+  previous_params: ColumnType<Record<string, number> | null, string | null, string | null>;
+  /** True when strategy or parameters differ from the ticker's previous current row (or there was none). */
+  changed: boolean;
+  created_at: Timestamp;
+}
+
 /** Every table, for Kysely. */
 export interface Database {
   tickers: TickerTable;
@@ -131,6 +225,11 @@ export interface Database {
   subscribers: SubscriberTable;
   subscriptions: SubscriptionTable;
   deliveries: DeliveryTable;
+  backtests: BacktestTable;
+  backtest_trades: BacktestTradeTable;
+  sweeps: SweepTable;
+  sweep_results: SweepResultTable;
+  recommendations: RecommendationTable;
 }
 
 export type DailyBarRow = Selectable<DailyBarTable>;

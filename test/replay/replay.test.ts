@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/worker';
+
+/*
+ * Determinism check: recorded histories of real runs (recorded from the demo
+ * with `temporal workflow show --workflow-id daily-2018-02-07 --output json`
+ * and `... --workflow-id daily-2018-02-07-ingest`) must replay against the
+ * current workflow code. A failure here means a change needs `patched()`
+ * versioning; re-record only when the history itself should change.
+ */
+const HISTORIES = path.join(__dirname, 'histories');
+/** The workflow id each recording ran under (child workflow ids derive from it). */
+const WORKFLOW_IDS: Record<string, string> = {
+  'daily-run.json': 'daily-2018-02-07',
+  'ingest-prices.json': 'daily-2018-02-07-ingest',
+};
+
+describe('replay of recorded workflow histories', () => {
+  const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+
+  it('has recordings of the daily run and the ingestion', () => {
+    expect(files.sort()).toEqual(['daily-run.json', 'ingest-prices.json']);
+  });
+
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    const history = JSON.parse(fs.readFileSync(path.join(HISTORIES, file), 'utf8'));
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, WORKFLOW_IDS[file]),
+    ).resolves.toBeUndefined();
+  });
+
+  it('catches a non-deterministic change', async () => {
+    // The same history against a workflow that schedules different commands must fail.
+    const history = JSON.parse(fs.readFileSync(path.join(HISTORIES, 'ingest-prices.json'), 'utf8'));
+    const started = history.events[0].workflowExecutionStartedEventAttributes;
+    started.workflowType.name = 'dailyRunWorkflow';
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'replay-mismatch')).rejects.toThrow();
+  });
+});
