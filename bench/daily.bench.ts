@@ -1,0 +1,307 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import type { WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import type { AppConfig } from '../src/config/config';
+import type { Database } from '../src/adapters/postgres/database';
+import { parsePriceCsv } from '../src/adapters/market-data/csv-market-data.provider';
+import { validatePriceRows } from '../src/domain/price-validation';
+import { enrichBars } from '../src/domain/indicators';
+import { BarSeries, runStrategy } from '../src/domain/strategies';
+import type { IngestPricesInput, IngestPricesResult } from '../src/workflows/ingest-prices.workflow';
+import type { DailyRunInput, DailyRunResult } from '../src/workflows/daily-run.workflow';
+import {
+  benchConfig, Cleanup, clearRedisPrefix, createBenchDatabase, duration, log, num, SP500_DIR, startBenchMailSink, startBenchTemporal,
+  startBenchWorker, type BenchRow,
+} from './support';
+
+/** Issue 3 item 13 targets, from the start of the run. */
+const SIGNALS_TARGET_MS = 10_000;
+const EMAILS_TARGET_MS = 20_000;
+const SUBSCRIBERS = 10_000;
+const PREVIOUS_DAY = '2018-02-06';
+const RUN_DATE = '2018-02-07';
+
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** A small deterministic PRNG (mulberry32): the same subscribers on every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Pair {
+  ticker: string;
+  strategy: string;
+}
+
+/**
+ * A dry evaluation, in process and outside the timed run: every configured
+ * strategy replayed over each ticker's history up to the run date. Returns
+ * the (ticker, strategy) pairs whose signal on the run date is BUY or SELL.
+ */
+async function signalPairs(tickers: readonly string[], config: AppConfig): Promise<Pair[]> {
+  const pairs: Pair[] = [];
+  for (const ticker of tickers) {
+    const file = path.join(SP500_DIR, `${ticker}_data.csv`);
+    const { bars } = validatePriceRows(parsePriceCsv(await fs.readFile(file, 'utf8'), file), { asOf: RUN_DATE });
+    const series = BarSeries.from(enrichBars(bars, []));
+    if (series.dates[series.length - 1] !== RUN_DATE) continue;
+    for (const plan of config.strategies.perTicker[ticker] ?? config.strategies.default) {
+      const { records } = runStrategy(plan.name, plan.params, series);
+      const last = records[records.length - 1];
+      if (last && (last.signal === 'BUY' || last.signal === 'SELL')) pairs.push({ ticker, strategy: plan.name });
+    }
+  }
+  return pairs;
+}
+
+/**
+ * 10,000 confirmed subscribers, each following one pair that has a BUY or
+ * SELL on the run date (round robin, so they spread over every such pair)
+ * and 0 to 2 more pairs drawn from every ticker and configured strategy.
+ */
+async function insertSubscribers(db: Kysely<Database>, tickers: readonly string[], strategies: readonly string[], withSignal: readonly Pair[]): Promise<number> {
+  const next = random(20180207);
+  const emails = Array.from({ length: SUBSCRIBERS }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}@example.com`);
+  const { rows } = await sql<{ id: string; email: string }>`
+    insert into subscribers (email, status, confirmed_at)
+    select e, 'confirmed', now() from unnest(${emails}::text[]) as e
+    returning id, email`.execute(db);
+  const ids: number[] = [];
+  const subTickers: string[] = [];
+  const subStrategies: string[] = [];
+  rows.forEach((row, i) => {
+    const follow = [withSignal[i % withSignal.length]];
+    const extra = Math.floor(next() * 3);
+    for (let k = 0; k < extra; k++) {
+      follow.push({ ticker: tickers[Math.floor(next() * tickers.length)], strategy: strategies[Math.floor(next() * strategies.length)] });
+    }
+    for (const p of new Map(follow.map((f) => [`${f.ticker}|${f.strategy}`, f])).values()) {
+      ids.push(Number(row.id));
+      subTickers.push(p.ticker);
+      subStrategies.push(p.strategy);
+    }
+  });
+  await sql`
+    insert into subscriptions (subscriber_id, ticker, strategy)
+    select * from unnest(${ids}::int8[], ${subTickers}::text[], ${subStrategies}::text[])`.execute(db);
+  return ids.length;
+}
+
+/** Files, distinct Message-IDs and distinct recipients of the `.eml` files in `dir` (headers only). */
+async function countMessages(dir: string): Promise<{ files: number; messageIds: number; recipients: number; missingIds: number }> {
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.eml') && !f.startsWith('.'));
+  const ids = new Set<string>();
+  const recipients = new Set<string>();
+  let missingIds = 0;
+  for (let i = 0; i < files.length; i += 64) {
+    const heads = await Promise.all(
+      files.slice(i, i + 64).map(async (f) => {
+        const text = await fs.readFile(path.join(dir, f), 'utf8');
+        const end = text.indexOf('\r\n\r\n');
+        return end < 0 ? text : text.slice(0, end);
+      }),
+    );
+    for (const head of heads) {
+      const id = /^Message-ID:\s*(\S+)/im.exec(head)?.[1];
+      if (id) ids.add(id);
+      else missingIds++;
+      const to = /^Delivered-To:\s*(\S+)/im.exec(head)?.[1];
+      if (to) recipients.add(to);
+    }
+  }
+  return { files: files.length, messageIds: ids.size, recipients: recipients.size, missingIds };
+}
+
+/** Stage boundaries of a daily run, in epoch milliseconds, from its workflow history. */
+interface Stages {
+  started: number;
+  ingestion: [number, number];
+  evaluation: [number, number];
+  runSignals: [number, number];
+  emails: [number, number];
+  completed: number;
+  emailActivities: number;
+}
+
+async function stagesOf(handle: WorkflowHandle): Promise<Stages> {
+  const history = await handle.fetchHistory();
+  const events: HistoryEvent[] = history.events ?? [];
+  const time = (e: HistoryEvent) => tsToMs(e.eventTime);
+  const scheduled = new Map<number, { name: string; at: number }>();
+  const spans = new Map<string, [number, number]>();
+  const widen = (name: string, from: number, to: number) => {
+    const span = spans.get(name);
+    spans.set(name, span ? [Math.min(span[0], from), Math.max(span[1], to)] : [from, to]);
+  };
+  let started = NaN;
+  let completed = NaN;
+  let childInitiated = NaN;
+  let emailActivities = 0;
+  for (const e of events) {
+    const id = Number(e.eventId);
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        started = time(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        completed = time(e);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
+        const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+        scheduled.set(id, { name, at: time(e) });
+        if (name === 'sendNotifications') emailActivities++;
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+        const s = scheduled.get(Number(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+        if (s) widen(s.name, s.at, time(e));
+        break;
+      }
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        childInitiated = time(e);
+        break;
+      case EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+        widen('ingestion', childInitiated, time(e));
+        break;
+    }
+  }
+  const span = (name: string): [number, number] => spans.get(name) ?? [NaN, NaN];
+  const plan = span('planNotifications');
+  const send = span('sendNotifications');
+  return {
+    started,
+    ingestion: span('ingestion'),
+    evaluation: span('evaluateStrategies'),
+    runSignals: span('runSignals'),
+    emails: [plan[0], Math.max(plan[1], send[1])],
+    completed,
+    emailActivities,
+  };
+}
+
+/**
+ * Issue 3 item 13: from a database holding all 505 S&P tickers up to the day
+ * before (and warm strategy state), a daily run over all of them with every
+ * configured strategy and 10,000 confirmed subscribers: time per stage and in
+ * total, signals recorded within 10 s, every email in the local sink within
+ * 20 s, zero duplicates.
+ */
+export async function dailyBench(): Promise<BenchRow[]> {
+  const cleanup = new Cleanup();
+  try {
+    log('daily: starting Temporal, a private database, a mail sink and a worker');
+    const [env, database, mail] = await Promise.all([startBenchTemporal(), createBenchDatabase('daily'), startBenchMailSink()]);
+    cleanup.add(() => env.teardown());
+    cleanup.add(() => database.destroy());
+    cleanup.add(() => mail.remove());
+    const { db } = database;
+    const config = benchConfig({ databaseUrl: database.url, temporalAddress: env.address, csvDir: SP500_DIR, smtpPort: mail.sink.port });
+    cleanup.add(() => clearRedisPrefix(config.redis.url, config.redis.keyPrefix));
+    const tickers = (await fs.readdir(SP500_DIR)).filter((f) => f.endsWith('_data.csv')).map((f) => f.replace(/_data\.csv$/, '')).sort();
+    // The daily job tracks every S&P ticker (a Schedule would start it with `{}`).
+    config.tickers = tickers;
+    const worker = await startBenchWorker(env, config);
+    cleanup.add(() => worker.stop());
+    const client = env.client.workflow;
+    const taskQueue = config.temporal.taskQueue;
+
+    log(`daily: setup: ingest ${tickers.length} tickers up to ${PREVIOUS_DAY}, warm the strategy state with a run for ${PREVIOUS_DAY}`);
+    const ingestInput: IngestPricesInput = { provider: 'csv', csvDir: SP500_DIR, asOf: PREVIOUS_DAY, batchSize: config.ingestion.batchSize, maxConcurrentBatches: config.ingestion.maxConcurrentBatches };
+    const ingested = (await client.execute('ingestPricesWorkflow', { taskQueue, workflowId: `bench-setup-ingest-${Date.now()}`, args: [ingestInput] })) as IngestPricesResult;
+    const notOk = ingested.tickers.filter((t) => t.status !== 'ok');
+    if (notOk.length > 0) throw new Error(`setup ingestion failed for ${notOk.map((t) => t.ticker).join(', ')}`);
+    const runInput = (date: string): DailyRunInput => ({ date, provider: 'csv', csvDir: SP500_DIR, batchSize: config.ingestion.batchSize, emailBatchSize: config.mail.batchSize });
+    await client.execute('dailyRunWorkflow', { taskQueue, workflowId: `bench-setup-daily-${Date.now()}`, args: [runInput(PREVIOUS_DAY)] });
+
+    log(`daily: setup: dry evaluation of ${RUN_DATE} and ${num(SUBSCRIBERS)} subscribers`);
+    const strategies = [...new Set(config.strategies.default.map((s) => s.name))];
+    const withSignal = await signalPairs(tickers, config);
+    if (withSignal.length === 0) throw new Error(`no (ticker, strategy) pair has a BUY or SELL on ${RUN_DATE}`);
+    const subscriptions = await insertSubscribers(db, tickers, strategies, withSignal);
+    await sql`analyze`.execute(db);
+
+    log(`daily: timed dailyRunWorkflow for ${RUN_DATE}`);
+    const messagesBefore = mail.sink.stats().messages;
+    let emailsDoneAt = NaN;
+    let polling = true;
+    const start = Date.now();
+    const handle = await client.start('dailyRunWorkflow', { taskQueue, workflowId: `bench-daily-${RUN_DATE}-${start}`, args: [runInput(RUN_DATE)] });
+    // The sink counts stored messages in process: poll it to see when the last one landed.
+    const poller = (async () => {
+      while (polling) {
+        if (mail.sink.stats().messages - messagesBefore >= SUBSCRIBERS && Number.isNaN(emailsDoneAt)) emailsDoneAt = Date.now();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    let result: DailyRunResult;
+    try {
+      result = (await handle.result()) as DailyRunResult;
+    } finally {
+      polling = false;
+      await poller;
+    }
+    const totalMs = Date.now() - start;
+    const stages = await stagesOf(handle);
+
+    const signalRows = await db
+      .selectFrom('signals')
+      .select(['signal', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('date', '=', RUN_DATE)
+      .groupBy('signal')
+      .execute();
+    const bySignal = Object.fromEntries(signalRows.map((r) => [r.signal, Number(r.n)]));
+    const recordedSignals = signalRows.reduce((n, r) => n + Number(r.n), 0);
+    const emitted = (bySignal.BUY ?? 0) + (bySignal.SELL ?? 0);
+    if (emitted !== withSignal.length) throw new Error(`the run recorded ${emitted} BUY/SELL signals, the dry evaluation found ${withSignal.length}`);
+    const sentRows = await db.selectFrom('deliveries').select((eb) => eb.fn.countAll<string>().as('n')).where('run_date', '=', RUN_DATE).where('status', '=', 'sent').executeTakeFirstOrThrow();
+    const messages = await countMessages(mail.dir);
+    const duplicates = messages.files - messages.messageIds + messages.missingIds;
+
+    const rel = (t: number) => t - start;
+    const span = ([from, to]: [number, number]) => `${duration(to - from)} (${num(rel(from) / 1000, 2)}-${num(rel(to) / 1000, 2)} s)`;
+    const signalsAtMs = rel(stages.evaluation[1]);
+    const emailsAtMs = rel(emailsDoneAt);
+    const notOkTickers = result.tickers.filter((t) => t.ingestion !== 'ok' || t.evaluation !== 'ok');
+    return [
+      { figure: 'daily: tickers x strategies / subscribers / subscriptions', value: `${tickers.length} x ${strategies.length} / ${num(SUBSCRIBERS)} / ${num(subscriptions)}` },
+      { figure: `daily: signals on ${RUN_DATE}: recorded / BUY+SELL`, value: `${num(recordedSignals)} / ${emitted} (${bySignal.BUY ?? 0} BUY, ${bySignal.SELL ?? 0} SELL)` },
+      { figure: 'daily: tickers not ok', value: notOkTickers.length === 0 ? 'none' : notOkTickers.map((t) => t.ticker).join(', ') },
+      { figure: 'daily: stage ingestion (child workflow)', value: span(stages.ingestion) },
+      { figure: 'daily: stage evaluation (strategies, signals)', value: span(stages.evaluation) },
+      { figure: 'daily: stage runSignals (run report)', value: span(stages.runSignals) },
+      { figure: `daily: stage emails (${stages.emailActivities} activities of ${config.mail.batchSize})`, value: span(stages.emails) },
+      { figure: 'daily: total (start to result)', value: duration(totalMs) },
+      { figure: 'daily: signals recorded, from the start', value: duration(signalsAtMs), target: `<= ${duration(SIGNALS_TARGET_MS)}`, met: signalsAtMs <= SIGNALS_TARGET_MS },
+      {
+        figure: `daily: ${num(SUBSCRIBERS)} emails in the sink, from the start`,
+        value: Number.isNaN(emailsAtMs) ? 'never' : duration(emailsAtMs),
+        target: `<= ${duration(EMAILS_TARGET_MS)}`,
+        met: emailsAtMs <= EMAILS_TARGET_MS,
+      },
+      { figure: 'daily: emails per second (email stage)', value: num((result.notifications.sent / (stages.emails[1] - stages.emails[0])) * 1000) },
+      {
+        figure: 'daily: sent (workflow) / sent (deliveries) / .eml files / distinct Message-IDs / recipients',
+        value: `${result.notifications.sent} / ${sentRows.n} / ${messages.files} / ${messages.messageIds} / ${messages.recipients}`,
+      },
+      {
+        figure: 'daily: duplicate emails',
+        value: String(duplicates),
+        target: '0',
+        met: duplicates === 0 && messages.files === SUBSCRIBERS && messages.recipients === SUBSCRIBERS,
+      },
+    ];
+  } finally {
+    await cleanup.run();
+  }
+}

@@ -1,0 +1,185 @@
+import type { ChildProcess } from 'node:child_process';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { AppConfig } from '../../src/config/config';
+import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
+import { deliveryMessageId } from '../../src/activities/notifications.activities';
+import { startMailSink, type MailSink } from '../../src/mail-sink';
+import type { DailyRunInput, DailyRunResult } from '../../src/workflows/daily-run.workflow';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startTestTemporal } from '../support/temporal';
+import { testConfig, withTestWorker } from '../support/worker';
+import { duplicates, freePort, readMailbox, storedMessageCount, tempDir, waitFor } from '../support/mail';
+import { killWorkerProcess, seedCsvDir, startWorkerProcess } from '../support/daily-run';
+
+/** sma_cross says BUY for the seed AAPL data on this day (SEED.md rules; see daily-run.workflow.test.ts). */
+const BUY_DAY = '2010-11-29';
+
+describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outage, permanent rejection)', () => {
+  let env: TestWorkflowEnvironment;
+  let t: TestDatabase;
+  let csvDir: string;
+  let subscribers: PostgresSubscriberRepository;
+  let runs = 0;
+
+  const configFor = (smtpPort: number): AppConfig =>
+    testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir, smtpPort, tickers: ['AAPL'] });
+
+  const startDaily = (config: AppConfig, input: DailyRunInput, taskQueue = config.temporal.taskQueue) =>
+    env.client.workflow.start('dailyRunWorkflow', { taskQueue, workflowId: `daily-${input.date}-${++runs}`, args: [input] });
+
+  /** `count` confirmed subscribers of AAPL sma_cross named `<prefix>-NNN@example.com` (plus `extra` addresses), by id. */
+  async function subscribeMany(prefix: string, count: number, extra: string[] = []): Promise<Map<number, string>> {
+    const emails = [...Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}@example.com`), ...extra];
+    const out = new Map<number, string>();
+    for (let i = 0; i < emails.length; i += 25) {
+      const batch = await Promise.all(
+        emails.slice(i, i + 25).map((email) => subscribers.subscribe({ email, subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true })),
+      );
+      for (const { subscriber } of batch) out.set(subscriber.id, subscriber.email);
+    }
+    return out;
+  }
+
+  const deliveries = () => t.db.selectFrom('deliveries').selectAll().orderBy('subscriber_id').execute();
+
+  beforeAll(async () => {
+    [env, t] = await Promise.all([startTestTemporal(), createTestDatabase()]);
+    csvDir = seedCsvDir();
+    subscribers = new PostgresSubscriberRepository(t.db);
+    // Ingest the history and record the BUY day's signals once; each test then re-runs that day for its own subscribers.
+    const config = configFor(await freePort());
+    const first = (await withTestWorker(env, config, async () => (await startDaily(config, { date: BUY_DAY })).result())) as DailyRunResult;
+    expect(first.signals).toContainEqual({ date: BUY_DAY, ticker: 'AAPL', strategy: 'sma_cross', signal: 'BUY' });
+    expect(first.notifications).toEqual({ sent: 0, skipped: 0, failed: 0 });
+  });
+
+  afterAll(async () => {
+    await t?.destroy();
+    await env?.teardown();
+  });
+
+  beforeEach(async () => {
+    await t.db.deleteFrom('deliveries').execute();
+    await t.db.deleteFrom('subscriptions').execute();
+    await t.db.deleteFrom('subscribers').execute();
+  });
+
+  /** Every subscriber in `expected` got exactly one email, with its delivery's Message-ID, and nobody else got any. */
+  async function expectExactlyOnce(mailDir: string, expected: Map<number, string>, kind = 'daily') {
+    const mail = await readMailbox(mailDir);
+    expect(duplicates(mail.map((m) => m.to))).toEqual({});
+    expect(duplicates(mail.map((m) => m.messageId))).toEqual({});
+    expect(mail.map((m) => m.to).sort()).toEqual([...expected.values()].sort());
+    const rows = await deliveries();
+    for (const [id, email] of expected) {
+      const message = mail.find((m) => m.to === email)!;
+      expect(message.subject).toBe(`BUY AAPL (sma_cross) on ${BUY_DAY}`);
+      expect(message.messageId).toBe(`<${deliveryMessageId(kind, BUY_DAY, id, 'algo-signals')}>`);
+      expect(rows.find((r) => r.subscriber_id === id)).toMatchObject({ status: 'sent', message_id: deliveryMessageId(kind, BUY_DAY, id, 'algo-signals') });
+    }
+    return mail;
+  }
+
+  it('delivers exactly one email per subscriber when the worker is killed during the fan-out and restarted', async () => {
+    const recipients = await subscribeMany('crash', 300);
+    const mailDir = tempDir('algo-crash-mail-');
+    const sink = await startMailSink({ port: 0, dir: mailDir });
+    const config = configFor(sink.port);
+    const workerEnv = {
+      DATABASE_URL: t.url,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-process`,
+      REDIS_KEY_PREFIX: config.redis.keyPrefix,
+      ALGO_CSV_DIR: csvDir,
+      ALGO_TICKERS: 'AAPL',
+      SMTP_PORT: String(sink.port),
+    };
+    let worker: ChildProcess | undefined = await startWorkerProcess(workerEnv);
+    try {
+      const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 5 }, workerEnv.TEMPORAL_TASK_QUEUE);
+      // Kill it (no graceful shutdown) once some emails are out and most are not.
+      await waitFor('the fan-out to be under way', () => storedMessageCount(mailDir) >= 30, 60_000, 2);
+      await killWorkerProcess(worker, 'SIGKILL');
+      const atKill = storedMessageCount(mailDir);
+      expect(atKill).toBeLessThan(recipients.size);
+      const claimedAtKill = (await deliveries()).length;
+
+      worker = await startWorkerProcess(workerEnv);
+      const result = (await handle.result()) as DailyRunResult;
+      await expectExactlyOnce(mailDir, recipients);
+      // Emails that went out before the crash are reported as sent or, when their attempt's progress was lost, as already delivered.
+      expect(result.notifications.failed).toBe(0);
+      expect(result.notifications.sent + result.notifications.skipped).toBe(recipients.size);
+      expect(result.notifications.sent).toBeGreaterThanOrEqual(recipients.size - atKill);
+      expect(claimedAtKill).toBeLessThan(recipients.size);
+    } finally {
+      if (worker) await killWorkerProcess(worker, 'SIGTERM');
+      await sink.close();
+    }
+  });
+
+  it('delivers every email once when the SMTP server is down at the start of the fan-out and comes back', async () => {
+    const recipients = await subscribeMany('outage', 40);
+    const mailDir = tempDir('algo-outage-mail-');
+    const port = await freePort();
+    const config = configFor(port);
+    let sink: MailSink | undefined;
+    try {
+      const result = await withTestWorker(env, config, async () => {
+        const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 10 });
+        // Down: every page's activity claims its deliveries, fails to send, and is retried with backoff.
+        await waitFor('email activities failing and retrying', async () => {
+          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 3 && a.lastFailure);
+        }, 30_000, 100);
+        const claimed = await deliveries();
+        expect(claimed.map((r) => r.status)).toEqual(recipients.size ? Array(recipients.size).fill('claimed') : []);
+        expect(storedMessageCount(mailDir)).toBe(0);
+        sink = await startMailSink({ port, dir: mailDir });
+        return (await handle.result()) as DailyRunResult;
+      });
+      expect(result.notifications).toEqual({ sent: recipients.size, skipped: 0, failed: 0 });
+      await expectExactlyOnce(mailDir, recipients);
+      // The same delivery rows were claimed again by every retry: one row, one Message-ID, several attempts.
+      for (const row of await deliveries()) expect(row.attempts).toBeGreaterThanOrEqual(3);
+    } finally {
+      await sink?.close();
+    }
+  });
+
+  it('records a permanent rejection as failed, never retries it, and delivers the others', async () => {
+    const recipients = await subscribeMany('ok', 8, ['bounce-1@example.com', 'bounce-2@example.com']);
+    const mailDir = tempDir('algo-reject-mail-');
+    const sink = await startMailSink({ port: 0, dir: mailDir, rejectRecipients: /^bounce-/ });
+    const config = configFor(sink.port);
+    try {
+      const [first, again] = await withTestWorker(env, config, async () => {
+        const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 });
+        const result = (await handle.result()) as DailyRunResult;
+        const history = await handle.fetchHistory();
+        const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+        expect(attempts.every((a) => a === 1)).toBe(true);
+        return [result, (await (await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 })).result()) as DailyRunResult];
+      });
+      expect(first.notifications).toEqual({ sent: 8, skipped: 0, failed: 2 });
+      expect(again.notifications).toEqual({ sent: 0, skipped: 10, failed: 0 });
+
+      const delivered = new Map([...recipients].filter(([, email]) => !email.startsWith('bounce-')));
+      await expectExactlyOnce(mailDir, delivered);
+      const rows = await deliveries();
+      expect(rows).toHaveLength(10);
+      for (const row of rows) {
+        const email = recipients.get(row.subscriber_id)!;
+        if (email.startsWith('bounce-')) {
+          expect(row).toMatchObject({ status: 'failed', error: expect.stringMatching(new RegExp(`550.*${email}`)) });
+          // Claimed once by the first run and once by the re-run, which found it failed and left it.
+          expect(row.attempts).toBe(2);
+        } else {
+          expect(row.attempts).toBe(2);
+        }
+      }
+    } finally {
+      await sink.close();
+    }
+  });
+});
