@@ -9,6 +9,9 @@ import { PostgresTrackingRepository } from './adapters/postgres/postgres-trackin
 import { PostgresBacktestRepository } from './adapters/postgres/postgres-backtest.repository';
 import { createObjectStore } from './adapters/object-store/object-store.factory';
 import { RedisStrategyStateStore } from './adapters/redis/redis-strategy-state.store';
+import { PostgresSweepRepository } from './adapters/postgres/postgres-sweep.repository';
+import { PostgresRecommendationRepository } from './adapters/postgres/postgres-recommendation.repository';
+import { RedisRecommendationCache } from './adapters/redis/redis-recommendation.cache';
 import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
 import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
 import { createMarketDataProvider } from './adapters/market-data/market-data.factory';
@@ -35,6 +38,8 @@ export function createDependencies(config: AppConfig) {
   });
   const links = { publicUrl: config.api.publicUrl, signer: new HmacTokenSigner(config.api.tokenSecret) };
   const reports = createObjectStore(config);
+  const sweeps = new PostgresSweepRepository(db);
+  const recommendations = new PostgresRecommendationRepository(db);
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
@@ -56,6 +61,11 @@ export function createDependencies(config: AppConfig) {
     backtests: new PostgresBacktestRepository(db),
     reports,
     riskFreeRate: config.backtests.riskFreeRate,
+    tickerBars: sweeps,
+    sweeps,
+    recommendations,
+    recommendationCache: new RedisRecommendationCache(redis, config.redis.keyPrefix),
+    recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
   };
   return {
     deps,

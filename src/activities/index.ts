@@ -3,10 +3,12 @@ import { createNotificationActivities, type NotificationDependencies } from './n
 import { createSignalActivities, type SignalDependencies } from './signals.activities';
 import { mapDomainFailures } from './failures';
 import { createBacktestActivities, type BacktestDependencies } from './backtest.activities';
+import { createResearchActivities, type ResearchDependencies } from './research.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
 export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies
-  & BacktestDependencies;
+  & BacktestDependencies
+  & ResearchDependencies;
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {
@@ -15,6 +17,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createSignalActivities(deps),
     ...createNotificationActivities(deps),
     ...createBacktestActivities(deps),
+    ...createResearchActivities(deps),
   });
 }
 

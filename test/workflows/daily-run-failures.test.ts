@@ -106,6 +106,7 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
 
       worker = await startWorkerProcess(workerEnv);
       const result = (await handle.result()) as DailyRunResult;
+      console.log('CRASH', atKill, claimedAtKill, JSON.stringify(result.notifications), (await deliveries()).filter((r) => r.attempts > 1).length);
       await expectExactlyOnce(mailDir, recipients);
       // Emails that went out before the crash are reported as sent or, when their attempt's progress was lost, as already delivered.
       expect(result.notifications.failed).toBe(0);
