@@ -8,7 +8,10 @@ import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subs
 import { NodemailerMailer } from '../adapters/email/nodemailer-mailer';
 import { temporalConnectionOptions } from '../adapters/temporal/connection';
 import { HmacTokenSigner } from '../adapters/tokens/hmac-token.signer';
+import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
+import { createObjectStore } from '../adapters/object-store/object-store.factory';
 import { buildApi } from './build-api';
+import { temporalBacktestRuns } from './routes/backtests.routes';
 import { temporalWorkflowStarter } from './workflow-starter';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
@@ -26,8 +29,12 @@ async function main(): Promise<void> {
     from: config.mail.from,
     maxConnections: 2,
   });
+  const reports = createObjectStore(config);
   const app = buildApi({
     config,
+    backtests: new PostgresBacktestRepository(db),
+    reports,
+    backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
     subscribers: new PostgresSubscriberRepository(db),
     signals: new PostgresSignalRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
@@ -47,6 +54,7 @@ async function main(): Promise<void> {
     app.log.info(`${signal}: shutting down`);
     await app.close();
     mailer.close();
+    reports.close?.();
     await connection.close().catch(() => undefined);
     await db.destroy();
     process.exit(0);

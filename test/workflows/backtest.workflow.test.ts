@@ -7,7 +7,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresBacktestRepository } from '../../src/adapters/postgres/postgres-backtest.repository';
-import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { backtestMetrics, type BacktestRequest, type BacktestSummary } from '../../src/activities/backtest.activities';
 import { runBacktest } from '../../src/domain/backtest/engine';
 import type { IngestPricesResult } from '../../src/workflows/ingest-prices.workflow';
@@ -180,8 +179,9 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
         child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
 
-    it('--json prints the summary: the hand-traced 2005-04-01..2005-06-03 window', async () => {
-      const run = await withWorker(() => cli(['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-04-01', '--to', '2005-06-03', '--json']));
+    it('--json prints the summary (the hand-traced 2005-04-01..2005-06-03 window); without it, the key metrics for people', async () => {
+      const window = ['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-04-01', '--to', '2005-06-03'];
+      const [run, human] = await withWorker(() => Promise.all([cli([...window, '--json']), cli(window)]));
       expect(run.stderr).not.toMatch(/error/);
       expect(run.code).toBe(0);
       const out = JSON.parse(run.stdout) as BacktestSummary;
@@ -197,32 +197,34 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
       expect(out.metrics.numTrades).toBe(2);
       expect(fs.existsSync(out.report)).toBe(true);
       expect(await backtests.get(out.id)).not.toBeNull();
+
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/AAPL sma_cross \(fast=7, slow=21, trend=50\) 2005-04-01 to 2005-06-03/);
+      expect(human.stdout).toMatch(/return\s+-12\.36%/);
+      expect(human.stdout).toMatch(/max drawdown/);
+      expect(human.stdout).toMatch(/Sharpe/);
+      expect(human.stdout).toMatch(/report\s+\/.*report\.html/);
     });
 
-    it('prints the key metrics for people', async () => {
-      const run = await withWorker(() => cli(['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-04-01', '--to', '2005-06-03']));
-      expect(run.code).toBe(0);
-      expect(run.stdout).toMatch(/AAPL sma_cross \(fast=7, slow=21, trend=50\) 2005-04-01 to 2005-06-03/);
-      expect(run.stdout).toMatch(/return\s+-12\.36%/);
-      expect(run.stdout).toMatch(/max drawdown/);
-      expect(run.stdout).toMatch(/Sharpe/);
-      expect(run.stdout).toMatch(/report\s+\/.*report\.html/);
-    });
-
-    it.each<[string, string[], RegExp]>([
-      ['an unknown strategy', ['--ticker', 'AAPL', '--strategy', 'nope'], /unknown strategy "nope" \(known: sma_cross/],
-      ['a bad parameter', ['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=abc'], /--params: parameter fast must be a number/],
-      ['a bad date', ['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-13-01'], /--from: "2005-13-01" is not a valid date/],
-      ['a date outside the stored data (found by the workflow)', ['--ticker', 'AAPL', '--strategy', 'sma_cross', '--to', '2012-01-03'], /to 2012-01-03 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
-      ['an unknown ticker (found by the workflow)', ['--ticker', 'NOPE', '--strategy', 'sma_cross'], /unknown ticker NOPE/],
-      ['a negative fee', ['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '-1'], /--fees-bps: "-1" is not a number >= 0/],
-    ])('exits non-zero with a one-line message on %s', async (_label, args, message) => {
-      const run = await withWorker(() => cli([...args, '--json']));
-      expect(run.code).not.toBe(0);
-      expect(run.stdout).toBe('');
-      const lines = run.stderr.trim().split('\n').filter((l) => !l.includes('started'));
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(message);
+    it('exits non-zero with a one-line message that says which input is bad', async () => {
+      const cases: Array<[string[], RegExp]> = [
+        [['--ticker', 'AAPL', '--strategy', 'nope'], /unknown strategy "nope" \(known: sma_cross/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=abc'], /--params: parameter fast must be a number/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=40'], /bad parameter fast for strategy sma_cross/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-13-01'], /--from: "2005-13-01" is not a valid date/],
+        // These two are found by the workflow, against the stored data.
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--to', '2012-01-03'], /to 2012-01-03 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
+        [['--ticker', 'NOPE', '--strategy', 'sma_cross'], /unknown ticker NOPE/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '-1'], /--fees-bps: "-1" is not a number >= 0/],
+      ];
+      const runs = await withWorker(() => Promise.all(cases.map(([args]) => cli([...args, '--json']))));
+      runs.forEach((run, i) => {
+        expect(run.code).not.toBe(0);
+        expect(run.stdout).toBe('');
+        const lines = run.stderr.trim().split('\n').filter((l) => !l.includes(' started'));
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(cases[i][1]);
+      });
     });
   });
 });

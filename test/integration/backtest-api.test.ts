@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { AppConfig } from '../../src/config/config';
+import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
+import { FilesystemObjectStore } from '../../src/adapters/object-store/filesystem-object.store';
+import { PostgresBacktestRepository } from '../../src/adapters/postgres/postgres-backtest.repository';
+import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
+import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
+import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
+import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
+import type { BacktestSummary } from '../../src/activities/backtest.activities';
+import { buildApi } from '../../src/api/build-api';
+import { temporalBacktestRuns } from '../../src/api/routes/backtests.routes';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { startTestTemporal } from '../support/temporal';
+import { testConfig, withTestWorker } from '../support/worker';
+import { loadSeedBars } from '../unit/strategies/seed-bars';
+
+// @fastify/static (under swagger-ui) requires the ESM-only content-disposition@3, which jest's CommonJS
+// runtime cannot load; it is only used by reply.download(), which the API never calls (see api.test.ts).
+jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }));
+
+const API_KEY = 'test-admin-key-123';
+const ADMIN = { 'x-api-key': API_KEY, 'content-type': 'application/json' };
+
+describe('backtest API over real HTTP, Temporal, Postgres and the filesystem report store', () => {
+  let env: TestWorkflowEnvironment;
+  let t: TestDatabase;
+  let config: AppConfig;
+  let reportsDir: string;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  /** Workflows the API started. */
+  const startedIds: string[] = [];
+
+  beforeAll(async () => {
+    [env, t] = await Promise.all([startTestTemporal(), createTestDatabase()]);
+    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address });
+    reportsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'algo-api-reports-'));
+    config.backtests.reports.dir = reportsDir;
+    // AAPL 2004-2010 (the old backtester's file), written as an ingestion run would.
+    const prices = new PostgresPriceRepository(t.db);
+    await prices.startRun({ runId: 'seed', asOf: '2010-12-31', provider: 'csv', tickers: ['AAPL'] });
+    await prices.saveIngestion({ runId: 'seed', ticker: 'AAPL', bars: loadSeedBars('AAPL_2004-01-02_2010-12-31.csv').bars, rejected: [] });
+
+    app = buildApi({
+      config: {
+        tickers: ['AAPL'],
+        strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
+        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: 'http://127.0.0.1:8000', tokenSecret: 'x'.repeat(32) },
+      },
+      subscribers: new PostgresSubscriberRepository(t.db),
+      signals: new PostgresSignalRepository(t.db),
+      deliveries: new PostgresDeliveryRepository(t.db),
+      mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
+      signer: new HmacTokenSigner('x'.repeat(32)),
+      startWorkflow: async () => {
+        throw new Error('not used by the backtest routes');
+      },
+      backtests: new PostgresBacktestRepository(t.db),
+      reports: new FilesystemObjectStore(reportsDir),
+      backtestRuns: (() => {
+        const runs = temporalBacktestRuns(env.client, config.temporal.taskQueue);
+        return { status: runs.status, start: (id: string, request: Parameters<typeof runs.start>[1]) => (startedIds.push(id), runs.start(id, request)) };
+      })(),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await t?.destroy();
+    await env?.teardown();
+    if (reportsDir) fs.rmSync(reportsDir, { recursive: true, force: true });
+  });
+
+  const post = (body: unknown, headers: Record<string, string> = ADMIN) =>
+    fetch(`${baseUrl}/backtests`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const get = (url: string) => fetch(`${baseUrl}${url}`);
+
+  it('POST /backtests needs the API key', async () => {
+    const res = await post({ ticker: 'AAPL', strategy: 'sma_cross' }, { 'content-type': 'application/json' });
+    expect(res.status).toBe(401);
+    const wrong = await post({ ticker: 'AAPL', strategy: 'sma_cross' }, { ...ADMIN, 'x-api-key': 'wrong-key-123' });
+    expect(wrong.status).toBe(401);
+    expect(startedIds).toEqual([]);
+  });
+
+  it.each<[string, unknown, number, RegExp]>([
+    ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, /body: .*fees/],
+    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' }, 400, /body.from: not a valid date/],
+    ['an unknown strategy', { ticker: 'AAPL', strategy: 'moon_phase' }, 400, /unknown strategy "moon_phase" \(known: sma_cross, macd_cross/],
+    ['a bad parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 0 } }, 400, /bad parameter fast for strategy sma_cross/],
+    ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, /body.params.fast/],
+    ['a date outside the stored data', { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' }, 400, /to 2011-06-01 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
+    ['a negative slippage', { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 }, 400, /body.slippageBps/],
+    ['an unknown ticker', { ticker: 'ZZZZ', strategy: 'sma_cross' }, 404, /unknown ticker ZZZZ/],
+  ])('POST /backtests rejects %s before starting anything', async (_label, body, status, message) => {
+    const res = await post(body);
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { message: string }).message).toMatch(message);
+    expect(startedIds).toEqual([]);
+  });
+
+  it('POST starts the workflow (202 with its id); GET answers 202 while it runs, then 200 with the persisted result; the report is served', async () => {
+    const res = await post({ ticker: 'aapl', strategy: 'sma_cross', from: '2005-04-01', to: '2005-06-03' });
+    expect(res.status).toBe(202);
+    const started = (await res.json()) as { id: string; status: string; links: { self: string; report: string } };
+    expect(started).toMatchObject({ status: 'running', links: { self: `/backtests/${started.id}`, report: `/backtests/${started.id}/report` } });
+    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{8}$/);
+    expect(startedIds).toEqual([started.id]);
+
+    // No worker yet: the run waits on the task queue.
+    const running = await get(`/backtests/${started.id}`);
+    expect(running.status).toBe(202);
+    expect(await running.json()).toEqual({ id: started.id, status: 'running' });
+    expect((await get(`/backtests/${started.id}/report`)).status).toBe(404);
+
+    const result = (await withTestWorker(env, config, () => env.client.workflow.getHandle(started.id).result())) as BacktestSummary;
+    expect(result.returnPct).toBe(-12.36);
+
+    const done = await get(`/backtests/${started.id}`);
+    expect(done.status).toBe(200);
+    const body = (await done.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ ...result, status: 'completed', strategyVersion: 1, fees: 0, reportHref: `/backtests/${started.id}/report` });
+    expect(body.equityCurve).toBeUndefined();
+
+    const withCurve = (await (await get(`/backtests/${started.id}?equity=true`)).json()) as { equityCurve: { dates: string[]; equity: number[] } };
+    expect(withCurve.equityCurve.dates[0]).toBe('2005-04-01');
+    expect(withCurve.equityCurve.dates[withCurve.equityCurve.dates.length - 1]).toBe('2005-06-03');
+    expect(withCurve.equityCurve.equity[withCurve.equityCurve.equity.length - 1]).toBe(result.finalCapital);
+
+    const report = await get(`/backtests/${started.id}/report`);
+    expect(report.status).toBe(200);
+    expect(report.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(report.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await report.text();
+    expect(html).toBe(fs.readFileSync(result.report, 'utf8'));
+    expect(html).toContain('<svg');
+  });
+
+  it('GET /backtests/{id} reports a failed run with its reason, 404 for an unknown id', async () => {
+    const id = `backtest-failing-${Date.now()}`;
+    // Started past the API's own checks (as a CLI from elsewhere could): the workflow's check fails it.
+    const handle = await env.client.workflow.start('backtestWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: id, args: [{ ticker: 'AAPL', strategy: 'moon_phase' }] });
+    await withTestWorker(env, config, () => handle.result().catch(() => undefined));
+    const failed = await get(`/backtests/${id}`);
+    expect(failed.status).toBe(200);
+    const body = (await failed.json()) as { status: string; error: string };
+    expect(body.status).toBe('failed');
+    expect(body.error).toMatch(/unknown strategy "moon_phase"/);
+
+    expect((await get('/backtests/backtest-never-was')).status).toBe(404);
+    expect((await get('/backtests/backtest-never-was/report')).status).toBe(404);
+    expect((await get('/backtests/..%2Fetc/report')).status).toBe(400);
+  });
+
+  it('documents the routes in the OpenAPI spec', async () => {
+    const spec = (await (await get('/docs/json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/backtests', '/backtests/{id}', '/backtests/{id}/report']));
+  });
+});
