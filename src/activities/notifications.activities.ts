@@ -18,6 +18,8 @@ export interface NotificationDependencies {
   sendConcurrency: number;
   /** Domain part of Message-IDs. */
   messageIdDomain: string;
+  /** Optional: notes per subscriber on recommendation changes they have not been told about (issue 4). */
+  recommendationNotes?(subscriberIds: readonly number[]): Promise<Map<number, string[]>>;
 }
 
 /** Which fan-out: the daily digest, or a manual send of one ticker's signals. */
@@ -72,6 +74,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
       const counts: NotificationCounts = { sent: 0, skipped: 0, failed: 0 };
       const transient: string[] = [];
       const recipients = await deps.deliveries.recipients(input);
+      const notes = (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
 
       const deliver = async (recipient: DigestRecipient) => {
         const key = { kind: input.kind, date: input.date, subscriberId: recipient.subscriberId };
@@ -83,7 +86,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
           return;
         }
         const link = deps.links.unsubscribe(recipient);
-        const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url });
+        const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId) });
         try {
           await deps.mailer.send({ messageId, to: recipient.email, ...content, headers: link.headers });
         } catch (err) {

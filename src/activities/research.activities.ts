@@ -11,7 +11,12 @@ import { BarSeries, getStrategy, strategyRegistry, type StrategyParams } from '.
 
 /** Bars of many tickers in one read (a sweep batch reads its tickers at once). */
 export interface TickerBarsReader {
-  /** Bars of each ticker (dated `to` or earlier when given), ascending; tickers without bars are absent. */
+  /**
+   * Bars of each ticker (dated `to` or earlier when given), ascending, with
+   * what a backtest reads: date, open, high, low, close (adjClose may repeat
+   * close, volume may be 0, indicators may be null: a BarSeries computes them).
+   * Tickers without bars are absent.
+   */
   barsOfTickers(tickers: readonly string[], range?: { to?: IsoDate }): Promise<Map<string, EnrichedBar[]>>;
 }
 
@@ -29,9 +34,9 @@ export interface SweepResultRow {
 
 /** Storage of sweeps and their per-(ticker, parameter set) rows. */
 export interface SweepStore {
-  /** Record a sweep's start (idempotent by id). */
-  startSweep(input: { id: string; strategy: string; grid: string; combos: number; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital: number }): Promise<void>;
-  /** Store a batch's rows in one statement; a retried batch rewrites the same keys. */
+  /** Record a sweep's start with its valid parameter sets in grid order (idempotent by id). */
+  startSweep(input: { id: string; strategy: string; grid: string; parameterSets: readonly StrategyParams[]; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital: number }): Promise<void>;
+  /** Store a batch's rows in one statement (`combo` indexes the parameter sets; `params` is not stored again); a retried batch rewrites the same keys. */
   saveSweepResults(sweepId: string, rows: readonly SweepResultRow[]): Promise<void>;
   /** Mark the sweep completed. */
   finishSweep(id: string): Promise<void>;
@@ -210,8 +215,11 @@ export function createResearchActivities(deps: ResearchDependencies) {
       };
     },
 
-    async startSweep(input: { sweepId: string; strategy: string; grid: string; combos: number; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital?: number }): Promise<void> {
-      await deps.sweeps.startSweep({ ...input, id: input.sweepId, initialCapital: input.initialCapital ?? 1000 });
+    /** Record the sweep with its valid parameter sets (so that rows store only their index). */
+    async startSweep(input: { sweepId: string; strategy: string; grid: string; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital?: number }): Promise<void> {
+      const { sweepId, ...rest } = input;
+      const parameterSets = validateGrid(input.strategy, parseGrid(input.grid)).combos;
+      await deps.sweeps.startSweep({ ...rest, id: sweepId, parameterSets, initialCapital: input.initialCapital ?? 1000 });
     },
 
     async finishSweep(input: { sweepId: string }): Promise<void> {

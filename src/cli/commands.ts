@@ -11,6 +11,7 @@ import { registerPricesCommands } from './commands/prices.command';
 import { registerSignalCommands } from './commands/signals.command';
 import { registerStackCommands } from './commands/stack.command';
 import { registerSubscriptionCommands } from './commands/subscribe.command';
+import { registerResearchCommands } from './commands/research.command';
 
 /** Every command module, registered on the program in help order. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerCalendarCommands(program);
   registerMailCommands(program);
   registerMigrateCommands(program);
+  registerResearchCommands(program);
 }

@@ -96,7 +96,7 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
   const progress: SweepProgress = { total: plan.tickers.length, done: 0, failed: 0 };
   setHandler(sweepProgressQuery, () => progress);
   await fast.startSweep({
-    sweepId, strategy: plan.strategy, grid: input.grid, combos: plan.combos, tickers: plan.tickers.length, from: input.from, to: input.to, initialCapital: input.capital,
+    sweepId, strategy: plan.strategy, grid: input.grid, tickers: plan.tickers.length, from: input.from, to: input.to, initialCapital: input.capital,
   });
 
   const results = new Map<string, SweepTickerResult>();

@@ -68,10 +68,15 @@ export interface WorkerProcessEnv {
   ALGO_TICKERS?: string;
 }
 
-/** Start `src/worker.ts` in a child process; resolves once it polls its task queue. */
+/**
+ * Start `src/worker.ts` in a child process; resolves once it polls its task
+ * queue. Node itself runs the worker (tsx as a loader), so that the child is
+ * the worker: the `tsx` command would run it in a grandchild that a SIGKILL
+ * of the child leaves running.
+ */
 export function startWorkerProcess(env: WorkerProcessEnv): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['src/worker.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -129,6 +129,11 @@ describe('walkForward', () => {
     const strict = walkForward({ bars, candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 5 }] }], options: { ...small, minTestTrades: 1000 } });
     expect(strict.recommendation).toBeNull();
     expect(strict.candidates[0].reason).toMatch(/fewer than the minimum 1000/);
+
+    // Beating a falling buy-and-hold is not enough: the strategy must have a positive Sharpe out of sample.
+    const losing = walkForward({ bars, candidates: [{ strategy: scripted('loser', 9), combos: [{ phase: 0 }] }], options: small });
+    expect(losing.candidates[0].reason).toMatch(/^out-of-sample Sharpe -\d+\.\d+ is not positive$/);
+    expect(losing.recommendation).toBeNull();
   });
 
   it('says when buy-and-hold did better, and when there is too little history', () => {

@@ -115,10 +115,6 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     return new Map(runStrategy(strategy, {}, bars).records.map((r) => [r.date, { signal: r.signal, inputs: r.inputs }]));
   }
 
-  async function signalRows(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate } = {}) {
-    return signals.list(filter);
-  }
-
   it('records sma_cross and macd_cross day by day as the full replay and SEED.md give them, and emails each confirmed subscriber exactly once', async () => {
     const ann = await subscribe('ann@example.com', [['AAPL', 'sma_cross'], ['AAPL', 'macd_cross']]);
     // Bob also follows a strategy no config runs: subscribing is enough to have it evaluated.
@@ -145,7 +141,7 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     });
 
     // Recorded signals equal the whole-history replay from the first stored day, for every run date and no other.
-    const stored = await signalRows({ from: '2004-01-01' });
+    const stored = await signals.list({});
     expect([...new Set(stored.map((s) => s.date))]).toEqual(days);
     const bars = await prices.bars('AAPL', { to: days[days.length - 1] });
     for (const strategy of [...SEED_STRATEGIES, 'donchian_breakout']) {
@@ -247,6 +243,14 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     expect(response.status).toBe(200);
     expect((await subscribers.findById(ann))!.status).toBe('unsubscribed');
     expect((await subscribers.findById(bob))!.status).toBe('confirmed');
+
+    // From then on she gets nothing; Bob still gets his (macd_cross says BUY on 2010-12-28; 2010-12-24 is a holiday).
+    const later = await withWorker(async () => [await runDaily({ date: nextTradingDay('2010-12-23') }), await runDaily({ date: '2010-12-28' })]);
+    expect(later.map((r) => [r.date, r.notifications])).toEqual([
+      ['2010-12-27', { sent: 0, skipped: 0, failed: 0 }],
+      ['2010-12-28', { sent: 1, skipped: 0, failed: 0 }],
+    ]);
+    expect((await readMailbox(mailDir)).slice(mailBefore).map((m) => `${m.to}: ${m.subject}`)).toEqual(['bob@example.com: BUY AAPL (macd_cross) on 2010-12-28']);
   });
 
   it('does nothing on a non-trading day and says why', async () => {
@@ -278,7 +282,7 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     expect(r0.signals.map((s) => s.date)).toEqual([d0, d0]);
     expect(r4.signals.map((s) => s.date)).toEqual([d4, d4]);
 
-    const stored = await signalRows();
+    const stored = await signals.list({});
     expect([...new Set(stored.map((s) => s.date))]).toEqual([d0, d1, d2, d3, d4]);
     const bars = await prices.bars('AAPL', { to: d4 });
     for (const strategy of SEED_STRATEGIES) {
@@ -313,7 +317,7 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       await runDaily({ date: c });
       await runDaily({ date: d });
     });
-    const stored = await signalRows();
+    const stored = await signals.list({});
     for (const strategy of SEED_STRATEGIES) {
       const control = await replay(strategy, d);
       expect(stored.filter((s) => s.strategy === strategy).map((s) => [s.date, s.signal, s.inputs])).toEqual(

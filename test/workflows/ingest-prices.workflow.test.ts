@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
@@ -10,9 +9,9 @@ import { ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } 
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
+import { killWorkerProcess, startWorkerProcess } from '../support/daily-run';
 
 const SP500 = path.resolve(__dirname, '../../../shared/data/sp500_5yr');
-const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
 /** A CSV directory with real S&P files for `tickers`, plus a garbage file for BAD. */
 function csvDir(tickers: string[]): string {
@@ -87,24 +86,15 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
     const tickers = fs.readdirSync(SP500).map((f) => f.replace('_data.csv', '')).sort().slice(0, 40);
     const dir = csvDir(tickers);
     const workerEnv = {
-      ...process.env,
       DATABASE_URL: t.url,
       TEMPORAL_ADDRESS: env.address,
       TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-process`,
+      REDIS_KEY_PREFIX: config.redis.keyPrefix,
       ALGO_CSV_DIR: dir,
+      SMTP_PORT: String(config.mail.port),
     };
-    const startWorker = (): Promise<ChildProcess> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(path.join(PROJECT_ROOT, 'node_modules/.bin/tsx'), ['src/worker.ts'], { cwd: PROJECT_ROOT, env: workerEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-        let log = '';
-        const onData = (d: Buffer) => {
-          log += d.toString();
-          if (log.includes('worker ready')) resolve(child);
-        };
-        child.stdout!.on('data', onData);
-        child.stderr!.on('data', onData);
-        child.on('exit', (code) => reject(new Error(`worker exited (${code}): ${log}`)));
-      });
+    // Node runs the worker itself (tsx as a loader), so SIGKILL hits the real worker.
+    const startWorker = () => startWorkerProcess(workerEnv);
 
     let worker = await startWorker();
     const handle = await env.client.workflow.start('ingestPricesWorkflow', {
@@ -113,13 +103,16 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
       args: [{ provider: 'csv', csvDir: dir, tickers, asOf: '2018-02-07', batchSize: 2, maxConcurrentBatches: 1 } satisfies IngestPricesInput],
     });
     // Kill it (no graceful shutdown) once some batches are done and others are not.
+    let progressAtKill: { done: number; total: number };
     for (;;) {
       const progress = await handle.query(ingestProgressQuery).catch(() => undefined);
-      if (progress && progress.done >= 4) break;
+      if (progress && progress.done >= 4) {
+        progressAtKill = progress;
+        break;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
-    worker.kill('SIGKILL');
-    const progressAtKill = await handle.query(ingestProgressQuery);
+    await killWorkerProcess(worker, 'SIGKILL');
     expect(progressAtKill.done).toBeLessThan(tickers.length);
 
     worker = await startWorker();
@@ -130,7 +123,7 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
       // Every ticker's reported inserts equal its stored rows: nothing lost, nothing counted twice.
       expect(counts.map((c) => [c.ticker, Number(c.n)])).toEqual(result.tickers.map((r) => [r.ticker, r.inserted]));
     } finally {
-      worker.kill('SIGTERM');
+      await killWorkerProcess(worker, 'SIGTERM');
     }
   });
 });

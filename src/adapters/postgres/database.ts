@@ -172,6 +172,8 @@ export interface SweepTable {
   /** The grid as given (`fast=5..20:5,...`). */
   grid: string;
   combos: number;
+  /** The valid parameter sets in grid order (a result's `combo` indexes it). */
+  parameter_sets: ColumnType<Array<Record<string, number>>, string, string>;
   tickers: number;
   from_date: DateColumn | null;
   to_date: DateColumn | null;
@@ -181,12 +183,11 @@ export interface SweepTable {
   finished_at: Timestamp | null;
 }
 
-/** One (sweep, ticker, parameter set) summary; `combo` is the set's index in grid order. */
+/** One (sweep, ticker, parameter set) summary; `combo` indexes the sweep's `parameter_sets`. */
 export interface SweepResultTable {
   sweep_id: string;
   ticker: string;
   combo: number;
-  params: ColumnType<Record<string, number>, string, string>;
   return_pct: number;
   num_trades: number;
   sharpe: number | null;

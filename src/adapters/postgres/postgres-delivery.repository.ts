@@ -3,13 +3,18 @@ import type { IsoDate } from '../../domain/dates';
 import type { ClaimStatus, DeliveryRepository, DigestRecipient, RecipientPage, SignalRecord } from '../../domain/ports';
 import type { Database } from './database';
 
-/** Confirmed subscribers' BUY/SELL signals of a date, by their subscriptions. */
+/**
+ * Confirmed subscribers' BUY/SELL signals of a date, by their subscriptions;
+ * a `recommended` subscription matches the signal of the ticker's current
+ * recommended strategy (distinct: it may also be subscribed by name).
+ */
 function notifiedSignals(date: IsoDate, ticker?: string) {
   return sql`
-    select s.id as subscriber_id, s.email, g.date, g.ticker, g.strategy, g.strategy_version, g.signal, g.close, g.inputs
+    select distinct s.id as subscriber_id, s.email, g.date, g.ticker, g.strategy, g.strategy_version, g.signal, g.close, g.inputs
     from subscribers s
     join subscriptions sub on sub.subscriber_id = s.id
-    join signals g on g.ticker = sub.ticker and g.strategy = sub.strategy and g.date = ${date}
+    left join recommendations r on sub.strategy = 'recommended' and r.ticker = sub.ticker and r.current
+    join signals g on g.ticker = sub.ticker and g.strategy = coalesce(r.strategy, sub.strategy) and g.date = ${date}
     where s.status = 'confirmed' and g.signal in ('BUY', 'SELL') ${ticker ? sql`and g.ticker = ${ticker}` : sql``}`;
 }
 

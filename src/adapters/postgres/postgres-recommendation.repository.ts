@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { NewRecommendation, RecommendationChange, RecommendationStore, StoredRecommendation } from '../../activities/research.activities';
 import type { StrategyParams } from '../../domain/strategies/strategy';
 import { RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
+import { recommendationChangeNote } from '../../domain/notifications/digest';
 import type { Database, RecommendationTable } from './database';
 import type { Selectable } from 'kysely';
 
@@ -109,5 +110,11 @@ export class PostgresRecommendationRepository implements RecommendationStore {
       out.set(id, list);
     }
     return out;
+  }
+
+  /** {@link changesSinceLastEmail} as digest notes, per subscriber. */
+  async changeNotes(subscriberIds: readonly number[]): Promise<Map<number, string[]>> {
+    const changes = await this.changesSinceLastEmail(subscriberIds);
+    return new Map([...changes].map(([id, list]) => [id, list.map(recommendationChangeNote)]));
   }
 }

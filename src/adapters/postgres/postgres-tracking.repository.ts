@@ -30,20 +30,36 @@ export class PostgresTrackingRepository {
     return [...new Set([...this.config.tickers, ...rows.map((r) => r.ticker)])].sort();
   }
 
-  /** Per ticker: the configured strategies, plus those subscribed with their default parameters. */
+  /**
+   * Per ticker: the configured strategies, plus those subscribed with their
+   * default parameters, plus, for a `recommended` subscription, the ticker's
+   * current recommendation with its parameters (signals are recorded under
+   * its real name; deliveries map `recommended` to it). When the ticker
+   * already runs that strategy by config, the configured plan stays: a
+   * (date, ticker, strategy) has one signal. A ticker with no current
+   * recommendation adds nothing.
+   */
   async strategyPlans(tickers: readonly string[]): Promise<Map<string, StrategyPlan[]>> {
     const plans = new Map<string, StrategyPlan[]>();
     for (const ticker of tickers) plans.set(ticker, [...(this.config.strategies.perTicker[ticker] ?? this.config.strategies.default)]);
     if (tickers.length === 0) return plans;
     const rows = await this.subscribed()
-      .select(['subscriptions.ticker', 'subscriptions.strategy'])
+      .leftJoin('recommendations', (join) =>
+        join.onRef('recommendations.ticker', '=', 'subscriptions.ticker').on('recommendations.current', '=', true).on('subscriptions.strategy', '=', RECOMMENDED),
+      )
+      .select(['subscriptions.ticker', 'subscriptions.strategy', 'recommendations.strategy as recommended', 'recommendations.params as recommendedParams'])
       .distinct()
       .where('subscriptions.ticker', 'in', [...tickers])
-      .where('subscriptions.strategy', '!=', RECOMMENDED)
+      .orderBy('subscriptions.ticker')
+      .orderBy('subscriptions.strategy')
       .execute();
-    for (const { ticker, strategy } of rows) {
+    for (const { ticker, strategy, recommended, recommendedParams } of rows) {
       const list = plans.get(ticker)!;
-      if (!list.some((p) => p.name === strategy)) list.push({ name: strategy });
+      if (strategy !== RECOMMENDED) {
+        if (!list.some((p) => p.name === strategy)) list.push({ name: strategy });
+      } else if (recommended && !list.some((p) => p.name === recommended)) {
+        list.push({ name: recommended, params: recommendedParams ?? {} });
+      }
     }
     return plans;
   }

@@ -133,7 +133,7 @@ export interface WalkForwardResult {
  * window (a fresh start there: flat or open as the strategy says on its first
  * day). The test windows are stitched into one out-of-sample path per
  * strategy. A strategy is eligible with at least `minTestTrades`
- * out-of-sample trades, a defined out-of-sample Sharpe and current
+ * out-of-sample trades, a positive out-of-sample Sharpe and current
  * parameters (chosen on the latest `trainDays` bars); the recommendation is
  * the eligible strategy with the best out-of-sample Sharpe, provided it beats
  * buy-and-hold's out-of-sample Sharpe (`mustBeatBaseline`).
@@ -219,6 +219,7 @@ function evaluateCandidate(
   let reason: string | undefined;
   if (trades < options.minTestTrades) reason = `${trades} out-of-sample trades, fewer than the minimum ${options.minTestTrades}`;
   else if (oos.sharpe === null) reason = 'no out-of-sample volatility (Sharpe undefined)';
+  else if (oos.sharpe <= 0) reason = `out-of-sample Sharpe ${fmt(oos.sharpe)} is not positive`;
   else if (!latest) reason = `no parameter set traded ${options.minTrainTrades} times on the latest ${options.trainDays} bars`;
   return {
     strategy: strategy.name,

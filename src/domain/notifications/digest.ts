@@ -81,3 +81,25 @@ ${notes.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}
 </body></html>`;
   return { subject, text, html };
 }
+
+/** A change of a ticker's recommended strategy (null strategy: nothing recommended), for {@link recommendationChangeNote}. */
+export interface RecommendationChangeInput {
+  ticker: string;
+  strategy: string | null;
+  params: Readonly<Record<string, number>> | null;
+  reason: string | null;
+  previousStrategy: string | null;
+  previousParams: Readonly<Record<string, number>> | null;
+}
+
+const describeStrategy = (strategy: string | null, params: Readonly<Record<string, number>> | null) =>
+  strategy === null ? 'none' : `${strategy}${params && Object.keys(params).length ? ` (${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`;
+
+/** The digest note telling a `recommended` subscriber that the strategy they follow for a ticker changed. */
+export function recommendationChangeNote(change: RecommendationChangeInput): string {
+  const was = change.previousStrategy === null ? '' : `, was ${describeStrategy(change.previousStrategy, change.previousParams)}`;
+  if (change.strategy === null) {
+    return `Recommendation for ${change.ticker} changed: no strategy is recommended now${was} (${change.reason ?? 'no reason given'}); your "recommended" subscription sends nothing for ${change.ticker} until one is.`;
+  }
+  return `Recommendation for ${change.ticker} changed: now ${describeStrategy(change.strategy, change.params)}${was}; your "recommended" subscription follows it.`;
+}

@@ -8,6 +8,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('strategy', 'text', (c) => c.notNull())
     .addColumn('grid', 'text', (c) => c.notNull())
     .addColumn('combos', 'integer', (c) => c.notNull())
+    // The valid parameter sets in grid order: a result's `combo` indexes it.
+    .addColumn('parameter_sets', 'jsonb', (c) => c.notNull())
     .addColumn('tickers', 'integer', (c) => c.notNull())
     .addColumn('from_date', 'date')
     .addColumn('to_date', 'date')
@@ -18,13 +20,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 
   // One row per (sweep, ticker, parameter set): `combo` is the set's index in
-  // the grid's order, so a retried batch rewrites the same keys.
+  // sweeps.parameter_sets (no JSON per row: 50,000 rows a sweep), so a
+  // retried batch rewrites the same keys.
   await db.schema
     .createTable('sweep_results')
     .addColumn('sweep_id', 'text', (c) => c.notNull().references('sweeps.id').onDelete('cascade'))
     .addColumn('ticker', 'text', (c) => c.notNull())
     .addColumn('combo', 'integer', (c) => c.notNull())
-    .addColumn('params', 'jsonb', (c) => c.notNull())
     .addColumn('return_pct', 'double precision', (c) => c.notNull())
     .addColumn('num_trades', 'integer', (c) => c.notNull())
     .addColumn('sharpe', 'double precision')
