@@ -98,8 +98,14 @@ async function insertSubscribers(db: Kysely<Database>, tickers: readonly string[
   return ids.length;
 }
 
-/** Files, distinct Message-IDs and distinct recipients of the `.eml` files in `dir` (headers only). */
-async function countMessages(dir: string): Promise<{ files: number; messageIds: number; recipients: number; missingIds: number }> {
+/** `20240105T213000123Z-<hash>.eml` (the sink names files by arrival time) -> epoch ms. */
+function arrivalOf(file: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(file);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7]) : NaN;
+}
+
+/** The `.eml` files in `dir` (headers only): count, distinct Message-IDs and recipients, last arrival. */
+async function countMessages(dir: string): Promise<{ files: number; messageIds: number; recipients: number; missingIds: number; lastArrival: number }> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.eml') && !f.startsWith('.'));
   const ids = new Set<string>();
   const recipients = new Set<string>();
@@ -120,7 +126,8 @@ async function countMessages(dir: string): Promise<{ files: number; messageIds: 
       if (to) recipients.add(to);
     }
   }
-  return { files: files.length, messageIds: ids.size, recipients: recipients.size, missingIds };
+  const lastArrival = files.reduce((last, f) => Math.max(last, arrivalOf(f)), Number.NEGATIVE_INFINITY);
+  return { files: files.length, messageIds: ids.size, recipients: recipients.size, missingIds, lastArrival };
 }
 
 /** Stage boundaries of a daily run, in epoch milliseconds, from its workflow history. */
@@ -206,7 +213,7 @@ export async function dailyBench(): Promise<BenchRow[]> {
     cleanup.add(() => database.destroy());
     cleanup.add(() => mail.remove());
     const { db } = database;
-    const config = benchConfig({ databaseUrl: database.url, temporalAddress: env.address, csvDir: SP500_DIR, smtpPort: mail.sink.port });
+    const config = benchConfig({ databaseUrl: database.url, temporalAddress: env.address, csvDir: SP500_DIR, smtpPort: mail.port });
     cleanup.add(() => clearRedisPrefix(config.redis.url, config.redis.keyPrefix));
     const tickers = (await fs.readdir(SP500_DIR)).filter((f) => f.endsWith('_data.csv')).map((f) => f.replace(/_data\.csv$/, '')).sort();
     // The daily job tracks every S&P ticker (a Schedule would start it with `{}`).
@@ -232,25 +239,9 @@ export async function dailyBench(): Promise<BenchRow[]> {
     await sql`analyze`.execute(db);
 
     log(`daily: timed dailyRunWorkflow for ${RUN_DATE}`);
-    const messagesBefore = mail.sink.stats().messages;
-    let emailsDoneAt = NaN;
-    let polling = true;
     const start = Date.now();
     const handle = await client.start('dailyRunWorkflow', { taskQueue, workflowId: `bench-daily-${RUN_DATE}-${start}`, args: [runInput(RUN_DATE)] });
-    // The sink counts stored messages in process: poll it to see when the last one landed.
-    const poller = (async () => {
-      while (polling) {
-        if (mail.sink.stats().messages - messagesBefore >= SUBSCRIBERS && Number.isNaN(emailsDoneAt)) emailsDoneAt = Date.now();
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
-    let result: DailyRunResult;
-    try {
-      result = (await handle.result()) as DailyRunResult;
-    } finally {
-      polling = false;
-      await poller;
-    }
+    const result = (await handle.result()) as DailyRunResult;
     const totalMs = Date.now() - start;
     const stages = await stagesOf(handle);
 
@@ -271,7 +262,8 @@ export async function dailyBench(): Promise<BenchRow[]> {
     const rel = (t: number) => t - start;
     const span = ([from, to]: [number, number]) => `${duration(to - from)} (${num(rel(from) / 1000, 2)}-${num(rel(to) / 1000, 2)} s)`;
     const signalsAtMs = rel(stages.evaluation[1]);
-    const emailsAtMs = rel(emailsDoneAt);
+    // The sink names each file by its arrival time: the last one is when the last email was delivered.
+    const emailsAtMs = messages.files >= SUBSCRIBERS ? rel(messages.lastArrival) : NaN;
     const notOkTickers = result.tickers.filter((t) => t.ingestion !== 'ok' || t.evaluation !== 'ok');
     return [
       { figure: 'daily: tickers x strategies / subscribers / subscriptions', value: `${tickers.length} x ${strategies.length} / ${num(SUBSCRIBERS)} / ${num(subscriptions)}` },

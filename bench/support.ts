@@ -1,24 +1,27 @@
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { Redis } from 'ioredis';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type AppConfig } from '../src/config/config';
 import { createDatabase, type Database } from '../src/adapters/postgres/database';
 import { dropDatabase, ensureDatabaseExists, migrateToLatest } from '../src/adapters/postgres/migrate';
 import { createActivities } from '../src/activities';
 import { createDependencies } from '../src/worker';
-import { startMailSink, type MailSink } from '../src/mail-sink';
 import { startTestTemporal } from '../test/support/temporal';
-import { workflowBundle } from '../test/support/worker';
 
 /** The shared data sets the benchmarks read (never copied into the repo). */
 export const SHARED_DATA = path.resolve(__dirname, '../../shared/data');
 export const SP500_DIR = path.join(SHARED_DATA, 'sp500_5yr');
 export const SEED_AAPL_FILE = path.join(SHARED_DATA, 'seed', 'AAPL_1980-12-12_2021-11-17_with_seed_sma.csv');
+
+/** The project root (the mail sink process runs from it). */
+const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Postgres server of the benchmarks; each one gets its own database on it. */
 const BENCH_POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -118,6 +121,14 @@ export function startBenchTemporal(): Promise<TestWorkflowEnvironment> {
   return startTestTemporal();
 }
 
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per process (quietly: webpack's report is not a figure). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
 /** An in-process worker wired exactly like src/worker.ts, running until `stop()`. */
 export interface BenchWorker {
   deps: ReturnType<typeof createDependencies>['deps'];
@@ -145,16 +156,63 @@ export async function startBenchWorker(env: TestWorkflowEnvironment, config: App
   };
 }
 
-/** A mail sink on a free port writing into a fresh temporary directory. */
-export async function startBenchMailSink(): Promise<{ sink: MailSink; dir: string; remove(): Promise<void> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'algo-bench-mail-'));
-  const sink = await startMailSink({ port: 0, dir });
+/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || address === null) throw new Error('no free port');
+  return address.port;
+}
+
+/** A running mail sink and the directory its `.eml` files land in. */
+export interface BenchMailSink {
+  port: number;
+  dir: string;
+  /** Stop the sink and delete its directory. */
+  remove(): Promise<void>;
+}
+
+/**
+ * The real mail sink (src/mail-sink/main.ts, i.e. startMailSink) in its own
+ * process on a free port, as `algo stack up` runs it, so that receiving and
+ * storing 10,000 messages does not share the worker's event loop. Its
+ * `.eml` files land in a fresh temporary directory.
+ */
+export async function startBenchMailSink(): Promise<BenchMailSink> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'algo-bench-mail-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(PROJECT_ROOT, 'src/mail-sink/main.ts')], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ALGO_DATA_DIR: dataDir, MAIL_SINK_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`mail sink not ready after 30 s: ${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('mail sink ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mail sink exited with ${code}: ${output}`));
+    });
+  });
   return {
-    sink,
-    dir,
+    port,
+    dir: path.join(dataDir, 'mail'),
     async remove() {
-      await sink.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
