@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
@@ -37,4 +39,20 @@ export function positiveIntOption(option: string, value: string | undefined): nu
 /** Today's date on the exchange's clock (the market closes in New York). */
 export function todayInNewYork(): IsoDate {
   return isoDateInZone(Date.now(), 'America/New_York');
+}
+
+/** `--provider` and `--dir`, over the configured ones; the directory must exist for csv. */
+export function marketDataOptions(
+  configured: { provider: 'csv' | 'yahoo'; csvDir: string },
+  opts: { provider?: string; dir?: string },
+): { provider: 'csv' | 'yahoo'; csvDir?: string } {
+  const provider = opts.provider ?? configured.provider;
+  if (provider !== 'csv' && provider !== 'yahoo') throw new BadInputError(`--provider: "${provider}" is not a provider (csv or yahoo)`);
+  if (provider === 'yahoo') {
+    if (opts.dir) throw new BadInputError('--dir only applies to the csv provider');
+    return { provider };
+  }
+  const csvDir = path.resolve(opts.dir ?? configured.csvDir);
+  if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory()) throw new BadInputError(`--dir: directory not found: ${csvDir}`);
+  return { provider, csvDir };
 }

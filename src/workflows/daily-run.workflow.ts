@@ -78,8 +78,8 @@ async function pool<T>(items: readonly T[], lanes: number, fn: (item: T) => Prom
 function runDate(input: DailyRunInput): IsoDate {
   if (input.date) return input.date;
   const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
-  // Date.now() is deterministic inside a workflow (the task's time).
-  return isoDateInZone(scheduled ? scheduled.getTime() : Date.now(), 'America/New_York');
+  // Both come from history, so a replay computes the same date.
+  return isoDateInZone((scheduled ?? workflowInfo().runStartTime).getTime(), 'America/New_York');
 }
 
 /** Email every page of a fan-out, a few activities at a time; returns the totals. */

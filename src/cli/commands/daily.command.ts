@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
-import { BadInputError } from '../../domain/errors';
 import type { DailyRunInput, DailyRunResult } from '../../workflows/daily-run.workflow';
 import { createDatabase } from '../../adapters/postgres/database';
 import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
@@ -12,7 +9,7 @@ import { RedisStrategyStateStore } from '../../adapters/redis/redis-strategy-sta
 import { rebuildStrategyStates } from '../../activities/signals.activities';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
-import { isoDateOption, tickerListOption, todayInNewYork } from '../options';
+import { isoDateOption, marketDataOptions, tickerListOption, todayInNewYork } from '../options';
 
 interface DailyOptions {
   date?: string;
@@ -23,13 +20,7 @@ interface DailyOptions {
 
 /** The workflow input from options (they override config for this run). */
 export function dailyRunInput(ctx: CliContext, opts: DailyOptions): DailyRunInput {
-  const provider = opts.provider ?? ctx.config.marketData.provider;
-  if (provider !== 'csv' && provider !== 'yahoo') throw new BadInputError(`--provider: "${provider}" is not a provider (csv or yahoo)`);
-  let csvDir: string | undefined;
-  if (provider === 'csv') {
-    csvDir = path.resolve(opts.dir ?? ctx.config.marketData.csvDir);
-    if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory()) throw new BadInputError(`--dir: directory not found: ${csvDir}`);
-  }
+  const { provider, csvDir } = marketDataOptions(ctx.config.marketData, opts);
   return {
     date: isoDateOption('--date', opts.date) ?? todayInNewYork(),
     tickers: tickerListOption('--tickers', opts.tickers),

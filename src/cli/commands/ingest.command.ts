@@ -1,13 +1,10 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import crypto from 'node:crypto';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { BadInputError } from '../../domain/errors';
 import { ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } from '../../workflows/ingest-prices.workflow';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
-import { isoDateOption, positiveIntOption, tickerListOption, todayInNewYork } from '../options';
+import { isoDateOption, marketDataOptions, positiveIntOption, tickerListOption, todayInNewYork } from '../options';
 
 /** Exit code when the run completed but some tickers failed. */
 export const EXIT_SOME_TICKERS_FAILED = 2;
@@ -22,15 +19,7 @@ interface IngestOptions {
 
 /** Build the workflow input from options and config; validates every option. */
 export function ingestInput(ctx: CliContext, opts: IngestOptions): IngestPricesInput {
-  const provider = opts.provider ?? ctx.config.marketData.provider;
-  if (provider !== 'csv' && provider !== 'yahoo') throw new BadInputError(`--provider: "${provider}" is not a provider (csv or yahoo)`);
-  let csvDir: string | undefined;
-  if (provider === 'csv') {
-    csvDir = path.resolve(opts.dir ?? ctx.config.marketData.csvDir);
-    if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory()) throw new BadInputError(`--dir: directory not found: ${csvDir}`);
-  } else if (opts.dir) {
-    throw new BadInputError('--dir only applies to the csv provider');
-  }
+  const { provider, csvDir } = marketDataOptions(ctx.config.marketData, opts);
   const tickers = tickerListOption('--tickers', opts.tickers) ?? (provider === 'yahoo' ? ctx.config.tickers : undefined);
   return {
     provider,
