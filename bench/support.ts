@@ -4,16 +4,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
 import { Redis } from 'ioredis';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig, type AppConfig } from '../src/config/config';
-import { createDatabase, type Database } from '../src/adapters/postgres/database';
-import { dropDatabase, ensureDatabaseExists, migrateToLatest } from '../src/adapters/postgres/migrate';
 import { createActivities } from '../src/activities';
 import { createDependencies } from '../src/worker';
 import { startTestTemporal } from '../test/support/temporal';
+import { createTestDatabase, type TestDatabase } from '../test/support/database';
 
 /** The shared data sets the benchmarks read (never copied into the repo). */
 export const SHARED_DATA = path.resolve(__dirname, '../../shared/data');
@@ -61,28 +59,11 @@ export function log(line: string): void {
 }
 
 /** A private, migrated database; `destroy()` drops it. */
-export interface BenchDatabase {
-  url: string;
-  db: Kysely<Database>;
-  destroy(): Promise<void>;
-}
+export type BenchDatabase = TestDatabase;
 
 /** A fresh database named `algo_bench_<name>_<random>`, migrated to the latest schema. */
-export async function createBenchDatabase(name: string): Promise<BenchDatabase> {
-  const url = new URL(BENCH_POSTGRES_URL);
-  url.pathname = `/algo_bench_${name}_${crypto.randomBytes(3).toString('hex')}`;
-  const dbUrl = url.toString();
-  await ensureDatabaseExists(dbUrl);
-  const db = createDatabase(dbUrl);
-  await migrateToLatest(db);
-  return {
-    url: dbUrl,
-    db,
-    async destroy() {
-      await db.destroy();
-      await dropDatabase(dbUrl);
-    },
-  };
+export function createBenchDatabase(name: string): Promise<BenchDatabase> {
+  return createTestDatabase(`algo_bench_${name}`, BENCH_POSTGRES_URL);
 }
 
 /** A real AppConfig for a benchmark: its database, a private Redis key prefix and task queue, its mail sink. */

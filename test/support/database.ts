@@ -15,10 +15,13 @@ export interface TestDatabase {
   destroy(): Promise<void>;
 }
 
-/** A fresh database migrated to the latest schema, private to the calling test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const url = new URL(TEST_POSTGRES_URL);
-  url.pathname = `/algo_test_${crypto.randomBytes(4).toString('hex')}`;
+/**
+ * A fresh database migrated to the latest schema, private to the calling test
+ * file (or benchmark: `prefix` names it, e.g. `algo_bench_ingest`).
+ */
+export async function createTestDatabase(prefix = 'algo_test', serverUrl = TEST_POSTGRES_URL): Promise<TestDatabase> {
+  const url = new URL(serverUrl);
+  url.pathname = `/${prefix}_${crypto.randomBytes(4).toString('hex')}`;
   const dbUrl = url.toString();
   await ensureDatabaseExists(dbUrl);
   const db = createDatabase(dbUrl);
