@@ -57,7 +57,6 @@ export function createDependencies(config: AppConfig) {
       }),
     },
     sendConcurrency: 10,
-    messageIdDomain: 'algo-signals',
     backtests: new PostgresBacktestRepository(db),
     reports,
     riskFreeRate: config.backtests.riskFreeRate,

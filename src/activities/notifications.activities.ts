@@ -1,9 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IsoDate } from '../domain/dates';
-import { PermanentDeliveryError, type Mailer } from '../domain/mailer';
+import type { Mailer } from '../domain/mailer';
+import { deliverExactlyOnce } from '../domain/notifications/delivery';
 import { composeDigest } from '../domain/notifications/digest';
-import type { DeliveryRepository, DigestRecipient, RecipientPage } from '../domain/ports';
+import type { DeliveryRepository, RecipientPage, SignalSelection } from '../domain/ports';
 
 /** Links and headers every email carries (signed one-click unsubscribe). */
 export interface UnsubscribeLinks {
@@ -16,8 +17,8 @@ export interface NotificationDependencies {
   links: UnsubscribeLinks;
   /** Sends in flight at once within one batch activity. */
   sendConcurrency: number;
-  /** Domain part of Message-IDs. */
-  messageIdDomain: string;
+  /** Domain part of Message-IDs (default `algo-signals`). */
+  messageIdDomain?: string;
   /** Optional: notes per subscriber on recommendation changes they have not been told about (issue 4). */
   recommendationNotes?(subscriberIds: readonly number[]): Promise<Map<number, string[]>>;
 }
@@ -38,17 +39,9 @@ export interface NotificationCounts {
   failed: number;
 }
 
-/** Deterministic from the delivery key: a resend carries the same Message-ID. */
-export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number, domain: string): string {
-  return `${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${date}.s${subscriberId}@${domain}`;
-}
-
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(lanes);
+/** The signals a fan-out emails: a ticker's of the date (manual send), else those the run of the date recorded. */
+function selectionOf(target: NotificationTarget): SignalSelection {
+  return target.ticker ? { date: target.date, ticker: target.ticker } : { runDate: target.date };
 }
 
 /** Email fan-out activities: exactly one email per (kind, date, subscriber). */
@@ -56,7 +49,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
   return {
     /** Split the recipients of a fan-out into pages (subscriber-id ranges): only ranges travel through history. */
     async planNotifications(input: NotificationTarget & { pageSize: number }): Promise<RecipientPage[]> {
-      return deps.deliveries.recipientPages(input);
+      return deps.deliveries.recipientPages({ signals: selectionOf(input), pageSize: input.pageSize });
     },
 
     /**
@@ -68,51 +61,57 @@ export function createNotificationActivities(deps: NotificationDependencies) {
      */
     async sendNotifications(input: NotificationTarget & { page: RecipientPage }): Promise<NotificationCounts> {
       const context = Context.current();
-      // Sent by earlier attempts of this same activity: still this run's sends.
-      const sentBefore = new Set<number>((context.info.heartbeatDetails as { sent?: number[] } | undefined)?.sent ?? []);
-      const sentNow: number[] = [];
-      const counts: NotificationCounts = { sent: 0, skipped: 0, failed: 0 };
-      const transient: string[] = [];
-      const recipients = await deps.deliveries.recipients(input);
+      // Marked sent by earlier attempts of this same activity: still this run's sends.
+      const sentBefore = (context.info.heartbeatDetails as { sent?: number[] } | undefined)?.sent ?? [];
+      const sentByThisActivity = new Set<number>(sentBefore);
+      const recipients = await deps.deliveries.recipients({ signals: selectionOf(input), page: input.page });
       const notes = (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
-
-      const deliver = async (recipient: DigestRecipient) => {
-        const key = { kind: input.kind, date: input.date, subscriberId: recipient.subscriberId };
-        const messageId = deliveryMessageId(input.kind, input.date, recipient.subscriberId, deps.messageIdDomain);
-        const status = await deps.deliveries.claim({ ...key, messageId });
-        if (status === 'sent' || status === 'failed') {
-          if (status === 'sent' && sentBefore.has(recipient.subscriberId)) counts.sent += 1;
-          else counts.skipped += 1;
-          return;
-        }
-        const link = deps.links.unsubscribe(recipient);
-        const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId) });
-        try {
-          await deps.mailer.send({ messageId, to: recipient.email, ...content, headers: link.headers });
-        } catch (err) {
-          if (err instanceof PermanentDeliveryError) {
-            await deps.deliveries.markFailed({ ...key, error: err.message });
-            counts.failed += 1;
-          } else {
-            transient.push(`${recipient.email}: ${err instanceof Error ? err.message : String(err)}`);
-          }
-          return;
-        }
-        await deps.deliveries.markSent(key);
-        counts.sent += 1;
-        sentNow.push(recipient.subscriberId);
-        context.heartbeat({ sent: [...sentBefore, ...sentNow] });
+      // The SDK encodes every heartbeat call before throttling it: beat at most once a second
+      // on progress, and on a timer while sends are slow, so the activity is not timed out
+      // (and retried alongside itself) while it still works.
+      let lastBeat = 0;
+      const beat = () => {
+        lastBeat = Date.now();
+        context.heartbeat({ sent: [...sentByThisActivity] });
       };
-
-      await mapLimit(recipients, deps.sendConcurrency, deliver);
-      if (transient.length > 0) {
-        context.heartbeat({ sent: [...sentBefore, ...sentNow] });
+      const timer = setInterval(beat, 5_000);
+      const outcome = await deliverExactlyOnce(deps, {
+        kind: input.kind,
+        date: input.date,
+        concurrency: deps.sendConcurrency,
+        items: recipients.map((recipient) => ({
+          subscriberId: recipient.subscriberId,
+          compose: () => {
+            const link = deps.links.unsubscribe(recipient);
+            const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId) });
+            return { to: recipient.email, ...content, headers: link.headers };
+          },
+        })),
+        onMarked: (ids) => {
+          for (const id of ids) sentByThisActivity.add(id);
+          if (Date.now() - lastBeat >= 1_000) beat();
+        },
+      }).finally(() => {
+        clearInterval(timer);
+        // What a retry must know: every id marked sent by this attempt.
+        beat();
+      });
+      const sentEarlier = outcome.alreadySent.filter((id) => sentByThisActivity.has(id)).length;
+      if (outcome.deferred.length > 0) {
+        const email = new Map(recipients.map((r) => [r.subscriberId, r.email]));
         throw ApplicationFailure.retryable(
-          `${transient.length} of ${recipients.length} emails not accepted yet (will retry): ${transient.slice(0, 3).join('; ')}`,
+          `${outcome.deferred.length} of ${recipients.length} emails not accepted yet (will retry): ${outcome.deferred
+            .slice(0, 3)
+            .map((d) => `${email.get(d.subscriberId)}: ${d.error}`)
+            .join('; ')}`,
           'TransientDeliveryFailure',
         );
       }
-      return counts;
+      return {
+        sent: outcome.sent.length + sentEarlier,
+        skipped: outcome.alreadySent.length - sentEarlier + outcome.refusedBefore.length,
+        failed: outcome.refused.length,
+      };
     },
   };
 }

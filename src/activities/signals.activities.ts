@@ -74,7 +74,7 @@ export function createSignalActivities(deps: SignalDependencies) {
       }
       return { strategy: strategy.name, value: { fingerprint, state: run.state } };
     });
-    const recorded = await deps.signals.record(toRecord);
+    const recorded = await deps.signals.record(toRecord, date);
     for (const s of newStates) await deps.states.advance(ticker, s.strategy, s.value);
     return { ticker, status: 'ok', recorded };
   }
@@ -107,10 +107,10 @@ export function createSignalActivities(deps: SignalDependencies) {
       return signals.length ? signals[signals.length - 1].date : null;
     },
 
-    /** The signals recorded for `date` for these tickers (what a run reports). */
+    /** The signals the run of `date` recorded for these tickers (its day's, and missed days it caught up): what a run reports. */
     async runSignals(input: { date: IsoDate; tickers: string[] }): Promise<RunSignal[]> {
       const wanted = new Set(input.tickers);
-      const all = await deps.signals.list({ date: input.date });
+      const all = await deps.signals.list({ runDate: input.date });
       return all.filter((s) => wanted.has(s.ticker)).map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal }));
     },
   };

@@ -109,10 +109,14 @@ export interface SignalRecord {
 
 /** The signals table: one row per (date, ticker, strategy). */
 export interface SignalRepository {
-  /** Insert signals; a (date, ticker, strategy) already recorded is left as it was. Returns how many were new. */
-  record(signals: readonly SignalRecord[]): Promise<number>;
+  /**
+   * Insert signals recorded by the daily run of `runDate` (default: each
+   * signal's own date); a (date, ticker, strategy) already recorded is left
+   * as it was, with the run that first recorded it. Returns how many were new.
+   */
+  record(signals: readonly SignalRecord[], runDate?: IsoDate): Promise<number>;
   /** Signals ascending by date, then ticker and strategy. */
-  list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]>;
+  list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; runDate?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]>;
   /** The last recorded signal date of each (ticker, strategy) of `tickers`, keyed by {@link stateKey}. */
   lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>>;
 }
@@ -127,6 +131,13 @@ export interface RecipientPage {
   count: number;
 }
 
+/**
+ * Which signals a fan-out emails: those the daily run of `runDate` recorded
+ * (its own day, and missed days it caught up), or one ticker's of one date
+ * (the manual send).
+ */
+export type SignalSelection = { runDate: IsoDate } | { date: IsoDate; ticker: string };
+
 /** A subscriber and the signals of one run that concern them. */
 export interface DigestRecipient {
   subscriberId: number;
@@ -137,6 +148,13 @@ export interface DigestRecipient {
 /** What a claim found: `new` (claimed now), or the state a previous attempt left. */
 export type ClaimStatus = 'new' | 'claimed' | 'sent' | 'failed';
 
+/** A delivery row as a claim found it. */
+export interface DeliveryClaim {
+  status: ClaimStatus;
+  /** The Message-ID stored when the delivery was first claimed. */
+  messageId: string;
+}
+
 /**
  * Exactly-once email bookkeeping: a delivery row keyed by (kind, date,
  * subscriber) is claimed before sending, and the Message-ID derives from it.
@@ -144,16 +162,20 @@ export type ClaimStatus = 'new' | 'claimed' | 'sent' | 'failed';
 export interface DeliveryRepository {
   /**
    * Pages of at most `pageSize` recipients of a fan-out: confirmed subscribers
-   * with at least one BUY or SELL signal on `date` among their subscriptions
-   * (restricted to `ticker` when given).
+   * with at least one selected BUY or SELL signal among their subscriptions.
    */
-  recipientPages(input: { date: IsoDate; ticker?: string; pageSize: number }): Promise<RecipientPage[]>;
-  /** The recipients of one page with their BUY and SELL signals of `date`. */
-  recipients(input: { date: IsoDate; ticker?: string; page: RecipientPage }): Promise<DigestRecipient[]>;
-  /** Claim the delivery (kind, date, subscriber): insert it, or report what is there. */
-  claim(input: { kind: string; date: IsoDate; subscriberId: number; messageId: string }): Promise<ClaimStatus>;
-  /** Mark a claimed delivery sent. */
-  markSent(input: { kind: string; date: IsoDate; subscriberId: number }): Promise<void>;
+  recipientPages(input: { signals: SignalSelection; pageSize: number }): Promise<RecipientPage[]>;
+  /** The recipients of one page with their selected BUY and SELL signals. */
+  recipients(input: { signals: SignalSelection; page: RecipientPage }): Promise<DigestRecipient[]>;
+  /**
+   * Claim the deliveries (kind, date, subscriber) of many subscribers in one
+   * round trip: insert each with its Message-ID, or count another attempt on
+   * the one already there. Returns, per subscriber, the claim's status and the
+   * Message-ID stored with it (a resend must carry the stored one).
+   */
+  claim(input: { kind: string; date: IsoDate; deliveries: readonly { subscriberId: number; messageId: string }[] }): Promise<Map<number, DeliveryClaim>>;
+  /** Mark claimed deliveries sent, in one round trip. */
+  markSent(input: { kind: string; date: IsoDate; subscriberIds: readonly number[] }): Promise<void>;
   /** Mark a delivery failed for good (a permanent SMTP rejection), with the reason. */
   markFailed(input: { kind: string; date: IsoDate; subscriberId: number; error: string }): Promise<void>;
 }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { IsoDate } from './dates';
 import { BadInputError } from './errors';
 import type { Mailer } from './mailer';
-import { PermanentDeliveryError } from './mailer';
-import type { ClaimStatus, DeliveryRepository } from './ports';
+import { deliverExactlyOnce } from './notifications/delivery';
+import type { DeliveryRepository } from './ports';
 
 /*
  * Subscribers and subscriptions: a subscriber is an email address, a
@@ -231,11 +231,6 @@ export function unsubscribeHeaders(links: LinkContext, subscriber: LinkSubscribe
 /** The delivery kind of double opt-in emails in the deliveries table. */
 export const CONFIRMATION_DELIVERY_KIND = 'confirmation';
 
-/** Message-ID of a delivery: the same (kind, date, subscriber) always gets the same one. */
-export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number): string {
-  return `${kind}-${subscriberId}.${date}@algo-signals`;
-}
-
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -332,27 +327,29 @@ export class SubscriptionService {
    * server is sent again with the same Message-ID.
    */
   async sendConfirmation(subscriber: SubscriberWithSubscriptions, today: IsoDate): Promise<ConfirmationOutcome> {
-    const key = { kind: CONFIRMATION_DELIVERY_KIND, date: today, subscriberId: subscriber.id };
-    const messageId = deliveryMessageId(key.kind, today, subscriber.id);
-    const claim: ClaimStatus = await this.deps.deliveries.claim({ ...key, messageId });
-    if (claim === 'sent') return 'already_sent';
-    if (claim === 'failed') return 'failed';
-    const content = composeConfirmation({
-      confirmUrl: confirmUrl(this.deps.links, subscriber),
-      unsubscribeUrl: unsubscribeUrl(this.deps.links, subscriber),
-      subscriptions: subscriber.subscriptions,
+    const outcome = await deliverExactlyOnce(this.deps, {
+      kind: CONFIRMATION_DELIVERY_KIND,
+      date: today,
+      concurrency: 1,
+      items: [
+        {
+          subscriberId: subscriber.id,
+          compose: () => ({
+            to: subscriber.email,
+            ...composeConfirmation({
+              confirmUrl: confirmUrl(this.deps.links, subscriber),
+              unsubscribeUrl: unsubscribeUrl(this.deps.links, subscriber),
+              subscriptions: subscriber.subscriptions,
+            }),
+            headers: unsubscribeHeaders(this.deps.links, subscriber),
+          }),
+        },
+      ],
     });
-    try {
-      await this.deps.mailer.send({ messageId, to: subscriber.email, ...content, headers: unsubscribeHeaders(this.deps.links, subscriber) });
-    } catch (err) {
-      if (err instanceof PermanentDeliveryError) {
-        await this.deps.deliveries.markFailed({ ...key, error: err.message });
-        return 'failed';
-      }
-      return 'deferred';
-    }
-    await this.deps.deliveries.markSent(key);
-    return 'sent';
+    if (outcome.sent.length > 0) return 'sent';
+    if (outcome.alreadySent.length > 0) return 'already_sent';
+    if (outcome.deferred.length > 0) return 'deferred';
+    return 'failed';
   }
 
   /** Confirm the subscriber a confirm token names; null when the token is not genuine or the subscriber is gone. */

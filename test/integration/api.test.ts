@@ -133,7 +133,7 @@ describe('HTTP API', () => {
     const [mail, ...others] = await messages();
     expect(others).toHaveLength(0);
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toBe('ann@example.com');
-    expect(mail.messageId).toMatch(/^<confirmation-\d+\.2024-01-05@algo-signals>$/);
+    expect(mail.messageId).toMatch(/^<confirmation\.2024-01-05\.s\d+@algo-signals>$/);
     const confirmLink = /(http:\/\/signals\.test:8000\/confirm\?token=\S+)/.exec(mail.text ?? '')?.[1];
     expect(confirmLink).toBeDefined();
     const listUnsubscribe = String(mail.headers.get('list-unsubscribe') ?? '');

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
-import { deliveryMessageId } from '../../src/activities/notifications.activities';
+import { deliveryMessageId } from '../../src/domain/notifications/delivery';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import type { DailyRunInput, DailyRunResult } from '../../src/workflows/daily-run.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -76,7 +76,7 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     expect([...new Set(mail.map((m) => m.to))].sort()).toEqual([...expected.values()].sort());
     expect(new Set(mail.map((m) => m.messageId)).size).toBe(expected.size);
     for (const [id, email] of expected) {
-      const messageId = deliveryMessageId('daily', BUY_DAY, id, 'algo-signals');
+      const messageId = deliveryMessageId('daily', BUY_DAY, id);
       const copies = mail.filter((m) => m.to === email);
       expect(copies.map((m) => [m.messageId, m.subject, m.text])).toEqual(copies.map(() => [`<${messageId}>`, `BUY AAPL (sma_cross) on ${BUY_DAY}`, copies[0].text]));
       expect(rows.find((r) => r.subscriber_id === id)).toMatchObject({ status: 'sent', message_id: messageId });

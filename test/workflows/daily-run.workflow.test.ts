@@ -9,7 +9,7 @@ import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { buildApi } from '../../src/api/build-api';
 import { rebuildStrategyStates } from '../../src/activities/signals.activities';
-import { deliveryMessageId } from '../../src/activities/notifications.activities';
+import { deliveryMessageId } from '../../src/domain/notifications/delivery';
 import { tradingDays, nextTradingDay } from '../../src/domain/calendar';
 import type { IsoDate } from '../../src/domain/dates';
 import type { SignalRecord } from '../../src/domain/ports';
@@ -205,7 +205,7 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
         }
         expect(message.text).not.toMatch(/\b(HOLD|WAIT)\b/);
         const delivery = deliveries.find((d) => d.kind === 'daily' && d.run_date === date && d.subscriber_id === id)!;
-        expect(delivery).toMatchObject({ status: 'sent', attempts: 1, message_id: deliveryMessageId('daily', date, id, 'algo-signals') });
+        expect(delivery).toMatchObject({ status: 'sent', attempts: 1, message_id: deliveryMessageId('daily', date, id) });
         expect(message.messageId).toBe(`<${delivery.message_id}>`);
         expect(message.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
         const link = /^<(.+)>$/.exec(message.headers.get('list-unsubscribe') ?? '')?.[1];
@@ -274,16 +274,18 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     expect(await readMailbox(mailDir)).toEqual([]);
   });
 
-  it('after missed days, advances the state through every stored day in order and records each day', async () => {
+  it('after missed days, advances the state through every stored day in order, records each day, and emails the missed BUY once', async () => {
     const d0: IsoDate = '2010-11-23';
     const [d1, d2, d3, d4] = tradingDays(nextTradingDay(d0), '2010-11-30');
     expect([d1, d2, d3, d4]).toEqual(['2010-11-24', '2010-11-26', '2010-11-29', '2010-11-30']);
-    const [r0, r4] = await withWorker(async () => [await runDaily({ date: d0 }), await runDaily({ date: d4 })]);
+    const eve = await subscribe('eve@example.com', [['AAPL', 'sma_cross']]);
+    const [r0, r4, again] = await withWorker(async () => [await runDaily({ date: d0 }), await runDaily({ date: d4 }), await runDaily({ date: d4 })]);
     expect(r0.signals.map((s) => s.date)).toEqual([d0, d0]);
-    expect(r4.signals.map((s) => s.date)).toEqual([d4, d4]);
 
     const stored = await signals.list({});
     expect([...new Set(stored.map((s) => s.date))]).toEqual([d0, d1, d2, d3, d4]);
+    // The run of d4 reports every day it recorded, the caught-up ones included.
+    expect(r4.signals).toEqual(stored.filter((s) => s.date > d0).map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })));
     const bars = await prices.bars('AAPL', { to: d4 });
     for (const strategy of SEED_STRATEGIES) {
       const expected = await replay(strategy, d4);
@@ -296,6 +298,19 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     }
     // The missed BUY of d3 was evaluated in order (a later HOLD needs it).
     expect(stored.filter((s) => s.strategy === 'sma_cross').map((s) => s.signal)).toEqual(['WAIT', 'WAIT', 'WAIT', 'BUY', 'HOLD']);
+
+    // Nobody was told of it on d3 (no run): the d4 digest carries it, under its own heading, once.
+    expect([r0.notifications, r4.notifications, again.notifications]).toEqual([
+      { sent: 0, skipped: 0, failed: 0 },
+      { sent: 1, skipped: 0, failed: 0 },
+      { sent: 0, skipped: 1, failed: 0 },
+    ]);
+    const mail = await readMailbox(mailDir);
+    expect(mail.map((m) => [m.to, m.subject, m.messageId])).toEqual([['eve@example.com', `BUY AAPL (sma_cross) on ${d3}`, `<${deliveryMessageId('daily', d4, eve)}>`]]);
+    const missed = mail[0].text.split('Missed while the daily job was not running (caught up in this run):');
+    expect(missed).toHaveLength(2);
+    expect(missed[0]).toContain('- none on this day');
+    expect(missed[1]).toContain(`- BUY AAPL on ${d3} according to sma_cross (v1): close`);
   });
 
   it('gives identical signals after Redis is flushed and rebuilt from Postgres', async () => {
@@ -344,8 +359,8 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
 
     const mail = await readMailbox(mailDir);
     expect(mail.map((m) => [m.to, m.subject, m.messageId]).sort()).toEqual([
-      ['ann@example.com', 'BUY AAPL (macd_cross) on 2010-12-02', `<${deliveryMessageId('notification:AAPL', '2010-12-02', ann, 'algo-signals')}>`],
-      ['bob@example.com', 'BUY AAPL (macd_cross) on 2010-12-02', `<${deliveryMessageId('notification:AAPL', '2010-12-02', bob, 'algo-signals')}>`],
+      ['ann@example.com', 'BUY AAPL (macd_cross) on 2010-12-02', `<${deliveryMessageId('notification:AAPL', '2010-12-02', ann)}>`],
+      ['bob@example.com', 'BUY AAPL (macd_cross) on 2010-12-02', `<${deliveryMessageId('notification:AAPL', '2010-12-02', bob)}>`],
     ]);
     const none = await withWorker(() => notifyTicker({ ticker: 'MSFT' }));
     expect(none).toEqual({ ticker: 'MSFT', date: null, notifications: { sent: 0, skipped: 0, failed: 0 } });

@@ -162,8 +162,8 @@ describe('`recommended` subscriptions', () => {
     const signals = new PostgresSignalRepository(t.db);
     const signal = (ticker: string, strategy: string, s: 'BUY' | 'SELL' | 'HOLD') => ({ date: '2018-02-07', ticker, strategy, strategyVersion: 1, signal: s, close: 160, inputs: {} });
     await signals.record([signal('AAPL', 'sma_cross', 'BUY'), signal('AAPL', 'macd_cross', 'SELL'), signal('AAPL', 'rsi_reversion', 'BUY')]);
-    const [page] = await deliveries.recipientPages({ date: '2018-02-07', pageSize: 10 });
-    const recipients = await deliveries.recipients({ date: '2018-02-07', page });
+    const [page] = await deliveries.recipientPages({ signals: { runDate: '2018-02-07' }, pageSize: 10 });
+    const recipients = await deliveries.recipients({ signals: { runDate: '2018-02-07' }, page });
     expect(recipients.map((r) => [r.email, r.signals.map((s) => s.strategy)])).toEqual([['f@example.com', ['sma_cross']], ['o@example.com', ['rsi_reversion']]]);
 
     // The first recommendation is news to the follower; the other subscriber hears nothing.
@@ -177,8 +177,8 @@ describe('`recommended` subscriptions', () => {
     expect(digest.text).toContain('Recommendation for AAPL changed: now sma_cross');
 
     // Once an email went out, it is not repeated...
-    await deliveries.claim({ kind: 'daily', date: '2018-02-07', subscriberId: follower.id, messageId: 'm1' });
-    await deliveries.markSent({ kind: 'daily', date: '2018-02-07', subscriberId: follower.id });
+    await deliveries.claim({ kind: 'daily', date: '2018-02-07', deliveries: [{ subscriberId: follower.id, messageId: 'm1' }] });
+    await deliveries.markSent({ kind: 'daily', date: '2018-02-07', subscriberIds: [follower.id] });
     expect((await recommendations.changeNotes([follower.id])).size).toBe(0);
 
     // ... an unchanged recommendation is no news, a changed one is, in the next email.
@@ -199,7 +199,7 @@ describe('`recommended` subscriptions', () => {
     await recommendations.save({ runId: 'run-3', recommendations: [{ ticker: 'AAPL', asOf: '2018-02-09', strategy: null, params: null, reason: 'buy_and_hold did better out of sample', evidence }] });
     notes = await recommendations.changeNotes([follower.id]);
     expect(notes.get(follower.id)![0]).toMatch(/^Recommendation for AAPL changed: no strategy is recommended now, was macd_cross .*\(buy_and_hold did better out of sample\)/);
-    const after = await deliveries.recipients({ date: '2018-02-07', page: { fromId: 0, toId: 1e9, count: 2 } });
+    const after = await deliveries.recipients({ signals: { runDate: '2018-02-07' }, page: { fromId: 0, toId: 1e9, count: 2 } });
     expect(after.map((r) => r.email)).toEqual(['o@example.com']);
     // Saving the same run again (a retried activity) changes nothing.
     await recommendations.save({ runId: 'run-3', recommendations: [{ ticker: 'AAPL', asOf: '2018-02-09', strategy: null, params: null, reason: 'x', evidence }] });

@@ -87,6 +87,8 @@ export interface SignalTable {
   /** The numbers the decision used (close, indicator values), by name. */
   inputs: ColumnType<Record<string, number | string | null>, string, string>;
   recorded_at: Timestamp;
+  /** The daily run that recorded it: its own date, or a later run that caught up a missed day. */
+  run_date: DateColumn;
 }
 
 export interface SubscriberTable {

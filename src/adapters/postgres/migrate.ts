@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001-prices';
 import * as m0002 from './migrations/0002-signals-subscriptions';
 import * as m0003 from './migrations/0003-backtests';
 import * as m0004 from './migrations/0004-sweeps-recommendations';
+import * as m0005 from './migrations/0005-signal-run-date';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -12,6 +13,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002-signals-subscriptions': m0002,
   '0003-backtests': m0003,
   '0004-sweeps-recommendations': m0004,
+  '0005-signal-run-date': m0005,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

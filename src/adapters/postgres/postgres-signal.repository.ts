@@ -8,24 +8,25 @@ import type { Database } from './database';
 export class PostgresSignalRepository implements SignalRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async record(signals: readonly SignalRecord[]): Promise<number> {
+  async record(signals: readonly SignalRecord[], runDate?: IsoDate): Promise<number> {
     if (signals.length === 0) return 0;
     const result = await sql<{ n: number }>`
       with inserted as (
-        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs)
-        select * from unnest(
+        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs, run_date)
+        select *, coalesce(${runDate ?? null}::date, date) from unnest(
           ${signals.map((s) => s.date)}::date[], ${signals.map((s) => s.ticker)}::text[], ${signals.map((s) => s.strategy)}::text[],
           ${signals.map((s) => s.strategyVersion)}::int[], ${signals.map((s) => s.signal)}::text[], ${signals.map((s) => s.close)}::float8[],
-          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[])
+          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[]) as t(date, ticker, strategy, strategy_version, signal, close, inputs)
         on conflict (date, ticker, strategy) do nothing
         returning 1)
       select count(*)::int as n from inserted`.execute(this.db);
     return result.rows[0].n;
   }
 
-  async list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]> {
+  async list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; runDate?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]> {
     let q = this.db.selectFrom('signals').selectAll();
     if (filter.date) q = q.where('date', '=', filter.date);
+    if (filter.runDate) q = q.where('run_date', '=', filter.runDate);
     if (filter.from) q = q.where('date', '>=', filter.from);
     if (filter.to) q = q.where('date', '<=', filter.to);
     if (filter.ticker) q = q.where('ticker', '=', filter.ticker);

@@ -37,44 +37,59 @@ export function describeInputs(signal: SignalRecord): string {
     .join(', ');
 }
 
-/** Subject: `BUY AAPL (sma_cross) on 2010-11-29` for one signal, else `3 signals on 2010-11-29`. */
+/** Subject: `BUY AAPL (sma_cross) on 2010-11-29` for one signal (on its own date), else `3 signals on 2010-11-29` (the run's date). */
 export function digestSubject(date: IsoDate, signals: readonly SignalRecord[]): string {
   if (signals.length === 1) {
     const [s] = signals;
-    return `${s.signal} ${s.ticker} (${s.strategy}) on ${date}`;
+    return `${s.signal} ${s.ticker} (${s.strategy}) on ${s.date}`;
   }
   return `${signals.length} signals on ${date}`;
 }
 
-/** The email for one subscriber and run: plain text and HTML with the same content. */
+/** Heading of the signals of days the daily job missed and caught up in this run. */
+export const MISSED_DAYS_HEADING = 'Missed while the daily job was not running (caught up in this run):';
+
+/**
+ * The email for one subscriber and run: plain text and HTML with the same
+ * content. Signals of the run's date come first; signals of earlier days
+ * (missed days the run caught up, never emailed before) follow under
+ * {@link MISSED_DAYS_HEADING}, oldest first.
+ */
 export function composeDigest(input: DigestInput): DigestContent {
-  const signals = [...input.signals].sort((a, b) => a.ticker.localeCompare(b.ticker) || a.strategy.localeCompare(b.strategy));
-  const subject = digestSubject(input.date, signals);
-  const lines = signals.map(
-    (s) => `${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`,
-  );
+  const byDateTickerStrategy = (a: SignalRecord, b: SignalRecord) =>
+    a.date.localeCompare(b.date) || a.ticker.localeCompare(b.ticker) || a.strategy.localeCompare(b.strategy);
+  const current = input.signals.filter((s) => s.date >= input.date).sort(byDateTickerStrategy);
+  const missed = input.signals.filter((s) => s.date < input.date).sort(byDateTickerStrategy);
+  const subject = digestSubject(input.date, [...current, ...missed]);
+  const line = (s: SignalRecord) => `- now is a good time to ${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`;
+  const missedLine = (s: SignalRecord) => `- ${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`;
   const notes = input.notes ?? [];
   const text = [
     `Signals for ${input.date}:`,
     '',
-    ...lines.map((l) => `- now is a good time to ${l}`),
+    ...(current.length ? current.map(line) : ['- none on this day']),
+    ...(missed.length ? ['', MISSED_DAYS_HEADING, ...missed.map(missedLine)] : []),
     ...(notes.length ? ['', ...notes] : []),
     '',
     'These are signals from automated strategies, not advice. No order is ever placed for you.',
     `Unsubscribe: ${input.unsubscribeUrl}`,
   ].join('\n');
-  const rows = signals
-    .map(
-      (s) =>
-        `<tr><td style="font-weight:bold;color:${s.signal === 'BUY' ? '#137333' : '#b3261e'}">${s.signal}</td>` +
-        `<td>${escapeHtml(s.ticker)}</td><td>${escapeHtml(s.strategy)} v${s.strategyVersion}</td><td>${s.date}</td>` +
-        `<td style="font-family:monospace">${escapeHtml(describeInputs(s))}</td></tr>`,
-    )
-    .join('');
+  const table = (signals: readonly SignalRecord[]) => {
+    const rows = signals
+      .map(
+        (s) =>
+          `<tr><td style="font-weight:bold;color:${s.signal === 'BUY' ? '#137333' : '#b3261e'}">${s.signal}</td>` +
+          `<td>${escapeHtml(s.ticker)}</td><td>${escapeHtml(s.strategy)} v${s.strategyVersion}</td><td>${s.date}</td>` +
+          `<td style="font-family:monospace">${escapeHtml(describeInputs(s))}</td></tr>`,
+      )
+      .join('');
+    return `<table cellpadding="6" style="border-collapse:collapse"><thead><tr><th align="left">Signal</th><th align="left">Ticker</th><th align="left">Strategy</th><th align="left">Date</th><th align="left">Numbers behind it</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+  };
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2>${escapeHtml(subject)}</h2>
-<table cellpadding="6" style="border-collapse:collapse"><thead><tr><th align="left">Signal</th><th align="left">Ticker</th><th align="left">Strategy</th><th align="left">Date</th><th align="left">Numbers behind it</th></tr></thead>
-<tbody>${rows}</tbody></table>
+${current.length ? table(current) : '<p>No signal on this day.</p>'}
+${missed.length ? `<h3>${escapeHtml(MISSED_DAYS_HEADING)}</h3>\n${table(missed)}` : ''}
 ${notes.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}
 <p style="color:#666;font-size:12px">Signals from automated strategies, not advice. No order is ever placed for you.<br>
 <a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>

@@ -1,0 +1,184 @@
+import type { IsoDate } from '../dates';
+import { PermanentDeliveryError, type Mailer, type OutgoingEmail } from '../mailer';
+import type { DeliveryRepository } from '../ports';
+
+/**
+ * Exactly-once email, the one path every email of the system takes (daily
+ * digests, manual sends, confirmations): each (kind, date, subscriber) is
+ * claimed in the deliveries table before it is sent, and its Message-ID
+ * derives from that key, so a resend is the same message to any receiver.
+ */
+
+/** The domain part of Message-IDs. */
+export const MESSAGE_ID_DOMAIN = 'algo-signals';
+
+/** Deterministic from the delivery key: `daily.2018-02-07.s42@algo-signals`. */
+export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number, domain = MESSAGE_ID_DOMAIN): string {
+  return `${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${date}.s${subscriberId}@${domain}`;
+}
+
+/** One email to deliver: composed only when it is really sent. */
+export interface DeliveryItem {
+  subscriberId: number;
+  compose(): Omit<OutgoingEmail, 'messageId'>;
+}
+
+/** What happened to each item of {@link deliverExactlyOnce}, by subscriber id. */
+export interface DeliveryOutcome {
+  /** Sent now (and marked sent). */
+  sent: number[];
+  /** Sent by an earlier attempt or run: not sent again. */
+  alreadySent: number[];
+  /** Refused for good by the server now (recorded, never retried). */
+  refused: Array<{ subscriberId: number; error: string }>;
+  /** Refused for good by an earlier attempt or run. */
+  refusedBefore: number[];
+  /** Not accepted yet (server down, 4xx): still claimed, to be sent by a retry. */
+  deferred: Array<{ subscriberId: number; error: string }>;
+}
+
+export interface DeliveryDependencies {
+  deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
+  mailer: Mailer;
+  messageIdDomain?: string;
+}
+
+/** Most ids one "sent" UPDATE carries, and longest an id waits for one. */
+const MARK_BATCH = 100;
+const MARK_DELAY_MS = 50;
+
+/**
+ * Marks deliveries sent in few statements: an UPDATE goes when 100 ids wait
+ * or the oldest has waited 50 ms, one at a time. The wait is the price of
+ * the crash window: a sender killed in it resends those messages, with the
+ * same Message-IDs. A failure is kept and thrown by {@link drain}, never
+ * left unhandled; after one, nothing more is marked.
+ */
+class SentMarks {
+  private pending: number[] = [];
+  private running: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly mark: (ids: number[]) => Promise<void>,
+    private readonly onMarked: (ids: readonly number[]) => void,
+  ) {}
+
+  add(subscriberId: number): void {
+    this.pending.push(subscriberId);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.running || this.pending.length === 0 || this.failure !== undefined) return;
+    if (this.pending.length >= MARK_BATCH) this.start();
+    else this.timer ??= setTimeout(() => this.start(), MARK_DELAY_MS);
+  }
+
+  private start(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.pending.length === 0 || this.failure !== undefined) return;
+    const ids = this.pending.splice(0);
+    this.running = this.mark(ids)
+      .then(() => this.onMarked(ids))
+      .catch((err: unknown) => {
+        this.failure = err;
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.schedule();
+      });
+  }
+
+  /** Mark every added id now and wait for it; throws the first failure. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.running) await this.running;
+      else if (this.pending.length > 0 && this.failure === undefined) this.start();
+      else break;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+/**
+ * Run `fn` over `items`, `limit` at a time. A failing item stops its lane,
+ * and the call settles only when every lane has: no send is still under way
+ * when the caller (and a retry after it) moves on.
+ */
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  const failed = (await Promise.allSettled(lanes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/**
+ * Deliver `items` exactly once per (kind, date, subscriber): claim them all
+ * in one statement; skip what an earlier attempt sent or saw refused; send
+ * the rest (new claims, and claims an attempt that died left open, again
+ * with their stored Message-ID), `concurrency` at a time. A permanent
+ * rejection is recorded; a transient failure leaves the claim open for a
+ * retry. `onMarked` hears of every batch of ids marked sent.
+ *
+ * The one gap SMTP leaves: a sender killed between the server's `250` and
+ * the mark resends, on retry, the same message with the same Message-ID.
+ */
+export async function deliverExactlyOnce(
+  deps: DeliveryDependencies,
+  input: { kind: string; date: IsoDate; items: readonly DeliveryItem[]; concurrency: number; onMarked?: (ids: readonly number[]) => void },
+): Promise<DeliveryOutcome> {
+  const { kind, date } = input;
+  const outcome: DeliveryOutcome = { sent: [], alreadySent: [], refused: [], refusedBefore: [], deferred: [] };
+  if (input.items.length === 0) return outcome;
+  const domain = deps.messageIdDomain ?? MESSAGE_ID_DOMAIN;
+  const claims = await deps.deliveries.claim({
+    kind,
+    date,
+    deliveries: input.items.map((item) => ({ subscriberId: item.subscriberId, messageId: deliveryMessageId(kind, date, item.subscriberId, domain) })),
+  });
+  const marks = new SentMarks(
+    (ids) => deps.deliveries.markSent({ kind, date, subscriberIds: ids }),
+    (ids) => {
+      outcome.sent.push(...ids);
+      input.onMarked?.(ids);
+    },
+  );
+  const toSend: Array<{ item: DeliveryItem; messageId: string }> = [];
+  for (const item of input.items) {
+    const claim = claims.get(item.subscriberId);
+    if (!claim) throw new Error(`delivery ${kind} ${date} of subscriber ${item.subscriberId} was not claimed`);
+    if (claim.status === 'sent') outcome.alreadySent.push(item.subscriberId);
+    else if (claim.status === 'failed') outcome.refusedBefore.push(item.subscriberId);
+    else toSend.push({ item, messageId: claim.messageId });
+  }
+
+  const sending = mapLimit(toSend, input.concurrency, async ({ item, messageId }) => {
+    try {
+      await deps.mailer.send({ ...item.compose(), messageId });
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      if (err instanceof PermanentDeliveryError) {
+        await deps.deliveries.markFailed({ kind, date, subscriberId: item.subscriberId, error });
+        outcome.refused.push({ subscriberId: item.subscriberId, error });
+      } else {
+        outcome.deferred.push({ subscriberId: item.subscriberId, error });
+      }
+      return;
+    }
+    marks.add(item.subscriberId);
+  });
+  try {
+    await sending;
+  } finally {
+    // Whatever failed, what was sent is marked before the caller moves on.
+    await marks.drain();
+  }
+  return outcome;
+}
