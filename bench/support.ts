@@ -1,17 +1,14 @@
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { loadConfig, type AppConfig } from '../src/config/config';
-import { createActivities } from '../src/activities';
-import { createDependencies } from '../src/worker';
+import type { AppConfig } from '../src/config/config';
 import { startTestTemporal } from '../test/support/temporal';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
+import { freePort } from '../test/support/mail';
+import { startTestWorker, testConfig } from '../test/support/worker';
 
 /** The shared data sets the benchmarks read (never copied into the repo). */
 export const SHARED_DATA = path.resolve(__dirname, '../../shared/data');
@@ -66,18 +63,9 @@ export function createBenchDatabase(name: string): Promise<BenchDatabase> {
   return createTestDatabase(`algo_bench_${name}`, BENCH_POSTGRES_URL);
 }
 
-/** A real AppConfig for a benchmark: its database, a private Redis key prefix and task queue, its mail sink. */
+/** A real AppConfig for a benchmark: its private database, Redis key prefix and task queue (the tests' helper). */
 export function benchConfig(o: { databaseUrl: string; temporalAddress: string; smtpPort?: number; csvDir?: string }): AppConfig {
-  const id = crypto.randomBytes(4).toString('hex');
-  return loadConfig({
-    ...process.env,
-    DATABASE_URL: o.databaseUrl,
-    REDIS_KEY_PREFIX: `algo-bench-${id}:`,
-    TEMPORAL_TASK_QUEUE: `bench-${id}`,
-    TEMPORAL_ADDRESS: o.temporalAddress,
-    ...(o.csvDir ? { ALGO_CSV_DIR: o.csvDir } : {}),
-    ...(o.smtpPort ? { SMTP_PORT: String(o.smtpPort) } : {}),
-  });
+  return testConfig({ ...o, prefix: 'bench' });
 }
 
 /** Delete every Redis key under `prefix` (a benchmark's private prefix). */
@@ -102,50 +90,8 @@ export function startBenchTemporal(): Promise<TestWorkflowEnvironment> {
   return startTestTemporal();
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-
-/** The workflow bundle, built once per process (quietly: webpack's report is not a figure). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: new DefaultLogger('WARN') });
-  return bundle;
-}
-
-/** An in-process worker wired exactly like src/worker.ts, running until `stop()`. */
-export interface BenchWorker {
-  deps: ReturnType<typeof createDependencies>['deps'];
-  stop(): Promise<void>;
-}
-
-/** Start a worker on `config`'s task queue against the benchmark's Temporal server. */
-export async function startBenchWorker(env: TestWorkflowEnvironment, config: AppConfig): Promise<BenchWorker> {
-  const { deps, close } = createDependencies(config);
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace ?? 'default',
-    taskQueue: config.temporal.taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: createActivities(deps),
-  });
-  const running = worker.run();
-  return {
-    deps,
-    async stop() {
-      worker.shutdown();
-      await running;
-      await close();
-    },
-  };
-}
-
-/** A free TCP port on 127.0.0.1 (asked of the OS, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== 'object' || address === null) throw new Error('no free port');
-  return address.port;
-}
+/** An in-process worker wired like src/worker.ts (the tests' helper). */
+export const startBenchWorker = startTestWorker;
 
 /** A running mail sink and the directory its `.eml` files land in. */
 export interface BenchMailSink {

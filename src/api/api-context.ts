@@ -6,7 +6,7 @@ import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
-import type { BacktestRepository } from '../activities/backtest.activities';
+import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
 

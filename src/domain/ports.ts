@@ -1,4 +1,5 @@
 import type { EnrichedBar, RawPriceRow, RejectedRow } from './bar';
+import type { BacktestRecord } from './backtest/backtest-record';
 import type { IsoDate } from './dates';
 import type { Signal, SignalInputs, StrategyState } from './strategies/strategy';
 
@@ -178,4 +179,14 @@ export interface DeliveryRepository {
   markSent(input: { kind: string; date: IsoDate; subscriberIds: readonly number[] }): Promise<void>;
   /** Mark a delivery failed for good (a permanent SMTP rejection), with the reason. */
   markFailed(input: { kind: string; date: IsoDate; subscriberId: number; error: string }): Promise<void>;
+}
+
+/** Storage of backtest results (Postgres: tables backtests and backtest_trades). */
+export interface BacktestRepository {
+  /** Store a result; saving the same id again replaces it (a retried activity). */
+  save(record: BacktestRecord): Promise<void>;
+  /** A stored result, or null; without `withEquityCurve` its curve arrays are empty. */
+  get(id: string, options?: { withEquityCurve?: boolean }): Promise<BacktestRecord | null>;
+  /** The first and last stored bar dates of `ticker`, or null without bars. */
+  storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null>;
 }

@@ -1,9 +1,9 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
-import type { BacktestRequest, BacktestSummary } from '../activities/backtest.activities';
+import type { BacktestRequest, BacktestSummary } from '../domain/backtest/backtest-record';
 
-export type { BacktestRequest, BacktestSummary } from '../activities/backtest.activities';
+export type { BacktestRequest, BacktestSummary } from '../domain/backtest/backtest-record';
 
 // Validation is a quick read; bad input fails at once and is never retried.
 const checks = proxyActivities<Activities>({

@@ -12,7 +12,7 @@ import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-pr
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
-import type { BacktestSummary } from '../../src/activities/backtest.activities';
+import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import { buildApi } from '../../src/api/build-api';
 import { temporalBacktestRuns } from '../../src/api/routes/backtests.routes';
 import { createTestDatabase, type TestDatabase } from '../support/database';

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresBacktestRepository } from '../../src/adapters/postgres/postgres-backtest.repository';
-import { backtestMetrics, type BacktestRequest, type BacktestSummary } from '../../src/activities/backtest.activities';
+import { backtestMetrics, type BacktestRequest, type BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import { runBacktest } from '../../src/domain/backtest/engine';
 import type { IngestPricesResult } from '../../src/workflows/ingest-prices.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';

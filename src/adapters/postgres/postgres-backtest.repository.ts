@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { BacktestRecord, BacktestRepository } from '../../activities/backtest.activities';
+import type { BacktestRecord } from '../../domain/backtest/backtest-record';
+import type { BacktestRepository } from '../../domain/ports';
 import type { BacktestOptions, BacktestTrade } from '../../domain/backtest/engine';
 import type { BacktestMetrics } from '../../domain/backtest/metrics';
 import type { IsoDate } from '../../domain/dates';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { backtestSummary, resolveBacktestRequest, type BacktestRequest } from '../../activities/backtest.activities';
+import { backtestSummary, resolveBacktestRequest, type BacktestRequest } from '../../domain/backtest/backtest-record';
 import { backtestReportKeys } from '../../domain/object-store';
 import type { ApiContext, ZodApp } from '../api-context';
 import { HttpError } from '../errors';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Command } from 'commander';
-import { checkBacktestRequestShape, type BacktestRequest, type BacktestSummary } from '../../activities/backtest.activities';
+import { checkBacktestRequestShape, type BacktestRequest, type BacktestSummary } from '../../domain/backtest/backtest-record';
 import { BadInputError } from '../../domain/errors';
 import { withContext } from '../context';
 import { color } from '../output';

@@ -1,0 +1,261 @@
+import { type BacktestOptions, type BacktestResult, type BacktestTrade } from './engine';
+import { computeMetrics, type BacktestMetrics, type MetricsTrade } from './metrics';
+import { isIsoDate, type IsoDate } from '../dates';
+import { BadInputError, UnknownTickerError } from '../errors';
+import { getStrategy, type RawStrategyParams, type StrategyParams } from '../strategies';
+
+/**
+ * Backtests as the rest of the system sees them: the request (validated at
+ * every edge), the stored record and its summary, and the metrics of an
+ * engine result. Pure: storage is the BacktestRepository port (../ports).
+ */
+
+/** Input of `backtestWorkflow` (CLI and API options, before validation). */
+export interface BacktestRequest {
+  ticker: string;
+  /** A registered strategy name (`sma_cross`, ...). */
+  strategy: string;
+  /** Parameters over the strategy's defaults (numbers, or numeric strings from `k=v`). */
+  params?: RawStrategyParams;
+  /** First day, YYYY-MM-DD (default: the first stored day); earlier stored days still feed the indicators. */
+  from?: IsoDate;
+  /** Last day, YYYY-MM-DD (default: the last stored day). */
+  to?: IsoDate;
+  /** Starting cash (default 1000). */
+  capital?: number;
+  /** Commission in basis points of each fill (default 0). */
+  feesBps?: number;
+  /** Fixed commission per fill (default 0). */
+  commissionPerTrade?: number;
+  /** Slippage in basis points (default 0). */
+  slippageBps?: number;
+  /** Whole shares only (default false). */
+  wholeShares?: boolean;
+  /** `close` (default, the old backtester) or `next_open`. */
+  execution?: 'close' | 'next_open';
+}
+
+/** A validated {@link BacktestRequest}: every default filled in, dates resolved against the stored data. */
+export interface CheckedBacktestRequest {
+  ticker: string;
+  strategy: string;
+  params: StrategyParams;
+  from: IsoDate;
+  to: IsoDate;
+  capital: number;
+  options: Required<BacktestOptions>;
+}
+
+/** A fill as the summary lists it. */
+export interface BacktestSummaryTrade {
+  date: IsoDate;
+  side: 'BUY' | 'SELL';
+  price: number;
+  shares: number;
+}
+
+/** Result of `backtestWorkflow`: what `algo backtest --json` prints. The equity curve stays in Postgres. */
+export interface BacktestSummary {
+  /** The workflow id (a run in the Temporal UI). */
+  id: string;
+  ticker: string;
+  strategy: string;
+  params: StrategyParams;
+  startDate: IsoDate;
+  endDate: IsoDate;
+  initialCapital: number;
+  finalCapital: number;
+  returnPct: number;
+  /** BUY and SELL fills after the first day (the old count). */
+  numTrades: number;
+  trades: BacktestSummaryTrade[];
+  /** The purchase on the first day when the strategy starts open: not a trade (the old count), listed so the trades read right. */
+  initialPosition: BacktestSummaryTrade | null;
+  metrics: BacktestMetrics;
+  /** The HTML report: a file path (filesystem store) or a URL (s3). */
+  report: string;
+}
+
+/** A persisted backtest: the summary with everything behind it. */
+export interface BacktestRecord {
+  id: string;
+  ticker: string;
+  strategy: string;
+  strategyVersion: number;
+  params: StrategyParams;
+  options: Required<BacktestOptions>;
+  startDate: IsoDate;
+  endDate: IsoDate;
+  initialCapital: number;
+  finalCapital: number;
+  returnPct: number;
+  numTrades: number;
+  /** Commission paid in total. */
+  fees: number;
+  initialPosition: BacktestTrade | null;
+  trades: BacktestTrade[];
+  metrics: BacktestMetrics;
+  /** Per day of the window: parallel arrays. */
+  equityCurve: { dates: IsoDate[]; equity: number[]; shares: number[]; close: number[] };
+  /** Object-store keys of the HTML report and the SVG chart. */
+  reportKey: string;
+  chartKey: string;
+  /** Where the report was stored: a file path or a URL. */
+  reportUrl: string;
+  /** When it was stored (ISO instant); set by the repository. */
+  createdAt?: string;
+}
+
+const TICKER = /^[A-Z][A-Z0-9.\-]{0,14}$/;
+
+/**
+ * Validate a request without touching storage: ticker format, strategy and
+ * parameters, date formats and order, capital and fill options. Throws a
+ * BadInputError that names the bad field (an unknown strategy lists the known ones).
+ * Used at the edges (CLI, API) and again by the activity.
+ */
+export function checkBacktestRequestShape(request: BacktestRequest): Omit<CheckedBacktestRequest, 'from' | 'to'> & { from?: IsoDate; to?: IsoDate } {
+  if (request === null || typeof request !== 'object') throw new BadInputError('backtest request must be an object');
+  const ticker = typeof request.ticker === 'string' ? request.ticker.trim().toUpperCase() : '';
+  if (!TICKER.test(ticker)) throw new BadInputError(`ticker: ${JSON.stringify(request.ticker)} is not a ticker symbol (e.g. AAPL)`);
+  const strategy = getStrategy(String(request.strategy));
+  const params = { ...strategy.parseParams(request.params) };
+  for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {
+    if (value !== undefined && (typeof value !== 'string' || !isIsoDate(value))) {
+      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`);
+    }
+  }
+  if (request.from && request.to && request.from > request.to) throw new BadInputError(`from ${request.from} is after to ${request.to}`);
+  const capital = request.capital ?? 1000;
+  if (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0) {
+    throw new BadInputError(`capital must be a positive number (got ${JSON.stringify(request.capital)})`);
+  }
+  const options: Required<BacktestOptions> = {
+    commissionBps: nonNegative('feesBps', request.feesBps),
+    commissionPerTrade: nonNegative('commissionPerTrade', request.commissionPerTrade),
+    slippageBps: nonNegative('slippageBps', request.slippageBps),
+    wholeShares: request.wholeShares ?? false,
+    execution: request.execution ?? 'close',
+  };
+  if (options.slippageBps >= 10_000) throw new BadInputError(`slippageBps must be below 10000 (got ${options.slippageBps})`);
+  if (typeof options.wholeShares !== 'boolean') throw new BadInputError(`wholeShares must be true or false (got ${JSON.stringify(options.wholeShares)})`);
+  if (options.execution !== 'close' && options.execution !== 'next_open') {
+    throw new BadInputError(`execution must be close or next_open (got ${JSON.stringify(options.execution)})`);
+  }
+  return { ticker, strategy: strategy.name, params, from: request.from, to: request.to, capital, options };
+}
+
+function nonNegative(name: string, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadInputError(`${name} must be a number >= 0 (got ${JSON.stringify(value)})`);
+  return value;
+}
+
+/**
+ * Engine fills paired into round trips for the metrics: each BUY (the
+ * initial position included) opens a trade that the next SELL closes; a
+ * trade still open on the last day is marked at the last close, exit fee not
+ * paid. pnl is after both fills' commissions; returnPct is pnl over the
+ * entry's cost (price x shares + fee); barsHeld counts trading days of `dates`.
+ */
+export function toRoundTrips(fills: readonly BacktestTrade[], dates: readonly IsoDate[], lastClose: number): MetricsTrade[] {
+  const index = new Map(dates.map((date, i) => [date, i]));
+  const dayOf = (date: IsoDate): number => {
+    const i = index.get(date);
+    if (i === undefined) throw new Error(`fill on ${date} is not a day of the backtest`);
+    return i;
+  };
+  const trips: MetricsTrade[] = [];
+  let entry: BacktestTrade | null = null;
+  const close = (exitDate: IsoDate | null, exitIndex: number, exitPrice: number, exitFee: number) => {
+    const open = entry!;
+    const cost = open.shares * open.price + open.fee;
+    const pnl = open.shares * exitPrice - exitFee - cost;
+    trips.push({
+      entryDate: open.date,
+      exitDate,
+      entryPrice: open.price,
+      exitPrice,
+      shares: open.shares,
+      pnl,
+      returnPct: (pnl / cost) * 100,
+      barsHeld: exitIndex - dayOf(open.date),
+    });
+    entry = null;
+  };
+  for (const fill of fills) {
+    if (fill.side === 'BUY') {
+      if (entry) throw new Error(`BUY on ${fill.date} while a position is open`);
+      entry = fill;
+    } else {
+      if (!entry) throw new Error(`SELL on ${fill.date} without an open position`);
+      close(fill.date, dayOf(fill.date), fill.price, fill.fee);
+    }
+  }
+  if (entry) close(null, dates.length - 1, lastClose, 0);
+  return trips;
+}
+
+/** Every {@link BacktestMetrics} of an engine result (full output). */
+export function backtestMetrics(result: BacktestResult, riskFreeRate = 0): { metrics: BacktestMetrics; roundTrips: MetricsTrade[] } {
+  const fills = result.initialPosition ? [result.initialPosition, ...result.trades] : result.trades;
+  const closes = Array.from(result.close);
+  const roundTrips = toRoundTrips(fills, result.dates, closes[closes.length - 1]);
+  const buySignalIndexes: number[] = [];
+  result.signals.forEach((signal, i) => {
+    if (signal === 'BUY') buySignalIndexes.push(i);
+  });
+  const metrics = computeMetrics({
+    dates: result.dates,
+    equity: Array.from(result.equity),
+    closes,
+    inPosition: Array.from(result.shares, (s) => s > 0),
+    trades: roundTrips,
+    buySignalIndexes,
+    riskFreeRate,
+  });
+  return { metrics, roundTrips };
+}
+
+const summaryTrade = (t: BacktestTrade): BacktestSummaryTrade => ({ date: t.date, side: t.side, price: t.price, shares: t.shares });
+
+/** The summary of a stored backtest (what the workflow returns and the API serves). */
+export function backtestSummary(record: BacktestRecord): BacktestSummary {
+  return {
+    id: record.id,
+    ticker: record.ticker,
+    strategy: record.strategy,
+    params: record.params,
+    startDate: record.startDate,
+    endDate: record.endDate,
+    initialCapital: record.initialCapital,
+    finalCapital: record.finalCapital,
+    returnPct: record.returnPct,
+    numTrades: record.numTrades,
+    trades: record.trades.map(summaryTrade),
+    initialPosition: record.initialPosition ? summaryTrade(record.initialPosition) : null,
+    metrics: record.metrics,
+    report: record.reportUrl,
+  };
+}
+
+/**
+ * The request checked against storage: {@link checkBacktestRequestShape},
+ * then the ticker must have stored bars ({@link UnknownTickerError}) and
+ * `from`/`to` must fall inside them (the error names the date and the stored
+ * range). Missing dates become the first and last stored days.
+ */
+export async function resolveBacktestRequest(
+  request: BacktestRequest,
+  storedRange: (ticker: string) => Promise<{ first: IsoDate; last: IsoDate } | null>,
+): Promise<CheckedBacktestRequest> {
+  const shaped = checkBacktestRequestShape(request);
+  const range = await storedRange(shaped.ticker);
+  if (!range) throw new UnknownTickerError(shaped.ticker);
+  for (const [name, date] of [['from', shaped.from], ['to', shaped.to]] as const) {
+    if (date !== undefined && (date < range.first || date > range.last)) {
+      throw new BadInputError(`${name} ${date} is outside the stored data of ${shaped.ticker} (${range.first} to ${range.last})`);
+    }
+  }
+  return { ...shaped, from: shaped.from ?? range.first, to: shaped.to ?? range.last };
+}
