@@ -90,6 +90,9 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       taskQueue: config.temporal.taskQueue,
       workflowsPath: require.resolve('./workflows'),
       activities: createActivities(deps),
+      // On SIGTERM, stop polling and let running activities finish: an email
+      // page cut short would resend, on retry, what it sent before the mark.
+      shutdownGraceTime: '30s',
     });
     console.log(`worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
     await worker.run();

@@ -129,6 +129,42 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     }
   });
 
+  it('lets running sends finish when the worker is stopped with SIGTERM during the fan-out: no copy at all', async () => {
+    const recipients = await subscribeMany('drain', 200);
+    const mailDir = tempDir('algo-drain-mail-');
+    const sink = await startMailSink({ port: 0, dir: mailDir });
+    const config = configFor(sink.port);
+    const workerEnv = {
+      DATABASE_URL: t.url,
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-drain`,
+      REDIS_KEY_PREFIX: config.redis.keyPrefix,
+      ALGO_CSV_DIR: csvDir,
+      ALGO_TICKERS: 'AAPL',
+      SMTP_PORT: String(sink.port),
+    };
+    let worker: ChildProcess | undefined = await startWorkerProcess(workerEnv);
+    try {
+      const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 5 }, workerEnv.TEMPORAL_TASK_QUEUE);
+      await waitFor('the fan-out to be under way', () => storedMessageCount(mailDir) >= 20, 60_000, 2);
+      await killWorkerProcess(worker, 'SIGTERM');
+      // The stopped worker marked everything it sent: nothing is left claimed after an accepted send.
+      const [mailAtStop, rowsAtStop] = [await readMailbox(mailDir), await deliveries()];
+      expect(mailAtStop.length).toBeLessThan(recipients.size);
+      const sentAtStop = new Set(rowsAtStop.filter((r) => r.status === 'sent').map((r) => recipients.get(r.subscriber_id)!));
+      expect(mailAtStop.map((m) => m.to).filter((to) => !sentAtStop.has(to))).toEqual([]);
+
+      worker = await startWorkerProcess(workerEnv);
+      const result = (await handle.result()) as DailyRunResult;
+      const { extraCopies } = await expectOneMessageEach(mailDir, recipients);
+      expect(extraCopies).toBe(0);
+      expect(result.notifications.sent + result.notifications.skipped).toBe(recipients.size);
+    } finally {
+      if (worker) await killWorkerProcess(worker, 'SIGTERM');
+      await sink.close();
+    }
+  });
+
   it('delivers every email once when the SMTP server is down at the start of the fan-out and comes back', async () => {
     const recipients = await subscribeMany('outage', 40);
     const mailDir = tempDir('algo-outage-mail-');
