@@ -1,11 +1,25 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { AppConfig } from '../../config/config';
+import { closureReason } from '../../domain/calendar';
+import { isoDateInZone } from '../../domain/dates';
 import type { DailyRunInput } from '../../workflows/daily-run.workflow';
 import { withContext } from '../context';
 
 /** The one schedule of the daily job. */
 export const DAILY_SCHEDULE_ID = 'daily-run';
+
+const ZONE = 'America/New_York';
+
+/** `Tue 2026-12-01 18:30 America/New_York (23:30 UTC)`, and why the run will do nothing on a closed day. */
+export function describeScheduledRun(at: Date): string {
+  const local = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const part = (type: string) => local.find((p) => p.type === type)?.value ?? '';
+  const day = isoDateInZone(at.getTime(), ZONE);
+  const closed = closureReason(day);
+  const line = `${part('weekday')} ${day} ${part('hour')}:${part('minute')} ${ZONE} (${at.toISOString().slice(11, 16)} UTC)`;
+  return closed ? `${line}: market closed (${closed}), the run will do nothing` : line;
+}
 
 /**
  * Create (or replace) the daily schedule: weekdays after the close in New
@@ -23,7 +37,7 @@ export async function createDailySchedule(client: Client, config: AppConfig, at 
     scheduleId: DAILY_SCHEDULE_ID,
     spec: {
       calendars: [{ dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'], hour: at.hour, minute: at.minute }],
-      timezone: 'America/New_York',
+      timezone: ZONE,
     },
     action: { type: 'startWorkflow', workflowType: 'dailyRunWorkflow', workflowId: 'daily-scheduled', taskQueue: config.temporal.taskQueue, args: [input] },
     // Never two runs at once; a run missed while the server was down is caught up within a day.
@@ -62,7 +76,12 @@ export function registerScheduleCommands(program: Command): void {
           recentRuns: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
         };
         ctx.out.result(summary, () =>
-          [`${summary.scheduleId}: ${summary.paused ? 'paused' : 'active'}`, 'next runs:', ...summary.nextRuns.map((t) => `  ${t}`)].join('\n'),
+          [
+            `${summary.scheduleId}: ${summary.paused ? 'paused' : 'active'}`,
+            'next runs:',
+            ...d.info.nextActionTimes.map((t) => `  ${describeScheduledRun(t)}`),
+            ...(summary.recentRuns.length ? ['recent runs:', ...summary.recentRuns.map((r) => `  ${r.scheduledAt}  ${r.workflowId}`)] : []),
+          ].join('\n'),
         );
       });
     });
