@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { IsoDate } from '../domain/dates';
+import type { EnrichedBar } from '../domain/bar';
 import { BadInputError } from '../domain/errors';
 import { stateKey, type PriceRepository, type SignalRecord, type SignalRepository, type StrategyStateStore } from '../domain/ports';
 import { BarSeries, getStrategy, runStrategy, type AnyStrategy, type StrategyParams } from '../domain/strategies';
@@ -52,8 +53,7 @@ export function createSignalActivities(deps: SignalDependencies) {
    * (missed days included) and records each. Signals are written before the
    * state, so a crash in between only repeats idempotent work.
    */
-  async function evaluateTicker(ticker: string, plans: readonly StrategyPlan[], date: IsoDate): Promise<TickerEvaluation> {
-    const bars = await deps.prices.bars(ticker, { to: date });
+  async function evaluateTicker(ticker: string, bars: readonly EnrichedBar[], plans: readonly StrategyPlan[], date: IsoDate): Promise<TickerEvaluation> {
     if (bars.length === 0) return { ticker, status: 'no_data', recorded: 0 };
     const series = BarSeries.from(bars);
     const resolved = plans.map((plan) => {
@@ -88,11 +88,13 @@ export function createSignalActivities(deps: SignalDependencies) {
     /** Evaluate every planned strategy of a batch of tickers up to `date`. One ticker's bad input fails that ticker only. */
     async evaluateStrategies(input: { date: IsoDate; tickers: string[] }): Promise<TickerEvaluation[]> {
       const plans = await deps.strategyPlans(input.tickers);
+      // Every history of the batch in one read: per-ticker reads were most of this activity's time.
+      const barsByTicker = await deps.prices.barsOfTickers(input.tickers, { to: input.date });
       const results: TickerEvaluation[] = [];
       for (const ticker of input.tickers) {
         Context.current().heartbeat(ticker);
         try {
-          results.push(await evaluateTicker(ticker, plans.get(ticker) ?? [], input.date));
+          results.push(await evaluateTicker(ticker, barsByTicker.get(ticker) ?? [], plans.get(ticker) ?? [], input.date));
         } catch (err) {
           if (!(err instanceof BadInputError)) throw err; // transient: Temporal retries the batch; the work is idempotent
           results.push({ ticker, status: 'failed', recorded: 0, error: err.message });

@@ -49,6 +49,8 @@ export interface PriceRepository {
   latestBars(ticker: string, count: number): Promise<EnrichedBar[]>;
   /** Bars of `ticker` in [from, to] (inclusive, both optional), ascending by date. */
   bars(ticker: string, range?: { from?: IsoDate; to?: IsoDate }): Promise<EnrichedBar[]>;
+  /** Every stored bar up to `to` of each of `tickers` in one read, ascending by date; tickers without bars are absent. */
+  barsOfTickers(tickers: readonly string[], range: { to: IsoDate }): Promise<Map<string, EnrichedBar[]>>;
   /**
    * In one transaction: upsert `bars` by (ticker, date), store `rejected`
    * (a row rejected before for the same reason is not stored twice) and record

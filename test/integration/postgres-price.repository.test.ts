@@ -48,6 +48,24 @@ describe('PostgresPriceRepository', () => {
     expect(typeof stored.date).toBe('string');
   });
 
+  it('reads many tickers in one packed read, equal to the per-ticker read bit for bit, up to a date', async () => {
+    await repo.startRun({ runId: 'run-3', asOf: '2020-01-10', provider: 'csv', tickers: ['BBB'] });
+    const aaa = [
+      bar('1999-12-31', 0.1 + 0.2, { volume: 2 ** 53 - 1, sma7: 1 / 3, sma21: -2.75, ema12: Number.MIN_VALUE, macd: -1e-300, macdSignal: 5e300 }),
+      bar('2000-02-29', 1 / 7, { sma50: 2.5, sma100: null, sma200: 123.456789, ema26: 9.87654321 }),
+      bar('2020-01-03', 11),
+    ];
+    const bbb = [bar('1970-01-01', 42), bar('2020-01-02', 10, { sma7: 9.5 })];
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: aaa, rejected: [] });
+    await repo.saveIngestion({ runId: 'run-3', ticker: 'BBB', bars: bbb, rejected: [] });
+    const packed = await repo.barsOfTickers(['AAA', 'BBB', 'NONE'], { to: '2020-01-02' });
+    expect([...packed.keys()].sort()).toEqual(['AAA', 'BBB']);
+    expect(packed.get('AAA')).toEqual(await repo.bars('AAA', { to: '2020-01-02' }));
+    expect(packed.get('AAA')).toEqual(aaa.slice(0, 2));
+    expect(packed.get('BBB')).toEqual(bbb);
+    expect((await repo.barsOfTickers([], { to: '2020-01-02' })).size).toBe(0);
+  });
+
   it('stores a rejected row once however often it is rejected', async () => {
     const rejected = [rejection('2020-01-06', 'open is missing'), rejection('2020-13-01', "date '2020-13-01' is not a valid date")];
     await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [], rejected });

@@ -3,6 +3,7 @@ import type { EnrichedBar, RejectedRow } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
 import type { IngestionRunRepository, PriceRepository, TickerIngestionResult, UpsertCounts } from '../../domain/ports';
 import type { Database, DailyBarRow } from './database';
+import { readPackedBars } from './packed-bars';
 
 /** Postgres text and jsonb cannot hold NUL: a garbage source file must still be recordable. */
 export function pgSafeText(text: string): string {
@@ -131,6 +132,10 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     if (range.to) query = query.where('date', '<=', range.to);
     const rows = await query.orderBy('date').execute();
     return rows.map(toEnrichedBar);
+  }
+
+  async barsOfTickers(tickers: readonly string[], range: { to: IsoDate }): Promise<Map<string, EnrichedBar[]>> {
+    return readPackedBars(this.db, tickers, range, 'enriched');
   }
 
   async storedTickers(): Promise<string[]> {
