@@ -9,6 +9,8 @@ import { BarSeries, getStrategy, runStrategy, type AnyStrategy, type StrategyPar
 export interface StrategyPlan {
   name: string;
   params?: StrategyParams;
+  /** The name its signals and state are stored under (default: `name`; `recommended:<name>` for a recommendation). */
+  label?: string;
 }
 
 export interface SignalDependencies {
@@ -59,20 +61,20 @@ export function createSignalActivities(deps: SignalDependencies) {
     const resolved = plans.map((plan) => {
       const strategy = getStrategy(plan.name);
       const params = strategy.parseParams(plan.params);
-      return { strategy, params, fingerprint: strategyFingerprint(strategy, params) };
+      return { strategy, params, fingerprint: strategyFingerprint(strategy, params), label: plan.label ?? strategy.name };
     });
-    const stored = await deps.states.getMany(resolved.map((r) => ({ ticker, strategy: r.strategy.name })));
+    const stored = await deps.states.getMany(resolved.map((r) => ({ ticker, strategy: r.label })));
     const toRecord: SignalRecord[] = [];
-    const newStates = resolved.map(({ strategy, params, fingerprint }) => {
-      const previous = stored.get(stateKey(ticker, strategy.name));
+    const newStates = resolved.map(({ strategy, params, fingerprint, label }) => {
+      const previous = stored.get(stateKey(ticker, label));
       const initialState = previous?.fingerprint === fingerprint ? previous.state : undefined;
       const run = runStrategy(strategy, params, series, initialState ? { initialState } : {});
       const records = initialState ? run.records : run.records.filter((r) => r.date === date);
       for (const r of records) {
         const i = series.indexOnOrAfter(r.date);
-        toRecord.push({ date: r.date, ticker, strategy: strategy.name, strategyVersion: strategy.version, signal: r.signal, close: series.close[i], inputs: r.inputs });
+        toRecord.push({ date: r.date, ticker, strategy: label, strategyVersion: strategy.version, signal: r.signal, close: series.close[i], inputs: r.inputs });
       }
-      return { strategy: strategy.name, value: { fingerprint, state: run.state } };
+      return { strategy: label, value: { fingerprint, state: run.state } };
     });
     const recorded = await deps.signals.record(toRecord, date);
     for (const s of newStates) await deps.states.advance(ticker, s.strategy, s.value);
@@ -130,17 +132,18 @@ export async function rebuildStrategyStates(deps: SignalDependencies, tickers: r
   let rebuilt = 0;
   for (const ticker of tickers) {
     const planned = plans.get(ticker) ?? [];
-    const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, p.name)));
+    const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, p.label ?? p.name)));
     if (wanted.length === 0) continue;
     const bars = await deps.prices.bars(ticker);
     for (const plan of wanted) {
-      const last = lastDates.get(stateKey(ticker, plan.name))!;
+      const label = plan.label ?? plan.name;
+      const last = lastDates.get(stateKey(ticker, label))!;
       const upTo = bars.filter((b) => b.date <= last);
       if (upTo.length === 0) continue;
       const strategy = getStrategy(plan.name);
       const params = strategy.parseParams(plan.params);
       const run = runStrategy(strategy, params, BarSeries.from(upTo));
-      await deps.states.advance(ticker, strategy.name, { fingerprint: strategyFingerprint(strategy, params), state: run.state });
+      await deps.states.advance(ticker, label, { fingerprint: strategyFingerprint(strategy, params), state: run.state });
       rebuilt += 1;
     }
   }

@@ -68,6 +68,15 @@ export interface TickerSummary {
 export const RECOMMENDED_STRATEGY = 'recommended';
 
 /**
+ * The name a ticker's recommended strategy runs under (`recommended:sma_cross`):
+ * its signals and state are its own, apart from the same strategy run by
+ * config with other parameters.
+ */
+export function recommendedLabel(strategy: string): string {
+  return `${RECOMMENDED_STRATEGY}:${strategy}`;
+}
+
+/**
  * Subscribers, subscriptions and the set of tracked tickers, in the system
  * of record. Emails passed in are already normalised ({@link normaliseEmail}).
  */

@@ -5,6 +5,7 @@ import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-pr
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
+import { PostgresRecommendationRepository } from '../../src/adapters/postgres/postgres-recommendation.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { buildApi } from '../../src/api/build-api';
@@ -311,6 +312,52 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     expect(missed).toHaveLength(2);
     expect(missed[0]).toContain('- none on this day');
     expect(missed[1]).toContain(`- BUY AAPL on ${d3} according to sma_cross (v1): close`);
+  });
+
+  it('runs a `recommended` subscription with the recommendation\'s own parameters beside the configured strategy of the same name', async () => {
+    const recommendations = new PostgresRecommendationRepository(t.db);
+    const params = { fast: 2, slow: 5, trend: 20 };
+    const evidence = { windows: 0, options: { trainDays: 504, testDays: 126, stepDays: 126, minTrainTrades: 2, minTestTrades: 4 }, baseline: null, candidates: [] };
+    const rita = await subscribe('rita@example.com', [['AAPL', 'recommended']]);
+    // Made after she subscribed: news for her first email.
+    await recommendations.save({ runId: 'rec-1', recommendations: [{ ticker: 'AAPL', asOf: '2010-11-26', strategy: 'sma_cross', params, reason: null, evidence }] });
+    try {
+      const days = ['2010-11-26', ...tradingDays(nextTradingDay('2010-11-26'), '2010-12-17')];
+      const mailByDay = new Map<IsoDate, ReceivedEmail[]>();
+      await withWorker(async () => {
+        let seen = 0;
+        for (const date of days) {
+          await runDaily({ date });
+          const mailbox = await readMailbox(mailDir);
+          mailByDay.set(date, mailbox.slice(seen));
+          seen = mailbox.length;
+        }
+      });
+      const bars = await prices.bars('AAPL', { to: days[days.length - 1] });
+      const byParams = new Map(runStrategy('sma_cross', params, bars).records.map((r) => [r.date, r]));
+      const stored = await signals.list({ ticker: 'AAPL' });
+      const recommended = stored.filter((s) => s.strategy === 'recommended:sma_cross');
+      expect(recommended.map((s) => [s.date, s.signal, s.inputs])).toEqual(days.map((d) => [d, byParams.get(d)!.signal, byParams.get(d)!.inputs]));
+      // The configured sma_cross keeps its default parameters (its BUY of 2010-11-29 is not the recommendation's).
+      const byDefault = await replay('sma_cross', days[days.length - 1]);
+      expect(stored.filter((s) => s.strategy === 'sma_cross').map((s) => [s.date, s.signal])).toEqual(days.map((d) => [d, byDefault.get(d)!.signal]));
+      const actions = (list: typeof stored) => list.filter((s) => s.signal === 'BUY' || s.signal === 'SELL').map((s) => `${s.date} ${s.signal}`);
+      expect(actions(recommended)).toEqual(['2010-12-02 BUY', '2010-12-15 SELL', '2010-12-17 BUY']);
+      expect(actions(stored.filter((s) => s.strategy === 'sma_cross'))).toEqual(['2010-11-29 BUY']);
+
+      // Rita gets the recommendation's signals, and only those.
+      const ritas = [...mailByDay.values()].flat().filter((m) => m.to === 'rita@example.com');
+      expect(ritas.map((m) => m.subject)).toEqual([
+        'BUY AAPL (recommended:sma_cross) on 2010-12-02',
+        'SELL AAPL (recommended:sma_cross) on 2010-12-15',
+        'BUY AAPL (recommended:sma_cross) on 2010-12-17',
+      ]);
+      expect(ritas[0].text).toContain('Recommendation for AAPL changed: now sma_cross (fast=2, slow=5, trend=20)');
+      expect(ritas[1].text).not.toContain('Recommendation for AAPL changed');
+      expect(ritas.map((m) => m.messageId)).toEqual(['2010-12-02', '2010-12-15', '2010-12-17'].map((d) => `<${deliveryMessageId('daily', d, rita)}>`));
+    } finally {
+      await t.db.deleteFrom('recommendations').execute();
+    }
   });
 
   it('gives identical signals after Redis is flushed and rebuilt from Postgres', async () => {

@@ -154,17 +154,25 @@ describe('`recommended` subscriptions', () => {
       ],
     });
     const plans = await tracking.strategyPlans(['AAPL', 'MSFT']);
-    expect(plans.get('AAPL')).toEqual([{ name: 'macd_cross', params: {} }, { name: 'sma_cross', params: { fast: 10, slow: 30, trend: 50 } }, { name: 'rsi_reversion' }]);
-    // MSFT runs sma_cross by config: one signal per (date, ticker, strategy), the configured plan stays.
-    expect(plans.get('MSFT')).toEqual([{ name: 'sma_cross', params: {} }]);
+    const recommendedPlan = { name: 'sma_cross', params: { fast: 10, slow: 30, trend: 50 }, label: 'recommended:sma_cross' };
+    expect(plans.get('AAPL')).toEqual([{ name: 'macd_cross', params: {} }, recommendedPlan, { name: 'rsi_reversion' }]);
+    // MSFT runs sma_cross by config with the default parameters: the recommendation runs beside it under its own label.
+    expect(plans.get('MSFT')).toEqual([{ name: 'sma_cross', params: {} }, recommendedPlan]);
 
-    // The signal recorded under the real name reaches the `recommended` subscriber (and only the right ones).
+    // The recommendation's signals reach the `recommended` subscriber, the configured strategy's of the same name do not.
     const signals = new PostgresSignalRepository(t.db);
     const signal = (ticker: string, strategy: string, s: 'BUY' | 'SELL' | 'HOLD') => ({ date: '2018-02-07', ticker, strategy, strategyVersion: 1, signal: s, close: 160, inputs: {} });
-    await signals.record([signal('AAPL', 'sma_cross', 'BUY'), signal('AAPL', 'macd_cross', 'SELL'), signal('AAPL', 'rsi_reversion', 'BUY')]);
+    await signals.record([
+      signal('AAPL', 'recommended:sma_cross', 'BUY'), signal('AAPL', 'macd_cross', 'SELL'), signal('AAPL', 'rsi_reversion', 'BUY'),
+      signal('MSFT', 'sma_cross', 'SELL'), signal('MSFT', 'recommended:sma_cross', 'HOLD'),
+    ]);
     const [page] = await deliveries.recipientPages({ signals: { runDate: '2018-02-07' }, pageSize: 10 });
     const recipients = await deliveries.recipients({ signals: { runDate: '2018-02-07' }, page });
-    expect(recipients.map((r) => [r.email, r.signals.map((s) => s.strategy)])).toEqual([['f@example.com', ['sma_cross']], ['o@example.com', ['rsi_reversion']]]);
+    expect(recipients.map((r) => [r.email, r.signals.map((s) => `${s.ticker} ${s.strategy}`)])).toEqual([
+      ['f@example.com', ['AAPL recommended:sma_cross']],
+      ['o@example.com', ['AAPL rsi_reversion']],
+    ]);
+    expect((await signals.list({ strategy: 'recommended' })).map((s) => `${s.ticker} ${s.strategy}`)).toEqual(['AAPL recommended:sma_cross', 'MSFT recommended:sma_cross']);
 
     // The first recommendation is news to the follower; the other subscriber hears nothing.
     let notes = await recommendations.changeNotes([follower.id, other.id]);
@@ -193,7 +201,12 @@ describe('`recommended` subscriptions', () => {
     expect(notes.get(follower.id)).toEqual([
       'Recommendation for AAPL changed: now macd_cross (fast=8, slow=21, signal=5), was sma_cross (fast=10, slow=30, trend=50); your "recommended" subscription follows it.',
     ]);
-    expect((await tracking.strategyPlans(['AAPL'])).get('AAPL')!.map((p) => p.name)).toEqual(['macd_cross', 'rsi_reversion']);
+    // The new recommendation runs with its own parameters beside the configured macd_cross.
+    expect((await tracking.strategyPlans(['AAPL'])).get('AAPL')).toEqual([
+      { name: 'macd_cross', params: {} },
+      { name: 'macd_cross', params: { fast: 8, slow: 21, signal: 5 }, label: 'recommended:macd_cross' },
+      { name: 'rsi_reversion' },
+    ]);
 
     // No recommendation any more: the note says so and why, and nothing is run or sent for it.
     await recommendations.save({ runId: 'run-3', recommendations: [{ ticker: 'AAPL', asOf: '2018-02-09', strategy: null, params: null, reason: 'buy_and_hold did better out of sample', evidence }] });

@@ -1,12 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { IsoDate } from '../../domain/dates';
 import type { ClaimStatus, DeliveryClaim, DeliveryRepository, DigestRecipient, RecipientPage, SignalRecord, SignalSelection } from '../../domain/ports';
+import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
 import type { Database } from './database';
 
 /**
  * Confirmed subscribers' selected BUY/SELL signals, by their subscriptions;
- * a `recommended` subscription matches the signal of the ticker's current
- * recommended strategy (distinct: it may also be subscribed by name).
+ * a `recommended` subscription matches the signals of the ticker's current
+ * recommended strategy, recorded under its label (`recommended:sma_cross`).
  */
 function notifiedSignals(selection: SignalSelection) {
   const selected = 'runDate' in selection ? sql`g.run_date = ${selection.runDate}` : sql`g.date = ${selection.date} and g.ticker = ${selection.ticker}`;
@@ -15,7 +16,8 @@ function notifiedSignals(selection: SignalSelection) {
     from subscribers s
     join subscriptions sub on sub.subscriber_id = s.id
     left join recommendations r on sub.strategy = 'recommended' and r.ticker = sub.ticker and r.current
-    join signals g on g.ticker = sub.ticker and g.strategy = coalesce(r.strategy, sub.strategy)
+    join signals g on g.ticker = sub.ticker
+      and g.strategy = case when sub.strategy = ${RECOMMENDED_STRATEGY} then ${recommendedLabel('')} || r.strategy else sub.strategy end
     where s.status = 'confirmed' and g.signal in ('BUY', 'SELL') and ${selected}`;
 }
 

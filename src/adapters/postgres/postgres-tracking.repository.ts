@@ -1,10 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { StrategyPlan } from '../../activities/signals.activities';
 import type { AppConfig } from '../../config/config';
+import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
 import type { Database } from './database';
-
-/** The strategy subscribers follow through the current recommendation (issue 4). */
-const RECOMMENDED = 'recommended';
 
 /**
  * What the daily job covers: the configured tickers and strategies plus
@@ -33,11 +31,10 @@ export class PostgresTrackingRepository {
   /**
    * Per ticker: the configured strategies, plus those subscribed with their
    * default parameters, plus, for a `recommended` subscription, the ticker's
-   * current recommendation with its parameters (signals are recorded under
-   * its real name; deliveries map `recommended` to it). When the ticker
-   * already runs that strategy by config, the configured plan stays: a
-   * (date, ticker, strategy) has one signal. A ticker with no current
-   * recommendation adds nothing.
+   * current recommendation with its parameters, under its own label
+   * (`recommended:sma_cross`; deliveries map `recommended` to it), so that
+   * it never shares signals or state with the same strategy run by config
+   * with other parameters. A ticker with no current recommendation adds nothing.
    */
   async strategyPlans(tickers: readonly string[]): Promise<Map<string, StrategyPlan[]>> {
     const plans = new Map<string, StrategyPlan[]>();
@@ -45,7 +42,7 @@ export class PostgresTrackingRepository {
     if (tickers.length === 0) return plans;
     const rows = await this.subscribed()
       .leftJoin('recommendations', (join) =>
-        join.onRef('recommendations.ticker', '=', 'subscriptions.ticker').on('recommendations.current', '=', true).on('subscriptions.strategy', '=', RECOMMENDED),
+        join.onRef('recommendations.ticker', '=', 'subscriptions.ticker').on('recommendations.current', '=', true).on('subscriptions.strategy', '=', RECOMMENDED_STRATEGY),
       )
       .select(['subscriptions.ticker', 'subscriptions.strategy', 'recommendations.strategy as recommended', 'recommendations.params as recommendedParams'])
       .distinct()
@@ -55,10 +52,10 @@ export class PostgresTrackingRepository {
       .execute();
     for (const { ticker, strategy, recommended, recommendedParams } of rows) {
       const list = plans.get(ticker)!;
-      if (strategy !== RECOMMENDED) {
-        if (!list.some((p) => p.name === strategy)) list.push({ name: strategy });
-      } else if (recommended && !list.some((p) => p.name === recommended)) {
-        list.push({ name: recommended, params: recommendedParams ?? {} });
+      if (strategy !== RECOMMENDED_STRATEGY) {
+        if (!list.some((p) => (p.label ?? p.name) === strategy)) list.push({ name: strategy });
+      } else if (recommended) {
+        list.push({ name: recommended, params: recommendedParams ?? {}, label: recommendedLabel(recommended) });
       }
     }
     return plans;
