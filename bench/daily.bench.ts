@@ -14,8 +14,11 @@ import type { IngestPricesInput, IngestPricesResult } from '../src/workflows/ing
 import type { DailyRunInput, DailyRunResult } from '../src/workflows/daily-run.workflow';
 import {
   benchConfig, Cleanup, clearRedisPrefix, createBenchDatabase, duration, log, num, SP500_DIR, startBenchMailSink, startBenchTemporal,
-  startBenchWorker, type BenchRow,
+  since, startBenchWorker, type BenchRow, type BenchWorker,
 } from './support';
+import { NodemailerMailer } from '../src/adapters/email/nodemailer-mailer';
+import { composeDigest } from '../src/domain/notifications/digest';
+import type { DigestRecipient } from '../src/domain/ports';
 
 /** Issue 3 item 13 targets, from the start of the run. */
 const SIGNALS_TARGET_MS = 10_000;
@@ -130,6 +133,39 @@ async function countMessages(dir: string): Promise<{ files: number; messageIds: 
   return { files: files.length, messageIds: ids.size, recipients: recipients.size, missingIds, lastArrival };
 }
 
+/** Sends in flight in the direct-send baseline: the worker's 8 email activities x 10 sends each. */
+const DIRECT_CONCURRENCY = 80;
+
+/**
+ * The baseline of the email stage: every recipient of the run's digest
+ * (read first, untimed), composed and sent through a fresh mailer with the
+ * worker's settings to the sink on `port`, DIRECT_CONCURRENCY at once, with
+ * no Temporal, no delivery claims and no marks. Returns the milliseconds of
+ * composing and sending.
+ */
+async function sendDirectly(deps: BenchWorker['deps'], port: number, config: AppConfig): Promise<number> {
+  const signals = { runDate: RUN_DATE };
+  const recipients: DigestRecipient[] = [];
+  for (const page of await deps.deliveries.recipientPages({ signals, pageSize: 1000 })) recipients.push(...(await deps.deliveries.recipients({ signals, page })));
+  const mailer = new NodemailerMailer({ host: config.mail.host, port, secure: false, from: config.mail.from });
+  try {
+    const start = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: DIRECT_CONCURRENCY }, async () => {
+        for (let r = recipients[next++]; r !== undefined; r = recipients[next++]) {
+          const link = deps.links.unsubscribe(r);
+          const content = composeDigest({ date: RUN_DATE, email: r.email, signals: r.signals, unsubscribeUrl: link.url });
+          await mailer.send({ messageId: `baseline.${r.subscriberId}@bench`, to: r.email, ...content, headers: link.headers });
+        }
+      }),
+    );
+    return since(start);
+  } finally {
+    mailer.close();
+  }
+}
+
 /** Stage boundaries of a daily run, in epoch milliseconds, from its workflow history. */
 interface Stages {
   started: number;
@@ -233,7 +269,9 @@ export async function dailyBench(): Promise<BenchRow[]> {
 
     log(`daily: setup: dry evaluation of ${RUN_DATE} and ${num(SUBSCRIBERS)} subscribers`);
     const strategies = [...new Set(config.strategies.default.map((s) => s.name))];
+    const dryStart = performance.now();
     const withSignal = await signalPairs(tickers, config);
+    const dryEvaluationMs = since(dryStart);
     if (withSignal.length === 0) throw new Error(`no (ticker, strategy) pair has a BUY or SELL on ${RUN_DATE}`);
     const subscriptions = await insertSubscribers(db, tickers, strategies, withSignal);
     await sql`analyze`.execute(db);
@@ -244,6 +282,12 @@ export async function dailyBench(): Promise<BenchRow[]> {
     const result = (await handle.result()) as DailyRunResult;
     const totalMs = Date.now() - start;
     const stages = await stagesOf(handle);
+
+    log(`daily: baseline: the same ${num(SUBSCRIBERS)} digests composed and sent straight to a second sink (no Temporal, no claims)`);
+    const baseline = await startBenchMailSink();
+    cleanup.add(() => baseline.remove());
+    const baselineMs = await sendDirectly(worker.deps, baseline.port, config);
+    const baselineMessages = await countMessages(baseline.dir);
 
     const signalRows = await db
       .selectFrom('signals')
@@ -282,6 +326,10 @@ export async function dailyBench(): Promise<BenchRow[]> {
         met: emailsAtMs <= EMAILS_TARGET_MS,
       },
       { figure: 'daily: emails per second (email stage)', value: num((result.notifications.sent / (stages.emails[1] - stages.emails[0])) * 1000) },
+      { figure: `daily: baseline: ${num(baselineMessages.files)} digests composed + sent directly (same mailer, ${DIRECT_CONCURRENCY} at once)`, value: duration(baselineMs) },
+      { figure: 'daily: email stage / direct-send baseline', value: `${num((stages.emails[1] - stages.emails[0]) / baselineMs, 2)}x` },
+      { figure: `daily: baseline: dry evaluation in process (CSV, enrich, ${strategies.length} strategies, ${tickers.length} tickers)`, value: duration(dryEvaluationMs) },
+      { figure: 'daily: evaluation stage / dry-evaluation baseline', value: `${num((stages.evaluation[1] - stages.evaluation[0]) / dryEvaluationMs, 2)}x` },
       {
         figure: 'daily: sent (workflow) / sent (deliveries) / .eml files / distinct Message-IDs / recipients',
         value: `${result.notifications.sent} / ${sentRows.n} / ${messages.files} / ${messages.messageIds} / ${messages.recipients}`,

@@ -8,7 +8,7 @@ import type { AppConfig } from '../src/config/config';
 import { startTestTemporal } from '../test/support/temporal';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { freePort } from '../test/support/mail';
-import { startTestWorker, testConfig } from '../test/support/worker';
+import { startTestWorker, testConfig, type TestWorker } from '../test/support/worker';
 
 /** The shared data sets the benchmarks read (never copied into the repo). */
 export const SHARED_DATA = path.resolve(__dirname, '../../shared/data');
@@ -92,6 +92,7 @@ export function startBenchTemporal(): Promise<TestWorkflowEnvironment> {
 
 /** An in-process worker wired like src/worker.ts (the tests' helper). */
 export const startBenchWorker = startTestWorker;
+export type BenchWorker = TestWorker;
 
 /** A running mail sink and the directory its `.eml` files land in. */
 export interface BenchMailSink {
