@@ -1,12 +1,17 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { ActivityFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { closureReason, isTradingDay } from '../domain/calendar';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
-import type { NotificationCounts, NotificationTarget } from '../activities/notifications.activities';
+import type { NotificationCounts } from '../activities/notifications.activities';
 import type { RunSignal, TickerEvaluation } from '../activities/signals.activities';
 import type { IngestPricesResult } from './ingest-prices.workflow';
+import { chunk, failureMessage, pool } from './batching';
+import { fanOutNotifications, fanOutOnce } from './send-notifications.workflow';
+
+/** Patch id: the email fan-out moved into the child workflow `emails-<kind>-<date>`. */
+export const EMAILS_AS_CHILD_WORKFLOW = 'emails-as-child-workflow';
 
 /** Input of {@link dailyRunWorkflow}; every field is optional (a Schedule passes `{}`). */
 export interface DailyRunInput {
@@ -49,50 +54,12 @@ const evaluation = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
 });
 
-// SMTP outages can last: keep retrying with backoff for hours, not minutes.
-const email = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  scheduleToCloseTimeout: '12 hours',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
-});
-
-const EMAIL_LANES = 8;
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-async function pool<T>(items: readonly T[], lanes: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: Math.min(lanes, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
-}
-
 /** The run's date: given, else the scheduled start (so a caught-up run keeps its day), else now, in New York. */
 function runDate(input: DailyRunInput): IsoDate {
   if (input.date) return input.date;
   const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START);
   // Both come from history, so a replay computes the same date.
   return isoDateInZone((scheduled ?? workflowInfo().runStartTime).getTime(), 'America/New_York');
-}
-
-/** Email every page of a fan-out, a few activities at a time; returns the totals. */
-export async function fanOutNotifications(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
-  const totals: NotificationCounts = { sent: 0, skipped: 0, failed: 0 };
-  const pages = await fast.planNotifications({ ...target, pageSize });
-  await pool(pages, EMAIL_LANES, async (page) => {
-    const counts = await email.sendNotifications({ ...target, page });
-    totals.sent += counts.sent;
-    totals.skipped += counts.skipped;
-    totals.failed += counts.failed;
-  });
-  return totals;
 }
 
 /**
@@ -124,13 +91,16 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
     try {
       for (const r of await evaluation.evaluateStrategies({ date, tickers: batch })) evaluations.set(r.ticker, r);
     } catch (err) {
-      const error = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
+      const error = failureMessage(err);
       for (const ticker of batch) evaluations.set(ticker, { ticker, status: 'failed', recorded: 0, error });
     }
   });
   const signals = await fast.runSignals({ date, tickers });
 
-  const notifications = await fanOutNotifications({ kind: 'daily', date }, input.emailBatchSize ?? 200);
+  const target = { kind: 'daily', date };
+  const pageSize = input.emailBatchSize ?? 200;
+  // Runs before this patch sent from this workflow; new runs send from a child whose id locks the date's fan-out.
+  const notifications = patched(EMAILS_AS_CHILD_WORKFLOW) ? await fanOutOnce(target, pageSize) : await fanOutNotifications(target, pageSize);
 
   return {
     runId,

@@ -3,6 +3,7 @@
 export { ingestPricesWorkflow } from './ingest-prices.workflow';
 export { dailyRunWorkflow } from './daily-run.workflow';
 export { notifyTickerWorkflow } from './notify-ticker.workflow';
+export { sendNotificationsWorkflow } from './send-notifications.workflow';
 export { backtestWorkflow } from './backtest.workflow';
 export { sweepWorkflow } from './sweep.workflow';
 export { recommendWorkflow } from './recommend.workflow';

@@ -1,8 +1,9 @@
-import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { TickerIngestionResult } from '../domain/ports';
 import type { Activities } from '../activities';
+import { chunk, failureMessage } from './batching';
 
 /** Input of {@link ingestPricesWorkflow}. */
 export interface IngestPricesInput {
@@ -56,17 +57,6 @@ const { ingestTickerBatch } = proxyActivities<Activities>({
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
 });
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * Ingest and enrich daily prices for many tickers. Price arrays never enter

@@ -1,8 +1,9 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
-import { fanOutNotifications } from './daily-run.workflow';
+import { EMAILS_AS_CHILD_WORKFLOW } from './daily-run.workflow';
+import { fanOutNotifications, fanOutOnce } from './send-notifications.workflow';
 
 /** Input of {@link notifyTickerWorkflow} (the old `POST /notification/{ticker}/send`). */
 export interface NotifyTickerInput {
@@ -26,6 +27,7 @@ const { latestSignalDate } = proxyActivities<Activities>({ startToCloseTimeout: 
 export async function notifyTickerWorkflow(input: NotifyTickerInput): Promise<NotifyTickerResult> {
   const date = input.date ?? (await latestSignalDate({ ticker: input.ticker }));
   if (!date) return { ticker: input.ticker, date: null, notifications: { sent: 0, skipped: 0, failed: 0 } };
-  const notifications = await fanOutNotifications({ kind: `notification:${input.ticker}`, date, ticker: input.ticker }, 200);
+  const target = { kind: `notification:${input.ticker}`, date, ticker: input.ticker };
+  const notifications = patched(EMAILS_AS_CHILD_WORKFLOW) ? await fanOutOnce(target, 200) : await fanOutNotifications(target, 200);
   return { ticker: input.ticker, date, notifications };
 }

@@ -3,7 +3,7 @@ import type { WalkForwardOptions } from '../domain/backtest/walk-forward';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { RecommendCandidate, RecommendTickerResult } from '../activities/research.activities';
-import { chunk, failureMessage, pool } from './sweep.workflow';
+import { chunk, failureMessage, pool } from './batching';
 
 /** Input of {@link recommendWorkflow}; every field is optional. */
 export interface RecommendInput {

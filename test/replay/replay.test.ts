@@ -8,20 +8,25 @@ import { workflowBundle } from '../support/worker';
  * with `temporal workflow show --workflow-id daily-2018-02-07 --output json`
  * and `... --workflow-id daily-2018-02-07-ingest`) must replay against the
  * current workflow code. A failure here means a change needs `patched()`
- * versioning; re-record only when the history itself should change.
+ * versioning; never re-record an old history, add one of the new version.
+ * daily-run.json is from before the `emails-as-child-workflow` patch (the
+ * fan-out's activities in the run itself); daily-run-emails-child.json and
+ * send-notifications.json (`emails-daily-2018-02-07`) from after it.
  */
 const HISTORIES = path.join(__dirname, 'histories');
 /** The workflow id each recording ran under (child workflow ids derive from it). */
 const WORKFLOW_IDS: Record<string, string> = {
   'daily-run.json': 'daily-2018-02-07',
+  'daily-run-emails-child.json': 'daily-2018-02-07',
   'ingest-prices.json': 'daily-2018-02-07-ingest',
+  'send-notifications.json': 'emails-daily-2018-02-07',
 };
 
 describe('replay of recorded workflow histories', () => {
   const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has recordings of the daily run and the ingestion', () => {
-    expect(files.sort()).toEqual(['daily-run.json', 'ingest-prices.json']);
+  it('has recordings of the daily run (before and after the emails-as-child-workflow patch), the ingestion and the fan-out', () => {
+    expect(files.sort()).toEqual(['daily-run-emails-child.json', 'daily-run.json', 'ingest-prices.json', 'send-notifications.json']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {

@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { deliveryMessageId } from '../../src/domain/notifications/delivery';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import type { DailyRunInput, DailyRunResult } from '../../src/workflows/daily-run.workflow';
+import { notificationsWorkflowId } from '../../src/workflows/send-notifications.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
@@ -41,6 +43,20 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
   }
 
   const deliveries = () => t.db.selectFrom('deliveries').selectAll().orderBy('subscriber_id').execute();
+
+  /** The date's email fan-out: the child workflow the daily run sends from. */
+  const emailsOf = (date: string) => env.client.workflow.getHandle(notificationsWorkflowId({ kind: 'daily', date }));
+
+  /** Pending activities of the date's fan-out (none before it has started). */
+  async function pendingEmailActivities(date: string) {
+    try {
+      const described = await emailsOf(date).describe();
+      return described.status.name === 'RUNNING' ? (described.raw.pendingActivities ?? []) : [];
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return [];
+      throw err;
+    }
+  }
 
   beforeAll(async () => {
     [env, t] = await Promise.all([startTestTemporal(), createTestDatabase()]);
@@ -165,6 +181,30 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     }
   });
 
+  it('lets two runs of the same date (a manual one beside the scheduled one) send each email once: the second waits for the first', async () => {
+    const recipients = await subscribeMany('twice', 60);
+    const mailDir = tempDir('algo-twice-mail-');
+    const sink = await startMailSink({ port: 0, dir: mailDir });
+    const config = configFor(sink.port);
+    try {
+      const [a, b] = await withTestWorker(env, config, async () => {
+        const first = await startDaily(config, { date: BUY_DAY, emailBatchSize: 5 });
+        const second = await startDaily(config, { date: BUY_DAY, emailBatchSize: 5 });
+        return (await Promise.all([first.result(), second.result()])) as DailyRunResult[];
+      });
+      const { extraCopies } = await expectOneMessageEach(mailDir, recipients);
+      expect(extraCopies).toBe(0);
+      // One run sent them all; the other found them sent.
+      expect([a.notifications, b.notifications].sort((x, y) => y.sent - x.sent)).toEqual([
+        { sent: recipients.size, skipped: 0, failed: 0 },
+        { sent: 0, skipped: recipients.size, failed: 0 },
+      ]);
+      for (const row of await deliveries()) expect(row.attempts).toBe(2);
+    } finally {
+      await sink.close();
+    }
+  });
+
   it('delivers every email once when the SMTP server is down at the start of the fan-out and comes back', async () => {
     const recipients = await subscribeMany('outage', 40);
     const mailDir = tempDir('algo-outage-mail-');
@@ -176,7 +216,7 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
         const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 10 });
         // Down: every page's activity claims its deliveries, fails to send, and is retried with backoff.
         await waitFor('email activities failing and retrying', async () => {
-          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          const pending = await pendingEmailActivities(BUY_DAY);
           return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 3 && a.lastFailure);
         }, 30_000, 100);
         const claimed = await deliveries();
@@ -204,7 +244,7 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       const result = await withTestWorker(env, config, async () => {
         const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 10 });
         await waitFor('the greylisted pages to be retried', async () => {
-          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          const pending = await pendingEmailActivities(BUY_DAY);
           return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 2 && a.lastFailure);
         }, 30_000, 100);
         expect(storedMessageCount(mailDir)).toBe(18);
@@ -229,8 +269,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       const [first, again] = await withTestWorker(env, config, async () => {
         const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 });
         const result = (await handle.result()) as DailyRunResult;
-        const history = await handle.fetchHistory();
+        const history = await emailsOf(BUY_DAY).fetchHistory();
         const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+        expect(attempts.length).toBeGreaterThan(0);
         expect(attempts.every((a) => a === 1)).toBe(true);
         return [result, (await (await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 })).result()) as DailyRunResult];
       });

@@ -1,0 +1,74 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { executeChild, proxyActivities, sleep } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { Activities } from '../activities';
+import type { NotificationCounts, NotificationTarget } from '../activities/notifications.activities';
+import { pool } from './batching';
+
+/** Input of {@link sendNotificationsWorkflow}. */
+export interface SendNotificationsInput {
+  target: NotificationTarget;
+  /** Subscribers per email activity. */
+  pageSize: number;
+}
+
+const fast = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+// SMTP outages can last: keep retrying with backoff for hours, not minutes.
+const email = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  scheduleToCloseTimeout: '12 hours',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+/** Email activities in flight at once: 8 pages of 200 keep well inside Temporal's pending-activity limit. */
+const EMAIL_LANES = 8;
+
+/** Email every page of a fan-out, a few activities at a time; returns the totals. */
+export async function fanOutNotifications(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
+  const totals: NotificationCounts = { sent: 0, skipped: 0, failed: 0 };
+  const pages = await fast.planNotifications({ ...target, pageSize });
+  await pool(pages, EMAIL_LANES, async (page) => {
+    const counts = await email.sendNotifications({ ...target, page });
+    totals.sent += counts.sent;
+    totals.skipped += counts.skipped;
+    totals.failed += counts.failed;
+  });
+  return totals;
+}
+
+/**
+ * One fan-out (the daily digest of a date, or a manual send of a ticker's
+ * signals) as its own workflow, watched and retried in the UI apart from the
+ * run that started it. Its id, {@link notificationsWorkflowId}, is the lock:
+ * two runs of the same date never send at once.
+ */
+export async function sendNotificationsWorkflow(input: SendNotificationsInput): Promise<NotificationCounts> {
+  return fanOutNotifications(input.target, input.pageSize);
+}
+
+/** `emails-daily-2018-02-07`, `emails-notification:AAPL-2018-02-07`. */
+export function notificationsWorkflowId(target: NotificationTarget): string {
+  return `emails-${target.kind}-${target.date}`;
+}
+
+/**
+ * Run the fan-out as the child workflow {@link notificationsWorkflowId}.
+ * While another run's fan-out of the same kind and date is under way (a
+ * manual `run-daily` beside the scheduled one), wait for it and then run:
+ * everything it sent is skipped, so no subscriber gets a second copy.
+ */
+export async function fanOutOnce(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
+  for (;;) {
+    try {
+      return await executeChild(sendNotificationsWorkflow, { workflowId: notificationsWorkflowId(target), args: [{ target, pageSize }] });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      await sleep('15 seconds');
+    }
+  }
+}
