@@ -63,12 +63,13 @@ export function notificationsWorkflowId(target: NotificationTarget): string {
  * everything it sent is skipped, so no subscriber gets a second copy.
  */
 export async function fanOutOnce(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
-  for (;;) {
+  // 15 s, doubling up to 5 minutes: the other fan-out may be riding out an SMTP outage for hours.
+  for (let waitSeconds = 15; ; waitSeconds = Math.min(waitSeconds * 2, 300)) {
     try {
       return await executeChild(sendNotificationsWorkflow, { workflowId: notificationsWorkflowId(target), args: [{ target, pageSize }] });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      await sleep('15 seconds');
+      await sleep(waitSeconds * 1000);
     }
   }
 }
