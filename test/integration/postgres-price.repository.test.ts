@@ -1,6 +1,8 @@
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import type { EnrichedBar, RejectedRow } from '../../src/domain/bar';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { sql } from 'kysely';
+import { createDatabase } from '../../src/adapters/postgres/database';
+import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../support/database';
 
 function bar(date: string, close: number, extra: Partial<EnrichedBar> = {}): EnrichedBar {
   return {
@@ -64,6 +66,24 @@ describe('PostgresPriceRepository', () => {
     expect(packed.get('AAA')).toEqual(aaa.slice(0, 2));
     expect(packed.get('BBB')).toEqual(bbb);
     expect((await repo.barsOfTickers([], { to: '2020-01-02' })).size).toBe(0);
+  });
+
+  it('survives the server closing its idle connections (a Postgres restart): no crash, the next query reconnects', async () => {
+    await repo.lastBarDates(['AAA']);
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const admin = createDatabase(TEST_POSTGRES_URL);
+      const name = new URL(t.url).pathname.slice(1);
+      const { rows } = await sql<{ n: number }>`
+        select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = ${name}`.execute(admin);
+      await admin.destroy();
+      expect(rows[0].n).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await repo.lastBarDates(['AAA'])).toEqual(new Map());
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('postgres: an idle connection was closed'));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('stores a rejected row once however often it is rejected', async () => {

@@ -252,5 +252,9 @@ const typeParsers = {
 /** A Kysely instance over a pg pool for `url`. */
 export function createDatabase(url: string, options: { max?: number } = {}): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers });
+  // An idle connection that the server closes (a restart, a terminated backend)
+  // is emitted here; unhandled it would crash the process. The pool drops the
+  // client and the next query opens a new connection.
+  pool.on('error', (err) => console.warn(`postgres: an idle connection was closed (${err.message}); the next query reconnects`));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
