@@ -42,6 +42,17 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     return out;
   }
 
+  /** The environment of a worker process (src/worker.ts) on its own task queue, sending to the sink on `smtpPort`. */
+  const workerProcessEnv = (config: AppConfig, queueSuffix: string, smtpPort: number) => ({
+    DATABASE_URL: t.url,
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-${queueSuffix}`,
+    REDIS_KEY_PREFIX: config.redis.keyPrefix,
+    ALGO_CSV_DIR: csvDir,
+    ALGO_TICKERS: 'AAPL',
+    SMTP_PORT: String(smtpPort),
+  });
+
   const deliveries = () => t.db.selectFrom('deliveries').selectAll().orderBy('subscriber_id').execute();
 
   /** The date's email fan-out: the child workflow the daily run sends from. */
@@ -107,15 +118,7 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     const mailDir = tempDir('algo-crash-mail-');
     const sink = await startMailSink({ port: 0, dir: mailDir });
     const config = configFor(sink.port);
-    const workerEnv = {
-      DATABASE_URL: t.url,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-process`,
-      REDIS_KEY_PREFIX: config.redis.keyPrefix,
-      ALGO_CSV_DIR: csvDir,
-      ALGO_TICKERS: 'AAPL',
-      SMTP_PORT: String(sink.port),
-    };
+    const workerEnv = workerProcessEnv(config, 'process', sink.port);
     let worker: ChildProcess | undefined = await startWorkerProcess(workerEnv);
     try {
       const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 5 }, workerEnv.TEMPORAL_TASK_QUEUE);
@@ -150,15 +153,7 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     const mailDir = tempDir('algo-drain-mail-');
     const sink = await startMailSink({ port: 0, dir: mailDir });
     const config = configFor(sink.port);
-    const workerEnv = {
-      DATABASE_URL: t.url,
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_TASK_QUEUE: `${config.temporal.taskQueue}-drain`,
-      REDIS_KEY_PREFIX: config.redis.keyPrefix,
-      ALGO_CSV_DIR: csvDir,
-      ALGO_TICKERS: 'AAPL',
-      SMTP_PORT: String(sink.port),
-    };
+    const workerEnv = workerProcessEnv(config, 'drain', sink.port);
     let worker: ChildProcess | undefined = await startWorkerProcess(workerEnv);
     try {
       const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 5 }, workerEnv.TEMPORAL_TASK_QUEUE);
