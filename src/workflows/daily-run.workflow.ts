@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { closureReason, isTradingDay } from '../domain/calendar';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
@@ -8,10 +8,8 @@ import type { NotificationCounts } from '../activities/notifications.activities'
 import type { RunSignal, TickerEvaluation } from '../activities/signals.activities';
 import type { IngestPricesResult } from './ingest-prices.workflow';
 import { chunk, failureMessage, pool } from './batching';
-import { fanOutNotifications, fanOutOnce } from './send-notifications.workflow';
-
-/** Patch id: the email fan-out moved into the child workflow `emails-<kind>-<date>`. */
-export const EMAILS_AS_CHILD_WORKFLOW = 'emails-as-child-workflow';
+import { FAST_ACTIVITY_OPTIONS } from './activity-options';
+import { sendEmails } from './send-notifications.workflow';
 
 /** Input of {@link dailyRunWorkflow}; every field is optional (a Schedule passes `{}`). */
 export interface DailyRunInput {
@@ -43,10 +41,7 @@ export interface DailyRunResult {
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
-const fast = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
-});
+const fast = proxyActivities<Activities>(FAST_ACTIVITY_OPTIONS);
 
 const evaluation = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
@@ -97,10 +92,7 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   });
   const signals = await fast.runSignals({ date, tickers });
 
-  const target = { kind: 'daily', date };
-  const pageSize = input.emailBatchSize ?? 200;
-  // Runs before this patch sent from this workflow; new runs send from a child whose id locks the date's fan-out.
-  const notifications = patched(EMAILS_AS_CHILD_WORKFLOW) ? await fanOutOnce(target, pageSize) : await fanOutNotifications(target, pageSize);
+  const notifications = await sendEmails({ kind: 'daily', date }, input.emailBatchSize ?? 200);
 
   return {
     runId,

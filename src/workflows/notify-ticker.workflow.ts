@@ -1,9 +1,8 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
-import { EMAILS_AS_CHILD_WORKFLOW } from './daily-run.workflow';
-import { fanOutNotifications, fanOutOnce } from './send-notifications.workflow';
+import { sendEmails } from './send-notifications.workflow';
 
 /** Input of {@link notifyTickerWorkflow} (the old `POST /notification/{ticker}/send`). */
 export interface NotifyTickerInput {
@@ -27,7 +26,6 @@ const { latestSignalDate } = proxyActivities<Activities>({ startToCloseTimeout: 
 export async function notifyTickerWorkflow(input: NotifyTickerInput): Promise<NotifyTickerResult> {
   const date = input.date ?? (await latestSignalDate({ ticker: input.ticker }));
   if (!date) return { ticker: input.ticker, date: null, notifications: { sent: 0, skipped: 0, failed: 0 } };
-  const target = { kind: `notification:${input.ticker}`, date, ticker: input.ticker };
-  const notifications = patched(EMAILS_AS_CHILD_WORKFLOW) ? await fanOutOnce(target, 200) : await fanOutNotifications(target, 200);
+  const notifications = await sendEmails({ kind: `notification:${input.ticker}`, date, ticker: input.ticker }, 200);
   return { ticker: input.ticker, date, notifications };
 }

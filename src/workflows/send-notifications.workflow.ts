@@ -1,9 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { executeChild, proxyActivities, sleep } from '@temporalio/workflow';
+import { executeChild, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { NotificationCounts, NotificationTarget } from '../activities/notifications.activities';
+import { FAST_ACTIVITY_OPTIONS } from './activity-options';
 import { pool } from './batching';
+
+/** Patch id: the email fan-out moved into the child workflow `emails-<kind>-<date>`. */
+export const EMAILS_AS_CHILD_WORKFLOW = 'emails-as-child-workflow';
 
 /** Input of {@link sendNotificationsWorkflow}. */
 export interface SendNotificationsInput {
@@ -12,10 +16,7 @@ export interface SendNotificationsInput {
   pageSize: number;
 }
 
-const fast = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
-});
+const fast = proxyActivities<Activities>(FAST_ACTIVITY_OPTIONS);
 
 // SMTP outages can last: keep retrying with backoff for hours, not minutes.
 const email = proxyActivities<Activities>({
@@ -29,7 +30,7 @@ const email = proxyActivities<Activities>({
 const EMAIL_LANES = 8;
 
 /** Email every page of a fan-out, a few activities at a time; returns the totals. */
-export async function fanOutNotifications(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
+async function fanOutNotifications(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
   const totals: NotificationCounts = { sent: 0, skipped: 0, failed: 0 };
   const pages = await fast.planNotifications({ ...target, pageSize });
   await pool(pages, EMAIL_LANES, async (page) => {
@@ -62,7 +63,7 @@ export function notificationsWorkflowId(target: NotificationTarget): string {
  * manual `run-daily` beside the scheduled one), wait for it and then run:
  * everything it sent is skipped, so no subscriber gets a second copy.
  */
-export async function fanOutOnce(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
+async function fanOutOnce(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
   // 15 s, doubling up to 5 minutes: the other fan-out may be riding out an SMTP outage for hours.
   for (let waitSeconds = 15; ; waitSeconds = Math.min(waitSeconds * 2, 300)) {
     try {
@@ -72,4 +73,13 @@ export async function fanOutOnce(target: NotificationTarget, pageSize: number): 
       await sleep(waitSeconds * 1000);
     }
   }
+}
+
+/**
+ * The email fan-out of a run (daily or manual send). Runs started before the
+ * {@link EMAILS_AS_CHILD_WORKFLOW} patch send from their own workflow; new
+ * runs send from the child whose id locks the (kind, date) fan-out.
+ */
+export async function sendEmails(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {
+  return patched(EMAILS_AS_CHILD_WORKFLOW) ? fanOutOnce(target, pageSize) : fanOutNotifications(target, pageSize);
 }
