@@ -17,8 +17,6 @@ export interface NotificationDependencies {
   links: UnsubscribeLinks;
   /** Sends in flight at once within one batch activity. */
   sendConcurrency: number;
-  /** Domain part of Message-IDs (default `algo-signals`). */
-  messageIdDomain?: string;
   /** Optional: notes per subscriber on recommendation changes they have not been told about (issue 4). */
   recommendationNotes?(subscriberIds: readonly number[]): Promise<Map<number, string[]>>;
 }

@@ -13,6 +13,9 @@ export interface StrategyPlan {
   label?: string;
 }
 
+/** The name a plan's signals and state are stored under. */
+export const planLabel = (plan: StrategyPlan): string => plan.label ?? plan.name;
+
 export interface SignalDependencies {
   prices: PriceRepository;
   signals: SignalRepository;
@@ -61,7 +64,7 @@ export function createSignalActivities(deps: SignalDependencies) {
     const resolved = plans.map((plan) => {
       const strategy = getStrategy(plan.name);
       const params = strategy.parseParams(plan.params);
-      return { strategy, params, fingerprint: strategyFingerprint(strategy, params), label: plan.label ?? strategy.name };
+      return { strategy, params, fingerprint: strategyFingerprint(strategy, params), label: planLabel(plan) };
     });
     const stored = await deps.states.getMany(resolved.map((r) => ({ ticker, strategy: r.label })));
     const toRecord: SignalRecord[] = [];
@@ -132,11 +135,11 @@ export async function rebuildStrategyStates(deps: SignalDependencies, tickers: r
   let rebuilt = 0;
   for (const ticker of tickers) {
     const planned = plans.get(ticker) ?? [];
-    const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, p.label ?? p.name)));
+    const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, planLabel(p))));
     if (wanted.length === 0) continue;
     const bars = await deps.prices.bars(ticker);
     for (const plan of wanted) {
-      const label = plan.label ?? plan.name;
+      const label = planLabel(plan);
       const last = lastDates.get(stateKey(ticker, label))!;
       const upTo = bars.filter((b) => b.date <= last);
       if (upTo.length === 0) continue;

@@ -73,8 +73,11 @@ export const RECOMMENDED_STRATEGY = 'recommended';
  * config with other parameters.
  */
 export function recommendedLabel(strategy: string): string {
-  return `${RECOMMENDED_STRATEGY}:${strategy}`;
+  return `${RECOMMENDED_LABEL_PREFIX}${strategy}`;
 }
+
+/** What every {@link recommendedLabel} starts with. */
+export const RECOMMENDED_LABEL_PREFIX = `${RECOMMENDED_STRATEGY}:`;
 
 /**
  * Subscribers, subscriptions and the set of tracked tickers, in the system

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { IsoDate } from '../../domain/dates';
 import type { ClaimStatus, DeliveryClaim, DeliveryRepository, DigestRecipient, RecipientPage, SignalRecord, SignalSelection } from '../../domain/ports';
-import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
+import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database } from './database';
 
 /**
@@ -15,9 +15,9 @@ function notifiedSignals(selection: SignalSelection) {
     select distinct s.id as subscriber_id, s.email, g.date, g.ticker, g.strategy, g.strategy_version, g.signal, g.close, g.inputs
     from subscribers s
     join subscriptions sub on sub.subscriber_id = s.id
-    left join recommendations r on sub.strategy = 'recommended' and r.ticker = sub.ticker and r.current
+    left join recommendations r on sub.strategy = ${RECOMMENDED_STRATEGY} and r.ticker = sub.ticker and r.current
     join signals g on g.ticker = sub.ticker
-      and g.strategy = case when sub.strategy = ${RECOMMENDED_STRATEGY} then ${recommendedLabel('')} || r.strategy else sub.strategy end
+      and g.strategy = case when sub.strategy = ${RECOMMENDED_STRATEGY} then ${RECOMMENDED_LABEL_PREFIX} || r.strategy else sub.strategy end
     where s.status = 'confirmed' and g.signal in ('BUY', 'SELL') and ${selected}`;
 }
 

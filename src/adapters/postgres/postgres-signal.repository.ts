@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { stateKey, type SignalRecord, type SignalRepository } from '../../domain/ports';
 import type { Signal } from '../../domain/strategies/strategy';
 import type { IsoDate } from '../../domain/dates';
-import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
+import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database } from './database';
 
 /** Signals in Postgres, one row per (date, ticker, strategy). */
@@ -32,7 +32,7 @@ export class PostgresSignalRepository implements SignalRepository {
     if (filter.to) q = q.where('date', '<=', filter.to);
     if (filter.ticker) q = q.where('ticker', '=', filter.ticker);
     // `recommended` lists the signals of every ticker's recommendation (recorded as `recommended:<name>`).
-    if (filter.strategy === RECOMMENDED_STRATEGY) q = q.where('strategy', 'like', `${recommendedLabel('')}%`);
+    if (filter.strategy === RECOMMENDED_STRATEGY) q = q.where('strategy', 'like', `${RECOMMENDED_LABEL_PREFIX}%`);
     else if (filter.strategy) q = q.where('strategy', '=', filter.strategy);
     if (filter.signals?.length) q = q.where('signal', 'in', [...filter.signals]);
     const rows = await q.orderBy('date').orderBy('ticker').orderBy('strategy').execute();

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { StrategyPlan } from '../../activities/signals.activities';
+import { planLabel, type StrategyPlan } from '../../activities/signals.activities';
 import type { AppConfig } from '../../config/config';
 import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
 import type { Database } from './database';
@@ -53,7 +53,7 @@ export class PostgresTrackingRepository {
     for (const { ticker, strategy, recommended, recommendedParams } of rows) {
       const list = plans.get(ticker)!;
       if (strategy !== RECOMMENDED_STRATEGY) {
-        if (!list.some((p) => (p.label ?? p.name) === strategy)) list.push({ name: strategy });
+        if (!list.some((p) => planLabel(p) === strategy)) list.push({ name: strategy });
       } else if (recommended) {
         list.push({ name: recommended, params: recommendedParams ?? {}, label: recommendedLabel(recommended) });
       }

@@ -13,8 +13,8 @@ import type { DeliveryRepository } from '../ports';
 export const MESSAGE_ID_DOMAIN = 'algo-signals';
 
 /** Deterministic from the delivery key: `daily.2018-02-07.s42@algo-signals`. */
-export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number, domain = MESSAGE_ID_DOMAIN): string {
-  return `${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${date}.s${subscriberId}@${domain}`;
+export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number): string {
+  return `${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${date}.s${subscriberId}@${MESSAGE_ID_DOMAIN}`;
 }
 
 /** One email to deliver: composed only when it is really sent. */
@@ -40,7 +40,6 @@ export interface DeliveryOutcome {
 export interface DeliveryDependencies {
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;
-  messageIdDomain?: string;
 }
 
 /** Most ids one "sent" UPDATE carries, and longest an id waits for one. */
@@ -137,11 +136,10 @@ export async function deliverExactlyOnce(
   const { kind, date } = input;
   const outcome: DeliveryOutcome = { sent: [], alreadySent: [], refused: [], refusedBefore: [], deferred: [] };
   if (input.items.length === 0) return outcome;
-  const domain = deps.messageIdDomain ?? MESSAGE_ID_DOMAIN;
   const claims = await deps.deliveries.claim({
     kind,
     date,
-    deliveries: input.items.map((item) => ({ subscriberId: item.subscriberId, messageId: deliveryMessageId(kind, date, item.subscriberId, domain) })),
+    deliveries: input.items.map((item) => ({ subscriberId: item.subscriberId, messageId: deliveryMessageId(kind, date, item.subscriberId) })),
   });
   const marks = new SentMarks(
     (ids) => deps.deliveries.markSent({ kind, date, subscriberIds: ids }),
