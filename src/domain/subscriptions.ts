@@ -182,7 +182,8 @@ export function validateStrategyNames(names: readonly string[], known: readonly 
 // ---------------------------------------------------------------- tokens
 
 /** What a signed link may do. */
-export type TokenPurpose = 'confirm' | 'unsubscribe';
+/** `manage`: the web app's manage page (see and change one's subscriptions, no password). */
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'manage';
 
 /** What a token says: who it is for and what it allows. */
 export interface TokenClaims {
@@ -228,6 +229,29 @@ export function confirmUrl(links: LinkContext, subscriber: LinkSubscriber): stri
 export function unsubscribeUrl(links: LinkContext, subscriber: LinkSubscriber): string {
   const token = links.signer.sign({ purpose: 'unsubscribe', subscriberId: subscriber.id, email: subscriber.email });
   return `${base(links.publicUrl)}/unsubscribe?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * Pages of the web app (served by the API under `/app/`) that emails link to.
+ * One place builds these URLs so that emails and the app's router agree.
+ */
+export const APP_PATHS = {
+  confirm: '/app/confirm',
+  unsubscribe: '/app/unsubscribe',
+  manage: '/app/manage',
+  signal: '/app/signals',
+} as const;
+
+/** `${publicUrl}/app/manage?token=...`: the signed manage link every email carries. */
+export function manageUrl(links: LinkContext, subscriber: LinkSubscriber): string {
+  const token = links.signer.sign({ purpose: 'manage', subscriberId: subscriber.id, email: subscriber.email });
+  return `${base(links.publicUrl)}${APP_PATHS.manage}?token=${encodeURIComponent(token)}`;
+}
+
+/** `${publicUrl}/app/signals/AAPL/sma_cross/2018-02-07`: the "why did I get this" page of one signal. */
+export function signalUrl(publicUrl: string, signal: { ticker: string; strategy: string; date: string }): string {
+  const parts = [signal.ticker, signal.strategy, signal.date].map(encodeURIComponent);
+  return `${base(publicUrl)}${APP_PATHS.signal}/${parts.join('/')}`;
 }
 
 /** The RFC 2369 / RFC 8058 headers for one-click unsubscribe, for {@link OutgoingEmail.headers}. */
