@@ -7,7 +7,8 @@ import { PostgresPriceRepository } from '../src/adapters/postgres/postgres-price
 import { PostgresRecommendationRepository } from '../src/adapters/postgres/postgres-recommendation.repository';
 import { PostgresSweepRepository } from '../src/adapters/postgres/postgres-sweep.repository';
 import { RedisRecommendationCache } from '../src/adapters/redis/redis-recommendation.cache';
-import { createResearchActivities, type SweepResultRow, type SweepTickerResult } from '../src/activities/research.activities';
+import { createResearchActivities, type SweepTickerResult } from '../src/activities/research.activities';
+import type { SweepResultRow } from '../src/domain/ports';
 import { loadConfig } from '../src/config/config';
 import { parseGrid, sweepSeries, validateGrid } from '../src/domain/backtest/sweep';
 import { enrichBars } from '../src/domain/indicators';

@@ -1,96 +1,13 @@
 import { Context } from '@temporalio/activity';
-import type { EnrichedBar } from '../domain/bar';
 import type { IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
-import type { PriceRepository } from '../domain/ports';
+import type {
+  NewRecommendation, PriceRepository, RecommendationCache, RecommendationEvidence, RecommendationStore, SweepResultRow, SweepStore, TickerBarsReader,
+} from '../domain/ports';
+import { resolveCandidates, type RecommendCandidate } from '../domain/backtest/candidates';
 import { bestSweepRow, parseGrid, sweepSeries, validateGrid, type SweepRow } from '../domain/backtest/sweep';
-import { DEFAULT_RECOMMEND_GRIDS, WALK_FORWARD_DEFAULTS, walkForward, type OutOfSample, type WalkForwardOptions, type WalkForwardResult } from '../domain/backtest/walk-forward';
-import { BarSeries, getStrategy, strategyRegistry, type StrategyParams } from '../domain/strategies';
-
-// ---------------------------------------------------------------- ports
-
-/** Bars of many tickers in one read (a sweep batch reads its tickers at once). */
-export interface TickerBarsReader {
-  /**
-   * Bars of each ticker (dated `to` or earlier when given), ascending, with
-   * what a backtest reads: date, open, high, low, close (adjClose may repeat
-   * close, volume may be 0, indicators may be null: a BarSeries computes them).
-   * Tickers without bars are absent.
-   */
-  barsOfTickers(tickers: readonly string[], range?: { to?: IsoDate }): Promise<Map<string, EnrichedBar[]>>;
-}
-
-/** One (ticker, parameter set) summary of a sweep; `combo` is the set's index in the validated grid. */
-export interface SweepResultRow {
-  ticker: string;
-  combo: number;
-  params: StrategyParams;
-  returnPct: number;
-  numTrades: number;
-  sharpe: number | null;
-  maxDrawdownPct: number;
-  finalCapital: number;
-}
-
-/** Storage of sweeps and their per-(ticker, parameter set) rows. */
-export interface SweepStore {
-  /** Record a sweep's start with its valid parameter sets in grid order (idempotent by id). */
-  startSweep(input: { id: string; strategy: string; grid: string; parameterSets: readonly StrategyParams[]; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital: number }): Promise<void>;
-  /** Store a batch's rows in one statement (`combo` indexes the parameter sets; `params` is not stored again); a retried batch rewrites the same keys. */
-  saveSweepResults(sweepId: string, rows: readonly SweepResultRow[]): Promise<void>;
-  /** Mark the sweep completed. */
-  finishSweep(id: string): Promise<void>;
-}
-
-/** A ticker's recommendation from one run, before storage. */
-export interface NewRecommendation {
-  ticker: string;
-  /** The ticker's last bar used. */
-  asOf: IsoDate;
-  /** Null: nothing recommended (`reason` says why). */
-  strategy: string | null;
-  params: StrategyParams | null;
-  reason: string | null;
-  /** The walk-forward evidence: out-of-sample metrics per window, per candidate, and the baseline. */
-  evidence: RecommendationEvidence;
-}
-
-/** A stored recommendation (one row of the history). */
-export interface StoredRecommendation extends Omit<NewRecommendation, 'evidence'> {
-  runId: string;
-  evidence: unknown;
-  /** The newest row of its ticker. */
-  current: boolean;
-  /** Strategy or parameters differ from the ticker's previous current row (or there was none). */
-  changed: boolean;
-  previousStrategy: string | null;
-  previousParams: StrategyParams | null;
-  /** ISO timestamp. */
-  createdAt: string;
-}
-
-/** A change of recommendation to tell a `recommended` subscriber about. */
-export interface RecommendationChange {
-  ticker: string;
-  strategy: string | null;
-  params: StrategyParams | null;
-  reason: string | null;
-  previousStrategy: string | null;
-  previousParams: StrategyParams | null;
-}
-
-/** Recommendations in the system of record (history kept, one current row per ticker). */
-export interface RecommendationStore {
-  /** Store a run's recommendations and make them current (idempotent by (run, ticker)); returns the stored rows. */
-  save(input: { runId: string; recommendations: readonly NewRecommendation[] }): Promise<StoredRecommendation[]>;
-  /** The current recommendation of each ticker (of `tickers` when given), by ticker. */
-  current(tickers?: readonly string[]): Promise<StoredRecommendation[]>;
-}
-
-/** The current recommendations in a cache (rebuildable from {@link RecommendationStore.current}). */
-export interface RecommendationCache {
-  setMany(recommendations: readonly StoredRecommendation[]): Promise<void>;
-}
+import { WALK_FORWARD_DEFAULTS, walkForward, type OutOfSample, type WalkForwardOptions } from '../domain/backtest/walk-forward';
+import { BarSeries, type StrategyParams } from '../domain/strategies';
 
 export interface ResearchDependencies {
   prices: Pick<PriceRepository, 'storedTickers'>;
@@ -136,26 +53,12 @@ export interface SweepTickerResult {
   error?: string;
 }
 
-/** The candidates of a recommendation run: strategies and their grids. */
-export interface RecommendCandidate {
-  strategy: string;
-  grid: string;
-}
-
 /** Input of {@link ResearchActivities.recommendTickerBatch}. */
 export interface RecommendBatchInput {
   runId: string;
   tickers: string[];
   candidates: RecommendCandidate[];
   options?: WalkForwardOptions;
-}
-
-/** The evidence stored with a recommendation (and shown by `algo recommend`). */
-export interface RecommendationEvidence {
-  windows: number;
-  options: Required<Pick<WalkForwardOptions, 'trainDays' | 'testDays' | 'stepDays' | 'minTrainTrades' | 'minTestTrades'>>;
-  baseline: OutOfSample | null;
-  candidates: WalkForwardResult['candidates'];
 }
 
 /** One ticker's recommendation as a run reports it (the per-window evidence is in Postgres). */
@@ -171,32 +74,6 @@ export interface RecommendTickerResult {
   /** Differs from the previous current recommendation. */
   changed: boolean;
   error?: string;
-}
-
-/** Strategies a recommendation considers by default: every registered one but the buy_and_hold baseline. */
-export function defaultRecommendStrategies(): string[] {
-  return [...strategyRegistry.keys()].filter((s) => s !== 'buy_and_hold');
-}
-
-/**
- * Validate a recommendation's candidates: known strategies (not
- * buy_and_hold, which is the baseline every candidate is judged against),
- * parseable grids with at least one valid set (the default grid when none is
- * given). Throws BadInputError naming the bad one.
- */
-export function resolveCandidates(strategies?: readonly string[], grids: Readonly<Record<string, string>> = {}): RecommendCandidate[] {
-  const names = strategies?.length ? [...new Set(strategies)] : defaultRecommendStrategies();
-  for (const name of Object.keys(grids)) {
-    if (!names.includes(name)) throw new BadInputError(`grid given for ${name}, which is not among the strategies (${names.join(', ')})`);
-  }
-  return names.map((strategy) => {
-    getStrategy(strategy);
-    if (strategy === 'buy_and_hold') throw new BadInputError('buy_and_hold is the baseline every recommendation must beat, not a candidate');
-    const grid = grids[strategy] ?? DEFAULT_RECOMMEND_GRIDS[strategy];
-    if (!grid) throw new BadInputError(`no grid for ${strategy}: give one`);
-    validateGrid(strategy, parseGrid(grid));
-    return { strategy, grid };
-  });
 }
 
 // ---------------------------------------------------------------- activities

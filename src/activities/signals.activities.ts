@@ -3,18 +3,7 @@ import type { IsoDate } from '../domain/dates';
 import type { EnrichedBar } from '../domain/bar';
 import { BadInputError } from '../domain/errors';
 import { stateKey, type PriceRepository, type SignalRecord, type SignalRepository, type StrategyStateStore } from '../domain/ports';
-import { BarSeries, getStrategy, runStrategy, type AnyStrategy, type StrategyParams } from '../domain/strategies';
-
-/** One strategy to run for a ticker, as configured or subscribed. */
-export interface StrategyPlan {
-  name: string;
-  params?: StrategyParams;
-  /** The name its signals and state are stored under (default: `name`; `recommended:<name>` for a recommendation). */
-  label?: string;
-}
-
-/** The name a plan's signals and state are stored under. */
-export const planLabel = (plan: StrategyPlan): string => plan.label ?? plan.name;
+import { BarSeries, getStrategy, planLabel, runStrategy, type AnyStrategy, type StrategyParams, type StrategyPlan } from '../domain/strategies';
 
 export interface SignalDependencies {
   prices: PriceRepository;

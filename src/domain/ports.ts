@@ -1,7 +1,8 @@
 import type { EnrichedBar, RawPriceRow, RejectedRow } from './bar';
 import type { BacktestRecord } from './backtest/backtest-record';
 import type { IsoDate } from './dates';
-import type { Signal, SignalInputs, StrategyState } from './strategies/strategy';
+import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
+import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
 
 /**
  * A source of daily prices (a directory of CSV files, Yahoo Finance, ...).
@@ -191,4 +192,97 @@ export interface BacktestRepository {
   get(id: string, options?: { withEquityCurve?: boolean }): Promise<BacktestRecord | null>;
   /** The first and last stored bar dates of `ticker`, or null without bars. */
   storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null>;
+}
+
+// ---------------------------------------------------------------- research (sweeps, recommendations)
+
+/** Bars of many tickers in one read (a sweep batch reads its tickers at once). */
+export interface TickerBarsReader {
+  /**
+   * Bars of each ticker (dated `to` or earlier when given), ascending, with
+   * what a backtest reads: date, open, high, low, close (adjClose may repeat
+   * close, volume may be 0, indicators may be null: a BarSeries computes them).
+   * Tickers without bars are absent.
+   */
+  barsOfTickers(tickers: readonly string[], range?: { to?: IsoDate }): Promise<Map<string, EnrichedBar[]>>;
+}
+
+/** One (ticker, parameter set) summary of a sweep; `combo` is the set's index in the validated grid. */
+export interface SweepResultRow {
+  ticker: string;
+  combo: number;
+  params: StrategyParams;
+  returnPct: number;
+  numTrades: number;
+  sharpe: number | null;
+  maxDrawdownPct: number;
+  finalCapital: number;
+}
+
+/** Storage of sweeps and their per-(ticker, parameter set) rows. */
+export interface SweepStore {
+  /** Record a sweep's start with its valid parameter sets in grid order (idempotent by id). */
+  startSweep(input: { id: string; strategy: string; grid: string; parameterSets: readonly StrategyParams[]; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital: number }): Promise<void>;
+  /** Store a batch's rows in one statement (`combo` indexes the parameter sets; `params` is not stored again); a retried batch rewrites the same keys. */
+  saveSweepResults(sweepId: string, rows: readonly SweepResultRow[]): Promise<void>;
+  /** Mark the sweep completed. */
+  finishSweep(id: string): Promise<void>;
+}
+
+/** A ticker's recommendation from one run, before storage. */
+export interface NewRecommendation {
+  ticker: string;
+  /** The ticker's last bar used. */
+  asOf: IsoDate;
+  /** Null: nothing recommended (`reason` says why). */
+  strategy: string | null;
+  params: StrategyParams | null;
+  reason: string | null;
+  /** The walk-forward evidence: out-of-sample metrics per window, per candidate, and the baseline. */
+  evidence: RecommendationEvidence;
+}
+
+/** A stored recommendation (one row of the history). */
+export interface StoredRecommendation extends Omit<NewRecommendation, 'evidence'> {
+  runId: string;
+  evidence: unknown;
+  /** The newest row of its ticker. */
+  current: boolean;
+  /** Strategy or parameters differ from the ticker's previous current row (or there was none). */
+  changed: boolean;
+  previousStrategy: string | null;
+  previousParams: StrategyParams | null;
+  /** ISO timestamp. */
+  createdAt: string;
+}
+
+/** A change of recommendation to tell a `recommended` subscriber about. */
+export interface RecommendationChange {
+  ticker: string;
+  strategy: string | null;
+  params: StrategyParams | null;
+  reason: string | null;
+  previousStrategy: string | null;
+  previousParams: StrategyParams | null;
+}
+
+/** Recommendations in the system of record (history kept, one current row per ticker). */
+export interface RecommendationStore {
+  /** Store a run's recommendations and make them current (idempotent by (run, ticker)); returns the stored rows. */
+  save(input: { runId: string; recommendations: readonly NewRecommendation[] }): Promise<StoredRecommendation[]>;
+  /** The current recommendation of each ticker (of `tickers` when given), by ticker. */
+  current(tickers?: readonly string[]): Promise<StoredRecommendation[]>;
+}
+
+/** The current recommendations in a cache (rebuildable from {@link RecommendationStore.current}). */
+export interface RecommendationCache {
+  setMany(recommendations: readonly StoredRecommendation[]): Promise<void>;
+}
+
+/** The evidence stored with a recommendation (and shown by `algo recommend`). */
+export interface RecommendationEvidence {
+  windows: number;
+  options: Required<Pick<WalkForwardOptions, 'trainDays' | 'testDays' | 'stepDays' | 'minTrainTrades' | 'minTestTrades'>>;
+  baseline: OutOfSample | null;
+  candidates: WalkForwardResult['candidates'];
 }

@@ -2,7 +2,8 @@ import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@tempora
 import type { WalkForwardOptions } from '../domain/backtest/walk-forward';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
-import type { RecommendCandidate, RecommendTickerResult } from '../activities/research.activities';
+import type { RecommendTickerResult } from '../activities/research.activities';
+import type { RecommendCandidate } from '../domain/backtest/candidates';
 import { chunk, failureMessage, pool } from './batching';
 
 /** Input of {@link recommendWorkflow}; every field is optional. */

@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { Redis } from 'ioredis';
 import type { AppConfig } from '../../src/config/config';
-import type { RecommendationEvidence } from '../../src/activities/research.activities';
+import type { RecommendationEvidence } from '../../src/domain/ports';
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresRecommendationRepository } from '../../src/adapters/postgres/postgres-recommendation.repository';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { NewRecommendation, RecommendationChange, RecommendationStore, StoredRecommendation } from '../../activities/research.activities';
+import type { NewRecommendation, RecommendationChange, RecommendationStore, StoredRecommendation } from '../../domain/ports';
 import type { StrategyParams } from '../../domain/strategies/strategy';
 import { RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import { recommendationChangeNote } from '../../domain/notifications/digest';

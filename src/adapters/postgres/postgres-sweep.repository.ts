@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { SweepResultRow, SweepStore, TickerBarsReader } from '../../activities/research.activities';
+import type { SweepResultRow, SweepStore, TickerBarsReader } from '../../domain/ports';
 import type { EnrichedBar } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
 import type { StrategyParams } from '../../domain/strategies/strategy';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { planLabel, type StrategyPlan } from '../../activities/signals.activities';
+import { planLabel, type StrategyPlan } from '../../domain/strategies';
 import type { AppConfig } from '../../config/config';
 import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
 import type { Database } from './database';

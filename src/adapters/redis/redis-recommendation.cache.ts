@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RecommendationCache, StoredRecommendation } from '../../activities/research.activities';
+import type { RecommendationCache, StoredRecommendation } from '../../domain/ports';
 
 /** What the cache keeps of a current recommendation (the evidence stays in Postgres). */
 export type CachedRecommendation = Pick<StoredRecommendation, 'ticker' | 'strategy' | 'params' | 'reason' | 'runId' | 'asOf' | 'createdAt'>;

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import type { Command } from 'commander';
 import { PostgresRecommendationRepository } from '../../adapters/postgres/postgres-recommendation.repository';
-import type { RecommendationEvidence, RecommendTickerResult } from '../../activities/research.activities';
-import { resolveCandidates } from '../../activities/research.activities';
+import type { RecommendTickerResult } from '../../activities/research.activities';
+import type { RecommendationEvidence } from '../../domain/ports';
+import { resolveCandidates } from '../../domain/backtest/candidates';
 import { parseGrid, validateGrid } from '../../domain/backtest/sweep';
 import type { OutOfSample, WindowEvidence } from '../../domain/backtest/walk-forward';
 import { BadInputError } from '../../domain/errors';

@@ -3,6 +3,7 @@ export * from './bar-series';
 export * from './define-strategy';
 export * from './state-machine';
 export * from './registry';
+export * from './strategy-plan';
 export { smaCross, type SmaCrossParams } from './sma-cross.strategy';
 export { macdCross, type MacdCrossParams } from './macd-cross.strategy';
 export { rsiReversion, type RsiReversionParams } from './rsi-reversion.strategy';
