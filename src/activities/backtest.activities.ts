@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { runBacktest } from '../domain/backtest/engine';
 import {
   backtestMetrics,
@@ -41,6 +42,7 @@ export function createBacktestActivities(deps: BacktestDependencies) {
      */
     async runBacktestJob(input: { id: string; request: BacktestRequest }): Promise<BacktestSummary> {
       const checked = await resolve(input.request);
+      step('engine');
       const bars = await deps.prices.bars(checked.ticker, { to: checked.to });
       if (bars.length === 0) throw new UnknownTickerError(checked.ticker);
       const result = runBacktest({
@@ -56,6 +58,7 @@ export function createBacktestActivities(deps: BacktestDependencies) {
       const closes = Array.from(result.close);
       const title = `${checked.ticker} · ${result.strategy} backtest`;
       const fills = result.initialPosition ? [result.initialPosition, ...result.trades] : result.trades;
+      step('chart');
       const chartSvg = await renderEquityChartSvg({
         dates: result.dates,
         equity: Array.from(result.equity),
@@ -63,6 +66,7 @@ export function createBacktestActivities(deps: BacktestDependencies) {
         trades: fills.map((t) => ({ date: t.date, side: t.side, price: t.price })),
         title,
       });
+      step('report');
       const html = renderBacktestReportHtml({
         title,
         summary: {
@@ -106,8 +110,18 @@ export function createBacktestActivities(deps: BacktestDependencies) {
         chartKey: keys.svg,
         reportUrl: deps.reports.url(keys.html),
       };
+      step('saving');
       await deps.backtests.save(record);
       return backtestSummary(record);
     },
   };
+}
+
+/** Tell Temporal which step a backtest is at (its heartbeat details, shown as progress); a no-op outside an activity. */
+function step(name: 'engine' | 'chart' | 'report' | 'saving'): void {
+  try {
+    Context.current().heartbeat(name);
+  } catch {
+    // Not in an activity context (a direct call in a test or benchmark).
+  }
 }

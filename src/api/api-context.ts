@@ -9,6 +9,7 @@ import type { StartWorkflow } from './workflow-starter';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
+import type { PlaygroundDeps } from './routes/playground.routes';
 
 /** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
 export interface ApiDeps {
@@ -36,6 +37,8 @@ export interface ApiDeps {
   reports?: Pick<ObjectStore, 'get'>;
   /** Starts backtest workflows and reports their status. */
   backtestRuns?: BacktestRuns;
+  /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
+  playground?: PlaygroundDeps;
 }
 
 /** The fastify instance with zod typing. */

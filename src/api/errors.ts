@@ -6,6 +6,11 @@ import { BadInputError, UnknownTickerError } from '../domain/errors';
 export interface ErrorBody {
   error: string;
   message: string;
+  /**
+   * The request field at fault when one is (a 400 of a form): its path in the
+   * body or query, `from` or `params.fast`, so a form shows the message next to it.
+   */
+  field?: string;
 }
 
 /** An error that carries its HTTP status and public message (safe to show the client). */
@@ -48,6 +53,22 @@ function describeValidation(err: FastifyError): string {
     .join('; ');
 }
 
+/** The field of the first validation issue: its path, or the first unknown key of a strict object. */
+function validationField(err: FastifyError): string | undefined {
+  const first = err.validation?.[0];
+  if (!first) return undefined;
+  const path = first.instancePath.split('/').filter(Boolean);
+  const keys = (first.params as { keys?: unknown })?.keys;
+  if (Array.isArray(keys) && keys.length) path.push(String(keys[0]).slice(0, 40));
+  return path.length ? path.join('.') : undefined;
+}
+
+/** `{ field }` of a domain input error that names one. */
+const fieldOf = (error: unknown): { field?: string } => {
+  const field = (error as BadInputError).field;
+  return typeof field === 'string' ? { field } : {};
+};
+
 /** Keep client-facing messages short and on one line. */
 const clip = (message: string) => message.replace(/[\r\n]+/g, ' ').slice(0, 300);
 
@@ -60,17 +81,18 @@ const clip = (message: string) => message.replace(/[\r\n]+/g, ' ').slice(0, 300)
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
-      return reply.code(400).send({ error: 'bad_request', message: describeValidation(error) } satisfies ErrorBody);
+      const field = validationField(error);
+      return reply.code(400).send({ error: 'bad_request', message: describeValidation(error), ...(field ? { field } : {}) } satisfies ErrorBody);
     }
     if (error instanceof HttpError) {
       if (error.statusCode >= 500) request.log.error({ err: error.cause ?? error }, error.message);
-      return reply.code(error.statusCode).send({ error: error.code, message: error.message } satisfies ErrorBody);
+      return reply.code(error.statusCode).send({ error: error.code, message: error.message, ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof UnknownTickerError) {
-      return reply.code(404).send({ error: 'not_found', message: clip(error.message) } satisfies ErrorBody);
+      return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof BadInputError) {
-      return reply.code(400).send({ error: 'bad_request', message: clip(error.message) } satisfies ErrorBody);
+      return reply.code(400).send({ error: 'bad_request', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

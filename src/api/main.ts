@@ -4,6 +4,9 @@ import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delive
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
+import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
+import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
+import { PostgresSweepRepository } from '../adapters/postgres/postgres-sweep.repository';
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
 import { connectTemporal, createMailer, createTokenSigner, openDatabase } from '../composition';
 import { buildApi } from './build-api';
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
     backtests: new PostgresBacktestRepository(db),
     reports,
     backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
+    playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
     subscribers: new PostgresSubscriberRepository(db),
     signals: new PostgresSignalRepository(db),
     deliveries: new PostgresDeliveryRepository(db),

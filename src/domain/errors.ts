@@ -10,13 +10,24 @@ export class DomainError extends Error {
   }
 }
 
-/** Input that will never become valid by retrying: reject it with a clear reason. */
-export class BadInputError extends DomainError {}
+/**
+ * Input that will never become valid by retrying: reject it with a clear
+ * reason. `field` names the input at fault as a request's field path
+ * (`from`, `params.fast`) when there is one, so that a form can show the
+ * message next to that field.
+ */
+export class BadInputError extends DomainError {
+  readonly field?: string;
+  constructor(message: string, options: { field?: string } = {}) {
+    super(message);
+    if (options.field) this.field = options.field;
+  }
+}
 
 /** A ticker the system has no data for. */
 export class UnknownTickerError extends BadInputError {
   constructor(readonly ticker: string) {
-    super(`unknown ticker ${ticker}: it has no stored prices (ingest it first)`);
+    super(`unknown ticker ${ticker}: it has no stored prices (ingest it first)`, { field: 'ticker' });
   }
 }
 

@@ -286,3 +286,32 @@ export interface RecommendationEvidence {
   baseline: OutOfSample | null;
   candidates: WalkForwardResult['candidates'];
 }
+
+// ---------------------------------------------------------------- research results, read side (web pages)
+
+/** A stored sweep as the sweep page shows it. */
+export interface StoredSweep {
+  id: string;
+  strategy: string;
+  grid: string;
+  combos: number;
+  /** The valid parameter sets in grid order (a result's `combo` indexes it). */
+  parameterSets: StrategyParams[];
+  /** Tickers planned. */
+  tickers: number;
+  from: IsoDate | null;
+  to: IsoDate | null;
+  initialCapital: number;
+  status: 'running' | 'completed';
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** Reads of stored sweeps, aggregated in the database (a sweep of 505 tickers x 100 sets is 50,500 rows). */
+export interface SweepReader {
+  sweep(id: string): Promise<StoredSweep | null>;
+  /** Tickers with stored rows, sorted. */
+  sweepTickers(id: string): Promise<string[]>;
+  /** Per parameter set: its figures averaged over the tickers (one ticker's own when given; null Sharpes left out). */
+  comboFigures(id: string, ticker?: string): Promise<import('./backtest/heatmap').ComboFigures[]>;
+}

@@ -118,7 +118,7 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     // No worker yet: the run waits on the task queue.
     const running = await get(`/backtests/${started.id}`);
     expect(running.status).toBe(202);
-    expect(await running.json()).toEqual({ id: started.id, status: 'running' });
+    expect(await running.json()).toEqual({ id: started.id, status: 'running', progress: expect.objectContaining({ stage: 'queued', waitingForWorker: true }) });
     expect((await get(`/backtests/${started.id}/report`)).status).toBe(404);
 
     const result = (await withTestWorker(env, config, () => env.client.workflow.getHandle(started.id).result())) as BacktestSummary;

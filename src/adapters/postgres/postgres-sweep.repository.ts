@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { SweepResultRow, SweepStore, TickerBarsReader } from '../../domain/ports';
+import type { StoredSweep, SweepReader, SweepResultRow, SweepStore, TickerBarsReader } from '../../domain/ports';
+import type { ComboFigures } from '../../domain/backtest/heatmap';
 import type { EnrichedBar } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
 import type { StrategyParams } from '../../domain/strategies/strategy';
@@ -13,7 +14,7 @@ import { readPackedBars } from './packed-bars';
  * BarSeries computes the averages it needs from the closes (exactly equal
  * to the stored ones, see `simpleMovingAverage`).
  */
-export class PostgresSweepRepository implements SweepStore, TickerBarsReader {
+export class PostgresSweepRepository implements SweepStore, TickerBarsReader, SweepReader {
   constructor(private readonly db: Kysely<Database>) {}
 
   async barsOfTickers(tickers: readonly string[], range: { to?: IsoDate } = {}): Promise<Map<string, EnrichedBar[]>> {
@@ -57,6 +58,41 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader {
     return rows.map((r) => ({
       ticker: r.ticker, combo: r.combo, params: sweep.parameter_sets[r.combo], returnPct: r.return_pct, numTrades: r.num_trades,
       sharpe: r.sharpe, maxDrawdownPct: r.max_drawdown_pct, finalCapital: r.final_capital,
+    }));
+  }
+
+  async sweep(id: string): Promise<StoredSweep | null> {
+    const r = await this.db.selectFrom('sweeps').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) return null;
+    return {
+      id: r.id, strategy: r.strategy, grid: r.grid, combos: r.combos, parameterSets: r.parameter_sets, tickers: r.tickers,
+      from: r.from_date, to: r.to_date, initialCapital: r.initial_capital, status: r.status,
+      startedAt: r.started_at.toISOString(), finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    };
+  }
+
+  async sweepTickers(id: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('sweep_results').select('ticker').distinct().where('sweep_id', '=', id).orderBy('ticker').execute();
+    return rows.map((r) => r.ticker);
+  }
+
+  async comboFigures(id: string, ticker?: string): Promise<ComboFigures[]> {
+    let query = this.db
+      .selectFrom('sweep_results')
+      .select((eb) => [
+        'combo',
+        eb.fn.countAll<string>().as('tickers'),
+        eb.fn.avg<number | null>('sharpe').as('sharpe'),
+        eb.fn.avg<number>('return_pct').as('return_pct'),
+        eb.fn.avg<number>('max_drawdown_pct').as('max_drawdown_pct'),
+        eb.fn.avg<number>('num_trades').as('num_trades'),
+      ])
+      .where('sweep_id', '=', id);
+    if (ticker) query = query.where('ticker', '=', ticker);
+    const rows = await query.groupBy('combo').orderBy('combo').execute();
+    return rows.map((r) => ({
+      combo: r.combo, tickers: Number(r.tickers), sharpe: r.sharpe === null ? null : Number(r.sharpe), returnPct: Number(r.return_pct),
+      maxDrawdownPct: Number(r.max_drawdown_pct), numTrades: Number(r.num_trades),
     }));
   }
 }

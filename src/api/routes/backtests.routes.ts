@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { z } from 'zod';
 import { backtestSummary, resolveBacktestRequest, type BacktestRequest } from '../../domain/backtest/backtest-record';
 import { backtestReportKeys } from '../../domain/object-store';
@@ -8,8 +9,49 @@ import { backtestWorkflow } from '../../workflows/backtest.workflow';
 import { HttpError } from '../errors';
 import { isoDateSchema, strategyNameSchema, tickerSchema } from '../schemas';
 
+/**
+ * Where a running backtest is, from Temporal's description of the run:
+ * `queued` (no worker has taken it yet), `checking` (the request's check),
+ * `running` (the engine, chart and report; `step` is the activity's last
+ * heartbeat). `waitingForWorker` is true while a task waits on the queue;
+ * `attempt` > 1 means a retry, with the previous attempt's `lastError`.
+ */
+export interface BacktestProgress {
+  stage: 'queued' | 'checking' | 'running';
+  step: string | null;
+  attempt: number;
+  waitingForWorker: boolean;
+  lastError: string | null;
+  /** A rough share done, 0 to 100, for a progress bar. */
+  percent: number;
+}
+
 /** How a backtest run stands in Temporal; null when there is no such workflow. */
-export type BacktestRunStatus = { status: 'running' } | { status: 'completed' } | { status: 'failed'; error: string } | null;
+export type BacktestRunStatus = { status: 'running'; progress?: BacktestProgress } | { status: 'completed' } | { status: 'failed'; error: string } | null;
+
+const STEP_PERCENT: Record<string, number> = { engine: 40, chart: 60, report: 80, saving: 90 };
+
+/** {@link BacktestProgress} from a DescribeWorkflowExecution response (pure; exported for tests). */
+export function backtestProgressOf(raw: {
+  pendingActivities?: Array<{ activityType?: { name?: string | null } | null; state?: number | null; attempt?: number | null; lastFailure?: { message?: string | null } | null; heartbeatDetails?: unknown }> | null;
+  pendingWorkflowTask?: { state?: number | null } | null;
+}, heartbeatStep: (details: unknown) => string | null = () => null): BacktestProgress {
+  const activity = raw.pendingActivities?.[0];
+  if (!activity) {
+    // Before the first activity (or between the two): a workflow task waits for, or runs on, a worker.
+    const waiting = raw.pendingWorkflowTask?.state === 1;
+    return { stage: 'queued', step: null, attempt: 1, waitingForWorker: waiting, lastError: null, percent: waiting ? 0 : 5 };
+  }
+  const name = activity.activityType?.name ?? '';
+  const stage = name === 'checkBacktest' ? 'checking' : 'running';
+  const waiting = activity.state === 1;
+  const step = stage === 'running' ? heartbeatStep(activity.heartbeatDetails) : null;
+  const percent = stage === 'checking' ? 10 : waiting ? 20 : (STEP_PERCENT[step ?? ''] ?? 30);
+  return {
+    stage, step, attempt: activity.attempt ?? 1, waitingForWorker: waiting,
+    lastError: activity.lastFailure?.message ? String(activity.lastFailure.message).split('\n')[0].slice(0, 300) : null, percent,
+  };
+}
 
 /** Starts backtest workflows and tells how they stand (over a Temporal client in production). */
 export interface BacktestRuns {
@@ -47,13 +89,27 @@ export function temporalBacktestRuns(client: Client, taskQueue: string): Backtes
     async status(id) {
       const handle = client.workflow.getHandle(id);
       let name: string;
+      let description: Awaited<ReturnType<typeof handle.describe>>;
       try {
-        name = (await client.withDeadline(Date.now() + DEADLINE_MS, () => handle.describe())).status.name;
+        description = await client.withDeadline(Date.now() + DEADLINE_MS, () => handle.describe());
+        name = description.status.name;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return null;
         throw unavailable(err);
       }
-      if (name === 'RUNNING' || name === 'CONTINUED_AS_NEW') return { status: 'running' };
+      if (name === 'RUNNING' || name === 'CONTINUED_AS_NEW') {
+        const step = (details: unknown) => {
+          const payload = (details as { payloads?: Payload[] } | null)?.payloads?.[0];
+          if (!payload) return null;
+          try {
+            const value = defaultPayloadConverter.fromPayload<unknown>(payload);
+            return typeof value === 'string' ? value.slice(0, 40) : null;
+          } catch {
+            return null;
+          }
+        };
+        return { status: 'running', progress: backtestProgressOf(description.raw, step) };
+      }
       if (name === 'COMPLETED') return { status: 'completed' };
       const error = await handle.result().then(
         () => `backtest ${name.toLowerCase()}`,
@@ -156,7 +212,7 @@ export function registerBacktestRoutes(app: ZodApp, ctx: ApiContext): void {
       const stored = await completed();
       if (stored) return stored;
       const run = ctx.deps.backtestRuns ? await ctx.deps.backtestRuns.status(id) : null;
-      if (run?.status === 'running') return reply.code(202).send({ id, status: 'running' });
+      if (run?.status === 'running') return reply.code(202).send({ id, status: 'running', ...(run.progress ? { progress: run.progress } : {}) });
       if (run?.status === 'failed') return { id, status: 'failed', error: run.error };
       // Completed between the two reads: the row is there now.
       const late = run?.status === 'completed' ? await completed() : null;

@@ -117,18 +117,18 @@ const TICKER = /^[A-Z][A-Z0-9.\-]{0,14}$/;
 export function checkBacktestRequestShape(request: BacktestRequest): Omit<CheckedBacktestRequest, 'from' | 'to'> & { from?: IsoDate; to?: IsoDate } {
   if (request === null || typeof request !== 'object') throw new BadInputError('backtest request must be an object');
   const ticker = typeof request.ticker === 'string' ? request.ticker.trim().toUpperCase() : '';
-  if (!TICKER.test(ticker)) throw new BadInputError(`ticker: ${JSON.stringify(request.ticker)} is not a ticker symbol (e.g. AAPL)`);
-  const strategy = getStrategy(String(request.strategy));
+  if (!TICKER.test(ticker)) throw new BadInputError(`ticker: ${JSON.stringify(request.ticker)} is not a ticker symbol (e.g. AAPL)`, { field: 'ticker' });
+  const strategy = withField('strategy', () => getStrategy(String(request.strategy)));
   const params = { ...strategy.parseParams(request.params) };
   for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {
     if (value !== undefined && (typeof value !== 'string' || !isIsoDate(value))) {
-      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`);
+      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`, { field: name });
     }
   }
-  if (request.from && request.to && request.from > request.to) throw new BadInputError(`from ${request.from} is after to ${request.to}`);
+  if (request.from && request.to && request.from > request.to) throw new BadInputError(`from ${request.from} is after to ${request.to}`, { field: 'from' });
   const capital = request.capital ?? 1000;
   if (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0) {
-    throw new BadInputError(`capital must be a positive number (got ${JSON.stringify(request.capital)})`);
+    throw new BadInputError(`capital must be a positive number (got ${JSON.stringify(request.capital)})`, { field: 'capital' });
   }
   const options: Required<BacktestOptions> = {
     commissionBps: nonNegative('feesBps', request.feesBps),
@@ -137,17 +137,27 @@ export function checkBacktestRequestShape(request: BacktestRequest): Omit<Checke
     wholeShares: request.wholeShares ?? false,
     execution: request.execution ?? 'close',
   };
-  if (options.slippageBps >= 10_000) throw new BadInputError(`slippageBps must be below 10000 (got ${options.slippageBps})`);
-  if (typeof options.wholeShares !== 'boolean') throw new BadInputError(`wholeShares must be true or false (got ${JSON.stringify(options.wholeShares)})`);
+  if (options.slippageBps >= 10_000) throw new BadInputError(`slippageBps must be below 10000 (got ${options.slippageBps})`, { field: 'slippageBps' });
+  if (typeof options.wholeShares !== 'boolean') throw new BadInputError(`wholeShares must be true or false (got ${JSON.stringify(options.wholeShares)})`, { field: 'wholeShares' });
   if (options.execution !== 'close' && options.execution !== 'next_open') {
-    throw new BadInputError(`execution must be close or next_open (got ${JSON.stringify(options.execution)})`);
+    throw new BadInputError(`execution must be close or next_open (got ${JSON.stringify(options.execution)})`, { field: 'execution' });
   }
   return { ticker, strategy: strategy.name, params, from: request.from, to: request.to, capital, options };
 }
 
+/** `fn()`, its BadInputError (without a field of its own) attributed to `field`. */
+function withField<T>(field: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BadInputError && !err.field) throw new BadInputError(err.message, { field });
+    throw err;
+  }
+}
+
 function nonNegative(name: string, value: unknown): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadInputError(`${name} must be a number >= 0 (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadInputError(`${name} must be a number >= 0 (got ${JSON.stringify(value)})`, { field: name });
   return value;
 }
 
@@ -254,7 +264,7 @@ export async function resolveBacktestRequest(
   if (!range) throw new UnknownTickerError(shaped.ticker);
   for (const [name, date] of [['from', shaped.from], ['to', shaped.to]] as const) {
     if (date !== undefined && (date < range.first || date > range.last)) {
-      throw new BadInputError(`${name} ${date} is outside the stored data of ${shaped.ticker} (${range.first} to ${range.last})`);
+      throw new BadInputError(`${name} ${date} is outside the stored data of ${shaped.ticker} (${range.first} to ${range.last})`, { field: name });
     }
   }
   return { ...shaped, from: shaped.from ?? range.first, to: shaped.to ?? range.last };

@@ -41,13 +41,13 @@ export function defineStrategy<P extends StrategyParams>(spec: StrategySpec<P>):
 
   function validate(raw: RawStrategyParams | undefined): P {
     if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
-      throw new BadInputError(`parameters of ${spec.name} must be an object of name: value`);
+      throw new BadInputError(`parameters of ${spec.name} must be an object of name: value`, { field: 'params' });
     }
     const merged: Record<string, unknown> = { ...spec.defaults };
     for (const [key, value] of Object.entries(raw ?? {})) {
       if (!known.includes(key)) {
         const list = known.length ? known.join(', ') : 'none';
-        throw new BadInputError(`unknown parameter ${key} for strategy ${spec.name} (its parameters: ${list})`);
+        throw new BadInputError(`unknown parameter ${key} for strategy ${spec.name} (its parameters: ${list})`, { field: `params.${key}` });
       }
       if (value !== undefined) merged[key] = value;
     }
@@ -55,7 +55,7 @@ export function defineStrategy<P extends StrategyParams>(spec: StrategySpec<P>):
     if (!result.success) {
       const issue = result.error.issues[0];
       const name = String(issue.path[0] ?? known[0]);
-      throw new BadInputError(`bad parameter ${name} for strategy ${spec.name}: ${issue.message} (got ${JSON.stringify(merged[name])})`);
+      throw new BadInputError(`bad parameter ${name} for strategy ${spec.name}: ${issue.message} (got ${JSON.stringify(merged[name])})`, { field: `params.${name}` });
     }
     return result.data;
   }

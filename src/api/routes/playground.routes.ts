@@ -1,0 +1,292 @@
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { resolveBacktestRequest } from '../../domain/backtest/backtest-record';
+import { HEATMAP_METRICS, sweepHeatmap } from '../../domain/backtest/heatmap';
+import type { PriceRepository, RecommendationEvidence, RecommendationStore, SweepReader } from '../../domain/ports';
+import type { ApiContext, ZodApp } from '../api-context';
+import { HttpError } from '../errors';
+import { tickerParams } from '../schemas';
+import { backtestBody } from './backtests.routes';
+
+/**
+ * The endpoints of the web app's Backtest playground and Sweep and
+ * recommendation pages: a public, rate-limited backtest start, a backtest in
+ * a chart's shape (equity against buy-and-hold, the bars, the trades), a
+ * sweep as a parameter heatmap, a ticker's walk-forward folds.
+ */
+
+/** What these routes read (the routes answer 503 without). */
+export interface PlaygroundDeps {
+  /** Bars of a backtest's window, for the price chart. */
+  bars: Pick<PriceRepository, 'bars'>;
+  sweeps: SweepReader;
+  recommendations: Pick<RecommendationStore, 'current'>;
+  /** Backtests one client (IP) may start per minute without the API key (default 20). */
+  startsPerMinute?: number;
+}
+
+/** A fixed-window counter per client: at most `limit` per `windowMs`. */
+export function rateLimiter(limit: number, windowMs = 60_000, now: () => number = Date.now) {
+  const windows = new Map<string, { start: number; count: number }>();
+  return {
+    /** Seconds to wait when over the limit, else 0 (and the call is counted). */
+    take(key: string): number {
+      const t = now();
+      if (windows.size > 10_000) for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k);
+      const w = windows.get(key);
+      if (!w || t - w.start >= windowMs) {
+        windows.set(key, { start: t, count: 1 });
+        return 0;
+      }
+      if (w.count >= limit) return Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
+      w.count += 1;
+      return 0;
+    },
+  };
+}
+
+const backtestId = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a backtest id').describe('Backtest id (its workflow id)'),
+});
+
+const sweepId = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a sweep id').describe('Sweep id (its workflow id)'),
+});
+
+const heatmapQuery = z.strictObject({
+  ticker: z.string().max(16).trim().toUpperCase().regex(/^[A-Z][A-Z0-9.-]{0,14}$/, 'not a ticker symbol').optional()
+    .describe('One ticker (default: every ticker of the sweep, averaged)'),
+  metric: z.enum(HEATMAP_METRICS).optional().describe('Cell metric (default sharpe)'),
+  x: z.string().max(40).optional().describe('Parameter on the x axis (default: the first that varies)'),
+  y: z.string().max(40).optional().describe('Parameter on the y axis (default: the second that varies)'),
+});
+
+const paramsSchema = z.record(z.string(), z.number());
+const point = z.object({ time: z.string(), value: z.number() });
+const tradeMarker = z.object({
+  time: z.string(), side: z.enum(['BUY', 'SELL']), price: z.number(), shares: z.number(), fee: z.number(),
+  initial: z.boolean().describe('The first-day purchase of a strategy that starts open (not counted as a trade)'),
+});
+
+const chartResponse = z.object({
+  id: z.string(),
+  ticker: z.string(),
+  strategy: z.string(),
+  params: paramsSchema,
+  startDate: z.string(),
+  endDate: z.string(),
+  initialCapital: z.number(),
+  finalCapital: z.number(),
+  returnPct: z.number(),
+  buyAndHoldReturnPct: z.number(),
+  numTrades: z.number(),
+  fees: z.number(),
+  options: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])),
+  metrics: z.record(z.string(), z.union([z.number(), z.string()]).nullable()).describe('The metrics table (numbers; dates of the drawdown as YYYY-MM-DD)'),
+  equity: z.array(point).describe('Equity at each close'),
+  buyAndHold: z.array(point).describe('The same capital bought on the first day and held'),
+  bars: z.array(z.object({ time: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number() })),
+  trades: z.array(tradeMarker),
+  reportHref: z.string(),
+});
+
+const outOfSample = z.object({ returnPct: z.number(), sharpe: z.number().nullable(), maxDrawdownPct: z.number(), trades: z.number() });
+const cellSchema = z.object({
+  value: z.number().nullable(), params: paramsSchema, tickers: z.number(),
+  sharpe: z.number().nullable(), returnPct: z.number(), maxDrawdownPct: z.number(), numTrades: z.number(),
+});
+
+const heatmapResponse = z.object({
+  sweep: z.object({
+    id: z.string(), strategy: z.string(), grid: z.string(), combos: z.number(), tickers: z.number(),
+    from: z.string().nullable(), to: z.string().nullable(), initialCapital: z.number(), status: z.enum(['running', 'completed']),
+    startedAt: z.string(), finishedAt: z.string().nullable(),
+  }),
+  tickers: z.array(z.string()).describe('Tickers with results'),
+  ticker: z.string().nullable(),
+  metric: z.enum(HEATMAP_METRICS),
+  varying: z.array(z.string()),
+  x: z.string().nullable(),
+  y: z.string().nullable(),
+  xs: z.array(z.number()),
+  ys: z.array(z.number()),
+  cells: z.array(z.array(cellSchema.nullable())).describe('cells[yIndex][xIndex]'),
+  best: cellSchema.nullable(),
+  others: z.string(),
+});
+
+const foldSchema = z.object({
+  trainFrom: z.string(), trainTo: z.string(), testFrom: z.string(), testTo: z.string(),
+  params: paramsSchema.nullable().describe('Chosen on the train window; null: nothing traded enough there (cash for the test window)'),
+  train: z.object({ sharpe: z.number().nullable(), returnPct: z.number(), trades: z.number() }).nullable(),
+  test: outOfSample,
+  buyAndHoldReturnPct: z.number(),
+});
+
+const foldsResponse = z.object({
+  ticker: z.string(),
+  runId: z.string(),
+  asOf: z.string(),
+  createdAt: z.string(),
+  strategy: z.string().nullable(),
+  params: paramsSchema.nullable(),
+  reason: z.string().nullable(),
+  options: z.object({ trainDays: z.number(), testDays: z.number(), stepDays: z.number(), minTrainTrades: z.number(), minTestTrades: z.number() }),
+  baseline: outOfSample.nullable(),
+  candidates: z.array(z.object({
+    strategy: z.string(),
+    recommended: z.boolean(),
+    eligible: z.boolean(),
+    reason: z.string().nullable(),
+    outOfSample,
+    currentParams: paramsSchema.nullable(),
+    folds: z.array(foldSchema),
+  })),
+});
+
+export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
+  const deps = (): PlaygroundDeps => {
+    const d = ctx.deps.playground;
+    if (!d) throw new HttpError(503, 'unavailable', 'research pages are not configured on this server');
+    return d;
+  };
+  const limiter = rateLimiter(ctx.deps.playground?.startsPerMinute ?? 20);
+
+  app.post(
+    '/playground/backtests',
+    {
+      schema: {
+        tags: ['playground'],
+        summary: 'Start a backtest from the web playground (no key; a few per minute per client); poll GET /backtests/{id}',
+        body: backtestBody,
+      },
+    },
+    async (request, reply) => {
+      const runs = ctx.deps.backtestRuns;
+      const repository = ctx.deps.backtests;
+      if (!runs || !repository) throw new HttpError(503, 'unavailable', 'backtests are not configured on this server');
+      const checked = await resolveBacktestRequest(request.body, (ticker) => repository.storedRange(ticker));
+      // Checked first: a form's mistakes do not use up the allowance.
+      const wait = limiter.take(request.ip);
+      if (wait > 0) {
+        return reply.code(429).header('retry-after', String(wait)).send({ error: 'too_many_requests', message: `too many backtests from this client; try again in ${wait} s` });
+      }
+      const id = `backtest-${checked.ticker}-${checked.strategy}-${crypto.randomUUID().slice(0, 8)}`;
+      const started = await runs.start(id, { ...request.body, ticker: checked.ticker });
+      return reply.code(202).send({ id, status: 'running', runId: started.runId, links: { self: `/backtests/${id}`, chart: `/backtests/${id}/chart`, report: `/backtests/${id}/report` } });
+    },
+  );
+
+  app.get(
+    '/backtests/:id/chart',
+    {
+      schema: {
+        tags: ['backtests'],
+        summary: "A completed backtest in a chart's shape: equity and buy-and-hold per day, the window's bars, the fills",
+        params: backtestId,
+        response: { 200: chartResponse },
+      },
+    },
+    async (request) => {
+      const repository = ctx.deps.backtests;
+      if (!repository) throw new HttpError(503, 'unavailable', 'backtests are not configured on this server');
+      const record = await repository.get(request.params.id, { withEquityCurve: true });
+      if (!record) throw new HttpError(404, 'not_found', `no completed backtest ${request.params.id} (unknown, failed or still running: see GET /backtests/{id})`);
+      const { dates, equity, close } = record.equityCurve;
+      const first = close[0];
+      const bars = await deps().bars.bars(record.ticker, { from: record.startDate, to: record.endDate });
+      const fills = [
+        ...(record.initialPosition ? [{ ...record.initialPosition, initial: true }] : []),
+        ...record.trades.map((t) => ({ ...t, initial: false })),
+      ];
+      return {
+        id: record.id,
+        ticker: record.ticker,
+        strategy: record.strategy,
+        params: record.params,
+        startDate: record.startDate,
+        endDate: record.endDate,
+        initialCapital: record.initialCapital,
+        finalCapital: record.finalCapital,
+        returnPct: record.returnPct,
+        buyAndHoldReturnPct: first > 0 ? (close[close.length - 1] / first - 1) * 100 : 0,
+        numTrades: record.numTrades,
+        fees: record.fees,
+        options: record.options,
+        metrics: record.metrics as unknown as Record<string, number | string | null>,
+        equity: dates.map((time, i) => ({ time, value: equity[i] })),
+        buyAndHold: dates.map((time, i) => ({ time, value: (record.initialCapital * close[i]) / first })),
+        bars: bars.map((b) => ({ time: b.date, open: b.open, high: b.high, low: b.low, close: b.close })),
+        trades: fills.map((t) => ({ time: t.date, side: t.side, price: t.price, shares: t.shares, fee: t.fee, initial: t.initial })),
+        reportHref: `/backtests/${record.id}/report`,
+      };
+    },
+  );
+
+  app.get(
+    '/sweeps/:id/heatmap',
+    {
+      schema: {
+        tags: ['research'],
+        summary: 'A sweep as a parameter heatmap: two parameters on the axes, a metric per cell (one ticker, or every ticker averaged)',
+        params: sweepId,
+        querystring: heatmapQuery,
+        response: { 200: heatmapResponse },
+      },
+    },
+    async (request) => {
+      const { sweeps } = deps();
+      const sweep = await sweeps.sweep(request.params.id);
+      if (!sweep) throw new HttpError(404, 'not_found', `no sweep ${request.params.id}`);
+      const { ticker, metric, x, y } = request.query;
+      const [tickers, figures] = await Promise.all([sweeps.sweepTickers(sweep.id), sweeps.comboFigures(sweep.id, ticker)]);
+      if (ticker && !tickers.includes(ticker)) {
+        throw Object.assign(new HttpError(404, 'not_found', `sweep ${sweep.id} has no results for ${ticker}`), { field: 'ticker' });
+      }
+      const map = sweepHeatmap({ parameterSets: sweep.parameterSets, figures, metric, x, y });
+      const meta = {
+        id: sweep.id, strategy: sweep.strategy, grid: sweep.grid, combos: sweep.combos, tickers: sweep.tickers, from: sweep.from, to: sweep.to,
+        initialCapital: sweep.initialCapital, status: sweep.status, startedAt: sweep.startedAt, finishedAt: sweep.finishedAt,
+      };
+      return { sweep: meta, tickers, ticker: ticker ?? null, ...map };
+    },
+  );
+
+  app.get(
+    '/recommendations/:ticker/folds',
+    {
+      schema: {
+        tags: ['research'],
+        summary: "A ticker's current recommendation with its walk-forward folds per candidate: train/test windows, the choice made on train, its out-of-sample result against buy-and-hold",
+        params: tickerParams,
+        response: { 200: foldsResponse },
+      },
+    },
+    async (request) => {
+      const { ticker } = request.params;
+      const [current] = await deps().recommendations.current([ticker]);
+      if (!current) throw new HttpError(404, 'not_found', `no recommendation for ${ticker} yet (run: algo recommend --tickers ${ticker})`);
+      const evidence = current.evidence as RecommendationEvidence;
+      return {
+        ticker: current.ticker,
+        runId: current.runId,
+        asOf: current.asOf,
+        createdAt: current.createdAt,
+        strategy: current.strategy,
+        params: current.params,
+        reason: current.reason,
+        options: evidence.options,
+        baseline: evidence.baseline,
+        candidates: evidence.candidates.map((c) => ({
+          strategy: c.strategy,
+          recommended: c.strategy === current.strategy,
+          eligible: c.eligible,
+          reason: c.reason ?? null,
+          outOfSample: c.outOfSample,
+          currentParams: c.currentParams,
+          folds: c.windows,
+        })),
+      };
+    },
+  );
+}
