@@ -310,6 +310,8 @@ export interface StoredSweep {
 /** Reads of stored sweeps, aggregated in the database (a sweep of 505 tickers x 100 sets is 50,500 rows). */
 export interface SweepReader {
   sweep(id: string): Promise<StoredSweep | null>;
+  /** Sweeps newest first (by start, then id), at most `limit`, after the keyset `after` when given. */
+  listSweeps(page: { limit: number; after?: { startedAt: string; id: string } }): Promise<StoredSweep[]>;
   /** Tickers with stored rows, sorted. */
   sweepTickers(id: string): Promise<string[]>;
   /** Per parameter set: its figures averaged over the tickers (one ticker's own when given; null Sharpes left out). */

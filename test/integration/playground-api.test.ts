@@ -186,6 +186,15 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     expect(await badAxis.json()).toMatchObject({ field: 'x', message: expect.stringMatching(/trend is not a parameter that varies in this sweep \(varying: fast, slow\)/) });
     expect(await (await get(`/sweeps/${sweep.sweepId}/heatmap?ticker=XOM`)).json()).toMatchObject({ error: 'not_found', field: 'ticker' });
     expect((await get('/sweeps/sweep-never-was/heatmap')).status).toBe(404);
+
+    // The list, newest first, paged by the one convention.
+    await new PostgresSweepRepository(t.db).startSweep({ id: 'sweep-later', strategy: 'macd_cross', grid: 'fast=8', parameterSets: [{ fast: 8, slow: 26, signal: 9 }], tickers: 1, initialCapital: 1000 });
+    type Page = { items: Array<{ id: string; strategy: string; status: string }>; nextCursor: string | null };
+    const first = (await (await get('/sweeps?limit=1')).json()) as Page;
+    expect(first.items).toMatchObject([{ id: 'sweep-later', strategy: 'macd_cross', status: 'running' }]);
+    const second = (await (await get(`/sweeps?limit=1&cursor=${first.nextCursor}`)).json()) as Page;
+    expect(second).toMatchObject({ items: [{ id: sweep.sweepId, status: 'completed' }], nextCursor: null });
+    expect(await (await get('/sweeps?cursor=garbage')).json()).toMatchObject({ error: 'bad_request', field: 'cursor' });
   });
 
   it("serves a ticker's walk-forward folds: windows in order, the train choice, its test result against buy-and-hold", async () => {
@@ -220,7 +229,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
 
   it('documents the routes with their response schemas in the OpenAPI spec', async () => {
     const spec = (await (await get('/docs/json')).json()) as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/playground/backtests', '/backtests/{id}/chart', '/sweeps/{id}/heatmap', '/recommendations/{ticker}/folds']));
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/playground/backtests', '/backtests/{id}/chart', '/sweeps', '/sweeps/{id}/heatmap', '/recommendations/{ticker}/folds']));
     expect(spec.paths['/backtests/{id}/chart'].get.responses?.['200']).toBeDefined();
   });
 

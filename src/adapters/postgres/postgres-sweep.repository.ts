@@ -4,7 +4,8 @@ import type { ComboFigures } from '../../domain/backtest/heatmap';
 import type { EnrichedBar } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
 import type { StrategyParams } from '../../domain/strategies/strategy';
-import type { Database } from './database';
+import type { Selectable } from 'kysely';
+import type { Database, SweepTable } from './database';
 import { readPackedBars } from './packed-bars';
 
 /**
@@ -63,12 +64,16 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
 
   async sweep(id: string): Promise<StoredSweep | null> {
     const r = await this.db.selectFrom('sweeps').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r) return null;
-    return {
-      id: r.id, strategy: r.strategy, grid: r.grid, combos: r.combos, parameterSets: r.parameter_sets, tickers: r.tickers,
-      from: r.from_date, to: r.to_date, initialCapital: r.initial_capital, status: r.status,
-      startedAt: r.started_at.toISOString(), finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
-    };
+    return r ? toStoredSweep(r) : null;
+  }
+
+  async listSweeps(page: { limit: number; after?: { startedAt: string; id: string } }): Promise<StoredSweep[]> {
+    // Milliseconds: what a JS Date (and so the cursor) holds; the id breaks ties.
+    const started = sql<Date>`date_trunc('milliseconds', started_at)`;
+    let query = this.db.selectFrom('sweeps').selectAll();
+    if (page.after) query = query.where(sql<boolean>`(${started}, id) < (${page.after.startedAt}::timestamptz, ${page.after.id})`);
+    const rows = await query.orderBy(started, 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+    return rows.map(toStoredSweep);
   }
 
   async sweepTickers(id: string): Promise<string[]> {
@@ -95,4 +100,12 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
       maxDrawdownPct: Number(r.max_drawdown_pct), numTrades: Number(r.num_trades),
     }));
   }
+}
+
+function toStoredSweep(r: Selectable<SweepTable>): StoredSweep {
+  return {
+    id: r.id, strategy: r.strategy, grid: r.grid, combos: r.combos, parameterSets: r.parameter_sets, tickers: r.tickers,
+    from: r.from_date, to: r.to_date, initialCapital: r.initial_capital, status: r.status,
+    startedAt: r.started_at.toISOString(), finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+  };
 }

@@ -2,10 +2,11 @@ import crypto from 'node:crypto';
 import { z } from 'zod';
 import { resolveBacktestRequest } from '../../domain/backtest/backtest-record';
 import { HEATMAP_METRICS, sweepHeatmap } from '../../domain/backtest/heatmap';
-import type { PriceRepository, RecommendationEvidence, RecommendationStore, SweepReader } from '../../domain/ports';
+import type { PriceRepository, RecommendationEvidence, RecommendationStore, StoredSweep, SweepReader } from '../../domain/ports';
 import type { ApiContext, ZodApp } from '../api-context';
 import { HttpError } from '../errors';
 import { tickerParams } from '../schemas';
+import { decodeCursor, pageOf, pageQuery, toPage } from '../pagination';
 import { backtestBody } from './backtests.routes';
 
 /**
@@ -96,12 +97,19 @@ const cellSchema = z.object({
   sharpe: z.number().nullable(), returnPct: z.number(), maxDrawdownPct: z.number(), numTrades: z.number(),
 });
 
+const sweepMeta = z.object({
+  id: z.string(), strategy: z.string(), grid: z.string(), combos: z.number(), tickers: z.number(),
+  from: z.string().nullable(), to: z.string().nullable(), initialCapital: z.number(), status: z.enum(['running', 'completed']),
+  startedAt: z.string(), finishedAt: z.string().nullable(),
+});
+
+const sweepMetaOf = (sweep: StoredSweep): z.infer<typeof sweepMeta> => ({
+  id: sweep.id, strategy: sweep.strategy, grid: sweep.grid, combos: sweep.combos, tickers: sweep.tickers, from: sweep.from, to: sweep.to,
+  initialCapital: sweep.initialCapital, status: sweep.status, startedAt: sweep.startedAt, finishedAt: sweep.finishedAt,
+});
+
 const heatmapResponse = z.object({
-  sweep: z.object({
-    id: z.string(), strategy: z.string(), grid: z.string(), combos: z.number(), tickers: z.number(),
-    from: z.string().nullable(), to: z.string().nullable(), initialCapital: z.number(), status: z.enum(['running', 'completed']),
-    startedAt: z.string(), finishedAt: z.string().nullable(),
-  }),
+  sweep: sweepMeta,
   tickers: z.array(z.string()).describe('Tickers with results'),
   ticker: z.string().nullable(),
   metric: z.enum(HEATMAP_METRICS),
@@ -224,6 +232,25 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
   );
 
   app.get(
+    '/sweeps',
+    {
+      schema: {
+        tags: ['research'],
+        summary: 'Stored sweeps, newest first (paged: ?limit=&cursor=)',
+        querystring: pageQuery.strict(),
+        response: { 200: pageOf(sweepMeta) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, z.object({ startedAt: z.string().max(40), id: z.string().max(100) }));
+      if (after === null) throw Object.assign(new HttpError(400, 'bad_request', 'cursor: not a cursor of this list'), { field: 'cursor' });
+      const rows = await deps().sweeps.listSweeps({ limit: limit + 1, after });
+      return toPage(rows.map(sweepMetaOf), limit, (s) => ({ startedAt: s.startedAt, id: s.id }));
+    },
+  );
+
+  app.get(
     '/sweeps/:id/heatmap',
     {
       schema: {
@@ -244,11 +271,7 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
         throw Object.assign(new HttpError(404, 'not_found', `sweep ${sweep.id} has no results for ${ticker}`), { field: 'ticker' });
       }
       const map = sweepHeatmap({ parameterSets: sweep.parameterSets, figures, metric, x, y });
-      const meta = {
-        id: sweep.id, strategy: sweep.strategy, grid: sweep.grid, combos: sweep.combos, tickers: sweep.tickers, from: sweep.from, to: sweep.to,
-        initialCapital: sweep.initialCapital, status: sweep.status, startedAt: sweep.startedAt, finishedAt: sweep.finishedAt,
-      };
-      return { sweep: meta, tickers, ticker: ticker ?? null, ...map };
+      return { sweep: sweepMetaOf(sweep), tickers, ticker: ticker ?? null, ...map };
     },
   );
 
