@@ -36,6 +36,8 @@ export interface ApiDeps {
   reports?: Pick<ObjectStore, 'get'>;
   /** Starts backtest workflows and reports their status. */
   backtestRuns?: BacktestRuns;
+  /** Serve the web app under /app/ (default: from dist/web); a string names another build directory, false turns it off. */
+  webApp?: boolean | string;
 }
 
 /** The fastify instance with zod typing. */
