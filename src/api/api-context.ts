@@ -39,6 +39,8 @@ export interface ApiDeps {
   backtestRuns?: BacktestRuns;
   /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
   playground?: PlaygroundDeps;
+  /** Serve the web app under /app/ (default: from dist/web); a string names another build directory, false turns it off. */
+  webApp?: boolean | string;
 }
 
 /** The fastify instance with zod typing. */

@@ -13,6 +13,7 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
+import { registerWebApp } from './web-app';
 
 export type { ApiDeps } from './api-context';
 
@@ -70,6 +71,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
+    if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });
   return app;
 }
