@@ -21,4 +21,10 @@ export const ROUTES: RouteEntry[] = [
   // -- subscriber pages (helper web)
   // -- research pages (ticker, signal, track record, runs)
   // -- playground pages (backtest, compare, sweep, recommendation)
+  { path: '/app/backtest', component: lazy(() => import('./pages/backtest')), nav: 'Backtest' },
+  { path: '/app/compare', component: lazy(() => import('./pages/compare')) },
+  { path: '/app/sweeps', component: lazy(() => import('./pages/sweeps')), nav: 'Sweeps' },
+  { path: '/app/sweeps/:id', component: lazy(() => import('./pages/sweeps')) },
+  { path: '/app/recommendations', component: lazy(() => import('./pages/recommendation')), nav: 'Recommendations' },
+  { path: '/app/recommendations/:ticker', component: lazy(() => import('./pages/recommendation')) },
 ];

@@ -583,6 +583,415 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/playground/backtests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a backtest from the web playground (no key; a few per minute per client); poll GET /backtests/{id} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Ticker symbol, e.g. AAPL */
+                        ticker: string;
+                        /** @description Strategy name, e.g. sma_cross */
+                        strategy: string;
+                        /** @description Parameters over the strategy defaults, e.g. {"fast": 10} */
+                        params?: {
+                            [key: string]: number;
+                        };
+                        /** @description First day (default: the first stored day) */
+                        from?: string;
+                        /** @description Last day (default: the last stored day) */
+                        to?: string;
+                        /** @description Starting capital (default 1000) */
+                        capital?: number;
+                        /** @description Commission in basis points of each fill (default 0) */
+                        feesBps?: number;
+                        /** @description Fixed commission per fill (default 0) */
+                        commissionPerTrade?: number;
+                        /** @description Slippage in basis points (default 0) */
+                        slippageBps?: number;
+                        /** @description Whole shares only (default false: fractional) */
+                        wholeShares?: boolean;
+                        /**
+                         * @description Fill at the signal day close (default) or the next open
+                         * @enum {string}
+                         */
+                        execution?: "close" | "next_open";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backtests/{id}/chart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A completed backtest in a chart's shape: equity and buy-and-hold per day, the window's bars, the fills */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Backtest id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            ticker: string;
+                            strategy: string;
+                            params: {
+                                [key: string]: number;
+                            };
+                            startDate: string;
+                            endDate: string;
+                            initialCapital: number;
+                            finalCapital: number;
+                            returnPct: number;
+                            buyAndHoldReturnPct: number;
+                            numTrades: number;
+                            fees: number;
+                            options: {
+                                [key: string]: number | string | boolean;
+                            };
+                            /** @description The metrics table (numbers; dates of the drawdown as YYYY-MM-DD) */
+                            metrics: {
+                                [key: string]: (number | string) | null;
+                            };
+                            /** @description Equity at each close */
+                            equity: {
+                                time: string;
+                                value: number;
+                            }[];
+                            /** @description The same capital bought on the first day and held */
+                            buyAndHold: {
+                                time: string;
+                                value: number;
+                            }[];
+                            bars: {
+                                time: string;
+                                open: number;
+                                high: number;
+                                low: number;
+                                close: number;
+                            }[];
+                            trades: {
+                                time: string;
+                                /** @enum {string} */
+                                side: "BUY" | "SELL";
+                                price: number;
+                                shares: number;
+                                fee: number;
+                                /** @description The first-day purchase of a strategy that starts open (not counted as a trade) */
+                                initial: boolean;
+                            }[];
+                            reportHref: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored sweeps, newest first (paged: ?limit=&cursor=) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                strategy: string;
+                                grid: string;
+                                combos: number;
+                                tickers: number;
+                                from: string | null;
+                                to: string | null;
+                                initialCapital: number;
+                                /** @enum {string} */
+                                status: "running" | "completed";
+                                startedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sweeps/{id}/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sweep as a parameter heatmap: two parameters on the axes, a metric per cell (one ticker, or every ticker averaged) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One ticker (default: every ticker of the sweep, averaged) */
+                    ticker?: string;
+                    /** @description Cell metric (default sharpe) */
+                    metric?: "sharpe" | "returnPct" | "maxDrawdownPct" | "numTrades";
+                    /** @description Parameter on the x axis (default: the first that varies) */
+                    x?: string;
+                    /** @description Parameter on the y axis (default: the second that varies) */
+                    y?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Sweep id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sweep: {
+                                id: string;
+                                strategy: string;
+                                grid: string;
+                                combos: number;
+                                tickers: number;
+                                from: string | null;
+                                to: string | null;
+                                initialCapital: number;
+                                /** @enum {string} */
+                                status: "running" | "completed";
+                                startedAt: string;
+                                finishedAt: string | null;
+                            };
+                            /** @description Tickers with results */
+                            tickers: string[];
+                            ticker: string | null;
+                            /** @enum {string} */
+                            metric: "sharpe" | "returnPct" | "maxDrawdownPct" | "numTrades";
+                            varying: string[];
+                            x: string | null;
+                            y: string | null;
+                            xs: number[];
+                            ys: number[];
+                            /** @description cells[yIndex][xIndex] */
+                            cells: ({
+                                value: number | null;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                tickers: number;
+                                sharpe: number | null;
+                                returnPct: number;
+                                maxDrawdownPct: number;
+                                numTrades: number;
+                            } | null)[][];
+                            best: {
+                                value: number | null;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                tickers: number;
+                                sharpe: number | null;
+                                returnPct: number;
+                                maxDrawdownPct: number;
+                                numTrades: number;
+                            } | null;
+                            others: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/{ticker}/folds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ticker's current recommendation with its walk-forward folds per candidate: train/test windows, the choice made on train, its out-of-sample result against buy-and-hold */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticker: string;
+                            runId: string;
+                            asOf: string;
+                            createdAt: string;
+                            strategy: string | null;
+                            params: {
+                                [key: string]: number;
+                            } | null;
+                            reason: string | null;
+                            options: {
+                                trainDays: number;
+                                testDays: number;
+                                stepDays: number;
+                                minTrainTrades: number;
+                                minTestTrades: number;
+                            };
+                            baseline: {
+                                returnPct: number;
+                                sharpe: number | null;
+                                maxDrawdownPct: number;
+                                trades: number;
+                            } | null;
+                            candidates: {
+                                strategy: string;
+                                recommended: boolean;
+                                eligible: boolean;
+                                reason: string | null;
+                                outOfSample: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                };
+                                currentParams: {
+                                    [key: string]: number;
+                                } | null;
+                                folds: {
+                                    trainFrom: string;
+                                    trainTo: string;
+                                    testFrom: string;
+                                    testTo: string;
+                                    /** @description Chosen on the train window; null: nothing traded enough there (cash for the test window) */
+                                    params: {
+                                        [key: string]: number;
+                                    } | null;
+                                    train: {
+                                        sharpe: number | null;
+                                        returnPct: number;
+                                        trades: number;
+                                    } | null;
+                                    test: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                    buyAndHoldReturnPct: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -1,0 +1,264 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api, asApiError, listItems } from '../api/client';
+import type { paths } from '../api/schema';
+import { Field, FormError, TextField, fieldErrors } from '../components/form';
+import { METRICS, formatMetric, paramText, pct, rememberRun } from '../components/metrics';
+import { PriceChart } from '../components/price-chart';
+import { ParamFields, useStrategies, type StrategyInfo } from '../components/strategy-params';
+
+export type BacktestChart = paths['/backtests/{id}/chart']['get']['responses'][200]['content']['application/json'];
+
+interface Progress { stage: string; step: string | null; attempt: number; waitingForWorker: boolean; lastError: string | null; percent: number }
+
+/** The form's state: every control as the text it shows. */
+interface FormState {
+  ticker: string;
+  strategy: string;
+  params: Record<string, string>;
+  from: string;
+  to: string;
+  capital: string;
+  feesBps: string;
+  slippageBps: string;
+}
+
+const FIELDS = ['ticker', 'strategy', 'params', 'from', 'to', 'capital', 'feesBps', 'slippageBps'];
+
+/** The form from a URL's query: `?ticker=AAPL&strategy=sma_cross&p.fast=10&from=...` (the sweep heatmap links here so). */
+function formFromQuery(q: Record<string, string>): FormState {
+  const params: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q)) if (k.startsWith('p.')) params[k.slice(2)] = v;
+  return {
+    ticker: q.ticker ?? 'AAPL', strategy: q.strategy ?? 'sma_cross', params, from: q.from ?? '', to: q.to ?? '',
+    capital: q.capital ?? '10000', feesBps: q.feesBps ?? '0', slippageBps: q.slippageBps ?? '0',
+  };
+}
+
+function formFromChart(c: BacktestChart): FormState {
+  const options = c.options as Record<string, unknown>;
+  return {
+    ticker: c.ticker, strategy: c.strategy, params: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, String(v)])),
+    from: c.startDate, to: c.endDate, capital: String(c.initialCapital),
+    feesBps: String(options.commissionBps ?? 0), slippageBps: String(options.slippageBps ?? 0),
+  };
+}
+
+const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
+
+/** The request body; a parameter left empty keeps the strategy's default. */
+function bodyOf(f: FormState, strategy: StrategyInfo | undefined) {
+  const known = new Set(strategy?.params.map((p) => p.name) ?? Object.keys(f.params));
+  const params = Object.fromEntries(Object.entries(f.params).filter(([k, v]) => known.has(k) && v.trim() !== '').map(([k, v]) => [k, Number(v)]));
+  return {
+    ticker: f.ticker.trim(),
+    strategy: f.strategy,
+    ...(Object.keys(params).length ? { params } : {}),
+    ...(f.from ? { from: f.from } : {}),
+    ...(f.to ? { to: f.to } : {}),
+    ...(num(f.capital) !== undefined ? { capital: num(f.capital) } : {}),
+    ...(num(f.feesBps) !== undefined ? { feesBps: num(f.feesBps) } : {}),
+    ...(num(f.slippageBps) !== undefined ? { slippageBps: num(f.slippageBps) } : {}),
+  };
+}
+
+/** Field errors of an API error body: its `field` first (the API names it), else what the message names. */
+export function errorsOf(body: unknown, status?: number): Record<string, string> {
+  const error = asApiError(body, status);
+  const field = (body as { field?: unknown } | null)?.field;
+  if (typeof field === 'string' && FIELDS.includes(field.split('.')[0])) return { [field]: error.message, [field.split('.')[0]]: error.message };
+  return fieldErrors(error, FIELDS);
+}
+
+const STAGE_TEXT: Record<string, string> = {
+  queued: 'Queued: waiting for a worker',
+  checking: 'Checking the request',
+  running: 'Running the backtest',
+};
+
+/**
+ * The Backtest playground: ticker, strategy, its parameters (generated from
+ * the strategy's schema), dates, capital, fees and slippage; runs
+ * backtestWorkflow and shows its progress, then the equity curve against
+ * buy-and-hold, the trades on the price chart and the metrics table. The
+ * result's URL (`?id=`) is shareable; runs are kept for the compare page.
+ */
+export default function Backtest() {
+  const { query, route } = useLocation();
+  const { strategies, error: strategiesError } = useStrategies();
+  const [tickers, setTickers] = useState<string[]>([]);
+  const [form, setForm] = useState<FormState>(() => formFromQuery(query));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [result, setResult] = useState<BacktestChart | null>(null);
+  const [runError, setRunError] = useState<string | null>(null);
+  const poll = useRef(0);
+  const id = query.id;
+
+  useEffect(() => {
+    api.GET('/tickers').then(({ data }) => setTickers(listItems<{ ticker: string }>(data, 'tickers').map((t) => t.ticker)), () => undefined);
+  }, []);
+
+  // A shared link (?id=): follow the run to its result, and show its inputs in the form.
+  useEffect(() => {
+    if (!id) return;
+    const token = ++poll.current;
+    setResult(null);
+    setRunError(null);
+    const step = async (): Promise<void> => {
+      if (token !== poll.current) return;
+      const res = await fetch(`/backtests/${encodeURIComponent(id)}`);
+      const body = (await res.json().catch(() => null)) as { status?: string; progress?: Progress; error?: string; message?: string } | null;
+      if (token !== poll.current) return;
+      if (res.status === 202) {
+        setProgress(body?.progress ?? { stage: 'queued', step: null, attempt: 1, waitingForWorker: false, lastError: null, percent: 0 });
+        setTimeout(() => void step(), 400);
+        return;
+      }
+      setProgress(null);
+      setBusy(false);
+      if (!res.ok) return setRunError(asApiError(body, res.status).message);
+      if (body?.status === 'failed') return setRunError(`The backtest failed: ${body.error}`);
+      const chart = await api.GET('/backtests/{id}/chart', { params: { path: { id } } });
+      if (token !== poll.current) return;
+      if (!chart.data) return setRunError(asApiError(chart.error, chart.response.status).message);
+      setResult(chart.data);
+      setForm(formFromChart(chart.data));
+      rememberRun({ id, label: `${chart.data.ticker} ${chart.data.strategy} (${paramText(chart.data.params)}) ${chart.data.startDate}…${chart.data.endDate}` });
+    };
+    step().catch((e: unknown) => {
+      setBusy(false);
+      setRunError(asApiError(e).message);
+    });
+    return () => {
+      poll.current++;
+    };
+  }, [id]);
+
+  const strategy = strategies?.find((s) => s.name === form.strategy);
+  const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setRunError(null);
+    setBusy(true);
+    try {
+      const res = await fetch('/playground/backtests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bodyOf(form, strategy)) });
+      const body = (await res.json().catch(() => null)) as { id?: string } | null;
+      if (res.status !== 202 || !body?.id) {
+        setBusy(false);
+        setErrors(errorsOf(body, res.status));
+        return;
+      }
+      setProgress({ stage: 'queued', step: null, attempt: 1, waitingForWorker: false, lastError: null, percent: 0 });
+      route(`/app/backtest?id=${encodeURIComponent(body.id)}`);
+    } catch (err) {
+      setBusy(false);
+      setErrors({ '': asApiError(err).message });
+    }
+  };
+
+  const markers = useMemo(
+    () => (result?.trades ?? []).map((t) => ({ date: t.time, side: t.side, text: `${t.side} ${t.price.toFixed(2)}${t.initial ? ' (start)' : ''}` })),
+    [result],
+  );
+  const bars = useMemo(() => (result?.bars ?? []).map((b) => ({ date: b.time, open: b.open, high: b.high, low: b.low, close: b.close })), [result]);
+  const equity = useMemo(
+    () => (result ? [
+      { label: `${result.strategy} equity`, color: '#2962ff', points: result.equity.map((p) => ({ date: p.time, value: p.value })) },
+      { label: 'Buy and hold', color: '#ff6d00', points: result.buyAndHold.map((p) => ({ date: p.time, value: p.value })) },
+    ] : []),
+    [result],
+  );
+
+  return (
+    <section>
+      <h1>Backtest playground</h1>
+      <p class="muted">Run any strategy on a tracked ticker with your own parameters and costs. The result has its own link: share it, or compare up to four.</p>
+      <form onSubmit={submit} noValidate aria-label="Backtest" class="card playground-form">
+        <div class="grid-fields">
+          <Field label="Ticker" name="ticker" error={errors.ticker}>
+            {(a) => (
+              <input {...a} type="text" list="playground-tickers" autoComplete="off" autoCapitalize="characters" value={form.ticker}
+                onInput={(e) => set({ ticker: (e.currentTarget as HTMLInputElement).value.toUpperCase() })} />
+            )}
+          </Field>
+          <datalist id="playground-tickers">{tickers.map((t) => <option key={t} value={t} />)}</datalist>
+          <Field label="Strategy" name="strategy" error={errors.strategy ?? (strategiesError ? `Strategies could not be loaded: ${strategiesError.message}` : undefined)}
+            hint={strategy?.rules ?? strategy?.description}>
+            {(a) => (
+              <select {...a} value={form.strategy} onChange={(e) => set({ strategy: (e.currentTarget as HTMLSelectElement).value, params: {} })}>
+                {(strategies ?? [{ name: form.strategy, description: '', params: [] }]).map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
+              </select>
+            )}
+          </Field>
+        </div>
+        {strategy && <ParamFields strategy={strategy} values={form.params} errors={errors} onChange={(name, value) => set({ params: { ...form.params, [name]: value } })} />}
+        <div class="grid-fields">
+          <TextField label="From" name="from" type="date" value={form.from} error={errors.from} hint="Empty: the first stored day" onInput={(e) => set({ from: (e.currentTarget as HTMLInputElement).value })} />
+          <TextField label="To" name="to" type="date" value={form.to} error={errors.to} hint="Empty: the last stored day" onInput={(e) => set({ to: (e.currentTarget as HTMLInputElement).value })} />
+          <TextField label="Capital" name="capital" type="number" inputMode="decimal" value={form.capital} error={errors.capital} onInput={(e) => set({ capital: (e.currentTarget as HTMLInputElement).value })} />
+          <TextField label="Fees (bps of each fill)" name="feesBps" type="number" inputMode="decimal" value={form.feesBps} error={errors.feesBps} onInput={(e) => set({ feesBps: (e.currentTarget as HTMLInputElement).value })} />
+          <TextField label="Slippage (bps)" name="slippageBps" type="number" inputMode="decimal" value={form.slippageBps} error={errors.slippageBps} onInput={(e) => set({ slippageBps: (e.currentTarget as HTMLInputElement).value })} />
+        </div>
+        <FormError error={errors['']} />
+        <button type="submit" disabled={busy}>{busy ? 'Running…' : 'Run backtest'}</button>
+      </form>
+
+      {progress && (
+        <div class="card" role="status" aria-live="polite" data-testid="backtest-progress">
+          <label for="backtest-progress-bar">{STAGE_TEXT[progress.stage] ?? progress.stage}{progress.step ? ` (${progress.step})` : ''}{progress.attempt > 1 ? `, attempt ${progress.attempt}` : ''}</label>
+          <progress id="backtest-progress-bar" max={100} value={progress.percent} />
+          {progress.lastError && <p class="muted">Last attempt failed: {progress.lastError}</p>}
+        </div>
+      )}
+      {runError && <p class="error" role="alert">{runError}</p>}
+
+      {result && (
+        <article aria-labelledby="result-title" data-testid="backtest-result">
+          <h2 id="result-title">{result.ticker} · {result.strategy} ({paramText(result.params)}) · {result.startDate} to {result.endDate}</h2>
+          <p class="headline">
+            <strong class={result.returnPct >= 0 ? 'buy' : 'sell'}>{pct(result.returnPct)}</strong> against buy and hold{' '}
+            <strong>{pct(result.buyAndHoldReturnPct)}</strong>, {result.numTrades} trades, {formatMetric(result.initialCapital, '', 0)} → {formatMetric(result.finalCapital)}
+            {result.fees > 0 ? `, fees ${formatMetric(result.fees)}` : ''}.{' '}
+            <a href={`/app/compare?ids=${encodeURIComponent(result.id)}`}>Compare…</a> · <a href={result.reportHref}>HTML report</a>
+          </p>
+          <PriceChart bars={bars} markers={markers} lowerPane={equity} label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`} />
+          <h3>Metrics</h3>
+          <div class="table-wrap">
+            <table data-testid="metrics-table">
+              <caption class="visually-hidden">Metrics of the backtest</caption>
+              <tbody>
+                {METRICS.filter((m) => m.key in result.metrics).map((m) => (
+                  <tr key={m.key}>
+                    <th scope="row">{m.label}</th>
+                    <td class="num" data-metric={m.key}>{formatMetric(result.metrics[m.key], m.unit, m.digits)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <h3>Trades</h3>
+          <div class="table-wrap">
+            <table>
+              <thead><tr><th>Date</th><th>Side</th><th class="num">Price</th><th class="num">Shares</th><th class="num">Fee</th></tr></thead>
+              <tbody>
+                {result.trades.map((t, i) => (
+                  <tr key={i}>
+                    <td>{t.time}</td>
+                    <td class={t.side === 'BUY' ? 'buy' : 'sell'}>{t.side}{t.initial ? ' (start)' : ''}</td>
+                    <td class="num">{t.price.toFixed(2)}</td>
+                    <td class="num">{t.shares.toFixed(4)}</td>
+                    <td class="num">{t.fee.toFixed(2)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </article>
+      )}
+    </section>
+  );
+}
