@@ -47,4 +47,32 @@ describe('web app: home page in a real browser', () => {
     expect(errors).toEqual([]);
     await close();
   });
+
+  it('draws the shared price chart (candles, overlay, markers, equity pane) and shows a field error next to its field', async () => {
+    const { page, errors, close } = await openPage(browser, stack.baseUrl);
+    await page.goto('/app/dev/components');
+    const chart = page.getByTestId('price-chart');
+    await chart.waitFor();
+    expect(await chart.getAttribute('data-markers')).toBe('2');
+    // lightweight-charts draws on canvases inside the container; two panes plus the scales.
+    await page.waitForFunction("document.querySelectorAll('[data-testid=price-chart] canvas').length >= 4");
+    const painted = await page.evaluate<boolean>(`(() => {
+      const c = [...document.querySelectorAll('[data-testid=price-chart] canvas')].sort((a, b) => b.width * b.height - a.width * a.height)[0];
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colours = new Set();
+      for (let i = 0; i < d.length; i += 4 * 97) colours.add(d[i] + ',' + d[i + 1] + ',' + d[i + 2]);
+      return colours.size > 3;
+    })()`);
+    expect(painted).toBe(true);
+    const email = page.getByLabel('Email');
+    expect(await email.getAttribute('aria-invalid')).toBe('true');
+    const describedBy = (await email.getAttribute('aria-describedby')) ?? '';
+    const error = page.locator('[data-field-error=email]');
+    expect(await error.textContent()).toBe('invalid email address');
+    expect(describedBy.split(' ')).toContain(await error.getAttribute('id'));
+    await expect(page.getByRole('alert').filter({ hasText: 'something else went wrong' }).count()).resolves.toBe(1);
+    await screenshot(page, 'dev-components');
+    expect(errors).toEqual([]);
+    await close();
+  });
 });

@@ -18,6 +18,7 @@ export interface RouteEntry {
 
 export const ROUTES: RouteEntry[] = [
   { path: '/app/', component: lazy(() => import('./pages/home')), nav: 'Home' },
+  { path: '/app/dev/components', component: lazy(() => import('./pages/dev-components')) },
   // -- subscriber pages (helper web)
   // -- research pages (ticker, signal, track record, runs)
   // -- playground pages (backtest, compare, sweep, recommendation)

@@ -54,6 +54,9 @@ const PALETTE = ['#2962ff', '#ff6d00', '#7b1fa2', '#00897b', '#c2185b', '#5d4037
 const BUY = '#1b8a3a';
 const SELL = '#c62828';
 
+/** The colour of the i-th line of the chart (overlays first, then the lower pane): one rule for lines and legend. */
+const colourOf = (l: ChartLine, i: number) => l.color ?? PALETTE[i % PALETTE.length];
+
 const lineData = (l: ChartLine) =>
   l.points.filter((p) => p.value !== null && Number.isFinite(p.value)).map((p) => ({ time: p.date as Time, value: p.value as number }));
 
@@ -92,7 +95,7 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
     }
 
     overlays.forEach((l, i) => {
-      const s = chart.addSeries(LineSeries, { color: l.color ?? PALETTE[i % PALETTE.length], lineWidth: 1, title: l.label, priceLineVisible: false, lastValueVisible: false });
+      const s = chart.addSeries(LineSeries, { color: colourOf(l, i), lineWidth: 1, title: l.label, priceLineVisible: false, lastValueVisible: false });
       s.setData(lineData(l));
     });
 
@@ -111,7 +114,7 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
     createSeriesMarkers(main, seriesMarkers);
 
     lowerPane.forEach((l, i) => {
-      const s = chart.addSeries(LineSeries, { color: l.color ?? PALETTE[i % PALETTE.length], lineWidth: 2, title: l.label, priceLineVisible: false }, 1);
+      const s = chart.addSeries(LineSeries, { color: colourOf(l, overlays.length + i), lineWidth: 2, title: l.label, priceLineVisible: false }, 1);
       s.setData(lineData(l));
     });
     if (lowerPane.length > 0) chart.panes()[1]?.setStretchFactor(0.6);
@@ -135,7 +138,7 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
         <figcaption class="legend">
           {[...overlays, ...lowerPane].map((l, i) => (
             <span key={l.label}>
-              <i style={{ background: l.color ?? PALETTE[(i < overlays.length ? i : i - overlays.length) % PALETTE.length] }} /> {l.label}
+              <i style={{ background: colourOf(l, i) }} /> {l.label}
             </span>
           ))}
           {markers.length > 0 && <span>▲ BUY ▼ SELL</span>}
