@@ -87,7 +87,7 @@ export default function Recommendation() {
   return (
     <section>
       <h1>Recommendation{ticker ? ` for ${ticker}` : ''}</h1>
-      <form class="card inline" aria-label="Ticker" onSubmit={(e) => e.preventDefault()}>
+      <form class="card inline" aria-label="Choose a ticker" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="rec-ticker">Ticker</label>
           <select id="rec-ticker" value={ticker} onChange={(e) => route(`/app/recommendations/${encodeURIComponent((e.currentTarget as HTMLSelectElement).value)}`)}>
