@@ -12,6 +12,7 @@ import { registerSignalRoutes } from './routes/signals.routes';
 import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
+import { registerStrategyRoutes } from './routes/strategies.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -68,6 +69,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerSubscriptionRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
+    registerStrategyRoutes(app);
   });
   return app;
 }
