@@ -14,6 +14,7 @@ import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerWebApp } from './web-app';
+import { registerStrategyRoutes } from './routes/strategies.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -72,6 +73,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerBacktestRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
+    registerStrategyRoutes(app);
   });
   return app;
 }

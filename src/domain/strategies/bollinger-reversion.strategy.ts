@@ -25,7 +25,24 @@ export const bollingerReversion = defineStrategy<BollingerReversionParams>({
   version: 1,
   description: 'Buy when the close falls below the lower Bollinger band (20, 2σ), sell when it rises above the upper band',
   defaults: { period: 20, stdDev: 2 },
-  paramsSchema: z.object({ period: integerParam(2, 500), stdDev: numberParam(0.1, 10) }).strict(),
+  paramsSchema: z
+    .object({
+      period: integerParam(2, 500, 'Days of the middle band (SMA) and of the standard deviation'),
+      stdDev: numberParam(0.1, 10, 'Band width in standard deviations'),
+    })
+    .strict(),
+  rules: (p) =>
+    `BUY when the close falls below the lower band (SMA(${p.period}) - ${p.stdDev} standard deviations); ` +
+    `SELL when it rises above the upper band (SMA(${p.period}) + ${p.stdDev} standard deviations). ` +
+    'In between: HOLD while in, WAIT while out.',
+  chart: (p) => ({
+    overlays: [
+      { key: 'upper', label: `Upper (${p.stdDev}σ)` },
+      { key: 'middle', label: `SMA(${p.period})` },
+      { key: 'lower', label: `Lower (${p.stdDev}σ)` },
+    ],
+    panes: [],
+  }),
   lookback: (p) => p.period,
   prepare(series: BarSeries, p: BollingerReversionParams, events = new Uint8Array(series.length)): PreparedStrategy {
     const middle = series.sma(p.period);
@@ -50,6 +67,7 @@ export const bollingerReversion = defineStrategy<BollingerReversionParams>({
       crossDownNeedsCountedCrossUp: false,
       initiallyOpen: () => false,
       inputs: (i) => ({ close: close[i], middle: orNull(middle[i]), lower: orNull(lower[i]), upper: orNull(upper[i]) }),
+      lines: { upper, middle, lower },
     };
   },
 });

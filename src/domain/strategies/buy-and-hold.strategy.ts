@@ -16,6 +16,8 @@ export const buyAndHold = defineStrategy<BuyAndHoldParams>({
   description: 'Baseline: buy on the first day and hold',
   defaults: {},
   paramsSchema: z.object({}).strict() as unknown as z.ZodType<BuyAndHoldParams>,
+  rules: () => 'BUY on the first day and hold: never SELL (the baseline every strategy is judged against).',
+  chart: () => ({ overlays: [], panes: [] }),
   lookback: () => 0,
   prepare(series: BarSeries): PreparedStrategy {
     const close = series.close;

@@ -1,19 +1,28 @@
 import { z } from 'zod';
 import { BadInputError } from '../errors';
-import type { RawStrategyParams, Strategy, StrategyParams } from './strategy';
+import type { ChartSpec, RawStrategyParams, Strategy, StrategyParams } from './strategy';
 
-/** A whole-number parameter in [min, max]; numeric strings (CLI `k=v`) are accepted. */
-export function integerParam(min: number, max: number): z.ZodType<number> {
-  return z.coerce.number().int().min(min).max(max) as unknown as z.ZodType<number>;
+/** A whole-number parameter in [min, max]; numeric strings (CLI `k=v`) are accepted; `description` goes to the JSON schema. */
+export function integerParam(min: number, max: number, description?: string): z.ZodType<number> {
+  const schema = z.coerce.number().int().min(min).max(max);
+  return (description ? schema.describe(description) : schema) as unknown as z.ZodType<number>;
 }
 
-/** A real-number parameter in [min, max]; numeric strings are accepted. */
-export function numberParam(min: number, max: number): z.ZodType<number> {
-  return z.coerce.number().min(min).max(max) as unknown as z.ZodType<number>;
+/** A real-number parameter in [min, max]; numeric strings are accepted; `description` goes to the JSON schema. */
+export function numberParam(min: number, max: number, description?: string): z.ZodType<number> {
+  const schema = z.coerce.number().min(min).max(max);
+  return (description ? schema.describe(description) : schema) as unknown as z.ZodType<number>;
 }
 
-/** Everything of a {@link Strategy} but `parseParams`, which {@link defineStrategy} derives from the schema. */
-export type StrategySpec<P extends StrategyParams> = Omit<Strategy<P>, 'parseParams'>;
+/**
+ * Everything of a {@link Strategy} but `parseParams`, which {@link defineStrategy}
+ * derives from the schema; `rules` defaults to the description and `chart` to
+ * nothing drawn (the registered strategies give both: a unit test checks it).
+ */
+export type StrategySpec<P extends StrategyParams> = Omit<Strategy<P>, 'parseParams' | 'rules' | 'chart'> &
+  Partial<Pick<Strategy<P>, 'rules' | 'chart'>>;
+
+const NO_CHART: ChartSpec = { overlays: [], panes: [] };
 
 /**
  * A strategy whose `parseParams` merges the raw parameters over the defaults
@@ -25,6 +34,8 @@ export function defineStrategy<P extends StrategyParams>(spec: StrategySpec<P>):
   // A sweep parses the same few parameter sets for every ticker: remember them (frozen, so sharing is safe).
   const parsed = new Map<string, P>();
   return {
+    rules: () => spec.description,
+    chart: () => NO_CHART,
     ...spec,
     parseParams(raw?: RawStrategyParams): P {
       const key = raw === undefined ? '' : safeKey(raw);

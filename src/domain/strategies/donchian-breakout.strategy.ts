@@ -23,7 +23,22 @@ export const donchianBreakout = defineStrategy<DonchianBreakoutParams>({
   version: 1,
   description: 'Buy on a close above the 20-day high, sell on a close below the 10-day low',
   defaults: { entry: 20, exit: 10 },
-  paramsSchema: z.object({ entry: integerParam(1, 500), exit: integerParam(1, 500) }).strict(),
+  paramsSchema: z
+    .object({
+      entry: integerParam(1, 500, 'Days of the breakout channel (highest high before the day)'),
+      exit: integerParam(1, 500, 'Days of the exit channel (lowest low before the day)'),
+    })
+    .strict(),
+  rules: (p) =>
+    `BUY when the close is above the highest high of the ${p.entry} days before; ` +
+    `SELL when it is below the lowest low of the ${p.exit} days before. In between: HOLD while in, WAIT while out.`,
+  chart: (p) => ({
+    overlays: [
+      { key: 'channelHigh', label: `${p.entry}-day high` },
+      { key: 'channelLow', label: `${p.exit}-day low` },
+    ],
+    panes: [],
+  }),
   lookback: (p) => Math.max(p.entry, p.exit),
   prepare(series: BarSeries, p: DonchianBreakoutParams, events = new Uint8Array(series.length)): PreparedStrategy {
     const high = series.memo(`priorHigh:${p.entry}`, () => priorHighest(series.high, p.entry));
@@ -38,6 +53,7 @@ export const donchianBreakout = defineStrategy<DonchianBreakoutParams>({
       crossDownNeedsCountedCrossUp: false,
       initiallyOpen: () => false,
       inputs: (i) => ({ close: close[i], channelHigh: orNull(high[i]), channelLow: orNull(low[i]) }),
+      lines: { channelHigh: high, channelLow: low },
     };
   },
 });

@@ -10,3 +10,4 @@ export { rsiReversion, type RsiReversionParams } from './rsi-reversion.strategy'
 export { bollingerReversion, type BollingerReversionParams } from './bollinger-reversion.strategy';
 export { donchianBreakout, type DonchianBreakoutParams } from './donchian-breakout.strategy';
 export { buyAndHold, type BuyAndHoldParams } from './buy-and-hold.strategy';
+export * from './describe-strategy';

@@ -30,9 +30,29 @@ export const macdCross = defineStrategy<MacdCrossParams>({
   description: 'MACD line crossing its signal line (the old system, 12/26/9)',
   defaults: { fast: 12, slow: 26, signal: 9 },
   paramsSchema: z
-    .object({ fast: integerParam(1, 1000), slow: integerParam(2, 1000), signal: integerParam(1, 1000) })
+    .object({
+      fast: integerParam(1, 1000, 'Days of the fast EMA of the close'),
+      slow: integerParam(2, 1000, 'Days of the slow EMA of the close'),
+      signal: integerParam(1, 1000, 'Days of the EMA of the MACD line (the signal line)'),
+    })
     .strict()
     .refine((p) => p.fast < p.slow, { path: ['fast'], message: 'must be less than slow' }),
+  rules: (p) =>
+    `BUY when the MACD line (EMA(${p.fast}) - EMA(${p.slow}) of the close) crosses above its signal line ` +
+    `(EMA(${p.signal}) of the MACD line); SELL when it crosses below. In between: HOLD while in, WAIT while out.`,
+  chart: (p) => ({
+    overlays: [],
+    panes: [{
+      id: 'macd',
+      label: `MACD(${p.fast}, ${p.slow}, ${p.signal})`,
+      lines: [
+        { key: 'histogram', label: 'Histogram', kind: 'histogram' },
+        { key: 'macd', label: 'MACD' },
+        { key: 'macdSignal', label: `Signal(${p.signal})` },
+      ],
+      levels: [0],
+    }],
+  }),
   lookback: (p) => (p.fast === 12 && p.slow === 26 && p.signal === 9 ? 1 : Number.POSITIVE_INFINITY),
   prepare(series: BarSeries, p: MacdCrossParams, events = new Uint8Array(series.length)): PreparedStrategy {
     const { macd, signal } = series.macd(p.fast, p.slow, p.signal);
@@ -51,6 +71,7 @@ export const macdCross = defineStrategy<MacdCrossParams>({
       crossDownNeedsCountedCrossUp: false,
       initiallyOpen: (i) => macd[i] - signal[i] > 0,
       inputs: (i) => ({ close: close[i], macd: orNull(macd[i]), macdSignal: orNull(signal[i]), histogram: orNull(macd[i] - signal[i]) }),
+      lines: { macd, macdSignal: signal, histogram: series.memo(`macdHist:${p.fast}:${p.slow}:${p.signal}`, () => macd.map((m, i) => m - signal[i])) },
     };
   },
 });

@@ -26,9 +26,20 @@ export const rsiReversion = defineStrategy<RsiReversionParams>({
   description: 'Buy when Wilder RSI(14) crosses up through 30, sell when it crosses down through 70',
   defaults: { period: 14, lower: 30, upper: 70 },
   paramsSchema: z
-    .object({ period: integerParam(2, 500), lower: numberParam(0, 100), upper: numberParam(0, 100) })
+    .object({
+      period: integerParam(2, 500, 'Days of the Wilder RSI'),
+      lower: numberParam(0, 100, 'Oversold level: BUY when RSI crosses up through it'),
+      upper: numberParam(0, 100, 'Overbought level: SELL when RSI crosses down through it'),
+    })
     .strict()
     .refine((p) => p.lower < p.upper, { path: ['lower'], message: 'must be less than upper' }),
+  rules: (p) =>
+    `BUY when RSI(${p.period}) crosses up through ${p.lower} (leaving oversold); ` +
+    `SELL when it crosses down through ${p.upper} (leaving overbought). In between: HOLD while in, WAIT while out.`,
+  chart: (p) => ({
+    overlays: [],
+    panes: [{ id: 'rsi', label: `RSI(${p.period})`, lines: [{ key: 'rsi', label: `RSI(${p.period})` }], levels: [p.lower, p.upper] }],
+  }),
   lookback: () => Number.POSITIVE_INFINITY,
   prepare(series: BarSeries, p: RsiReversionParams, events = new Uint8Array(series.length)): PreparedStrategy {
     const rsi = series.memo(`rsi:${p.period}`, () => wilderRsi(series.close, p.period));
@@ -46,6 +57,7 @@ export const rsiReversion = defineStrategy<RsiReversionParams>({
       crossDownNeedsCountedCrossUp: false,
       initiallyOpen: () => false,
       inputs: (i) => ({ close: close[i], rsi: orNull(rsi[i]), rsiBefore: i > 0 ? orNull(rsi[i - 1]) : null }),
+      lines: { rsi },
     };
   },
 });

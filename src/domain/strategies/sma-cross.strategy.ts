@@ -27,9 +27,25 @@ export const smaCross = defineStrategy<SmaCrossParams>({
   description: 'Fast SMA crossing the slow SMA, entries only above the trend SMA (the old system, 7/21/50)',
   defaults: { fast: 7, slow: 21, trend: 50 },
   paramsSchema: z
-    .object({ fast: integerParam(1, 1000), slow: integerParam(2, 1000), trend: integerParam(1, 1000) })
+    .object({
+      fast: integerParam(1, 1000, 'Days of the fast SMA'),
+      slow: integerParam(2, 1000, 'Days of the slow SMA'),
+      trend: integerParam(1, 1000, 'Days of the trend SMA: entries only when the close is above it'),
+    })
     .strict()
     .refine((p) => p.fast < p.slow, { path: ['fast'], message: 'must be less than slow' }),
+  rules: (p) =>
+    `BUY when SMA(${p.fast}) crosses above SMA(${p.slow}) while the close is above SMA(${p.trend}); ` +
+    `SELL when SMA(${p.fast}) crosses back below SMA(${p.slow}) after a counted cross up. ` +
+    'In between: HOLD while in the market, WAIT while out.',
+  chart: (p) => ({
+    overlays: [
+      { key: `sma${p.fast}`, label: `SMA(${p.fast})` },
+      { key: `sma${p.slow}`, label: `SMA(${p.slow})` },
+      { key: `sma${p.trend}`, label: `SMA(${p.trend})` },
+    ],
+    panes: [],
+  }),
   lookback: (p) => (p.fast === 7 && p.slow === 21 && p.trend === 50 ? 1 : Math.max(p.fast, p.slow, p.trend)),
   prepare(series: BarSeries, p: SmaCrossParams, events = new Uint8Array(series.length)): PreparedStrategy {
     const fast = series.sma(p.fast);
@@ -53,6 +69,7 @@ export const smaCross = defineStrategy<SmaCrossParams>({
       crossDownNeedsCountedCrossUp: true,
       initiallyOpen: (i) => fast[i] > slow[i],
       inputs: (i) => ({ close: close[i], [kFast]: orNull(fast[i]), [kSlow]: orNull(slow[i]), [kTrend]: orNull(trend[i]) }),
+      lines: { [kFast]: fast, [kSlow]: slow, [kTrend]: trend },
     };
   },
 });

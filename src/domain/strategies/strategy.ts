@@ -62,6 +62,35 @@ export interface PreparedStrategy {
   initiallyOpen(i: number): boolean;
   /** The numbers behind day `i`'s decision (allocates: use for records, not in hot loops). */
   inputs(i: number): SignalInputs;
+  /**
+   * The indicator series a chart draws, by the keys of {@link Strategy.chart}
+   * (`NaN` where undefined); the arrays the events were computed from, not copies.
+   */
+  readonly lines?: Readonly<Record<string, Float64Array>>;
+}
+
+/** One series a chart draws: `key` names a column of {@link PreparedStrategy.lines}. */
+export interface ChartLine {
+  key: string;
+  /** Legend text, e.g. `SMA(21)`. */
+  label: string;
+  /** `histogram` for bars around zero (the MACD histogram); default `line`. */
+  kind?: 'line' | 'histogram';
+}
+
+/** A pane below the price with its own scale (RSI, MACD). */
+export interface ChartPane {
+  id: string;
+  label: string;
+  lines: ChartLine[];
+  /** Horizontal reference levels (RSI 30/70, MACD 0). */
+  levels?: number[];
+}
+
+/** What a chart of a strategy draws: lines over the price (same scale) and panes below it. */
+export interface ChartSpec {
+  overlays: ChartLine[];
+  panes: ChartPane[];
 }
 
 /**
@@ -80,6 +109,13 @@ export interface Strategy<P extends StrategyParams = StrategyParams> {
   readonly version: number;
   /** One line for people (CLI, API, emails). */
   readonly description: string;
+  /**
+   * The rule in words with these parameters, for people ("BUY when SMA(7)
+   * crosses above SMA(21) ..."): what the signal page and the playground show.
+   */
+  rules(params: P): string;
+  /** The indicators a chart of this strategy draws with these parameters (keys of {@link PreparedStrategy.lines}). */
+  chart(params: P): ChartSpec;
   readonly defaults: Readonly<P>;
   readonly paramsSchema: z.ZodType<P>;
   /**
