@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresSweepRepository } from '../../src/adapters/postgres/postgres-sweep.repository';
@@ -10,14 +8,6 @@ import { launchBrowser, openPage, PHONE, screenshot } from './support/browser';
 import { startWebStack, type WebStack } from './support/web-stack';
 
 const TICKERS = ['AAPL', 'MSFT'];
-const README_SHOTS = path.resolve(__dirname, '../../docs/screenshots');
-
-/** Keep one screenshot of a page for the README too. */
-async function readmeShot(page: Page, name: string): Promise<void> {
-  const file = await screenshot(page, name);
-  fs.mkdirSync(README_SHOTS, { recursive: true });
-  fs.copyFileSync(file, path.join(README_SHOTS, `${name}.png`));
-}
 
 describe('web app: backtest playground, compare, sweep heatmap and walk-forward folds in a real browser', () => {
   let stack: WebStack;
@@ -97,7 +87,7 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const fills = stored.body.trades.length + (stored.body.initialPosition ? 1 : 0);
     expect(Number(await chart.getAttribute('data-markers'))).toBe(fills);
     expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
-    await readmeShot(page, 'playground');
+    await screenshot(page, 'playground');
 
     // The link alone shows the same result, with its inputs back in the form.
     const shared = await openPage(browser, stack.baseUrl, PHONE);
@@ -130,14 +120,15 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await page.waitForURL((url) => url.searchParams.get('ids')?.split(',').length === 2);
     expect(new URL(page.url()).searchParams.get('ids')).toBe(`${first},${second}`);
     const table = page.getByTestId('compare-table');
-    await table.waitFor();
+    // Metric column, then one column per backtest (each loaded on its own).
+    await table.locator('thead th').nth(2).waitFor();
     expect(await table.locator('thead th').count()).toBe(3);
     const returns = await table.locator('tbody tr', { hasText: 'Return' }).first().locator('td').allTextContents();
     const [a, b] = await Promise.all([stack.call('GET', `/backtests/${first}`), stack.call('GET', `/backtests/${second}`)]);
     const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(2)}%`;
     expect(returns).toEqual([sign(a.body.returnPct), sign(b.body.returnPct)]);
     expect(Number(await page.getByTestId('equity-chart').getAttribute('data-lines'))).toBe(2);
-    await readmeShot(page, 'compare');
+    await screenshot(page, 'compare');
     expect(errors).toEqual([]);
     await close();
   });
@@ -160,7 +151,7 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     expect(await heatmap.locator('tbody tr').nth(1).locator('td').nth(1).textContent()).toBe(cell.sharpe!.toFixed(2));
     const best = rows.reduce((x, y) => ((y.sharpe ?? -Infinity) > (x.sharpe ?? -Infinity) ? y : x));
     await page.getByTestId('heatmap-best').getByText(`fast=${best.params.fast}, slow=${best.params.slow}`).waitFor();
-    await readmeShot(page, 'sweep-heatmap');
+    await screenshot(page, 'sweep-heatmap');
 
     await heatmap.locator('tbody tr').nth(1).locator('td').nth(1).locator('a').click();
     await page.getByLabel('fast', { exact: true }).waitFor();
@@ -175,7 +166,7 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const run = await execute<RecommendResult>('recommendWorkflow', { tickers: ['AAPL'], strategies: ['sma_cross', 'macd_cross'] }, `recommend-browser-${Date.now()}`);
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/recommendations');
-    await page.getByLabel('Ticker').selectOption('AAPL');
+    await page.getByLabel('Ticker', { exact: true }).selectOption('AAPL');
     await page.getByTestId('recommendation-headline').waitFor();
     const folds = (await stack.call('GET', '/recommendations/AAPL/folds')).body;
     const shown = folds.candidates.find((c: { recommended: boolean }) => c.recommended) ?? folds.candidates[0];
@@ -184,9 +175,15 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     expect(await table.locator('tbody tr').count()).toBe(shown.folds.length);
     const firstRow = await table.locator('tbody tr').first().locator('td').allTextContents();
     expect(firstRow[1]).toBe(`${shown.folds[0].trainFrom} … ${shown.folds[0].trainTo}`);
-    expect(firstRow[4]).toBe(`${shown.folds[0].testFrom} … ${shown.folds[0].testTo}`);
+    expect(firstRow[3]).toBe(`${shown.folds[0].testFrom} … ${shown.folds[0].testTo}`);
+    // The choice made on train, and the test result next to buy-and-hold over the same window.
+    const chosen = shown.folds[0].params ? Object.entries(shown.folds[0].params).map(([k, v]) => `${k}=${v}`).join(', ') : 'nothing traded enough';
+    expect(firstRow[2]).toContain(chosen);
+    const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(2)}%`;
+    expect([firstRow[4], firstRow[5]]).toEqual([sign(shown.folds[0].test.returnPct), sign(shown.folds[0].buyAndHoldReturnPct)]);
+    expect(firstRow[6]).toContain(shown.folds[0].test.returnPct > shown.folds[0].buyAndHoldReturnPct ? 'yes' : 'no');
     if (run.tickers[0].strategy) expect(await page.getByTestId('recommendation-headline').textContent()).toContain(`Follow ${run.tickers[0].strategy}`);
-    await readmeShot(page, 'recommendation-folds');
+    await screenshot(page, 'recommendation-folds');
     expect(errors).toEqual([]);
     await close();
   });

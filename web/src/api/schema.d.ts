@@ -992,6 +992,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered strategies: description, rule in words, parameters as JSON Schema, indicators to chart */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            strategies: {
+                                name: string;
+                                version: number;
+                                description: string;
+                                /** @description The rule in words with the default parameters */
+                                rules: string;
+                                defaults: {
+                                    [key: string]: number;
+                                };
+                                /** @description JSON Schema of the parameters (from the strategy's zod schema) */
+                                paramsSchema: {
+                                    [key: string]: unknown;
+                                };
+                                chart: {
+                                    /** @description Lines drawn over the price, on its scale */
+                                    overlays: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Panes below the price, each with its own scale */
+                                    panes: {
+                                        id: string;
+                                        label: string;
+                                        lines: {
+                                            /** @description Name of the series in a chart response (`indicators[key]`) */
+                                            key: string;
+                                            label: string;
+                                            /** @enum {string} */
+                                            kind?: "line" | "histogram";
+                                        }[];
+                                        /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                        levels?: number[];
+                                    }[];
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

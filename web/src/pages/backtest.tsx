@@ -161,7 +161,7 @@ export default function Backtest() {
   };
 
   const markers = useMemo(
-    () => (result?.trades ?? []).map((t) => ({ date: t.time, side: t.side, text: `${t.side} ${t.price.toFixed(2)}${t.initial ? ' (start)' : ''}` })),
+    () => (result?.trades ?? []).map((t) => ({ date: t.time, side: t.side, text: t.initial ? `${t.side} (start)` : t.side })),
     [result],
   );
   const bars = useMemo(() => (result?.bars ?? []).map((b) => ({ date: b.time, open: b.open, high: b.high, low: b.low, close: b.close })), [result]);
@@ -186,8 +186,7 @@ export default function Backtest() {
             )}
           </Field>
           <datalist id="playground-tickers">{tickers.map((t) => <option key={t} value={t} />)}</datalist>
-          <Field label="Strategy" name="strategy" error={errors.strategy ?? (strategiesError ? `Strategies could not be loaded: ${strategiesError.message}` : undefined)}
-            hint={strategy?.rules ?? strategy?.description}>
+          <Field label="Strategy" name="strategy" error={errors.strategy ?? (strategiesError ? `Strategies could not be loaded: ${strategiesError.message}` : undefined)}>
             {(a) => (
               <select {...a} value={form.strategy} onChange={(e) => set({ strategy: (e.currentTarget as HTMLSelectElement).value, params: {} })}>
                 {(strategies ?? [{ name: form.strategy, description: '', params: [] }]).map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
@@ -195,6 +194,7 @@ export default function Backtest() {
             )}
           </Field>
         </div>
+        {strategy && <p class="muted rules" data-testid="strategy-rules"><strong>{strategy.name}</strong>: {strategy.rules ?? strategy.description}</p>}
         {strategy && <ParamFields strategy={strategy} values={form.params} errors={errors} onChange={(name, value) => set({ params: { ...form.params, [name]: value } })} />}
         <div class="grid-fields">
           <TextField label="From" name="from" type="date" value={form.from} error={errors.from} hint="Empty: the first stored day" onInput={(e) => set({ from: (e.currentTarget as HTMLInputElement).value })} />

@@ -51,7 +51,7 @@ export default function Compare() {
           <legend>Compared ({ids.length} of {MAX_COMPARED})</legend>
           {recent.length > 0 && (
             <div class="checks">
-              {[...new Map([...recent, ...ids.map((id) => ({ id, label: id }))].map((r) => [r.id, r])).values()].map((r) => {
+              {[...new Map([...ids.map((id) => ({ id, label: id })), ...recent].map((r) => [r.id, r])).values()].map((r) => {
                 const checked = ids.includes(r.id);
                 return (
                   <label key={r.id}>

@@ -29,26 +29,29 @@ function FoldTable({ candidate }: { candidate: Candidate }) {
         </caption>
         <thead>
           <tr>
-            <th scope="col">#</th><th scope="col">Train window</th><th scope="col">Chosen on train</th><th scope="col" class="num">Train Sharpe</th>
-            <th scope="col">Test window</th><th scope="col" class="num">Test return</th><th scope="col" class="num">Buy and hold</th><th scope="col">Test vs hold</th>
+            <th scope="col">#</th><th scope="col" class="wrap">Train window</th><th scope="col" class="wrap">Chosen on train (train Sharpe)</th>
+            <th scope="col" class="wrap">Test window</th><th scope="col" class="num">Test return</th><th scope="col" class="num">Buy and hold</th><th scope="col">Beat hold?</th>
           </tr>
         </thead>
         <tbody>
-          {candidate.folds.map((f, i) => (
-            <tr key={f.testFrom}>
-              <td class="num">{i + 1}</td>
-              <td>{f.trainFrom} … {f.trainTo}</td>
-              <td>{f.params ? paramText(f.params) : <span class="muted">nothing traded enough: cash</span>}</td>
-              <td class="num">{f.train ? formatMetric(f.train.sharpe) : '–'}</td>
-              <td>{f.testFrom} … {f.testTo}</td>
-              <td class={`num ${f.test.returnPct >= f.buyAndHoldReturnPct ? 'buy' : 'sell'}`}>{pct(f.test.returnPct)}</td>
-              <td class="num">{pct(f.buyAndHoldReturnPct)}</td>
-              <td class="bars">
-                <Bar value={f.test.returnPct} scale={scale} label={`strategy ${pct(f.test.returnPct)}`} />
-                <Bar value={f.buyAndHoldReturnPct} scale={scale} label={`buy and hold ${pct(f.buyAndHoldReturnPct)}`} />
-              </td>
-            </tr>
-          ))}
+          {candidate.folds.map((f, i) => {
+            const won = f.test.returnPct > f.buyAndHoldReturnPct;
+            return (
+              <tr key={f.testFrom}>
+                <td class="num">{i + 1}</td>
+                <td class="wrap">{f.trainFrom} … {f.trainTo}</td>
+                <td class="wrap">{f.params ? <>{paramText(f.params)} <span class="muted">({f.train ? formatMetric(f.train.sharpe) : '–'})</span></> : <span class="muted">nothing traded enough: cash</span>}</td>
+                <td class="wrap">{f.testFrom} … {f.testTo}</td>
+                <td class={`num ${f.test.returnPct >= 0 ? 'buy' : 'sell'}`}>{pct(f.test.returnPct)}</td>
+                <td class="num">{pct(f.buyAndHoldReturnPct)}</td>
+                <td class="bars">
+                  <span>{won ? '✓ yes' : '✗ no'}</span>
+                  <Bar value={f.test.returnPct} scale={scale} label={`strategy ${pct(f.test.returnPct)}`} />
+                  <Bar value={f.buyAndHoldReturnPct} scale={scale} label={`buy and hold ${pct(f.buyAndHoldReturnPct)}`} />
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>

@@ -100,7 +100,7 @@ function SweepHeatmap({ id }: { id: string }) {
       <h1>Sweep {map ? `of ${map.sweep.strategy}` : ''}</h1>
       {map && (
         <p class="muted">
-          <code>{map.sweep.grid}</code>: {map.sweep.combos} parameter sets × {map.tickers.length} tickers, {map.sweep.from ?? 'first day'} to {map.sweep.to ?? 'last day'}, {map.sweep.status}. {map.others}.
+          <code>{map.sweep.grid}</code>: {map.sweep.combos} parameter sets × {map.tickers.length} tickers, {map.sweep.from ?? 'first day'} to {map.sweep.to ?? 'last day'}, {map.sweep.status}. {map.others.charAt(0).toUpperCase() + map.others.slice(1)}.
         </p>
       )}
       {error && <p class="error" role="alert">{error}</p>}
@@ -154,7 +154,7 @@ function SweepHeatmap({ id }: { id: string }) {
                 <tr key={yi}>
                   <th scope="row" class="num">{map.y ? map.ys[yi] : ''}</th>
                   {row.map((cell, xi) => (
-                    <td key={xi} class={`num cell${cell && map.best && cell.params === map.best.params ? ' best' : ''}`}
+                    <td key={xi} class={`num cell${cell && map.best && paramText(cell.params) === paramText(map.best.params) ? ' best' : ''}`}
                       style={{ background: colour(cell?.value ?? null, min, max, map.metric) }}
                       title={cell ? `${paramText(cell.params)}: Sharpe ${formatMetric(cell.sharpe)}, return ${formatMetric(cell.returnPct, '%')}, drawdown ${formatMetric(cell.maxDrawdownPct, '%')}, ${formatMetric(cell.numTrades, '', 1)} trades` : 'no valid set'}>
                       {cell ? <a href={playground(cell.params)} aria-label={`${paramText(cell.params)}: ${formatMetric(cell.value, '', digits)}, open in the playground`}>{formatMetric(cell.value, '', digits)}</a> : '·'}
