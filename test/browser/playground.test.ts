@@ -48,6 +48,15 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/backtest');
     await page.getByLabel('fast', { exact: true }).waitFor();
+    // Every registered strategy gets its parameter fields from its schema alone (no UI code per strategy).
+    const { strategies } = (await stack.call('GET', '/strategies')).body as { strategies: Array<{ name: string; defaults: Record<string, number> }> };
+    expect(strategies.length).toBeGreaterThanOrEqual(6);
+    for (const s of strategies) {
+      await page.getByLabel('Strategy').selectOption(s.name);
+      for (const [param, value] of Object.entries(s.defaults)) {
+        expect(await page.getByLabel(param, { exact: true }).getAttribute('placeholder')).toBe(String(value));
+      }
+    }
     await fillForm(page, { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: '40', slow: '20' }, from: '2014-01-02', to: '2016-12-30' });
     await page.getByRole('button', { name: 'Run backtest' }).click();
     const fieldError = page.locator('[data-field-error="params.fast"]');
