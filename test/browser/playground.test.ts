@@ -195,5 +195,16 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await screenshot(page, 'recommendation-folds');
     expect(errors).toEqual([]);
     await close();
+
+    // At phone width the folds and the heatmap scroll inside their tables; the page itself never does.
+    const phone = await openPage(browser, stack.baseUrl, PHONE);
+    for (const [url, ready] of [['/app/recommendations/AAPL', `folds-${shown.strategy}`], ['/app/sweeps', 'sweep-list']] as const) {
+      await phone.page.goto(url);
+      await phone.page.getByTestId(ready).waitFor();
+      expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+    }
+    await screenshot(phone.page, 'sweeps-phone');
+    expect(phone.errors).toEqual([]);
+    await phone.close();
   });
 });

@@ -25,7 +25,7 @@ function FoldTable({ candidate }: { candidate: Candidate }) {
       <table class="folds" data-testid={`folds-${candidate.strategy}`}>
         <caption>
           {candidate.strategy}: {candidate.folds.length} folds, beat buy and hold in {beat}. Out of sample {pct(candidate.outOfSample.returnPct)}, Sharpe{' '}
-          {formatMetric(candidate.outOfSample.sharpe)}, {candidate.outOfSample.trades} trades{candidate.reason ? ` (not eligible: ${candidate.reason})` : ''}.
+          {formatMetric(candidate.outOfSample.sharpe)}, {candidate.outOfSample.trades} trades{candidate.reason ? ` (not eligible: ${candidate.reason})` : ''}. Bars: the strategy's test return, then buy and hold's.
         </caption>
         <thead>
           <tr>
@@ -39,9 +39,9 @@ function FoldTable({ candidate }: { candidate: Candidate }) {
             return (
               <tr key={f.testFrom}>
                 <td class="num">{i + 1}</td>
-                <td class="wrap">{f.trainFrom} … {f.trainTo}</td>
+                <td class="wrap"><span class="nw">{f.trainFrom}</span> … <span class="nw">{f.trainTo}</span></td>
                 <td class="wrap">{f.params ? <>{paramText(f.params)} <span class="muted">({f.train ? formatMetric(f.train.sharpe) : '–'})</span></> : <span class="muted">nothing traded enough: cash</span>}</td>
-                <td class="wrap">{f.testFrom} … {f.testTo}</td>
+                <td class="wrap"><span class="nw">{f.testFrom}</span> … <span class="nw">{f.testTo}</span></td>
                 <td class={`num ${f.test.returnPct >= 0 ? 'buy' : 'sell'}`}>{pct(f.test.returnPct)}</td>
                 <td class="num">{pct(f.buyAndHoldReturnPct)}</td>
                 <td class="bars">

@@ -86,7 +86,7 @@ function SweepHeatmap({ id }: { id: string }) {
   const [min, max] = [Math.min(...values), Math.max(...values)];
   const digits = metric === 'numTrades' ? 1 : 2;
   const playground = (params: Record<string, number>) => {
-    const q = new URLSearchParams({ ticker: ticker || map?.tickers[0] || '', strategy: map?.sweep.strategy ?? '' });
+    const q = new URLSearchParams({ ticker: map?.ticker || map?.tickers[0] || '', strategy: map?.sweep.strategy ?? '' });
     for (const [k, v] of Object.entries(params)) q.set(`p.${k}`, String(v));
     if (map?.sweep.from) q.set('from', map.sweep.from);
     if (map?.sweep.to) q.set('to', map.sweep.to);
@@ -141,7 +141,7 @@ function SweepHeatmap({ id }: { id: string }) {
         <div class="table-wrap">
           <table class="heatmap" data-testid="heatmap">
             <caption>
-              {METRIC_LABEL[map.metric]} {ticker ? `on ${ticker}` : 'averaged over the tickers'}: rows {map.y ?? '–'}, columns {map.x ?? '–'}
+              {METRIC_LABEL[map.metric]} {map.ticker ? `on ${map.ticker}` : 'averaged over the tickers'}: rows {map.y ?? '–'}, columns {map.x ?? '–'}
             </caption>
             <thead>
               <tr>
