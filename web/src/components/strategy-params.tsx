@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { asApiError, listItems, type ApiError } from '../api/client';
+import { api, asApiError, listItems, type ApiError } from '../api/client';
 import { Field } from './form';
 
 /** One parameter as the strategy's zod schema describes it (GET /strategies: z.toJSONSchema of `paramsSchema`). */
@@ -75,11 +75,10 @@ export function useStrategies(): { strategies: StrategyInfo[] | null; error: Api
   const [strategies, setStrategies] = useState<StrategyInfo[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   useEffect(() => {
-    fetch('/strategies').then(
-      async (res) => {
-        const body: unknown = await res.json().catch(() => null);
-        if (!res.ok) return setError(asApiError(body, res.status));
-        setStrategies(listItems<Record<string, unknown>>(body, 'strategies').map(toStrategyInfo));
+    api.GET('/strategies').then(
+      ({ data, error: err, response }) => {
+        if (!data) return setError(asApiError(err, response.status));
+        setStrategies(listItems<Record<string, unknown>>(data, 'strategies').map(toStrategyInfo));
       },
       (e: unknown) => setError(asApiError(e)),
     );
