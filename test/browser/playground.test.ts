@@ -96,6 +96,9 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const fills = stored.body.trades.length + (stored.body.initialPosition ? 1 : 0);
     expect(Number(await chart.getAttribute('data-markers'))).toBe(fills);
     expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
+    // The strategy's averages with these parameters are drawn over the prices, named in the legend.
+    for (const line of ['SMA(10)', 'SMA(30)', 'SMA(50)']) await page.locator('.legend').getByText(line).waitFor();
+    expect(await page.getByTestId('result-rules').textContent()).toMatch(/SMA\(10\) crosses above SMA\(30\)/);
     await screenshot(page, 'playground');
 
     // The link alone shows the same result, with its inputs back in the form.

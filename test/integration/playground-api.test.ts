@@ -151,6 +151,18 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     expect(chart.trades.map(({ time, side, price, initial }) => ({ date: time, side, price, initial }))).toEqual(fills.map(({ date, side, price, initial }) => ({ date, side, price, initial })));
     const days = new Set(chart.bars.map((b) => b.time));
     expect(chart.trades.every((x) => days.has(x.time))).toBe(true);
+
+    // The strategy's own lines over the price, with the backtest's parameters, defined from the first day (history before it feeds them).
+    const overlays = (chart as unknown as { overlays: Array<{ key: string; label: string; points: Array<{ time: string; value: number | null }> }> }).overlays;
+    expect(overlays.map((o) => o.key)).toEqual(['sma10', 'sma30', 'sma50']);
+    const all = await prices.bars('AAPL', { to: '2016-12-30' });
+    const at = all.findIndex((b) => b.date === '2015-01-02');
+    const mean = (n: number, i: number) => all.slice(i - n + 1, i + 1).reduce((sum, b) => sum + b.close, 0) / n;
+    for (const [o, n] of [[overlays[0], 10], [overlays[1], 30], [overlays[2], 50]] as const) {
+      expect(o.points.map((p) => p.time)).toEqual(bars.map((b) => b.date));
+      expect(o.points[0].value).toBeCloseTo(mean(n, at), 6);
+      expect(o.points[o.points.length - 1].value).toBeCloseTo(mean(n, all.length - 1), 6);
+    }
   });
 
   it('serves a sweep as a parameter heatmap: axes from the grid, cells the mean over tickers or one ticker’s own figures', async () => {

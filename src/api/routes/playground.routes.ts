@@ -6,6 +6,9 @@ import type { PriceRepository, RecommendationEvidence, RecommendationStore, Stor
 import type { ApiContext, ZodApp } from '../api-context';
 import { HttpError } from '../errors';
 import { tickerParams } from '../schemas';
+import { BarSeries, getStrategy } from '../../domain/strategies';
+import type { EnrichedBar } from '../../domain/bar';
+import type { IsoDate } from '../../domain/dates';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../pagination';
 import { backtestBody } from './backtests.routes';
 
@@ -88,8 +91,44 @@ const chartResponse = z.object({
   buyAndHold: z.array(point).describe('The same capital bought on the first day and held'),
   bars: z.array(z.object({ time: z.string(), open: z.number(), high: z.number(), low: z.number(), close: z.number() })),
   trades: z.array(tradeMarker),
+  overlays: z.array(z.object({ key: z.string(), label: z.string(), points: z.array(z.object({ time: z.string(), value: z.number().nullable() })) }))
+    .describe("The strategy's indicator lines over the price (its chart spec's overlays), with the backtest's parameters; null where undefined"),
+  rules: z.string().describe("The strategy's rule in words with the backtest's parameters"),
   reportHref: z.string(),
 });
+
+/** The rule in words with these parameters ('' for a strategy no longer registered). */
+function ruleInWords(strategyName: string, params: Record<string, number>): string {
+  try {
+    const strategy = getStrategy(strategyName);
+    return strategy.rules(strategy.parseParams(params));
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The overlays of `strategy`'s chart spec with `params`, over the bars from
+ * `from` on (the history before it feeds the averages), as the strategy
+ * computed them.
+ */
+function overlayLines(history: readonly EnrichedBar[], strategyName: string, params: Record<string, number>, from: IsoDate) {
+  const strategy = getStrategy(strategyName);
+  const parsed = strategy.parseParams(params);
+  const spec = strategy.chart(parsed);
+  if (spec.overlays.length === 0 || history.length === 0) return [];
+  const series = BarSeries.from(history);
+  const prepared = strategy.prepare(series, parsed);
+  const start = history.findIndex((b) => b.date >= from);
+  return spec.overlays
+    .filter((line) => prepared.lines?.[line.key])
+    .map((line) => {
+      const values = prepared.lines![line.key];
+      const points = [];
+      for (let i = Math.max(0, start); i < history.length; i++) points.push({ time: history[i].date, value: Number.isFinite(values[i]) ? values[i] : null });
+      return { key: line.key, label: line.label, points };
+    });
+}
 
 const outOfSample = z.object({ returnPct: z.number(), sharpe: z.number().nullable(), maxDrawdownPct: z.number(), trades: z.number() });
 const cellSchema = z.object({
@@ -202,7 +241,9 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
       if (!record) throw new HttpError(404, 'not_found', `no completed backtest ${request.params.id} (unknown, failed or still running: see GET /backtests/{id})`);
       const { dates, equity, close } = record.equityCurve;
       const first = close[0];
-      const bars = await deps().bars.bars(record.ticker, { from: record.startDate, to: record.endDate });
+      // The whole history up to the window's end: the indicators need the days before it.
+      const history = await deps().bars.bars(record.ticker, { to: record.endDate });
+      const bars = history.filter((b) => b.date >= record.startDate);
       const fills = [
         ...(record.initialPosition ? [{ ...record.initialPosition, initial: true }] : []),
         ...record.trades.map((t) => ({ ...t, initial: false })),
@@ -226,6 +267,8 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
         buyAndHold: dates.map((time, i) => ({ time, value: (record.initialCapital * close[i]) / first })),
         bars: bars.map((b) => ({ time: b.date, open: b.open, high: b.high, low: b.low, close: b.close })),
         trades: fills.map((t) => ({ time: t.date, side: t.side, price: t.price, shares: t.shares, fee: t.fee, initial: t.initial })),
+        overlays: overlayLines(history, record.strategy, record.params, record.startDate),
+        rules: ruleInWords(record.strategy, record.params),
         reportHref: `/backtests/${record.id}/report`,
       };
     },

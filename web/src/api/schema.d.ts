@@ -724,6 +724,17 @@ export interface paths {
                                 /** @description The first-day purchase of a strategy that starts open (not counted as a trade) */
                                 initial: boolean;
                             }[];
+                            /** @description The strategy's indicator lines over the price (its chart spec's overlays), with the backtest's parameters; null where undefined */
+                            overlays: {
+                                key: string;
+                                label: string;
+                                points: {
+                                    time: string;
+                                    value: number | null;
+                                }[];
+                            }[];
+                            /** @description The strategy's rule in words with the backtest's parameters */
+                            rules: string;
                             reportHref: string;
                         };
                     };

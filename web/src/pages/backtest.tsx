@@ -165,6 +165,10 @@ export default function Backtest() {
     [result],
   );
   const bars = useMemo(() => (result?.bars ?? []).map((b) => ({ date: b.time, open: b.open, high: b.high, low: b.low, close: b.close })), [result]);
+  const overlays = useMemo(
+    () => (result?.overlays ?? []).map((o) => ({ label: o.label, points: o.points.map((p) => ({ date: p.time, value: p.value })) })),
+    [result],
+  );
   const equity = useMemo(
     () => (result ? [
       { label: `${result.strategy} equity`, color: '#2962ff', points: result.equity.map((p) => ({ date: p.time, value: p.value })) },
@@ -194,7 +198,7 @@ export default function Backtest() {
             )}
           </Field>
         </div>
-        {strategy && <p class="muted rules" data-testid="strategy-rules"><strong>{strategy.name}</strong>: {strategy.rules ?? strategy.description}</p>}
+        {strategy && <p class="muted rules" data-testid="strategy-rules"><strong>{strategy.name}</strong>{strategy.rules ? ' with its defaults' : ''}: {strategy.rules ?? strategy.description}</p>}
         {strategy && <ParamFields strategy={strategy} values={form.params} errors={errors} onChange={(name, value) => set({ params: { ...form.params, [name]: value } })} />}
         <div class="grid-fields">
           <TextField label="From" name="from" type="date" value={form.from} error={errors.from} hint="Empty: the first stored day" onInput={(e) => set({ from: (e.currentTarget as HTMLInputElement).value })} />
@@ -219,13 +223,14 @@ export default function Backtest() {
       {result && (
         <article aria-labelledby="result-title" data-testid="backtest-result">
           <h2 id="result-title">{result.ticker} · {result.strategy} ({paramText(result.params)}) · {result.startDate} to {result.endDate}</h2>
+          {result.rules && <p class="muted" data-testid="result-rules">Rule: {result.rules}</p>}
           <p class="headline">
             <strong class={result.returnPct >= 0 ? 'buy' : 'sell'}>{pct(result.returnPct)}</strong> against buy and hold{' '}
             <strong>{pct(result.buyAndHoldReturnPct)}</strong>, {result.numTrades} trades, {formatMetric(result.initialCapital, '', 0)} → {formatMetric(result.finalCapital)}
             {result.fees > 0 ? `, fees ${formatMetric(result.fees)}` : ''}.{' '}
             <a href={`/app/compare?ids=${encodeURIComponent(result.id)}`}>Compare…</a> · <a href={result.reportHref}>HTML report</a>
           </p>
-          <PriceChart bars={bars} markers={markers} lowerPane={equity} label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`} />
+          <PriceChart bars={bars} markers={markers} overlays={overlays} lowerPane={equity} label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`} />
           <h3>Metrics</h3>
           <div class="table-wrap">
             <table data-testid="metrics-table">
