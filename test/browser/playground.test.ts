@@ -141,6 +141,13 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     expect(returns).toEqual([sign(a.body.returnPct), sign(b.body.returnPct)]);
     expect(Number(await page.getByTestId('equity-chart').getAttribute('data-lines'))).toBe(2);
     await screenshot(page, 'compare');
+
+    // At most four: a longer list is cut, and nothing more can be ticked or added.
+    await page.goto(`/app/compare?ids=${first},${second},${first}-x,${second}-y,${first}-z`);
+    await page.getByText('Compared (4 of 4)').waitFor();
+    expect(await page.getByLabel('Add a backtest by id').isDisabled()).toBe(true);
+    await page.getByRole('alert').filter({ hasText: `${first}-x` }).waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: `${first}-z` }).count()).toBe(0);
     expect(errors).toEqual([]);
     await close();
   });
