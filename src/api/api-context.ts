@@ -9,6 +9,8 @@ import type { StartWorkflow } from './workflow-starter';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
+import type { PriceRepository, RecommendationStore } from '../domain/ports';
+import type { DailyRunHistory, ResearchRepository } from '../domain/research/ports';
 
 /** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
 export interface ApiDeps {
@@ -36,6 +38,14 @@ export interface ApiDeps {
   reports?: Pick<ObjectStore, 'get'>;
   /** Starts backtest workflows and reports their status. */
   backtestRuns?: BacktestRuns;
+  /** Reads of the research pages (chart, ticker state, signal page, track record); those routes answer 503 without. */
+  research?: {
+    repository: ResearchRepository;
+    prices: Pick<PriceRepository, 'bars' | 'barsOfTickers'>;
+    recommendations: Pick<RecommendationStore, 'current'>;
+  };
+  /** Recent daily runs for GET /runs (503 without) and the link of a run in the Temporal Web UI. */
+  runs?: { history: DailyRunHistory; workflowUrl(workflowId: string, runId: string): string };
 }
 
 /** The fastify instance with zod typing. */

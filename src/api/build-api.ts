@@ -13,6 +13,8 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
+import { registerResearchRoutes } from './routes/research.routes';
+import { registerRunRoutes } from './routes/runs.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -70,6 +72,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
     registerStrategyRoutes(app);
+    registerResearchRoutes(app, ctx);
+    registerRunRoutes(app, ctx);
   });
   return app;
 }
