@@ -46,6 +46,8 @@ export interface ApiDeps {
   };
   /** Recent daily runs for GET /runs (503 without) and the link of a run in the Temporal Web UI. */
   runs?: { history: DailyRunHistory; workflowUrl(workflowId: string, runId: string): string };
+  /** Serve the web app under /app/ (default: from dist/web); a string names another build directory, false turns it off. */
+  webApp?: boolean | string;
 }
 
 /** The fastify instance with zod typing. */

@@ -15,6 +15,7 @@ import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerResearchRoutes } from './routes/research.routes';
 import { registerRunRoutes } from './routes/runs.routes';
+import { registerWebApp } from './web-app';
 
 export type { ApiDeps } from './api-context';
 
@@ -74,6 +75,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerStrategyRoutes(app);
     registerResearchRoutes(app, ctx);
     registerRunRoutes(app, ctx);
+    if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });
   return app;
 }

@@ -15,6 +15,7 @@ import {
 } from './processes';
 import { checkRedis, isLocalTemporal, postgresState, preparePostgres, redactUrl, redisAnswers, temporalAnswers } from './services';
 import { STACK_PROCESSES, type ManagedProcess, type StackContext } from './stack-processes';
+import { ensureWebAppBuilt } from './web-build';
 
 /** One part of the stack as `stack status` shows it. */
 export interface StackPart {
@@ -212,6 +213,9 @@ export async function stackUp(config: AppConfig, options: StackOptions = {}): Pr
   if (!isLocalTemporal(config) && !(await temporalAnswers(config))) {
     throw new Error(`cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}); check temporal.address, TLS and API key`);
   }
+
+  // The API serves the web app under /app/: build it first when a fresh clone has no build.
+  if (processes.some((p) => p.name === 'api')) await ensureWebAppBuilt(log);
 
   const results = new Map<string, StackUpPart>();
   const stages = [...new Set(processes.map((p) => p.stage))].sort((a, b) => a - b);
