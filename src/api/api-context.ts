@@ -10,6 +10,8 @@ import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
 import type { PlaygroundDeps } from './routes/playground.routes';
+import type { PriceRepository, RecommendationStore } from '../domain/ports';
+import type { DailyRunHistory, ResearchRepository } from '../domain/research/ports';
 
 /** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
 export interface ApiDeps {
@@ -39,6 +41,14 @@ export interface ApiDeps {
   backtestRuns?: BacktestRuns;
   /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
   playground?: PlaygroundDeps;
+  /** Reads of the research pages (chart, ticker state, signal page, track record); those routes answer 503 without. */
+  research?: {
+    repository: ResearchRepository;
+    prices: Pick<PriceRepository, 'bars' | 'barsOfTickers'>;
+    recommendations: Pick<RecommendationStore, 'current'>;
+  };
+  /** Recent daily runs for GET /runs (503 without) and the link of a run in the Temporal Web UI. */
+  runs?: { history: DailyRunHistory; workflowUrl(workflowId: string, runId: string): string };
   /** Serve the web app under /app/ (default: from dist/web); a string names another build directory, false turns it off. */
   webApp?: boolean | string;
 }

@@ -13,8 +13,10 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
-import { registerWebApp } from './web-app';
 import { registerStrategyRoutes } from './routes/strategies.routes';
+import { registerResearchRoutes } from './routes/research.routes';
+import { registerRunRoutes } from './routes/runs.routes';
+import { registerWebApp } from './web-app';
 
 export type { ApiDeps } from './api-context';
 
@@ -72,8 +74,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
-    if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
     registerStrategyRoutes(app);
+    registerResearchRoutes(app, ctx);
+    registerRunRoutes(app, ctx);
+    if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });
   return app;
 }

@@ -12,6 +12,9 @@ import { connectTemporal, createMailer, createTokenSigner, openDatabase } from '
 import { buildApi } from './build-api';
 import { temporalBacktestRuns } from './routes/backtests.routes';
 import { temporalWorkflowStarter } from './workflow-starter';
+import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
+import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
+import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {
@@ -34,6 +37,15 @@ async function main(): Promise<void> {
     mailer,
     signer: createTokenSigner(config),
     startWorkflow: temporalWorkflowStarter(client, config.temporal.taskQueue),
+    research: {
+      repository: new PostgresResearchRepository(db),
+      prices: new PostgresPriceRepository(db),
+      recommendations: new PostgresRecommendationRepository(db),
+    },
+    runs: {
+      history: new TemporalDailyRunHistory(client, config.temporal.namespace),
+      workflowUrl: (workflowId, runId) => temporalWorkflowUrl(config, workflowId, runId),
+    },
     healthCheck: async () => {
       await sql`select 1`.execute(db);
     },

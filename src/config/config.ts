@@ -48,6 +48,8 @@ export const configSchema = z.object({
     tls: tlsSchema.default(false),
     /** Temporal Cloud API key; implies TLS. */
     apiKey: z.string().min(1).optional(),
+    /** Base URL of the Temporal Web UI that run links point to (default: the dev server's UI, http://<address host>:<uiPort>). */
+    uiUrl: z.string().url().optional(),
     devServer: z
       .object({
         uiPort: z.number().int().min(1).max(65535).default(8233),
@@ -139,6 +141,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   TEMPORAL_TASK_QUEUE: 'temporal.taskQueue',
   TEMPORAL_API_KEY: 'temporal.apiKey',
   TEMPORAL_BINARY: 'temporal.devServer.binary',
+  TEMPORAL_UI_URL: 'temporal.uiUrl',
   ALGO_DATA_DIR: 'dataDir',
   ALGO_PROVIDER: 'marketData.provider',
   ALGO_CSV_DIR: 'marketData.csvDir',

@@ -1,0 +1,53 @@
+import type { Client } from '@temporalio/client';
+import type { DailyRunHistory, DailyRunSummary } from '../../domain/research/ports';
+
+/** Temporal's WorkflowExecutionStatus codes (temporal.api.enums.v1, a stable wire enum). */
+const STATUS = ['UNSPECIFIED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT'];
+
+type Timestamp = { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined;
+
+const isoOf = (ts: Timestamp): string | null => {
+  if (!ts?.seconds) return null;
+  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
+};
+
+/**
+ * Daily runs from Temporal's visibility store, newest first: every execution
+ * of `dailyRunWorkflow` (scheduled, CLI, API), with the result of each
+ * completed one read from its history. Pages follow Temporal's own page token.
+ */
+export class TemporalDailyRunHistory implements DailyRunHistory {
+  constructor(
+    private readonly client: Client,
+    private readonly namespace: string,
+  ) {}
+
+  async list(input: { limit: number; page?: string }): Promise<{ runs: DailyRunSummary[]; nextPage: string | null }> {
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.namespace,
+      pageSize: input.limit,
+      query: "WorkflowType = 'dailyRunWorkflow' ORDER BY StartTime DESC",
+      nextPageToken: input.page ? Buffer.from(input.page, 'base64url') : undefined,
+    });
+    const runs = await Promise.all(
+      (response.executions ?? []).slice(0, input.limit).map(async (e): Promise<DailyRunSummary> => {
+        const workflowId = e.execution?.workflowId ?? '';
+        const runId = e.execution?.runId ?? '';
+        const status = STATUS[Number(e.status ?? 0)] ?? 'UNKNOWN';
+        const summary: DailyRunSummary = { workflowId, runId, status, startTime: isoOf(e.startTime), closeTime: isoOf(e.closeTime), result: null };
+        if (status === 'COMPLETED' || status === 'FAILED') {
+          try {
+            summary.result = await this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();
+          } catch (err) {
+            const cause = (err as { cause?: { message?: string } }).cause;
+            summary.failure = (cause?.message ?? (err as Error).message).slice(0, 500);
+          }
+        }
+        return summary;
+      }),
+    );
+    const token = response.nextPageToken;
+    return { runs, nextPage: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  }
+}

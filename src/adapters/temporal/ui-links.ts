@@ -1,0 +1,14 @@
+import type { AppConfig } from '../../config/config';
+
+/** The Temporal Web UI's base URL: `temporal.uiUrl`, else the local dev server's UI. */
+export function temporalUiBase(config: Pick<AppConfig, 'temporal'>): string {
+  const { uiUrl, address, devServer } = config.temporal;
+  if (uiUrl) return uiUrl.replace(/\/+$/, '');
+  return `http://${address.split(':')[0]}:${devServer.uiPort}`;
+}
+
+/** The page of one workflow run in the Temporal Web UI. */
+export function temporalWorkflowUrl(config: Pick<AppConfig, 'temporal'>, workflowId: string, runId: string): string {
+  const ns = encodeURIComponent(config.temporal.namespace);
+  return `${temporalUiBase(config)}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+}
