@@ -13,6 +13,7 @@ import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerWebApp } from './web-app';
+import { registerManageRoutes } from './routes/manage.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -47,6 +48,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     admin: requireApiKey(deps.config.api.apiKey),
     service: new SubscriptionService({
       subscribers: deps.subscribers,
+      changes: deps.changes,
       deliveries: deps.deliveries,
       mailer: deps.mailer,
       links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
@@ -69,6 +71,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerSubscriptionRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
+    registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });
   return app;

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config';
 import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
+import { PostgresSubscriptionChangeRepository } from '../adapters/postgres/postgres-subscription-change.repository';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
 import { connectTemporal, createMailer, createTokenSigner, openDatabase } from '../composition';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     reports,
     backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
     subscribers: new PostgresSubscriberRepository(db),
+    changes: new PostgresSubscriptionChangeRepository(db),
     signals: new PostgresSignalRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
     mailer,
