@@ -4,7 +4,7 @@ import type { AppConfig } from '../config/config';
 import type { IsoDate } from '../domain/dates';
 import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
-import type { SubscriberRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
+import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
@@ -17,6 +17,8 @@ import type { DailyRunHistory, ResearchRepository } from '../domain/research/por
 export interface ApiDeps {
   config: Pick<AppConfig, 'tickers' | 'strategies' | 'api'>;
   subscribers: SubscriberRepository;
+  /** Subscription changes pending confirmation (the public subscribe path, the manage page). */
+  changes: SubscriptionChangeRepository;
   signals: Pick<SignalRepository, 'list'>;
   /** Delivery claims, for the exactly-once confirmation email. */
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;

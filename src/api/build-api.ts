@@ -17,6 +17,7 @@ import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerResearchRoutes } from './routes/research.routes';
 import { registerRunRoutes } from './routes/runs.routes';
 import { registerWebApp } from './web-app';
+import { registerManageRoutes } from './routes/manage.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -51,6 +52,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     admin: requireApiKey(deps.config.api.apiKey),
     service: new SubscriptionService({
       subscribers: deps.subscribers,
+      changes: deps.changes,
       deliveries: deps.deliveries,
       mailer: deps.mailer,
       links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
@@ -77,6 +79,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerStrategyRoutes(app);
     registerResearchRoutes(app, ctx);
     registerRunRoutes(app, ctx);
+    registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });
   return app;

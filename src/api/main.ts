@@ -3,6 +3,7 @@ import { loadConfig } from '../config/config';
 import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
+import { PostgresSubscriptionChangeRepository } from '../adapters/postgres/postgres-subscription-change.repository';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
 import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
     playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
     subscribers: new PostgresSubscriberRepository(db),
+    changes: new PostgresSubscriptionChangeRepository(db),
     signals: new PostgresSignalRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
     mailer,

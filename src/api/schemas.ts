@@ -31,10 +31,31 @@ export const tickerParams = z.strictObject({ ticker: tickerSchema });
 /** Token of a link in an email; other query parameters (tracking tags added by mail clients) are ignored. */
 export const tokenQuery = z.object({ token: z.string().min(1).max(1024) });
 
-export const subscribeBody = z.strictObject({
-  email: emailSchema,
-  tickers: z.array(tickerSchema).min(1).max(50),
-  strategies: z.array(strategyNameSchema).min(1).max(20).optional().describe('Default: the strategies each ticker runs by config'),
+export const subscriptionPair = z.strictObject({ ticker: tickerSchema, strategy: strategyNameSchema });
+
+/** One ticker with its own strategies (the web app's per-ticker choice). */
+export const subscriptionRequestItem = z.strictObject({
+  ticker: tickerSchema,
+  strategies: z.array(strategyNameSchema).max(20).optional().describe('Default (omitted or empty): the strategies the ticker runs by config; "recommended" follows the recommendation'),
+});
+
+export const subscribeBody = z
+  .strictObject({
+    email: emailSchema,
+    tickers: z.array(tickerSchema).min(1).max(50).optional().describe('Tickers, each with `strategies` (or per ticker: `subscriptions`)'),
+    strategies: z.array(strategyNameSchema).min(1).max(20).optional().describe('Default: the strategies each ticker runs by config'),
+    subscriptions: z.array(subscriptionRequestItem).min(1).max(50).optional().describe('Per ticker strategies (instead of tickers + strategies)'),
+  })
+  .refine((b) => (b.tickers?.length ?? 0) + (b.subscriptions?.length ?? 0) > 0, { message: 'give at least one ticker', path: ['tickers'] });
+
+/** The token of a link in an email, in a JSON body (the web app's landing pages). */
+export const tokenBody = z.strictObject({ token: z.string().min(1).max(1024) });
+
+/** The manage page's token (from its signed link), in a header so that it stays out of logs of URLs. */
+export const manageHeaders = z.object({ 'x-manage-token': z.string().min(1).max(1024).describe('The token of the manage link in every email') });
+
+export const manageBody = z.strictObject({
+  subscriptions: z.array(subscriptionPair).max(500).describe('Every (ticker, strategy) the address follows from now on; empty: unsubscribed from everything'),
 });
 
 export const addTickerBody = z.strictObject({ ticker: tickerSchema });

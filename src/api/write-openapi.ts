@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const app = buildApi({
     config,
     subscribers: unused,
+    changes: unused,
     signals: unused,
     deliveries: unused,
     mailer: unused,

@@ -119,6 +119,48 @@ export interface SubscriberRepository {
   latestSignalDate(ticker: string): Promise<IsoDate | null>;
 }
 
+/** A subscription asked for through the public API, waiting for the confirmation link sent to the address. */
+export interface PendingSubscriptionChange {
+  id: number;
+  subscriberId: number;
+  email: string;
+  /** The pairs the change adds. */
+  subscriptions: Subscription[];
+  applied: boolean;
+}
+
+/** What {@link SubscriptionChangeRepository.apply} did. */
+export interface AppliedChange {
+  /** `applied` now, or `already_applied` by an earlier click of the same link. */
+  outcome: 'applied' | 'already_applied';
+  subscriber: SubscriberWithSubscriptions;
+  /** The pairs that were not subscribed before (empty when already applied). */
+  added: Subscription[];
+}
+
+/**
+ * Subscription changes pending confirmation (issue 8 point 5: nobody
+ * subscribes someone else). A request stores the address (as `pending` when
+ * unknown, otherwise untouched) and the change; only following the link
+ * applies it.
+ */
+export interface SubscriptionChangeRepository {
+  /** Store a pending change adding `subscriptions` to `email`; `requestsOnDate` counts this address's changes requested on `date`, this one included. */
+  request(input: { email: string; subscriptions: readonly Subscription[]; date: IsoDate }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }>;
+  /**
+   * Apply change `changeId` of `subscriberId` once, in one transaction: add its
+   * pairs, confirm the subscriber (pending or unsubscribed become confirmed),
+   * mark it applied. Null when there is no such change of that subscriber.
+   */
+  apply(changeId: number, subscriberId: number): Promise<AppliedChange | null>;
+  /**
+   * Make `subscriberId`'s subscriptions exactly `subscriptions` (the manage
+   * page; its signed link proves the mailbox): confirmed when any are left,
+   * unsubscribed when none. Null when the subscriber is unknown.
+   */
+  replace(subscriberId: number, subscriptions: readonly Subscription[]): Promise<SubscriberWithSubscriptions | null>;
+}
+
 // ---------------------------------------------------------------- addresses
 
 /** RFC 5321: a path is at most 256 octets with the brackets, so 254 for the address. */
@@ -190,6 +232,8 @@ export interface TokenClaims {
   purpose: TokenPurpose;
   subscriberId: number;
   email: string;
+  /** A confirm link for one pending subscription change (absent in links sent before changes existed). */
+  changeId?: number;
 }
 
 /**
@@ -223,6 +267,12 @@ const base = (publicUrl: string) => publicUrl.replace(/\/+$/, '');
 export function confirmUrl(links: LinkContext, subscriber: LinkSubscriber): string {
   const token = links.signer.sign({ purpose: 'confirm', subscriberId: subscriber.id, email: subscriber.email });
   return `${base(links.publicUrl)}/confirm?token=${encodeURIComponent(token)}`;
+}
+
+/** `${publicUrl}/app/confirm?token=...`: the link that applies one pending subscription change. */
+export function confirmChangeUrl(links: LinkContext, change: { id: number; subscriberId: number; email: string }): string {
+  const token = links.signer.sign({ purpose: 'confirm', subscriberId: change.subscriberId, email: change.email, changeId: change.id });
+  return `${base(links.publicUrl)}${APP_PATHS.confirm}?token=${encodeURIComponent(token)}`;
 }
 
 /** `${publicUrl}/unsubscribe?token=...`: the one-click unsubscribe link every email carries. */
@@ -271,7 +321,7 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Subject, text and HTML of the double opt-in email. */
-export function composeConfirmation(input: { confirmUrl: string; unsubscribeUrl: string; subscriptions: readonly Subscription[] }): {
+export function composeConfirmation(input: { confirmUrl: string; unsubscribeUrl: string; subscriptions: readonly Subscription[]; manageUrl?: string }): {
   subject: string;
   text: string;
   html: string;
@@ -285,6 +335,7 @@ export function composeConfirmation(input: { confirmUrl: string; unsubscribeUrl:
     `Confirm your subscription: ${input.confirmUrl}`,
     '',
     'If you did not ask for this, ignore this email: you will get nothing else.',
+    ...(input.manageUrl ? [`Manage your subscriptions: ${input.manageUrl}`] : []),
     `Unsubscribe: ${input.unsubscribeUrl}`,
   ].join('\n');
   const html = `<!doctype html><html><body style="font-family:sans-serif">
@@ -292,7 +343,7 @@ export function composeConfirmation(input: { confirmUrl: string; unsubscribeUrl:
 <ul>${pairs.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>
 <p><a href="${escapeHtml(input.confirmUrl)}">Confirm your subscription</a></p>
 <p style="color:#666;font-size:12px">If you did not ask for this, ignore this email: you will get nothing else.<br>
-<a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>
+${input.manageUrl ? `<a href="${escapeHtml(input.manageUrl)}">Manage your subscriptions</a> · ` : ''}<a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>
 </body></html>`;
   return { subject, text, html };
 }
@@ -310,6 +361,40 @@ export type ConfirmationOutcome =
   /** The server could not be reached: the claim stays open and the next subscribe request retries it with the same Message-ID. */
   | 'deferred';
 
+/**
+ * Most confirmation emails public requests send one address a day. Further
+ * requests are stored and answered like the others (the answer says nothing
+ * about the address) but not emailed: nobody can flood a mailbox through the form.
+ */
+export const MAX_CONFIRMATION_EMAILS_PER_DAY = 5;
+
+/** One ticker of a public subscribe request: its strategies, or those it runs by config when omitted. */
+export interface SubscriptionRequestItem {
+  ticker: string;
+  strategies?: readonly string[];
+}
+
+/** The result of {@link SubscriptionService.requestSubscription}. */
+export interface SubscriptionRequestResult {
+  email: string;
+  /** The pairs the confirmation link will add. */
+  subscriptions: Subscription[];
+  /** `limited`: more than {@link MAX_CONFIRMATION_EMAILS_PER_DAY} requests for this address today, not emailed. */
+  confirmation: ConfirmationOutcome | 'limited';
+}
+
+/** What following a confirm link did. */
+export interface ConfirmLinkResult {
+  /** `applied`: the change took effect now; `already_applied`: by an earlier click; `confirmed`: an older link without a change confirmed the address. */
+  outcome: 'applied' | 'already_applied' | 'confirmed';
+  email: string;
+  status: SubscriberStatus;
+  /** Every pair the address now follows. */
+  subscriptions: Subscription[];
+  /** The pairs this link added (empty when already applied). */
+  added: Subscription[];
+}
+
 /** The result of {@link SubscriptionService.subscribe}. */
 export interface SubscribeResult {
   email: string;
@@ -322,6 +407,8 @@ export interface SubscribeResult {
 /** What {@link SubscriptionService} needs. */
 export interface SubscriptionServiceDeps {
   subscribers: SubscriberRepository;
+  /** Changes pending confirmation (the public subscribe path and the manage page need it). */
+  changes?: SubscriptionChangeRepository;
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;
   links: LinkContext;
@@ -411,5 +498,115 @@ export class SubscriptionService {
   /** The claims of an unsubscribe token (to show the address on the confirmation page); null when not genuine. */
   peekUnsubscribe(token: string): TokenClaims | null {
     return this.deps.links.signer.verify(token, 'unsubscribe');
+  }
+
+  private needChanges(): SubscriptionChangeRepository {
+    if (!this.deps.changes) throw new Error('subscription changes repository not configured');
+    return this.deps.changes;
+  }
+
+  /** The (ticker, strategy) pairs of a request, strategies checked, duplicates dropped, in the given order. */
+  resolvePairs(items: readonly SubscriptionRequestItem[]): Subscription[] {
+    const seen = new Set<string>();
+    const out: Subscription[] = [];
+    for (const item of items) {
+      const strategies = item.strategies?.length ? validateStrategyNames(item.strategies, this.deps.knownStrategies) : this.deps.strategiesFor(item.ticker);
+      for (const strategy of strategies) {
+        const key = `${item.ticker}\u0000${strategy}`;
+        if (!seen.has(key)) out.push({ ticker: item.ticker, strategy });
+        seen.add(key);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The public subscribe path: nothing changes until the address's owner
+   * follows the link emailed to it. Stores the change pending and sends its
+   * confirmation email (listing exactly what it adds), at most
+   * {@link MAX_CONFIRMATION_EMAILS_PER_DAY} a day per address; whatever the
+   * address's state, confirmed or not.
+   */
+  async requestSubscription(input: { email: string; items: readonly SubscriptionRequestItem[]; today: IsoDate }): Promise<SubscriptionRequestResult> {
+    const changes = this.needChanges();
+    const email = normaliseEmail(input.email);
+    if (input.items.length === 0) throw new BadInputError('tickers: give at least one ticker');
+    const subscriptions = this.resolvePairs(input.items);
+    const { change, requestsOnDate } = await changes.request({ email, subscriptions, date: input.today });
+    if (requestsOnDate > MAX_CONFIRMATION_EMAILS_PER_DAY) return { email, subscriptions, confirmation: 'limited' };
+    const confirmation = await this.sendChangeConfirmation(change, input.today);
+    return { email, subscriptions, confirmation };
+  }
+
+  /** The confirmation email of one change, exactly once (its own delivery key). */
+  private async sendChangeConfirmation(change: PendingSubscriptionChange, today: IsoDate): Promise<ConfirmationOutcome> {
+    const subscriber = { id: change.subscriberId, email: change.email };
+    const outcome = await deliverExactlyOnce(this.deps, {
+      kind: `${CONFIRMATION_DELIVERY_KIND}:change-${change.id}`,
+      date: today,
+      concurrency: 1,
+      items: [
+        {
+          subscriberId: change.subscriberId,
+          compose: () => ({
+            to: change.email,
+            ...composeConfirmation({
+              confirmUrl: confirmChangeUrl(this.deps.links, change),
+              unsubscribeUrl: unsubscribeUrl(this.deps.links, subscriber),
+              manageUrl: manageUrl(this.deps.links, subscriber),
+              subscriptions: change.subscriptions,
+            }),
+            headers: unsubscribeHeaders(this.deps.links, subscriber),
+          }),
+        },
+      ],
+    });
+    if (outcome.sent.length > 0) return 'sent';
+    if (outcome.alreadySent.length > 0) return 'already_sent';
+    if (outcome.deferred.length > 0) return 'deferred';
+    return 'failed';
+  }
+
+  /**
+   * Follow a confirm link: a link for a change applies it (once; a second
+   * click says so); an older link without a change confirms the address as
+   * before. Null when the token is not genuine or names another mailbox.
+   */
+  async confirmLink(token: string): Promise<ConfirmLinkResult | null> {
+    const claims = this.deps.links.signer.verify(token, 'confirm');
+    if (!claims) return null;
+    const subscriber = await this.deps.subscribers.findById(claims.subscriberId);
+    if (!subscriber || subscriber.email !== claims.email) return null;
+    if (claims.changeId === undefined) {
+      const confirmed = await this.deps.subscribers.confirm(subscriber.id);
+      if (!confirmed) return null;
+      return { outcome: 'confirmed', email: confirmed.email, status: confirmed.status, subscriptions: subscriber.subscriptions, added: [] };
+    }
+    const applied = await this.needChanges().apply(claims.changeId, subscriber.id);
+    if (!applied) return null;
+    return { outcome: applied.outcome, email: applied.subscriber.email, status: applied.subscriber.status, subscriptions: applied.subscriber.subscriptions, added: applied.added };
+  }
+
+  /** The subscriber a manage link is for; null when the token is not genuine or the address is gone. */
+  async manageSubscriber(token: string): Promise<SubscriberWithSubscriptions | null> {
+    const claims = this.deps.links.signer.verify(token, 'manage');
+    if (!claims) return null;
+    const subscriber = await this.deps.subscribers.findById(claims.subscriberId);
+    return subscriber && subscriber.email === claims.email ? subscriber : null;
+  }
+
+  /** The manage page's save: the subscriber's pairs become exactly `items`' (none: unsubscribed). Null for a bad link. */
+  async replaceByManageToken(token: string, items: readonly SubscriptionRequestItem[]): Promise<SubscriberWithSubscriptions | null> {
+    const subscriber = await this.manageSubscriber(token);
+    if (!subscriber) return null;
+    return this.needChanges().replace(subscriber.id, this.resolvePairs(items));
+  }
+
+  /** The manage page's "unsubscribe from all". Null for a bad link. */
+  async unsubscribeAllByManageToken(token: string): Promise<Subscriber | null> {
+    const subscriber = await this.manageSubscriber(token);
+    if (!subscriber) return null;
+    const done = await this.deps.subscribers.unsubscribe(subscriber.email);
+    return done?.subscriber ?? null;
   }
 }

@@ -7,6 +7,7 @@ import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { createDatabase } from '../../src/adapters/postgres/database';
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { buildApi } from '../../src/api/build-api';
@@ -63,6 +64,7 @@ describe('HTTP API', () => {
         api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
       },
       subscribers,
+      changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
@@ -115,7 +117,10 @@ describe('HTTP API', () => {
     return `${u.pathname}${u.search}`;
   };
 
-  it('subscribe -> confirmation email with a working confirm link and one-click unsubscribe headers -> confirm -> unsubscribe', async () => {
+  const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
+  const confirmLinkOf = (text: string) => /(http:\/\/signals\.test:8000\/app\/confirm\?token=\S+)/.exec(text)?.[1];
+
+  it('subscribe -> confirmation email (app confirm link, manage link, one-click unsubscribe headers) -> confirm applies it -> unsubscribe', async () => {
     const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'Ann@Example.com', tickers: ['aapl', 'XOM'] } });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({
@@ -126,16 +131,17 @@ describe('HTTP API', () => {
         { ticker: 'XOM', strategy: 'rsi_reversion' },
       ],
     });
-    expect((await subscribers.findByEmail('ann@example.com'))?.status).toBe('pending');
-    // Pending subscribers do not make a ticker tracked.
+    // Nothing is subscribed before the link is followed.
+    expect(await subscribers.findByEmail('ann@example.com')).toMatchObject({ status: 'pending', subscriptions: [] });
     expect(await subscribers.subscribedTickers()).toEqual([]);
 
     const [mail, ...others] = await messages();
     expect(others).toHaveLength(0);
     expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toBe('ann@example.com');
-    expect(mail.messageId).toMatch(/^<confirmation\.2024-01-05\.s\d+@algo-signals>$/);
-    const confirmLink = /(http:\/\/signals\.test:8000\/confirm\?token=\S+)/.exec(mail.text ?? '')?.[1];
+    expect(mail.messageId).toMatch(/^<confirmation-change-\d+\.2024-01-05\.s\d+@algo-signals>$/);
+    const confirmLink = confirmLinkOf(mail.text ?? '');
     expect(confirmLink).toBeDefined();
+    expect(mail.text).toMatch(/Manage your subscriptions: http:\/\/signals\.test:8000\/app\/manage\?token=/);
     const listUnsubscribe = String(mail.headers.get('list-unsubscribe') ?? '');
     // mailparser parses the header into {url}; read it from the raw lines too.
     const rawHeader = mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? listUnsubscribe;
@@ -143,21 +149,21 @@ describe('HTTP API', () => {
     expect(unsubscribeLink).toBeDefined();
     expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
 
-    // Subscribing again the same day sends no second confirmation.
-    const again = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'ann@example.com', tickers: ['MSFT'], strategies: ['sma_cross'] } });
-    expect(again.statusCode).toBe(202);
-    expect(await messages()).toHaveLength(1);
-
-    const confirm = await call({ method: 'GET', url: pathAndQuery(confirmLink!) });
+    const confirm = await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLink!) } });
     expect(confirm.statusCode).toBe(200);
-    expect(confirm.headers['content-type']).toMatch(/text\/html/);
-    expect(confirm.body).toContain('ann@example.com');
-    expect((await subscribers.findByEmail('ann@example.com'))?.status).toBe('confirmed');
-    expect(await subscribers.subscribedTickers()).toEqual(['AAPL', 'MSFT', 'XOM']);
+    expect(confirm.json()).toMatchObject({ outcome: 'applied', email: 'ann@example.com', status: 'confirmed', added: expect.arrayContaining([{ ticker: 'XOM', strategy: 'rsi_reversion' }]) });
+    expect(confirm.json().manageUrl).toMatch(/^http:\/\/signals\.test:8000\/app\/manage\?token=/);
+    expect(await subscribers.subscribedTickers()).toEqual(['AAPL', 'XOM']);
+    // A second click says so and changes nothing.
+    expect((await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLink!) } })).json()).toMatchObject({ outcome: 'already_applied', added: [] });
 
+    // The old link paths land on the app's pages.
+    const old = await call({ method: 'GET', url: `/confirm?token=${encodeURIComponent(tokenOf(confirmLink!))}` });
+    expect(old.statusCode).toBe(302);
+    expect(old.headers.location).toBe(`/app/confirm?token=${encodeURIComponent(tokenOf(confirmLink!))}`);
     const page = await call({ method: 'GET', url: pathAndQuery(unsubscribeLink!) });
-    expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('<form method="post"');
+    expect(page.statusCode).toBe(302);
+    expect(page.headers.location).toMatch(/^\/app\/unsubscribe\?token=/);
 
     const oneClick = await call({
       method: 'POST',
@@ -175,27 +181,72 @@ describe('HTTP API', () => {
       payload: '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n',
     });
     expect(retry.statusCode).toBe(200);
+    // The app's unsubscribe page does the same in JSON.
+    const json = await call({ method: 'POST', url: '/subscriptions/unsubscribe', payload: { token: tokenOf(unsubscribeLink!) } });
+    expect(json.statusCode).toBe(200);
+    expect(json.json()).toEqual({ email: 'ann@example.com', status: 'unsubscribed' });
   });
 
-  it('rejects forged and wrong-purpose tokens with a 400 page', async () => {
+  it('nobody subscribes someone else: a request for a confirmed address adds nothing until that address follows its own link', async () => {
+    await subscribers.subscribe({ email: 'dora@example.com', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true });
+    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'dora@example.com', subscriptions: [{ ticker: 'MSFT', strategies: ['recommended'] }, { ticker: 'IBM' }] } });
+    expect(res.statusCode).toBe(202);
+    expect(res.json().subscriptions).toEqual([
+      { ticker: 'MSFT', strategy: 'recommended' },
+      { ticker: 'IBM', strategy: 'sma_cross' },
+      { ticker: 'IBM', strategy: 'macd_cross' },
+    ]);
+    expect(await subscribers.findByEmail('dora@example.com')).toMatchObject({ status: 'confirmed', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }] });
+    const [mail] = await messages();
+    expect(mail.text).toContain('MSFT (recommended)');
+    const confirmed = await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLinkOf(mail.text ?? '')!) } });
+    expect(confirmed.json().subscriptions).toHaveLength(4);
+    expect((await subscribers.findByEmail('dora@example.com'))?.subscriptions.map((x) => x.ticker)).toEqual(['AAPL', 'IBM', 'IBM', 'MSFT']);
+  });
+
+  it('sends one confirmation per request, at most 5 a day per address, and answers the same either way', async () => {
+    for (let i = 0; i < 7; i++) {
+      const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'eve@example.com', tickers: ['AAPL'] } });
+      expect(res.statusCode).toBe(202);
+    }
+    expect(await messages()).toHaveLength(5);
+  });
+
+  it('the manage link shows and replaces the subscriptions and unsubscribes from all; bad links are 400', async () => {
+    await call({ method: 'POST', url: '/subscriptions', payload: { email: 'fay@example.com', tickers: ['AAPL'] } });
+    const [mail] = await messages();
+    const manage = /http:\/\/signals\.test:8000\/app\/manage\?token=(\S+)/.exec(mail.text ?? '')![1];
+    const headers = { 'x-manage-token': decodeURIComponent(manage) };
+    expect((await call({ method: 'GET', url: '/manage', headers })).json()).toEqual({ email: 'fay@example.com', status: 'pending', subscriptions: [] });
+    const put = await call({ method: 'PUT', url: '/manage', headers, payload: { subscriptions: [{ ticker: 'MSFT', strategy: 'sma_cross' }] } });
+    expect(put.json()).toEqual({ email: 'fay@example.com', status: 'confirmed', subscriptions: [{ ticker: 'MSFT', strategy: 'sma_cross' }] });
+    const bad = await call({ method: 'PUT', url: '/manage', headers, payload: { subscriptions: [{ ticker: 'MSFT', strategy: 'moon_shot' }] } });
+    expect(bad.statusCode).toBe(400);
+    expect((await call({ method: 'DELETE', url: '/manage', headers })).json()).toEqual({ email: 'fay@example.com', status: 'unsubscribed', subscriptions: [] });
+    expect((await call({ method: 'GET', url: '/manage', headers: { 'x-manage-token': `${headers['x-manage-token']}x` } })).statusCode).toBe(400);
+    // A confirm token is not a manage token.
+    expect((await call({ method: 'GET', url: '/manage', headers: { 'x-manage-token': tokenOf(confirmLinkOf(mail.text ?? '')!) } })).statusCode).toBe(400);
+  });
+
+  it('rejects forged and wrong-purpose tokens with a 400', async () => {
     await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bob@example.com', tickers: ['AAPL'] } });
     const [mail] = await messages();
-    const confirmLink = /(http:\/\/\S+\/confirm\?token=\S+)/.exec(mail.text ?? '')![1];
-    const token = new URL(confirmLink).searchParams.get('token')!;
+    const token = tokenOf(confirmLinkOf(mail.text ?? '')!);
     // A confirm token cannot unsubscribe.
     expect((await call({ method: 'POST', url: `/unsubscribe?token=${token}`, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode).toBe(400);
-    expect((await call({ method: 'GET', url: `/confirm?token=${token.slice(0, -3)}abc` })).statusCode).toBe(400);
+    expect((await call({ method: 'POST', url: '/subscriptions/unsubscribe', payload: { token } })).statusCode).toBe(400);
+    const forged = await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: `${token.slice(0, -3)}abc` } });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().error).toBe('invalid_link');
     expect((await subscribers.findByEmail('bob@example.com'))?.status).toBe('pending');
   });
 
-  it('records a permanently rejected confirmation and does not resend it', async () => {
+  it('records a permanently rejected confirmation and does not retry it', async () => {
     const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bounce@example.com', tickers: ['AAPL'] } });
     expect(res.statusCode).toBe(202);
     const delivery = await t.db.selectFrom('deliveries').selectAll().executeTakeFirstOrThrow();
-    expect(delivery).toMatchObject({ kind: 'confirmation', run_date: TODAY, status: 'failed' });
+    expect(delivery).toMatchObject({ kind: expect.stringMatching(/^confirmation:change-\d+$/), run_date: TODAY, status: 'failed', attempts: 1 });
     expect(delivery.error).toMatch(/550/);
-    await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bounce@example.com', tickers: ['AAPL'] } });
-    expect(await t.db.selectFrom('deliveries').select('attempts').executeTakeFirstOrThrow()).toEqual({ attempts: 2 });
     expect(await messages()).toHaveLength(0);
   });
 
@@ -283,7 +334,8 @@ describe('HTTP API', () => {
     expect(docs.statusCode).toBe(200);
     const spec = docs.json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/tickers', '/tickers/{ticker}', '/notification/{ticker}/send', '/subscriptions', '/confirm', '/unsubscribe', '/signals', '/runs/daily', '/health']));
-    expect(spec.paths['/subscriptions'].post.requestBody.content['application/json'].schema.required).toEqual(['email', 'tickers']);
+    expect(spec.paths['/subscriptions'].post.requestBody.content['application/json'].schema.required).toEqual(['email']);
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/subscriptions/options', '/subscriptions/confirm', '/subscriptions/unsubscribe', '/manage']));
     expect((await call({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 
@@ -298,6 +350,7 @@ describe('HTTP API', () => {
         api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
       },
       subscribers: new PostgresSubscriberRepository(brokenDb),
+      changes: new PostgresSubscriptionChangeRepository(brokenDb),
       signals: new PostgresSignalRepository(brokenDb),
       deliveries: new PostgresDeliveryRepository(brokenDb),
       mailer,
@@ -359,7 +412,7 @@ describe('HTTP API', () => {
       ['repeated query parameter', { method: 'GET', url: '/signals?ticker=AAPL&ticker=MSFT' }, 400, /query\.ticker/],
       ['missing token', { method: 'GET', url: '/confirm' }, 400, /query\.token/],
       ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, /query\.token/],
-      ['garbage token', { method: 'GET', url: '/unsubscribe?token=%00%01' }, 400],
+      ['garbage token', { method: 'POST', url: '/subscriptions/confirm', payload: { token: '%00%01' } }, 400],
       ['forged one-click', { method: 'POST', url: '/unsubscribe?token=abc.def', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' }, 400],
       ['huge one-click body', { method: 'POST', url: '/unsubscribe?token=abc.def', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `a=${'x'.repeat(100_000)}` }, 413],
       ['XML body', { method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/xml' }, payload: '<email>a@example.com</email>' }, 415],

@@ -10,6 +10,7 @@ import { PostgresBacktestRepository } from '../../src/adapters/postgres/postgres
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
@@ -54,6 +55,7 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
         api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: 'http://127.0.0.1:8000', tokenSecret: 'x'.repeat(32) },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
+      changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),

@@ -12,6 +12,7 @@ import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-pr
 import { PostgresRecommendationRepository } from '../../src/adapters/postgres/postgres-recommendation.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
 import { PostgresSweepRepository } from '../../src/adapters/postgres/postgres-sweep.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
@@ -58,6 +59,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
         api: { host: '127.0.0.1', port: 8000, apiKey: 'test-admin-key-123', publicUrl: 'http://127.0.0.1:8000', tokenSecret: 'x'.repeat(32) },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
+      changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),

@@ -6,6 +6,7 @@ import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresRecommendationRepository } from '../../src/adapters/postgres/postgres-recommendation.repository';
 import { PostgresResearchRepository } from '../../src/adapters/postgres/postgres-research.repository';
@@ -44,6 +45,7 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
         api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: 'http://signals.test:8000', tokenSecret: 'x'.repeat(32) },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
+      changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,

@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresRecommendationRepository } from '../../src/adapters/postgres/postgres-recommendation.repository';
@@ -58,6 +59,7 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     api = buildApi({
       config,
       subscribers,
+      changes: new PostgresSubscriptionChangeRepository(t.db),
       signals,
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: apiMailer,

@@ -101,6 +101,17 @@ export interface SubscriberTable {
   unsubscribed_at: Timestamp | null;
 }
 
+/** A subscription asked for through the public API, waiting for its confirmation link (migration 0009). */
+export interface SubscriptionChangeTable {
+  id: Generated<number>;
+  subscriber_id: number;
+  /** JSON array of {ticker, strategy}. */
+  subscriptions: ColumnType<Array<{ ticker: string; strategy: string }>, string, string>;
+  requested_on: string;
+  created_at: Generated<Timestamp>;
+  applied_at: Timestamp | null;
+}
+
 export interface SubscriptionTable {
   subscriber_id: number;
   ticker: string;
@@ -233,6 +244,7 @@ export interface Database {
   sweeps: SweepTable;
   sweep_results: SweepResultTable;
   recommendations: RecommendationTable;
+  subscription_changes: SubscriptionChangeTable;
 }
 
 export type DailyBarRow = Selectable<DailyBarTable>;

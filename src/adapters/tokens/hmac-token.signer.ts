@@ -3,7 +3,8 @@ import type { TokenClaims, TokenPurpose, TokenSigner } from '../../domain/subscr
 
 /*
  * Token format: `<payload>.<mac>`, both base64url (URL-safe, no padding).
- * payload = JSON {v, p, s, e} (version, purpose, subscriber id, email);
+ * payload = JSON {v, p, s, e[, c]} (version, purpose, subscriber id, email,
+ * and for a confirm link of one pending subscription change its id);
  * mac = HMAC-SHA256(secret, "algo-signals-token." + payload).
  * No expiry: an unsubscribe link in a years-old email must still work, and a
  * confirm link only ever confirms what its owner asked for.
@@ -20,7 +21,7 @@ function mac(secret: string, payload: string): Buffer {
 /** A URL-safe token carrying `claims`, signed with HMAC-SHA256 under `secret`. */
 export function signToken(claims: TokenClaims, secret: string): string {
   const payload = Buffer.from(
-    JSON.stringify({ v: TOKEN_VERSION, p: claims.purpose, s: claims.subscriberId, e: claims.email }),
+    JSON.stringify({ v: TOKEN_VERSION, p: claims.purpose, s: claims.subscriberId, e: claims.email, ...(claims.changeId !== undefined ? { c: claims.changeId } : {}) }),
   ).toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
@@ -43,9 +44,10 @@ export function verifyToken(token: string, purpose: TokenPurpose, secret: string
   } catch {
     return null;
   }
-  const d = decoded as { v?: unknown; p?: unknown; s?: unknown; e?: unknown };
+  const d = decoded as { v?: unknown; p?: unknown; s?: unknown; e?: unknown; c?: unknown };
   if (d?.v !== TOKEN_VERSION || d.p !== purpose || !Number.isSafeInteger(d.s) || typeof d.e !== 'string') return null;
-  return { purpose, subscriberId: d.s as number, email: d.e };
+  if (d.c !== undefined && !Number.isSafeInteger(d.c)) return null;
+  return { purpose, subscriberId: d.s as number, email: d.e, ...(d.c !== undefined ? { changeId: d.c as number } : {}) };
 }
 
 /** {@link TokenSigner} with HMAC-SHA256 and one secret (config `api.tokenSecret`). */

@@ -1,4 +1,5 @@
-import { confirmedPage, invalidLinkPage, unsubscribeFormPage, unsubscribedPage } from '../pages';
+import { APP_PATHS } from '../../domain/subscriptions';
+import { invalidLinkPage, unsubscribedPage } from '../pages';
 import { oneClickBody, subscribeBody, tokenQuery } from '../schemas';
 import type { ApiContext, ZodApp } from '../api-context';
 
@@ -9,42 +10,34 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['subscriptions'],
-        summary: 'Subscribe an address to tickers (double opt-in: a confirmation email is sent)',
+        summary: 'Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change)',
         body: subscribeBody,
       },
     },
     async (request, reply) => {
-      const { email, tickers, strategies } = request.body;
-      const result = await ctx.service.subscribe({ email, tickers, strategies, confirmed: false, today: ctx.today() });
+      const { email, tickers = [], strategies, subscriptions = [] } = request.body;
+      const items = [...tickers.map((ticker) => ({ ticker, strategies })), ...subscriptions];
+      const result = await ctx.service.requestSubscription({ email, items, today: ctx.today() });
       // Says nothing about the address's existing state or subscriptions: anyone can call this with any address.
       return reply.code(202).send({
         email: result.email,
-        subscriptions: tickers.flatMap((ticker) => (strategies ?? ctx.strategiesFor(ticker)).map((strategy) => ({ ticker, strategy }))),
-        message: 'If this address still has to confirm, a confirmation email is on its way; nothing is sent before it is confirmed.',
+        subscriptions: result.subscriptions,
+        message: 'A confirmation link is on its way to this address; nothing changes before it is followed.',
       });
     },
   );
 
+  // The links of emails sent before the web app: they land on its pages, which say what happened.
   app.get(
     '/confirm',
-    { schema: { tags: ['subscriptions'], summary: 'Confirm a subscription (the link in the confirmation email); an HTML page', querystring: tokenQuery } },
-    async (request, reply) => {
-      const subscriber = await ctx.service.confirmByToken(request.query.token);
-      reply.type('text/html; charset=utf-8');
-      if (!subscriber) return reply.code(400).send(invalidLinkPage());
-      return reply.code(200).send(confirmedPage(subscriber.email));
-    },
+    { schema: { tags: ['subscriptions'], summary: 'Old confirm link: redirects to the web app\'s confirm page (/app/confirm), which applies it', querystring: tokenQuery } },
+    async (request, reply) => reply.redirect(`${APP_PATHS.confirm}?token=${encodeURIComponent(request.query.token)}`),
   );
 
   app.get(
     '/unsubscribe',
-    { schema: { tags: ['subscriptions'], summary: 'Unsubscribe page with a button (the link in every email)', querystring: tokenQuery } },
-    async (request, reply) => {
-      const claims = ctx.service.peekUnsubscribe(request.query.token);
-      reply.type('text/html; charset=utf-8');
-      if (!claims) return reply.code(400).send(invalidLinkPage());
-      return reply.code(200).send(unsubscribeFormPage(claims.email, request.query.token));
-    },
+    { schema: { tags: ['subscriptions'], summary: 'Unsubscribe link of every email: redirects to the web app\'s unsubscribe page (/app/unsubscribe)', querystring: tokenQuery } },
+    async (request, reply) => reply.redirect(`${APP_PATHS.unsubscribe}?token=${encodeURIComponent(request.query.token)}`),
   );
 
   // Mail clients POST `List-Unsubscribe=One-Click` form-encoded or as multipart: accept both here only.

@@ -186,7 +186,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Subscribe an address to tickers (double opt-in: a confirmation email is sent) */
+        /** Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change) */
         post: {
             parameters: {
                 query?: never;
@@ -199,9 +199,17 @@ export interface paths {
                     "application/json": {
                         /** @description Email address (bare, no display name) */
                         email: string;
-                        tickers: string[];
+                        /** @description Tickers, each with `strategies` (or per ticker: `subscriptions`) */
+                        tickers?: string[];
                         /** @description Default: the strategies each ticker runs by config */
                         strategies?: string[];
+                        /** @description Per ticker strategies (instead of tickers + strategies) */
+                        subscriptions?: {
+                            /** @description Ticker symbol, e.g. AAPL */
+                            ticker: string;
+                            /** @description Default (omitted or empty): the strategies the ticker runs by config; "recommended" follows the recommendation */
+                            strategies?: string[];
+                        }[];
                     };
                 };
             };
@@ -228,7 +236,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Confirm a subscription (the link in the confirmation email); an HTML page */
+        /** Old confirm link: redirects to the web app's confirm page (/app/confirm), which applies it */
         get: {
             parameters: {
                 query: {
@@ -264,7 +272,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Unsubscribe page with a button (the link in every email) */
+        /** Unsubscribe link of every email: redirects to the web app's unsubscribe page (/app/unsubscribe) */
         get: {
             parameters: {
                 query: {
@@ -1713,6 +1721,354 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the subscribe form offers: strategies, "recommended", the configured default */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            strategies: {
+                                name: string;
+                                description: string;
+                            }[];
+                            /**
+                             * @description The strategy name that follows each ticker's recommendation
+                             * @enum {string}
+                             */
+                            recommended: "recommended";
+                            /** @description What a ticker runs by config when no strategy is picked */
+                            defaultStrategies: string[];
+                            maxTickers: number;
+                            maxConfirmationEmailsPerDay: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow a confirm link (the web app's /app/confirm page): applies the subscription change it was sent for */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "pending" | "confirmed" | "unsubscribed";
+                            subscriptions: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                            /**
+                             * @description applied now; already_applied by an earlier click; confirmed: an older link confirmed the address
+                             * @enum {string}
+                             */
+                            outcome: "applied" | "already_applied" | "confirmed";
+                            added: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                            /** @description The signed manage link of this address */
+                            manageUrl: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow an unsubscribe link (the web app's /app/unsubscribe page): unsubscribes the address from everything */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "unsubscribed";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/manage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The address and subscriptions a manage link is for */
+        get: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The token of the manage link in every email */
+                    "x-manage-token": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "pending" | "confirmed" | "unsubscribed";
+                            subscriptions: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Replace the subscriptions of the manage link's address (empty: unsubscribed from everything) */
+        put: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The token of the manage link in every email */
+                    "x-manage-token": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Every (ticker, strategy) the address follows from now on; empty: unsubscribed from everything */
+                        subscriptions: {
+                            /** @description Ticker symbol, e.g. AAPL */
+                            ticker: string;
+                            /** @description Strategy name, e.g. sma_cross, or recommended */
+                            strategy: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "pending" | "confirmed" | "unsubscribed";
+                            subscriptions: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Unsubscribe the manage link's address from everything */
+        delete: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The token of the manage link in every email */
+                    "x-manage-token": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "pending" | "confirmed" | "unsubscribed";
+                            subscriptions: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -1,0 +1,120 @@
+import { sql, type Kysely } from 'kysely';
+import type { IsoDate } from '../../domain/dates';
+import type {
+  AppliedChange,
+  PendingSubscriptionChange,
+  SubscriberStatus,
+  SubscriberWithSubscriptions,
+  Subscription,
+  SubscriptionChangeRepository,
+} from '../../domain/subscriptions';
+import type { Database } from './database';
+
+type Db = Kysely<Database>;
+
+async function withSubscriptions(db: Db, row: { id: number | string; email: string; status: SubscriberStatus }): Promise<SubscriberWithSubscriptions> {
+  const id = Number(row.id);
+  const subscriptions = await db
+    .selectFrom('subscriptions')
+    .select(['ticker', 'strategy'])
+    .where('subscriber_id', '=', id)
+    .orderBy('ticker')
+    .orderBy('strategy')
+    .execute();
+  return { id, email: row.email, status: row.status, subscriptions };
+}
+
+/** Subscription changes pending confirmation (migration 0009), applied in one transaction each. */
+export class PostgresSubscriptionChangeRepository implements SubscriptionChangeRepository {
+  constructor(private readonly db: Db) {}
+
+  async request(input: { email: string; subscriptions: readonly Subscription[]; date: IsoDate }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }> {
+    return this.db.transaction().execute(async (trx) => {
+      // An unknown address is stored pending with no subscriptions; a known one is left exactly as it is.
+      await trx.insertInto('subscribers').values({ email: input.email, status: 'pending' }).onConflict((oc) => oc.column('email').doNothing()).execute();
+      // Lock the subscriber so that concurrent requests count each other.
+      const subscriber = await trx.selectFrom('subscribers').select(['id']).where('email', '=', input.email).forUpdate().executeTakeFirstOrThrow();
+      const subscriberId = Number(subscriber.id);
+      const change = await trx
+        .insertInto('subscription_changes')
+        .values({ subscriber_id: subscriberId, subscriptions: JSON.stringify(input.subscriptions), requested_on: input.date })
+        .returning(['id'])
+        .executeTakeFirstOrThrow();
+      const count = await trx
+        .selectFrom('subscription_changes')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .where('subscriber_id', '=', subscriberId)
+        .where('requested_on', '=', input.date)
+        .executeTakeFirstOrThrow();
+      return {
+        change: { id: Number(change.id), subscriberId, email: input.email, subscriptions: [...input.subscriptions], applied: false },
+        requestsOnDate: count.n,
+      };
+    });
+  }
+
+  async apply(changeId: number, subscriberId: number): Promise<AppliedChange | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const change = await trx
+        .selectFrom('subscription_changes')
+        .select(['id', 'subscriptions', 'applied_at'])
+        .where('id', '=', changeId)
+        .where('subscriber_id', '=', subscriberId)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!change) return null;
+      const current = await trx.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', '=', subscriberId).forUpdate().executeTakeFirst();
+      if (!current) return null;
+      if (change.applied_at !== null) return { outcome: 'already_applied', subscriber: await withSubscriptions(trx, current), added: [] };
+      const pairs = change.subscriptions;
+      const added =
+        pairs.length === 0
+          ? []
+          : await trx
+              .insertInto('subscriptions')
+              .values(pairs.map((p) => ({ subscriber_id: subscriberId, ticker: p.ticker, strategy: p.strategy })))
+              .onConflict((oc) => oc.columns(['subscriber_id', 'ticker', 'strategy']).doNothing())
+              .returning(['ticker', 'strategy'])
+              .execute();
+      const updated = await trx
+        .updateTable('subscribers')
+        .set({ status: 'confirmed', confirmed_at: sql`coalesce(confirmed_at, now())`, unsubscribed_at: null })
+        .where('id', '=', subscriberId)
+        .returning(['id', 'email', 'status'])
+        .executeTakeFirstOrThrow();
+      await trx.updateTable('subscription_changes').set({ applied_at: sql`now()` }).where('id', '=', changeId).execute();
+      return { outcome: 'applied', subscriber: await withSubscriptions(trx, updated), added };
+    });
+  }
+
+  async replace(subscriberId: number, subscriptions: readonly Subscription[]): Promise<SubscriberWithSubscriptions | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const found = await trx.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', '=', subscriberId).forUpdate().executeTakeFirst();
+      if (!found) return null;
+      // Neither tickers nor strategy names contain '/'.
+      const keep = subscriptions.map((s) => `${s.ticker}/${s.strategy}`);
+      let del = trx.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId);
+      if (keep.length > 0) del = del.where(sql<string>`ticker || '/' || strategy`, 'not in', keep);
+      await del.execute();
+      if (subscriptions.length > 0) {
+        await trx
+          .insertInto('subscriptions')
+          .values(subscriptions.map((s) => ({ subscriber_id: subscriberId, ticker: s.ticker, strategy: s.strategy })))
+          .onConflict((oc) => oc.columns(['subscriber_id', 'ticker', 'strategy']).doNothing())
+          .execute();
+      }
+      const status: SubscriberStatus = subscriptions.length > 0 ? 'confirmed' : 'unsubscribed';
+      const updated = await trx
+        .updateTable('subscribers')
+        .set(
+          status === 'confirmed'
+            ? { status, confirmed_at: sql`coalesce(confirmed_at, now())`, unsubscribed_at: null }
+            : { status, unsubscribed_at: sql`coalesce(unsubscribed_at, now())` },
+        )
+        .where('id', '=', subscriberId)
+        .returning(['id', 'email', 'status'])
+        .executeTakeFirstOrThrow();
+      return withSubscriptions(trx, updated);
+    });
+  }
+}
