@@ -583,6 +583,721 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/strategies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Registered strategies: description, rule in words, parameters as JSON Schema, indicators to chart */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            strategies: {
+                                name: string;
+                                version: number;
+                                description: string;
+                                /** @description The rule in words with the default parameters */
+                                rules: string;
+                                defaults: {
+                                    [key: string]: number;
+                                };
+                                /** @description JSON Schema of the parameters (from the strategy's zod schema) */
+                                paramsSchema: {
+                                    [key: string]: unknown;
+                                };
+                                chart: {
+                                    /** @description Lines drawn over the price, on its scale */
+                                    overlays: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Panes below the price, each with its own scale */
+                                    panes: {
+                                        id: string;
+                                        label: string;
+                                        lines: {
+                                            /** @description Name of the series in a chart response (`indicators[key]`) */
+                                            key: string;
+                                            label: string;
+                                            /** @enum {string} */
+                                            kind?: "line" | "histogram";
+                                        }[];
+                                        /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                        levels?: number[];
+                                    }[];
+                                };
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickers/{ticker}/chart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bars of a date window (at most 1300) with a strategy's indicators and its recorded BUY/SELL signals as markers */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Strategy label whose indicators and signals to draw (default: the ticker's first configured strategy) */
+                    strategy?: string;
+                    /** @description Other parameters, name=number pairs: fast=10,slow=30 (default: the label's own) */
+                    params?: string;
+                    /** @description First day (default: one year before `to`) */
+                    from?: string;
+                    /** @description Last day (default: the last stored bar) */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticker: string;
+                            strategy: {
+                                label: string;
+                                name: string;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                /**
+                                 * @description Where the parameters come from
+                                 * @enum {string}
+                                 */
+                                source: "config" | "recommendation" | "defaults" | "request";
+                                /** @description The rule in words with these parameters */
+                                rules: string;
+                                description: string;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                            /** @description First bar in the response */
+                            from: string | null;
+                            /** @description Last bar in the response */
+                            to: string | null;
+                            /** @description What is stored for the ticker (to page the window) */
+                            stored: {
+                                first: string;
+                                last: string;
+                            };
+                            /** @description True when the window was cut to the last 1300 bars */
+                            truncated: boolean;
+                            bars: {
+                                date: string;
+                                open: number;
+                                high: number;
+                                low: number;
+                                close: number;
+                                volume: number;
+                            }[];
+                            /** @description Per chart key, one value per bar (null where undefined) */
+                            indicators: {
+                                [key: string]: (number | null)[];
+                            };
+                            /** @description Recorded BUY/SELL signals of the label in the window */
+                            markers: {
+                                date: string;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL";
+                                strategy: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/signals/{ticker}/{strategy}/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One recorded signal: the numbers behind it, the rule in words, forward returns at 5/20/60 trading days, its recommendation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                    /** @description Strategy label as signals are stored: sma_cross, or recommended:sma_cross */
+                    strategy: string;
+                    /** @description Date, YYYY-MM-DD */
+                    date: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            signal: {
+                                date: string;
+                                ticker: string;
+                                strategy: string;
+                                strategyVersion: number;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL" | "HOLD" | "WAIT";
+                                close: number;
+                                inputs: {
+                                    [key: string]: (number | string) | null;
+                                };
+                                /** @description The daily run that recorded it */
+                                runDate: string;
+                            };
+                            strategy: {
+                                label: string;
+                                name: string;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                /**
+                                 * @description Where the parameters come from
+                                 * @enum {string}
+                                 */
+                                source: "config" | "recommendation" | "defaults" | "request";
+                                /** @description The rule in words with these parameters */
+                                rules: string;
+                                description: string;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                            /** @description Close 5/20/60 trading days later against the close of the signal day (null past the data) */
+                            forward: {
+                                days: number;
+                                date: string | null;
+                                close: number | null;
+                                returnPct: number | null;
+                            }[];
+                            /** @description Whether an email carried it */
+                            sent: boolean;
+                            /** @description For a recommended:<name> label, the current recommendation and its evidence */
+                            recommendation: {
+                                strategy: string | null;
+                                params: {
+                                    [key: string]: number;
+                                } | null;
+                                reason: string | null;
+                                asOf: string;
+                                createdAt: string;
+                                changed: boolean;
+                                previousStrategy: string | null;
+                                windows: number | null;
+                                /** @description The recommended strategy over every test window stitched */
+                                outOfSample: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description buy_and_hold over the same test windows */
+                                baseline: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description Per walk-forward window: train/test dates, the parameters chosen on train, the test result */
+                                folds: {
+                                    trainFrom: string;
+                                    trainTo: string;
+                                    testFrom: string;
+                                    testTo: string;
+                                    params: {
+                                        [key: string]: number;
+                                    } | null;
+                                    test: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                    buyAndHoldReturnPct: number;
+                                }[];
+                                candidates: {
+                                    strategy: string;
+                                    eligible: boolean;
+                                    reason: string | null;
+                                    outOfSample: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                }[];
+                            } | null;
+                            /** @description A window around the day to ask GET /tickers/{ticker}/chart for */
+                            chartWindow: {
+                                from: string;
+                                to: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickers/{ticker}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Current state per strategy (configured, recommended, recorded), the recommendation with its out-of-sample evidence, latest BUY/SELL signals */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticker: string;
+                            stored: {
+                                first: string;
+                                last: string;
+                            } | null;
+                            strategies: {
+                                strategy: {
+                                    label: string;
+                                    name: string;
+                                    params: {
+                                        [key: string]: number;
+                                    };
+                                    /**
+                                     * @description Where the parameters come from
+                                     * @enum {string}
+                                     */
+                                    source: "config" | "recommendation" | "defaults" | "request";
+                                    /** @description The rule in words with these parameters */
+                                    rules: string;
+                                    description: string;
+                                };
+                                /**
+                                 * @description After the last recorded signal (BUY/HOLD: long, SELL/WAIT: flat)
+                                 * @enum {string|null}
+                                 */
+                                position: "long" | "flat" | null;
+                                lastSignal: {
+                                    date: string;
+                                    /** @enum {string} */
+                                    signal: "BUY" | "SELL" | "HOLD" | "WAIT";
+                                } | null;
+                                lastBuy: string | null;
+                                lastSell: string | null;
+                                /** @description BUY and SELL signals recorded */
+                                trades: number;
+                            }[];
+                            recommendation: {
+                                strategy: string | null;
+                                params: {
+                                    [key: string]: number;
+                                } | null;
+                                reason: string | null;
+                                asOf: string;
+                                createdAt: string;
+                                changed: boolean;
+                                previousStrategy: string | null;
+                                windows: number | null;
+                                /** @description The recommended strategy over every test window stitched */
+                                outOfSample: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description buy_and_hold over the same test windows */
+                                baseline: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description Per walk-forward window: train/test dates, the parameters chosen on train, the test result */
+                                folds: {
+                                    trainFrom: string;
+                                    trainTo: string;
+                                    testFrom: string;
+                                    testTo: string;
+                                    params: {
+                                        [key: string]: number;
+                                    } | null;
+                                    test: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                    buyAndHoldReturnPct: number;
+                                }[];
+                                candidates: {
+                                    strategy: string;
+                                    eligible: boolean;
+                                    reason: string | null;
+                                    outOfSample: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                }[];
+                            } | null;
+                            /** @description The newest BUY/SELL signals of every strategy, newest first */
+                            latestSignals: {
+                                date: string;
+                                ticker: string;
+                                strategy: string;
+                                strategyVersion: number;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL" | "HOLD" | "WAIT";
+                                close: number;
+                                inputs: {
+                                    [key: string]: (number | string) | null;
+                                };
+                                /** @description The daily run that recorded it */
+                                runDate: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/track-record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per strategy and ticker: forward hit rates at 5/20/60 days of the signals actually emailed (BUY up, SELL down), next to what a backtest promised */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker?: string;
+                    /** @description One label, or recommended for every recommendation label */
+                    strategy?: string | "recommended";
+                    /** @description (ticker, strategy) rows per page (default 50, at most 200: each row replays its strategy) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                ticker: string;
+                                strategy: {
+                                    label: string;
+                                    name: string;
+                                    params: {
+                                        [key: string]: number;
+                                    };
+                                    /**
+                                     * @description Where the parameters come from
+                                     * @enum {string}
+                                     */
+                                    source: "config" | "recommendation" | "defaults" | "request";
+                                    /** @description The rule in words with these parameters */
+                                    rules: string;
+                                    description: string;
+                                };
+                                firstSent: string;
+                                lastSent: string;
+                                buys: number;
+                                sells: number;
+                                /** @description Forward hit rates of the signals actually emailed */
+                                actual: {
+                                    days: number;
+                                    /** @description Signals whose horizon the data reaches */
+                                    signals: number;
+                                    hits: number;
+                                    hitRate: number | null;
+                                    /** @description Mean return in the signal direction (a SELL counted negated), percent */
+                                    meanEdgePct: number | null;
+                                }[];
+                                /** @description The same figures for the strategy's own signals over the history before the first sent one (what a backtest showed) */
+                                promised: {
+                                    from: string | null;
+                                    to: string | null;
+                                    buys: number;
+                                    sells: number;
+                                    horizons: {
+                                        days: number;
+                                        /** @description Signals whose horizon the data reaches */
+                                        signals: number;
+                                        hits: number;
+                                        hitRate: number | null;
+                                        /** @description Mean return in the signal direction (a SELL counted negated), percent */
+                                        meanEdgePct: number | null;
+                                    }[];
+                                };
+                                /** @description For recommended:<name>: what the walk-forward promised out of sample */
+                                recommendation: {
+                                    asOf: string;
+                                    outOfSample: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    } | null;
+                                    baseline: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    } | null;
+                                } | null;
+                                /** @description The newest 20 sent signals */
+                                recent: {
+                                    date: string;
+                                    /** @enum {string} */
+                                    signal: "BUY" | "SELL";
+                                    forward: {
+                                        days: number;
+                                        date: string | null;
+                                        close: number | null;
+                                        returnPct: number | null;
+                                    }[];
+                                }[];
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent daily runs (admin), newest first: status, per-ticker status, stale tickers, emails sent/skipped/failed, Temporal UI link */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Runs per page (default 20, at most 100) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                workflowId: string;
+                                runId: string;
+                                /** @description Temporal status: RUNNING, COMPLETED, FAILED, ... */
+                                status: string;
+                                startTime: string | null;
+                                closeTime: string | null;
+                                /** @description The run in the Temporal Web UI */
+                                temporalUrl: string;
+                                date: string | null;
+                                tradingDay: boolean | null;
+                                closure: string | null;
+                                failure: string | null;
+                                signals: {
+                                    recorded: number;
+                                    buy: number;
+                                    sell: number;
+                                } | null;
+                                /** @description The run's own email counts */
+                                notifications: {
+                                    sent: number;
+                                    skipped: number;
+                                    failed: number;
+                                } | null;
+                                /** @description Daily-digest deliveries of the date in Postgres (every run of the date) */
+                                deliveries: {
+                                    sent: number;
+                                    failed: number;
+                                    claimed: number;
+                                } | null;
+                                tickers: {
+                                    ticker: string;
+                                    ingestion: string;
+                                    evaluation: string;
+                                    error?: string;
+                                }[];
+                                /** @description Tickers without a bar for the run date, with their last bar */
+                                stale: {
+                                    ticker: string;
+                                    lastDate: string | null;
+                                }[];
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
