@@ -12,7 +12,7 @@ import { PostgresRecommendationRepository } from './adapters/postgres/postgres-r
 import { RedisRecommendationCache } from './adapters/redis/redis-recommendation.cache';
 import { createMarketDataProvider } from './adapters/market-data/market-data.factory';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
-import { unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
+import { signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
 import { createMailer, linkContext, openDatabase, openRedis } from './composition';
 
@@ -47,6 +47,7 @@ export function createDependencies(config: AppConfig) {
         url: unsubscribeUrl(links, { id: subscriberId, email }),
         headers: unsubscribeHeaders(links, { id: subscriberId, email }),
       }),
+      signal: (s) => signalUrl(config.api.publicUrl, s),
     },
     sendConcurrency: 10,
     backtests: new PostgresBacktestRepository(db),

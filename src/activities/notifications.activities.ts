@@ -9,6 +9,8 @@ import type { DeliveryRepository, RecipientPage, SignalSelection } from '../doma
 /** Links and headers every email carries (signed one-click unsubscribe). */
 export interface UnsubscribeLinks {
   unsubscribe(subscriber: { subscriberId: number; email: string }): { url: string; headers: Record<string, string> };
+  /** Optional: the web app's page of one signal, linked from each signal of a digest. */
+  signal?(signal: { ticker: string; strategy: string; date: string }): string;
 }
 
 export interface NotificationDependencies {
@@ -63,6 +65,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
       const sentBefore = (context.info.heartbeatDetails as { sent?: number[] } | undefined)?.sent ?? [];
       const sentByThisActivity = new Set<number>(sentBefore);
       const recipients = await deps.deliveries.recipients({ signals: selectionOf(input), page: input.page });
+      const signalLink = deps.links.signal ? (s: { ticker: string; strategy: string; date: string }) => deps.links.signal!(s) : undefined;
       const notes = (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
       // The SDK encodes every heartbeat call before throttling it: beat at most once a second
       // on progress, and on a timer while sends are slow, so the activity is not timed out
@@ -81,7 +84,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
           subscriberId: recipient.subscriberId,
           compose: () => {
             const link = deps.links.unsubscribe(recipient);
-            const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId) });
+            const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId), signalLink });
             return { to: recipient.email, ...content, headers: link.headers };
           },
         })),

@@ -48,4 +48,17 @@ describe('composeDigest', () => {
     expect(noneMissed.text).not.toContain(MISSED_DAYS_HEADING);
     expect(noneMissed.html).not.toContain(MISSED_DAYS_HEADING);
   });
+
+  it('links every signal to its page in the web app when given a link builder, in text and HTML', () => {
+    const link = (s: { ticker: string; strategy: string; date: string }) => `http://x.test/app/signals/${s.ticker}/${encodeURIComponent(s.strategy)}/${s.date}`;
+    const digest = composeDigest({
+      date: '2010-11-30', email: 'a@b.co', unsubscribeUrl: url, signalLink: link,
+      signals: [signal('2010-11-30', 'AAPL', 'recommended:sma_cross', 'BUY'), signal('2010-11-29', 'MSFT', 'sma_cross', 'SELL')],
+    });
+    expect(digest.text).toContain('Why: http://x.test/app/signals/AAPL/recommended%3Asma_cross/2010-11-30');
+    expect(digest.text).toContain('Why: http://x.test/app/signals/MSFT/sma_cross/2010-11-29');
+    expect(digest.html).toContain('<a href="http://x.test/app/signals/MSFT/sma_cross/2010-11-29">Why?</a>');
+    const plain = composeDigest({ date: '2010-11-30', email: 'a@b.co', unsubscribeUrl: url, signals: [signal('2010-11-30', 'AAPL', 'sma_cross', 'BUY')] });
+    expect(plain.text).not.toContain('Why:');
+  });
 });

@@ -21,6 +21,11 @@ export const ROUTES: RouteEntry[] = [
   { path: '/app/dev/components', component: lazy(() => import('./pages/dev-components')) },
   // -- subscriber pages (helper web)
   // -- research pages (ticker, signal, track record, runs)
+  { path: '/app/tickers', component: lazy(() => import('./pages/tickers')), nav: 'Tickers' },
+  { path: '/app/tickers/:ticker', component: lazy(() => import('./pages/ticker')) },
+  { path: '/app/signals/:ticker/:strategy/:date', component: lazy(() => import('./pages/signal')) },
+  { path: '/app/track-record', component: lazy(() => import('./pages/track-record')), nav: 'Track record' },
+  { path: '/app/runs', component: lazy(() => import('./pages/runs')), nav: 'Runs' },
   // -- playground pages (backtest, compare, sweep, recommendation)
   { path: '/app/backtest', component: lazy(() => import('./pages/backtest')), nav: 'Backtest' },
   { path: '/app/compare', component: lazy(() => import('./pages/compare')) },

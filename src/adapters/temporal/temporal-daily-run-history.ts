@@ -27,7 +27,7 @@ export class TemporalDailyRunHistory implements DailyRunHistory {
     const response = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.namespace,
       pageSize: input.limit,
-      query: "WorkflowType = 'dailyRunWorkflow' ORDER BY StartTime DESC",
+      query: "WorkflowType = 'dailyRunWorkflow'",
       nextPageToken: input.page ? Buffer.from(input.page, 'base64url') : undefined,
     });
     const runs = await Promise.all(

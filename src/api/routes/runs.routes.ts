@@ -30,7 +30,8 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
         listed = await runs.history.list({ limit: request.query.limit, page: request.query.cursor });
       } catch (err) {
         const message = (err as Error).message ?? '';
-        if (/page token|nextPageToken|invalid/i.test(message) && request.query.cursor) throw new HttpError(400, 'bad_request', 'query.cursor: not a cursor of this list');
+        request.log.warn({ err }, 'listing daily runs failed');
+        if (request.query.cursor && /page ?token/i.test(message)) throw new HttpError(400, 'bad_request', 'query.cursor: not a cursor of this list');
         throw new HttpError(503, 'unavailable', 'Temporal did not answer; is the stack up? (npm run algo -- stack up)');
       }
       const results = listed.runs.map((run) => (run.result && typeof run.result === 'object' ? (run.result as RunResult) : null));

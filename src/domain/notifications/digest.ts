@@ -10,6 +10,8 @@ export interface DigestInput {
   unsubscribeUrl: string;
   /** Strategy recommendations that changed since the subscriber's last email, if any. */
   notes?: readonly string[];
+  /** The "why did I get this" page of a signal (the web app's signal page); each signal links to it when given. */
+  signalLink?: (signal: SignalRecord) => string;
 }
 
 export interface DigestContent {
@@ -64,11 +66,13 @@ export function composeDigest(input: DigestInput): DigestContent {
   const line = (s: SignalRecord) => `- now is a good time to ${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`;
   const missedLine = (s: SignalRecord) => `- ${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`;
   const notes = input.notes ?? [];
+  const why = input.signalLink;
+  const withWhy = (format: (s: SignalRecord) => string) => (s: SignalRecord) => (why ? `${format(s)}\n  Why: ${why(s)}` : format(s));
   const text = [
     `Signals for ${input.date}:`,
     '',
-    ...(current.length ? current.map(line) : ['- none on this day']),
-    ...(missed.length ? ['', MISSED_DAYS_HEADING, ...missed.map(missedLine)] : []),
+    ...(current.length ? current.map(withWhy(line)) : ['- none on this day']),
+    ...(missed.length ? ['', MISSED_DAYS_HEADING, ...missed.map(withWhy(missedLine))] : []),
     ...(notes.length ? ['', ...notes] : []),
     '',
     'These are signals from automated strategies, not advice. No order is ever placed for you.',
@@ -80,10 +84,12 @@ export function composeDigest(input: DigestInput): DigestContent {
         (s) =>
           `<tr><td style="font-weight:bold;color:${s.signal === 'BUY' ? '#137333' : '#b3261e'}">${s.signal}</td>` +
           `<td>${escapeHtml(s.ticker)}</td><td>${escapeHtml(s.strategy)} v${s.strategyVersion}</td><td>${s.date}</td>` +
-          `<td style="font-family:monospace">${escapeHtml(describeInputs(s))}</td></tr>`,
+          `<td style="font-family:monospace">${escapeHtml(describeInputs(s))}</td>` +
+          (why ? `<td><a href="${escapeHtml(why(s))}">Why?</a></td>` : '') +
+          '</tr>',
       )
       .join('');
-    return `<table cellpadding="6" style="border-collapse:collapse"><thead><tr><th align="left">Signal</th><th align="left">Ticker</th><th align="left">Strategy</th><th align="left">Date</th><th align="left">Numbers behind it</th></tr></thead>
+    return `<table cellpadding="6" style="border-collapse:collapse"><thead><tr><th align="left">Signal</th><th align="left">Ticker</th><th align="left">Strategy</th><th align="left">Date</th><th align="left">Numbers behind it</th>${why ? '<th align="left">Chart</th>' : ''}</tr></thead>
 <tbody>${rows}</tbody></table>`;
   };
   const html = `<!doctype html><html><body style="font-family:sans-serif">
