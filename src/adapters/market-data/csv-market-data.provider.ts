@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RawPriceRow } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
+import { classifyErrorBody } from '../../domain/error-body';
 import { MarketDataError } from '../../domain/errors';
 import type { MarketDataProvider } from '../../domain/ports';
 import { normalizeRawDate } from '../../domain/price-validation';
@@ -12,7 +13,7 @@ const PRICE_FILE = /^(.+?)(_data)?\.csv$/i;
 
 /** Header names (lower-case, letters and digits only) that hold each field. */
 const COLUMN_ALIASES = {
-  date: ['date'],
+  date: ['date', 'timestamp'],
   open: ['open'],
   high: ['high'],
   low: ['low'],
@@ -134,10 +135,14 @@ function describeFsError(error: unknown): string {
 
 /**
  * Raw price rows of one CSV file's text; `source` names the file in errors.
- * Throws {@link MarketDataError} when the file is empty or its header lacks a
- * required column.
+ * Throws {@link MarketDataError} when the file is empty (no header, or a
+ * header and no rows), is an error document or an HTML page (see
+ * {@link classifyErrorBody}), or its header lacks a required column.
  */
 export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
+  // An error document or an HTML page in place of CSV is a failed fetch, not data.
+  const errorBody = classifyErrorBody(text);
+  if (errorBody !== null && errorBody.kind !== 'empty') throw new MarketDataError(`${source} ${errorBody.reason}`);
   const rows: RawPriceRow[] = [];
   let columns: ColumnIndex | null = null;
   const onRecord = (fields: string[], line: number): void => {
@@ -164,6 +169,7 @@ export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
     throw error;
   }
   if (columns === null) throw new MarketDataError(`${source} is empty: expected a header with ${REQUIRED_COLUMNS.join(', ')}`);
+  if (rows.length === 0) throw new MarketDataError(`${source} is empty: a header and no rows`);
   return rows;
 }
 
