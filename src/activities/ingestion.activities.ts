@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { adjustForSplits } from '../domain/corporate-actions';
 import { addDays, type IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
@@ -30,13 +31,19 @@ export interface IngestTickerBatchInput extends MarketDataSelection {
 
 /** Ingestion activities; they return summaries, never price arrays. */
 export function createIngestionActivities(deps: IngestionDependencies) {
-  /** Fetch, validate, enrich and store one ticker in one transaction. */
+  /**
+   * Fetch, validate, split-adjust, enrich and store one ticker (bars,
+   * rejections, splits and dividends) in one transaction. Bars are
+   * back-adjusted for the splits among the fetched days; a split after the
+   * stored history comes back in the result's `newSplits`.
+   */
   async function ingestTicker(provider: MarketDataProvider, runId: string, ticker: string, asOf: IsoDate, last: IsoDate | undefined) {
     const rows = await provider.fetchDaily({ ticker, from: last ? addDays(last, 1) : undefined, to: asOf });
-    const { bars, rejected } = validatePriceRows(rows, { asOf, after: last });
+    const { bars, rejected, actions } = validatePriceRows(rows, { asOf, after: last });
+    const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
     const history = last && bars.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
-    const enriched = enrichBars(bars, history);
-    return deps.prices.saveIngestion({ runId, ticker, bars: enriched, rejected });
+    const enriched = enrichBars(adjusted, history);
+    return deps.prices.saveIngestion({ runId, ticker, bars: enriched, rejected, actions });
   }
 
   return {

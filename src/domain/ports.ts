@@ -1,5 +1,6 @@
 import type { EnrichedBar, RawPriceRow, RejectedRow } from './bar';
 import type { BacktestRecord } from './backtest/backtest-record';
+import type { CorporateAction, SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
 import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
 import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
@@ -40,6 +41,12 @@ export interface TickerIngestionResult extends UpsertCounts {
   /** Last stored bar date after the run. */
   lastDate: IsoDate | null;
   error?: string;
+  /**
+   * Splits this run found dated after the ticker's previously stored bars:
+   * those stored bars are not adjusted for them yet (a re-adjust is due).
+   * Absent when none (always absent on a first backfill, which adjusts all).
+   */
+  newSplits?: SplitEvent[];
 }
 
 /** Storage of daily bars, their indicators and rejected source rows. */
@@ -63,9 +70,23 @@ export interface PriceRepository {
     ticker: string;
     bars: readonly EnrichedBar[];
     rejected: readonly RejectedRow[];
+    /**
+     * The splits and dividends of the fetched days, stored in the same
+     * transaction (upserted by date). Its splits dated after the ticker's
+     * last stored bar before this save are reported as `newSplits`.
+     */
+    actions?: readonly CorporateAction[];
   }): Promise<TickerIngestionResult>;
   /** Every ticker with at least one stored bar, sorted. */
   storedTickers(): Promise<string[]>;
+}
+
+/** Storage of splits and dividends, one record per (ticker, date). */
+export interface CorporateActionRepository {
+  /** The actions of `ticker` in [from, to] (inclusive, both optional), ascending by date. */
+  corporateActions(ticker: string, range?: { from?: IsoDate; to?: IsoDate }): Promise<CorporateAction[]>;
+  /** Upsert `actions` of `ticker` by date; returns how many were new and how many changed. */
+  saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }>;
 }
 
 /** Bookkeeping of ingestion runs (one row per run, one per ticker of a run). */

@@ -20,6 +20,8 @@ const COLUMN_ALIASES = {
   close: ['close'],
   volume: ['volume'],
   adjClose: ['adjclose', 'adjustedclose'],
+  dividend: ['dividendamount', 'dividend', 'dividends'],
+  splitCoefficient: ['splitcoefficient', 'splitfactor', 'stocksplits'],
 } as const;
 const REQUIRED_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
 
@@ -36,9 +38,12 @@ export interface CsvRecord {
  * Market data from a directory of per-ticker CSV files, `<TICKER>.csv` or
  * `<TICKER>_data.csv`. Reads the old system's files (quoted and unquoted
  * values, `NULL`, `adj_close`, CRLF, extra columns), the S&P 500 files
- * (`date,open,high,low,close,volume,Name`) and Yahoo's export
- * (`Date,Open,High,Low,Close,Adj Close,Volume`): columns are found by header
- * name, case-insensitively, and unknown columns are ignored.
+ * (`date,open,high,low,close,volume,Name`), Yahoo's export
+ * (`Date,Open,High,Low,Close,Adj Close,Volume`) and Alpha Vantage's daily
+ * adjusted format (`timestamp,open,high,low,close,adjusted_close,volume,
+ * dividend_amount,split_coefficient`: raw prices with the day's split and
+ * dividend): columns are found by header name, case-insensitively, and
+ * unknown columns are ignored.
  */
 export class CsvMarketDataProvider implements MarketDataProvider {
   readonly name = 'csv';
@@ -159,6 +164,9 @@ export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
       // undefined when the file has no adjusted close: validation then uses close.
       adjClose: columns.adjClose >= 0 ? fields[columns.adjClose] : undefined,
       volume: fields[columns.volume],
+      // undefined when the file has no such column: no split, no dividend.
+      dividend: columns.dividend >= 0 ? fields[columns.dividend] : undefined,
+      splitCoefficient: columns.splitCoefficient >= 0 ? fields[columns.splitCoefficient] : undefined,
       line,
     });
   };

@@ -39,6 +39,23 @@ export interface DailyBarTable {
   ema26: number | null;
   macd: number | null;
   macd_signal: number | null;
+  /** The close as traded, on a bar adjusted for later splits; null when the bar is not adjusted. */
+  raw_close: number | null;
+  /** The product of later split factors the prices were divided by; 1 when none. */
+  split_factor: ColumnType<number, number | undefined, number>;
+}
+
+/** A split and/or dividend of one ticker on one day (see the domain's CorporateAction). */
+export interface CorporateActionTable {
+  ticker: string;
+  date: DateColumn;
+  split_factor: number;
+  dividend: number;
+  spin_off: boolean;
+  /** The ingestion run that first stored it (null when stored outside a run). */
+  first_run_id: string | null;
+  recorded_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface IngestionRunTable {
@@ -64,6 +81,8 @@ export interface IngestionRunTickerTable {
   last_date: DateColumn | null;
   error: string | null;
   recorded_at: Timestamp;
+  /** Splits found after the ticker's previously stored history, as [{date, factor, spinOff}]. */
+  new_splits: ColumnType<Array<{ date: string; factor: number; spinOff: boolean }>, string | undefined, string>;
 }
 
 export interface RejectedRowTable {
@@ -224,6 +243,7 @@ export interface Database {
   ingestion_runs: IngestionRunTable;
   ingestion_run_tickers: IngestionRunTickerTable;
   rejected_rows: RejectedRowTable;
+  corporate_actions: CorporateActionTable;
   signals: SignalTable;
   subscribers: SubscriberTable;
   subscriptions: SubscriptionTable;

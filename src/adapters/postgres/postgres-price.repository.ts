@@ -1,7 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EnrichedBar, RejectedRow } from '../../domain/bar';
+import { splitsOf, type CorporateAction } from '../../domain/corporate-actions';
 import type { IsoDate } from '../../domain/dates';
-import type { IngestionRunRepository, PriceRepository, TickerIngestionResult, UpsertCounts } from '../../domain/ports';
+import type {
+  CorporateActionRepository, IngestionRunRepository, PriceRepository, TickerIngestionResult, UpsertCounts,
+} from '../../domain/ports';
 import type { Database, DailyBarRow } from './database';
 import { readPackedBars } from './packed-bars';
 
@@ -20,12 +23,12 @@ export const REPORTED_REJECTIONS_LIMIT = 100;
 
 const BAR_COLUMNS = [
   'open', 'high', 'low', 'close', 'adj_close', 'volume',
-  'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal',
+  'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal', 'raw_close', 'split_factor',
 ] as const;
 
 /** Map a row to the domain's camelCase bar (snake_case stays in the adapter). */
 export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
-  return {
+  const bar: EnrichedBar = {
     date: row.date,
     open: row.open,
     high: row.high,
@@ -43,6 +46,12 @@ export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
     macd: row.macd,
     macdSignal: row.macd_signal,
   };
+  // Only a bar adjusted for a later split carries its raw close (as the domain's Bar says).
+  if (row.split_factor !== 1) {
+    bar.rawClose = row.raw_close ?? row.close * row.split_factor;
+    bar.splitFactor = row.split_factor;
+  }
+  return bar;
 }
 
 const columnValues: Record<(typeof BAR_COLUMNS)[number], (b: EnrichedBar) => number | null> = {
@@ -61,6 +70,8 @@ const columnValues: Record<(typeof BAR_COLUMNS)[number], (b: EnrichedBar) => num
   ema26: (b) => b.ema26,
   macd: (b) => b.macd,
   macd_signal: (b) => b.macdSignal,
+  raw_close: (b) => (b.splitFactor === undefined || b.splitFactor === 1 ? null : (b.rawClose ?? null)),
+  split_factor: (b) => b.splitFactor ?? 1,
 };
 
 /**
@@ -100,8 +111,30 @@ async function storeRejections(trx: Transaction<Database>, runId: string, ticker
     on conflict (ticker, source_date, reason) do nothing`.execute(trx);
 }
 
-/** Postgres storage of bars, rejections and ingestion runs. */
-export class PostgresPriceRepository implements PriceRepository, IngestionRunRepository {
+/** Upsert one ticker's corporate actions by date, in one statement. */
+async function upsertCorporateActions(
+  db: Kysely<Database>,
+  ticker: string,
+  actions: readonly CorporateAction[],
+  runId: string | null,
+): Promise<{ inserted: number; updated: number }> {
+  if (actions.length === 0) return { inserted: 0, updated: 0 };
+  const result = await sql<{ inserted: boolean }>`
+    insert into corporate_actions (ticker, date, split_factor, dividend, spin_off, first_run_id)
+    select ${ticker}, d, f, v, s, ${runId}
+    from unnest(${actions.map((a) => a.date)}::date[], ${actions.map((a) => a.splitFactor)}::float8[],
+                ${actions.map((a) => a.dividend)}::float8[], ${actions.map((a) => a.spinOff)}::boolean[]) as t(d, f, v, s)
+    on conflict (ticker, date) do update
+      set split_factor = excluded.split_factor, dividend = excluded.dividend, spin_off = excluded.spin_off, updated_at = now()
+      where (corporate_actions.split_factor, corporate_actions.dividend, corporate_actions.spin_off)
+        is distinct from (excluded.split_factor, excluded.dividend, excluded.spin_off)
+    returning (xmax = 0) as inserted`.execute(db);
+  const inserted = result.rows.filter((r) => r.inserted).length;
+  return { inserted, updated: result.rows.length - inserted };
+}
+
+/** Postgres storage of bars, rejections, corporate actions and ingestion runs. */
+export class PostgresPriceRepository implements PriceRepository, IngestionRunRepository, CorporateActionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async lastBarDates(tickers: readonly string[]): Promise<Map<string, IsoDate>> {
@@ -148,12 +181,22 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     ticker: string;
     bars: readonly EnrichedBar[];
     rejected: readonly RejectedRow[];
+    actions?: readonly CorporateAction[];
   }): Promise<TickerIngestionResult> {
-    const { runId, ticker, bars, rejected } = input;
+    const { runId, ticker, bars, rejected, actions = [] } = input;
     return this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('tickers').values({ symbol: ticker }).onConflict((oc) => oc.column('symbol').doNothing()).execute();
+      const previous = await trx
+        .insertInto('tickers')
+        .values({ symbol: ticker })
+        .onConflict((oc) => oc.column('symbol').doUpdateSet({ symbol: ticker }))
+        .returning('last_date')
+        .executeTakeFirstOrThrow();
       const counts = await upsertBars(trx, ticker, bars);
       await storeRejections(trx, runId, ticker, rejected);
+      await upsertCorporateActions(trx, ticker, actions, runId);
+      // Splits after the stored history: the bars stored before them were not divided by them.
+      const previousLast = previous.last_date;
+      const newSplits = previousLast === null ? [] : splitsOf(actions).filter((s) => s.date > previousLast);
       const span = await trx
         .updateTable('tickers')
         .set({
@@ -171,10 +214,26 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
         rejected: rejected.slice(0, REPORTED_REJECTIONS_LIMIT).map((r) => ({ date: r.date, reason: r.reason })),
         rejectedCount: rejected.length,
         lastDate: span.last_date,
+        ...(newSplits.length > 0 ? { newSplits } : {}),
       };
       await this.writeResult(trx, runId, result);
       return result;
     });
+  }
+
+  async corporateActions(ticker: string, range: { from?: IsoDate; to?: IsoDate } = {}): Promise<CorporateAction[]> {
+    let query = this.db
+      .selectFrom('corporate_actions')
+      .select(['date', 'split_factor', 'dividend', 'spin_off'])
+      .where('ticker', '=', ticker);
+    if (range.from) query = query.where('date', '>=', range.from);
+    if (range.to) query = query.where('date', '<=', range.to);
+    const rows = await query.orderBy('date').execute();
+    return rows.map((r) => ({ date: r.date, splitFactor: r.split_factor, dividend: r.dividend, spinOff: r.spin_off }));
+  }
+
+  async saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }> {
+    return upsertCorporateActions(this.db, ticker, actions, runId ?? null);
   }
 
   async startRun(input: { runId: string; asOf: IsoDate; provider: string; tickers: readonly string[] }): Promise<void> {
@@ -206,6 +265,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
           rejectedCount: r.rejected_count,
           lastDate: r.last_date,
           ...(r.error ? { error: r.error } : {}),
+          ...(r.new_splits.length > 0 ? { newSplits: r.new_splits } : {}),
         },
       ]),
     );
@@ -232,6 +292,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
       rejected: pgSafeJson(r.rejected),
       last_date: r.lastDate,
       error: r.error === undefined ? null : pgSafeText(r.error),
+      new_splits: JSON.stringify(r.newSplits ?? []),
     };
     await db
       .insertInto('ingestion_run_tickers')
