@@ -49,6 +49,20 @@ export interface TickerIngestionResult extends UpsertCounts {
   newSplits?: SplitEvent[];
 }
 
+/** One ticker's fetched, validated and enriched data, as an ingestion run stores it. */
+export interface IngestionToSave {
+  runId: string;
+  ticker: string;
+  bars: readonly EnrichedBar[];
+  rejected: readonly RejectedRow[];
+  /**
+   * The splits and dividends of the fetched days, stored in the same
+   * transaction (upserted by date). Its splits dated after the ticker's
+   * last stored bar before this save are reported as `newSplits`.
+   */
+  actions?: readonly CorporateAction[];
+}
+
 /** Storage of daily bars, their indicators and rejected source rows. */
 export interface PriceRepository {
   /** The last stored bar date of each ticker; tickers without bars are absent. */
@@ -65,18 +79,12 @@ export interface PriceRepository {
    * the ticker's `ok` result for ingestion run `runId`, so that a crash can
    * never leave bars stored without their run's record (or the reverse).
    */
-  saveIngestion(input: {
-    runId: string;
-    ticker: string;
-    bars: readonly EnrichedBar[];
-    rejected: readonly RejectedRow[];
-    /**
-     * The splits and dividends of the fetched days, stored in the same
-     * transaction (upserted by date). Its splits dated after the ticker's
-     * last stored bar before this save are reported as `newSplits`.
-     */
-    actions?: readonly CorporateAction[];
-  }): Promise<TickerIngestionResult>;
+  saveIngestion(input: IngestionToSave): Promise<TickerIngestionResult>;
+  /**
+   * {@link saveIngestion} for many tickers (each at most once) in one
+   * transaction: all are stored and recorded, or none. Results in input order.
+   */
+  saveIngestions(batch: readonly IngestionToSave[]): Promise<TickerIngestionResult[]>;
   /** Every ticker with at least one stored bar, sorted. */
   storedTickers(): Promise<string[]>;
 }
