@@ -56,9 +56,12 @@ export class CsvMarketDataProvider implements MarketDataProvider {
     const { file, text } = await this.readTickerFile(ticker);
     const rows = parsePriceCsv(text, file);
     const { from, to } = request;
+    const inRange = (date: string) => (from === undefined || date >= from) && date <= to;
     return rows.filter((row) => {
+      // A plain YYYY-MM-DD cell in range is kept whether or not it is a real date (validation judges it): no parsing needed.
+      if (row.date.length === 10 && inRange(row.date)) return true;
       const date = normalizeRawDate(row.date);
-      return date === null || ((from === undefined || date >= from) && date <= to);
+      return date === null || inRange(date);
     });
   }
 

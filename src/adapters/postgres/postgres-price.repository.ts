@@ -7,7 +7,7 @@ import type {
 } from '../../domain/ports';
 import type pg from 'pg';
 import { poolOf, withRawConnection, type Database, type DailyBarRow } from './database';
-import { copyBarsToStaging, STAGING_TABLE } from './copy-bars';
+import { copyBarsToStaging, copyBarsToTable, hasWholeVolumes, STAGING_TABLE } from './copy-bars';
 import { readPackedBars } from './packed-bars';
 
 /** Postgres text and jsonb cannot hold NUL: a garbage source file must still be recordable. */
@@ -57,13 +57,31 @@ export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
 }
 
 /**
- * Upsert the staged bars of a batch of tickers in one statement (see
- * copy-bars.ts). Rows whose values are all unchanged are not touched, so
- * re-running an ingestion writes nothing; counts come back per ticker.
+ * Write the staged bars of a batch (see copy-bars.ts) in at most two
+ * statements. Tickers with stored bars are upserted: rows whose values are
+ * all unchanged are not touched, so re-running an ingestion writes nothing.
+ * Tickers without any (a first backfill: their locked `tickers` row has no
+ * last date, so no bar of theirs exists or can appear meanwhile) are
+ * inserted plainly, twice as fast as an upsert. Counts come back per ticker.
  */
-async function upsertStagedBars(db: Kysely<Database>): Promise<Map<string, { inserted: number; updated: number }>> {
+async function writeStagedBars(
+  db: Kysely<Database>,
+  fresh: readonly string[],
+  stored: readonly string[],
+): Promise<Map<string, { inserted: number; updated: number }>> {
+  const counts = new Map<string, { inserted: number; updated: number }>();
   const cols = sql.raw(BAR_COLUMNS.join(', '));
   const staged = sql.raw(BAR_COLUMNS.map((c) => (c === 'volume' ? 'volume::bigint' : c)).join(', '));
+  if (fresh.length > 0) {
+    const inserted = await sql<{ ticker: string; n: number }>`
+      with written as (
+        insert into daily_bars (ticker, date, ${cols})
+        select ticker, date, ${staged} from ${sql.table(STAGING_TABLE)} where ticker = any(${fresh}::text[])
+        returning ticker)
+      select ticker, count(*)::int as n from written group by ticker`.execute(db);
+    for (const r of inserted.rows) counts.set(r.ticker, { inserted: r.n, updated: 0 });
+  }
+  if (stored.length === 0) return counts;
   const setList = sql.raw(BAR_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', '));
   const changed = sql.raw(
     `(${BAR_COLUMNS.map((c) => `daily_bars.${c}`).join(', ')}) is distinct from (${BAR_COLUMNS.map((c) => `excluded.${c}`).join(', ')})`,
@@ -71,12 +89,13 @@ async function upsertStagedBars(db: Kysely<Database>): Promise<Map<string, { ins
   const result = await sql<{ ticker: string; inserted: number; updated: number }>`
     with written as (
       insert into daily_bars (ticker, date, ${cols})
-      select ticker, date, ${staged} from ${sql.table(STAGING_TABLE)}
+      select ticker, date, ${staged} from ${sql.table(STAGING_TABLE)} where ticker = any(${stored}::text[])
       on conflict (ticker, date) do update set ${setList} where ${changed}
       returning ticker, (xmax = 0) as inserted)
     select ticker, (count(*) filter (where inserted))::int as inserted, (count(*) filter (where not inserted))::int as updated
     from written group by ticker`.execute(db);
-  return new Map(result.rows.map((r) => [r.ticker, { inserted: r.inserted, updated: r.updated }]));
+  for (const r of result.rows) counts.set(r.ticker, { inserted: r.inserted, updated: r.updated });
+  return counts;
 }
 
 /** Store the rejected rows of a batch in one statement; a row rejected before for the same reason is not stored twice. */
@@ -161,9 +180,10 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
   }
 
   /**
-   * One transaction for a batch of tickers: their bars are COPYed into a
-   * staging table and upserted in one statement, their rejections, corporate
-   * actions, spans and run results written in one statement each.
+   * One transaction for a batch of tickers: the bars of a first backfill are
+   * COPYed straight into daily_bars, the others into a staging table and
+   * upserted in one statement; rejections, corporate actions, spans and run
+   * results are written in one statement each.
    */
   async saveIngestions(batch: readonly IngestionToSave[]): Promise<TickerIngestionResult[]> {
     if (batch.length === 0) return [];
@@ -302,10 +322,24 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
   const previousLast = new Map(previous.rows.map((r) => [r.symbol, r.last_date]));
 
   const withBars = batch.filter((b) => b.bars.length > 0);
-  let counts = new Map<string, { inserted: number; updated: number }>();
-  if (withBars.length > 0) {
-    await copyBarsToStaging(client, withBars);
-    counts = await upsertStagedBars(db);
+  // A first backfill (no stored bar: the locked row has no last date) goes straight into daily_bars;
+  // the rest through the staging table and one upsert.
+  const direct = withBars.filter((b) => (previousLast.get(b.ticker) ?? null) === null && hasWholeVolumes(b.bars));
+  const staged = withBars.filter((b) => !direct.includes(b));
+  const counts = new Map<string, { inserted: number; updated: number }>();
+  if (direct.length > 0) {
+    await copyBarsToTable(client, direct);
+    for (const b of direct) counts.set(b.ticker, { inserted: b.bars.length, updated: 0 });
+  }
+  if (staged.length > 0) {
+    await copyBarsToStaging(client, staged);
+    const isFresh = (ticker: string) => (previousLast.get(ticker) ?? null) === null;
+    const written = await writeStagedBars(
+      db,
+      staged.filter((b) => isFresh(b.ticker)).map((b) => b.ticker),
+      staged.filter((b) => !isFresh(b.ticker)).map((b) => b.ticker),
+    );
+    for (const [ticker, c] of written) counts.set(ticker, c);
   }
   await storeRejections(db, batch);
   await upsertCorporateActions(db, batch.flatMap((b) => (b.actions ?? []).map((action) => ({ ticker: b.ticker, runId: b.runId, action }))));
