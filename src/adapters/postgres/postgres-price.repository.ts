@@ -60,8 +60,8 @@ export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
  * Write the staged bars of a batch (see copy-bars.ts) in at most two
  * statements. Tickers with stored bars are upserted: rows whose values are
  * all unchanged are not touched, so re-running an ingestion writes nothing.
- * Tickers without any (a first backfill: their locked `tickers` row has no
- * last date, so no bar of theirs exists or can appear meanwhile) are
+ * Tickers without any (a first backfill: their `tickers` row is locked, so
+ * no bar of theirs can appear meanwhile) are
  * inserted plainly, twice as fast as an upsert. Counts come back per ticker.
  */
 async function writeStagedBars(
@@ -317,14 +317,17 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
   const tickers = batch.map((b) => b.ticker);
   await sql`insert into tickers (symbol) select unnest(${tickers}::text[]) on conflict (symbol) do nothing`.execute(db);
   // Locked until commit: two batches of the same ticker never interleave.
-  const previous = await sql<{ symbol: string; last_date: IsoDate | null }>`
-    select symbol, last_date from tickers where symbol = any(${tickers}::text[]) order by symbol for update`.execute(db);
+  const previous = await sql<{ symbol: string; last_date: IsoDate | null; has_bars: boolean }>`
+    select symbol, last_date, exists (select 1 from daily_bars where ticker = symbol) as has_bars
+    from tickers where symbol = any(${tickers}::text[]) order by symbol for update`.execute(db);
   const previousLast = new Map(previous.rows.map((r) => [r.symbol, r.last_date]));
+  // Asked of daily_bars itself, not of last_date: only a ticker with no bar at all can take a plain insert.
+  const fresh = new Set(previous.rows.filter((r) => !r.has_bars).map((r) => r.symbol));
 
   const withBars = batch.filter((b) => b.bars.length > 0);
-  // A first backfill (no stored bar: the locked row has no last date) goes straight into daily_bars;
+  // A first backfill (no stored bar; the ticker's row is locked) goes straight into daily_bars;
   // the rest through the staging table and one upsert.
-  const direct = withBars.filter((b) => (previousLast.get(b.ticker) ?? null) === null && hasWholeVolumes(b.bars));
+  const direct = withBars.filter((b) => fresh.has(b.ticker) && hasWholeVolumes(b.bars));
   const staged = withBars.filter((b) => !direct.includes(b));
   const counts = new Map<string, { inserted: number; updated: number }>();
   if (direct.length > 0) {
@@ -333,11 +336,10 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
   }
   if (staged.length > 0) {
     await copyBarsToStaging(client, staged);
-    const isFresh = (ticker: string) => (previousLast.get(ticker) ?? null) === null;
     const written = await writeStagedBars(
       db,
-      staged.filter((b) => isFresh(b.ticker)).map((b) => b.ticker),
-      staged.filter((b) => !isFresh(b.ticker)).map((b) => b.ticker),
+      staged.filter((b) => fresh.has(b.ticker)).map((b) => b.ticker),
+      staged.filter((b) => !fresh.has(b.ticker)).map((b) => b.ticker),
     );
     for (const [ticker, c] of written) counts.set(ticker, c);
   }
