@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { sql } from 'kysely';
@@ -13,6 +15,8 @@ import {
 
 /** Issue 2 item 12: the whole S&P 500 backfill must take at most this long. */
 const TARGET_MS = 10_000;
+/** Issue 9 item 5: the backfill through the workflow at most this many times a bare `psql \copy` of the same files. */
+const COPY_FLOOR_TARGET_RATIO = 3;
 const AS_OF = '2018-02-07';
 /** Rows per statement of the baseline's multi-row INSERT. */
 const BASELINE_ROWS_PER_STATEMENT = 1000;
@@ -59,6 +63,40 @@ async function baselineInsert(url: string, tickers: Array<{ ticker: string; bars
 }
 
 /**
+ * The floor (issue 9 item 5): one `psql` running `\copy` of every S&P file
+ * as it is (CSV with header) into a table with a primary key, timed from
+ * psql's start to its exit, in the same run as the workflow.
+ */
+async function psqlCopyFloor(url: string): Promise<{ ms: number; rows: number }> {
+  const files = (await fs.readdir(SP500_DIR)).filter((f) => f.endsWith('_data.csv')).sort();
+  const scriptDir = await fs.mkdtemp(path.join(os.tmpdir(), 'algo-bench-copy-'));
+  const script = path.join(scriptDir, 'floor.sql');
+  const quoted = (file: string) => `'${path.join(SP500_DIR, file).replace(/'/g, "''")}'`;
+  await fs.writeFile(script, files.map((f) => `\\copy copy_floor from ${quoted(f)} with (format csv, header true)\n`).join(''));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`create table copy_floor (date date, open float8, high float8, low float8, close float8, volume bigint, name text,
+      primary key (name, date))`);
+    const start = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      psql.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      psql.on('error', (err) => reject(new Error(`psql could not start (${err.message}): the \\copy floor needs psql on PATH`)));
+      psql.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy exited ${code}: ${stderr.trim()}`))));
+    });
+    const ms = since(start);
+    const { rows } = await client.query<{ n: string }>('select count(*) as n from copy_floor');
+    await client.query('drop table copy_floor');
+    return { ms, rows: Number(rows[0].n) };
+  } finally {
+    await client.end();
+    await fs.rm(scriptDir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Issue 2 item 12: backfill all 505 S&P 500 tickers through the ingestion
  * workflow (csv provider, enrichment) into an empty database, against a plain
  * multi-row INSERT of the same rows measured in the same run.
@@ -78,6 +116,8 @@ export async function ingestBench(): Promise<BenchRow[]> {
     log('ingest: baseline (parse, then plain multi-row INSERT of the same rows)');
     const parsed = await parseAll();
     const baseline = await baselineInsert(database.url, parsed.bars);
+    log('ingest: floor (psql \\copy of the same files into a table with a primary key)');
+    const floor = await psqlCopyFloor(database.url);
     // The baseline's dirty pages must not be flushed during the timed run.
     await sql`checkpoint`.execute(database.db);
 
@@ -128,6 +168,13 @@ export async function ingestBench(): Promise<BenchRow[]> {
       { figure: 'ingest: baseline rows per second (INSERT only)', value: num((baseline.rows / baseline.ms) * 1000) },
       { figure: 'ingest: workflow / baseline INSERT', value: `${num(wallMs / baseline.ms, 2)}x` },
       { figure: 'ingest: workflow / baseline parse + INSERT', value: `${num(wallMs / (baseline.ms + parsed.ms), 2)}x` },
+      { figure: `ingest: floor psql \\copy of the ${num(floor.rows)} file rows into a table with a PK`, value: duration(floor.ms) },
+      {
+        figure: 'ingest: workflow / psql \\copy floor (same run)',
+        value: `${num(wallMs / floor.ms, 2)}x`,
+        target: `<= ${COPY_FLOOR_TARGET_RATIO}x`,
+        met: wallMs <= COPY_FLOOR_TARGET_RATIO * floor.ms,
+      },
     ];
   } finally {
     await cleanup.run();

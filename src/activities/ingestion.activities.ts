@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { adjustForSplits } from '../domain/corporate-actions';
 import { addDays, type IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
-import type { IngestionRunRepository, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
+import type { IngestionRunRepository, IngestionToSave, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
 
 /** Which market-data source an ingestion reads. */
 export interface MarketDataSelection {
@@ -30,13 +31,19 @@ export interface IngestTickerBatchInput extends MarketDataSelection {
 
 /** Ingestion activities; they return summaries, never price arrays. */
 export function createIngestionActivities(deps: IngestionDependencies) {
-  /** Fetch, validate, enrich and store one ticker in one transaction. */
-  async function ingestTicker(provider: MarketDataProvider, runId: string, ticker: string, asOf: IsoDate, last: IsoDate | undefined) {
+  /**
+   * Fetch, validate, split-adjust and enrich one ticker: what is to be
+   * stored (bars, rejections, splits and dividends). Bars are back-adjusted
+   * for the splits among the fetched days; a split after the stored history
+   * comes back in the stored result's `newSplits`.
+   */
+  async function prepareTicker(provider: MarketDataProvider, runId: string, ticker: string, asOf: IsoDate, last: IsoDate | undefined): Promise<IngestionToSave> {
     const rows = await provider.fetchDaily({ ticker, from: last ? addDays(last, 1) : undefined, to: asOf });
-    const { bars, rejected } = validatePriceRows(rows, { asOf, after: last });
+    const { bars, rejected, actions } = validatePriceRows(rows, { asOf, after: last });
+    const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
     const history = last && bars.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
-    const enriched = enrichBars(bars, history);
-    return deps.prices.saveIngestion({ runId, ticker, bars: enriched, rejected });
+    const enriched = enrichBars(adjusted, history);
+    return { runId, ticker, bars: enriched, rejected, actions };
   }
 
   return {
@@ -54,9 +61,11 @@ export function createIngestionActivities(deps: IngestionDependencies) {
 
     /**
      * Ingest a batch of tickers. A ticker's bad input fails that ticker only.
-     * Transient failures are retried by Temporal: the retry skips tickers
-     * already recorded for this run, so a worker killed mid-batch resumes
-     * where it stopped and re-ingests nothing.
+     * The prepared tickers are stored in one transaction (COPY, then one
+     * upsert); should that fail, each is stored on its own so that one bad
+     * ticker still fails alone. Transient failures are retried by Temporal:
+     * the retry skips tickers already recorded for this run, so a worker
+     * killed mid-batch resumes where it stopped and re-ingests nothing.
      */
     async ingestTickerBatch(input: IngestTickerBatchInput): Promise<TickerIngestionResult[]> {
       const { runId, tickers, asOf } = input;
@@ -65,31 +74,48 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       const lastDates = await deps.prices.lastBarDates(tickers);
       const provider = deps.marketData(input);
       const lastAttempt = context.info.attempt >= input.maxAttempts;
-      const results: TickerIngestionResult[] = [];
+      const results = new Map<string, TickerIngestionResult>();
       const transient: string[] = [];
+      const fail = async (ticker: string, err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof BadInputError || lastAttempt) {
+          await deps.runs.recordFailure(runId, ticker, message);
+          results.set(ticker, { ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message });
+        } else {
+          transient.push(`${ticker}: ${message}`);
+        }
+      };
+      const prepared: IngestionToSave[] = [];
       for (const ticker of tickers) {
         context.heartbeat({ ticker });
         const previous = recorded.get(ticker);
         if (previous) {
-          results.push(previous);
+          results.set(ticker, previous);
           continue;
         }
         try {
-          results.push(await ingestTicker(provider, runId, ticker, asOf, lastDates.get(ticker)));
+          prepared.push(await prepareTicker(provider, runId, ticker, asOf, lastDates.get(ticker)));
         } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          if (err instanceof BadInputError || lastAttempt) {
-            await deps.runs.recordFailure(runId, ticker, message);
-            results.push({ ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message });
-          } else {
-            transient.push(`${ticker}: ${message}`);
+          await fail(ticker, err);
+        }
+      }
+      context.heartbeat({ saving: prepared.length });
+      try {
+        for (const result of await deps.prices.saveIngestions(prepared)) results.set(result.ticker, result);
+      } catch {
+        for (const input of prepared) {
+          context.heartbeat({ ticker: input.ticker });
+          try {
+            results.set(input.ticker, await deps.prices.saveIngestion(input));
+          } catch (err) {
+            await fail(input.ticker, err);
           }
         }
       }
       if (transient.length > 0) {
         throw ApplicationFailure.retryable(`transient failures, will retry: ${transient.join('; ')}`, 'TransientIngestionFailure');
       }
-      return results;
+      return tickers.filter((t) => results.has(t)).map((t) => results.get(t)!);
     },
 
     /** Mark the run finished. */

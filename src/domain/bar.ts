@@ -16,6 +16,10 @@ export interface RawPriceRow {
   /** Missing means "same as close" (sources without adjustment). */
   adjClose?: RawValue;
   volume: RawValue;
+  /** Cash dividend paid that day (Alpha Vantage's `dividend_amount`); missing means none. */
+  dividend?: RawValue;
+  /** Split factor of that day (`split_coefficient`, 2 = 2-for-1); missing means 1. */
+  splitCoefficient?: RawValue;
   line?: number;
 }
 
@@ -28,6 +32,13 @@ export interface Bar {
   close: number;
   adjClose: number;
   volume: number;
+  /**
+   * Set only on a bar back-adjusted for later splits (see adjustForSplits):
+   * the close as traded that day, and the product of the later split factors
+   * that open/high/low/close were divided (volume multiplied) by.
+   */
+  rawClose?: number;
+  splitFactor?: number;
 }
 
 /** Indicator columns stored with every bar; `null` until the window is full. */

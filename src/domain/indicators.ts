@@ -104,6 +104,10 @@ export function enrichBars(newBars: readonly Bar[], history: readonly EnrichedBa
       macd: orNull(macd[i]),
       macdSignal: orNull(macdSignal[i]),
     };
+    if (bar.splitFactor !== undefined) {
+      enriched[i].rawClose = bar.rawClose;
+      enriched[i].splitFactor = bar.splitFactor;
+    }
   }
   return enriched;
 }

@@ -1,5 +1,6 @@
 import type { EnrichedBar, RawPriceRow, RejectedRow } from './bar';
 import type { BacktestRecord } from './backtest/backtest-record';
+import type { CorporateAction, SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
 import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
 import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
@@ -40,6 +41,26 @@ export interface TickerIngestionResult extends UpsertCounts {
   /** Last stored bar date after the run. */
   lastDate: IsoDate | null;
   error?: string;
+  /**
+   * Splits this run found dated after the ticker's previously stored bars:
+   * those stored bars are not adjusted for them yet (a re-adjust is due).
+   * Absent when none (always absent on a first backfill, which adjusts all).
+   */
+  newSplits?: SplitEvent[];
+}
+
+/** One ticker's fetched, validated and enriched data, as an ingestion run stores it. */
+export interface IngestionToSave {
+  runId: string;
+  ticker: string;
+  bars: readonly EnrichedBar[];
+  rejected: readonly RejectedRow[];
+  /**
+   * The splits and dividends of the fetched days, stored in the same
+   * transaction (upserted by date). Its splits dated after the ticker's
+   * last stored bar before this save are reported as `newSplits`.
+   */
+  actions?: readonly CorporateAction[];
 }
 
 /** Storage of daily bars, their indicators and rejected source rows. */
@@ -58,14 +79,22 @@ export interface PriceRepository {
    * the ticker's `ok` result for ingestion run `runId`, so that a crash can
    * never leave bars stored without their run's record (or the reverse).
    */
-  saveIngestion(input: {
-    runId: string;
-    ticker: string;
-    bars: readonly EnrichedBar[];
-    rejected: readonly RejectedRow[];
-  }): Promise<TickerIngestionResult>;
+  saveIngestion(input: IngestionToSave): Promise<TickerIngestionResult>;
+  /**
+   * {@link saveIngestion} for many tickers (each at most once) in one
+   * transaction: all are stored and recorded, or none. Results in input order.
+   */
+  saveIngestions(batch: readonly IngestionToSave[]): Promise<TickerIngestionResult[]>;
   /** Every ticker with at least one stored bar, sorted. */
   storedTickers(): Promise<string[]>;
+}
+
+/** Storage of splits and dividends, one record per (ticker, date). */
+export interface CorporateActionRepository {
+  /** The actions of `ticker` in [from, to] (inclusive, both optional), ascending by date. */
+  corporateActions(ticker: string, range?: { from?: IsoDate; to?: IsoDate }): Promise<CorporateAction[]>;
+  /** Upsert `actions` of `ticker` by date; returns how many were new and how many changed. */
+  saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }>;
 }
 
 /** Bookkeeping of ingestion runs (one row per run, one per ticker of a run). */

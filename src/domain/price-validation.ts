@@ -1,4 +1,5 @@
 import type { Bar, RawPriceRow, RawValue, RejectedRow } from './bar';
+import { corporateActionOf, type CorporateAction } from './corporate-actions';
 import type { IsoDate } from './dates';
 
 /** Which rows to consider: none after `asOf`, none on or before `after`. */
@@ -15,6 +16,11 @@ export interface PriceValidationResult {
   bars: Bar[];
   /** Refused rows in source order, each with a human-readable reason. */
   rejected: RejectedRow[];
+  /**
+   * The splits and dividends of the valid bars' days (only days that have
+   * one), ascending; the bars themselves are still raw (see adjustForSplits).
+   */
+  actions: CorporateAction[];
 }
 
 const QUOTE = 34;
@@ -181,8 +187,14 @@ function price(value: RawValue, label: string, reasons: Reasons): number {
   return n;
 }
 
-/** Checks one in-range row; returns its bar, or null with the reasons added. */
-function checkRow(row: RawPriceRow, date: IsoDate, reasons: Reasons): Bar | null {
+/** The split and dividend cells of the row being checked (1 and 0 when the source has none). */
+interface DayEvents {
+  split: number;
+  dividend: number;
+}
+
+/** Checks one in-range row; returns its bar, or null with the reasons added; `events` receives its split and dividend. */
+function checkRow(row: RawPriceRow, date: IsoDate, reasons: Reasons, events: DayEvents): Bar | null {
   const open = price(row.open, 'open', reasons);
   const high = price(row.high, 'high', reasons);
   const low = price(row.low, 'low', reasons);
@@ -191,6 +203,17 @@ function checkRow(row: RawPriceRow, date: IsoDate, reasons: Reasons): Bar | null
   const volume = toNumber(row.volume);
   if (Number.isNaN(volume)) reasons.add(cellProblem(row.volume, 'volume'));
   else if (volume < 0) reasons.add(`volume ${volume} is negative`);
+
+  // Sources without these columns (or a blank cell) mean no split and no dividend that day.
+  events.split = 1;
+  events.dividend = 0;
+  if (row.splitCoefficient !== undefined && !isMissing(row.splitCoefficient)) events.split = price(row.splitCoefficient, 'split coefficient', reasons);
+  if (row.dividend !== undefined && !isMissing(row.dividend)) {
+    const dividend = toNumber(row.dividend);
+    if (Number.isNaN(dividend)) reasons.add(cellProblem(row.dividend, 'dividend'));
+    else if (dividend < 0) reasons.add(`dividend ${dividend} is negative`);
+    else events.dividend = dividend;
+  }
 
   // A missing adjusted close means the source does not adjust: it equals close.
   const adjClose = isMissing(row.adjClose) ? close : price(row.adjClose, 'adjusted close', reasons);
@@ -207,7 +230,7 @@ function checkRow(row: RawPriceRow, date: IsoDate, reasons: Reasons): Bar | null
 
 /** What a row says, for telling exact duplicates from conflicting ones. */
 function rowSignature(row: RawPriceRow): string {
-  const values: RawValue[] = [row.open, row.high, row.low, row.close, row.adjClose, row.volume];
+  const values: RawValue[] = [row.open, row.high, row.low, row.close, row.adjClose, row.volume, row.dividend, row.splitCoefficient];
   return values
     .map((v) => {
       const n = toNumber(v);
@@ -231,7 +254,8 @@ function sourceDate(row: RawPriceRow): string {
  * number or not positive; when high is below max(open, close, low) or low is
  * above min(open, close, high); when volume is missing, not a number or
  * negative (0 is allowed); or when a present adjusted close is invalid (a
- * missing one means adjusted close = close). A date given more than once with
+ * missing one means adjusted close = close), a present split coefficient is
+ * not a positive number or a present dividend is not a number >= 0. A date given more than once with
  * different values rejects every row of that date; exact duplicates count once.
  * Cells may be numbers or strings with surrounding spaces or quotes; `''`,
  * `NULL` and `NaN` are missing.
@@ -264,20 +288,30 @@ export function validatePriceRows(rows: readonly RawPriceRow[], options: PriceVa
 
   // Pass 2: the values of every row not settled above.
   const bars: Bar[] = [];
+  const actions: CorporateAction[] = [];
+  const events: DayEvents = { split: 1, dividend: 0 };
   const reasons = new Reasons();
   for (let k = 0; k < kept.length; k++) {
     if (settled !== null && settled[k] === 1) continue;
     const index = kept[k];
     const row = rows[index];
     reasons.list = null;
-    const bar = checkRow(row, keptDates[k], reasons);
-    if (bar !== null) bars.push(bar);
-    else rejections.push({ index, rejected: { date: keptDates[k], reason: (reasons.list ?? []).join('; '), raw: row } });
+    const bar = checkRow(row, keptDates[k], reasons, events);
+    if (bar !== null) {
+      bars.push(bar);
+      if (events.split !== 1 || events.dividend !== 0) {
+        const action = corporateActionOf(bar.date, events.split, events.dividend);
+        if (action !== null) actions.push(action);
+      }
+    } else rejections.push({ index, rejected: { date: keptDates[k], reason: (reasons.list ?? []).join('; '), raw: row } });
   }
 
-  if (!ascending) bars.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  if (!ascending) {
+    bars.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+    actions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  }
   rejections.sort((a, b) => a.index - b.index);
-  return { bars, rejected: rejections.map((r) => r.rejected) };
+  return { bars, rejected: rejections.map((r) => r.rejected), actions };
 }
 
 /**
@@ -313,7 +347,7 @@ function settleRepeatedDates(
       settled[k] = 1;
       const row = rows[kept[k]];
       reasons.list = [conflict];
-      checkRow(row, date, reasons);
+      checkRow(row, date, reasons, { split: 1, dividend: 0 });
       rejections.push({ index: kept[k], rejected: { date, reason: reasons.list.join('; '), raw: row } });
     }
   }

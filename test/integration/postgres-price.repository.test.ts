@@ -127,4 +127,34 @@ describe('PostgresPriceRepository', () => {
     expect(run.status).toBe('completed_with_failures');
     expect(run.finished_at).toBeInstanceOf(Date);
   });
+
+  it('saves a batch in one transaction: a first backfill, an upsert, a fractional volume and a ticker with only rejections, with exact counts', async () => {
+    await repo.saveIngestion({ runId: 'run-1', ticker: 'OLD', bars: [bar('2020-01-02', 10), bar('2020-01-03', 11)], rejected: [] });
+    const results = await repo.saveIngestions([
+      { runId: 'run-2', ticker: 'NEW', bars: [bar('2020-01-02', 5, { volume: 2 ** 40 + 7 }), bar('2020-01-03', 6, { rawClose: 12, splitFactor: 2 })], rejected: [] },
+      { runId: 'run-2', ticker: 'OLD', bars: [bar('2020-01-02', 10), bar('2020-01-03', 11.5), bar('2020-01-06', 12)], rejected: [] },
+      { runId: 'run-2', ticker: 'FRAC', bars: [bar('2020-01-02', 7, { volume: 1234.25 })], rejected: [] },
+      { runId: 'run-2', ticker: 'NONE', bars: [], rejected: [rejection('2020-01-02', 'open is missing')] },
+    ]);
+    expect(results.map((r) => [r.ticker, r.inserted, r.updated, r.unchanged, r.rejectedCount, r.lastDate])).toEqual([
+      ['NEW', 2, 0, 0, 0, '2020-01-03'], ['OLD', 1, 1, 1, 0, '2020-01-06'], ['FRAC', 1, 0, 0, 0, '2020-01-02'], ['NONE', 0, 0, 0, 1, null],
+    ]);
+    expect(await repo.bars('NEW')).toEqual([bar('2020-01-02', 5, { volume: 2 ** 40 + 7 }), bar('2020-01-03', 6, { rawClose: 12, splitFactor: 2 })]);
+    expect((await repo.bars('FRAC'))[0].volume).toBe(1234);
+    expect(await repo.storedTickers()).toEqual(['FRAC', 'NEW', 'OLD']);
+    const recorded = await repo.recordedResults('run-2', ['NEW', 'OLD', 'FRAC', 'NONE']);
+    expect([...recorded.keys()].sort()).toEqual(['FRAC', 'NEW', 'NONE', 'OLD']);
+  });
+
+  it('writes nothing of a batch when one of its tickers cannot be stored', async () => {
+    const huge = bar('2020-01-02', 5, { volume: 1e20 });
+    await expect(repo.saveIngestions([
+      { runId: 'run-1', ticker: 'GOOD', bars: [bar('2020-01-02', 10)], rejected: [] },
+      { runId: 'run-1', ticker: 'HUGE', bars: [huge], rejected: [] },
+    ])).rejects.toThrow(/bigint|out of range/);
+    expect(await repo.storedTickers()).toEqual([]);
+    expect((await repo.recordedResults('run-1', ['GOOD', 'HUGE'])).size).toBe(0);
+    // The connection that failed is not reused broken: the next save works.
+    expect((await repo.saveIngestion({ runId: 'run-1', ticker: 'GOOD', bars: [bar('2020-01-02', 10)], rejected: [] })).inserted).toBe(1);
+  });
 });

@@ -23,6 +23,7 @@ describe('validatePriceRows: one row', () => {
     expect(validatePriceRows([good('2020-01-02')], { asOf: AS_OF })).toEqual({
       bars: [{ date: '2020-01-02', open: 10, high: 11, low: 9, close: 10.5, adjClose: 10.5, volume: 1000 }],
       rejected: [],
+      actions: [],
     });
   });
 

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RawPriceRow } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
+import { classifyErrorBody } from '../../domain/error-body';
 import { MarketDataError } from '../../domain/errors';
 import type { MarketDataProvider } from '../../domain/ports';
 import { normalizeRawDate } from '../../domain/price-validation';
@@ -12,13 +13,15 @@ const PRICE_FILE = /^(.+?)(_data)?\.csv$/i;
 
 /** Header names (lower-case, letters and digits only) that hold each field. */
 const COLUMN_ALIASES = {
-  date: ['date'],
+  date: ['date', 'timestamp'],
   open: ['open'],
   high: ['high'],
   low: ['low'],
   close: ['close'],
   volume: ['volume'],
   adjClose: ['adjclose', 'adjustedclose'],
+  dividend: ['dividendamount', 'dividend', 'dividends'],
+  splitCoefficient: ['splitcoefficient', 'splitfactor', 'stocksplits'],
 } as const;
 const REQUIRED_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
 
@@ -35,9 +38,12 @@ export interface CsvRecord {
  * Market data from a directory of per-ticker CSV files, `<TICKER>.csv` or
  * `<TICKER>_data.csv`. Reads the old system's files (quoted and unquoted
  * values, `NULL`, `adj_close`, CRLF, extra columns), the S&P 500 files
- * (`date,open,high,low,close,volume,Name`) and Yahoo's export
- * (`Date,Open,High,Low,Close,Adj Close,Volume`): columns are found by header
- * name, case-insensitively, and unknown columns are ignored.
+ * (`date,open,high,low,close,volume,Name`), Yahoo's export
+ * (`Date,Open,High,Low,Close,Adj Close,Volume`) and Alpha Vantage's daily
+ * adjusted format (`timestamp,open,high,low,close,adjusted_close,volume,
+ * dividend_amount,split_coefficient`: raw prices with the day's split and
+ * dividend): columns are found by header name, case-insensitively, and
+ * unknown columns are ignored.
  */
 export class CsvMarketDataProvider implements MarketDataProvider {
   readonly name = 'csv';
@@ -50,9 +56,12 @@ export class CsvMarketDataProvider implements MarketDataProvider {
     const { file, text } = await this.readTickerFile(ticker);
     const rows = parsePriceCsv(text, file);
     const { from, to } = request;
+    const inRange = (date: string) => (from === undefined || date >= from) && date <= to;
     return rows.filter((row) => {
+      // A plain YYYY-MM-DD cell in range is kept whether or not it is a real date (validation judges it): no parsing needed.
+      if (row.date.length === 10 && inRange(row.date)) return true;
       const date = normalizeRawDate(row.date);
-      return date === null || ((from === undefined || date >= from) && date <= to);
+      return date === null || inRange(date);
     });
   }
 
@@ -134,10 +143,14 @@ function describeFsError(error: unknown): string {
 
 /**
  * Raw price rows of one CSV file's text; `source` names the file in errors.
- * Throws {@link MarketDataError} when the file is empty or its header lacks a
- * required column.
+ * Throws {@link MarketDataError} when the file is empty (no header, or a
+ * header and no rows), is an error document or an HTML page (see
+ * {@link classifyErrorBody}), or its header lacks a required column.
  */
 export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
+  // An error document or an HTML page in place of CSV is a failed fetch, not data.
+  const errorBody = classifyErrorBody(text);
+  if (errorBody !== null && errorBody.kind !== 'empty') throw new MarketDataError(`${source} ${errorBody.reason}`);
   const rows: RawPriceRow[] = [];
   let columns: ColumnIndex | null = null;
   const onRecord = (fields: string[], line: number): void => {
@@ -154,6 +167,9 @@ export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
       // undefined when the file has no adjusted close: validation then uses close.
       adjClose: columns.adjClose >= 0 ? fields[columns.adjClose] : undefined,
       volume: fields[columns.volume],
+      // undefined when the file has no such column: no split, no dividend.
+      dividend: columns.dividend >= 0 ? fields[columns.dividend] : undefined,
+      splitCoefficient: columns.splitCoefficient >= 0 ? fields[columns.splitCoefficient] : undefined,
       line,
     });
   };
@@ -164,6 +180,7 @@ export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
     throw error;
   }
   if (columns === null) throw new MarketDataError(`${source} is empty: expected a header with ${REQUIRED_COLUMNS.join(', ')}`);
+  if (rows.length === 0) throw new MarketDataError(`${source} is empty: a header and no rows`);
   return rows;
 }
 

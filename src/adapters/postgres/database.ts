@@ -39,6 +39,23 @@ export interface DailyBarTable {
   ema26: number | null;
   macd: number | null;
   macd_signal: number | null;
+  /** The close as traded, on a bar adjusted for later splits; null when the bar is not adjusted. */
+  raw_close: number | null;
+  /** The product of later split factors the prices were divided by; 1 when none. */
+  split_factor: ColumnType<number, number | undefined, number>;
+}
+
+/** A split and/or dividend of one ticker on one day (see the domain's CorporateAction). */
+export interface CorporateActionTable {
+  ticker: string;
+  date: DateColumn;
+  split_factor: number;
+  dividend: number;
+  spin_off: boolean;
+  /** The ingestion run that first stored it (null when stored outside a run). */
+  first_run_id: string | null;
+  recorded_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface IngestionRunTable {
@@ -64,6 +81,8 @@ export interface IngestionRunTickerTable {
   last_date: DateColumn | null;
   error: string | null;
   recorded_at: Timestamp;
+  /** Splits found after the ticker's previously stored history, as [{date, factor, spinOff}]. */
+  new_splits: ColumnType<Array<{ date: string; factor: number; spinOff: boolean }>, string | undefined, string>;
 }
 
 export interface RejectedRowTable {
@@ -235,6 +254,7 @@ export interface Database {
   ingestion_runs: IngestionRunTable;
   ingestion_run_tickers: IngestionRunTickerTable;
   rejected_rows: RejectedRowTable;
+  corporate_actions: CorporateActionTable;
   signals: SignalTable;
   subscribers: SubscriberTable;
   subscriptions: SubscriptionTable;
@@ -261,6 +281,9 @@ const typeParsers = {
   },
 } as pg.CustomTypesConfig;
 
+/** The pg pool under each Kysely instance made by {@link createDatabase} (COPY needs a raw client). */
+const pools = new WeakMap<Kysely<Database>, pg.Pool>();
+
 /** A Kysely instance over a pg pool for `url`. */
 export function createDatabase(url: string, options: { max?: number } = {}): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers });
@@ -268,5 +291,35 @@ export function createDatabase(url: string, options: { max?: number } = {}): Kys
   // is emitted here; unhandled it would crash the process. The pool drops the
   // client and the next query opens a new connection.
   pool.on('error', (err) => console.warn(`postgres: an idle connection was closed (${err.message}); the next query reconnects`));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The pg pool of a Kysely instance made by {@link createDatabase}; undefined for any other. */
+export function poolOf(db: Kysely<Database>): pg.Pool | undefined {
+  return pools.get(db);
+}
+
+/**
+ * Run `fn` with one pooled connection, seen both raw (for COPY) and as a
+ * Kysely instance bound to that very connection (for everything else), so
+ * that both take part in one transaction.
+ */
+export async function withRawConnection<T>(pool: pg.Pool, fn: (client: pg.PoolClient, db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    // A pool of exactly this client: Kysely "acquires" and "releases" it around each query.
+    const borrowed = { query: client.query.bind(client), release: () => undefined };
+    const single = { connect: async () => borrowed, end: async () => undefined } as unknown as pg.Pool;
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: single }) });
+    return await fn(client, db);
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    // A connection that failed mid-COPY or mid-transaction is not handed to anyone else.
+    client.release(broken);
+  }
 }

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-signals-subscriptions';
 import * as m0003 from './migrations/0003-backtests';
 import * as m0004 from './migrations/0004-sweeps-recommendations';
 import * as m0005 from './migrations/0005-signal-run-date';
+import * as m0006 from './migrations/0006-corporate-actions';
 import * as m0009 from './migrations/0009-subscription-changes';
 import type { Database } from './database';
 
@@ -15,12 +16,15 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-backtests': m0003,
   '0004-sweeps-recommendations': m0004,
   '0005-signal-run-date': m0005,
+  '0006-corporate-actions': m0006,
   '0009-subscription-changes': m0009,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  // Unordered: branches developed side by side add migrations whose numbers interleave;
+  // a database that applied a later number first must still take an earlier one.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

@@ -1,8 +1,13 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { EnrichedBar, RejectedRow } from '../../domain/bar';
+import { sql, type Kysely } from 'kysely';
+import type { EnrichedBar } from '../../domain/bar';
+import { splitsOf, type CorporateAction } from '../../domain/corporate-actions';
 import type { IsoDate } from '../../domain/dates';
-import type { IngestionRunRepository, PriceRepository, TickerIngestionResult, UpsertCounts } from '../../domain/ports';
-import type { Database, DailyBarRow } from './database';
+import type {
+  CorporateActionRepository, IngestionRunRepository, IngestionToSave, PriceRepository, TickerIngestionResult,
+} from '../../domain/ports';
+import type pg from 'pg';
+import { poolOf, withRawConnection, type Database, type DailyBarRow } from './database';
+import { copyBarsToStaging, copyBarsToTable, hasWholeVolumes, STAGING_TABLE } from './copy-bars';
 import { readPackedBars } from './packed-bars';
 
 /** Postgres text and jsonb cannot hold NUL: a garbage source file must still be recordable. */
@@ -20,12 +25,12 @@ export const REPORTED_REJECTIONS_LIMIT = 100;
 
 const BAR_COLUMNS = [
   'open', 'high', 'low', 'close', 'adj_close', 'volume',
-  'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal',
+  'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal', 'raw_close', 'split_factor',
 ] as const;
 
 /** Map a row to the domain's camelCase bar (snake_case stays in the adapter). */
 export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
-  return {
+  const bar: EnrichedBar = {
     date: row.date,
     open: row.open,
     high: row.high,
@@ -43,65 +48,91 @@ export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
     macd: row.macd,
     macdSignal: row.macd_signal,
   };
+  // Only a bar adjusted for a later split carries its raw close (as the domain's Bar says).
+  if (row.split_factor !== 1) {
+    bar.rawClose = row.raw_close ?? row.close * row.split_factor;
+    bar.splitFactor = row.split_factor;
+  }
+  return bar;
 }
 
-const columnValues: Record<(typeof BAR_COLUMNS)[number], (b: EnrichedBar) => number | null> = {
-  open: (b) => b.open,
-  high: (b) => b.high,
-  low: (b) => b.low,
-  close: (b) => b.close,
-  adj_close: (b) => b.adjClose,
-  volume: (b) => b.volume,
-  sma7: (b) => b.sma7,
-  sma21: (b) => b.sma21,
-  sma50: (b) => b.sma50,
-  sma100: (b) => b.sma100,
-  sma200: (b) => b.sma200,
-  ema12: (b) => b.ema12,
-  ema26: (b) => b.ema26,
-  macd: (b) => b.macd,
-  macd_signal: (b) => b.macdSignal,
-};
-
 /**
- * Upsert bars of one ticker in a single statement: one array parameter per
- * column, unnested server-side (far fewer bytes and parse work than a
- * multi-row VALUES list). Rows whose values are all unchanged are not
- * touched, so re-running an ingestion writes nothing.
+ * Write the staged bars of a batch (see copy-bars.ts) in at most two
+ * statements. Tickers with stored bars are upserted: rows whose values are
+ * all unchanged are not touched, so re-running an ingestion writes nothing.
+ * Tickers without any (a first backfill: their `tickers` row is locked, so
+ * no bar of theirs can appear meanwhile) are
+ * inserted plainly, twice as fast as an upsert. Counts come back per ticker.
  */
-async function upsertBars(trx: Transaction<Database>, ticker: string, bars: readonly EnrichedBar[]): Promise<UpsertCounts> {
-  if (bars.length === 0) return { inserted: 0, updated: 0, unchanged: 0 };
-  const arrays = BAR_COLUMNS.map((c) => bars.map(columnValues[c]));
+async function writeStagedBars(
+  db: Kysely<Database>,
+  fresh: readonly string[],
+  stored: readonly string[],
+): Promise<Map<string, { inserted: number; updated: number }>> {
+  const counts = new Map<string, { inserted: number; updated: number }>();
   const cols = sql.raw(BAR_COLUMNS.join(', '));
-  const unnestArgs = sql.join([
-    sql`${bars.map((b) => b.date)}::date[]`,
-    ...BAR_COLUMNS.map((c, i) => (c === 'volume' ? sql`${arrays[i]}::bigint[]` : sql`${arrays[i]}::float8[]`)),
-  ]);
+  const staged = sql.raw(BAR_COLUMNS.map((c) => (c === 'volume' ? 'volume::bigint' : c)).join(', '));
+  if (fresh.length > 0) {
+    const inserted = await sql<{ ticker: string; n: number }>`
+      with written as (
+        insert into daily_bars (ticker, date, ${cols})
+        select ticker, date, ${staged} from ${sql.table(STAGING_TABLE)} where ticker = any(${fresh}::text[])
+        returning ticker)
+      select ticker, count(*)::int as n from written group by ticker`.execute(db);
+    for (const r of inserted.rows) counts.set(r.ticker, { inserted: r.n, updated: 0 });
+  }
+  if (stored.length === 0) return counts;
   const setList = sql.raw(BAR_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', '));
   const changed = sql.raw(
     `(${BAR_COLUMNS.map((c) => `daily_bars.${c}`).join(', ')}) is distinct from (${BAR_COLUMNS.map((c) => `excluded.${c}`).join(', ')})`,
   );
-  const result = await sql<{ inserted: boolean }>`
-    insert into daily_bars (ticker, date, ${cols})
-    select ${ticker}, * from unnest(${unnestArgs})
-    on conflict (ticker, date) do update set ${setList} where ${changed}
-    returning (xmax = 0) as inserted`.execute(trx);
-  const inserted = result.rows.filter((r) => r.inserted).length;
-  const updated = result.rows.length - inserted;
-  return { inserted, updated, unchanged: bars.length - result.rows.length };
+  const result = await sql<{ ticker: string; inserted: number; updated: number }>`
+    with written as (
+      insert into daily_bars (ticker, date, ${cols})
+      select ticker, date, ${staged} from ${sql.table(STAGING_TABLE)} where ticker = any(${stored}::text[])
+      on conflict (ticker, date) do update set ${setList} where ${changed}
+      returning ticker, (xmax = 0) as inserted)
+    select ticker, (count(*) filter (where inserted))::int as inserted, (count(*) filter (where not inserted))::int as updated
+    from written group by ticker`.execute(db);
+  for (const r of result.rows) counts.set(r.ticker, { inserted: r.inserted, updated: r.updated });
+  return counts;
 }
 
-async function storeRejections(trx: Transaction<Database>, runId: string, ticker: string, rejected: readonly RejectedRow[]): Promise<void> {
-  if (rejected.length === 0) return;
+/** Store the rejected rows of a batch in one statement; a row rejected before for the same reason is not stored twice. */
+async function storeRejections(db: Kysely<Database>, batch: readonly IngestionToSave[]): Promise<void> {
+  const rows = batch.flatMap((b) => b.rejected.map((r) => ({ ticker: b.ticker, runId: b.runId, r })));
+  if (rows.length === 0) return;
   await sql`
     insert into rejected_rows (ticker, source_date, reason, raw, first_run_id)
-    select ${ticker}, d, r, x::jsonb, ${runId}
-    from unnest(${rejected.map((r) => pgSafeText(r.date))}::text[], ${rejected.map((r) => pgSafeText(r.reason))}::text[], ${rejected.map((r) => pgSafeJson(r.raw))}::text[]) as t(d, r, x)
-    on conflict (ticker, source_date, reason) do nothing`.execute(trx);
+    select t, d, r, x::jsonb, run
+    from unnest(${rows.map((x) => x.ticker)}::text[], ${rows.map((x) => pgSafeText(x.r.date))}::text[],
+                ${rows.map((x) => pgSafeText(x.r.reason))}::text[], ${rows.map((x) => pgSafeJson(x.r.raw))}::text[],
+                ${rows.map((x) => x.runId)}::text[]) as u(t, d, r, x, run)
+    on conflict (ticker, source_date, reason) do nothing`.execute(db);
 }
 
-/** Postgres storage of bars, rejections and ingestion runs. */
-export class PostgresPriceRepository implements PriceRepository, IngestionRunRepository {
+/** Upsert corporate actions by (ticker, date), in one statement for a whole batch. */
+async function upsertCorporateActions(
+  db: Kysely<Database>,
+  rows: ReadonlyArray<{ ticker: string; runId: string | null; action: CorporateAction }>,
+): Promise<{ inserted: number; updated: number }> {
+  if (rows.length === 0) return { inserted: 0, updated: 0 };
+  const result = await sql<{ inserted: boolean }>`
+    insert into corporate_actions (ticker, date, split_factor, dividend, spin_off, first_run_id)
+    select * from unnest(${rows.map((r) => r.ticker)}::text[], ${rows.map((r) => r.action.date)}::date[],
+                         ${rows.map((r) => r.action.splitFactor)}::float8[], ${rows.map((r) => r.action.dividend)}::float8[],
+                         ${rows.map((r) => r.action.spinOff)}::boolean[], ${rows.map((r) => r.runId)}::text[])
+    on conflict (ticker, date) do update
+      set split_factor = excluded.split_factor, dividend = excluded.dividend, spin_off = excluded.spin_off, updated_at = now()
+      where (corporate_actions.split_factor, corporate_actions.dividend, corporate_actions.spin_off)
+        is distinct from (excluded.split_factor, excluded.dividend, excluded.spin_off)
+    returning (xmax = 0) as inserted`.execute(db);
+  const inserted = result.rows.filter((r) => r.inserted).length;
+  return { inserted, updated: result.rows.length - inserted };
+}
+
+/** Postgres storage of bars, rejections, corporate actions and ingestion runs. */
+export class PostgresPriceRepository implements PriceRepository, IngestionRunRepository, CorporateActionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async lastBarDates(tickers: readonly string[]): Promise<Map<string, IsoDate>> {
@@ -143,38 +174,54 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     return rows.map((r) => r.symbol);
   }
 
-  async saveIngestion(input: {
-    runId: string;
-    ticker: string;
-    bars: readonly EnrichedBar[];
-    rejected: readonly RejectedRow[];
-  }): Promise<TickerIngestionResult> {
-    const { runId, ticker, bars, rejected } = input;
-    return this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('tickers').values({ symbol: ticker }).onConflict((oc) => oc.column('symbol').doNothing()).execute();
-      const counts = await upsertBars(trx, ticker, bars);
-      await storeRejections(trx, runId, ticker, rejected);
-      const span = await trx
-        .updateTable('tickers')
-        .set({
-          first_date: sql`(select min(date) from daily_bars where ticker = ${ticker})`,
-          last_date: sql`(select max(date) from daily_bars where ticker = ${ticker})`,
-          updated_at: sql`now()`,
-        })
-        .where('symbol', '=', ticker)
-        .returning('last_date')
-        .executeTakeFirstOrThrow();
-      const result: TickerIngestionResult = {
-        ticker,
-        status: 'ok',
-        ...counts,
-        rejected: rejected.slice(0, REPORTED_REJECTIONS_LIMIT).map((r) => ({ date: r.date, reason: r.reason })),
-        rejectedCount: rejected.length,
-        lastDate: span.last_date,
-      };
-      await this.writeResult(trx, runId, result);
-      return result;
+  async saveIngestion(input: IngestionToSave): Promise<TickerIngestionResult> {
+    const [result] = await this.saveIngestions([input]);
+    return result;
+  }
+
+  /**
+   * One transaction for a batch of tickers: the bars of a first backfill are
+   * COPYed straight into daily_bars, the others into a staging table and
+   * upserted in one statement; rejections, corporate actions, spans and run
+   * results are written in one statement each.
+   */
+  async saveIngestions(batch: readonly IngestionToSave[]): Promise<TickerIngestionResult[]> {
+    if (batch.length === 0) return [];
+    const tickers = batch.map((b) => b.ticker);
+    if (new Set(tickers).size !== tickers.length) {
+      // One statement cannot upsert a (ticker, date) twice: a ticker given twice is saved in turn.
+      const results: TickerIngestionResult[] = [];
+      for (const input of batch) results.push(await this.saveIngestion(input));
+      return results;
+    }
+    const pool = poolOf(this.db);
+    if (!pool) throw new Error('PostgresPriceRepository needs a database made by createDatabase (COPY needs its pg pool)');
+    return withRawConnection(pool, async (client, db) => {
+      await client.query('begin');
+      try {
+        const results = await saveBatch(client, db, batch);
+        await client.query('commit');
+        return results;
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        throw err;
+      }
     });
+  }
+
+  async corporateActions(ticker: string, range: { from?: IsoDate; to?: IsoDate } = {}): Promise<CorporateAction[]> {
+    let query = this.db
+      .selectFrom('corporate_actions')
+      .select(['date', 'split_factor', 'dividend', 'spin_off'])
+      .where('ticker', '=', ticker);
+    if (range.from) query = query.where('date', '>=', range.from);
+    if (range.to) query = query.where('date', '<=', range.to);
+    const rows = await query.orderBy('date').execute();
+    return rows.map((r) => ({ date: r.date, splitFactor: r.split_factor, dividend: r.dividend, spinOff: r.spin_off }));
+  }
+
+  async saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }> {
+    return upsertCorporateActions(this.db, actions.map((action) => ({ ticker, runId: runId ?? null, action })));
   }
 
   async startRun(input: { runId: string; asOf: IsoDate; provider: string; tickers: readonly string[] }): Promise<void> {
@@ -206,6 +253,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
           rejectedCount: r.rejected_count,
           lastDate: r.last_date,
           ...(r.error ? { error: r.error } : {}),
+          ...(r.new_splits.length > 0 ? { newSplits: r.new_splits } : {}),
         },
       ]),
     );
@@ -223,20 +271,108 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
   }
 
   private async writeResult(db: Kysely<Database>, runId: string, r: TickerIngestionResult): Promise<void> {
-    const values = {
-      status: r.status,
-      inserted: r.inserted,
-      updated: r.updated,
-      unchanged: r.unchanged,
-      rejected_count: r.rejectedCount,
-      rejected: pgSafeJson(r.rejected),
-      last_date: r.lastDate,
-      error: r.error === undefined ? null : pgSafeText(r.error),
-    };
-    await db
-      .insertInto('ingestion_run_tickers')
-      .values({ run_id: runId, ticker: r.ticker, ...values })
-      .onConflict((oc) => oc.columns(['run_id', 'ticker']).doUpdateSet(values))
-      .execute();
+    await writeResults(db, runId, [r]);
   }
+}
+
+/** The row of a ticker's result in ingestion_run_tickers. */
+function resultValues(r: TickerIngestionResult) {
+  return {
+    status: r.status,
+    inserted: r.inserted,
+    updated: r.updated,
+    unchanged: r.unchanged,
+    rejected_count: r.rejectedCount,
+    rejected: pgSafeJson(r.rejected),
+    last_date: r.lastDate,
+    error: r.error === undefined ? null : pgSafeText(r.error),
+    new_splits: JSON.stringify(r.newSplits ?? []),
+  };
+}
+
+/** Record results of run `runId` (idempotent by (run, ticker)), in one statement. */
+async function writeResults(db: Kysely<Database>, runId: string, results: readonly TickerIngestionResult[]): Promise<void> {
+  if (results.length === 0) return;
+  await db
+    .insertInto('ingestion_run_tickers')
+    .values(results.map((r) => ({ run_id: runId, ticker: r.ticker, ...resultValues(r) })))
+    .onConflict((oc) =>
+      oc.columns(['run_id', 'ticker']).doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        inserted: eb.ref('excluded.inserted'),
+        updated: eb.ref('excluded.updated'),
+        unchanged: eb.ref('excluded.unchanged'),
+        rejected_count: eb.ref('excluded.rejected_count'),
+        rejected: eb.ref('excluded.rejected'),
+        last_date: eb.ref('excluded.last_date'),
+        error: eb.ref('excluded.error'),
+        new_splits: eb.ref('excluded.new_splits'),
+      })),
+    )
+    .execute();
+}
+
+/** The body of {@link PostgresPriceRepository.saveIngestions}, inside its transaction on `client` (= `db`). */
+async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: readonly IngestionToSave[]): Promise<TickerIngestionResult[]> {
+  const tickers = batch.map((b) => b.ticker);
+  await sql`insert into tickers (symbol) select unnest(${tickers}::text[]) on conflict (symbol) do nothing`.execute(db);
+  // Locked until commit: two batches of the same ticker never interleave.
+  const previous = await sql<{ symbol: string; last_date: IsoDate | null; has_bars: boolean }>`
+    select symbol, last_date, exists (select 1 from daily_bars where ticker = symbol) as has_bars
+    from tickers where symbol = any(${tickers}::text[]) order by symbol for update`.execute(db);
+  const previousLast = new Map(previous.rows.map((r) => [r.symbol, r.last_date]));
+  // Asked of daily_bars itself, not of last_date: only a ticker with no bar at all can take a plain insert.
+  const fresh = new Set(previous.rows.filter((r) => !r.has_bars).map((r) => r.symbol));
+
+  const withBars = batch.filter((b) => b.bars.length > 0);
+  // A first backfill (no stored bar; the ticker's row is locked) goes straight into daily_bars;
+  // the rest through the staging table and one upsert.
+  const direct = withBars.filter((b) => fresh.has(b.ticker) && hasWholeVolumes(b.bars));
+  const staged = withBars.filter((b) => !direct.includes(b));
+  const counts = new Map<string, { inserted: number; updated: number }>();
+  if (direct.length > 0) {
+    await copyBarsToTable(client, direct);
+    for (const b of direct) counts.set(b.ticker, { inserted: b.bars.length, updated: 0 });
+  }
+  if (staged.length > 0) {
+    await copyBarsToStaging(client, staged);
+    const written = await writeStagedBars(
+      db,
+      staged.filter((b) => fresh.has(b.ticker)).map((b) => b.ticker),
+      staged.filter((b) => !fresh.has(b.ticker)).map((b) => b.ticker),
+    );
+    for (const [ticker, c] of written) counts.set(ticker, c);
+  }
+  await storeRejections(db, batch);
+  await upsertCorporateActions(db, batch.flatMap((b) => (b.actions ?? []).map((action) => ({ ticker: b.ticker, runId: b.runId, action }))));
+  const spans = await sql<{ symbol: string; last_date: IsoDate | null }>`
+    update tickers set
+      first_date = (select min(date) from daily_bars where ticker = symbol),
+      last_date = (select max(date) from daily_bars where ticker = symbol),
+      updated_at = now()
+    where symbol = any(${tickers}::text[])
+    returning symbol, last_date`.execute(db);
+  const lastDate = new Map(spans.rows.map((r) => [r.symbol, r.last_date]));
+
+  const results = batch.map((b): TickerIngestionResult => {
+    const { inserted, updated } = counts.get(b.ticker) ?? { inserted: 0, updated: 0 };
+    const before = previousLast.get(b.ticker) ?? null;
+    // Splits after the stored history: the bars stored before them were not divided by them.
+    const newSplits = before === null ? [] : splitsOf(b.actions ?? []).filter((split) => split.date > before);
+    return {
+      ticker: b.ticker,
+      status: 'ok',
+      inserted,
+      updated,
+      unchanged: b.bars.length - inserted - updated,
+      rejected: b.rejected.slice(0, REPORTED_REJECTIONS_LIMIT).map((r) => ({ date: r.date, reason: r.reason })),
+      rejectedCount: b.rejected.length,
+      lastDate: lastDate.get(b.ticker) ?? null,
+      ...(newSplits.length > 0 ? { newSplits } : {}),
+    };
+  });
+  const byRun = new Map<string, TickerIngestionResult[]>();
+  batch.forEach((b, i) => byRun.set(b.runId, [...(byRun.get(b.runId) ?? []), results[i]]));
+  for (const [runId, runResults] of byRun) await writeResults(db, runId, runResults);
+  return results;
 }
