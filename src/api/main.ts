@@ -16,10 +16,13 @@ import { temporalWorkflowStarter } from './workflow-starter';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
+import { unsafeListenReason } from './listen-guard';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const unsafe = unsafeListenReason(config.api);
+  if (unsafe) throw new Error(unsafe);
   const db = openDatabase(config);
   // Lazy: the API serves subscriptions and signals even while Temporal is still starting.
   const temporal = await connectTemporal(config, { lazy: true });
