@@ -19,7 +19,11 @@ export interface RouteEntry {
 export const ROUTES: RouteEntry[] = [
   { path: '/app/', component: lazy(() => import('./pages/home')), nav: 'Home' },
   { path: '/app/dev/components', component: lazy(() => import('./pages/dev-components')) },
-  // -- subscriber pages (helper web)
+  // -- subscriber pages (helper web); confirm/unsubscribe/manage are the links in emails (APP_PATHS)
+  { path: '/app/subscribe', component: lazy(() => import('./pages/subscribe')), nav: 'Subscribe' },
+  { path: '/app/confirm', component: lazy(() => import('./pages/confirm')) },
+  { path: '/app/unsubscribe', component: lazy(() => import('./pages/unsubscribe')) },
+  { path: '/app/manage', component: lazy(() => import('./pages/manage')) },
   // -- research pages (ticker, signal, track record, runs)
   { path: '/app/tickers', component: lazy(() => import('./pages/tickers')), nav: 'Tickers' },
   { path: '/app/tickers/:ticker', component: lazy(() => import('./pages/ticker')) },

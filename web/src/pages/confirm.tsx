@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'preact/hooks';
+import { useLocation } from 'preact-iso';
+import { api, asApiError } from '../api/client';
+
+type Pair = { ticker: string; strategy: string };
+interface Confirmed {
+  outcome: 'applied' | 'already_applied' | 'confirmed';
+  email: string;
+  subscriptions: Pair[];
+  added: Pair[];
+  manageUrl: string;
+}
+
+/** Path and query of a link of this app (the manage link), so it opens in the app. */
+export const appPath = (url: string) => {
+  const u = new URL(url, window.location.origin);
+  return `${u.pathname}${u.search}`;
+};
+
+/** /app/confirm?token=...: the link in a confirmation email. Applies the change and says what happened. */
+export default function Confirm() {
+  const { query } = useLocation();
+  const token = query.token ?? '';
+  const [result, setResult] = useState<Confirmed | null>(null);
+  const [error, setError] = useState<string | null>(token ? null : 'This link has no token. Copy the whole link from the email.');
+
+  useEffect(() => {
+    if (!token) return;
+    api.POST('/subscriptions/confirm', { body: { token } }).then(
+      ({ data, error: e, response }) => (data ? setResult(data) : setError(asApiError(e, response.status).message)),
+      (e: unknown) => setError(asApiError(e).message),
+    );
+  }, [token]);
+
+  if (error) {
+    return (
+      <section>
+        <h1>This link does not work</h1>
+        <p role="alert" class="error">{error}</p>
+        <p><a href="/app/subscribe">Subscribe again</a></p>
+      </section>
+    );
+  }
+  if (!result) return <p aria-busy="true">Confirming…</p>;
+  const title = result.outcome === 'already_applied' ? 'Already confirmed' : 'Subscription confirmed';
+  return (
+    <section aria-live="polite">
+      <h1>{title}</h1>
+      <p class="result">
+        {result.outcome === 'already_applied'
+          ? <>You had already followed this link; nothing changed.</>
+          : <><strong>{result.email}</strong> will get an email on the evenings these tickers have a BUY or SELL signal.</>}
+      </p>
+      {result.added.length > 0 && (
+        <>
+          <h2>Added now</h2>
+          <ul data-testid="added">{result.added.map((p) => <li key={`${p.ticker}/${p.strategy}`}>{p.ticker} ({p.strategy})</li>)}</ul>
+        </>
+      )}
+      <h2>All your subscriptions</h2>
+      <ul data-testid="subscriptions">{result.subscriptions.map((p) => <li key={`${p.ticker}/${p.strategy}`}>{p.ticker} ({p.strategy})</li>)}</ul>
+      <p><a href={appPath(result.manageUrl)}>Manage your subscriptions</a> (every email has this link too)</p>
+    </section>
+  );
+}
