@@ -1,14 +1,18 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { addDays, type IsoDate } from '../domain/dates';
-import { BadInputError } from '../domain/errors';
+import { BadInputError, MarketDataError, TransientError } from '../domain/errors';
+import type { MarketDataProviderName, ProviderAttempt } from '../domain/market-data';
+import type { RawPriceRow } from '../domain/bar';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
 import type { IngestionRunRepository, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
 
 /** Which market-data source an ingestion reads. */
 export interface MarketDataSelection {
-  provider: 'csv' | 'yahoo';
+  provider: MarketDataProviderName;
+  /** Failover order; omitted: `[provider]`. */
+  providers?: MarketDataProviderName[];
   /** Directory of CSV files (csv provider); default: the configured one. */
   csvDir?: string;
 }
@@ -16,8 +20,10 @@ export interface MarketDataSelection {
 export interface IngestionDependencies {
   prices: PriceRepository;
   runs: IngestionRunRepository;
-  /** The provider for a selection (the worker builds it from config). */
+  /** The provider named by `selection.provider` (the worker builds it from config, once per name, with its rate limiter). */
   marketData(selection: MarketDataSelection): MarketDataProvider;
+  /** How often a ticker's activity heartbeats while its fetch waits (rate limiter queue, slow provider); default 5 s. */
+  fetchHeartbeatMs?: number;
 }
 
 export interface IngestTickerBatchInput extends MarketDataSelection {
@@ -30,13 +36,55 @@ export interface IngestTickerBatchInput extends MarketDataSelection {
 
 /** Ingestion activities; they return summaries, never price arrays. */
 export function createIngestionActivities(deps: IngestionDependencies) {
+  /**
+   * The ticker's rows from the first provider of the order that serves it. A
+   * {@link TransientError} (rate limit, 5xx, network) moves on to the next
+   * provider; any other error (unknown ticker, error body) stops there and
+   * fails the ticker with that provider's reason: a symbol one source does not
+   * know is reported, never silently filled in by another. When every
+   * provider failed transiently, a TransientError naming each is thrown
+   * (Temporal retries the batch).
+   */
+  async function fetchWithFailover(
+    selection: MarketDataSelection,
+    request: { ticker: string; from?: IsoDate; to: IsoDate },
+    heartbeat: (details: unknown) => void,
+  ): Promise<{ rows: RawPriceRow[]; provider: string; failover: ProviderAttempt[] }> {
+    const order = selection.providers ?? [selection.provider];
+    const failover: ProviderAttempt[] = [];
+    for (const name of order) {
+      const provider = deps.marketData({ provider: name, csvDir: selection.csvDir });
+      // A fetch may wait behind its provider's rate limiter longer than the heartbeat timeout.
+      const beat = setInterval(() => heartbeat({ ticker: request.ticker, provider: name }), deps.fetchHeartbeatMs ?? 5000);
+      try {
+        return { rows: await provider.fetchDaily(request), provider: provider.name, failover };
+      } catch (err) {
+        if (!(err instanceof TransientError)) {
+          if (failover.length === 0 || !(err instanceof BadInputError)) throw err;
+          throw new MarketDataError(`${provider.name}: ${err.message} (after ${describeAttempts(failover)})`);
+        }
+        failover.push({ provider: provider.name, error: err.message });
+      } finally {
+        clearInterval(beat);
+      }
+    }
+    throw new ProvidersUnavailableError(failover);
+  }
+
   /** Fetch, validate, enrich and store one ticker in one transaction. */
-  async function ingestTicker(provider: MarketDataProvider, runId: string, ticker: string, asOf: IsoDate, last: IsoDate | undefined) {
-    const rows = await provider.fetchDaily({ ticker, from: last ? addDays(last, 1) : undefined, to: asOf });
-    const { bars, rejected } = validatePriceRows(rows, { asOf, after: last });
+  async function ingestTicker(
+    selection: MarketDataSelection,
+    runId: string,
+    ticker: string,
+    asOf: IsoDate,
+    last: IsoDate | undefined,
+    heartbeat: (details: unknown) => void,
+  ) {
+    const fetched = await fetchWithFailover(selection, { ticker, from: last ? addDays(last, 1) : undefined, to: asOf }, heartbeat);
+    const { bars, rejected } = validatePriceRows(fetched.rows, { asOf, after: last });
     const history = last && bars.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
     const enriched = enrichBars(bars, history);
-    return deps.prices.saveIngestion({ runId, ticker, bars: enriched, rejected });
+    return deps.prices.saveIngestion({ runId, ticker, bars: enriched, rejected, provider: fetched.provider, failover: fetched.failover });
   }
 
   return {
@@ -63,7 +111,6 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       const context = Context.current();
       const recorded = await deps.runs.recordedResults(runId, tickers);
       const lastDates = await deps.prices.lastBarDates(tickers);
-      const provider = deps.marketData(input);
       const lastAttempt = context.info.attempt >= input.maxAttempts;
       const results: TickerIngestionResult[] = [];
       const transient: string[] = [];
@@ -75,12 +122,16 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           continue;
         }
         try {
-          results.push(await ingestTicker(provider, runId, ticker, asOf, lastDates.get(ticker)));
+          results.push(await ingestTicker(input, runId, ticker, asOf, lastDates.get(ticker), (d) => context.heartbeat(d)));
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           if (err instanceof BadInputError || lastAttempt) {
-            await deps.runs.recordFailure(runId, ticker, message);
-            results.push({ ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message });
+            const failover = err instanceof ProvidersUnavailableError ? err.attempts : undefined;
+            await deps.runs.recordFailure(runId, ticker, message, failover);
+            results.push({
+              ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message,
+              ...(failover ? { failover } : {}),
+            });
           } else {
             transient.push(`${ticker}: ${message}`);
           }
@@ -100,3 +151,14 @@ export function createIngestionActivities(deps: IngestionDependencies) {
 }
 
 export type IngestionActivities = ReturnType<typeof createIngestionActivities>;
+
+/** Every provider of the order failed transiently for one ticker. */
+export class ProvidersUnavailableError extends TransientError {
+  constructor(readonly attempts: ProviderAttempt[]) {
+    super(`no provider could serve it: ${describeAttempts(attempts)}`);
+  }
+}
+
+function describeAttempts(attempts: readonly ProviderAttempt[]): string {
+  return attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+}

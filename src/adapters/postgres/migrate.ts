@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002-signals-subscriptions';
 import * as m0003 from './migrations/0003-backtests';
 import * as m0004 from './migrations/0004-sweeps-recommendations';
 import * as m0005 from './migrations/0005-signal-run-date';
+import * as m0011 from './migrations/0011-providers-readjustments';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-backtests': m0003,
   '0004-sweeps-recommendations': m0004,
   '0005-signal-run-date': m0005,
+  '0011-providers-readjustments': m0011,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

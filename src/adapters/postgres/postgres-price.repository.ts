@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EnrichedBar, RejectedRow } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
+import type { ProviderAttempt } from '../../domain/market-data';
 import type { IngestionRunRepository, PriceRepository, TickerIngestionResult, UpsertCounts } from '../../domain/ports';
 import type { Database, DailyBarRow } from './database';
 import { readPackedBars } from './packed-bars';
@@ -148,6 +149,8 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     ticker: string;
     bars: readonly EnrichedBar[];
     rejected: readonly RejectedRow[];
+    provider?: string;
+    failover?: readonly ProviderAttempt[];
   }): Promise<TickerIngestionResult> {
     const { runId, ticker, bars, rejected } = input;
     return this.db.transaction().execute(async (trx) => {
@@ -171,6 +174,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
         rejected: rejected.slice(0, REPORTED_REJECTIONS_LIMIT).map((r) => ({ date: r.date, reason: r.reason })),
         rejectedCount: rejected.length,
         lastDate: span.last_date,
+        ...providerFields(input.provider, input.failover),
       };
       await this.writeResult(trx, runId, result);
       return result;
@@ -206,15 +210,17 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
           rejectedCount: r.rejected_count,
           lastDate: r.last_date,
           ...(r.error ? { error: r.error } : {}),
+          ...providerFields(r.provider ?? undefined, r.failover),
         },
       ]),
     );
   }
 
-  async recordFailure(runId: string, ticker: string, error: string): Promise<void> {
+  async recordFailure(runId: string, ticker: string, error: string, failover?: readonly ProviderAttempt[]): Promise<void> {
     const [last] = (await this.lastBarDates([ticker])).values();
     await this.writeResult(this.db, runId, {
       ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: last ?? null, error,
+      ...providerFields(undefined, failover),
     });
   }
 
@@ -232,6 +238,8 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
       rejected: pgSafeJson(r.rejected),
       last_date: r.lastDate,
       error: r.error === undefined ? null : pgSafeText(r.error),
+      provider: r.provider ?? null,
+      failover: pgSafeJson(r.failover ?? []),
     };
     await db
       .insertInto('ingestion_run_tickers')
@@ -239,4 +247,12 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
       .onConflict((oc) => oc.columns(['run_id', 'ticker']).doUpdateSet(values))
       .execute();
   }
+}
+
+/** The optional provider fields of a result: absent rather than empty. */
+function providerFields(provider: string | undefined, failover: readonly ProviderAttempt[] | undefined): Pick<TickerIngestionResult, 'provider' | 'failover'> {
+  return {
+    ...(provider ? { provider } : {}),
+    ...(failover && failover.length > 0 ? { failover: failover.map((a) => ({ provider: a.provider, error: a.error })) } : {}),
+  };
 }
