@@ -1,7 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { Redis } from 'ioredis';
 import { loadConfig, type AppConfig } from './config/config';
-import { createDatabase } from './adapters/postgres/database';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
 import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
@@ -12,33 +10,27 @@ import { RedisStrategyStateStore } from './adapters/redis/redis-strategy-state.s
 import { PostgresSweepRepository } from './adapters/postgres/postgres-sweep.repository';
 import { PostgresRecommendationRepository } from './adapters/postgres/postgres-recommendation.repository';
 import { RedisRecommendationCache } from './adapters/redis/redis-recommendation.cache';
-import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
-import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
 import { createMarketDataProvider } from './adapters/market-data/market-data.factory';
 import type { MarketDataProviderName } from './domain/market-data';
 import type { MarketDataProvider } from './domain/ports';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
 import { unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
+import { createMailer, linkContext, openDatabase, openRedis } from './composition';
 
 /**
- * The composition root: the only place that builds real clients. Everything
- * else receives them through `createActivities(deps)`. Tests call this with
+ * The worker's composition root: it wires the real clients (built by
+ * src/composition.ts, shared with the API and the CLI) into the activities'
+ * dependencies. Everything else receives them through `createActivities(deps)`. Tests call this with
  * their own config (a private database, Redis prefix and mail sink).
  */
 export function createDependencies(config: AppConfig) {
-  const db = createDatabase(config.database.url, { max: 16 });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const db = openDatabase(config, { max: 16 });
+  const redis = openRedis(config);
   const prices = new PostgresPriceRepository(db);
   const tracking = new PostgresTrackingRepository(db, config);
-  const mailer = new NodemailerMailer({
-    host: config.mail.host,
-    port: config.mail.port,
-    secure: config.mail.secure,
-    auth: config.mail.user ? { user: config.mail.user, pass: config.mail.password ?? '' } : undefined,
-    from: config.mail.from,
-  });
-  const links = { publicUrl: config.api.publicUrl, signer: new HmacTokenSigner(config.api.tokenSecret) };
+  const mailer = createMailer(config);
+  const links = linkContext(config);
   const reports = createObjectStore(config);
   const sweeps = new PostgresSweepRepository(db);
   const recommendations = new PostgresRecommendationRepository(db);

@@ -1,15 +1,11 @@
-import { Client, Connection } from '@temporalio/client';
 import { sql } from 'kysely';
 import { loadConfig } from '../config/config';
-import { createDatabase } from '../adapters/postgres/database';
 import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
-import { NodemailerMailer } from '../adapters/email/nodemailer-mailer';
-import { temporalConnectionOptions } from '../adapters/temporal/connection';
-import { HmacTokenSigner } from '../adapters/tokens/hmac-token.signer';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
+import { connectTemporal, createMailer, createTokenSigner, openDatabase } from '../composition';
 import { buildApi } from './build-api';
 import { temporalBacktestRuns } from './routes/backtests.routes';
 import { temporalWorkflowStarter } from './workflow-starter';
@@ -17,18 +13,11 @@ import { temporalWorkflowStarter } from './workflow-starter';
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = createDatabase(config.database.url);
+  const db = openDatabase(config);
   // Lazy: the API serves subscriptions and signals even while Temporal is still starting.
-  const connection = Connection.lazy(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const mailer = new NodemailerMailer({
-    host: config.mail.host,
-    port: config.mail.port,
-    secure: config.mail.secure,
-    auth: config.mail.user ? { user: config.mail.user, pass: config.mail.password ?? '' } : undefined,
-    from: config.mail.from,
-    maxConnections: 2,
-  });
+  const temporal = await connectTemporal(config, { lazy: true });
+  const { client } = temporal;
+  const mailer = createMailer(config, { maxConnections: 2 });
   const reports = createObjectStore(config);
   const app = buildApi({
     config,
@@ -39,7 +28,7 @@ async function main(): Promise<void> {
     signals: new PostgresSignalRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
     mailer,
-    signer: new HmacTokenSigner(config.api.tokenSecret),
+    signer: createTokenSigner(config),
     startWorkflow: temporalWorkflowStarter(client, config.temporal.taskQueue),
     healthCheck: async () => {
       await sql`select 1`.execute(db);
@@ -55,7 +44,7 @@ async function main(): Promise<void> {
     await app.close();
     mailer.close();
     reports.close?.();
-    await connection.close().catch(() => undefined);
+    await temporal.close();
     await db.destroy();
     process.exit(0);
   };

@@ -1,8 +1,12 @@
 import type { Client } from '@temporalio/client';
 import { HttpError } from './errors';
+import { dailyRunWorkflow } from '../workflows/daily-run.workflow';
+import { notifyTickerWorkflow } from '../workflows/notify-ticker.workflow';
 
-/** The workflow types the API starts (written by the workflows module; names must never change). */
-export type ApiWorkflowType = 'dailyRunWorkflow' | 'notifyTickerWorkflow';
+/** The workflows the API starts, by their type name (names must never change: schedules and histories refer to them). */
+const API_WORKFLOWS = { dailyRunWorkflow, notifyTickerWorkflow } as const;
+
+export type ApiWorkflowType = keyof typeof API_WORKFLOWS;
 
 /** Input of `dailyRunWorkflow` as the API starts it. */
 export interface DailyRunRequest {
@@ -33,7 +37,7 @@ export function temporalWorkflowStarter(client: Client, taskQueue: string): Star
     try {
       // An HTTP client should not wait for gRPC's own retries against a server that is down.
       const handle = await client.withDeadline(Date.now() + START_DEADLINE_MS, () =>
-        client.workflow.start(workflowType, { taskQueue, workflowId, args: [input] }),
+        client.workflow.start(API_WORKFLOWS[workflowType] as (input: DailyRunRequest | NotifyTickerRequest) => Promise<unknown>, { taskQueue, workflowId, args: [input] }),
       );
       return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
     } catch (err) {

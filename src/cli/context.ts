@@ -1,9 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { loadConfig, type AppConfig } from '../config/config';
-import { createDatabase, type Database } from '../adapters/postgres/database';
-import { temporalConnectionOptions } from '../adapters/temporal/connection';
+import type { Database } from '../adapters/postgres/database';
+import { connectTemporal, openDatabase, type TemporalClientHandle } from '../composition';
 import { createOutput, type Output } from './output';
 
 /** What a command needs, created lazily so that `algo --help` connects to nothing. */
@@ -22,27 +22,20 @@ export async function withContext(cmd: Command, body: (ctx: CliContext) => Promi
   const opts = cmd.optsWithGlobals() as { json?: boolean };
   const config = loadConfig();
   let db: Kysely<Database> | undefined;
-  let connection: Connection | undefined;
-  let client: Client | undefined;
+  let temporal: TemporalClientHandle | undefined;
   const ctx: CliContext = {
     config,
     out: createOutput(Boolean(opts.json)),
-    db: () => (db ??= createDatabase(config.database.url)),
+    db: () => (db ??= openDatabase(config)),
     async temporal() {
-      if (client) return client;
-      try {
-        connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '5s' });
-      } catch (err) {
-        throw new Error(`cannot reach Temporal at ${config.temporal.address} (${(err as Error).message}); start it with: npm run algo -- stack up`);
-      }
-      client = new Client({ connection, namespace: config.temporal.namespace });
-      return client;
+      temporal ??= await connectTemporal(config, { connectTimeout: '5s' });
+      return temporal.client;
     },
   };
   try {
     await body(ctx);
   } finally {
     await db?.destroy();
-    await connection?.close();
+    await temporal?.close();
   }
 }

@@ -7,7 +7,7 @@ import type { MarketDataProviderName } from '../domain/market-data';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
 import type { RunSignal, TickerEvaluation } from '../activities/signals.activities';
-import type { IngestPricesResult } from './ingest-prices.workflow';
+import { ingestPricesWorkflow } from './ingest-prices.workflow';
 import { chunk, failureMessage, pool } from './batching';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
 import { sendEmails } from './send-notifications.workflow';
@@ -76,7 +76,7 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   }
 
   const tickers = input.tickers ?? (await fast.trackedTickers());
-  const ingestion = await executeChild<(i: unknown) => Promise<IngestPricesResult>>('ingestPricesWorkflow', {
+  const ingestion = await executeChild(ingestPricesWorkflow, {
     workflowId: `${workflowInfo().workflowId}-ingest`,
     args: [{ tickers, asOf: date, provider: input.provider ?? 'csv', providers: input.providers, csvDir: input.csvDir, batchSize: input.batchSize }],
   });

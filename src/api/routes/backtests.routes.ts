@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { backtestSummary, resolveBacktestRequest, type BacktestRequest } from '../../domain/backtest/backtest-record';
 import { backtestReportKeys } from '../../domain/object-store';
 import type { ApiContext, ZodApp } from '../api-context';
+import { backtestWorkflow } from '../../workflows/backtest.workflow';
 import { HttpError } from '../errors';
 import { isoDateSchema, strategyNameSchema, tickerSchema } from '../schemas';
 
@@ -35,7 +36,7 @@ export function temporalBacktestRuns(client: Client, taskQueue: string): Backtes
       try {
         // An HTTP client should not wait for gRPC's own retries against a server that is down.
         const handle = await client.withDeadline(Date.now() + DEADLINE_MS, () =>
-          client.workflow.start('backtestWorkflow', { taskQueue, workflowId: id, args: [request] }),
+          client.workflow.start(backtestWorkflow, { taskQueue, workflowId: id, args: [request] }),
         );
         return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       } catch (err) {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { checkBacktestRequestShape, type BacktestRequest, type BacktestSummary } from '../../domain/backtest/backtest-record';
 import { BadInputError } from '../../domain/errors';
 import { withContext } from '../context';
+import { backtestWorkflow } from '../../workflows/backtest.workflow';
 import { color } from '../output';
 import { isoDateOption, tickerOption } from '../options';
 import { formatMetricValue, formatMoney } from '../../reports/metric-format';
@@ -94,13 +95,13 @@ export function registerBacktestCommands(program: Command): void {
       const request = backtestRequest(opts);
       await withContext(cmd, async (ctx) => {
         const client = await ctx.temporal();
-        const handle = await client.workflow.start('backtestWorkflow', {
+        const handle = await client.workflow.start(backtestWorkflow, {
           taskQueue: ctx.config.temporal.taskQueue,
           workflowId: `backtest-${request.ticker}-${request.strategy}-${crypto.randomUUID().slice(0, 8)}`,
           args: [request],
         });
         ctx.out.info(`backtest ${handle.workflowId} started`);
-        const summary = (await handle.result()) as BacktestSummary;
+        const summary = await handle.result();
         ctx.out.result(summary, () => renderBacktest(summary));
       });
     });

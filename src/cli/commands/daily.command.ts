@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { Redis } from 'ioredis';
-import type { DailyRunInput, DailyRunResult } from '../../workflows/daily-run.workflow';
-import { createDatabase } from '../../adapters/postgres/database';
+import { dailyRunWorkflow, type DailyRunInput, type DailyRunResult } from '../../workflows/daily-run.workflow';
+import { openDatabase, openRedis } from '../../composition';
 import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
 import { PostgresTrackingRepository } from '../../adapters/postgres/postgres-tracking.repository';
@@ -37,7 +36,7 @@ export async function runDaily(ctx: CliContext, input: DailyRunInput): Promise<D
   const client = await ctx.temporal();
   const workflowId = `daily-${input.date}`;
   ctx.out.info(`daily run ${workflowId} started; watch it at ${temporalUiUrl(ctx, workflowId)}`);
-  return client.workflow.execute('dailyRunWorkflow', { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
+  return client.workflow.execute(dailyRunWorkflow, { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
 }
 
 /** Link to a workflow in the local Temporal Web UI. */
@@ -83,8 +82,8 @@ export function registerDailyCommands(program: Command): void {
     .description('recompute every strategy state from the prices and signals in Postgres')
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const db = createDatabase(ctx.config.database.url, { max: 4 });
-        const redis = new Redis(ctx.config.redis.url, { maxRetriesPerRequest: 3 });
+        const db = openDatabase(ctx.config, { max: 4 });
+        const redis = openRedis(ctx.config);
         try {
           const tracking = new PostgresTrackingRepository(db, ctx.config);
           const deps = {

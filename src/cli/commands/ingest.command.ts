@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } from '../../workflows/ingest-prices.workflow';
+import { ingestPricesWorkflow, ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } from '../../workflows/ingest-prices.workflow';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
 import { isoDateOption, marketDataOptions, positiveIntOption, tickerListOption, todayInNewYork } from '../options';
@@ -36,7 +36,7 @@ export function ingestInput(ctx: CliContext, opts: IngestOptions): IngestPricesI
 /** Start the ingestion workflow, show progress while it runs, and return its result. */
 export async function runIngestion(ctx: CliContext, input: IngestPricesInput): Promise<IngestPricesResult> {
   const client = await ctx.temporal();
-  const handle = await client.workflow.start('ingestPricesWorkflow', {
+  const handle = await client.workflow.start(ingestPricesWorkflow, {
     taskQueue: ctx.config.temporal.taskQueue,
     workflowId: `ingest-${input.asOf}-${crypto.randomUUID().slice(0, 8)}`,
     args: [input],

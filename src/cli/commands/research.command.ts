@@ -7,8 +7,8 @@ import { resolveCandidates } from '../../domain/backtest/candidates';
 import { parseGrid, validateGrid } from '../../domain/backtest/sweep';
 import type { OutOfSample, WindowEvidence } from '../../domain/backtest/walk-forward';
 import { BadInputError } from '../../domain/errors';
-import type { SweepInput, SweepResult } from '../../workflows/sweep.workflow';
-import type { RecommendInput, RecommendResult } from '../../workflows/recommend.workflow';
+import { sweepWorkflow, type SweepInput, type SweepResult } from '../../workflows/sweep.workflow';
+import { recommendWorkflow, type RecommendInput, type RecommendResult } from '../../workflows/recommend.workflow';
 import { withContext } from '../context';
 import { color } from '../output';
 import { isoDateOption, positiveIntOption, tickerListOption } from '../options';
@@ -103,7 +103,7 @@ export function registerResearchCommands(program: Command): void {
         const client = await ctx.temporal();
         const workflowId = `sweep-${input.strategy}-${crypto.randomUUID().slice(0, 8)}`;
         ctx.out.info(`sweep ${workflowId} started`);
-        const result = (await client.workflow.execute('sweepWorkflow', { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] })) as SweepResult;
+        const result = await client.workflow.execute(sweepWorkflow, { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
         ctx.out.result(result, () => renderSweep(result));
         if (result.tickers.some((t) => t.status !== 'ok')) process.exitCode = EXIT_SOME_TICKERS_FAILED;
       });
@@ -123,7 +123,7 @@ export function registerResearchCommands(program: Command): void {
         const client = await ctx.temporal();
         const workflowId = `recommend-${crypto.randomUUID().slice(0, 8)}`;
         ctx.out.info(`recommendation ${workflowId} started`);
-        const result = (await client.workflow.execute('recommendWorkflow', { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] })) as RecommendResult;
+        const result = await client.workflow.execute(recommendWorkflow, { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
         const reports = await recommendationReports(new PostgresRecommendationRepository(ctx.db()), result);
         ctx.out.result({ runId: result.runId, candidates: result.candidates, tickers: reports }, () => renderRecommendations(reports, result.runId));
         if (result.tickers.some((t) => t.status === 'failed')) process.exitCode = EXIT_SOME_TICKERS_FAILED;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { AppConfig } from '../../config/config';
 import { closureReason } from '../../domain/calendar';
 import { isoDateInZone } from '../../domain/dates';
-import type { DailyRunInput } from '../../workflows/daily-run.workflow';
+import { dailyRunWorkflow, type DailyRunInput } from '../../workflows/daily-run.workflow';
 import { withContext } from '../context';
 
 /** The one schedule of the daily job. */
@@ -39,7 +39,7 @@ export async function createDailySchedule(client: Client, config: AppConfig, at 
       calendars: [{ dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'], hour: at.hour, minute: at.minute }],
       timezone: ZONE,
     },
-    action: { type: 'startWorkflow', workflowType: 'dailyRunWorkflow', workflowId: 'daily-scheduled', taskQueue: config.temporal.taskQueue, args: [input] },
+    action: { type: 'startWorkflow', workflowType: dailyRunWorkflow, workflowId: 'daily-scheduled', taskQueue: config.temporal.taskQueue, args: [input] },
     // Never two runs at once; a run missed while the server was down is caught up within a day.
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
   });

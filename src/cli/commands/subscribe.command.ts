@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { NodemailerMailer } from '../../adapters/email/nodemailer-mailer';
+import type { NodemailerMailer } from '../../adapters/email/nodemailer-mailer';
 import { PostgresDeliveryRepository } from '../../adapters/postgres/postgres-delivery.repository';
 import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
-import { HmacTokenSigner } from '../../adapters/tokens/hmac-token.signer';
+import { createMailer, linkContext } from '../../composition';
 import { BadInputError } from '../../domain/errors';
 import { listStrategies } from '../../domain/strategies/registry';
 import { normaliseEmail, SubscriptionService } from '../../domain/subscriptions';
@@ -27,14 +27,7 @@ function emailArgument(value: string): string {
 }
 
 function mailerFor(config: AppConfig): NodemailerMailer {
-  return new NodemailerMailer({
-    host: config.mail.host,
-    port: config.mail.port,
-    secure: config.mail.secure,
-    auth: config.mail.user ? { user: config.mail.user, pass: config.mail.password ?? '' } : undefined,
-    from: config.mail.from,
-    maxConnections: 1,
-  });
+  return createMailer(config, { maxConnections: 1 });
 }
 
 function subscriptionService(ctx: CliContext, mailer: NodemailerMailer): SubscriptionService {
@@ -43,7 +36,7 @@ function subscriptionService(ctx: CliContext, mailer: NodemailerMailer): Subscri
     subscribers: new PostgresSubscriberRepository(ctx.db()),
     deliveries: new PostgresDeliveryRepository(ctx.db()),
     mailer,
-    links: { publicUrl: config.api.publicUrl, signer: new HmacTokenSigner(config.api.tokenSecret) },
+    links: linkContext(config),
     knownStrategies: listStrategies().map((s) => s.name),
     strategiesFor: (ticker) => (config.strategies.perTicker[ticker] ?? config.strategies.default).map((s) => s.name),
   });

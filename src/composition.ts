@@ -1,0 +1,81 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { AppConfig } from './config/config';
+import { createDatabase, type Database } from './adapters/postgres/database';
+import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
+import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
+import { temporalConnectionOptions } from './adapters/temporal/connection';
+import type { LinkContext } from './domain/subscriptions';
+
+/**
+ * The one place that builds real clients from config. The worker's
+ * composition root (src/worker.ts), the API (src/api/main.ts) and the CLI
+ * (src/cli/context.ts) all call these, so a setting (SMTP auth, pool size,
+ * Temporal TLS) is read the same way by every process.
+ */
+
+/** A Kysely database over a `pg` pool of at most `max` connections. */
+export function openDatabase(config: AppConfig, options: { max?: number } = {}): Kysely<Database> {
+  return createDatabase(config.database.url, options);
+}
+
+/** An ioredis client; commands fail after 3 retries instead of queueing forever. */
+export function openRedis(config: AppConfig): Redis {
+  return new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
+}
+
+/** The SMTP mailer of `config.mail`; `maxConnections` bounds its pool (the worker fans out, the CLI sends one). */
+export function createMailer(config: AppConfig, options: { maxConnections?: number } = {}): NodemailerMailer {
+  const { host, port, secure, user, password, from } = config.mail;
+  return new NodemailerMailer({
+    host,
+    port,
+    secure,
+    auth: user ? { user, pass: password ?? '' } : undefined,
+    from,
+    maxConnections: options.maxConnections,
+  });
+}
+
+/** The signer of confirm, unsubscribe and manage tokens. */
+export function createTokenSigner(config: AppConfig): HmacTokenSigner {
+  return new HmacTokenSigner(config.api.tokenSecret);
+}
+
+/** What link builders need: the public base URL and the token signer. */
+export function linkContext(config: AppConfig): LinkContext {
+  return { publicUrl: config.api.publicUrl, signer: createTokenSigner(config) };
+}
+
+/** A Temporal client and the connection to close. */
+export interface TemporalClientHandle {
+  client: Client;
+  close(): Promise<void>;
+}
+
+/**
+ * A Temporal client for the configured namespace. `lazy` connects on first use
+ * (the API serves subscriptions while Temporal is still starting); otherwise
+ * it connects now, within `connectTimeout`, and says how to start the stack.
+ */
+export async function connectTemporal(
+  config: AppConfig,
+  options: { lazy?: boolean; connectTimeout?: Duration } = {},
+): Promise<TemporalClientHandle> {
+  let connection: Connection;
+  if (options.lazy) {
+    connection = Connection.lazy(temporalConnectionOptions(config));
+  } else {
+    try {
+      connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: options.connectTimeout ?? '5s' });
+    } catch (err) {
+      throw new Error(`cannot reach Temporal at ${config.temporal.address} (${(err as Error).message}); start it with: npm run algo -- stack up`);
+    }
+  }
+  return {
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    close: () => connection.close().catch(() => undefined),
+  };
+}
