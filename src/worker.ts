@@ -11,6 +11,8 @@ import { PostgresSweepRepository } from './adapters/postgres/postgres-sweep.repo
 import { PostgresRecommendationRepository } from './adapters/postgres/postgres-recommendation.repository';
 import { RedisRecommendationCache } from './adapters/redis/redis-recommendation.cache';
 import { createMarketDataProvider } from './adapters/market-data/market-data.factory';
+import type { MarketDataProviderName } from './domain/market-data';
+import type { MarketDataProvider } from './domain/ports';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
 import { signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
@@ -35,7 +37,7 @@ export function createDependencies(config: AppConfig) {
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
-    marketData: (selection) => createMarketDataProvider(selection.provider, { csvDir: selection.csvDir ?? config.marketData.csvDir }),
+    marketData: marketDataProviders(config),
     signals: new PostgresSignalRepository(db),
     states: new RedisStrategyStateStore(redis, config.redis.keyPrefix),
     trackedTickers: () => tracking.trackedTickers(),
@@ -69,6 +71,30 @@ export function createDependencies(config: AppConfig) {
       redis.disconnect();
       await db.destroy();
     },
+  };
+}
+
+/**
+ * The worker's providers, built once per name (csv: per directory) so that all
+ * batches of this process share each HTTP provider's rate limiter
+ * (`marketData.<provider>.requestsPerMinute`).
+ */
+export function marketDataProviders(config: AppConfig, fetchImpl?: typeof fetch) {
+  const built = new Map<string, MarketDataProvider>();
+  return (selection: { provider: MarketDataProviderName; csvDir?: string }): MarketDataProvider => {
+    const csvDir = selection.csvDir ?? config.marketData.csvDir;
+    const key = selection.provider === 'csv' ? `csv:${csvDir}` : selection.provider;
+    let provider = built.get(key);
+    if (!provider) {
+      provider = createMarketDataProvider(selection.provider, {
+        csvDir,
+        fetch: fetchImpl,
+        yahoo: config.marketData.yahoo,
+        alphaVantage: config.marketData.alphaVantage,
+      });
+      built.set(key, provider);
+    }
+    return provider;
   };
 }
 

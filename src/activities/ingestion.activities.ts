@@ -2,14 +2,18 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { adjustForSplits } from '../domain/corporate-actions';
 import { addDays, type IsoDate } from '../domain/dates';
-import { BadInputError } from '../domain/errors';
+import { BadInputError, MarketDataError, TransientError } from '../domain/errors';
+import type { MarketDataProviderName, ProviderAttempt } from '../domain/market-data';
+import type { RawPriceRow } from '../domain/bar';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
 import type { IngestionRunRepository, IngestionToSave, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
 
 /** Which market-data source an ingestion reads. */
 export interface MarketDataSelection {
-  provider: 'csv' | 'yahoo';
+  provider: MarketDataProviderName;
+  /** Failover order; omitted: `[provider]`. */
+  providers?: MarketDataProviderName[];
   /** Directory of CSV files (csv provider); default: the configured one. */
   csvDir?: string;
 }
@@ -17,8 +21,10 @@ export interface MarketDataSelection {
 export interface IngestionDependencies {
   prices: PriceRepository;
   runs: IngestionRunRepository;
-  /** The provider for a selection (the worker builds it from config). */
+  /** The provider named by `selection.provider` (the worker builds it from config, once per name, with its rate limiter). */
   marketData(selection: MarketDataSelection): MarketDataProvider;
+  /** How often a ticker's activity heartbeats while its fetch waits (rate limiter queue, slow provider); default 5 s. */
+  fetchHeartbeatMs?: number;
 }
 
 export interface IngestTickerBatchInput extends MarketDataSelection {
@@ -32,18 +38,60 @@ export interface IngestTickerBatchInput extends MarketDataSelection {
 /** Ingestion activities; they return summaries, never price arrays. */
 export function createIngestionActivities(deps: IngestionDependencies) {
   /**
-   * Fetch, validate, split-adjust and enrich one ticker: what is to be
-   * stored (bars, rejections, splits and dividends). Bars are back-adjusted
-   * for the splits among the fetched days; a split after the stored history
-   * comes back in the stored result's `newSplits`.
+   * The ticker's rows from the first provider of the order that serves it. A
+   * {@link TransientError} (rate limit, 5xx, network) moves on to the next
+   * provider; any other error (unknown ticker, error body) stops there and
+   * fails the ticker with that provider's reason: a symbol one source does not
+   * know is reported, never silently filled in by another. When every
+   * provider failed transiently, a TransientError naming each is thrown
+   * (Temporal retries the batch).
    */
-  async function prepareTicker(provider: MarketDataProvider, runId: string, ticker: string, asOf: IsoDate, last: IsoDate | undefined): Promise<IngestionToSave> {
-    const rows = await provider.fetchDaily({ ticker, from: last ? addDays(last, 1) : undefined, to: asOf });
-    const { bars, rejected, actions } = validatePriceRows(rows, { asOf, after: last });
+  async function fetchWithFailover(
+    selection: MarketDataSelection,
+    request: { ticker: string; from?: IsoDate; to: IsoDate },
+    heartbeat: (details: unknown) => void,
+  ): Promise<{ rows: RawPriceRow[]; provider: string; failover: ProviderAttempt[] }> {
+    const order = selection.providers ?? [selection.provider];
+    const failover: ProviderAttempt[] = [];
+    for (const name of order) {
+      const provider = deps.marketData({ provider: name, csvDir: selection.csvDir });
+      // A fetch may wait behind its provider's rate limiter longer than the heartbeat timeout.
+      const beat = setInterval(() => heartbeat({ ticker: request.ticker, provider: name }), deps.fetchHeartbeatMs ?? 5000);
+      try {
+        return { rows: await provider.fetchDaily(request), provider: provider.name, failover };
+      } catch (err) {
+        if (!(err instanceof TransientError)) {
+          if (failover.length === 0 || !(err instanceof BadInputError)) throw err;
+          throw new MarketDataError(`${provider.name}: ${err.message} (after ${describeAttempts(failover)})`);
+        }
+        failover.push({ provider: provider.name, error: err.message });
+      } finally {
+        clearInterval(beat);
+      }
+    }
+    throw new ProvidersUnavailableError(failover);
+  }
+
+  /**
+   * Fetch (with failover), validate, split-adjust and enrich one ticker: what
+   * is to be stored (bars, rejections, splits and dividends, the provider that
+   * served it). Bars are back-adjusted for the splits among the fetched days;
+   * a split after the stored history comes back in the result's `newSplits`.
+   */
+  async function prepareTicker(
+    selection: MarketDataSelection,
+    runId: string,
+    ticker: string,
+    asOf: IsoDate,
+    last: IsoDate | undefined,
+    heartbeat: (details: unknown) => void,
+  ): Promise<IngestionToSave> {
+    const fetched = await fetchWithFailover(selection, { ticker, from: last ? addDays(last, 1) : undefined, to: asOf }, heartbeat);
+    const { bars, rejected, actions } = validatePriceRows(fetched.rows, { asOf, after: last });
     const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
     const history = last && bars.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
     const enriched = enrichBars(adjusted, history);
-    return { runId, ticker, bars: enriched, rejected, actions };
+    return { runId, ticker, bars: enriched, rejected, actions, provider: fetched.provider, failover: fetched.failover };
   }
 
   return {
@@ -72,15 +120,18 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       const context = Context.current();
       const recorded = await deps.runs.recordedResults(runId, tickers);
       const lastDates = await deps.prices.lastBarDates(tickers);
-      const provider = deps.marketData(input);
       const lastAttempt = context.info.attempt >= input.maxAttempts;
       const results = new Map<string, TickerIngestionResult>();
       const transient: string[] = [];
       const fail = async (ticker: string, err: unknown) => {
         const message = err instanceof Error ? err.message : String(err);
         if (err instanceof BadInputError || lastAttempt) {
-          await deps.runs.recordFailure(runId, ticker, message);
-          results.set(ticker, { ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message });
+          const failover = err instanceof ProvidersUnavailableError ? err.attempts : undefined;
+          await deps.runs.recordFailure(runId, ticker, message, failover);
+          results.set(ticker, {
+            ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message,
+            ...(failover ? { failover } : {}),
+          });
         } else {
           transient.push(`${ticker}: ${message}`);
         }
@@ -94,7 +145,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           continue;
         }
         try {
-          prepared.push(await prepareTicker(provider, runId, ticker, asOf, lastDates.get(ticker)));
+          prepared.push(await prepareTicker(input, runId, ticker, asOf, lastDates.get(ticker), (d) => context.heartbeat(d)));
         } catch (err) {
           await fail(ticker, err);
         }
@@ -126,3 +177,14 @@ export function createIngestionActivities(deps: IngestionDependencies) {
 }
 
 export type IngestionActivities = ReturnType<typeof createIngestionActivities>;
+
+/** Every provider of the order failed transiently for one ticker. */
+export class ProvidersUnavailableError extends TransientError {
+  constructor(readonly attempts: ProviderAttempt[]) {
+    super(`no provider could serve it: ${describeAttempts(attempts)}`);
+  }
+}
+
+function describeAttempts(attempts: readonly ProviderAttempt[]): string {
+  return attempts.map((a) => `${a.provider}: ${a.error}`).join('; ');
+}

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
+import { isMarketDataProviderName, MARKET_DATA_PROVIDERS, type MarketDataProviderName } from '../domain/market-data';
 
 /** Validate a YYYY-MM-DD option; the error names the option. */
 export function isoDateOption(option: string, value: string | undefined): IsoDate | undefined {
@@ -41,18 +42,29 @@ export function todayInNewYork(): IsoDate {
   return isoDateInZone(Date.now(), 'America/New_York');
 }
 
-/** `--provider` and `--dir`, over the configured ones; the directory must exist for csv. */
+/**
+ * `--provider` (one name or a failover order `yahoo,alphavantage`) and
+ * `--dir`, over the configured ones (`marketData.providers`, else
+ * `marketData.provider`); the directory must exist when csv is in the order.
+ */
 export function marketDataOptions(
-  configured: { provider: 'csv' | 'yahoo'; csvDir: string },
+  configured: { provider: MarketDataProviderName; providers?: MarketDataProviderName[]; csvDir: string },
   opts: { provider?: string; dir?: string },
-): { provider: 'csv' | 'yahoo'; csvDir?: string } {
-  const provider = opts.provider ?? configured.provider;
-  if (provider !== 'csv' && provider !== 'yahoo') throw new BadInputError(`--provider: "${provider}" is not a provider (csv or yahoo)`);
-  if (provider === 'yahoo') {
+): { provider: MarketDataProviderName; providers?: MarketDataProviderName[]; csvDir?: string } {
+  const names = opts.provider !== undefined ? opts.provider.split(',').map((p) => p.trim()) : (configured.providers ?? [configured.provider]);
+  const order: MarketDataProviderName[] = [];
+  for (const name of names) {
+    if (!isMarketDataProviderName(name)) throw new BadInputError(`--provider: "${name}" is not a provider (${MARKET_DATA_PROVIDERS.join(', ')})`);
+    if (!order.includes(name)) order.push(name);
+  }
+  if (order.length === 0) throw new BadInputError('--provider: name at least one provider');
+  const [provider] = order;
+  const chain = order.length > 1 ? { providers: order } : {};
+  if (!order.includes('csv')) {
     if (opts.dir) throw new BadInputError('--dir only applies to the csv provider');
-    return { provider };
+    return { provider, ...chain };
   }
   const csvDir = path.resolve(opts.dir ?? configured.csvDir);
   if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory()) throw new BadInputError(`--dir: directory not found: ${csvDir}`);
-  return { provider, csvDir };
+  return { provider, ...chain, csvDir };
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { MARKET_DATA_PROVIDERS } from '../domain/market-data';
 
 /** The project root (where package.json and config/ live). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -27,10 +28,33 @@ export const configSchema = z.object({
   /** Tickers the daily job tracks (subscribed ones are added at run time). */
   tickers: z.array(tickerSymbol).default([]),
   marketData: z.object({
-    /** Which provider fetches prices. */
-    provider: z.enum(['csv', 'yahoo']).default('csv'),
+    /** Which provider fetches prices (when `providers` is not set). */
+    provider: z.enum(MARKET_DATA_PROVIDERS).default('csv'),
+    /**
+     * Failover order, e.g. `[yahoo, alphavantage]`: a ticker the first cannot
+     * serve for a transient reason (rate limit, 5xx, network) is fetched from
+     * the next. Omitted: `[provider]`.
+     */
+    providers: z.array(z.enum(MARKET_DATA_PROVIDERS)).min(1).optional(),
     /** Directory of per-ticker CSV files for the csv provider. */
     csvDir: z.string().min(1).default('data/sample'),
+    yahoo: z
+      .object({
+        /** Requests per minute this worker process sends to Yahoo (one limiter shared by its batches). */
+        requestsPerMinute: z.coerce.number().positive().default(60),
+        /** Origin to send Yahoo's requests to (a proxy; tests: a local server); default Yahoo's own. */
+        baseUrl: z.string().url().optional(),
+      })
+      .prefault({}),
+    alphaVantage: z
+      .object({
+        /** API key of https://www.alphavantage.co (TIME_SERIES_DAILY_ADJUSTED). */
+        apiKey: z.string().min(1).optional(),
+        /** Requests per minute (free keys: 5 a minute, 25 a day). */
+        requestsPerMinute: z.coerce.number().positive().default(5),
+        baseUrl: z.string().url().default('https://www.alphavantage.co'),
+      })
+      .prefault({}),
   }),
   /** Directory for the stack's state, logs, mail sink and reports. */
   dataDir: z.string().min(1).default('.data'),
@@ -145,6 +169,12 @@ const ENV_OVERRIDES: Record<string, string> = {
   ALGO_DATA_DIR: 'dataDir',
   ALGO_PROVIDER: 'marketData.provider',
   ALGO_CSV_DIR: 'marketData.csvDir',
+  ALGO_PROVIDERS: 'marketData.providers',
+  YAHOO_BASE_URL: 'marketData.yahoo.baseUrl',
+  YAHOO_REQUESTS_PER_MINUTE: 'marketData.yahoo.requestsPerMinute',
+  ALPHA_VANTAGE_API_KEY: 'marketData.alphaVantage.apiKey',
+  ALPHA_VANTAGE_BASE_URL: 'marketData.alphaVantage.baseUrl',
+  ALPHA_VANTAGE_REQUESTS_PER_MINUTE: 'marketData.alphaVantage.requestsPerMinute',
   ALGO_TICKERS: 'tickers',
   SMTP_HOST: 'mail.host',
   SMTP_PORT: 'mail.port',
@@ -164,6 +194,9 @@ const ENV_OVERRIDES: Record<string, string> = {
   S3_PUBLIC_URL: 'backtests.reports.s3.publicUrl',
   RISK_FREE_RATE: 'backtests.riskFreeRate',
 };
+
+/** Keys whose environment override is a comma-separated list. */
+const LIST_KEYS = new Set(['tickers', 'marketData.providers']);
 
 /** Thrown when the configuration is invalid; the message names each bad key. */
 export class ConfigError extends Error {
@@ -213,7 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   for (const [name, dotted] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(merged, dotted, dotted === 'tickers' ? value.split(',') : value);
+    setPath(merged, dotted, LIST_KEYS.has(dotted) ? value.split(',') : value);
   }
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${formatIssues(parsed.error.issues)}`);

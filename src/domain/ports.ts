@@ -2,6 +2,7 @@ import type { EnrichedBar, RawPriceRow, RejectedRow } from './bar';
 import type { BacktestRecord } from './backtest/backtest-record';
 import type { CorporateAction, SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
+import type { ProviderAttempt } from './market-data';
 import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
 import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
 
@@ -47,6 +48,10 @@ export interface TickerIngestionResult extends UpsertCounts {
    * Absent when none (always absent on a first backfill, which adjusts all).
    */
   newSplits?: SplitEvent[];
+  /** The provider that served the ticker (absent when none did). */
+  provider?: string;
+  /** Providers tried before (or, for a failure, instead of) a serving one, with their transient errors. */
+  failover?: ProviderAttempt[];
 }
 
 /** One ticker's fetched, validated and enriched data, as an ingestion run stores it. */
@@ -61,6 +66,9 @@ export interface IngestionToSave {
    * last stored bar before this save are reported as `newSplits`.
    */
   actions?: readonly CorporateAction[];
+  /** Which provider served the bars and which failed before it; stored with the run's result. */
+  provider?: string;
+  failover?: readonly ProviderAttempt[];
 }
 
 /** Storage of daily bars, their indicators and rejected source rows. */
@@ -104,7 +112,7 @@ export interface IngestionRunRepository {
   /** Results already recorded for `runId`, by ticker (used to resume a retried batch). */
   recordedResults(runId: string, tickers: readonly string[]): Promise<Map<string, TickerIngestionResult>>;
   /** Record a ticker's failure (idempotent by (runId, ticker)); successes are recorded by {@link PriceRepository.saveIngestion}. */
-  recordFailure(runId: string, ticker: string, error: string): Promise<void>;
+  recordFailure(runId: string, ticker: string, error: string, failover?: readonly ProviderAttempt[]): Promise<void>;
   /** Mark the run finished with its overall status. */
   finishRun(runId: string, status: 'completed' | 'completed_with_failures'): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflo
 import { closureReason, isTradingDay } from '../domain/calendar';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { MarketDataProviderName } from '../domain/market-data';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
 import type { RunSignal, TickerEvaluation } from '../activities/signals.activities';
@@ -17,7 +18,9 @@ export interface DailyRunInput {
   date?: IsoDate;
   /** Override the tracked tickers for this run. */
   tickers?: string[];
-  provider?: 'csv' | 'yahoo';
+  provider?: MarketDataProviderName;
+  /** Failover order of providers (see {@link IngestPricesInput.providers}). */
+  providers?: MarketDataProviderName[];
   csvDir?: string;
   /** Subscribers per email activity (default 200). */
   emailBatchSize?: number;
@@ -75,7 +78,7 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   const tickers = input.tickers ?? (await fast.trackedTickers());
   const ingestion = await executeChild(ingestPricesWorkflow, {
     workflowId: `${workflowInfo().workflowId}-ingest`,
-    args: [{ tickers, asOf: date, provider: input.provider ?? 'csv', csvDir: input.csvDir, batchSize: input.batchSize }],
+    args: [{ tickers, asOf: date, provider: input.provider ?? 'csv', providers: input.providers, csvDir: input.csvDir, batchSize: input.batchSize }],
   });
   const ingested = new Map(ingestion.tickers.map((t) => [t.ticker, t]));
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import type { MarketDataProviderName } from '../domain/market-data';
 import type { TickerIngestionResult } from '../domain/ports';
 import type { Activities } from '../activities';
 import { chunk, failureMessage } from './batching';
@@ -11,7 +12,13 @@ export interface IngestPricesInput {
   tickers?: string[];
   /** Ingest nothing dated after this day (no look-ahead when replaying history). */
   asOf: IsoDate;
-  provider: 'csv' | 'yahoo';
+  provider: MarketDataProviderName;
+  /**
+   * Failover order (e.g. `['yahoo', 'alphavantage']`); omitted: `[provider]`.
+   * A ticker the first cannot serve for a transient reason is fetched from the
+   * next; each ticker's result names the provider that served it.
+   */
+  providers?: MarketDataProviderName[];
   /** CSV directory; default: the worker's configured one. */
   csvDir?: string;
   /** Tickers per activity (default 25: 500 tickers are 20 activities). */
@@ -65,14 +72,14 @@ const { ingestTickerBatch } = proxyActivities<Activities>({
  */
 export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<IngestPricesResult> {
   const runId = workflowInfo().runId;
-  const selection = { provider: input.provider, csvDir: input.csvDir };
+  const selection = { provider: input.provider, csvDir: input.csvDir, ...(input.providers ? { providers: input.providers } : {}) };
   const tickers = input.tickers ?? (await listSourceTickers(selection));
   if (tickers.length === 0) throw ApplicationFailure.nonRetryable('no tickers to ingest', 'BadInputError');
 
   const progress: IngestProgress = { total: tickers.length, done: 0, failed: 0 };
   setHandler(ingestProgressQuery, () => progress);
 
-  await startIngestionRun({ runId, asOf: input.asOf, provider: input.provider, tickers });
+  await startIngestionRun({ runId, asOf: input.asOf, provider: (input.providers ?? [input.provider]).join(','), tickers });
 
   const results = new Map<string, TickerIngestionResult>();
   const batches = chunk(tickers, input.batchSize ?? 25);

@@ -9,6 +9,12 @@ import { sanitizeTicker } from './csv-market-data.provider';
 export interface YahooMarketDataProviderOptions {
   /** The fetch to call Yahoo with (default: the global fetch); tests pass one that replays recorded responses. */
   fetch?: typeof fetch;
+  /**
+   * Origin to send Yahoo's requests to instead of query1/query2.finance.yahoo.com
+   * (config `marketData.yahoo.baseUrl`): a caching proxy, or a local server
+   * replaying recorded answers in tests.
+   */
+  baseUrl?: string;
 }
 
 /** The earliest start Yahoo accepts for "the whole history". */
@@ -32,9 +38,11 @@ export class YahooMarketDataProvider implements MarketDataProvider {
   readonly name = 'yahoo';
   private readonly client: InstanceType<typeof YahooFinance>;
   private readonly fetchImpl: typeof fetch | undefined;
+  private readonly baseUrl: string | undefined;
 
   constructor(options: YahooMarketDataProviderOptions = {}) {
     this.fetchImpl = options.fetch;
+    this.baseUrl = options.baseUrl?.replace(/\/+$/, '');
     // No version check: it would call the npm registry whenever a payload fails validation.
     this.client = new YahooFinance({
       versionCheck: false,
@@ -81,7 +89,7 @@ export class YahooMarketDataProvider implements MarketDataProvider {
     const tracingFetch: typeof fetch = async (input, init) => {
       let response: Response;
       try {
-        response = await baseFetch(input, init);
+        response = await baseFetch(this.rebase(input), init);
       } catch (error) {
         throw new TransientError(`network error fetching ${ticker} from Yahoo Finance: ${errorMessage(error)}`);
       }
@@ -89,6 +97,13 @@ export class YahooMarketDataProvider implements MarketDataProvider {
       return response;
     };
     return this.client.chart(ticker, { period1, period2, interval: '1d' }, { fetch: tracingFetch });
+  }
+
+  /** The request's URL on the configured origin (unchanged without one). */
+  private rebase(input: Parameters<typeof fetch>[0]): Parameters<typeof fetch>[0] {
+    if (!this.baseUrl) return input;
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    return `${this.baseUrl}${url.pathname}${url.search}`;
   }
 }
 

@@ -83,6 +83,24 @@ export interface IngestionRunTickerTable {
   recorded_at: Timestamp;
   /** Splits found after the ticker's previously stored history, as [{date, factor, spinOff}]. */
   new_splits: ColumnType<Array<{ date: string; factor: number; spinOff: boolean }>, string | undefined, string>;
+  /** The provider that served the ticker (migration 0011); null for a failure or an older run. */
+  provider: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Providers tried before it, [{provider, error}] (migration 0011). */
+  failover: ColumnType<Array<{ provider: string; error: string }>, string | undefined, string>;
+}
+
+/** A re-adjustment or re-backfill of a stored ticker's history (migration 0011). */
+export interface PriceReadjustmentTable {
+  id: Generated<number>;
+  ticker: string;
+  date: DateColumn;
+  factor: number | null;
+  rows_changed: number;
+  reason: 'split' | 'adjusted_history_changed';
+  detail: string | null;
+  workflow_id: string;
+  ingestion_run_id: string | null;
+  recorded_at: Timestamp;
 }
 
 export interface RejectedRowTable {
@@ -255,6 +273,7 @@ export interface Database {
   ingestion_run_tickers: IngestionRunTickerTable;
   rejected_rows: RejectedRowTable;
   corporate_actions: CorporateActionTable;
+  price_readjustments: PriceReadjustmentTable;
   signals: SignalTable;
   subscribers: SubscriberTable;
   subscriptions: SubscriptionTable;

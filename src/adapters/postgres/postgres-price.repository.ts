@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { EnrichedBar } from '../../domain/bar';
 import { splitsOf, type CorporateAction } from '../../domain/corporate-actions';
 import type { IsoDate } from '../../domain/dates';
+import type { ProviderAttempt } from '../../domain/market-data';
 import type {
   CorporateActionRepository, IngestionRunRepository, IngestionToSave, PriceRepository, TickerIngestionResult,
 } from '../../domain/ports';
@@ -254,15 +255,17 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
           lastDate: r.last_date,
           ...(r.error ? { error: r.error } : {}),
           ...(r.new_splits.length > 0 ? { newSplits: r.new_splits } : {}),
+          ...providerFields(r.provider ?? undefined, r.failover),
         },
       ]),
     );
   }
 
-  async recordFailure(runId: string, ticker: string, error: string): Promise<void> {
+  async recordFailure(runId: string, ticker: string, error: string, failover?: readonly ProviderAttempt[]): Promise<void> {
     const [last] = (await this.lastBarDates([ticker])).values();
     await this.writeResult(this.db, runId, {
       ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: last ?? null, error,
+      ...providerFields(undefined, failover),
     });
   }
 
@@ -287,6 +290,8 @@ function resultValues(r: TickerIngestionResult) {
     last_date: r.lastDate,
     error: r.error === undefined ? null : pgSafeText(r.error),
     new_splits: JSON.stringify(r.newSplits ?? []),
+    provider: r.provider ?? null,
+    failover: pgSafeJson(r.failover ?? []),
   };
 }
 
@@ -307,6 +312,8 @@ async function writeResults(db: Kysely<Database>, runId: string, results: readon
         last_date: eb.ref('excluded.last_date'),
         error: eb.ref('excluded.error'),
         new_splits: eb.ref('excluded.new_splits'),
+        provider: eb.ref('excluded.provider'),
+        failover: eb.ref('excluded.failover'),
       })),
     )
     .execute();
@@ -369,10 +376,19 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
       rejectedCount: b.rejected.length,
       lastDate: lastDate.get(b.ticker) ?? null,
       ...(newSplits.length > 0 ? { newSplits } : {}),
+      ...providerFields(b.provider, b.failover),
     };
   });
   const byRun = new Map<string, TickerIngestionResult[]>();
   batch.forEach((b, i) => byRun.set(b.runId, [...(byRun.get(b.runId) ?? []), results[i]]));
   for (const [runId, runResults] of byRun) await writeResults(db, runId, runResults);
   return results;
+}
+
+/** The optional provider fields of a result: absent rather than empty. */
+function providerFields(provider: string | undefined, failover: readonly ProviderAttempt[] | undefined): Pick<TickerIngestionResult, 'provider' | 'failover'> {
+  return {
+    ...(provider ? { provider } : {}),
+    ...(failover && failover.length > 0 ? { failover: failover.map((a) => ({ provider: a.provider, error: a.error })) } : {}),
+  };
 }

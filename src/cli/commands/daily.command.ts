@@ -19,11 +19,12 @@ interface DailyOptions {
 
 /** The workflow input from options (they override config for this run). */
 export function dailyRunInput(ctx: CliContext, opts: DailyOptions): DailyRunInput {
-  const { provider, csvDir } = marketDataOptions(ctx.config.marketData, opts);
+  const { provider, providers, csvDir } = marketDataOptions(ctx.config.marketData, opts);
   return {
     date: isoDateOption('--date', opts.date) ?? todayInNewYork(),
     tickers: tickerListOption('--tickers', opts.tickers),
     provider,
+    ...(providers ? { providers } : {}),
     csvDir,
     batchSize: ctx.config.ingestion.batchSize,
     emailBatchSize: ctx.config.mail.batchSize,

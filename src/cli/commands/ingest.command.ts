@@ -19,10 +19,12 @@ interface IngestOptions {
 
 /** Build the workflow input from options and config; validates every option. */
 export function ingestInput(ctx: CliContext, opts: IngestOptions): IngestPricesInput {
-  const { provider, csvDir } = marketDataOptions(ctx.config.marketData, opts);
-  const tickers = tickerListOption('--tickers', opts.tickers) ?? (provider === 'yahoo' ? ctx.config.tickers : undefined);
+  const { provider, providers, csvDir } = marketDataOptions(ctx.config.marketData, opts);
+  // Only the csv provider can list its tickers.
+  const tickers = tickerListOption('--tickers', opts.tickers) ?? (provider !== 'csv' ? ctx.config.tickers : undefined);
   return {
     provider,
+    ...(providers ? { providers } : {}),
     csvDir,
     tickers,
     asOf: isoDateOption('--as-of', opts.asOf) ?? todayInNewYork(),
@@ -39,7 +41,7 @@ export async function runIngestion(ctx: CliContext, input: IngestPricesInput): P
     workflowId: `ingest-${input.asOf}-${crypto.randomUUID().slice(0, 8)}`,
     args: [input],
   });
-  ctx.out.info(`ingestion ${handle.workflowId} started (as of ${input.asOf}, provider ${input.provider})`);
+  ctx.out.info(`ingestion ${handle.workflowId} started (as of ${input.asOf}, provider ${(input.providers ?? [input.provider]).join(' > ')})`);
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} tickers, {failed} failed', stream: process.stderr }, Presets.shades_classic) : undefined;
   let started = false;
   const poll = setInterval(() => {
@@ -66,7 +68,9 @@ export function renderIngestion(result: IngestPricesResult): string {
     const status = t.status === 'ok' ? color.green('ok    ') : color.red('failed');
     const counts = `${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged, ${t.rejectedCount} rejected`;
     const detail = t.status === 'failed' ? color.red(t.error ?? '') : color.dim(`last ${t.lastDate ?? '-'}`);
-    return `${status} ${t.ticker.padEnd(6)} ${counts}  ${detail}`;
+    const source = t.provider ? `${t.provider.padEnd(12)} ` : ''.padEnd(13);
+    const skipped = t.failover?.length ? color.yellow(`  (failed over from ${t.failover.map((a) => a.provider).join(', ')})`) : '';
+    return `${status} ${t.ticker.padEnd(6)} ${source}${counts}  ${detail}${skipped}`;
   });
   const failed = result.tickers.filter((t) => t.status === 'failed').length;
   lines.push(`${result.tickers.length} tickers, ${failed} failed; run ${result.runId}`);
@@ -77,7 +81,7 @@ export function registerIngestCommands(program: Command): void {
   program
     .command('ingest')
     .description('ingest and enrich daily prices through the ingestion workflow')
-    .option('--provider <name>', 'csv or yahoo (default: config)')
+    .option('--provider <names>', 'csv, yahoo or alphavantage, or a failover order such as yahoo,alphavantage (default: config)')
     .option('--dir <dir>', 'directory of CSV files (csv provider)')
     .option('--tickers <list>', 'comma-separated tickers (default: every file in --dir, or the configured list)')
     .option('--as-of <date>', 'ingest nothing after this date, YYYY-MM-DD (default: today in New York)')
