@@ -1,4 +1,5 @@
-import { ColorType, createChart, LineSeries, type Time } from 'lightweight-charts';
+import { createChart, LineSeries, type Time } from 'lightweight-charts';
+import { CHART_OPTIONS } from './price-chart';
 import { useEffect, useRef } from 'preact/hooks';
 
 export interface EquityLine {
@@ -16,11 +17,7 @@ export function EquityChart({ lines, label, height = 320, unit = '' }: { lines: 
     const el = container.current;
     if (!el) return;
     const chart = createChart(el, {
-      autoSize: true,
-      layout: { background: { type: ColorType.Solid, color: '#ffffff' }, textColor: '#333', attributionLogo: false },
-      grid: { vertLines: { color: '#eee' }, horzLines: { color: '#eee' } },
-      rightPriceScale: { borderVisible: false },
-      timeScale: { borderVisible: false },
+      ...CHART_OPTIONS,
       localization: { priceFormatter: (v: number) => `${v.toFixed(1)}${unit}` },
     });
     for (const l of lines) {

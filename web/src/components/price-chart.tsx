@@ -10,6 +10,15 @@ import {
 } from 'lightweight-charts';
 import { useEffect, useRef } from 'preact/hooks';
 
+/** The look every chart of the app shares (white, light grid, no borders, sized by its container). */
+export const CHART_OPTIONS = {
+  autoSize: true,
+  layout: { background: { type: ColorType.Solid, color: '#ffffff' }, textColor: '#333', attributionLogo: false },
+  grid: { vertLines: { color: '#eee' }, horzLines: { color: '#eee' } },
+  rightPriceScale: { borderVisible: false },
+  timeScale: { borderVisible: false },
+} as const;
+
 /** One day's prices (close alone is enough for a line chart). */
 export interface ChartBar {
   /** YYYY-MM-DD */
@@ -73,13 +82,7 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
   useEffect(() => {
     const el = container.current;
     if (!el) return;
-    const chart = createChart(el, {
-      autoSize: true,
-      layout: { background: { type: ColorType.Solid, color: '#ffffff' }, textColor: '#333', attributionLogo: false },
-      grid: { vertLines: { color: '#eee' }, horzLines: { color: '#eee' } },
-      rightPriceScale: { borderVisible: false },
-      timeScale: { borderVisible: false },
-    });
+    const chart = createChart(el, CHART_OPTIONS);
     chartRef.current = chart;
 
     const candles = (kind ?? (bars.every((b) => b.open != null && b.high != null && b.low != null) ? 'candles' : 'line')) === 'candles';
