@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IsoDate } from '../domain/dates';
 import type { Mailer } from '../domain/mailer';
-import { deliverExactlyOnce } from '../domain/notifications/delivery';
+import { deliverExactlyOnce, deliveryMessageId } from '../domain/notifications/delivery';
 import { composeDigest } from '../domain/notifications/digest';
 import type { DeliveryRepository, RecipientPage, SignalSelection } from '../domain/ports';
 
@@ -44,7 +44,7 @@ function selectionOf(target: NotificationTarget): SignalSelection {
   return target.ticker ? { date: target.date, ticker: target.ticker } : { runDate: target.date };
 }
 
-/** Email fan-out activities: exactly one email per (kind, date, subscriber). */
+/** Email fan-out activities: each selected signal reaches each subscriber in exactly one email. */
 export function createNotificationActivities(deps: NotificationDependencies) {
   return {
     /** Split the recipients of a fan-out into pages (subscriber-id ranges): only ranges travel through history. */
@@ -53,18 +53,28 @@ export function createNotificationActivities(deps: NotificationDependencies) {
     },
 
     /**
-     * Email one page of recipients. Each delivery is claimed in Postgres
-     * before sending; a delivery already sent is skipped, one claimed by an
-     * attempt that died is sent again with the same Message-ID. Transient SMTP
-     * failures leave the claim and fail the activity, so Temporal retries it
-     * with backoff; a permanent rejection is recorded and never retried.
+     * Email one page of recipients. The page's digests are planned in
+     * Postgres first: each subscriber's selected signals that no delivery
+     * carried to them yet go into a new digest (the date's next email to
+     * them), claimed before sending; a digest claimed by an attempt that died
+     * is sent again as it was, with the same Message-ID. So a partial run of
+     * a date, the full run, and any re-run deliver each signal once.
+     * Transient SMTP failures leave the claim and fail the activity, so
+     * Temporal retries it with backoff; a permanent rejection is recorded and
+     * never retried.
      */
     async sendNotifications(input: NotificationTarget & { page: RecipientPage }): Promise<NotificationCounts> {
       const context = Context.current();
       // Marked sent by earlier attempts of this same activity: still this run's sends.
       const sentBefore = (context.info.heartbeatDetails as { sent?: number[] } | undefined)?.sent ?? [];
       const sentByThisActivity = new Set<number>(sentBefore);
-      const recipients = await deps.deliveries.recipients({ signals: selectionOf(input), page: input.page });
+      const { digests: recipients, delivered } = await deps.deliveries.planDigests({
+        kind: input.kind,
+        date: input.date,
+        signals: selectionOf(input),
+        page: input.page,
+        messageId: (subscriberId, seq) => deliveryMessageId(input.kind, input.date, subscriberId, seq),
+      });
       const signalLink = deps.links.signal ? (s: { ticker: string; strategy: string; date: string }) => deps.links.signal!(s) : undefined;
       const notes = (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
       // The SDK encodes every heartbeat call before throttling it: beat at most once a second
@@ -82,6 +92,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
         concurrency: deps.sendConcurrency,
         items: recipients.map((recipient) => ({
           subscriberId: recipient.subscriberId,
+          seq: recipient.seq,
           compose: () => {
             const link = deps.links.unsubscribe(recipient);
             const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId), signalLink });
@@ -97,7 +108,8 @@ export function createNotificationActivities(deps: NotificationDependencies) {
         // What a retry must know: every id marked sent by this attempt.
         beat();
       });
-      const sentEarlier = outcome.alreadySent.filter((id) => sentByThisActivity.has(id)).length;
+      const alreadyDone = [...outcome.alreadySent, ...delivered];
+      const sentEarlier = alreadyDone.filter((id) => sentByThisActivity.has(id)).length;
       if (outcome.deferred.length > 0) {
         const email = new Map(recipients.map((r) => [r.subscriberId, r.email]));
         throw ApplicationFailure.retryable(
@@ -110,7 +122,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
       }
       return {
         sent: outcome.sent.length + sentEarlier,
-        skipped: outcome.alreadySent.length - sentEarlier + outcome.refusedBefore.length,
+        skipped: alreadyDone.length - sentEarlier + outcome.refusedBefore.length,
         failed: outcome.refused.length,
       };
     },

@@ -196,9 +196,17 @@ export interface DeliveryClaim {
   messageId: string;
 }
 
+/** A digest to send: its subscriber, its number among the (kind, date) emails of that subscriber, and the signals it carries. */
+export interface PlannedDigest extends DigestRecipient {
+  seq: number;
+}
+
 /**
- * Exactly-once email bookkeeping: a delivery row keyed by (kind, date,
- * subscriber) is claimed before sending, and the Message-ID derives from it.
+ * Exactly-once email bookkeeping. An email is a delivery row keyed by (kind,
+ * date, subscriber, seq), claimed before sending, its Message-ID derived
+ * from that key. A digest's signals are recorded with the delivery that
+ * carries them, once per (subscriber, signal): whatever the order and number
+ * of runs of a date, each signal reaches each subscriber in one email.
  */
 export interface DeliveryRepository {
   /**
@@ -206,19 +214,34 @@ export interface DeliveryRepository {
    * with at least one selected BUY or SELL signal among their subscriptions.
    */
   recipientPages(input: { signals: SignalSelection; pageSize: number }): Promise<RecipientPage[]>;
-  /** The recipients of one page with their selected BUY and SELL signals. */
+  /** The recipients of one page with their selected BUY and SELL signals (delivered or not). */
   recipients(input: { signals: SignalSelection; page: RecipientPage }): Promise<DigestRecipient[]>;
   /**
-   * Claim the deliveries (kind, date, subscriber) of many subscribers in one
-   * round trip: insert each with its Message-ID, or count another attempt on
-   * the one already there. Returns, per subscriber, the claim's status and the
-   * Message-ID stored with it (a resend must carry the stored one).
+   * The digests of one page, decided once: per subscriber, a digest an
+   * attempt left claimed and unsent (to resend exactly as it was), else a new
+   * digest, claimed now as the next `seq`, with the selected signals no
+   * delivery has carried to them yet. `delivered`: subscribers with nothing
+   * left to send. `messageId` names a new delivery.
    */
-  claim(input: { kind: string; date: IsoDate; deliveries: readonly { subscriberId: number; messageId: string }[] }): Promise<Map<number, DeliveryClaim>>;
-  /** Mark claimed deliveries sent, in one round trip. */
-  markSent(input: { kind: string; date: IsoDate; subscriberIds: readonly number[] }): Promise<void>;
+  planDigests(input: {
+    kind: string;
+    date: IsoDate;
+    signals: SignalSelection;
+    page: RecipientPage;
+    messageId(subscriberId: number, seq: number): string;
+  }): Promise<{ digests: PlannedDigest[]; delivered: number[] }>;
+  /**
+   * Claim the deliveries (kind, date, subscriber, seq; seq 1 unless given) of
+   * many subscribers in one round trip: insert each with its Message-ID, or
+   * count another attempt on the one already there. Returns, per subscriber,
+   * the claim's status and the Message-ID stored with it (a resend must carry
+   * the stored one).
+   */
+  claim(input: { kind: string; date: IsoDate; deliveries: readonly { subscriberId: number; seq?: number; messageId: string }[] }): Promise<Map<number, DeliveryClaim>>;
+  /** Mark claimed deliveries sent, by Message-ID, in one round trip. */
+  markSent(input: { messageIds: readonly string[] }): Promise<void>;
   /** Mark a delivery failed for good (a permanent SMTP rejection), with the reason. */
-  markFailed(input: { kind: string; date: IsoDate; subscriberId: number; error: string }): Promise<void>;
+  markFailed(input: { messageId: string; error: string }): Promise<void>;
 }
 
 /** Storage of backtest results (Postgres: tables backtests and backtest_trades). */

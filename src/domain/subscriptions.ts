@@ -79,6 +79,12 @@ export function recommendedLabel(strategy: string): string {
 /** What every {@link recommendedLabel} starts with. */
 export const RECOMMENDED_LABEL_PREFIX = `${RECOMMENDED_STRATEGY}:`;
 
+/** A signal's strategy label as people read it: `recommended:sma_cross` is `sma_cross`, run as the recommendation. */
+export function strategyOfLabel(label: string): { strategy: string; recommended: boolean } {
+  const recommended = label.startsWith(RECOMMENDED_LABEL_PREFIX);
+  return { strategy: recommended ? label.slice(RECOMMENDED_LABEL_PREFIX.length) : label, recommended };
+}
+
 /**
  * Subscribers, subscriptions and the set of tracked tickers, in the system
  * of record. Emails passed in are already normalised ({@link normaliseEmail}).

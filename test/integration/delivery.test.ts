@@ -55,7 +55,7 @@ describe('PostgresDeliveryRepository.claim', () => {
     const ids = await subscribers(4);
     const first = await deliveries.claim({ kind: 'daily', date: DATE, deliveries: ids.slice(0, 2).map((id) => ({ subscriberId: id, messageId: `m${id}` })) });
     expect([...first.values()]).toEqual([{ status: 'new', messageId: `m${ids[0]}` }, { status: 'new', messageId: `m${ids[1]}` }]);
-    await deliveries.markSent({ kind: 'daily', date: DATE, subscriberIds: [ids[0]] });
+    await deliveries.markSent({ messageIds: [`m${ids[0]}`] });
 
     // A later claim with other Message-IDs keeps the stored ones: a resend must be the same message.
     const second = await deliveries.claim({ kind: 'daily', date: DATE, deliveries: ids.map((id) => ({ subscriberId: id, messageId: `other${id}` })) });

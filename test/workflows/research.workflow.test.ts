@@ -186,7 +186,7 @@ describe('`recommended` subscriptions', () => {
 
     // Once an email went out, it is not repeated...
     await deliveries.claim({ kind: 'daily', date: '2018-02-07', deliveries: [{ subscriberId: follower.id, messageId: 'm1' }] });
-    await deliveries.markSent({ kind: 'daily', date: '2018-02-07', subscriberIds: [follower.id] });
+    await deliveries.markSent({ messageIds: ['m1'] });
     expect((await recommendations.changeNotes([follower.id])).size).toBe(0);
 
     // ... an unchanged recommendation is no news, a changed one is, in the next email.

@@ -162,12 +162,25 @@ export interface DeliveryTable {
   kind: string;
   run_date: DateColumn;
   subscriber_id: number;
+  /** The n-th email of this (kind, date, subscriber): each carries signals the earlier ones did not. */
+  seq: ColumnType<number, number | undefined, number>;
   message_id: string;
   status: 'claimed' | 'sent' | 'failed';
   attempts: number;
   error: string | null;
   claimed_at: Timestamp;
   sent_at: Timestamp | null;
+}
+
+/** Which delivery carried a (subscriber, signal): at most one, whatever the kind or number of runs. */
+export interface DeliveredSignalTable {
+  subscriber_id: number;
+  date: DateColumn;
+  ticker: string;
+  strategy: string;
+  kind: string;
+  run_date: DateColumn;
+  seq: number;
 }
 
 /**
@@ -278,6 +291,7 @@ export interface Database {
   subscribers: SubscriberTable;
   subscriptions: SubscriptionTable;
   deliveries: DeliveryTable;
+  delivered_signals: DeliveredSignalTable;
   backtests: BacktestTable;
   backtest_trades: BacktestTradeTable;
   sweeps: SweepTable;

@@ -17,17 +17,13 @@ const toSignal = (r: Selectable<SignalTable>): StoredSignal => ({
 });
 
 /**
- * True for a signal row `g` that a sent delivery carried: the daily digest of
- * its run to a subscriber of its (ticker, strategy) (a `recommended`
- * subscription carries the `recommended:*` labels), or a manual send of its
- * ticker and date. One place says what "sent" means.
+ * True for a signal row `g` that a sent delivery (a daily digest or a manual
+ * send) carried to some subscriber. One place says what "sent" means.
  */
 const SENT = sql`exists (
-  select 1 from deliveries d
-  join subscriptions sub on sub.subscriber_id = d.subscriber_id and sub.ticker = g.ticker
-    and (sub.strategy = g.strategy or (sub.strategy = ${RECOMMENDED_STRATEGY} and g.strategy like ${`${RECOMMENDED_LABEL_PREFIX}%`}))
-  where d.status = 'sent'
-    and ((d.kind = 'daily' and d.run_date = g.run_date) or (d.kind = 'notification:' || g.ticker and d.run_date = g.date)))`;
+  select 1 from delivered_signals ds
+  join deliveries d on d.kind = ds.kind and d.run_date = ds.run_date and d.subscriber_id = ds.subscriber_id and d.seq = ds.seq
+  where ds.date = g.date and ds.ticker = g.ticker and ds.strategy = g.strategy and d.status = 'sent')`;
 
 /** The research pages' reads in Postgres. */
 export class PostgresResearchRepository implements ResearchRepository {

@@ -4,22 +4,26 @@ import type { DeliveryRepository } from '../ports';
 
 /**
  * Exactly-once email, the one path every email of the system takes (daily
- * digests, manual sends, confirmations): each (kind, date, subscriber) is
- * claimed in the deliveries table before it is sent, and its Message-ID
+ * digests, manual sends, confirmations): each (kind, date, subscriber, seq)
+ * is claimed in the deliveries table before it is sent, and its Message-ID
  * derives from that key, so a resend is the same message to any receiver.
+ * Digests number their emails (`seq`) so a later run of a date can send the
+ * signals an earlier one did not carry.
  */
 
 /** The domain part of Message-IDs. */
 export const MESSAGE_ID_DOMAIN = 'algo-signals';
 
-/** Deterministic from the delivery key: `daily.2018-02-07.s42@algo-signals`. */
-export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number): string {
-  return `${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${date}.s${subscriberId}@${MESSAGE_ID_DOMAIN}`;
+/** Deterministic from the delivery key: `daily.2018-02-07.s42@algo-signals`, then `daily.2018-02-07.s42-2@algo-signals` for the second email. */
+export function deliveryMessageId(kind: string, date: IsoDate, subscriberId: number, seq = 1): string {
+  return `${kind.replace(/[^A-Za-z0-9.-]/g, '-')}.${date}.s${subscriberId}${seq === 1 ? '' : `-${seq}`}@${MESSAGE_ID_DOMAIN}`;
 }
 
 /** One email to deliver: composed only when it is really sent. */
 export interface DeliveryItem {
   subscriberId: number;
+  /** The n-th email of this (kind, date, subscriber); default 1. */
+  seq?: number;
   compose(): Omit<OutgoingEmail, 'messageId'>;
 }
 
@@ -119,7 +123,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 }
 
 /**
- * Deliver `items` exactly once per (kind, date, subscriber): claim them all
+ * Deliver `items` exactly once per (kind, date, subscriber, seq): claim them all
  * in one statement; skip what an earlier attempt sent or saw refused; send
  * the rest (new claims, and claims an attempt that died left open, again
  * with their stored Message-ID), `concurrency` at a time. A permanent
@@ -136,13 +140,16 @@ export async function deliverExactlyOnce(
   const { kind, date } = input;
   const outcome: DeliveryOutcome = { sent: [], alreadySent: [], refused: [], refusedBefore: [], deferred: [] };
   if (input.items.length === 0) return outcome;
+  // Outcomes are by subscriber: one email per subscriber per call.
+  if (new Set(input.items.map((i) => i.subscriberId)).size !== input.items.length) throw new Error(`deliveries ${kind} ${date}: a subscriber appears twice in one call`);
   const claims = await deps.deliveries.claim({
     kind,
     date,
-    deliveries: input.items.map((item) => ({ subscriberId: item.subscriberId, messageId: deliveryMessageId(kind, date, item.subscriberId) })),
+    deliveries: input.items.map((item) => ({ subscriberId: item.subscriberId, seq: item.seq ?? 1, messageId: deliveryMessageId(kind, date, item.subscriberId, item.seq) })),
   });
+  const messageIdOf = (subscriberId: number) => claims.get(subscriberId)!.messageId;
   const marks = new SentMarks(
-    (ids) => deps.deliveries.markSent({ kind, date, subscriberIds: ids }),
+    (ids) => deps.deliveries.markSent({ messageIds: ids.map(messageIdOf) }),
     (ids) => {
       outcome.sent.push(...ids);
       input.onMarked?.(ids);
@@ -163,7 +170,7 @@ export async function deliverExactlyOnce(
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       if (err instanceof PermanentDeliveryError) {
-        await deps.deliveries.markFailed({ kind, date, subscriberId: item.subscriberId, error });
+        await deps.deliveries.markFailed({ messageId, error });
         outcome.refused.push({ subscriberId: item.subscriberId, error });
       } else {
         outcome.deferred.push({ subscriberId: item.subscriberId, error });

@@ -1,5 +1,6 @@
 import type { IsoDate } from '../dates';
 import type { SignalRecord } from '../ports';
+import { strategyOfLabel } from '../subscriptions';
 
 /** What a subscriber is told: their BUY and SELL signals of one run. */
 export interface DigestInput {
@@ -39,11 +40,21 @@ export function describeInputs(signal: SignalRecord): string {
     .join(', ');
 }
 
-/** Subject: `BUY AAPL (sma_cross) on 2010-11-29` for one signal (on its own date), else `3 signals on 2010-11-29` (the run's date). */
+/** `sma_cross`, or `sma_cross (recommended)` for a signal of a ticker's recommended strategy (label `recommended:sma_cross`). */
+export function strategyDisplayName(label: string): string {
+  const { strategy, recommended } = strategyOfLabel(label);
+  return recommended ? `${strategy} (recommended)` : strategy;
+}
+
+/**
+ * Subject: `BUY AAPL (sma_cross) on 2010-11-29` for one signal (on its own
+ * date; the strategy's name, also when it runs as the recommendation), else
+ * `3 signals on 2010-11-29` (the run's date).
+ */
 export function digestSubject(date: IsoDate, signals: readonly SignalRecord[]): string {
   if (signals.length === 1) {
     const [s] = signals;
-    return `${s.signal} ${s.ticker} (${s.strategy}) on ${s.date}`;
+    return `${s.signal} ${s.ticker} (${strategyOfLabel(s.strategy).strategy}) on ${s.date}`;
   }
   return `${signals.length} signals on ${date}`;
 }
@@ -63,8 +74,8 @@ export function composeDigest(input: DigestInput): DigestContent {
   const current = input.signals.filter((s) => s.date >= input.date).sort(byDateTickerStrategy);
   const missed = input.signals.filter((s) => s.date < input.date).sort(byDateTickerStrategy);
   const subject = digestSubject(input.date, [...current, ...missed]);
-  const line = (s: SignalRecord) => `- now is a good time to ${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`;
-  const missedLine = (s: SignalRecord) => `- ${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} (v${s.strategyVersion}): ${describeInputs(s)}`;
+  const line = (s: SignalRecord) => `- now is a good time to ${s.signal} ${s.ticker} on ${s.date} according to ${strategyDisplayName(s.strategy)} (v${s.strategyVersion}): ${describeInputs(s)}`;
+  const missedLine = (s: SignalRecord) => `- ${s.signal} ${s.ticker} on ${s.date} according to ${strategyDisplayName(s.strategy)} (v${s.strategyVersion}): ${describeInputs(s)}`;
   const notes = input.notes ?? [];
   const why = input.signalLink;
   const withWhy = (format: (s: SignalRecord) => string) => (s: SignalRecord) => (why ? `${format(s)}\n  Why: ${why(s)}` : format(s));
@@ -83,7 +94,7 @@ export function composeDigest(input: DigestInput): DigestContent {
       .map(
         (s) =>
           `<tr><td style="font-weight:bold;color:${s.signal === 'BUY' ? '#137333' : '#b3261e'}">${s.signal}</td>` +
-          `<td>${escapeHtml(s.ticker)}</td><td>${escapeHtml(s.strategy)} v${s.strategyVersion}</td><td>${s.date}</td>` +
+          `<td>${escapeHtml(s.ticker)}</td><td>${escapeHtml(strategyDisplayName(s.strategy))} v${s.strategyVersion}</td><td>${s.date}</td>` +
           `<td style="font-family:monospace">${escapeHtml(describeInputs(s))}</td>` +
           (why ? `<td><a href="${escapeHtml(why(s))}">Why?</a></td>` : '') +
           '</tr>',

@@ -1,7 +1,7 @@
 import { BadInputError } from '../errors';
 import { getStrategy } from '../strategies/registry';
 import type { AnyStrategy, StrategyParams } from '../strategies/strategy';
-import { RECOMMENDED_LABEL_PREFIX } from '../subscriptions';
+import { strategyOfLabel } from '../subscriptions';
 
 /** Where a label's parameters come from. */
 export type PlanSource = 'config' | 'recommendation' | 'defaults' | 'request';
@@ -29,8 +29,7 @@ export function planForLabel(input: {
   requested?: Readonly<Record<string, unknown>>;
 }): LabelPlan {
   const { label } = input;
-  const recommended = label.startsWith(RECOMMENDED_LABEL_PREFIX);
-  const name = recommended ? label.slice(RECOMMENDED_LABEL_PREFIX.length) : label;
+  const { strategy: name, recommended } = strategyOfLabel(label);
   if (!name) throw new BadInputError(`strategy label ${JSON.stringify(label)} names no strategy`);
   const strategy = getStrategy(name);
   if (input.requested && Object.keys(input.requested).length > 0) {
