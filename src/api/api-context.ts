@@ -19,7 +19,10 @@ export interface ApiDeps {
   subscribers: SubscriberRepository;
   /** Subscription changes pending confirmation (the public subscribe path, the manage page). */
   changes: SubscriptionChangeRepository;
-  signals: Pick<SignalRepository, 'list'>;
+  /** Signals listed, and a signal reported by an old client recorded (POST /notification/{ticker}/send). */
+  signals: Pick<SignalRepository, 'list' | 'record'>;
+  /** Stored bars, to check a reported signal against our rules (409 without). */
+  prices?: Pick<PriceRepository, 'bars'>;
   /** Delivery claims, for the exactly-once confirmation email. */
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
     subscribers: new PostgresSubscriberRepository(db),
     changes: new PostgresSubscriptionChangeRepository(db),
     signals: new PostgresSignalRepository(db),
+    prices: new PostgresPriceRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
     mailer,
     signer: createTokenSigner(config),

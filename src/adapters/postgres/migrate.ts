@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003-backtests';
 import * as m0004 from './migrations/0004-sweeps-recommendations';
 import * as m0005 from './migrations/0005-signal-run-date';
 import * as m0006 from './migrations/0006-corporate-actions';
+import * as m0008 from './migrations/0008-tracked-tickers';
 import * as m0009 from './migrations/0009-subscription-changes';
 import * as m0011 from './migrations/0011-providers-readjustments';
 import type { Database } from './database';
@@ -18,6 +19,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-sweeps-recommendations': m0004,
   '0005-signal-run-date': m0005,
   '0006-corporate-actions': m0006,
+  '0008-tracked-tickers': m0008,
   '0009-subscription-changes': m0009,
   '0011-providers-readjustments': m0011,
 };

@@ -4,179 +4,6 @@
  */
 
 export interface paths {
-    "/tickers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        /** Start tracking a ticker (admin): the next daily run ingests its history */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Ticker symbol, e.g. AAPL */
-                        ticker: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tickers/{ticker}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A tracked ticker: subscriber counts (their addresses with x-api-key) and its latest signals */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        /** Add subscribers to a ticker (admin); new addresses get the opt-in email unless confirmed is true */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        emails: string[];
-                        strategies?: string[];
-                        /**
-                         * @description Admin path: subscribe without the opt-in email
-                         * @default false
-                         */
-                        confirmed?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/notification/{ticker}/send": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Email every confirmed subscriber of a ticker its latest signals (or those of date) (admin); starts notifyTickerWorkflow */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Date, YYYY-MM-DD */
-                        date?: string;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/subscriptions": {
         parameters: {
             query?: never;
@@ -2069,6 +1896,194 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Start tracking a ticker (admin): the next daily run ingests and evaluates it. JSON {"ticker"}, a form body ticker=AAPL, or ?ticker=AAPL with an empty body */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description The old clients' way: POST /tickers?ticker=AAPL */
+                    ticker?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Ticker symbol, e.g. AAPL */
+                        ticker: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickers/{ticker}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers' addresses, and every subscriber) and its latest signals */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Accepted for the old clients; ignored */
+                    test?: "true" | "false";
+                };
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        /** Add subscribers to a ticker (admin): a JSON array of addresses (the old clients) makes them confirmed subscribers; the object form sends new addresses the opt-in email unless confirmed is true */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        emails: string[];
+                        strategies?: string[];
+                        /**
+                         * @description Admin path: subscribe without the opt-in email
+                         * @default false
+                         */
+                        confirmed?: boolean;
+                    } | string[];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notification/{ticker}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; {"date"}: those of that date; the old clients' {"signal","strategy","date","test"}: that signal, once, if our rules give it (409 otherwise) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Date, YYYY-MM-DD */
+                        date?: string;
+                        /**
+                         * @description Old clients: the signal to email (BUY or SELL)
+                         * @enum {string}
+                         */
+                        signal?: "BUY" | "SELL";
+                        /** @description Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross) */
+                        strategy?: string;
+                        /** @description Old clients: true checks the request and lists the recipients, sends nothing */
+                        test?: boolean;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
