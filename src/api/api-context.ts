@@ -6,6 +6,7 @@ import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
+import type { PublicRateLimits, RateLimitDeps } from './rate-limits';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
@@ -15,7 +16,9 @@ import type { DailyRunHistory, ResearchRepository } from '../domain/research/por
 
 /** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
 export interface ApiDeps {
-  config: Pick<AppConfig, 'tickers' | 'strategies' | 'api'>;
+  config: Pick<AppConfig, 'tickers' | 'strategies'> & { api: Omit<AppConfig['api'], 'rateLimit'> };
+  /** Limits of the public endpoints (main.ts: `api.rateLimit` counted in Redis); none without. */
+  rateLimit?: RateLimitDeps;
   subscribers: SubscriberRepository;
   /** Subscription changes pending confirmation (the public subscribe path, the manage page). */
   changes: SubscriptionChangeRepository;
@@ -66,6 +69,8 @@ export interface ApiContext {
   deps: ApiDeps;
   service: SubscriptionService;
   today: () => IsoDate;
+  /** preHandlers limiting the public endpoints per client and per address. */
+  limits: PublicRateLimits;
   /** onRequest hook answering 401 without the admin key. */
   admin: (request: import('fastify').FastifyRequest) => Promise<void>;
   /** The configured strategies a ticker runs. */

@@ -8,6 +8,7 @@ import { SubscriptionService } from '../domain/subscriptions';
 import type { ApiContext, ApiDeps } from './api-context';
 import { requireApiKey } from './auth';
 import { installErrorHandling } from './errors';
+import { NO_RATE_LIMITS, publicRateLimits, registerRateLimitPlugin } from './rate-limits';
 import { registerSignalRoutes } from './routes/signals.routes';
 import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
@@ -50,6 +51,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     today,
     strategiesFor,
     admin: requireApiKey(deps.config.api.apiKey),
+    limits: NO_RATE_LIMITS,
     service: new SubscriptionService({
       subscribers: deps.subscribers,
       changes: deps.changes,
@@ -70,7 +72,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  if (deps.rateLimit) registerRateLimitPlugin(app, deps.rateLimit);
+
   void app.after(() => {
+    if (deps.rateLimit) ctx.limits = publicRateLimits(app, deps.rateLimit.limits, deps.signer);
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
