@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isIsoDate } from '../domain/dates';
 import { emailAddressSchema } from '../domain/subscriptions';
+import { pageQuery } from './pagination';
 
 /** A ticker symbol such as AAPL or BRK.B, upper-cased (the config's rule). */
 export const tickerSchema = z
@@ -81,8 +82,8 @@ export const addSubscribersBody = z.union([
   z.array(emailSchema).min(1).max(100).describe('The old clients\' body: addresses that become confirmed subscribers of the ticker'),
 ]);
 
-/** GET /tickers/{ticker}: the old clients send `?test=false`; accepted and ignored. */
-export const tickerQuery = z.object({ test: queryBoolean.optional().describe('Accepted for the old clients; ignored') });
+/** GET /tickers/{ticker}: the old clients send `?test=false` (accepted and ignored); `limit` and `cursor` page its subscribers. */
+export const tickerQuery = z.object({ test: queryBoolean.optional().describe('Accepted for the old clients; ignored'), ...pageQuery.shape });
 
 /** The signals an old client may report: only BUY and SELL are emailed. */
 export const reportedSignalSchema = z.enum(['BUY', 'SELL']);
@@ -119,6 +120,7 @@ export const signalsQuery = z
     to: isoDateSchema.optional(),
     ticker: tickerSchema.optional(),
     strategy: strategyNameSchema.optional(),
+    ...pageQuery.shape,
   })
   .refine((q) => q.date || q.ticker || q.from, { message: 'give at least one of date, from or ticker', path: ['date'] });
 

@@ -1,12 +1,17 @@
 import crypto from 'node:crypto';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { BadInputError, UnknownTickerError } from '../../domain/errors';
 import { strategyFromLegacyName } from '../../domain/strategies';
 import type { TickerSummary } from '../../domain/subscriptions';
 import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
+import { pageOfSorted, pageQuery } from '../pagination';
 import { confirmReportedSignal } from '../reported-signal';
 import { addSubscribersBody, addTickerBody, addTickerQuery, notifyBody, tickerParams, tickerQuery } from '../schemas';
+
+const tickerKey = z.object({ ticker: z.string().max(40) });
+const emailKey = z.object({ email: z.string().max(1000) });
 
 /** The tracked ticker `ticker`, or {@link UnknownTickerError} (404). */
 async function trackedTicker(ctx: ApiContext, ticker: string): Promise<TickerSummary> {
@@ -32,8 +37,21 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
 function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/tickers',
-    { schema: { tags: ['tickers'], summary: 'Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date' } },
-    async () => ({ tickers: await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers) }),
+    {
+      schema: {
+        tags: ['tickers'],
+        summary: 'Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date; paged by `limit` and `cursor`',
+        querystring: pageQuery.strict(),
+      },
+    },
+    async (request) => {
+      const page = pageOfSorted(await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers), request.query, {
+        of: (t) => ({ ticker: t.ticker }),
+        schema: tickerKey,
+        isAfter: (t, key) => t.ticker > key.ticker,
+      });
+      return { tickers: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.post(
@@ -60,7 +78,8 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['tickers'],
-        summary: 'A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers\' addresses, and every subscriber) and its latest signals',
+        summary: 'A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers\' addresses, and every subscriber, ' +
+          'paged by `limit` and `cursor`) and its latest signals',
         params: tickerParams,
         querystring: tickerQuery,
       },
@@ -71,13 +90,19 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
       const summary = await trackedTicker(ctx, ticker);
       const date = await ctx.deps.subscribers.latestSignalDate(ticker);
       const signals = date ? await ctx.deps.signals.list({ ticker, date }) : [];
-      const subscriberList = admin ? await ctx.deps.subscribers.list({ ticker }) : undefined;
+      if (!admin) return { ...summary, latestSignals: { date, signals } };
+      // Subscribers by address, a page at a time: a ticker may have many.
+      const page = pageOfSorted(await ctx.deps.subscribers.list({ ticker }), request.query, {
+        of: (s) => ({ email: s.email }),
+        schema: emailKey,
+        isAfter: (s, key) => s.email > key.email,
+      });
       return {
         ...summary,
         latestSignals: { date, signals },
-        ...(subscriberList
-          ? { emails: subscriberList.filter((s) => s.status === 'confirmed').map((s) => s.email), subscriberList }
-          : {}),
+        emails: page.items.filter((s) => s.status === 'confirmed').map((s) => s.email),
+        subscriberList: page.items,
+        nextCursor: page.nextCursor,
       };
     },
   );

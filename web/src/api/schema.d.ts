@@ -161,7 +161,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recorded signals with the numbers behind them, ascending by date (give date, from or ticker) */
+        /** Recorded signals with the numbers behind them, ascending by date (give date, from or ticker); paged: `limit` (default 500, at most 5000) and `cursor` (the `nextCursor` of the previous page); `count` is the page's */
         get: {
             parameters: {
                 query?: {
@@ -175,6 +175,10 @@ export interface paths {
                     ticker?: string;
                     /** @description Strategy name, e.g. sma_cross, or recommended */
                     strategy?: string;
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1908,10 +1912,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date */
+        /** Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date; paged by `limit` and `cursor` */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1970,12 +1979,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers' addresses, and every subscriber) and its latest signals */
+        /** A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers' addresses, and every subscriber, paged by `limit` and `cursor`) and its latest signals */
         get: {
             parameters: {
                 query?: {
                     /** @description Accepted for the old clients; ignored */
                     test?: "true" | "false";
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
                 };
                 header?: never;
                 path: {
