@@ -7,7 +7,7 @@ import type { TickerSummary } from '../../domain/subscriptions';
 import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted, pageQuery } from '../pagination';
-import { confirmReportedSignal } from '../reported-signal';
+import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
 import { addSubscribersBody, addTickerBody, addTickerQuery, notifyBody, tickerParams, tickerQuery } from '../schemas';
 
 const tickerKey = z.object({ ticker: z.string().max(40) });

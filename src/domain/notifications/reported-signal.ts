@@ -1,9 +1,9 @@
-import type { IsoDate } from '../domain/dates';
-import type { PriceRepository, SignalRepository } from '../domain/ports';
-import { getStrategy, runStrategy, type StrategyPlan } from '../domain/strategies';
-import { HttpError } from './errors';
+import type { IsoDate } from '../dates';
+import { ConflictError } from '../errors';
+import type { PriceRepository, SignalRepository } from '../ports';
+import { getStrategy, runStrategy, type StrategyPlan } from '../strategies';
 
-/** A signal an old client reports (`POST /notification/{ticker}/send` with `signal`, `strategy`, `date`). */
+/** A signal an old client reports (`POST /notification/{ticker}/send` with `signal`, `strategy`, `date`; `algo notify --signal`). */
 export interface ReportedSignal {
   ticker: string;
   date: IsoDate;
@@ -18,7 +18,7 @@ export interface ReportedSignal {
  * (date, ticker, strategy) when there is one, else the strategy replayed over
  * the stored bars up to that date (then recorded, as the daily run of that
  * date would have). A different signal, or no stored bar of that date, is a
- * 409 that says so. Returns true when it recorded the signal now.
+ * {@link ConflictError} that says so (the API's 409). Returns true when it recorded the signal now.
  */
 export async function confirmReportedSignal(
   deps: { signals: Pick<SignalRepository, 'list' | 'record'>; prices?: Pick<PriceRepository, 'bars'> },
@@ -30,18 +30,18 @@ export async function confirmReportedSignal(
   const [recorded] = await deps.signals.list({ ticker, date, strategy });
   if (recorded) {
     if (recorded.signal !== signal) {
-      throw new HttpError(409, 'conflict', `${strategy} gave ${recorded.signal} for ${ticker} on ${date}, not ${signal}; nothing was sent`);
+      throw new ConflictError(`${strategy} gave ${recorded.signal} for ${ticker} on ${date}, not ${signal}; nothing was sent`);
     }
     return false;
   }
   const bars = deps.prices ? await deps.prices.bars(ticker, { to: date }) : [];
   if (bars.length === 0 || bars[bars.length - 1].date !== date) {
-    throw new HttpError(409, 'conflict', `no stored price of ${ticker} on ${date}; the daily run of that date ingests it (POST /tickers to track it)`);
+    throw new ConflictError(`no stored price of ${ticker} on ${date}; the daily run of that date ingests it (POST /tickers to track it)`);
   }
   const params = plans.find((p) => p.name === strategy && p.label === undefined)?.params ?? {};
   const record = runStrategy(definition, params, bars).records.find((r) => r.date === date);
   if (!record || record.signal !== signal) {
-    throw new HttpError(409, 'conflict', `${strategy} gives ${record?.signal ?? 'no signal'} for ${ticker} on ${date}, not ${signal}; nothing was sent`);
+    throw new ConflictError(`${strategy} gives ${record?.signal ?? 'no signal'} for ${ticker} on ${date}, not ${signal}; nothing was sent`);
   }
   const close = bars[bars.length - 1].close;
   await deps.signals.record([{ date, ticker, strategy, strategyVersion: definition.version, signal: record.signal, close, inputs: record.inputs }], date);
