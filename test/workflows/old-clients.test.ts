@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
@@ -12,9 +10,6 @@ import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { buildApi } from '../../src/api/build-api';
 import { temporalWorkflowStarter } from '../../src/api/workflow-starter';
-import type { Bar } from '../../src/domain/bar';
-import { tradingDays } from '../../src/domain/calendar';
-import { enrichBars } from '../../src/domain/indicators';
 import { runStrategy } from '../../src/domain/strategies';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import type { DailyRunResult } from '../../src/workflows/daily-run.workflow';
@@ -23,6 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { startTestWorker, testConfig, type TestWorker } from '../support/worker';
 import { readMailbox, tempDir } from '../support/mail';
+import { barsWithBuyOn, syntheticBars, writeCsv } from '../support/synthetic-bars';
 
 // @fastify/static (under swagger-ui) requires the ESM-only content-disposition, which jest cannot load (see test/integration/api.test.ts).
 jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }));
@@ -30,29 +26,6 @@ jest.mock('content-disposition', () => ({ create: (name: string) => `attachment;
 /** The issue's example request: the old clients' date. */
 const DATE = '2022-03-04';
 const API_KEY = 'old-clients-admin-key';
-
-/** Synthetic daily bars up to {@link DATE}: a rising sine, shifted by `phase` days. */
-function syntheticBars(phase: number, level: number): Bar[] {
-  return tradingDays('2021-01-04', DATE).map((date, i) => {
-    const close = Math.round((level + 0.08 * i + 8 * Math.sin((2 * Math.PI * (i + phase)) / 30)) * 10_000) / 10_000;
-    return { date, open: close, high: close + 0.5, low: close - 0.5, close, adjClose: close, volume: 1_000_000 + i };
-  });
-}
-
-/** The first phase whose sma_cross signal on {@link DATE} is BUY (what the old client reports). */
-function barsWithBuyOnDate(): Bar[] {
-  for (let phase = 0; phase < 30; phase++) {
-    const bars = syntheticBars(phase, 100);
-    const records = runStrategy('sma_cross', {}, enrichBars(bars, [])).records;
-    if (records[records.length - 1]?.signal === 'BUY') return bars;
-  }
-  throw new Error('no phase gives a BUY on the date');
-}
-
-function writeCsv(dir: string, ticker: string, bars: readonly Bar[]): void {
-  const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume},${ticker}`);
-  fs.writeFileSync(path.join(dir, `${ticker}_data.csv`), ['date,open,high,low,close,volume,Name', ...lines].join('\n') + '\n');
-}
 
 describe('the old notification service\'s clients, unchanged, on the real stack (Temporal, Postgres, Redis, SMTP)', () => {
   let env: TestWorkflowEnvironment;
@@ -68,9 +41,9 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
   beforeAll(async () => {
     mailDir = tempDir('algo-old-clients-mail-');
     const csvDir = tempDir('algo-old-clients-csv-');
-    writeCsv(csvDir, 'AAPL', barsWithBuyOnDate());
-    writeCsv(csvDir, 'MSFT', syntheticBars(7, 250));
-    writeCsv(csvDir, 'NFLX', syntheticBars(3, 400));
+    writeCsv(csvDir, 'AAPL', barsWithBuyOn(DATE));
+    writeCsv(csvDir, 'MSFT', syntheticBars(DATE, 7, 250));
+    writeCsv(csvDir, 'NFLX', syntheticBars(DATE, 3, 400));
     [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: mailDir })]);
     // Only MSFT by config: AAPL and NFLX are tracked because an old client POSTs them.
     config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir, smtpPort: sink.port, tickers: ['MSFT'] });
