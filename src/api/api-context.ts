@@ -7,6 +7,7 @@ import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
 import type { PublicRateLimits, RateLimitDeps } from './rate-limits';
+import type { ResearchRuns } from './research-runs';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
@@ -47,6 +48,8 @@ export interface ApiDeps {
   reports?: Pick<ObjectStore, 'get'>;
   /** Starts backtest workflows and reports their status. */
   backtestRuns?: BacktestRuns;
+  /** Starts sweeps and recommendation runs and tells how they stand (POST /sweeps, POST /recommendations; 503 without). */
+  researchRuns?: ResearchRuns;
   /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
   playground?: PlaygroundDeps;
   /** Reads of the research pages (chart, ticker state, signal page, track record); those routes answer 503 without. */

@@ -16,6 +16,7 @@ import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerResearchRoutes } from './routes/research.routes';
+import { registerResearchRunRoutes } from './routes/research-runs.routes';
 import { registerRunRoutes } from './routes/runs.routes';
 import { registerWebApp } from './web-app';
 import { registerManageRoutes } from './routes/manage.routes';
@@ -83,6 +84,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerPlaygroundRoutes(app, ctx);
     registerStrategyRoutes(app);
     registerResearchRoutes(app, ctx);
+    registerResearchRunRoutes(app, ctx);
     registerRunRoutes(app, ctx);
     registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);

@@ -13,6 +13,7 @@ import { connectTemporal, createMailer, createTokenSigner, openDatabase, openRed
 import { buildApi } from './build-api';
 import { temporalBacktestRuns } from './routes/backtests.routes';
 import { temporalWorkflowStarter } from './workflow-starter';
+import { temporalResearchRuns } from './research-runs';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
     backtests: new PostgresBacktestRepository(db),
     reports,
     backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
+    researchRuns: temporalResearchRuns(client, config.temporal.taskQueue),
     playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
     subscribers: new PostgresSubscriberRepository(db),
     changes: new PostgresSubscriptionChangeRepository(db),

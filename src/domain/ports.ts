@@ -368,6 +368,8 @@ export interface SweepReader {
   listSweeps(page: { limit: number; after?: { startedAt: string; id: string } }): Promise<StoredSweep[]>;
   /** Tickers with stored rows, sorted. */
   sweepTickers(id: string): Promise<string[]>;
+  /** Stored rows by ticker then grid order, at most `limit`, after the keyset `after` when given. */
+  sweepResultsPage(id: string, page: { limit: number; after?: { ticker: string; combo: number } }): Promise<SweepResultRow[]>;
   /** Per parameter set: its figures averaged over the tickers (one ticker's own when given; null Sharpes left out). */
   comboFigures(id: string, ticker?: string): Promise<import('./backtest/heatmap').ComboFigures[]>;
 }

@@ -6,9 +6,9 @@ import type { IsoDate } from '../../src/domain/dates';
 import { enrichBars } from '../../src/domain/indicators';
 import { runStrategy } from '../../src/domain/strategies';
 
-/** Synthetic daily bars from 2021-01-04 to `to`: a rising sine of period 30 days, shifted by `phase` days. */
-export function syntheticBars(to: IsoDate, phase: number, level: number): Bar[] {
-  return tradingDays('2021-01-04', to).map((date, i) => {
+/** Synthetic daily bars from `from` (default 2021-01-04) to `to`: a rising sine of period 30 days, shifted by `phase` days. */
+export function syntheticBars(to: IsoDate, phase: number, level: number, from: IsoDate = '2021-01-04'): Bar[] {
+  return tradingDays(from, to).map((date, i) => {
     const close = Math.round((level + 0.08 * i + 8 * Math.sin((2 * Math.PI * (i + phase)) / 30)) * 10_000) / 10_000;
     return { date, open: close, high: close + 0.5, low: close - 0.5, close, adjClose: close, volume: 1_000_000 + i };
   });

@@ -639,7 +639,42 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /** Start a sweep (admin), like algo sweep: one strategy over a parameter grid for many tickers; poll GET /sweeps/{id} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A registered strategy, e.g. sma_cross */
+                        strategy: string;
+                        /** @description Parameters to sweep: name=a..b:step,... (also name=a..b, name=value) */
+                        grid: string;
+                        /** @description Default: every ticker with stored prices */
+                        tickers?: string[];
+                        /** @description First day of every backtest */
+                        from?: string;
+                        /** @description Last day of every backtest */
+                        to?: string;
+                        /** @description Starting cash of every backtest (default 1000) */
+                        capital?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -1460,6 +1495,153 @@ export interface paths {
                             nextCursor: string | null;
                         };
                     };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sweeps/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sweep: 202 while it starts, then its stored rows (one per ticker and parameter set, paged by `limit` and `cursor`), or its failure; 404 unknown */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The run's id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Current recommendations by ticker (one ticker with ?ticker=), with the out-of-sample figures against buy-and-hold; paged by `limit` and `cursor` */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker?: string;
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Start a recommendation run (admin), like algo recommend: walk-forward per ticker, judged out of sample; poll GET /recommendations/runs/{id} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Default: every ticker with stored prices */
+                        tickers?: string[];
+                        /** @description Candidates (default: all but buy_and_hold, the baseline to beat) */
+                        strategies?: string[];
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recommendation run: 202 while it runs, then its headline per ticker (or its failure); 404 unknown */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The run's id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
             };
         };
