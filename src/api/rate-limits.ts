@@ -45,14 +45,7 @@ function addressOf(request: FastifyRequest, signer: TokenSigner): string | undef
 /** Nothing limited: for embedders and tests that do not configure limits. */
 export const NO_RATE_LIMITS: PublicRateLimits = { clientAndAddress: async () => undefined, address: async () => undefined };
 
-/**
- * Register @fastify/rate-limit (Redis store, no global limit) on `app` and
- * build the public endpoints' limits from config. Two counters, each in its
- * own window: one per client IP, one per email address (named in the body or
- * carried by the link's token). The N+1th request in a window answers 429
- * `{"error":"too_many_requests","message":...}` with `retry-after`. Call
- * inside `app.after()` of the registration (the plugin decorates `app`).
- */
+/** Register @fastify/rate-limit on `app`: the Redis store, no global limit (only the routes given {@link publicRateLimits}). */
 export function registerRateLimitPlugin(app: FastifyInstance, deps: RateLimitDeps): void {
   void app.register(rateLimit, {
     global: false,
@@ -62,7 +55,14 @@ export function registerRateLimitPlugin(app: FastifyInstance, deps: RateLimitDep
   });
 }
 
-/** The limiters of {@link registerRateLimitPlugin}, once the plugin is loaded. */
+/**
+ * The public endpoints' limits from config, over the plugin of
+ * {@link registerRateLimitPlugin} (call once it is loaded: inside `app.after()`).
+ * Two counters, each in its own window: one per client IP, one per email
+ * address (named in the body or carried by the link's token). The N+1th
+ * request in a window answers 429 `{"error":"too_many_requests","message":...}`
+ * with `retry-after`.
+ */
 export function publicRateLimits(app: FastifyInstance, limits: ApiRateLimits, signer: TokenSigner): PublicRateLimits {
   const perClient = app.createRateLimit({
     max: limits.perClient.max,
