@@ -161,10 +161,11 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
     expect(wrong.status).toBe(409);
     expect(wrong.body.message).toBe(`macd_cross gives ${ours} for NFLX on ${DATE}, not ${other}; nothing was sent`);
     expect(await new PostgresSignalRepository(t.db).list({ ticker: 'NFLX', date: DATE })).toEqual([]);
-    if (ours === 'BUY' || ours === 'SELL') {
-      const right = await call('POST', '/notification/NFLX/send', { body: JSON.stringify({ signal: ours, strategy: 'MACDCross', date: DATE, test: true }), contentType: 'application/json' });
-      expect(right).toMatchObject({ status: 200, body: { recorded: true, recipients: [] } });
-    }
+    // AAPL's sma_cross gives BUY on the date (the fixture is made so): without its recorded row, it is replayed and recorded.
+    await t.db.deleteFrom('signals').where('ticker', '=', 'AAPL').where('strategy', '=', 'sma_cross').where('date', '=', DATE).execute();
+    const right = await call('POST', '/notification/AAPL/send', { body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }), contentType: 'application/json' });
+    expect(right).toMatchObject({ status: 200, body: { recorded: true, recipients: ['ann@example.com', 'bob@example.com'] } });
+    expect((await new PostgresSignalRepository(t.db).list({ ticker: 'AAPL', strategy: 'sma_cross', date: DATE })).map((s) => s.signal)).toEqual(['BUY']);
     // No bar of that date: said, not guessed.
     const noBar = await call('POST', '/notification/NFLX/send', { body: JSON.stringify({ signal: 'BUY', strategy: 'sma_cross', date: '2022-03-07', test: true }), contentType: 'application/json' });
     expect(noBar).toMatchObject({ status: 409, body: { message: expect.stringMatching(/^no stored price of NFLX on 2022-03-07/) } });
