@@ -6,6 +6,8 @@ import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
+import type { PublicRateLimits, RateLimitDeps } from './rate-limits';
+import type { ResearchRuns } from './research-runs';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { BacktestRuns } from './routes/backtests.routes';
@@ -15,11 +17,16 @@ import type { DailyRunHistory, ResearchRepository } from '../domain/research/por
 
 /** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
 export interface ApiDeps {
-  config: Pick<AppConfig, 'tickers' | 'strategies' | 'api'>;
+  config: Pick<AppConfig, 'tickers' | 'strategies'> & { api: Omit<AppConfig['api'], 'rateLimit'> };
+  /** Limits of the public endpoints (main.ts: `api.rateLimit` counted in Redis); none without. */
+  rateLimit?: RateLimitDeps;
   subscribers: SubscriberRepository;
   /** Subscription changes pending confirmation (the public subscribe path, the manage page). */
   changes: SubscriptionChangeRepository;
-  signals: Pick<SignalRepository, 'list'>;
+  /** Signals listed, and a signal reported by an old client recorded (POST /notification/{ticker}/send). */
+  signals: Pick<SignalRepository, 'list' | 'record'>;
+  /** Stored bars, to check a reported signal against our rules (409 without). */
+  prices?: Pick<PriceRepository, 'bars'>;
   /** Delivery claims, for the exactly-once confirmation email. */
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;
@@ -41,6 +48,8 @@ export interface ApiDeps {
   reports?: Pick<ObjectStore, 'get'>;
   /** Starts backtest workflows and reports their status. */
   backtestRuns?: BacktestRuns;
+  /** Starts sweeps and recommendation runs and tells how they stand (POST /sweeps, POST /recommendations; 503 without). */
+  researchRuns?: ResearchRuns;
   /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
   playground?: PlaygroundDeps;
   /** Reads of the research pages (chart, ticker state, signal page, track record); those routes answer 503 without. */
@@ -63,6 +72,8 @@ export interface ApiContext {
   deps: ApiDeps;
   service: SubscriptionService;
   today: () => IsoDate;
+  /** preHandlers limiting the public endpoints per client and per address. */
+  limits: PublicRateLimits;
   /** onRequest hook answering 401 without the admin key. */
   admin: (request: import('fastify').FastifyRequest) => Promise<void>;
   /** The configured strategies a ticker runs. */

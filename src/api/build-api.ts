@@ -8,6 +8,7 @@ import { SubscriptionService } from '../domain/subscriptions';
 import type { ApiContext, ApiDeps } from './api-context';
 import { requireApiKey } from './auth';
 import { installErrorHandling } from './errors';
+import { NO_RATE_LIMITS, publicRateLimits, registerRateLimitPlugin } from './rate-limits';
 import { registerSignalRoutes } from './routes/signals.routes';
 import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
@@ -15,6 +16,7 @@ import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerResearchRoutes } from './routes/research.routes';
+import { registerResearchRunRoutes } from './routes/research-runs.routes';
 import { registerRunRoutes } from './routes/runs.routes';
 import { registerWebApp } from './web-app';
 import { registerManageRoutes } from './routes/manage.routes';
@@ -50,6 +52,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     today,
     strategiesFor,
     admin: requireApiKey(deps.config.api.apiKey),
+    limits: NO_RATE_LIMITS,
     service: new SubscriptionService({
       subscribers: deps.subscribers,
       changes: deps.changes,
@@ -70,7 +73,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  if (deps.rateLimit) registerRateLimitPlugin(app, deps.rateLimit);
+
   void app.after(() => {
+    if (deps.rateLimit) ctx.limits = publicRateLimits(app, deps.rateLimit.limits, deps.signer);
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
@@ -78,6 +84,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerPlaygroundRoutes(app, ctx);
     registerStrategyRoutes(app);
     registerResearchRoutes(app, ctx);
+    registerResearchRunRoutes(app, ctx);
     registerRunRoutes(app, ctx);
     registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { BadInputError, UnknownTickerError } from '../domain/errors';
+import { BadInputError, ConflictError, UnknownTickerError } from '../domain/errors';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -90,6 +90,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (error instanceof UnknownTickerError) {
       return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+    }
+    if (error instanceof ConflictError) {
+      return reply.code(409).send({ error: 'conflict', message: clip(error.message) } satisfies ErrorBody);
     }
     if (error instanceof BadInputError) {
       return reply.code(400).send({ error: 'bad_request', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);

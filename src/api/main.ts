@@ -9,10 +9,11 @@ import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.rep
 import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
 import { PostgresSweepRepository } from '../adapters/postgres/postgres-sweep.repository';
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
-import { connectTemporal, createMailer, createTokenSigner, openDatabase } from '../composition';
+import { connectTemporal, createMailer, createTokenSigner, openDatabase, openRedis } from '../composition';
 import { buildApi } from './build-api';
 import { temporalBacktestRuns } from './routes/backtests.routes';
 import { temporalWorkflowStarter } from './workflow-starter';
+import { temporalResearchRuns } from './research-runs';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const unsafe = unsafeListenReason(config.api);
   if (unsafe) throw new Error(unsafe);
   const db = openDatabase(config);
+  const redis = openRedis(config);
   // Lazy: the API serves subscriptions and signals even while Temporal is still starting.
   const temporal = await connectTemporal(config, { lazy: true });
   const { client } = temporal;
@@ -34,10 +36,12 @@ async function main(): Promise<void> {
     backtests: new PostgresBacktestRepository(db),
     reports,
     backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
+    researchRuns: temporalResearchRuns(client, config.temporal.taskQueue),
     playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
     subscribers: new PostgresSubscriberRepository(db),
     changes: new PostgresSubscriptionChangeRepository(db),
     signals: new PostgresSignalRepository(db),
+    prices: new PostgresPriceRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
     mailer,
     signer: createTokenSigner(config),
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
       history: new TemporalDailyRunHistory(client, config.temporal.namespace),
       workflowUrl: (workflowId, runId) => temporalWorkflowUrl(config, workflowId, runId),
     },
+    rateLimit: { limits: config.api.rateLimit, redis, nameSpace: `${config.redis.keyPrefix}rate-limit:` },
     healthCheck: async () => {
       await sql`select 1`.execute(db);
     },
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
     reports.close?.();
     await temporal.close();
     await db.destroy();
+    redis.disconnect();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HttpError } from './errors';
 
 /**
  * One paging convention for every list endpoint: `?limit=&cursor=` in, and
@@ -47,4 +48,27 @@ export function toPage<T>(rows: readonly T[], limit: number, keyOf: (item: T) =>
   const items = rows.slice(0, limit);
   const nextCursor = rows.length > limit && items.length > 0 ? encodeCursor(keyOf(items[items.length - 1])) : null;
   return { items, nextCursor };
+}
+
+/** The key inside `cursor` (undefined without one); a malformed cursor is a 400 naming the field. */
+export function cursorKey<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
+  if (cursor === undefined) return undefined;
+  const key = decodeCursor(cursor, schema);
+  if (key === null) throw Object.assign(new HttpError(400, 'bad_request', 'query.cursor: not a cursor of this list'), { field: 'cursor' });
+  return key;
+}
+
+/**
+ * A page of a list already in memory, sorted by its key: the items after the
+ * cursor's key (`isAfter`), at most `limit`. For short lists that are read
+ * whole anyway (tracked tickers, a ticker's subscribers).
+ */
+export function pageOfSorted<T, K>(
+  items: readonly T[],
+  query: PageQuery,
+  key: { of: (item: T) => K; schema: z.ZodType<K>; isAfter: (item: T, key: K) => boolean },
+): { items: T[]; nextCursor: string | null } {
+  const after = cursorKey(query.cursor, key.schema);
+  const rest = after === undefined ? items : items.filter((item) => key.isAfter(item, after));
+  return toPage(rest.slice(0, query.limit + 1), query.limit, key.of);
 }

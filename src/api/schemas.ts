@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isIsoDate } from '../domain/dates';
 import { emailAddressSchema } from '../domain/subscriptions';
+import { pageQuery } from './pagination';
 
 /** A ticker symbol such as AAPL or BRK.B, upper-cased (the config's rule). */
 export const tickerSchema = z
@@ -58,16 +59,52 @@ export const manageBody = z.strictObject({
   subscriptions: z.array(subscriptionPair).max(500).describe('Every (ticker, strategy) the address follows from now on; empty: unsubscribed from everything'),
 });
 
-export const addTickerBody = z.strictObject({ ticker: tickerSchema });
+/** `true`/`false` in a query string (the old clients send `?test=false`). */
+const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const addSubscribersBody = z.strictObject({
+/**
+ * POST /tickers: `{"ticker": "AAPL"}` as JSON, or (the old clients) `?ticker=AAPL`
+ * with an empty body, or a form body `ticker=AAPL`. A POST without a body arrives as null.
+ */
+export const addTickerBody = z.strictObject({ ticker: tickerSchema }).nullish();
+export const addTickerQuery = z.strictObject({ ticker: tickerSchema.optional().describe('The old clients\' way: POST /tickers?ticker=AAPL') });
+
+/** The new shape: addresses with options. */
+const addSubscribersObject = z.strictObject({
   emails: z.array(emailSchema).min(1).max(100),
   strategies: z.array(strategyNameSchema).min(1).max(20).optional(),
   confirmed: z.boolean().default(false).describe('Admin path: subscribe without the opt-in email'),
 });
 
-/** Optional: a POST without a body arrives as null. */
-export const notifyBody = z.strictObject({ date: isoDateSchema.optional() }).nullish();
+/** PUT /tickers/{ticker}: the new object, or (the old clients) a bare JSON array of addresses, which are confirmed at once. */
+export const addSubscribersBody = z.union([
+  addSubscribersObject,
+  z.array(emailSchema).min(1).max(100).describe('The old clients\' body: addresses that become confirmed subscribers of the ticker'),
+]);
+
+/** GET /tickers/{ticker}: the old clients send `?test=false` (accepted and ignored); `limit` and `cursor` page its subscribers. */
+export const tickerQuery = z.object({ test: queryBoolean.optional().describe('Accepted for the old clients; ignored'), ...pageQuery.shape });
+
+/** The signals an old client may report: only BUY and SELL are emailed. */
+export const reportedSignalSchema = z.enum(['BUY', 'SELL']);
+
+/**
+ * POST /notification/{ticker}/send. New shape: optional `date` (default: the
+ * ticker's latest signal date). Old shape: `signal`, `strategy` (old names such
+ * as `SMACross` map to ours), `date` and `test`: that signal, which must be
+ * what our rules give for that day, is emailed (`test: true` sends nothing).
+ * A POST without a body arrives as null.
+ */
+export const notifyBody = z
+  .strictObject({
+    date: isoDateSchema.optional(),
+    signal: reportedSignalSchema.optional().describe('Old clients: the signal to email (BUY or SELL)'),
+    strategy: z.string().min(1).max(40).optional().describe('Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross)'),
+    test: z.boolean().optional().describe('Old clients: true checks the request and lists the recipients, sends nothing'),
+  })
+  .refine((b) => (b.signal === undefined) === (b.strategy === undefined), { message: 'give signal and strategy together', path: ['signal'] })
+  .refine((b) => b.signal === undefined || b.date !== undefined, { message: 'a reported signal needs its date', path: ['date'] })
+  .nullish();
 
 export const dailyRunBody = z
   .strictObject({
@@ -83,6 +120,7 @@ export const signalsQuery = z
     to: isoDateSchema.optional(),
     ticker: tickerSchema.optional(),
     strategy: strategyNameSchema.optional(),
+    ...pageQuery.shape,
   })
   .refine((q) => q.date || q.ticker || q.from, { message: 'give at least one of date, from or ticker', path: ['date'] });
 

@@ -12,6 +12,7 @@ import { registerSignalCommands } from './commands/signals.command';
 import { registerStackCommands } from './commands/stack.command';
 import { registerSubscriptionCommands } from './commands/subscribe.command';
 import { registerResearchCommands } from './commands/research.command';
+import { registerTickerCommands } from './commands/tickers.command';
 
 /** Every command module, registered on the program in help order. */
 export function registerCommands(program: Command): void {
@@ -22,6 +23,7 @@ export function registerCommands(program: Command): void {
   registerDailyCommands(program);
   registerScheduleCommands(program);
   registerSubscriptionCommands(program);
+  registerTickerCommands(program);
   registerSignalCommands(program);
   registerBacktestCommands(program);
   registerCalendarCommands(program);

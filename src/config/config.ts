@@ -24,6 +24,24 @@ const tlsSchema = z.union([
 ]);
 
 /** The whole configuration, validated at start. */
+const windowLimit = (max: number, windowSeconds: number) =>
+  z.object({
+    /** Requests allowed in one window; the next one answers 429. */
+    max: z.coerce.number().int().min(1).default(max),
+    windowSeconds: z.coerce.number().int().min(1).default(windowSeconds),
+  }).default({ max, windowSeconds });
+
+/** Defaults: 30 requests a minute per client, 10 per 10 minutes per address (a subscribe, its confirm and a few manage-page visits). */
+const DEFAULT_RATE_LIMITS = { perClient: { max: 30, windowSeconds: 60 }, perAddress: { max: 10, windowSeconds: 600 } };
+
+const rateLimitSchema = z.object({
+  perClient: windowLimit(DEFAULT_RATE_LIMITS.perClient.max, DEFAULT_RATE_LIMITS.perClient.windowSeconds),
+  perAddress: windowLimit(DEFAULT_RATE_LIMITS.perAddress.max, DEFAULT_RATE_LIMITS.perAddress.windowSeconds),
+});
+
+/** Limits of the public API endpoints (config `api.rateLimit`). */
+export type ApiRateLimits = z.infer<typeof rateLimitSchema>;
+
 export const configSchema = z.object({
   /** Tickers the daily job tracks (subscribed ones are added at run time). */
   tickers: z.array(tickerSymbol).default([]),
@@ -114,6 +132,11 @@ export const configSchema = z.object({
       publicUrl: z.string().url().default('http://127.0.0.1:8000'),
       /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
       tokenSecret: z.string().min(16, 'at least 16 characters'),
+      /**
+       * Limits of the public endpoints (subscribe, confirm, manage, unsubscribe),
+       * counted in Redis: requests per client IP, and per email address, each in its window.
+       */
+      rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
     }),
   ingestion: z
     .object({

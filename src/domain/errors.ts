@@ -34,6 +34,9 @@ export class UnknownTickerError extends BadInputError {
 /** A market-data source that cannot be read (missing file, garbage response). */
 export class MarketDataError extends BadInputError {}
 
+/** A request that contradicts what the system recorded or computes (the API answers 409). */
+export class ConflictError extends DomainError {}
+
 /** A failure that may go away on its own (network, a provider's 5xx): retry it. */
 export class TransientError extends DomainError {}
 

@@ -148,6 +148,20 @@ export interface SignalRecord {
   inputs: SignalInputs;
 }
 
+/** Which signals {@link SignalRepository.list} returns. */
+export interface SignalFilter {
+  date?: IsoDate;
+  from?: IsoDate;
+  to?: IsoDate;
+  runDate?: IsoDate;
+  ticker?: string;
+  strategy?: string;
+  signals?: readonly Signal[];
+  /** Only signals whose (date, ticker, strategy) comes after this one. */
+  after?: { date: IsoDate; ticker: string; strategy: string };
+  limit?: number;
+}
+
 /** The signals table: one row per (date, ticker, strategy). */
 export interface SignalRepository {
   /**
@@ -156,8 +170,11 @@ export interface SignalRepository {
    * as it was, with the run that first recorded it. Returns how many were new.
    */
   record(signals: readonly SignalRecord[], runDate?: IsoDate): Promise<number>;
-  /** Signals ascending by date, then ticker and strategy. */
-  list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; runDate?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]>;
+  /**
+   * Signals ascending by date, then ticker and strategy; with `after`, only
+   * those after that key (keyset paging), at most `limit` of them.
+   */
+  list(filter: SignalFilter): Promise<SignalRecord[]>;
   /** The last recorded signal date of each (ticker, strategy) of `tickers`, keyed by {@link stateKey}. */
   lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>>;
 }
@@ -374,6 +391,8 @@ export interface SweepReader {
   listSweeps(page: { limit: number; after?: { startedAt: string; id: string } }): Promise<StoredSweep[]>;
   /** Tickers with stored rows, sorted. */
   sweepTickers(id: string): Promise<string[]>;
+  /** Stored rows by ticker then grid order, at most `limit`, after the keyset `after` when given. */
+  sweepResultsPage(id: string, page: { limit: number; after?: { ticker: string; combo: number } }): Promise<SweepResultRow[]>;
   /** Per parameter set: its figures averaged over the tickers (one ticker's own when given; null Sharpes left out). */
   comboFigures(id: string, ticker?: string): Promise<import('./backtest/heatmap').ComboFigures[]>;
 }

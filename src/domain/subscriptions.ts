@@ -64,6 +64,9 @@ export interface TickerSummary {
   lastDate: IsoDate | null;
 }
 
+/** Who added a tracked ticker. */
+export type TrackedTickerSource = 'api' | 'cli';
+
 /** The strategy name that means "whichever the system recommends for this ticker". */
 export const RECOMMENDED_STRATEGY = 'recommended';
 
@@ -113,12 +116,17 @@ export interface SubscriberRepository {
   list(filter?: { ticker?: string }): Promise<SubscriberListing[]>;
   /** Tickers with at least one confirmed subscriber, sorted: the daily run tracks them. */
   subscribedTickers(): Promise<string[]>;
-  /** Register `ticker` in the tickers table so that the daily run tracks it; true when it was new. */
-  trackTicker(ticker: string): Promise<boolean>;
+  /** Add `ticker` to the tracked tickers so that the next daily run ingests and evaluates it; true when it was new. */
+  trackTicker(ticker: string, source?: TrackedTickerSource): Promise<boolean>;
   /**
-   * The tracked set: `configured` tickers, every ticker registered in the
-   * tickers table (added by the API or ingested) and every ticker with a
-   * pending or confirmed subscriber, sorted, with counts and last bar dates.
+   * Remove `ticker` from the added tracked tickers; true when it was there. A
+   * configured or subscribed ticker stays tracked all the same.
+   */
+  untrackTicker(ticker: string): Promise<boolean>;
+  /**
+   * The tracked set: `configured` tickers, every added one ({@link trackTicker})
+   * and every ticker with a pending or confirmed subscriber, sorted, with
+   * counts and last bar dates.
    */
   trackedTickers(configured: readonly string[]): Promise<TickerSummary[]>;
   /** The newest date with a recorded signal for `ticker`; null when none. */

@@ -408,7 +408,7 @@ describe('HTTP API', () => {
       ['unicode ticker', { method: 'GET', url: '/tickers/%E2%80%AEAAPL' }, 400, /params\.ticker/],
       ['bad date in signals', { method: 'GET', url: '/signals?date=2024-02-30' }, 400, /query\.date/],
       ['SQL-ish query', { method: 'GET', url: "/signals?ticker=AAPL'%20or%201=1--" }, 400, /query\.ticker/],
-      ['unknown query parameter', { method: 'GET', url: '/signals?ticker=AAPL&limit=5' }, 400, /limit/],
+      ['unknown query parameter', { method: 'GET', url: '/signals?ticker=AAPL&pageSize=5' }, 400, /pageSize/],
       ['repeated query parameter', { method: 'GET', url: '/signals?ticker=AAPL&ticker=MSFT' }, 400, /query\.ticker/],
       ['missing token', { method: 'GET', url: '/confirm' }, 400, /query\.token/],
       ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, /query\.token/],

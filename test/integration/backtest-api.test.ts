@@ -162,6 +162,19 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     expect((await get('/backtests/..%2Fetc/report')).status).toBe(400);
   });
 
+  it('GET /backtests/{id} shows only backtest workflows: another workflow\'s id is a 404', async () => {
+    const id = `daily-not-a-backtest-${Date.now()}`;
+    // No worker: it stays running, which a backtest of that id would report as 202.
+    const handle = await env.client.workflow.start('dailyRunWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: id, args: [{ date: '2010-12-31' }] });
+    try {
+      const res = await get(`/backtests/${id}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ error: 'not_found', message: `no backtest ${id}` });
+    } finally {
+      await handle.terminate();
+    }
+  });
+
   it('documents the routes in the OpenAPI spec', async () => {
     const spec = (await (await get('/docs/json')).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/backtests', '/backtests/{id}', '/backtests/{id}/report']));

@@ -21,6 +21,14 @@ export interface TickerTable {
   updated_at: Timestamp;
 }
 
+/** A ticker added to the daily job by the API or the CLI (configured and subscribed ones are tracked anyway). */
+export interface TrackedTickerTable {
+  ticker: string;
+  added_at: Timestamp;
+  /** Who added it: `api`, `cli` or `migration`. */
+  source: string;
+}
+
 export interface DailyBarTable {
   ticker: string;
   date: DateColumn;
@@ -281,6 +289,7 @@ export interface RecommendationTable {
 /** Every table, for Kysely. */
 export interface Database {
   tickers: TickerTable;
+  tracked_tickers: TrackedTickerTable;
   daily_bars: DailyBarTable;
   ingestion_runs: IngestionRunTable;
   ingestion_run_tickers: IngestionRunTickerTable;

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004-sweeps-recommendations';
 import * as m0005 from './migrations/0005-signal-run-date';
 import * as m0006 from './migrations/0006-corporate-actions';
 import * as m0007 from './migrations/0007-delivered-signals';
+import * as m0008 from './migrations/0008-tracked-tickers';
 import * as m0009 from './migrations/0009-subscription-changes';
 import * as m0011 from './migrations/0011-providers-readjustments';
 import type { Database } from './database';
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0005-signal-run-date': m0005,
   '0006-corporate-actions': m0006,
   '0007-delivered-signals': m0007,
+  '0008-tracked-tickers': m0008,
   '0009-subscription-changes': m0009,
   '0011-providers-readjustments': m0011,
 };

@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { stateKey, type SignalRecord, type SignalRepository } from '../../domain/ports';
-import type { Signal } from '../../domain/strategies/strategy';
+import { stateKey, type SignalFilter, type SignalRecord, type SignalRepository } from '../../domain/ports';
 import type { IsoDate } from '../../domain/dates';
 import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database } from './database';
@@ -24,7 +23,7 @@ export class PostgresSignalRepository implements SignalRepository {
     return result.rows[0].n;
   }
 
-  async list(filter: { date?: IsoDate; from?: IsoDate; to?: IsoDate; runDate?: IsoDate; ticker?: string; strategy?: string; signals?: readonly Signal[] }): Promise<SignalRecord[]> {
+  async list(filter: SignalFilter): Promise<SignalRecord[]> {
     let q = this.db.selectFrom('signals').selectAll();
     if (filter.date) q = q.where('date', '=', filter.date);
     if (filter.runDate) q = q.where('run_date', '=', filter.runDate);
@@ -35,6 +34,11 @@ export class PostgresSignalRepository implements SignalRepository {
     if (filter.strategy === RECOMMENDED_STRATEGY) q = q.where('strategy', 'like', `${RECOMMENDED_LABEL_PREFIX}%`);
     else if (filter.strategy) q = q.where('strategy', '=', filter.strategy);
     if (filter.signals?.length) q = q.where('signal', 'in', [...filter.signals]);
+    if (filter.after) {
+      const { date, ticker, strategy } = filter.after;
+      q = q.where(sql<boolean>`(date, ticker, strategy) > (${date}::date, ${ticker}, ${strategy})`);
+    }
+    if (filter.limit !== undefined) q = q.limit(filter.limit);
     const rows = await q.orderBy('date').orderBy('ticker').orderBy('strategy').execute();
     return rows.map((r) => ({
       date: r.date,

@@ -9,6 +9,7 @@ import type {
   SubscriberWithSubscriptions,
   Subscription,
   TickerSummary,
+  TrackedTickerSource,
 } from '../../domain/subscriptions';
 import type { Database } from './database';
 
@@ -142,14 +143,19 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
     return rows.map((r) => r.ticker);
   }
 
-  async trackTicker(ticker: string): Promise<boolean> {
+  async trackTicker(ticker: string, source: TrackedTickerSource = 'api'): Promise<boolean> {
     const inserted = await this.db
-      .insertInto('tickers')
-      .values({ symbol: ticker })
-      .onConflict((oc) => oc.column('symbol').doNothing())
-      .returning('symbol')
+      .insertInto('tracked_tickers')
+      .values({ ticker, source })
+      .onConflict((oc) => oc.column('ticker').doNothing())
+      .returning('ticker')
       .executeTakeFirst();
     return inserted !== undefined;
+  }
+
+  async untrackTicker(ticker: string): Promise<boolean> {
+    const deleted = await this.db.deleteFrom('tracked_tickers').where('ticker', '=', ticker).returning('ticker').executeTakeFirst();
+    return deleted !== undefined;
   }
 
   async trackedTickers(configured: readonly string[]): Promise<TickerSummary[]> {
@@ -162,7 +168,7 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
         group by sub.ticker),
       tracked as (
         select unnest(${[...configured]}::text[]) as ticker
-        union select symbol from tickers
+        union select ticker from tracked_tickers
         union select ticker from counts where subscribers > 0)
       select tr.ticker, tr.ticker = any(${[...configured]}::text[]) as configured,
              coalesce(c.subscribers, 0) as subscribers, coalesce(c.pending, 0) as pending, t.last_date

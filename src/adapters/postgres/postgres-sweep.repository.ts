@@ -62,6 +62,18 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
     }));
   }
 
+  async sweepResultsPage(id: string, page: { limit: number; after?: { ticker: string; combo: number } }): Promise<SweepResultRow[]> {
+    const sweep = await this.db.selectFrom('sweeps').select('parameter_sets').where('id', '=', id).executeTakeFirst();
+    if (!sweep) return [];
+    let query = this.db.selectFrom('sweep_results').selectAll().where('sweep_id', '=', id);
+    if (page.after) query = query.where(sql<boolean>`(ticker, combo) > (${page.after.ticker}, ${page.after.combo}::int)`);
+    const rows = await query.orderBy('ticker').orderBy('combo').limit(page.limit).execute();
+    return rows.map((r) => ({
+      ticker: r.ticker, combo: r.combo, params: sweep.parameter_sets[r.combo], returnPct: r.return_pct, numTrades: r.num_trades,
+      sharpe: r.sharpe, maxDrawdownPct: r.max_drawdown_pct, finalCapital: r.final_capital,
+    }));
+  }
+
   async sweep(id: string): Promise<StoredSweep | null> {
     const r = await this.db.selectFrom('sweeps').selectAll().where('id', '=', id).executeTakeFirst();
     return r ? toStoredSweep(r) : null;

@@ -6,8 +6,9 @@ import type { Database } from './database';
 
 /**
  * What the daily job covers: the configured tickers and strategies plus
- * everything confirmed subscribers follow. Subscribing to an untracked ticker
- * is enough to have the next run ingest it.
+ * the tickers added by `POST /tickers` or `algo tickers add`, plus everything
+ * confirmed subscribers follow. Subscribing to an untracked ticker is enough
+ * to have the next run ingest it.
  */
 export class PostgresTrackingRepository {
   constructor(
@@ -22,10 +23,13 @@ export class PostgresTrackingRepository {
       .where('subscribers.status', '=', 'confirmed');
   }
 
-  /** Configured tickers plus every ticker a confirmed subscriber follows, sorted. */
+  /** Configured tickers, those added by the API or the CLI, and every ticker a confirmed subscriber follows, sorted. */
   async trackedTickers(): Promise<string[]> {
-    const rows = await this.subscribed().select('subscriptions.ticker').distinct().execute();
-    return [...new Set([...this.config.tickers, ...rows.map((r) => r.ticker)])].sort();
+    const [subscribed, added] = await Promise.all([
+      this.subscribed().select('subscriptions.ticker').distinct().execute(),
+      this.db.selectFrom('tracked_tickers').select('ticker').execute(),
+    ]);
+    return [...new Set([...this.config.tickers, ...added.map((r) => r.ticker), ...subscribed.map((r) => r.ticker)])].sort();
   }
 
   /**

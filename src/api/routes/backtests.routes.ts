@@ -57,7 +57,7 @@ export function backtestProgressOf(raw: {
 export interface BacktestRuns {
   /** Start `backtestWorkflow` with workflow id `id`; does not wait. */
   start(id: string, request: BacktestRequest): Promise<{ workflowId: string; runId: string }>;
-  /** The run's status; a failed run carries its failure's innermost message. */
+  /** The run's status; a failed run carries its failure's innermost message; null when there is no backtest workflow `id`. */
   status(id: string): Promise<BacktestRunStatus>;
 }
 
@@ -97,6 +97,8 @@ export function temporalBacktestRuns(client: Client, taskQueue: string): Backtes
         if (err instanceof WorkflowNotFoundError) return null;
         throw unavailable(err);
       }
+      // Only backtests: any other workflow id (a daily run, a fan-out) is no backtest, so 404.
+      if (description.type !== backtestWorkflow.name) return null;
       if (name === 'RUNNING' || name === 'CONTINUED_AS_NEW') {
         const step = (details: unknown) => {
           const payload = (details as { payloads?: Payload[] } | null)?.payloads?.[0];

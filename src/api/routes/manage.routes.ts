@@ -42,7 +42,7 @@ const invalidLink = () => new HttpError(400, 'invalid_link', 'This link is not v
 export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/subscriptions/options',
-    { schema: { tags: ['subscriptions'], summary: 'What the subscribe form offers: strategies, "recommended", the configured default', response: { 200: optionsResponse } } },
+    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'What the subscribe form offers: strategies, "recommended", the configured default', response: { 200: optionsResponse } } },
     async () => ({
       strategies: (ctx.deps.knownStrategies ? ctx.deps.knownStrategies.map((name) => ({ name, description: '' })) : listStrategies().map((s) => ({ name: s.name, description: s.description }))),
       recommended: RECOMMENDED_STRATEGY as typeof RECOMMENDED_STRATEGY,
@@ -55,6 +55,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions/confirm',
     {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
       schema: {
         tags: ['subscriptions'],
         summary: 'Follow a confirm link (the web app\'s /app/confirm page): applies the subscription change it was sent for',
@@ -76,6 +77,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions/unsubscribe',
     {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
       schema: {
         tags: ['subscriptions'],
         summary: 'Follow an unsubscribe link (the web app\'s /app/unsubscribe page): unsubscribes the address from everything',
@@ -92,7 +94,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
 
   app.get(
     '/manage',
-    { schema: { tags: ['subscriptions'], summary: 'The address and subscriptions a manage link is for', headers: manageHeaders, response: { 200: subscriberView, 400: errorResponse } } },
+    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'The address and subscriptions a manage link is for', headers: manageHeaders, response: { 200: subscriberView, 400: errorResponse } } },
     async (request) => {
       const subscriber = await ctx.service.manageSubscriber(request.headers['x-manage-token']);
       if (!subscriber) throw invalidLink();
@@ -103,6 +105,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.put(
     '/manage',
     {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
       schema: {
         tags: ['subscriptions'],
         summary: 'Replace the subscriptions of the manage link\'s address (empty: unsubscribed from everything)',
@@ -121,7 +124,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
 
   app.delete(
     '/manage',
-    { schema: { tags: ['subscriptions'], summary: 'Unsubscribe the manage link\'s address from everything', headers: manageHeaders, response: { 200: subscriberView, 400: errorResponse } } },
+    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'Unsubscribe the manage link\'s address from everything', headers: manageHeaders, response: { 200: subscriberView, 400: errorResponse } } },
     async (request) => {
       const subscriber = await ctx.service.unsubscribeAllByManageToken(request.headers['x-manage-token']);
       if (!subscriber) throw invalidLink();

@@ -1,6 +1,11 @@
 import crypto from 'node:crypto';
 import type { ApiContext, ZodApp } from '../api-context';
+import { z } from 'zod';
+import { cursorKey, toPage } from '../pagination';
 import { dailyRunBody, signalsQuery } from '../schemas';
+
+/** The cursor key of a signal: its primary key. */
+const signalKey = z.object({ date: z.string().max(10), ticker: z.string().max(40), strategy: z.string().max(100) });
 
 /** Recorded signals, daily runs and health. */
 export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
@@ -9,13 +14,17 @@ export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['signals'],
-        summary: 'Recorded signals with the numbers behind them, ascending by date (give date, from or ticker)',
+        summary: 'Recorded signals with the numbers behind them, ascending by date (give date, from or ticker); ' +
+          'paged: `limit` (default 500, at most 5000) and `cursor` (the `nextCursor` of the previous page); `count` is the page\'s',
         querystring: signalsQuery,
       },
     },
     async (request) => {
-      const signals = await ctx.deps.signals.list(request.query);
-      return { count: signals.length, signals };
+      const { limit, cursor, ...filter } = request.query;
+      const after = cursorKey(cursor, signalKey);
+      const rows = await ctx.deps.signals.list({ ...filter, after, limit: limit + 1 });
+      const page = toPage(rows, limit, (s) => ({ date: s.date, ticker: s.ticker, strategy: s.strategy }));
+      return { count: page.items.length, signals: page.items, nextCursor: page.nextCursor };
     },
   );
 

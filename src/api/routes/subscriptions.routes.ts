@@ -8,6 +8,7 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions',
     {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
       schema: {
         tags: ['subscriptions'],
         summary: 'Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change)',
@@ -30,13 +31,13 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   // The links of emails sent before the web app: they land on its pages, which say what happened.
   app.get(
     '/confirm',
-    { schema: { tags: ['subscriptions'], summary: 'Old confirm link: redirects to the web app\'s confirm page (/app/confirm), which applies it', querystring: tokenQuery } },
+    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'Old confirm link: redirects to the web app\'s confirm page (/app/confirm), which applies it', querystring: tokenQuery } },
     async (request, reply) => reply.redirect(`${APP_PATHS.confirm}?token=${encodeURIComponent(request.query.token)}`),
   );
 
   app.get(
     '/unsubscribe',
-    { schema: { tags: ['subscriptions'], summary: 'Unsubscribe link of every email: redirects to the web app\'s unsubscribe page (/app/unsubscribe)', querystring: tokenQuery } },
+    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'Unsubscribe link of every email: redirects to the web app\'s unsubscribe page (/app/unsubscribe)', querystring: tokenQuery } },
     async (request, reply) => reply.redirect(`${APP_PATHS.unsubscribe}?token=${encodeURIComponent(request.query.token)}`),
   );
 
@@ -49,6 +50,8 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
     scope.withTypeProvider<import('fastify-type-provider-zod').ZodTypeProvider>().post(
       '/unsubscribe',
       {
+        // Per address only: mail providers send one-click POSTs for all their users from a few servers.
+        preHandler: (request, reply) => ctx.limits.address(request, reply),
         schema: {
           tags: ['subscriptions'],
           summary: 'One-click unsubscribe (RFC 8058): body List-Unsubscribe=One-Click; unsubscribes from everything',

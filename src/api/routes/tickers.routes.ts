@@ -1,9 +1,17 @@
 import crypto from 'node:crypto';
-import { UnknownTickerError } from '../../domain/errors';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BadInputError, UnknownTickerError } from '../../domain/errors';
+import { strategyFromLegacyName } from '../../domain/strategies';
 import type { TickerSummary } from '../../domain/subscriptions';
 import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
-import { addSubscribersBody, addTickerBody, notifyBody, tickerParams } from '../schemas';
+import { pageOfSorted, pageQuery } from '../pagination';
+import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
+import { addSubscribersBody, addTickerBody, addTickerQuery, notifyBody, tickerParams, tickerQuery } from '../schemas';
+
+const tickerKey = z.object({ ticker: z.string().max(40) });
+const emailKey = z.object({ email: z.string().max(1000) });
 
 /** The tracked ticker `ticker`, or {@link UnknownTickerError} (404). */
 async function trackedTicker(ctx: ApiContext, ticker: string): Promise<TickerSummary> {
@@ -12,23 +20,56 @@ async function trackedTicker(ctx: ApiContext, ticker: string): Promise<TickerSum
   return summary;
 }
 
-/** The old notification service's endpoints. */
+/**
+ * The old notification service's endpoints, in the old clients' shapes (query
+ * or form `ticker`, a bare array of addresses, a reported signal) and the new ones.
+ */
 export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
+  // The old clients POST /tickers with a form body `ticker=AAPL`: parsed here only.
+  void app.register(async (parent) => {
+    parent.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    registerTickerRoutesIn(parent.withTypeProvider<ZodTypeProvider>(), ctx);
+  });
+}
+
+function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/tickers',
-    { schema: { tags: ['tickers'], summary: 'Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date' } },
-    async () => ({ tickers: await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers) }),
+    {
+      schema: {
+        tags: ['tickers'],
+        summary: 'Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date; paged by `limit` and `cursor`',
+        querystring: pageQuery.strict(),
+      },
+    },
+    async (request) => {
+      const page = pageOfSorted(await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers), request.query, {
+        of: (t) => ({ ticker: t.ticker }),
+        schema: tickerKey,
+        isAfter: (t, key) => t.ticker > key.ticker,
+      });
+      return { tickers: page.items, nextCursor: page.nextCursor };
+    },
   );
 
   app.post(
     '/tickers',
     {
       onRequest: ctx.admin,
-      schema: { tags: ['tickers'], summary: 'Start tracking a ticker (admin): the next daily run ingests its history', body: addTickerBody },
+      schema: {
+        tags: ['tickers'],
+        summary: 'Start tracking a ticker (admin): the next daily run ingests and evaluates it. JSON {"ticker"}, a form body ticker=AAPL, or ?ticker=AAPL with an empty body',
+        querystring: addTickerQuery,
+        body: addTickerBody,
+      },
     },
     async (request, reply) => {
-      const created = await ctx.deps.subscribers.trackTicker(request.body.ticker);
-      return reply.code(created ? 201 : 200).send({ ticker: request.body.ticker, tracked: true, created });
+      const ticker = request.body?.ticker ?? request.query.ticker;
+      if (!ticker) throw new BadInputError('give the ticker: {"ticker": "AAPL"}, a form body ticker=AAPL or ?ticker=AAPL', { field: 'ticker' });
+      const created = await ctx.deps.subscribers.trackTicker(ticker, 'api');
+      return reply.code(created ? 201 : 200).send({ ticker, tracked: true, created });
     },
   );
 
@@ -37,8 +78,10 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['tickers'],
-        summary: 'A tracked ticker: subscriber counts (their addresses with x-api-key) and its latest signals',
+        summary: 'A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers\' addresses, and every subscriber, ' +
+          'paged by `limit` and `cursor`) and its latest signals',
         params: tickerParams,
+        querystring: tickerQuery,
       },
     },
     async (request) => {
@@ -47,10 +90,19 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
       const summary = await trackedTicker(ctx, ticker);
       const date = await ctx.deps.subscribers.latestSignalDate(ticker);
       const signals = date ? await ctx.deps.signals.list({ ticker, date }) : [];
+      if (!admin) return { ...summary, latestSignals: { date, signals } };
+      // Subscribers by address, a page at a time: a ticker may have many.
+      const page = pageOfSorted(await ctx.deps.subscribers.list({ ticker }), request.query, {
+        of: (s) => ({ email: s.email }),
+        schema: emailKey,
+        isAfter: (s, key) => s.email > key.email,
+      });
       return {
         ...summary,
         latestSignals: { date, signals },
-        ...(admin ? { subscriberList: await ctx.deps.subscribers.list({ ticker }) } : {}),
+        emails: page.items.filter((s) => s.status === 'confirmed').map((s) => s.email),
+        subscriberList: page.items,
+        nextCursor: page.nextCursor,
       };
     },
   );
@@ -61,14 +113,15 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['tickers'],
-        summary: 'Add subscribers to a ticker (admin); new addresses get the opt-in email unless confirmed is true',
+        summary: 'Add subscribers to a ticker (admin): a JSON array of addresses (the old clients) makes them confirmed subscribers; ' +
+          'the object form sends new addresses the opt-in email unless confirmed is true',
         params: tickerParams,
         body: addSubscribersBody,
       },
     },
     async (request) => {
       const { ticker } = request.params;
-      const { emails, strategies, confirmed } = request.body;
+      const { emails, strategies, confirmed } = Array.isArray(request.body) ? { emails: request.body, strategies: undefined, confirmed: true } : request.body;
       const results = [];
       for (const email of [...new Set(emails)]) {
         const r = await ctx.service.subscribe({ email, tickers: [ticker], strategies, confirmed, today: ctx.today() });
@@ -84,7 +137,8 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['tickers'],
-        summary: "Email every confirmed subscriber of a ticker its latest signals (or those of date) (admin); starts notifyTickerWorkflow",
+        summary: 'Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; ' +
+          '{"date"}: those of that date; the old clients\' {"signal","strategy","date","test"}: that signal, once, if our rules give it (409 otherwise)',
         params: tickerParams,
         body: notifyBody,
       },
@@ -92,7 +146,19 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
     async (request, reply) => {
       const { ticker } = request.params;
       await trackedTicker(ctx, ticker);
-      const date = request.body?.date;
+      const body = request.body ?? {};
+      const date = body.date;
+      if (body.signal && body.strategy && date) {
+        const strategy = strategyFromLegacyName(body.strategy);
+        const plans = ctx.deps.config.strategies.perTicker[ticker] ?? ctx.deps.config.strategies.default;
+        const recorded = await confirmReportedSignal(ctx.deps, plans, { ticker, date, strategy, signal: body.signal });
+        if (body.test) {
+          const recipients = (await ctx.deps.subscribers.list({ ticker }))
+            .filter((s) => s.status === 'confirmed' && s.subscriptions.some((p) => p.ticker === ticker && p.strategy === strategy))
+            .map((s) => s.email);
+          return reply.code(200).send({ test: true, ticker, date, strategy, signal: body.signal, recorded, recipients });
+        }
+      }
       const workflowId = `notify-${ticker}-${date ?? ctx.today()}-${crypto.randomUUID().slice(0, 8)}`;
       const started = await ctx.deps.startWorkflow({ workflowType: 'notifyTickerWorkflow', workflowId, input: { ticker, ...(date ? { date } : {}) } });
       return reply.code(202).send(started);

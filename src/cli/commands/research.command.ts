@@ -126,7 +126,8 @@ export function registerResearchCommands(program: Command): void {
         const result = await client.workflow.execute(recommendWorkflow, { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
         const reports = await recommendationReports(new PostgresRecommendationRepository(ctx.db()), result);
         ctx.out.result({ runId: result.runId, candidates: result.candidates, tickers: reports }, () => renderRecommendations(reports, result.runId));
-        if (result.tickers.some((t) => t.status === 'failed')) process.exitCode = EXIT_SOME_TICKERS_FAILED;
+        // A requested ticker without stored prices got no recommendation either: a partial failure, as in sweep.
+        if (result.tickers.some((t) => t.status !== 'ok')) process.exitCode = EXIT_SOME_TICKERS_FAILED;
       });
     });
 }

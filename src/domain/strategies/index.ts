@@ -11,3 +11,4 @@ export { bollingerReversion, type BollingerReversionParams } from './bollinger-r
 export { donchianBreakout, type DonchianBreakoutParams } from './donchian-breakout.strategy';
 export { buyAndHold, type BuyAndHoldParams } from './buy-and-hold.strategy';
 export * from './describe-strategy';
+export * from './legacy-names';

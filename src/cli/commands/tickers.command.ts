@@ -1,0 +1,118 @@
+import crypto from 'node:crypto';
+import type { Command } from 'commander';
+import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
+import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
+import { BadInputError, UnknownTickerError } from '../../domain/errors';
+import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
+import { strategyFromLegacyName } from '../../domain/strategies';
+import type { TickerSummary } from '../../domain/subscriptions';
+import { notifyTickerWorkflow } from '../../workflows/notify-ticker.workflow';
+import { withContext, type CliContext } from '../context';
+import { color } from '../output';
+import { isoDateOption, tickerOption } from '../options';
+
+const tracked = (ctx: CliContext) => new PostgresSubscriberRepository(ctx.db()).trackedTickers(ctx.config.tickers);
+
+function renderTickers(tickers: readonly TickerSummary[]): string {
+  return [
+    ...tickers.map((t) =>
+      `${t.ticker.padEnd(8)} ${(t.configured ? 'configured' : 'added/subscribed').padEnd(17)} ` +
+      `${String(t.subscribers).padStart(4)} subscribers, ${t.pendingSubscribers} pending, last bar ${t.lastDate ?? '-'}`),
+    `${tickers.length} tracked tickers`,
+  ].join('\n');
+}
+
+/** Why a ticker stays tracked after `tickers remove`, if it does. */
+function stillTrackedBecause(summary: TickerSummary | undefined): string | null {
+  if (!summary) return null;
+  if (summary.configured) return 'it is in the config (tickers)';
+  if (summary.subscribers > 0 || summary.pendingSubscribers > 0) return 'it has subscribers';
+  return null;
+}
+
+/** `algo tickers list|add|remove` and `algo notify`: the CLI side of GET/POST /tickers and POST /notification/{ticker}/send. */
+export function registerTickerCommands(program: Command): void {
+  const tickers = program.command('tickers').description('the tickers the daily run tracks (configured, added, subscribed)');
+
+  tickers
+    .command('list', { isDefault: true })
+    .description('tracked tickers with subscriber counts and their last stored bar')
+    .action(async (_opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const list = await tracked(ctx);
+        ctx.out.result(list, () => renderTickers(list));
+      });
+    });
+
+  tickers
+    .command('add <tickers...>')
+    .description('start tracking tickers: the next daily run ingests their history and evaluates them')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const repository = new PostgresSubscriberRepository(ctx.db());
+        const results: Array<{ ticker: string; tracked: true; created: boolean }> = [];
+        for (const ticker of [...new Set(args.map((a) => tickerOption('TICKER', a)))]) {
+          results.push({ ticker, tracked: true, created: await repository.trackTicker(ticker, 'cli') });
+        }
+        ctx.out.result(results, () => results.map((r) => `${r.ticker}: ${r.created ? 'now tracked' : 'already tracked'}`).join('\n'));
+      });
+    });
+
+  tickers
+    .command('remove <tickers...>')
+    .description('stop tracking added tickers (configured and subscribed tickers stay tracked; stored prices and signals are kept)')
+    .action(async (args: string[], _opts: unknown, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const repository = new PostgresSubscriberRepository(ctx.db());
+        const results: Array<{ ticker: string; removed: boolean; tracked: boolean; reason?: string }> = [];
+        for (const ticker of [...new Set(args.map((a) => tickerOption('TICKER', a)))]) {
+          const removed = await repository.untrackTicker(ticker);
+          const reason = stillTrackedBecause((await tracked(ctx)).find((t) => t.ticker === ticker));
+          results.push({ ticker, removed, tracked: reason !== null, ...(reason ? { reason } : {}) });
+        }
+        ctx.out.result(results, () =>
+          results.map((r) => `${r.ticker}: ${r.removed ? 'removed' : 'was not added'}${r.reason ? color.yellow(`; still tracked: ${r.reason}`) : ''}`).join('\n'),
+        );
+      });
+    });
+
+  program
+    .command('notify <ticker>')
+    .description('email every confirmed subscriber of a ticker its BUY/SELL signals of a date, once (like POST /notification/{ticker}/send)')
+    .option('--date <date>', 'the signals of this date, YYYY-MM-DD (default: the ticker\'s latest BUY/SELL date)')
+    .option('--signal <signal>', 'the old clients\' way: the signal to send (BUY or SELL), checked against our rules; needs --strategy and --date')
+    .option('--strategy <name>', 'with --signal: the strategy, old name (SMACross) or ours (sma_cross)')
+    .action(async (tickerArg: string, opts: { date?: string; signal?: string; strategy?: string }, cmd: Command) => {
+      await withContext(cmd, async (ctx) => {
+        const ticker = tickerOption('TICKER', tickerArg);
+        const date = isoDateOption('--date', opts.date);
+        if (!(await tracked(ctx)).some((t) => t.ticker === ticker)) throw new UnknownTickerError(ticker);
+        if (opts.signal !== undefined || opts.strategy !== undefined) {
+          const signal = opts.signal?.toUpperCase();
+          if (signal !== 'BUY' && signal !== 'SELL') throw new BadInputError('--signal: BUY or SELL (with --strategy and --date)');
+          if (!opts.strategy || !date) throw new BadInputError('--signal needs --strategy and --date');
+          const strategy = strategyFromLegacyName(opts.strategy);
+          const plans = ctx.config.strategies.perTicker[ticker] ?? ctx.config.strategies.default;
+          await confirmReportedSignal(
+            { signals: new PostgresSignalRepository(ctx.db()), prices: new PostgresPriceRepository(ctx.db()) },
+            plans,
+            { ticker, date, strategy, signal },
+          );
+        }
+        const client = await ctx.temporal();
+        const workflowId = `notify-${ticker}-${date ?? 'latest'}-${crypto.randomUUID().slice(0, 8)}`;
+        ctx.out.info(`notification ${workflowId} started`);
+        const result = await client.workflow.execute(notifyTickerWorkflow, {
+          taskQueue: ctx.config.temporal.taskQueue,
+          workflowId,
+          args: [{ ticker, ...(date ? { date } : {}) }],
+        });
+        ctx.out.result(result, () =>
+          result.date
+            ? `${ticker} ${result.date}: ${result.notifications.sent} sent, ${result.notifications.skipped} already sent, ${result.notifications.failed} refused`
+            : `${ticker}: no BUY or SELL signal recorded yet; nothing sent`,
+        );
+      });
+    });
+}

@@ -1,0 +1,121 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
+import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
+import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
+import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
+import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
+import { buildApi } from '../../src/api/build-api';
+import { openRedis } from '../../src/composition';
+import { loadConfig } from '../../src/config/config';
+import { manageUrl } from '../../src/domain/subscriptions';
+import { startMailSink, type MailSink } from '../../src/mail-sink';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+// @fastify/static (under swagger-ui) requires the ESM-only content-disposition (see test/integration/api.test.ts).
+jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }));
+
+const SECRET = 'r'.repeat(32);
+const PUBLIC_URL = 'http://signals.test:8000';
+
+describe('rate limits of the public endpoints (real Redis store, real Postgres)', () => {
+  let t: TestDatabase;
+  let redis: Redis;
+  let sink: MailSink;
+  let mailDir: string;
+  let mailer: NodemailerMailer;
+  let app: FastifyInstance;
+  let baseUrl: string;
+  let nameSpace: string;
+  const signer = new HmacTokenSigner(SECRET);
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    redis = openRedis(loadConfig());
+    nameSpace = `algo-test-${crypto.randomBytes(4).toString('hex')}:rate-limit:`;
+    mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rate-limit-mail-'));
+    sink = await startMailSink({ port: 0, dir: mailDir });
+    mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: 'Algo Signals <signals@localhost>', timeoutMs: 3000 });
+    app = buildApi({
+      config: {
+        tickers: ['AAPL'],
+        strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
+        api: { host: '127.0.0.1', port: 8000, apiKey: 'rate-limit-admin', publicUrl: PUBLIC_URL, tokenSecret: SECRET },
+      },
+      rateLimit: { limits: { perClient: { max: 6, windowSeconds: 60 }, perAddress: { max: 2, windowSeconds: 600 } }, redis, nameSpace },
+      subscribers: new PostgresSubscriberRepository(t.db),
+      changes: new PostgresSubscriptionChangeRepository(t.db),
+      signals: new PostgresSignalRepository(t.db),
+      deliveries: new PostgresDeliveryRepository(t.db),
+      mailer,
+      signer,
+      startWorkflow: async () => {
+        throw new Error('not used here');
+      },
+      today: () => '2024-01-05',
+      webApp: false,
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    const keys = await redis.keys(`${nameSpace}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    mailer.close();
+    await sink.close();
+    await t.destroy();
+    await fs.rm(mailDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    const keys = await redis.keys(`${nameSpace}*`);
+    if (keys.length) await redis.del(...keys);
+  });
+
+  async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+    const res = await fetch(`${baseUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+  }
+  const subscribe = (email: string) => post('/subscriptions', { email, tickers: ['AAPL'] });
+
+  it('per address: the third request about one address in its window is a 429 with a clear JSON error', async () => {
+    expect((await subscribe('ann@example.com')).status).toBe(202);
+    expect((await subscribe('ANN@example.com')).status).toBe(202);
+    const third = await subscribe('ann@example.com');
+    expect(third.status).toBe(429);
+    expect(third.body).toEqual({ error: 'too_many_requests', message: expect.stringMatching(/^too many requests for this address: at most 2 in 600 s; retry in \d+ s$/) });
+    expect(Number(third.retryAfter)).toBeGreaterThan(0);
+    // Another address from the same client is still served; the counts are in Redis.
+    expect((await subscribe('bob@example.com')).status).toBe(202);
+    expect((await redis.keys(`${nameSpace}*`)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('per address through a link: manage requests carrying the same address\'s token count together', async () => {
+    const subscriber = (await new PostgresSubscriberRepository(t.db).subscribe({ email: 'cy@example.com', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true })).subscriber;
+    const token = new URL(manageUrl({ publicUrl: PUBLIC_URL, signer }, { id: subscriber.id, email: subscriber.email })).searchParams.get('token')!;
+    const manage = async () => (await fetch(`${baseUrl}/manage`, { headers: { 'x-manage-token': token } })).status;
+    expect(await manage()).toBe(200);
+    expect((await subscribe('cy@example.com')).status).toBe(202);
+    expect(await manage()).toBe(429);
+  });
+
+  it('per client: the seventh public request from one IP in a minute is a 429, whatever the addresses', async () => {
+    for (let i = 0; i < 6; i++) expect((await subscribe(`user${i}@example.com`)).status).toBe(202);
+    const seventh = await subscribe('user6@example.com');
+    expect(seventh.status).toBe(429);
+    expect(seventh.body).toEqual({ error: 'too_many_requests', message: expect.stringMatching(/^too many requests from this client: at most 6 in 60 s; retry in \d+ s$/) });
+    const confirm = await post('/subscriptions/confirm', { token: 'whatever' });
+    expect(confirm.status).toBe(429);
+    // Admin and read endpoints are not limited.
+    expect((await fetch(`${baseUrl}/tickers`)).status).toBe(200);
+  });
+});
