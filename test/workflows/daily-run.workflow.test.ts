@@ -347,13 +347,16 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       expect(actions(recommended)).toEqual(['2010-12-02 BUY', '2010-12-15 SELL', '2010-12-17 BUY']);
       expect(actions(stored.filter((s) => s.strategy === 'sma_cross'))).toEqual(['2010-11-29 BUY']);
 
-      // Rita gets the recommendation's signals, and only those.
+      // Rita gets the recommendation's signals, and only those, named by their strategy (not its internal label).
       const ritas = [...mailByDay.values()].flat().filter((m) => m.to === 'rita@example.com');
       expect(ritas.map((m) => m.subject)).toEqual([
-        'BUY AAPL (recommended:sma_cross) on 2010-12-02',
-        'SELL AAPL (recommended:sma_cross) on 2010-12-15',
-        'BUY AAPL (recommended:sma_cross) on 2010-12-17',
+        'BUY AAPL (sma_cross) on 2010-12-02',
+        'SELL AAPL (sma_cross) on 2010-12-15',
+        'BUY AAPL (sma_cross) on 2010-12-17',
       ]);
+      expect(ritas[0].text).toContain('- now is a good time to BUY AAPL on 2010-12-02 according to sma_cross (recommended) (v1)');
+      // (Links may carry the label; what people read does not.)
+      for (const m of ritas) expect([m.subject, ...m.text.split('\n').filter((l) => !l.includes('http'))].join('\n')).not.toContain('recommended:');
       expect(ritas[0].text).toContain('Recommendation for AAPL changed: now sma_cross (fast=2, slow=5, trend=20)');
       expect(ritas[1].text).not.toContain('Recommendation for AAPL changed');
       expect(ritas.map((m) => m.messageId)).toEqual(['2010-12-02', '2010-12-15', '2010-12-17'].map((d) => `<${deliveryMessageId('daily', d, rita)}>`));
