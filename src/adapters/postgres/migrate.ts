@@ -8,6 +8,7 @@ import * as m0005 from './migrations/0005-signal-run-date';
 import * as m0006 from './migrations/0006-corporate-actions';
 import * as m0009 from './migrations/0009-subscription-changes';
 import * as m0011 from './migrations/0011-providers-readjustments';
+import * as m0012 from './migrations/0012-readjustment-cause';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-corporate-actions': m0006,
   '0009-subscription-changes': m0009,
   '0011-providers-readjustments': m0011,
+  '0012-readjustment-cause': m0012,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */
