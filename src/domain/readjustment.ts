@@ -59,7 +59,7 @@ function differs(a: number, b: number): boolean {
 }
 
 function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
+  return Math.round(x * 1e4) / 1e4;
 }
 
 /**
