@@ -2,6 +2,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, type AppConfig } from './config/config';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
+import { PostgresReadjustmentRepository } from './adapters/postgres/postgres-readjustment.repository';
 import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
 import { PostgresTrackingRepository } from './adapters/postgres/postgres-tracking.repository';
 import { PostgresBacktestRepository } from './adapters/postgres/postgres-backtest.repository';
@@ -37,6 +38,7 @@ export function createDependencies(config: AppConfig) {
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
+    readjustments: new PostgresReadjustmentRepository(db),
     marketData: marketDataProviders(config),
     signals: new PostgresSignalRepository(db),
     states: new RedisStrategyStateStore(redis, config.redis.keyPrefix),

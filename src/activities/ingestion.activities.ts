@@ -4,9 +4,10 @@ import { adjustForSplits } from '../domain/corporate-actions';
 import { addDays, type IsoDate } from '../domain/dates';
 import { BadInputError, MarketDataError, TransientError } from '../domain/errors';
 import type { MarketDataProviderName, ProviderAttempt } from '../domain/market-data';
-import type { RawPriceRow } from '../domain/bar';
+import type { EnrichedBar, RawPriceRow } from '../domain/bar';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
+import { OVERLAP_CALENDAR_DAYS, overlapMismatch } from '../domain/readjustment';
 import type { IngestionRunRepository, IngestionToSave, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
 
 /** Which market-data source an ingestion reads. */
@@ -35,43 +36,44 @@ export interface IngestTickerBatchInput extends MarketDataSelection {
   maxAttempts: number;
 }
 
+/**
+ * The ticker's rows from the first provider of the order that serves it. A
+ * {@link TransientError} (rate limit, 5xx, network) moves on to the next
+ * provider; any other error (unknown ticker, error body) stops there and
+ * fails the ticker with that provider's reason: a symbol one source does not
+ * know is reported, never silently filled in by another. When every
+ * provider failed transiently, a TransientError naming each is thrown
+ * (Temporal retries the batch).
+ */
+export async function fetchWithFailover(
+  deps: Pick<IngestionDependencies, 'marketData' | 'fetchHeartbeatMs'>,
+  selection: MarketDataSelection,
+  request: { ticker: string; from?: IsoDate; to: IsoDate },
+  heartbeat: (details: unknown) => void,
+): Promise<{ rows: RawPriceRow[]; provider: string; failover: ProviderAttempt[] }> {
+  const order = selection.providers ?? [selection.provider];
+  const failover: ProviderAttempt[] = [];
+  for (const name of order) {
+    const provider = deps.marketData({ provider: name, csvDir: selection.csvDir });
+    // A fetch may wait behind its provider's rate limiter longer than the heartbeat timeout.
+    const beat = setInterval(() => heartbeat({ ticker: request.ticker, provider: name }), deps.fetchHeartbeatMs ?? 5000);
+    try {
+      return { rows: await provider.fetchDaily(request), provider: provider.name, failover };
+    } catch (err) {
+      if (!(err instanceof TransientError)) {
+        if (failover.length === 0 || !(err instanceof BadInputError)) throw err;
+        throw new MarketDataError(`${provider.name}: ${err.message} (after ${describeAttempts(failover)})`);
+      }
+      failover.push({ provider: provider.name, error: err.message });
+    } finally {
+      clearInterval(beat);
+    }
+  }
+  throw new ProvidersUnavailableError(failover);
+}
+
 /** Ingestion activities; they return summaries, never price arrays. */
 export function createIngestionActivities(deps: IngestionDependencies) {
-  /**
-   * The ticker's rows from the first provider of the order that serves it. A
-   * {@link TransientError} (rate limit, 5xx, network) moves on to the next
-   * provider; any other error (unknown ticker, error body) stops there and
-   * fails the ticker with that provider's reason: a symbol one source does not
-   * know is reported, never silently filled in by another. When every
-   * provider failed transiently, a TransientError naming each is thrown
-   * (Temporal retries the batch).
-   */
-  async function fetchWithFailover(
-    selection: MarketDataSelection,
-    request: { ticker: string; from?: IsoDate; to: IsoDate },
-    heartbeat: (details: unknown) => void,
-  ): Promise<{ rows: RawPriceRow[]; provider: string; failover: ProviderAttempt[] }> {
-    const order = selection.providers ?? [selection.provider];
-    const failover: ProviderAttempt[] = [];
-    for (const name of order) {
-      const provider = deps.marketData({ provider: name, csvDir: selection.csvDir });
-      // A fetch may wait behind its provider's rate limiter longer than the heartbeat timeout.
-      const beat = setInterval(() => heartbeat({ ticker: request.ticker, provider: name }), deps.fetchHeartbeatMs ?? 5000);
-      try {
-        return { rows: await provider.fetchDaily(request), provider: provider.name, failover };
-      } catch (err) {
-        if (!(err instanceof TransientError)) {
-          if (failover.length === 0 || !(err instanceof BadInputError)) throw err;
-          throw new MarketDataError(`${provider.name}: ${err.message} (after ${describeAttempts(failover)})`);
-        }
-        failover.push({ provider: provider.name, error: err.message });
-      } finally {
-        clearInterval(beat);
-      }
-    }
-    throw new ProvidersUnavailableError(failover);
-  }
-
   /**
    * Fetch (with failover), validate, split-adjust and enrich one ticker: what
    * is to be stored (bars, rejections, splits and dividends, the provider that
@@ -86,12 +88,25 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     last: IsoDate | undefined,
     heartbeat: (details: unknown) => void,
   ): Promise<IngestionToSave> {
-    const fetched = await fetchWithFailover(selection, { ticker, from: last ? addDays(last, 1) : undefined, to: asOf }, heartbeat);
+    // A stored ticker's last days are fetched again, to notice a provider that rewrote its history.
+    const overlapAfter = last ? addDays(last, -OVERLAP_CALENDAR_DAYS) : undefined;
+    const from = overlapAfter ? addDays(overlapAfter, 1) : undefined;
+    const fetched = await fetchWithFailover(deps, selection, { ticker, from, to: asOf }, heartbeat);
     const { bars, rejected, actions } = validatePriceRows(fetched.rows, { asOf, after: last });
     const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
-    const history = last && bars.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
+    let history: EnrichedBar[] = [];
+    let historyMismatch: IngestionToSave['historyMismatch'];
+    if (last) {
+      // Adjusted as stored: for the splits up to the last stored day (later ones are not in the stored bars yet).
+      const overlap = validatePriceRows(fetched.rows, { asOf: last, after: overlapAfter });
+      if (bars.length > 0 || overlap.bars.length > 0) history = await deps.prices.latestBars(ticker, ENRICH_LOOKBACK);
+      historyMismatch = overlapMismatch(adjustForSplits(overlap.bars, overlap.actions), history) ?? undefined;
+    }
     const enriched = enrichBars(adjusted, history);
-    return { runId, ticker, bars: enriched, rejected, actions, provider: fetched.provider, failover: fetched.failover };
+    return {
+      runId, ticker, bars: enriched, rejected, actions, provider: fetched.provider, failover: fetched.failover,
+      ...(historyMismatch ? { historyMismatch } : {}),
+    };
   }
 
   return {

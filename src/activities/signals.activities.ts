@@ -97,6 +97,15 @@ export function createSignalActivities(deps: SignalDependencies) {
       return results;
     },
 
+    /**
+     * Forget and recompute the strategy states of one ticker from its stored
+     * bars (after its history was rewritten: states computed on the old bars
+     * must not carry on). Idempotent.
+     */
+    async rebuildTickerStrategyStates(input: { ticker: string }): Promise<{ cleared: number; rebuilt: number }> {
+      return rebuildStrategyStatesOf(deps, input.ticker);
+    },
+
     /** The latest date with a BUY or SELL signal of `ticker`, or null. */
     async latestSignalDate(input: { ticker: string }): Promise<IsoDate | null> {
       const signals = await deps.signals.list({ ticker: input.ticker, signals: ['BUY', 'SELL'] });
@@ -122,24 +131,41 @@ export async function rebuildStrategyStates(deps: SignalDependencies, tickers: r
   const lastDates = await deps.signals.lastSignalDates(tickers);
   const plans = await deps.strategyPlans(tickers);
   let rebuilt = 0;
-  for (const ticker of tickers) {
-    const planned = plans.get(ticker) ?? [];
-    const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, planLabel(p))));
-    if (wanted.length === 0) continue;
-    const bars = await deps.prices.bars(ticker);
-    for (const plan of wanted) {
-      const label = planLabel(plan);
-      const last = lastDates.get(stateKey(ticker, label))!;
-      const upTo = bars.filter((b) => b.date <= last);
-      if (upTo.length === 0) continue;
-      const strategy = getStrategy(plan.name);
-      const params = strategy.parseParams(plan.params);
-      const run = runStrategy(strategy, params, BarSeries.from(upTo));
-      await deps.states.advance(ticker, label, { fingerprint: strategyFingerprint(strategy, params), state: run.state });
-      rebuilt += 1;
-    }
-  }
+  for (const ticker of tickers) rebuilt += await rebuildTickerStates(deps, ticker, plans.get(ticker) ?? [], lastDates);
   return { cleared, rebuilt };
+}
+
+/** {@link rebuildStrategyStates} of one ticker: its states forgotten, then replayed over its stored bars. */
+export async function rebuildStrategyStatesOf(deps: SignalDependencies, ticker: string): Promise<{ cleared: number; rebuilt: number }> {
+  const cleared = await deps.states.clearTicker(ticker);
+  const lastDates = await deps.signals.lastSignalDates([ticker]);
+  const plans = await deps.strategyPlans([ticker]);
+  return { cleared, rebuilt: await rebuildTickerStates(deps, ticker, plans.get(ticker) ?? [], lastDates) };
+}
+
+/** Replay each planned strategy of `ticker` that has recorded signals up to its last one; returns how many states were written. */
+async function rebuildTickerStates(
+  deps: SignalDependencies,
+  ticker: string,
+  planned: readonly StrategyPlan[],
+  lastDates: ReadonlyMap<string, IsoDate>,
+): Promise<number> {
+  const wanted = planned.filter((p) => lastDates.has(stateKey(ticker, planLabel(p))));
+  if (wanted.length === 0) return 0;
+  const bars = await deps.prices.bars(ticker);
+  let rebuilt = 0;
+  for (const plan of wanted) {
+    const label = planLabel(plan);
+    const last = lastDates.get(stateKey(ticker, label))!;
+    const upTo = bars.filter((b) => b.date <= last);
+    if (upTo.length === 0) continue;
+    const strategy = getStrategy(plan.name);
+    const params = strategy.parseParams(plan.params);
+    const run = runStrategy(strategy, params, BarSeries.from(upTo));
+    await deps.states.advance(ticker, label, { fingerprint: strategyFingerprint(strategy, params), state: run.state });
+    rebuilt += 1;
+  }
+  return rebuilt;
 }
 
 export type SignalActivities = ReturnType<typeof createSignalActivities>;

@@ -3,6 +3,7 @@ import type { BacktestRecord } from './backtest/backtest-record';
 import type { CorporateAction, SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
 import type { ProviderAttempt } from './market-data';
+import type { PriceReadjustment, ReadjustmentCause } from './readjustment';
 import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
 import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
 
@@ -48,6 +49,12 @@ export interface TickerIngestionResult extends UpsertCounts {
    * Absent when none (always absent on a first backfill, which adjusts all).
    */
   newSplits?: SplitEvent[];
+  /**
+   * The stored history must be rewritten (a split after it, or the provider's
+   * bars of stored days changed): the ingestion workflow re-adjusts it in a
+   * child workflow before it returns. Absent when the history is consistent.
+   */
+  readjustment?: ReadjustmentCause;
   /** The provider that served the ticker (absent when none did). */
   provider?: string;
   /** Providers tried before (or, for a failure, instead of) a serving one, with their transient errors. */
@@ -69,6 +76,8 @@ export interface IngestionToSave {
   /** Which provider served the bars and which failed before it; stored with the run's result. */
   provider?: string;
   failover?: readonly ProviderAttempt[];
+  /** The provider's bars of days already stored no longer match them (see overlapMismatch). */
+  historyMismatch?: { date: IsoDate; detail: string };
 }
 
 /** Storage of daily bars, their indicators and rejected source rows. */
@@ -105,6 +114,40 @@ export interface CorporateActionRepository {
   saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }>;
 }
 
+/** What a re-adjustment writes besides the rewritten bars. */
+export interface HistoryRewrite {
+  ticker: string;
+  /** The re-adjustment workflow: one record per id, however often it runs. */
+  workflowId: string;
+  ingestionRunId: string | null;
+  reason: PriceReadjustment['reason'];
+  date: IsoDate;
+  factor: number | null;
+  detail: string | null;
+  /** Splits and dividends to upsert with the bars (a re-backfill's). */
+  actions?: readonly CorporateAction[];
+}
+
+/** Rewrites of a stored ticker's history and their record (table price_readjustments). */
+export interface PriceReadjustmentRepository {
+  /** The re-adjustment recorded by workflow `workflowId`, or null. */
+  readjustmentOf(workflowId: string): Promise<PriceReadjustment | null>;
+  /**
+   * In one transaction, with the ticker locked: read its stored bars, store
+   * `rewrite(stored)` in their place (upserted by date; unchanged rows are not
+   * touched, stored days the rewrite leaves out are kept), upsert the
+   * actions, and record the re-adjustment with the number of rows changed.
+   * Once per workflow id: when it is recorded already, nothing is written
+   * and the recorded one comes back with `alreadyRecorded`.
+   */
+  rewriteHistory(
+    input: HistoryRewrite,
+    rewrite: (stored: EnrichedBar[]) => EnrichedBar[],
+  ): Promise<{ readjustment: PriceReadjustment; alreadyRecorded: boolean }>;
+  /** Recorded re-adjustments, oldest first; of one ticker when given. */
+  readjustments(filter?: { ticker?: string }): Promise<PriceReadjustment[]>;
+}
+
 /** Bookkeeping of ingestion runs (one row per run, one per ticker of a run). */
 export interface IngestionRunRepository {
   /** Record that run `runId` started (idempotent: a retried start changes nothing). */
@@ -135,6 +178,8 @@ export interface StrategyStateStore {
   advance(ticker: string, strategy: string, value: StoredStrategyState): Promise<boolean>;
   /** Forget every state (before a rebuild). */
   clear(): Promise<number>;
+  /** Forget every state of one ticker (before rebuilding it over a rewritten history); returns how many. */
+  clearTicker(ticker: string): Promise<number>;
 }
 
 /** One recorded signal with the numbers behind it. */

@@ -83,9 +83,12 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   const ingested = new Map(ingestion.tickers.map((t) => [t.ticker, t]));
 
   // A ticker whose ingestion failed is still evaluated on what is stored: its
-  // state must not skip days, and stored bars are still valid.
+  // state must not skip days, and stored bars are still valid. Not so when its
+  // re-adjustment failed: its stored history is half adjusted, and a strategy
+  // would see the split as a crash. (Old histories have no such ticker: same commands.)
+  const stale = new Set(ingestion.tickers.filter((t) => t.status === 'failed' && t.readjustment).map((t) => t.ticker));
   const evaluations = new Map<string, TickerEvaluation>();
-  await pool(chunk(tickers, input.batchSize ?? 25), 4, async (batch) => {
+  await pool(chunk(tickers.filter((t) => !stale.has(t)), input.batchSize ?? 25), 4, async (batch) => {
     try {
       for (const r of await evaluation.evaluateStrategies({ date, tickers: batch })) evaluations.set(r.ticker, r);
     } catch (err) {

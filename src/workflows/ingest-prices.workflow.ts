@@ -1,10 +1,13 @@
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, patched, proxyActivities, setHandler, workflowInfo,
+} from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { MarketDataProviderName } from '../domain/market-data';
 import type { TickerIngestionResult } from '../domain/ports';
 import type { Activities } from '../activities';
-import { chunk, failureMessage } from './batching';
+import { chunk, failureMessage, pool } from './batching';
+import { readjustTickerWorkflow, readjustWorkflowId, type ReadjustTickerResult } from './readjust-ticker.workflow';
 
 /** Input of {@link ingestPricesWorkflow}. */
 export interface IngestPricesInput {
@@ -33,6 +36,12 @@ export interface IngestPricesResult {
   asOf: IsoDate;
   provider: string;
   tickers: TickerIngestionResult[];
+  /**
+   * The re-adjustments this run started and waited for (tickers whose stored
+   * history a new split or a changed provider history made stale); absent
+   * when there were none. A ticker whose re-adjustment failed is `failed`.
+   */
+  readjustments?: ReadjustTickerResult[];
 }
 
 /** Progress for clients (the CLI's progress bar). */
@@ -107,6 +116,31 @@ export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<In
   });
   await Promise.all(lanes);
 
+  const due = tickers.map((t) => results.get(t)!).filter((r) => r.status === 'ok' && r.readjustment);
+  let readjustments: ReadjustTickerResult[] | undefined;
+  // Versioned: histories recorded before re-adjustment existed start no child here.
+  if (due.length > 0 && patched('readjust-after-split')) {
+    const done: ReadjustTickerResult[] = [];
+    await pool(due, 4, async (result) => {
+      const cause = result.readjustment!;
+      try {
+        done.push(await executeChild(readjustTickerWorkflow, {
+          workflowId: readjustWorkflowId(result.ticker, cause, input.asOf),
+          args: [{ ticker: result.ticker, cause, asOf: input.asOf, ingestionRunId: runId, ...selection }],
+        }));
+      } catch (err) {
+        // The stored history is inconsistent: the ticker fails, so that no strategy runs on it.
+        const error = `stored history not re-adjusted (${cause.reason} ${cause.date}): ${failureMessage(err instanceof ChildWorkflowFailure && err.cause ? err.cause : err)}`;
+        results.set(result.ticker, { ...result, status: 'failed', error });
+        progress.failed += 1;
+      }
+    });
+    readjustments = due.flatMap((r) => done.filter((d) => d.ticker === r.ticker));
+  }
+
   await finishIngestionRun({ runId, failed: progress.failed });
-  return { runId, asOf: input.asOf, provider: input.provider, tickers: tickers.map((t) => results.get(t)!) };
+  return {
+    runId, asOf: input.asOf, provider: input.provider, tickers: tickers.map((t) => results.get(t)!),
+    ...(readjustments ? { readjustments } : {}),
+  };
 }

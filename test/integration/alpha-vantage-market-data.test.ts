@@ -4,10 +4,13 @@ import { AlphaVantageMarketDataProvider } from '../../src/adapters/market-data/a
 import { createMarketDataProvider } from '../../src/adapters/market-data/market-data.factory';
 import { RateLimitedMarketDataProvider } from '../../src/adapters/market-data/rate-limited.provider';
 import { MarketDataError, TransientError } from '../../src/domain/errors';
+import { parsePriceCsv } from '../../src/adapters/market-data/csv-market-data.provider';
+import { adjustForSplits, type CorporateAction } from '../../src/domain/corporate-actions';
 import { validatePriceRows } from '../../src/domain/price-validation';
 import { startReplayServer, type ReplayAnswer, type ReplayServer } from '../support/http-replay';
 
 const RECORDINGS = path.resolve(__dirname, '../fixtures/market-data/alphavantage');
+const RAW_KO = path.resolve(__dirname, '../../../shared/data/raw_with_splits/KO.csv');
 const recording = (name: string): string => fs.readFileSync(path.join(RECORDINGS, name), 'utf8');
 
 describe('AlphaVantageMarketDataProvider against recorded responses on a local HTTP server', () => {
@@ -37,10 +40,39 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
     });
     expect(rows.map((r) => r.date)).toEqual(['2012-08-02', '2012-08-03', '2012-08-06', '2012-08-07', '2012-08-08', '2012-08-09']);
     // The values of KO.csv (Alpha Vantage's own output) for 2012-08-02.
-    expect(rows[0]).toEqual({ date: '2012-08-02', open: '80.7300', high: '81.0000', low: '79.5200', close: '79.7500', adjClose: '30.2511', volume: '6696600' });
+    expect(rows[0]).toEqual({
+      date: '2012-08-02', open: '80.7300', high: '81.0000', low: '79.5200', close: '79.7500', adjClose: '30.2511', volume: '6696600',
+      dividend: '0.0000', splitCoefficient: '1.0',
+    });
     const { bars, rejected } = validatePriceRows(rows, { asOf: '2012-08-09' });
     expect(rejected).toEqual([]);
     expect(bars[0]).toMatchObject({ close: 79.75, adjClose: 30.2511, volume: 6696600 });
+  });
+
+  it('passes the dividend and split columns on: the same bars, splits and dividends as the csv provider reads in KO.csv', async () => {
+    const raw = parsePriceCsv(fs.readFileSync(RAW_KO, 'utf8'), 'KO.csv');
+    const windows = [
+      { file: 'ko-2012-08-01-to-17-split.json', from: '2012-08-01', to: '2012-08-17' },
+      { file: 'ko-2012-09-10-to-14-dividend.json', from: '2012-09-10', to: '2012-09-14' },
+    ];
+    const actions: CorporateAction[] = [];
+    for (const { file, from, to } of windows) {
+      answer = { body: recording(file) };
+      const fromJson = validatePriceRows(await provider().fetchDaily({ ticker: 'KO', from, to }), { asOf: to });
+      const fromCsv = validatePriceRows(raw.filter((r) => r.date >= from && r.date <= to), { asOf: to });
+      expect(fromJson.rejected).toEqual([]);
+      expect(fromJson.actions).toEqual(fromCsv.actions);
+      // Split-adjusted alike: the recording rounds adjusted closes to 4 decimals, the file does not.
+      const json = adjustForSplits(fromJson.bars, fromJson.actions);
+      const csv = adjustForSplits(fromCsv.bars, fromCsv.actions);
+      expect(json.map(({ adjClose: _, ...b }) => b)).toEqual(csv.map(({ adjClose: _, ...b }) => b));
+      json.forEach((b, i) => expect(Math.abs(b.adjClose - csv[i].adjClose)).toBeLessThan(5e-5));
+      actions.push(...fromJson.actions);
+    }
+    expect(actions).toEqual([
+      { date: '2012-08-13', splitFactor: 2, dividend: 0, spinOff: false },
+      { date: '2012-09-12', splitFactor: 1, dividend: 0.255, spinOff: false },
+    ]);
   });
 
   it('asks for the compact output (latest 100 days) for a recent incremental range', async () => {

@@ -12,6 +12,10 @@ import { workflowBundle } from '../support/worker';
  * daily-run.json is from before the `emails-as-child-workflow` patch (the
  * fan-out's activities in the run itself); daily-run-emails-child.json and
  * send-notifications.json (`emails-daily-2018-02-07`) from after it.
+ * ingest-prices-readjust.json and readjust-ticker.json are from after the
+ * `readjust-after-split` patch (NFLX's split day in
+ * test/workflows/readjust-after-split.workflow.test.ts: the ingestion starts
+ * and waits for the re-adjustment child).
  */
 const HISTORIES = path.join(__dirname, 'histories');
 /** The workflow id each recording ran under (child workflow ids derive from it). */
@@ -19,14 +23,18 @@ const WORKFLOW_IDS: Record<string, string> = {
   'daily-run.json': 'daily-2018-02-07',
   'daily-run-emails-child.json': 'daily-2018-02-07',
   'ingest-prices.json': 'daily-2018-02-07-ingest',
+  'ingest-prices-readjust.json': 'readjust-test-daily-2015-07-15-4-ingest',
+  'readjust-ticker.json': 'readjust-NFLX-split-2015-07-15',
   'send-notifications.json': 'emails-daily-2018-02-07',
 };
 
 describe('replay of recorded workflow histories', () => {
   const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has recordings of the daily run (before and after the emails-as-child-workflow patch), the ingestion and the fan-out', () => {
-    expect(files.sort()).toEqual(['daily-run-emails-child.json', 'daily-run.json', 'ingest-prices.json', 'send-notifications.json']);
+  it('has recordings of the daily run (before and after the emails-as-child-workflow patch), the ingestion (before and after readjust-after-split), the re-adjustment and the fan-out', () => {
+    expect(files.sort()).toEqual([
+      'daily-run-emails-child.json', 'daily-run.json', 'ingest-prices-readjust.json', 'ingest-prices.json', 'readjust-ticker.json', 'send-notifications.json',
+    ]);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {

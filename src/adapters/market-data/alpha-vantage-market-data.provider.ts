@@ -96,6 +96,9 @@ export class AlphaVantageMarketDataProvider implements MarketDataProvider {
         close: day['4. close'],
         adjClose: day['5. adjusted close'],
         volume: day['6. volume'],
+        // The corporate-action columns, as the csv provider passes Alpha Vantage's `dividend_amount` and `split_coefficient`.
+        ...(day['7. dividend amount'] !== undefined ? { dividend: day['7. dividend amount'] } : {}),
+        ...(day['8. split coefficient'] !== undefined ? { splitCoefficient: day['8. split coefficient'] } : {}),
       });
     }
     return rows;

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type ColumnType, type Generated, type Insertable, type Selectable } from 'kysely';
 import pg from 'pg';
+import type { ReadjustmentCause } from '../../domain/readjustment';
 
 /*
  * Prices and indicators are `double precision`, deliberately: every source we
@@ -95,6 +96,8 @@ export interface IngestionRunTickerTable {
   provider: ColumnType<string | null, string | null | undefined, string | null>;
   /** Providers tried before it, [{provider, error}] (migration 0011). */
   failover: ColumnType<Array<{ provider: string; error: string }>, string | undefined, string>;
+  /** Why the stored history must be rewritten (a ReadjustmentCause, migration 0012); null when not. */
+  readjustment: ColumnType<ReadjustmentCause | null, string | null | undefined, string | null>;
 }
 
 /** A re-adjustment or re-backfill of a stored ticker's history (migration 0011). */

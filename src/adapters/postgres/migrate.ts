@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007-delivered-signals';
 import * as m0008 from './migrations/0008-tracked-tickers';
 import * as m0009 from './migrations/0009-subscription-changes';
 import * as m0011 from './migrations/0011-providers-readjustments';
+import * as m0012 from './migrations/0012-readjustment-cause';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -24,6 +25,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-tracked-tickers': m0008,
   '0009-subscription-changes': m0009,
   '0011-providers-readjustments': m0011,
+  '0012-readjustment-cause': m0012,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

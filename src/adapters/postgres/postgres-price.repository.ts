@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { EnrichedBar } from '../../domain/bar';
-import { splitsOf, type CorporateAction } from '../../domain/corporate-actions';
+import { splitsOf, type CorporateAction, type SplitEvent } from '../../domain/corporate-actions';
+import type { ReadjustmentCause } from '../../domain/readjustment';
 import type { IsoDate } from '../../domain/dates';
 import type { ProviderAttempt } from '../../domain/market-data';
 import type {
@@ -65,7 +66,7 @@ export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
  * no bar of theirs can appear meanwhile) are
  * inserted plainly, twice as fast as an upsert. Counts come back per ticker.
  */
-async function writeStagedBars(
+export async function writeStagedBars(
   db: Kysely<Database>,
   fresh: readonly string[],
   stored: readonly string[],
@@ -113,7 +114,7 @@ async function storeRejections(db: Kysely<Database>, batch: readonly IngestionTo
 }
 
 /** Upsert corporate actions by (ticker, date), in one statement for a whole batch. */
-async function upsertCorporateActions(
+export async function upsertCorporateActions(
   db: Kysely<Database>,
   rows: ReadonlyArray<{ ticker: string; runId: string | null; action: CorporateAction }>,
 ): Promise<{ inserted: number; updated: number }> {
@@ -255,6 +256,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
           lastDate: r.last_date,
           ...(r.error ? { error: r.error } : {}),
           ...(r.new_splits.length > 0 ? { newSplits: r.new_splits } : {}),
+          ...(r.readjustment ? { readjustment: r.readjustment } : {}),
           ...providerFields(r.provider ?? undefined, r.failover),
         },
       ]),
@@ -292,6 +294,7 @@ function resultValues(r: TickerIngestionResult) {
     new_splits: JSON.stringify(r.newSplits ?? []),
     provider: r.provider ?? null,
     failover: pgSafeJson(r.failover ?? []),
+    readjustment: r.readjustment ? JSON.stringify(r.readjustment) : null,
   };
 }
 
@@ -314,6 +317,7 @@ async function writeResults(db: Kysely<Database>, runId: string, results: readon
         new_splits: eb.ref('excluded.new_splits'),
         provider: eb.ref('excluded.provider'),
         failover: eb.ref('excluded.failover'),
+        readjustment: eb.ref('excluded.readjustment'),
       })),
     )
     .execute();
@@ -366,6 +370,7 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
     const before = previousLast.get(b.ticker) ?? null;
     // Splits after the stored history: the bars stored before them were not divided by them.
     const newSplits = before === null ? [] : splitsOf(b.actions ?? []).filter((split) => split.date > before);
+    const readjustment = readjustmentCause(before, newSplits, b.historyMismatch);
     return {
       ticker: b.ticker,
       status: 'ok',
@@ -376,6 +381,7 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
       rejectedCount: b.rejected.length,
       lastDate: lastDate.get(b.ticker) ?? null,
       ...(newSplits.length > 0 ? { newSplits } : {}),
+      ...(readjustment ? { readjustment } : {}),
       ...providerFields(b.provider, b.failover),
     };
   });
@@ -383,6 +389,23 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
   batch.forEach((b, i) => byRun.set(b.runId, [...(byRun.get(b.runId) ?? []), results[i]]));
   for (const [runId, runResults] of byRun) await writeResults(db, runId, runResults);
   return results;
+}
+
+/**
+ * Why a saved ticker's previously stored history (through `before`) must be
+ * rewritten: a changed provider history wins (the re-backfill covers any
+ * split too), else the product of the new splits.
+ */
+function readjustmentCause(
+  before: IsoDate | null,
+  newSplits: readonly SplitEvent[],
+  mismatch: IngestionToSave['historyMismatch'],
+): ReadjustmentCause | undefined {
+  if (before === null) return undefined;
+  if (mismatch) return { reason: 'adjusted_history_changed', date: mismatch.date, detail: mismatch.detail };
+  if (newSplits.length === 0) return undefined;
+  const factor = newSplits.reduce((product, split) => product * split.factor, 1);
+  return { reason: 'split', date: newSplits[0].date, factor, storedThrough: before };
 }
 
 /** The optional provider fields of a result: absent rather than empty. */

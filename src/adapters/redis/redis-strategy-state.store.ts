@@ -48,10 +48,19 @@ export class RedisStrategyStateStore implements StrategyStateStore {
   }
 
   async clear(): Promise<number> {
+    return this.removeMatching(`${this.prefix}state:*`);
+  }
+
+  async clearTicker(ticker: string): Promise<number> {
+    // Escaped: MATCH reads * ? [ ] and a backslash as pattern syntax.
+    return this.removeMatching(`${this.prefix}state:${ticker.replace(/[*?[\]\\]/g, '\\$&')}:*`);
+  }
+
+  private async removeMatching(pattern: string): Promise<number> {
     let removed = 0;
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}state:*`, 'COUNT', 1000);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       if (keys.length) removed += await this.redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');
