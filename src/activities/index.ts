@@ -4,11 +4,13 @@ import { createSignalActivities, type SignalDependencies } from './signals.activ
 import { mapDomainFailures } from './failures';
 import { createBacktestActivities, type BacktestDependencies } from './backtest.activities';
 import { createResearchActivities, type ResearchDependencies } from './research.activities';
+import { createDailyRunActivities, type DailyRunDependencies } from './daily-run.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
 export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies
   & BacktestDependencies
-  & ResearchDependencies;
+  & ResearchDependencies
+  & DailyRunDependencies;
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {
@@ -18,6 +20,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createNotificationActivities(deps),
     ...createBacktestActivities(deps),
     ...createResearchActivities(deps),
+    ...createDailyRunActivities(deps),
   });
 }
 
