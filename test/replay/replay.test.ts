@@ -12,12 +12,17 @@ import { workflowBundle } from '../support/worker';
  * daily-run.json is from before the `emails-as-child-workflow` patch (the
  * fan-out's activities in the run itself); daily-run-emails-child.json and
  * send-notifications.json (`emails-daily-2018-02-07`) from after it.
+ * daily-run-bounded.json is a run with the `trading-day-activity`,
+ * `run-defaults-from-config` and `bounded-run-result` patches, recorded by
+ * test/workflows/daily-run-config.test.ts with
+ * `RECORD_REPLAY_HISTORY=<file> npx jest --runInBand test/workflows/daily-run-config.test.ts`.
  */
 const HISTORIES = path.join(__dirname, 'histories');
 /** The workflow id each recording ran under (child workflow ids derive from it). */
 const WORKFLOW_IDS: Record<string, string> = {
   'daily-run.json': 'daily-2018-02-07',
   'daily-run-emails-child.json': 'daily-2018-02-07',
+  'daily-run-bounded.json': 'daily-2024-01-09',
   'ingest-prices.json': 'daily-2018-02-07-ingest',
   'send-notifications.json': 'emails-daily-2018-02-07',
 };
@@ -25,8 +30,8 @@ const WORKFLOW_IDS: Record<string, string> = {
 describe('replay of recorded workflow histories', () => {
   const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has recordings of the daily run (before and after the emails-as-child-workflow patch), the ingestion and the fan-out', () => {
-    expect(files.sort()).toEqual(['daily-run-emails-child.json', 'daily-run.json', 'ingest-prices.json', 'send-notifications.json']);
+  it('has recordings of the daily run (before and after the emails-as-child-workflow patch, and with the bounded-result patches), the ingestion and the fan-out', () => {
+    expect(files.sort()).toEqual(['daily-run-bounded.json', 'daily-run-emails-child.json', 'daily-run.json', 'ingest-prices.json', 'send-notifications.json']);
   });
 
   it.each(files)('%s replays without non-determinism', async (file) => {

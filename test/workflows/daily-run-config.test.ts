@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
@@ -13,9 +14,12 @@ import { dataFreshness } from '../../src/stack/data-freshness';
 import type { DailyRunInput, DailyRunResult } from '../../src/workflows/daily-run.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startReplayServer, type ReplayServer } from '../support/http-replay';
-import { startTestTemporal } from '../support/temporal';
+import { startTestTemporal, testTemporalBinary } from '../support/temporal';
 import { testConfig, testDependencies, withTestWorker } from '../support/worker';
 import { tempDir, waitFor } from '../support/mail';
+
+/** The stale run's workflow id (its history is the replay test's recording of the patched daily run). */
+const STALE_RUN_ID = 'daily-2024-01-09';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/market-data/yahoo');
 const recording = (name: string): string => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
@@ -57,8 +61,16 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
   beforeEach(() => jest.spyOn(console, 'error').mockImplementation(() => {}));
   afterEach(() => jest.restoreAllMocks());
 
-  const runDaily = (input: DailyRunInput) =>
-    env.client.workflow.execute('dailyRunWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `daily-config-${++runs}`, args: [input] }) as Promise<DailyRunResult>;
+  const runDaily = (input: DailyRunInput, workflowId = `daily-config-${++runs}`) =>
+    env.client.workflow.execute('dailyRunWorkflow', { taskQueue: config.temporal.taskQueue, workflowId, args: [input] }) as Promise<DailyRunResult>;
+
+  /** Every activity a workflow scheduled has a bounded retry policy (the email sends, in their own child workflow, are not among them). */
+  async function expectBoundedRetries(workflowId: string): Promise<void> {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const scheduled = history.events!.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    expect(scheduled.length).toBeGreaterThan(0);
+    for (const a of scheduled) expect([a.activityType?.name, (a.retryPolicy?.maximumAttempts ?? 0) > 0]).toEqual([a.activityType?.name, true]);
+  }
 
   it('a scheduled run (input `{}`) fetches through the configured provider (yahoo), with the configured batch size, and names the provider per ticker', async () => {
     const client = env.client;
@@ -88,11 +100,19 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
     const child = await env.client.workflow.getHandle(`${workflowId}-ingest`).fetchHistory();
     const batches = child.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ingestTickerBatch');
     expect(batches).toHaveLength(2);
+    await expectBoundedRetries(workflowId);
+    await expectBoundedRetries(`${workflowId}-ingest`);
   });
 
   it('a run for a date after the data ends says which tickers are stale since when, steps no strategy on the missing days, and the CLI and `stack status` say so', async () => {
     const before = yahoo.requests.length;
-    const result = await withTestWorker(env, config, () => runDaily({ date: '2024-01-09' }));
+    const result = await withTestWorker(env, config, () => runDaily({ date: '2024-01-09' }, STALE_RUN_ID));
+    await expectBoundedRetries(STALE_RUN_ID);
+    if (process.env.RECORD_REPLAY_HISTORY) {
+      // How test/replay/histories/daily-run-bounded.json was recorded (a run with every patch of the daily run).
+      const json = execFileSync((await testTemporalBinary())!, ['workflow', 'show', '--address', env.address, '--workflow-id', STALE_RUN_ID, '--output', 'json']);
+      fs.writeFileSync(process.env.RECORD_REPLAY_HISTORY, json);
+    }
     // Yahoo was asked again (from the day after the last stored bar) and gave 2024-01-05 only.
     expect(yahoo.requests.length).toBeGreaterThan(before);
     expect(result.tickers).toEqual([
