@@ -17,6 +17,7 @@ import type { MarketDataProvider } from './domain/ports';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
 import { signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
+import type { DailyRunDefaults } from './activities/daily-run.activities';
 import { createMailer, linkContext, openDatabase, openRedis } from './composition';
 
 /**
@@ -62,6 +63,7 @@ export function createDependencies(config: AppConfig) {
     recommendations,
     recommendationCache: new RedisRecommendationCache(redis, config.redis.keyPrefix),
     recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
+    runDefaults: dailyRunDefaults(config),
   };
   return {
     deps,
@@ -73,6 +75,19 @@ export function createDependencies(config: AppConfig) {
       redis.disconnect();
       await db.destroy();
     },
+  };
+}
+
+/** What a daily run started without them (the schedule passes `{}`) uses: this worker's config. */
+export function dailyRunDefaults(config: AppConfig): DailyRunDefaults {
+  const { provider, providers, csvDir } = config.marketData;
+  return {
+    provider: providers?.[0] ?? provider,
+    ...(providers ? { providers: [...providers] } : {}),
+    csvDir,
+    batchSize: config.ingestion.batchSize,
+    maxConcurrentBatches: config.ingestion.maxConcurrentBatches,
+    emailBatchSize: config.mail.batchSize,
   };
 }
 

@@ -5,12 +5,14 @@ import { mapDomainFailures } from './failures';
 import { createBacktestActivities, type BacktestDependencies } from './backtest.activities';
 import { createResearchActivities, type ResearchDependencies } from './research.activities';
 import { createReadjustmentActivities, type ReadjustmentDependencies } from './readjustment.activities';
+import { createDailyRunActivities, type DailyRunDependencies } from './daily-run.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
 export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies
   & BacktestDependencies
   & ResearchDependencies
-  & ReadjustmentDependencies;
+  & ReadjustmentDependencies
+  & DailyRunDependencies;
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createBacktestActivities(deps),
     ...createResearchActivities(deps),
     ...createReadjustmentActivities(deps),
+    ...createDailyRunActivities(deps),
   });
 }
 

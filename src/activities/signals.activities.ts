@@ -18,10 +18,23 @@ export interface SignalDependencies {
 /** Result of evaluating one ticker. */
 export interface TickerEvaluation {
   ticker: string;
-  status: 'ok' | 'no_data' | 'failed';
+  /** `stale`: no bar for the run date (the provider returned nothing, or only older days); `no_data`: no bar at all. */
+  status: 'ok' | 'stale' | 'no_data' | 'failed';
   /** Signals newly recorded (catch-up days included). */
   recorded: number;
+  /** The ticker's last stored bar on or before the run date (absent when it has none, or the evaluation failed). */
+  lastBarDate?: IsoDate;
   error?: string;
+}
+
+/** Signals of a run by kind. */
+export type SignalCounts = Record<SignalRecord['signal'], number>;
+
+/** What a run reports of its signals: counts of every kind, the BUY and SELL themselves (HOLD and WAIT only counted). */
+export interface RunSignalSummary {
+  counts: SignalCounts;
+  /** BUY and SELL only: what is emailed. */
+  signals: RunSignal[];
 }
 
 /** A signal as reported by a run (the numbers behind it are in Postgres). */
@@ -70,10 +83,29 @@ export function createSignalActivities(deps: SignalDependencies) {
     });
     const recorded = await deps.signals.record(toRecord, date);
     for (const s of newStates) await deps.states.advance(ticker, s.strategy, s.value);
-    return { ticker, status: 'ok', recorded };
+    // Without a bar for the run date, strategies only caught up to the last bar there is: said, not hidden.
+    const lastBarDate = series.dates[series.length - 1];
+    return { ticker, status: lastBarDate === date ? 'ok' : 'stale', recorded, lastBarDate };
   }
 
   return {
+    /**
+     * A run's signals as it reports them: counts per kind, the BUY and SELL
+     * themselves. Every HOLD and WAIT of 505 tickers x 5 strategies x missed
+     * days would pass Temporal's payload limit; they stay in Postgres.
+     */
+    async runSignalSummary(input: { date: IsoDate; tickers: string[] }): Promise<RunSignalSummary> {
+      const wanted = new Set(input.tickers);
+      const counts: SignalCounts = { BUY: 0, SELL: 0, HOLD: 0, WAIT: 0 };
+      const signals: RunSignal[] = [];
+      for (const s of await deps.signals.list({ runDate: input.date })) {
+        if (!wanted.has(s.ticker)) continue;
+        counts[s.signal] += 1;
+        if (s.signal === 'BUY' || s.signal === 'SELL') signals.push({ date: s.date, ticker: s.ticker, strategy: s.strategy, signal: s.signal });
+      }
+      return { counts, signals };
+    },
+
     /** The tickers a daily run covers. */
     async trackedTickers(): Promise<string[]> {
       return deps.trackedTickers();

@@ -1,12 +1,12 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { closureReason, isTradingDay } from '../domain/calendar';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
-import type { MarketDataProviderName } from '../domain/market-data';
+import { isMarketDataProviderName, MARKET_DATA_PROVIDERS, type MarketDataProviderName } from '../domain/market-data';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
-import type { RunSignal, TickerEvaluation } from '../activities/signals.activities';
+import type { RunSignal, SignalCounts, TickerEvaluation } from '../activities/signals.activities';
 import { ingestPricesWorkflow } from './ingest-prices.workflow';
 import { chunk, failureMessage, pool } from './batching';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
@@ -28,24 +28,46 @@ export interface DailyRunInput {
   batchSize?: number;
 }
 
-/** Result of {@link dailyRunWorkflow}, also the `algo run-daily --json` output. */
+/** One ticker of a run: ingestion and evaluation status, the provider that served it, its last bar. */
+export interface DailyRunTicker {
+  ticker: string;
+  ingestion: 'ok' | 'failed';
+  evaluation: TickerEvaluation['status'] | 'skipped';
+  /** The provider that served the ticker this run (absent when none did). */
+  provider?: string;
+  /** Its last stored bar on or before the run date (absent: none). */
+  lastBarDate?: IsoDate;
+  error?: string;
+}
+
+/** Result of {@link dailyRunWorkflow}, also the `algo run-daily --json` output. Bounded: HOLD and WAIT are only counted. */
 export interface DailyRunResult {
   runId: string;
   date: IsoDate;
   tradingDay: boolean;
   /** Why nothing ran, on a non-trading day. */
   closure?: string;
-  /** Signals recorded for `date` (all four kinds; only BUY and SELL are emailed). */
+  /** Signals recorded by this run per kind (its day's, and missed days it caught up). */
+  counts?: SignalCounts;
+  /** The BUY and SELL signals recorded (what is emailed). Runs before the `bounded-run-result` patch listed all four kinds. */
   signals: RunSignal[];
+  /** Tickers without a bar for `date`, with their last bar on or before it (null: none at all); nothing was evaluated on `date` for them. */
+  stale?: Array<{ ticker: string; lastDate: IsoDate | null }>;
   notifications: NotificationCounts;
   /** Per-ticker status of ingestion and evaluation. */
-  tickers: Array<{ ticker: string; ingestion: 'ok' | 'failed'; evaluation: TickerEvaluation['status'] | 'skipped'; error?: string }>;
+  tickers: DailyRunTicker[];
 }
+
+/** Patch ids (see replay tests): each changed the run's command sequence. */
+export const RUN_DEFAULTS_FROM_CONFIG = 'run-defaults-from-config';
+export const TRADING_DAY_ACTIVITY = 'trading-day-activity';
+export const BOUNDED_RUN_RESULT = 'bounded-run-result';
 
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 const fast = proxyActivities<Activities>(FAST_ACTIVITY_OPTIONS);
 
+// A batch of 25 tickers x every strategy is seconds; a killed worker is noticed by the heartbeat.
 const evaluation = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30s',
@@ -60,25 +82,50 @@ function runDate(input: DailyRunInput): IsoDate {
   return isoDateInZone((scheduled ?? workflowInfo().runStartTime).getTime(), 'America/New_York');
 }
 
+/** Why `input` can never run, or null. Thrown as a non-retryable failure: a workflow task failing forever helps no one. */
+function inputProblem(input: DailyRunInput, date: string): string | null {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'the input must be an object';
+  if (!isIsoDate(date)) return `date "${date}" is not a valid YYYY-MM-DD date`;
+  for (const name of [...(input.provider !== undefined ? [input.provider] : []), ...(input.providers ?? [])]) {
+    if (!isMarketDataProviderName(name)) return `provider "${String(name)}" is not one of ${MARKET_DATA_PROVIDERS.join(', ')}`;
+  }
+  if (input.providers !== undefined && (!Array.isArray(input.providers) || input.providers.length === 0)) return 'providers must be a non-empty list';
+  if (input.tickers !== undefined && (!Array.isArray(input.tickers) || input.tickers.some((t) => typeof t !== 'string' || t.length === 0))) {
+    return 'tickers must be a list of symbols';
+  }
+  for (const key of ['batchSize', 'emailBatchSize'] as const) {
+    const value = input[key];
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) return `${key} must be a positive integer`;
+  }
+  return null;
+}
+
 /**
  * The daily job for one trading day: ingest and enrich prices (child
  * workflow), run every strategy on every tracked ticker, record the signals,
  * and email each subscriber their BUY and SELL signals exactly once.
- * Re-running the same date changes nothing and sends nothing new.
+ * Re-running the same date changes nothing and sends nothing new. What the
+ * input leaves out (provider, directory, batch sizes) comes from the worker's
+ * config, through an activity.
  */
 export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<DailyRunResult> {
   const { runId } = workflowInfo();
   const date = runDate(input);
   const empty = { sent: 0, skipped: 0, failed: 0 };
-  if (!isIsoDate(date)) throw new Error(`date "${date}" is not a valid YYYY-MM-DD date`);
-  if (!isTradingDay(date)) {
-    return { runId, date, tradingDay: false, closure: closureReason(date) ?? 'market closed', signals: [], notifications: empty, tickers: [] };
+  const problem = inputProblem(input, date);
+  if (problem) throw ApplicationFailure.nonRetryable(problem, 'BadInputError');
+  const day = patched(TRADING_DAY_ACTIVITY)
+    ? await fast.tradingDay({ date })
+    : { tradingDay: isTradingDay(date), closure: closureReason(date) ?? 'market closed' };
+  if (!day.tradingDay) {
+    return { runId, date, tradingDay: false, closure: day.closure ?? 'market closed', signals: [], notifications: empty, tickers: [] };
   }
 
+  const settings = await runSettings(input);
   const tickers = input.tickers ?? (await fast.trackedTickers());
   const ingestion = await executeChild(ingestPricesWorkflow, {
     workflowId: `${workflowInfo().workflowId}-ingest`,
-    args: [{ tickers, asOf: date, provider: input.provider ?? 'csv', providers: input.providers, csvDir: input.csvDir, batchSize: input.batchSize }],
+    args: [{ tickers, asOf: date, ...settings.ingest }],
   });
   const ingested = new Map(ingestion.tickers.map((t) => [t.ticker, t]));
 
@@ -86,9 +133,9 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   // state must not skip days, and stored bars are still valid. Not so when its
   // re-adjustment failed: its stored history is half adjusted, and a strategy
   // would see the split as a crash. (Old histories have no such ticker: same commands.)
-  const stale = new Set(ingestion.tickers.filter((t) => t.status === 'failed' && t.readjustment).map((t) => t.ticker));
+  const halfAdjusted = new Set(ingestion.tickers.filter((t) => t.status === 'failed' && t.readjustment).map((t) => t.ticker));
   const evaluations = new Map<string, TickerEvaluation>();
-  await pool(chunk(tickers.filter((t) => !stale.has(t)), input.batchSize ?? 25), 4, async (batch) => {
+  await pool(chunk(tickers.filter((t) => !halfAdjusted.has(t)), settings.batchSize), 4, async (batch) => {
     try {
       for (const r of await evaluation.evaluateStrategies({ date, tickers: batch })) evaluations.set(r.ticker, r);
     } catch (err) {
@@ -96,21 +143,66 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
       for (const ticker of batch) evaluations.set(ticker, { ticker, status: 'failed', recorded: 0, error });
     }
   });
-  const signals = await fast.runSignals({ date, tickers });
 
-  const notifications = await sendEmails({ kind: 'daily', date }, input.emailBatchSize ?? 200);
+  if (!patched(BOUNDED_RUN_RESULT)) {
+    const signals = await fast.runSignals({ date, tickers });
+    const notifications = await sendEmails({ kind: 'daily', date }, settings.emailBatchSize);
+    return {
+      runId, date, tradingDay: true, signals, notifications,
+      tickers: tickers.map((ticker) => {
+        const ing = ingested.get(ticker);
+        const ev = evaluations.get(ticker);
+        const error = ing?.error ?? ev?.error;
+        return { ticker, ingestion: ing?.status ?? 'failed', evaluation: ev?.status ?? 'skipped', ...(error ? { error } : {}) };
+      }),
+    };
+  }
 
+  const { counts, signals } = await fast.runSignalSummary({ date, tickers });
+  const notifications = await sendEmails({ kind: 'daily', date }, settings.emailBatchSize);
+  const perTicker = tickers.map((ticker): DailyRunTicker => {
+    const ing = ingested.get(ticker);
+    const ev = evaluations.get(ticker);
+    const error = ing?.error ?? ev?.error;
+    return {
+      ticker,
+      ingestion: ing?.status ?? 'failed',
+      evaluation: ev?.status ?? 'skipped',
+      ...(ing?.provider ? { provider: ing.provider } : {}),
+      ...(ev?.lastBarDate ? { lastBarDate: ev.lastBarDate } : {}),
+      ...(error ? { error } : {}),
+    };
+  });
+  const stale = perTicker
+    .filter((t) => t.evaluation === 'stale' || t.evaluation === 'no_data')
+    .map((t) => ({ ticker: t.ticker, lastDate: t.lastBarDate ?? null }));
+  return { runId, date, tradingDay: true, counts, signals, stale, notifications, tickers: perTicker };
+}
+
+/** Provider(s), directory and batch sizes: the input's, else (since the `run-defaults-from-config` patch) the worker's config. */
+async function runSettings(input: DailyRunInput) {
+  const needsDefaults = input.provider === undefined || input.batchSize === undefined || input.emailBatchSize === undefined;
+  if (needsDefaults && patched(RUN_DEFAULTS_FROM_CONFIG)) {
+    const d = await fast.runDefaults();
+    // An input naming a provider keeps its own choice (and the config's directory only for csv).
+    const own = input.provider !== undefined;
+    const provider = input.provider ?? d.provider;
+    const providers = own ? input.providers : (input.providers ?? d.providers);
+    return {
+      ingest: {
+        provider,
+        ...(providers ? { providers } : {}),
+        csvDir: input.csvDir ?? d.csvDir,
+        batchSize: input.batchSize ?? d.batchSize,
+        maxConcurrentBatches: d.maxConcurrentBatches,
+      },
+      batchSize: input.batchSize ?? d.batchSize,
+      emailBatchSize: input.emailBatchSize ?? d.emailBatchSize,
+    };
+  }
   return {
-    runId,
-    date,
-    tradingDay: true,
-    signals,
-    notifications,
-    tickers: tickers.map((ticker) => {
-      const ing = ingested.get(ticker);
-      const ev = evaluations.get(ticker);
-      const error = ing?.error ?? ev?.error;
-      return { ticker, ingestion: ing?.status ?? 'failed', evaluation: ev?.status ?? 'skipped', ...(error ? { error } : {}) };
-    }),
+    ingest: { provider: input.provider ?? ('csv' as const), providers: input.providers, csvDir: input.csvDir, batchSize: input.batchSize },
+    batchSize: input.batchSize ?? 25,
+    emailBatchSize: input.emailBatchSize ?? 200,
   };
 }

@@ -8,6 +8,7 @@ import type { TickerIngestionResult } from '../domain/ports';
 import type { Activities } from '../activities';
 import { chunk, failureMessage, pool } from './batching';
 import { readjustTickerWorkflow, readjustWorkflowId, type ReadjustTickerResult } from './readjust-ticker.workflow';
+import { FAST_RETRY } from './activity-options';
 
 /** Input of {@link ingestPricesWorkflow}. */
 export interface IngestPricesInput {
@@ -58,7 +59,7 @@ const BATCH_MAX_ATTEMPTS = 5;
 
 const { startIngestionRun, listSourceTickers, finishIngestionRun } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: FAST_RETRY,
 });
 
 const { ingestTickerBatch } = proxyActivities<Activities>({

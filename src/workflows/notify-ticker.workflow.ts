@@ -3,6 +3,7 @@ import type { IsoDate } from '../domain/dates';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
 import { sendEmails } from './send-notifications.workflow';
+import { FAST_RETRY } from './activity-options';
 
 /** Input of {@link notifyTickerWorkflow} (the old `POST /notification/{ticker}/send`). */
 export interface NotifyTickerInput {
@@ -17,7 +18,7 @@ export interface NotifyTickerResult {
   notifications: NotificationCounts;
 }
 
-const { latestSignalDate } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute' });
+const { latestSignalDate } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: FAST_RETRY });
 
 /**
  * Email every confirmed subscriber of one ticker its BUY and SELL signals of

@@ -5,6 +5,7 @@ import type { Activities } from '../activities';
 import type { RecommendTickerResult } from '../activities/research.activities';
 import type { RecommendCandidate } from '../domain/backtest/candidates';
 import { chunk, failureMessage, pool } from './batching';
+import { FAST_RETRY } from './activity-options';
 
 /** Input of {@link recommendWorkflow}; every field is optional. */
 export interface RecommendInput {
@@ -39,7 +40,7 @@ export const recommendProgressQuery = defineQuery<RecommendProgress>('recommendP
 
 const fast = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: FAST_RETRY,
 });
 
 const batches = proxyActivities<Activities>({

@@ -4,6 +4,7 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { SweepTickerResult } from '../activities/research.activities';
 import { chunk, failureMessage, pool } from './batching';
+import { FAST_RETRY } from './activity-options';
 
 /** Input of {@link sweepWorkflow}. */
 export interface SweepInput {
@@ -52,7 +53,7 @@ export const sweepProgressQuery = defineQuery<SweepProgress>('sweepProgress');
 
 const fast = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: FAST_RETRY,
 });
 
 // A batch is seconds of CPU; a killed worker is noticed by the heartbeat timeout.

@@ -16,12 +16,17 @@ import { workflowBundle } from '../support/worker';
  * `readjust-after-split` patch (NFLX's split day in
  * test/workflows/readjust-after-split.workflow.test.ts: the ingestion starts
  * and waits for the re-adjustment child).
+ * daily-run-bounded.json is a run with the `trading-day-activity`,
+ * `run-defaults-from-config` and `bounded-run-result` patches, recorded by
+ * test/workflows/daily-run-config.test.ts with
+ * `RECORD_REPLAY_HISTORY=<file> npx jest --runInBand test/workflows/daily-run-config.test.ts`.
  */
 const HISTORIES = path.join(__dirname, 'histories');
 /** The workflow id each recording ran under (child workflow ids derive from it). */
 const WORKFLOW_IDS: Record<string, string> = {
   'daily-run.json': 'daily-2018-02-07',
   'daily-run-emails-child.json': 'daily-2018-02-07',
+  'daily-run-bounded.json': 'daily-2024-01-09',
   'ingest-prices.json': 'daily-2018-02-07-ingest',
   'ingest-prices-readjust.json': 'readjust-test-daily-2015-07-15-4-ingest',
   'readjust-ticker.json': 'readjust-NFLX-split-2015-07-15',
@@ -31,9 +36,9 @@ const WORKFLOW_IDS: Record<string, string> = {
 describe('replay of recorded workflow histories', () => {
   const files = fs.readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has recordings of the daily run (before and after the emails-as-child-workflow patch), the ingestion (before and after readjust-after-split), the re-adjustment and the fan-out', () => {
+  it('has recordings of the daily run (before and after the emails-as-child-workflow patch, and with the bounded-result patches), the ingestion (before and after readjust-after-split), the re-adjustment and the fan-out', () => {
     expect(files.sort()).toEqual([
-      'daily-run-emails-child.json', 'daily-run.json', 'ingest-prices-readjust.json', 'ingest-prices.json', 'readjust-ticker.json', 'send-notifications.json',
+      'daily-run-bounded.json', 'daily-run-emails-child.json', 'daily-run.json', 'ingest-prices-readjust.json', 'ingest-prices.json', 'readjust-ticker.json', 'send-notifications.json',
     ]);
   });
 

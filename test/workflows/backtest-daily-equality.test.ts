@@ -46,7 +46,7 @@ describe('one strategy path: the backtest engine gives, day by day, the signals 
           workflowId: `daily-equality-${date}-${Date.now()}`,
           args: [{ date, tickers: ['AAPL'], provider: 'csv', csvDir } satisfies DailyRunInput],
         })) as DailyRunResult;
-        expect(result.tickers).toEqual([{ ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok' }]);
+        expect(result.tickers).toEqual([{ ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: date }]);
       }
     });
 

@@ -175,10 +175,15 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
         runId: expect.any(String),
         date,
         tradingDay: true,
-        signals: stored.filter((s) => s.date === date).map(({ ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),
+        // BUY and SELL listed, every kind counted (HOLD and WAIT stay in Postgres).
+        counts: Object.fromEntries((['BUY', 'SELL', 'HOLD', 'WAIT'] as const).map((k) => [k, stored.filter((s) => s.date === date && s.signal === k).length])),
+        signals: stored
+          .filter((s) => s.date === date && (s.signal === 'BUY' || s.signal === 'SELL'))
+          .map(({ ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),
+        stale: [{ ticker: 'ZZZZ', lastDate: null }],
         notifications: { sent: mailByDay.get(date)!.length, skipped: 0, failed: 0 },
         tickers: [
-          { ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok' },
+          { ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: date },
           { ticker: 'ZZZZ', ingestion: 'failed', evaluation: 'no_data', error: expect.stringMatching(/ZZZZ/) },
         ],
       });
@@ -283,12 +288,15 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     expect([d1, d2, d3, d4]).toEqual(['2010-11-24', '2010-11-26', '2010-11-29', '2010-11-30']);
     const eve = await subscribe('eve@example.com', [['AAPL', 'sma_cross']]);
     const [r0, r4, again] = await withWorker(async () => [await runDaily({ date: d0 }), await runDaily({ date: d4 }), await runDaily({ date: d4 })]);
-    expect(r0.signals.map((s) => s.date)).toEqual([d0, d0]);
+    expect(Object.values(r0.counts!).reduce((a, b) => a + b)).toBe(2); // one signal of d0 per strategy
 
     const stored = await signals.list({});
     expect([...new Set(stored.map((s) => s.date))]).toEqual([d0, d1, d2, d3, d4]);
     // The run of d4 reports every day it recorded, the caught-up ones included.
-    expect(r4.signals).toEqual(stored.filter((s) => s.date > d0).map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })));
+    const caughtUp = stored.filter((s) => s.date > d0);
+    expect(r4.signals).toEqual(caughtUp.filter((s) => s.signal === 'BUY' || s.signal === 'SELL').map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })));
+    expect(r4.counts).toEqual(Object.fromEntries((['BUY', 'SELL', 'HOLD', 'WAIT'] as const).map((k) => [k, caughtUp.filter((s) => s.signal === k).length])));
+    expect(r4.signals.length).toBeGreaterThan(0);
     const bars = await prices.bars('AAPL', { to: d4 });
     for (const strategy of SEED_STRATEGIES) {
       const expected = await replay(strategy, d4);

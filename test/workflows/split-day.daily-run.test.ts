@@ -107,7 +107,7 @@ describe('the daily job on NFLX 2015-07-15 (7-for-1) over the raw file (real Tem
     const adjusted = await dailyJobOver(adjustedDir());
 
     for (const run of [...raw.results, ...adjusted.results]) {
-      expect(run.tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok' }]);
+      expect(run.tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: run.date }]);
     }
     // The raw run stored the split-adjusted series (the raw close kept aside), the other the provider's.
     expect(raw.bars.map((b) => [b.date, b.rawClose ?? null, b.splitFactor ?? 1])).toEqual([['2015-07-14', 702.6, 7], ['2015-07-15', null, 1]]);

@@ -4,8 +4,8 @@ import { HttpError } from '../errors';
 import { pageOf } from '../pagination';
 import { runItem, runsQuery } from './research.schemas';
 
-/** The parts of a daily run's result the runs page reads (older results may lack some; issue 8 adds `stale`). */
-type RunResult = Partial<DailyRunResult> & { stale?: Array<{ ticker: string; lastDate?: string | null; since?: string | null }> };
+/** The parts of a daily run's result the runs page reads (older results lack `stale` and `counts`, and list all four kinds in `signals`). */
+type RunResult = Partial<DailyRunResult>;
 
 /** GET /runs (admin): recent daily runs with per-ticker status, stale tickers, email counts and their Temporal UI links. */
 export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
@@ -42,11 +42,12 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
           const result = results[i];
           const tickers = (result?.tickers ?? []).map((t) => ({ ticker: t.ticker, ingestion: t.ingestion, evaluation: t.evaluation, ...(t.error ? { error: t.error } : {}) }));
           let stale: Array<{ ticker: string; lastDate: string | null }> = [];
-          if (result?.stale) stale = result.stale.map((s) => ({ ticker: s.ticker, lastDate: s.lastDate ?? s.since ?? null }));
+          if (result?.stale) stale = result.stale.map((s) => ({ ticker: s.ticker, lastDate: s.lastDate ?? null }));
           else if (result?.date && result.tradingDay && research && tickers.length > 0) {
             stale = await research.repository.staleTickers(result.date, tickers.map((t) => t.ticker));
           }
           const signals = result?.signals;
+          const counts = result?.counts;
           return {
             workflowId: run.workflowId,
             runId: run.runId,
@@ -58,7 +59,9 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
             tradingDay: result?.tradingDay ?? null,
             closure: result?.closure ?? null,
             failure: run.failure ?? null,
-            signals: signals
+            signals: counts
+              ? { recorded: counts.BUY + counts.SELL + counts.HOLD + counts.WAIT, buy: counts.BUY, sell: counts.SELL }
+              : signals
               ? { recorded: signals.length, buy: signals.filter((s) => s.signal === 'BUY').length, sell: signals.filter((s) => s.signal === 'SELL').length }
               : null,
             notifications: result?.notifications ?? null,

@@ -46,13 +46,35 @@ export function temporalUiUrl(ctx: CliContext, workflowId?: string): string {
   return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
 }
 
+/** `AAPL since 2018-02-07, MSFT (no data at all)`, grouped by last bar date, at most `max` names. */
+export function describeStale(stale: ReadonlyArray<{ ticker: string; lastDate: string | null }>, max = 20): string {
+  const byDate = new Map<string, string[]>();
+  for (const s of stale) {
+    const key = s.lastDate ?? '';
+    byDate.set(key, [...(byDate.get(key) ?? []), s.ticker]);
+  }
+  const groups = [...byDate].sort(([a], [b]) => (a < b ? 1 : -1)).map(([date, tickers]) => {
+    const names = tickers.length > max ? `${tickers.slice(0, max).join(', ')} and ${tickers.length - max} more` : tickers.join(', ');
+    return date ? `${names} since ${date}` : `${names} (no data at all)`;
+  });
+  return groups.join('; ');
+}
+
 export function renderDailyRun(result: DailyRunResult): string {
   if (!result.tradingDay) return `${result.date} is not a trading day (${result.closure}): nothing to do.`;
+  // Results of runs before the bounded-result patch list all four kinds and carry no counts.
   const notified = result.signals.filter((s) => s.signal === 'BUY' || s.signal === 'SELL');
+  const c = result.counts;
+  const recorded = c ? c.BUY + c.SELL + c.HOLD + c.WAIT : result.signals.length;
+  const kinds = c ? ` (${c.BUY} BUY, ${c.SELL} SELL, ${c.HOLD} HOLD, ${c.WAIT} WAIT)` : `, ${notified.length} BUY/SELL`;
   const lines = [
-    `${result.date}: ${result.signals.length} signals recorded, ${notified.length} BUY/SELL`,
-    ...notified.map((s) => `  ${s.signal === 'BUY' ? color.green('BUY ') : color.red('SELL')} ${s.ticker.padEnd(6)} ${s.strategy}`),
+    `${result.date}: ${recorded} signals recorded${kinds} for ${result.tickers.length} tickers`,
+    ...notified.map((s) => `  ${s.signal === 'BUY' ? color.green('BUY ') : color.red('SELL')} ${s.ticker.padEnd(6)} ${s.strategy}${s.date !== result.date ? ` (${s.date})` : ''}`),
   ];
+  const stale = result.stale ?? [];
+  if (stale.length > 0) {
+    lines.push(color.yellow(`stale: ${stale.length} of ${result.tickers.length} tickers have no bar for ${result.date}, nothing evaluated on it: ${describeStale(stale)}`));
+  }
   const failed = result.tickers.filter((t) => t.error);
   for (const t of failed) lines.push(color.yellow(`  ${t.ticker}: ${t.error}`));
   const n = result.notifications;
@@ -71,8 +93,8 @@ export function registerDailyCommands(program: Command): void {
     .action(async (opts: DailyOptions, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const result = await runDaily(ctx, dailyRunInput(ctx, opts));
-        const { runId, date, tradingDay, signals, notifications } = result;
-        ctx.out.result({ runId, date, tradingDay, signals, notifications }, () => renderDailyRun(result));
+        const { runId, date, tradingDay, counts, signals, stale, notifications } = result;
+        ctx.out.result({ runId, date, tradingDay, counts, signals, stale, notifications }, () => renderDailyRun(result));
       });
     });
 

@@ -2,6 +2,15 @@ import type { Command } from 'commander';
 import { withContext } from '../context';
 import { color } from '../output';
 import { stackDown, stackStatus, stackUp, type StackPart } from '../../stack/stack';
+import { stackDataFreshness, type DataFreshness } from '../../stack/data-freshness';
+import { describeStale } from './daily.command';
+
+/** The tracked tickers' data: all current, or which are stale since when. */
+export function renderFreshness(data: DataFreshness | { error: string }): string {
+  if ('error' in data) return color.dim(`data: cannot tell which tickers are stale (${data.error})`);
+  if (data.stale.length === 0) return `data: all ${data.tracked} tracked tickers have their bar for ${data.expected}`;
+  return color.yellow(`data: ${data.stale.length} of ${data.tracked} tracked tickers are stale (no bar for ${data.expected}): ${describeStale(data.stale)}`);
+}
 
 function renderParts(parts: readonly (StackPart & { action?: string })[]): string {
   const width = Math.max(...parts.map((p) => p.name.length));
@@ -52,8 +61,12 @@ export function registerStackCommands(program: Command): void {
     .description('each part of the stack, up or down, with its address')
     .action(async (_opts: unknown, cmd: Command) =>
       withContext(cmd, async ({ config, out }) => {
-        const result = await stackStatus(config);
-        out.result(result, () => renderParts(result.parts));
+        const status = await stackStatus(config);
+        // Stale tickers are told as soon as Postgres answers: a run that ingested nothing must not look healthy.
+        const postgresUp = status.parts.some((p) => p.name === 'postgres' && p.status === 'up');
+        const data = postgresUp ? await stackDataFreshness(config) : undefined;
+        const result = { ...status, ...(data ? { data } : {}) };
+        out.result(result, () => [renderParts(result.parts), ...(data ? [renderFreshness(data)] : [])].join('\n'));
       }),
     );
 }
