@@ -98,8 +98,11 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     });
     const [{ id }] = await t.db.insertInto('subscribers').values({ email: 'ann@example.com', status: 'confirmed' }).returning('id').execute();
     await t.db.insertInto('subscriptions').values([{ subscriber_id: id, ticker: 'AAPL', strategy: 'sma_cross' }, { subscriber_id: id, ticker: 'AAPL', strategy: 'recommended' }]).execute();
-    const sentDates = [...new Set(recorded.filter((s) => s.date >= SENT_FROM && (s.signal === 'BUY' || s.signal === 'SELL') && s.strategy !== 'macd_cross').map((s) => s.date))];
-    await t.db.insertInto('deliveries').values(sentDates.map((d) => ({ kind: 'daily', run_date: d, subscriber_id: id, message_id: `<daily.${d}@t>`, status: 'sent' as const, attempts: 1 }))).execute();
+    // Each day's digest and the signals it carried (a delivery is keyed by what it carries).
+    const carried = recorded.filter((s) => s.date >= SENT_FROM && (s.signal === 'BUY' || s.signal === 'SELL') && s.strategy !== 'macd_cross');
+    const sentDates = [...new Set(carried.map((s) => s.date))];
+    await t.db.insertInto('deliveries').values(sentDates.map((d) => ({ kind: 'daily', run_date: d, subscriber_id: id, seq: 1, message_id: `<daily.${d}@t>`, status: 'sent' as const, attempts: 1 }))).execute();
+    await t.db.insertInto('delivered_signals').values(carried.map((s) => ({ subscriber_id: id, date: s.date, ticker: 'AAPL', strategy: s.strategy, kind: 'daily', run_date: s.date, seq: 1 }))).execute();
   }
 
   /** Forward return of the close `h` bars after `date`, straight from the bars (null past them). */

@@ -179,7 +179,7 @@ describe('a split after the history is stored: re-adjustment as a child of the i
     });
 
     for (const run of [rerun.before, rerun.splitDay, rerun.again, rerun.next]) {
-      expect((run as DailyRunResult).tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok' }]);
+      expect((run as DailyRunResult).tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: (run as DailyRunResult).date }]);
     }
     const storedBefore = rerun.afterSplit.filter((b) => b.date < SPLIT_DAY);
     expect(storedBefore.length).toBeGreaterThan(500);
@@ -231,7 +231,7 @@ describe('a split after the history is stored: re-adjustment as a child of the i
       return { before, splitDay, child, next };
     });
     for (const run of [result.before, result.splitDay, result.next]) {
-      expect(run.tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok' }]);
+      expect(run.tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: run.date }]);
     }
     const stored = await prices.bars('NFLX', { to: SPLIT_DAY });
     const [record, ...more] = await readjustments.readjustments();
