@@ -69,6 +69,7 @@ export function createDependencies(config: AppConfig) {
     deps,
     db,
     redis,
+    mailer,
     async close() {
       mailer.close?.();
       reports.close?.();
@@ -117,7 +118,7 @@ export function marketDataProviders(config: AppConfig, fetchImpl?: typeof fetch)
 
 /** Start a worker on the configured task queue; resolves when it stops (SIGINT/SIGTERM). */
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
-  const { deps, close } = createDependencies(config);
+  const { deps, mailer, close } = createDependencies(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
     const worker = await Worker.create({
@@ -131,10 +132,25 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       shutdownGraceTime: '30s',
     });
     console.log(`worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+    void warnOnMailProblem(mailer, config);
     await worker.run();
   } finally {
     await connection.close();
     await close();
+  }
+}
+
+/**
+ * Say at start, not at the first fan-out, when the SMTP server refuses the
+ * configured login or cannot be reached. Only a warning: the worker has
+ * other work, and each run still fails loudly on a refused login.
+ */
+async function warnOnMailProblem(mailer: ReturnType<typeof createMailer>, config: AppConfig): Promise<void> {
+  try {
+    await mailer.verify();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`);
   }
 }
 

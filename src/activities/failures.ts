@@ -1,13 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { BadInputError } from '../domain/errors';
+import { BadInputError, ConfigurationError } from '../domain/errors';
 
 /**
- * The one place domain errors become Temporal failures: bad input is
- * non-retryable (retrying cannot fix a malformed file), anything else is
- * rethrown as is and retried by the activity's retry policy.
+ * The one place domain errors become Temporal failures: bad input and a wrong
+ * configuration are non-retryable (retrying cannot fix a malformed file or a
+ * refused SMTP login), anything else is rethrown as is and retried by the
+ * activity's retry policy.
  */
 export function toTemporalFailure(err: unknown): unknown {
-  if (err instanceof BadInputError) {
+  if (err instanceof BadInputError || err instanceof ConfigurationError) {
     return ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: true });
   }
   return err;

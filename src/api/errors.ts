@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { BadInputError, ConflictError, UnknownTickerError } from '../domain/errors';
+import { BadInputError, ConfigurationError, ConflictError, UnknownTickerError } from '../domain/errors';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -96,6 +96,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (error instanceof BadInputError) {
       return reply.code(400).send({ error: 'bad_request', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+    }
+    if (error instanceof ConfigurationError) {
+      // The operator's to fix (a refused SMTP login): logged in full, the client told only that it is not its fault.
+      request.log.error({ err: error }, error.message);
+      return reply.code(503).send({ error: 'service_unavailable', message: 'the server cannot do this now: its configuration needs fixing (the operator has been told in its log)' } satisfies ErrorBody);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -114,8 +114,10 @@ export const configSchema = z.object({
     .object({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.coerce.number().int().min(1).max(65535).default(1025),
-      secure: z.boolean().default(false),
-      user: z.string().optional(),
+      /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+      secure: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+      /** SMTP login (omitted: no AUTH, as for the local sink). */
+      user: z.string().min(1).optional(),
       password: z.string().optional(),
       from: z.string().min(3).default('Algo Signals <signals@localhost>'),
       /** Subscribers per email activity: 10,000 subscribers are 50 activities. */
@@ -201,6 +203,9 @@ const ENV_OVERRIDES: Record<string, string> = {
   ALGO_TICKERS: 'tickers',
   SMTP_HOST: 'mail.host',
   SMTP_PORT: 'mail.port',
+  SMTP_SECURE: 'mail.secure',
+  SMTP_USER: 'mail.user',
+  SMTP_PASSWORD: 'mail.password',
   MAIL_FROM: 'mail.from',
   API_HOST: 'api.host',
   API_PORT: 'api.port',

@@ -40,9 +40,18 @@ export class ConflictError extends DomainError {}
 /** A failure that may go away on its own (network, a provider's 5xx): retry it. */
 export class TransientError extends DomainError {}
 
+/**
+ * The operator's configuration is wrong (a refused SMTP login, a server that
+ * requires one): retrying cannot help until it is fixed, and nothing is the
+ * fault of the input at hand, so nothing is recorded as failed for good.
+ */
+export class ConfigurationError extends DomainError {}
+
 /** The names of every non-retryable error type, for Temporal retry policies. */
 export const NON_RETRYABLE_ERROR_TYPES = [
   'BadInputError',
   'UnknownTickerError',
   'MarketDataError',
+  'ConfigurationError',
+  'MailerConfigurationError',
 ] as const;

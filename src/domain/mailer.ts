@@ -1,4 +1,4 @@
-import { BadInputError } from './errors';
+import { BadInputError, ConfigurationError } from './errors';
 
 /**
  * One email to send. `messageId` is chosen by the caller (derived from the
@@ -37,8 +37,11 @@ export interface SendResult {
  * Sends email. Implementations classify every failure:
  * - {@link PermanentDeliveryError} when the server refuses the message or its
  *   recipient for good (an SMTP 5xx reply): record it, do not retry;
+ * - {@link MailerConfigurationError} when the server refuses our login or
+ *   requires one (SMTP 530, 534, 535, 538): no message can go until the
+ *   operator fixes the config; nothing is the recipient's fault;
  * - {@link TransientError} (from ./errors) for everything that may pass: the
- *   server unreachable, a timeout, a 4xx reply, a rejected login.
+ *   server unreachable, a timeout, a 4xx reply.
  */
 export interface Mailer {
   /** Send one message; resolves once the server has accepted it. */
@@ -53,6 +56,23 @@ export class PermanentDeliveryError extends BadInputError {
     readonly smtpCode: number,
     /** The recipient the message was for. */
     readonly recipient: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The SMTP server refused our login, or requires one we did not give
+ * (530/534/535/538, or nodemailer's EAUTH/ENOAUTH/ECONFIG): a configuration
+ * error. Every send would fail the same way, so a fan-out stops at once and
+ * fails loudly, leaving its deliveries claimed (not refused) for the run after
+ * the fix.
+ */
+export class MailerConfigurationError extends ConfigurationError {
+  constructor(
+    message: string,
+    /** The SMTP reply code when the server gave one, e.g. 535. */
+    readonly smtpCode?: number,
   ) {
     super(message);
   }

@@ -17,6 +17,11 @@ export interface MailSinkOptions {
   deferRecipients?: RegExp;
   /** Milliseconds `close()` waits for open connections before dropping them (default 500). */
   closeTimeoutMs?: number;
+  /**
+   * Require this login, as a real relay does (default: any login or none):
+   * a client without one gets `530`, a wrong one `535`.
+   */
+  credentials?: { user: string; password: string };
 }
 
 /** A running sink. */
@@ -73,12 +78,12 @@ function envelopeHeaders(session: SMTPServerSession): string {
 
 /**
  * Start a local SMTP server that accepts every message (and any login, with or
- * without TLS) and stores each one as an `.eml` file in `dir`. Used by
+ * without TLS, unless `credentials` asks for one) and stores each one as an `.eml` file in `dir`. Used by
  * `algo stack up` for local runs and by the tests; stopping and starting it
  * again simulates an SMTP outage.
  */
 export async function startMailSink(options: MailSinkOptions): Promise<MailSink> {
-  const { host = '127.0.0.1', port = 1025, dir, rejectRecipients, deferRecipients, closeTimeoutMs = 500 } = options;
+  const { host = '127.0.0.1', port = 1025, dir, rejectRecipients, deferRecipients, closeTimeoutMs = 500, credentials } = options;
   await fs.mkdir(dir, { recursive: true });
   const counts = { connections: 0, messages: 0 };
 
@@ -87,7 +92,7 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
     banner: 'algo-signals mail sink',
     // Local only: no TLS (nodemailer would refuse the self-signed certificate), logins accepted in clear.
     disabledCommands: ['STARTTLS'],
-    authOptional: true,
+    authOptional: credentials === undefined,
     allowInsecureAuth: true,
     disableReverseLookup: true,
     closeTimeout: closeTimeoutMs,
@@ -96,6 +101,9 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
       callback();
     },
     onAuth(auth, _session, callback) {
+      if (credentials && (auth.username !== credentials.user || auth.password !== credentials.password)) {
+        return callback(smtpError(535, '5.7.8 Error: authentication failed'));
+      }
       callback(null, { user: auth.username ?? 'anonymous' });
     },
     onRcptTo(address, _session, callback) {

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
-import { BadInputError, TransientError } from '../../src/domain/errors';
-import { PermanentDeliveryError, type OutgoingEmail } from '../../src/domain/mailer';
+import { BadInputError, ConfigurationError, TransientError } from '../../src/domain/errors';
+import { MailerConfigurationError, PermanentDeliveryError, type OutgoingEmail } from '../../src/domain/mailer';
 import { listMailSink, startMailSink, type MailSink } from '../../src/mail-sink';
 
 const FROM = 'Algo Signals <signals@localhost>';
@@ -100,6 +100,46 @@ describe('NodemailerMailer against the real mail sink', () => {
     sink = await startMailSink({ port, dir });
     await mailer.send(email({ messageId: 'after@algo-signals' }));
     expect((await listMailSink(dir)).map((m) => m.messageId)).toEqual(['<before@algo-signals>', '<after@algo-signals>']);
+  });
+
+  describe('a server that requires a login', () => {
+    let relay: MailSink;
+    let relayDir: string;
+    const credentials = { user: 'signals', password: 'right-password' };
+    const mailerFor = (auth?: { user: string; pass: string }) =>
+      new NodemailerMailer({ host: '127.0.0.1', port: relay.port, secure: false, from: FROM, timeoutMs: 2_000, auth });
+
+    beforeEach(async () => {
+      relayDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mailer-relay-'));
+      relay = await startMailSink({ port: 0, dir: relayDir, credentials });
+    });
+    afterEach(async () => {
+      await relay.close();
+      await fs.rm(relayDir, { recursive: true, force: true });
+    });
+
+    it.each([
+      ['no login (530)', undefined, 530],
+      ['a wrong password (535)', { user: 'signals', pass: 'wrong' }, 535],
+    ])('turns %s into a MailerConfigurationError, not a refusal of the recipient', async (_what, auth, code) => {
+      const client = mailerFor(auth);
+      const failure = await client.send(email()).catch((err: unknown) => err);
+      client.close();
+      expect(failure).toBeInstanceOf(MailerConfigurationError);
+      expect(failure).toBeInstanceOf(ConfigurationError);
+      expect(failure).not.toBeInstanceOf(PermanentDeliveryError);
+      expect(failure).not.toBeInstanceOf(BadInputError);
+      expect(failure).toMatchObject({ name: 'MailerConfigurationError', smtpCode: code });
+      expect((failure as Error).message).toMatch(new RegExp(`SMTP ${code}.*check mail.user, mail.password`));
+      expect(await listMailSink(relayDir)).toEqual([]);
+    });
+
+    it('delivers with the right login', async () => {
+      const client = mailerFor({ user: 'signals', pass: 'right-password' });
+      await client.send(email());
+      client.close();
+      expect((await listMailSink(relayDir)).map((m) => m.messageId)).toEqual(['<delivery-1.2010-11-29@algo-signals>']);
+    });
   });
 
   it('turns an unreachable server into a TransientError within the timeout', async () => {

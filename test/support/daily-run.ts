@@ -66,6 +66,8 @@ export interface WorkerProcessEnv {
   ALGO_CSV_DIR: string;
   SMTP_PORT: string;
   ALGO_TICKERS?: string;
+  SMTP_USER?: string;
+  SMTP_PASSWORD?: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
@@ -16,7 +17,7 @@ import { killWorkerProcess, seedCsvDir, startWorkerProcess } from '../support/da
 /** sma_cross says BUY for the seed AAPL data on this day (SEED.md rules; see daily-run.workflow.test.ts). */
 const BUY_DAY = '2010-11-29';
 
-describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outage, permanent rejection)', () => {
+describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outage, permanent rejection, refused login)', () => {
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
   let csvDir: string;
@@ -251,6 +252,45 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       expect(result.notifications).toEqual({ sent: 20, skipped: 0, failed: 0 });
       await expectOneMessageEach(mailDir, recipients);
     } finally {
+      await sink.close();
+    }
+  });
+
+  it('fails the run loudly on a refused SMTP login (535), refuses no subscriber, and delivers every email once after the fix', async () => {
+    const recipients = await subscribeMany('login', 12);
+    const mailDir = tempDir('algo-login-mail-');
+    const sink = await startMailSink({ port: 0, dir: mailDir, credentials: { user: 'signals', password: 'right-password' } });
+    const config = configFor(sink.port);
+    // The login comes from the environment (SMTP_USER, SMTP_PASSWORD), as an operator would set it.
+    const workerEnv = { ...workerProcessEnv(config, 'login', sink.port), SMTP_USER: 'signals' };
+    let worker: ChildProcess | undefined = await startWorkerProcess({ ...workerEnv, SMTP_PASSWORD: 'wrong-password' });
+    try {
+      const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 }, workerEnv.TEMPORAL_TASK_QUEUE);
+      const failure = await handle.result().then(() => undefined, (err: unknown) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      // The innermost cause: the activity's non-retryable failure, naming the reply and the keys to check.
+      let cause = (failure as WorkflowFailedError).cause as TemporalFailure | undefined;
+      while (cause?.cause) cause = cause.cause as TemporalFailure;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect(cause).toMatchObject({ type: 'MailerConfigurationError', nonRetryable: true });
+      expect(cause!.message).toMatch(/SMTP 535.*check mail\.user, mail\.password/);
+      // Not retried for hours, not one attempt per subscriber: the first email activity failed the fan-out.
+      const history = await emailsOf(BUY_DAY).fetchHistory();
+      const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      expect(attempts.every((a) => a === 1)).toBe(true);
+      // Nobody was refused for good, nothing was sent: the claims stay open for the run after the fix.
+      expect(storedMessageCount(mailDir)).toBe(0);
+      const claimed = await deliveries();
+      expect(claimed.length).toBeGreaterThan(0);
+      expect(claimed.filter((r) => r.status !== 'claimed')).toEqual([]);
+
+      await killWorkerProcess(worker, 'SIGTERM');
+      worker = await startWorkerProcess({ ...workerEnv, SMTP_PASSWORD: 'right-password' });
+      const fixed = (await (await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 }, workerEnv.TEMPORAL_TASK_QUEUE)).result()) as DailyRunResult;
+      expect(fixed.notifications).toEqual({ sent: recipients.size, skipped: 0, failed: 0 });
+      await expectOneMessageEach(mailDir, recipients);
+    } finally {
+      if (worker) await killWorkerProcess(worker, 'SIGTERM');
       await sink.close();
     }
   });

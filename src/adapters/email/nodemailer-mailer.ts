@@ -1,7 +1,7 @@
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { TransientError } from '../../domain/errors';
-import { PermanentDeliveryError, type Mailer, type OutgoingEmail, type SendResult } from '../../domain/mailer';
+import { MailerConfigurationError, PermanentDeliveryError, type Mailer, type OutgoingEmail, type SendResult } from '../../domain/mailer';
 
 /** How to reach the SMTP server. */
 export interface SmtpMailerConfig {
@@ -19,21 +19,39 @@ export interface SmtpMailerConfig {
   timeoutMs?: number;
 }
 
-/** Auth and configuration failures are the operator's to fix; the messages should still go once fixed. */
-const OPERATOR_ERROR_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG', 'ETLS', 'EREQUIRETLS']);
+/** Nodemailer's codes for a login that was refused, missing, or impossible with the given options. */
+const LOGIN_ERROR_CODES = new Set(['EAUTH', 'ENOAUTH', 'ECONFIG']);
 
 /**
- * Turn a nodemailer failure into a domain error: a permanent SMTP rejection
- * (5xx other than 503) becomes {@link PermanentDeliveryError} with its code;
- * everything else (refused connection, timeout, 4xx, bad login) a
- * {@link TransientError}.
+ * SMTP replies about our login, not the recipient (RFC 4954): 530 authentication
+ * required, 534 mechanism too weak, 535 credentials invalid, 538 encryption
+ * required for the mechanism.
+ */
+const LOGIN_REPLY_CODES = new Set([530, 534, 535, 538]);
+
+/** TLS failures are the operator's to fix too, but a broken handshake can also pass: retried, never refused for good. */
+const TLS_ERROR_CODES = new Set(['ETLS', 'EREQUIRETLS']);
+
+/**
+ * Turn a nodemailer failure into a domain error: a refused or missing login
+ * becomes {@link MailerConfigurationError} (fix the config, nothing is
+ * refused); a permanent SMTP rejection (5xx other than 503) a
+ * {@link PermanentDeliveryError} with its code; everything else (refused
+ * connection, timeout, 4xx, TLS) a {@link TransientError}.
  */
 export function classifySendError(err: unknown, recipient: string): Error {
   const e = err as NodemailerError;
   const code = e?.responseCode;
   const permanent = e?.permanent ?? (code !== undefined && code >= 500 && code < 600 && code !== 503);
   const reply = (e?.response ?? e?.message ?? String(err)).split('\n')[0];
-  if (permanent && code !== undefined && !OPERATOR_ERROR_CODES.has(e?.code ?? '')) {
+  if (LOGIN_ERROR_CODES.has(e?.code ?? '') || (code !== undefined && LOGIN_REPLY_CODES.has(code))) {
+    const what = code !== undefined ? `SMTP ${code}` : (e?.code ?? 'error');
+    return new MailerConfigurationError(
+      `the SMTP server refused our login or requires one (${what}: ${reply}); check mail.user, mail.password and mail.secure (SMTP_USER, SMTP_PASSWORD, SMTP_SECURE)`,
+      code,
+    );
+  }
+  if (permanent && code !== undefined && !TLS_ERROR_CODES.has(e?.code ?? '')) {
     return new PermanentDeliveryError(`SMTP ${code} for ${recipient}: ${reply}`, code, recipient);
   }
   const what = code !== undefined ? `SMTP ${code}` : (e?.originalCode ?? e?.code ?? 'error');

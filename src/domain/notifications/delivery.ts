@@ -1,5 +1,5 @@
 import type { IsoDate } from '../dates';
-import { PermanentDeliveryError, type Mailer, type OutgoingEmail } from '../mailer';
+import { MailerConfigurationError, PermanentDeliveryError, type Mailer, type OutgoingEmail } from '../mailer';
 import type { DeliveryRepository } from '../ports';
 
 /**
@@ -128,7 +128,9 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  * the rest (new claims, and claims an attempt that died left open, again
  * with their stored Message-ID), `concurrency` at a time. A permanent
  * rejection is recorded; a transient failure leaves the claim open for a
- * retry. `onMarked` hears of every batch of ids marked sent.
+ * retry. A {@link MailerConfigurationError} (refused login) stops the
+ * sending and is thrown once what was sent is marked: every claim not sent
+ * stays open. `onMarked` hears of every batch of ids marked sent.
  *
  * The one gap SMTP leaves: a sender killed between the server's `250` and
  * the mark resends, on retry, the same message with the same Message-ID.
@@ -164,12 +166,17 @@ export async function deliverExactlyOnce(
     else toSend.push({ item, messageId: claim.messageId });
   }
 
+  // A refused login fails every send the same way: stop sending, keep the claims open for the run after the fix.
+  let misconfigured: MailerConfigurationError | undefined;
   const sending = mapLimit(toSend, input.concurrency, async ({ item, messageId }) => {
+    if (misconfigured) return;
     try {
       await deps.mailer.send({ ...item.compose(), messageId });
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      if (err instanceof PermanentDeliveryError) {
+      if (err instanceof MailerConfigurationError) {
+        misconfigured ??= err;
+      } else if (err instanceof PermanentDeliveryError) {
         await deps.deliveries.markFailed({ messageId, error });
         outcome.refused.push({ subscriberId: item.subscriberId, error });
       } else {
@@ -185,5 +192,6 @@ export async function deliverExactlyOnce(
     // Whatever failed, what was sent is marked before the caller moves on.
     await marks.drain();
   }
+  if (misconfigured) throw misconfigured;
   return outcome;
 }
