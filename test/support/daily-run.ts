@@ -76,6 +76,13 @@ export interface WorkerProcessEnv {
  * the worker: the `tsx` command would run it in a grandchild that a SIGKILL
  * of the child leaves running.
  */
+const workerLogs = new WeakMap<ChildProcess, () => string>();
+
+/** Everything a worker process started by {@link startWorkerProcess} has printed so far (stdout and stderr). */
+export function workerOutput(child: ChildProcess): string {
+  return workerLogs.get(child)?.() ?? '';
+}
+
 export function startWorkerProcess(env: WorkerProcessEnv): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
@@ -84,6 +91,7 @@ export function startWorkerProcess(env: WorkerProcessEnv): Promise<ChildProcess>
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
+    workerLogs.set(child, () => log);
     const onData = (d: Buffer) => {
       log += d.toString();
       if (log.includes('worker ready')) resolve(child);

@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
 import { duplicates, freePort, readMailbox, storedMessageCount, tempDir, waitFor } from '../support/mail';
-import { killWorkerProcess, seedCsvDir, startWorkerProcess } from '../support/daily-run';
+import { killWorkerProcess, seedCsvDir, startWorkerProcess, workerOutput } from '../support/daily-run';
 
 /** sma_cross says BUY for the seed AAPL data on this day (SEED.md rules; see daily-run.workflow.test.ts). */
 const BUY_DAY = '2010-11-29';
@@ -266,6 +266,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     const workerEnv = { ...workerProcessEnv(config, 'login', sink.port), SMTP_USER: 'signals' };
     let worker: ChildProcess | undefined = await startWorkerProcess({ ...workerEnv, SMTP_PASSWORD: 'wrong-password' });
     try {
+      // Said at start already, before any run.
+      const started = worker;
+      await waitFor('the worker to warn about the refused login', () => /warning: email to 127\.0\.0\.1:\d+ will fail until fixed: .*SMTP 535/.test(workerOutput(started)), 10_000, 50);
       const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 }, workerEnv.TEMPORAL_TASK_QUEUE);
       const failure = await handle.result().then(() => undefined, (err: unknown) => err);
       expect(failure).toBeInstanceOf(WorkflowFailedError);
