@@ -172,7 +172,7 @@ interface Stages {
   started: number;
   ingestion: [number, number];
   evaluation: [number, number];
-  runSignals: [number, number];
+  runSummary: [number, number];
   emails: [number, number];
   completed: number;
   emailActivities: number;
@@ -231,7 +231,7 @@ async function stagesOf(handle: WorkflowHandle, emails: WorkflowHandle): Promise
     started: run.started,
     ingestion: run.span('ingestPricesWorkflow'),
     evaluation: run.span('evaluateStrategies'),
-    runSignals: run.span('runSignals'),
+    runSummary: run.span('runSignalSummary'),
     emails: run.span('sendNotificationsWorkflow'),
     completed: run.completed,
     emailActivities: fanOut.count('sendNotifications'),
@@ -320,7 +320,7 @@ export async function dailyBench(): Promise<BenchRow[]> {
       { figure: 'daily: tickers not ok', value: notOkTickers.length === 0 ? 'none' : notOkTickers.map((t) => t.ticker).join(', ') },
       { figure: 'daily: stage ingestion (child workflow)', value: span(stages.ingestion) },
       { figure: 'daily: stage evaluation (strategies, signals)', value: span(stages.evaluation) },
-      { figure: 'daily: stage runSignals (run report)', value: span(stages.runSignals) },
+      { figure: 'daily: stage runSignalSummary (run report)', value: span(stages.runSummary) },
       { figure: `daily: stage emails (child workflow, ${stages.emailActivities} activities of ${config.mail.batchSize})`, value: span(stages.emails) },
       { figure: 'daily: total (start to result)', value: duration(totalMs) },
       { figure: 'daily: signals recorded, from the start', value: duration(signalsAtMs), target: `<= ${duration(SIGNALS_TARGET_MS)}`, met: signalsAtMs <= SIGNALS_TARGET_MS },
