@@ -44,8 +44,8 @@ export function classifySendError(err: unknown, recipient: string): Error {
   const code = e?.responseCode;
   const permanent = e?.permanent ?? (code !== undefined && code >= 500 && code < 600 && code !== 503);
   const reply = (e?.response ?? e?.message ?? String(err)).split('\n')[0];
+  const what = code !== undefined ? `SMTP ${code}` : (e?.originalCode ?? e?.code ?? 'error');
   if (LOGIN_ERROR_CODES.has(e?.code ?? '') || (code !== undefined && LOGIN_REPLY_CODES.has(code))) {
-    const what = code !== undefined ? `SMTP ${code}` : (e?.code ?? 'error');
     return new MailerConfigurationError(
       `the SMTP server refused our login or requires one (${what}: ${reply}); check mail.user, mail.password and mail.secure (SMTP_USER, SMTP_PASSWORD, SMTP_SECURE)`,
       code,
@@ -54,7 +54,6 @@ export function classifySendError(err: unknown, recipient: string): Error {
   if (permanent && code !== undefined && !TLS_ERROR_CODES.has(e?.code ?? '')) {
     return new PermanentDeliveryError(`SMTP ${code} for ${recipient}: ${reply}`, code, recipient);
   }
-  const what = code !== undefined ? `SMTP ${code}` : (e?.originalCode ?? e?.code ?? 'error');
   return new TransientError(`cannot send to ${recipient} (${what}): ${reply}`);
 }
 
