@@ -12,7 +12,7 @@ import { enrichBars } from '../src/domain/indicators';
 import { BarSeries, runStrategy } from '../src/domain/strategies';
 import type { IngestPricesInput, IngestPricesResult } from '../src/workflows/ingest-prices.workflow';
 import type { DailyRunInput, DailyRunResult } from '../src/workflows/daily-run.workflow';
-import { notificationsWorkflowId } from '../src/workflows/send-notifications.workflow';
+import { notificationsWorkflowId } from '../src/workflows/workflow-ids';
 import {
   benchConfig, Cleanup, clearRedisPrefix, createBenchDatabase, duration, log, num, SP500_DIR, startBenchMailSink, startBenchTemporal,
   since, startBenchWorker, type BenchRow, type BenchWorker,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { BadInputError, ConfigurationError, ConflictError, UnknownTickerError } from '../domain/errors';
+import { BadInputError, ConfigurationError, ConflictError, NotFoundError, ServiceUnavailableError, UnknownTickerError } from '../domain/errors';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -90,6 +90,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     if (error instanceof UnknownTickerError) {
       return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+    }
+    if (error instanceof NotFoundError) {
+      return reply.code(404).send({ error: 'not_found', message: clip(error.message) } satisfies ErrorBody);
+    }
+    if (error instanceof ServiceUnavailableError) {
+      request.log.warn({ err: error.cause ?? error }, error.message);
+      return reply.code(503).send({ error: 'unavailable', message: clip(error.message) } satisfies ErrorBody);
     }
     if (error instanceof ConflictError) {
       return reply.code(409).send({ error: 'conflict', message: clip(error.message) } satisfies ErrorBody);

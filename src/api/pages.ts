@@ -1,7 +1,5 @@
 /** Small self-contained HTML pages for the links in emails (confirm, unsubscribe). */
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeHtml } from '../domain/html';
 
 function page(title: string, body: string): string {
   return `<!doctype html>

@@ -1,16 +1,11 @@
 import { z } from 'zod';
 import { isIsoDate } from '../domain/dates';
+import { tickerSymbolSchema } from '../domain/ticker-symbol';
 import { emailAddressSchema } from '../domain/subscriptions';
 import { pageQuery } from './pagination';
 
 /** A ticker symbol such as AAPL or BRK.B, upper-cased (the config's rule). */
-export const tickerSchema = z
-  .string()
-  .max(40)
-  .trim()
-  .toUpperCase()
-  .regex(/^[A-Z][A-Z0-9.-]{0,14}$/, 'not a ticker symbol (letters, digits, "." or "-", e.g. AAPL)')
-  .describe('Ticker symbol, e.g. AAPL');
+export const tickerSchema = tickerSymbolSchema;
 
 /** A real calendar date written YYYY-MM-DD. */
 export const isoDateSchema = z

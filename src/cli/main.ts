@@ -31,12 +31,25 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Resolves once everything written to `stream` so far has been handed to the OS (a pipe may be full). */
+const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+
+/**
+ * The one exit path of every command: wait until stdout and stderr are
+ * flushed, then exit (Temporal's native runtime keeps handles open, so the
+ * process would not end by itself). Exiting at once truncates output piped to
+ * a slower reader at the pipe's buffer size.
+ */
+export async function exitAfterFlush(code: number): Promise<never> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
 if (require.main === module) {
-  main(process.argv).then(
-    (code) => process.exit(code),
-    (err) => {
+  main(process.argv)
+    .catch((err: unknown) => {
       process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
-      process.exit(1);
-    },
-  );
+      return 1;
+    })
+    .then((code) => exitAfterFlush(code));
 }

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
+import { parseTickerSymbol } from '../domain/ticker-symbol';
 import { isMarketDataProviderName, MARKET_DATA_PROVIDERS, type MarketDataProviderName } from '../domain/market-data';
 
 /** Validate a YYYY-MM-DD option; the error names the option. */
@@ -12,13 +12,9 @@ export function isoDateOption(option: string, value: string | undefined): IsoDat
   return value;
 }
 
-const tickerSchema = z.string().trim().toUpperCase().regex(/^[A-Z][A-Z0-9.\-]{0,14}$/);
-
 /** A ticker symbol, upper-cased; the error names the option. */
 export function tickerOption(option: string, value: string): string {
-  const parsed = tickerSchema.safeParse(value);
-  if (!parsed.success) throw new BadInputError(`${option}: "${value}" is not a ticker symbol (letters, digits, '.' or '-', e.g. AAPL)`);
-  return parsed.data;
+  return parseTickerSymbol(value, option);
 }
 
 /** A comma-separated ticker list (`A,B,C`), upper-cased and de-duplicated. */

@@ -3,15 +3,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { MARKET_DATA_PROVIDERS } from '../domain/market-data';
+import { tickerSymbolSchema } from '../domain/ticker-symbol';
 
 /** The project root (where package.json and config/ live). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
-const tickerSymbol = z
-  .string()
-  .trim()
-  .toUpperCase()
-  .regex(/^[A-Z][A-Z0-9.\-]{0,14}$/, 'a ticker symbol such as AAPL or BRK.B');
+const tickerSymbol = tickerSymbolSchema;
 
 const tlsSchema = z.union([
   z.boolean(),

@@ -55,3 +55,12 @@ export const NON_RETRYABLE_ERROR_TYPES = [
   'ConfigurationError',
   'MailerConfigurationError',
 ] as const;
+
+/** Something the request names does not exist (the API answers 404). */
+export class NotFoundError extends DomainError {}
+
+/**
+ * A service the system depends on (the workflow service, a database) did not
+ * answer in time: the request may succeed later (the API answers 503).
+ */
+export class ServiceUnavailableError extends DomainError {}

@@ -4,6 +4,7 @@ import { BadInputError } from './errors';
 import type { Mailer } from './mailer';
 import { deliverExactlyOnce } from './notifications/delivery';
 import type { DeliveryRepository } from './ports';
+import { escapeHtml } from './html';
 
 /*
  * Subscribers and subscriptions: a subscriber is an email address, a
@@ -330,9 +331,6 @@ export function unsubscribeHeaders(links: LinkContext, subscriber: LinkSubscribe
 
 /** The delivery kind of double opt-in emails in the deliveries table. */
 export const CONFIRMATION_DELIVERY_KIND = 'confirmation';
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Subject, text and HTML of the double opt-in email. */
 export function composeConfirmation(input: { confirmUrl: string; unsubscribeUrl: string; subscriptions: readonly Subscription[]; manageUrl?: string }): {

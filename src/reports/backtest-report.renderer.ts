@@ -1,6 +1,7 @@
 import type { BacktestMetrics, MetricsTrade } from '../domain/backtest/metrics';
 import type { IsoDate } from '../domain/dates';
 import { formatMetrics, formatMoney, formatMetricValue } from './metric-format';
+import { escapeHtml } from '../domain/html';
 
 /** The headline of a backtest, as the CLI's `--json` reports it. */
 export interface ReportSummary {
@@ -82,13 +83,6 @@ ${tradesTableHtml(trades)}
 </html>
 `;
 }
-
-/** Escape text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c]);
-}
-
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 function inlineSvg(svg: string): string {
   const body = svg.replace(/^\s*<\?xml[^>]*\?>\s*/, '').trim();

@@ -11,6 +11,7 @@ import { ingestPricesWorkflow } from './ingest-prices.workflow';
 import { chunk, failureMessage, pool } from './batching';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
 import { sendEmails } from './send-notifications.workflow';
+import { dailyIngestionWorkflowId } from './workflow-ids';
 
 /** Input of {@link dailyRunWorkflow}; every field is optional (a Schedule passes `{}`). */
 export interface DailyRunInput {
@@ -124,7 +125,7 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   const settings = await runSettings(input);
   const tickers = input.tickers ?? (await fast.trackedTickers());
   const ingestion = await executeChild(ingestPricesWorkflow, {
-    workflowId: `${workflowInfo().workflowId}-ingest`,
+    workflowId: dailyIngestionWorkflowId(workflowInfo().workflowId),
     args: [{ tickers, asOf: date, ...settings.ingest }],
   });
   const ingested = new Map(ingestion.tickers.map((t) => [t.ticker, t]));

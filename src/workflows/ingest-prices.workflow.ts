@@ -7,7 +7,8 @@ import type { MarketDataProviderName } from '../domain/market-data';
 import type { TickerIngestionResult } from '../domain/ports';
 import type { Activities } from '../activities';
 import { chunk, failureMessage, pool } from './batching';
-import { readjustTickerWorkflow, readjustWorkflowId, type ReadjustTickerResult } from './readjust-ticker.workflow';
+import { readjustTickerWorkflow, type ReadjustTickerResult } from './readjust-ticker.workflow';
+import { readjustWorkflowId } from './workflow-ids';
 import { FAST_RETRY } from './activity-options';
 
 /** Input of {@link ingestPricesWorkflow}. */

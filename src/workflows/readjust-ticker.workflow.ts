@@ -25,15 +25,6 @@ export interface ReadjustTickerResult extends StoredHistoryReadjustment {
   statesRebuilt: number;
 }
 
-/**
- * The workflow id of a re-adjustment: one per ticker and split date, or per
- * ticker and ingestion day for a changed provider history. Together with the
- * record keyed by it, a cause found twice is applied once.
- */
-export function readjustWorkflowId(ticker: string, cause: ReadjustmentCause, asOf: IsoDate): string {
-  return cause.reason === 'split' ? `readjust-${ticker}-split-${cause.date}` : `readjust-${ticker}-history-${asOf}`;
-}
-
 const { readjustStoredHistory } = proxyActivities<Activities>({
   // A re-backfill fetches a whole history (behind the provider's rate limiter) and rewrites it.
   startToCloseTimeout: '15 minutes',

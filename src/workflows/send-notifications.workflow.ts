@@ -5,6 +5,7 @@ import type { Activities } from '../activities';
 import type { NotificationCounts, NotificationTarget } from '../activities/notifications.activities';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
 import { pool } from './batching';
+import { notificationsWorkflowId } from './workflow-ids';
 
 /** Patch id: the email fan-out moved into the child workflow `emails-<kind>-<date>`. */
 export const EMAILS_AS_CHILD_WORKFLOW = 'emails-as-child-workflow';
@@ -52,10 +53,6 @@ export async function sendNotificationsWorkflow(input: SendNotificationsInput): 
   return fanOutNotifications(input.target, input.pageSize);
 }
 
-/** `emails-daily-2018-02-07`, `emails-notification:AAPL-2018-02-07`. */
-export function notificationsWorkflowId(target: NotificationTarget): string {
-  return `emails-${target.kind}-${target.date}`;
-}
 
 /**
  * Run the fan-out as the child workflow {@link notificationsWorkflowId}.

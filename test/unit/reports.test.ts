@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { computeMetrics, type MetricsTrade } from '../../src/domain/backtest/metrics';
-import { renderBacktestReportHtml, escapeHtml, type ReportSummary } from '../../src/reports/backtest-report.renderer';
+import { renderBacktestReportHtml, type ReportSummary } from '../../src/reports/backtest-report.renderer';
+import { escapeHtml } from '../../src/domain/html';
 import { renderEquityChartSvg, type EquityChartInput } from '../../src/reports/equity-chart.renderer';
 import { METRIC_SECTIONS, formatMetrics, formatMetricValue } from '../../src/reports/metric-format';
 

@@ -7,7 +7,7 @@ import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgr
 import { deliveryMessageId } from '../../src/domain/notifications/delivery';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import type { DailyRunInput, DailyRunResult } from '../../src/workflows/daily-run.workflow';
-import { notificationsWorkflowId } from '../../src/workflows/send-notifications.workflow';
+import { notificationsWorkflowId } from '../../src/workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';

@@ -2,6 +2,7 @@ import { type BacktestOptions, type BacktestResult, type BacktestTrade } from '.
 import { computeMetrics, type BacktestMetrics, type MetricsTrade } from './metrics';
 import { isIsoDate, type IsoDate } from '../dates';
 import { BadInputError, UnknownTickerError } from '../errors';
+import { parseTickerSymbol } from '../ticker-symbol';
 import { getStrategy, type RawStrategyParams, type StrategyParams } from '../strategies';
 
 /**
@@ -106,8 +107,6 @@ export interface BacktestRecord {
   createdAt?: string;
 }
 
-const TICKER = /^[A-Z][A-Z0-9.\-]{0,14}$/;
-
 /**
  * Validate a request without touching storage: ticker format, strategy and
  * parameters, date formats and order, capital and fill options. Throws a
@@ -116,8 +115,7 @@ const TICKER = /^[A-Z][A-Z0-9.\-]{0,14}$/;
  */
 export function checkBacktestRequestShape(request: BacktestRequest): Omit<CheckedBacktestRequest, 'from' | 'to'> & { from?: IsoDate; to?: IsoDate } {
   if (request === null || typeof request !== 'object') throw new BadInputError('backtest request must be an object');
-  const ticker = typeof request.ticker === 'string' ? request.ticker.trim().toUpperCase() : '';
-  if (!TICKER.test(ticker)) throw new BadInputError(`ticker: ${JSON.stringify(request.ticker)} is not a ticker symbol (e.g. AAPL)`, { field: 'ticker' });
+  const ticker = parseTickerSymbol(request.ticker, 'ticker');
   const strategy = withField('strategy', () => getStrategy(String(request.strategy)));
   const params = { ...strategy.parseParams(request.params) };
   for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {

@@ -1,6 +1,7 @@
 import type { IsoDate } from '../dates';
 import type { SignalRecord } from '../ports';
 import { strategyOfLabel } from '../subscriptions';
+import { escapeHtml } from '../html';
 
 /** What a subscriber is told: their BUY and SELL signals of one run. */
 export interface DigestInput {
@@ -23,9 +24,6 @@ export interface DigestContent {
 
 /** Only these are emailed; HOLD and WAIT are recorded, not sent. */
 export const NOTIFIED_SIGNALS = ['BUY', 'SELL'] as const;
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function formatNumber(value: number | string | null): string {
   if (value === null) return 'n/a';
