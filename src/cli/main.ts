@@ -46,7 +46,7 @@ export async function exitAfterFlush(code: number): Promise<never> {
 }
 
 if (require.main === module) {
-  main(process.argv)
+  void main(process.argv)
     .catch((err: unknown) => {
       process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
       return 1;
