@@ -6,7 +6,7 @@ import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
 import type { StartWorkflow } from './workflow-starter';
-import type { PublicRateLimits, RateLimitDeps } from './rate-limits';
+import type { RateLimits, RateLimitDeps } from './rate-limits';
 import type { ResearchRuns } from './research-runs';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
@@ -72,8 +72,8 @@ export interface ApiContext {
   deps: ApiDeps;
   service: SubscriptionService;
   today: () => IsoDate;
-  /** preHandlers limiting the public endpoints per client and per address. */
-  limits: PublicRateLimits;
+  /** The rate limiter: preHandlers per route, per client and per address. */
+  limits: RateLimits;
   /** onRequest hook answering 401 without the admin key. */
   admin: (request: import('fastify').FastifyRequest) => Promise<void>;
   /** The configured strategies a ticker runs. */

@@ -8,7 +8,7 @@ import { SubscriptionService } from '../domain/subscriptions';
 import type { ApiContext, ApiDeps } from './api-context';
 import { requireApiKey } from './auth';
 import { installErrorHandling } from './errors';
-import { NO_RATE_LIMITS, publicRateLimits, registerRateLimitPlugin } from './rate-limits';
+import { createRateLimits, registerRateLimitPlugin } from './rate-limits';
 import { registerSignalRoutes } from './routes/signals.routes';
 import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
@@ -47,12 +47,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const strategiesFor = (ticker: string) =>
     (deps.config.strategies.perTicker[ticker] ?? deps.config.strategies.default).map((s) => s.name);
   const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
-  const ctx: ApiContext = {
+  const partial: Omit<ApiContext, 'limits'> = {
     deps,
     today,
     strategiesFor,
     admin: requireApiKey(deps.config.api.apiKey),
-    limits: NO_RATE_LIMITS,
     service: new SubscriptionService({
       subscribers: deps.subscribers,
       changes: deps.changes,
@@ -73,10 +72,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
   void app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  if (deps.rateLimit) registerRateLimitPlugin(app, deps.rateLimit);
+  registerRateLimitPlugin(app, deps.rateLimit);
 
   void app.after(() => {
-    if (deps.rateLimit) ctx.limits = publicRateLimits(app, deps.rateLimit.limits, deps.signer);
+    // The limiter exists once the rate-limit plugin has loaded.
+    const ctx: ApiContext = { ...partial, limits: createRateLimits(app, deps.signer, deps.rateLimit?.limits) };
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
     registerSignalRoutes(app, ctx);

@@ -14,15 +14,29 @@ export interface RateLimitDeps {
   nameSpace?: string;
 }
 
-/** preHandlers of the public endpoints: per client IP and per email address, or per address only. */
-export interface PublicRateLimits {
-  /** Per client IP and per address: subscribe, confirm, manage, the unsubscribe page. */
-  clientAndAddress(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+/** A limit of one bucket: at most `max` requests per `windowSeconds`. */
+export interface WindowLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * The API's one rate limiter (@fastify/rate-limit over the Redis store, so
+ * that every API process counts together). Every route counts in its own
+ * bucket: a flood of one route never answers 429 on another.
+ */
+export interface RateLimits {
+  /** The public endpoints' limits (`api.rateLimit`): per client IP and per email address, in the route's bucket. */
+  clientAndAddress: PreHandler;
   /**
-   * Per address only: the RFC 8058 one-click POST, which mail providers send
-   * from a few servers of their own for all their users.
+   * Per address only, in the route's bucket: the RFC 8058 one-click POST,
+   * which mail providers send from a few servers of their own for all their users.
    */
-  address(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  address: PreHandler;
+  /** A preHandler counting per client IP in `bucket` (e.g. the public playground's backtest starts). */
+  perClient(bucket: string, limit: WindowLimit): PreHandler;
 }
 
 const TOKEN_PURPOSES: readonly TokenPurpose[] = ['confirm', 'unsubscribe', 'manage'];
@@ -42,53 +56,60 @@ function addressOf(request: FastifyRequest, signer: TokenSigner): string | undef
   return undefined;
 }
 
-/** Nothing limited: for embedders and tests that do not configure limits. */
-export const NO_RATE_LIMITS: PublicRateLimits = { clientAndAddress: async () => undefined, address: async () => undefined };
-
-/** Register @fastify/rate-limit on `app`: the Redis store, no global limit (only the routes given {@link publicRateLimits}). */
-export function registerRateLimitPlugin(app: FastifyInstance, deps: RateLimitDeps): void {
+/**
+ * Register @fastify/rate-limit on `app`: no global limit (only the routes
+ * given a preHandler of {@link createRateLimits}), counts in Redis when
+ * `deps.redis` is given, else in this process.
+ */
+export function registerRateLimitPlugin(app: FastifyInstance, deps?: RateLimitDeps): void {
   void app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: deps.nameSpace ?? 'rate-limit:' } : {}),
+    ...(deps?.redis ? { redis: deps.redis, nameSpace: deps.nameSpace ?? 'rate-limit:' } : {}),
     // A Redis outage must not take subscribe/unsubscribe down with it: count nothing until it is back.
     skipOnError: true,
   });
 }
 
-/**
- * The public endpoints' limits from config, over the plugin of
- * {@link registerRateLimitPlugin} (call once it is loaded: inside `app.after()`).
- * Two counters, each in its own window: one per client IP, one per email
- * address (named in the body or carried by the link's token). The N+1th
- * request in a window answers 429 `{"error":"too_many_requests","message":...}`
- * with `retry-after`.
- */
-export function publicRateLimits(app: FastifyInstance, limits: ApiRateLimits, signer: TokenSigner): PublicRateLimits {
-  const perClient = app.createRateLimit({
-    max: limits.perClient.max,
-    timeWindow: limits.perClient.windowSeconds * 1000,
-    keyGenerator: (request) => `client:${request.ip}`,
-  });
-  const perAddress = app.createRateLimit({
-    max: limits.perAddress.max,
-    timeWindow: limits.perAddress.windowSeconds * 1000,
-    keyGenerator: (request) => `address:${addressOf(request, signer) ?? ''}`,
-  });
+/** The route a request matched (its pattern, `/manage`), its bucket. */
+const routeOf = (request: FastifyRequest) => `${request.method}:${request.routeOptions.url ?? request.url.split('?')[0]}`;
 
-  async function check(limiter: typeof perClient, what: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * The limiter over the plugin of {@link registerRateLimitPlugin} (call once
+ * it is loaded: inside `app.after()`). `limits` are the public endpoints'
+ * (`api.rateLimit`); without them those endpoints are not limited (embedders,
+ * tests). The N+1th request of a bucket in a window answers 429
+ * `{"error":"too_many_requests","message":...}` with `retry-after`.
+ */
+export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limits?: ApiRateLimits): RateLimits {
+  type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+  async function check(limiter: Limiter, what: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const result = await limiter(request);
     if (result.isAllowed || !result.isExceeded) return;
     void reply.header('retry-after', result.ttlInSeconds);
     throw new HttpError(429, 'too_many_requests', `too many requests ${what}: at most ${result.max} in ${Math.round(result.timeWindow / 1000)} s; retry in ${result.ttlInSeconds} s`);
   }
-  const address = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (addressOf(request, signer) !== undefined) await check(perAddress, 'for this address', request, reply);
+  const limiter = (limit: WindowLimit, key: (request: FastifyRequest) => string) =>
+    app.createRateLimit({ max: limit.max, timeWindow: limit.windowSeconds * 1000, keyGenerator: key });
+
+  const perClient = (bucket: string, limit: WindowLimit): PreHandler => {
+    const counter = limiter(limit, (request) => `client:${bucket}:${request.ip}`);
+    return (request, reply) => check(counter, 'from this client', request, reply);
+  };
+  if (!limits) {
+    const none: PreHandler = async () => undefined;
+    return { clientAndAddress: none, address: none, perClient };
+  }
+  const client = limiter(limits.perClient, (request) => `client:${routeOf(request)}:${request.ip}`);
+  const address = limiter(limits.perAddress, (request) => `address:${routeOf(request)}:${addressOf(request, signer) ?? ''}`);
+  const byAddress: PreHandler = async (request, reply) => {
+    if (addressOf(request, signer) !== undefined) await check(address, 'for this address', request, reply);
   };
   return {
     async clientAndAddress(request, reply) {
-      await check(perClient, 'from this client', request, reply);
-      await address(request, reply);
+      await check(client, 'from this client', request, reply);
+      await byAddress(request, reply);
     },
-    address,
+    address: byAddress,
+    perClient,
   };
 }

@@ -99,22 +99,27 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     expect((await redis.keys(`${nameSpace}*`)).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('per address through a link: manage requests carrying the same address\'s token count together', async () => {
+  it('per address through a link, per route: manage requests with one address\'s token count together; subscribes about it do not', async () => {
     const subscriber = (await new PostgresSubscriberRepository(t.db).subscribe({ email: 'cy@example.com', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true })).subscriber;
     const token = new URL(manageUrl({ publicUrl: PUBLIC_URL, signer }, { id: subscriber.id, email: subscriber.email })).searchParams.get('token')!;
     const manage = async () => (await fetch(`${baseUrl}/manage`, { headers: { 'x-manage-token': token } })).status;
-    expect(await manage()).toBe(200);
+    // Someone else subscribing the address until its bucket is full does not lock its owner out of the manage page.
     expect((await subscribe('cy@example.com')).status).toBe(202);
+    expect((await subscribe('cy@example.com')).status).toBe(202);
+    expect((await subscribe('cy@example.com')).status).toBe(429);
+    expect(await manage()).toBe(200);
+    expect(await manage()).toBe(200);
     expect(await manage()).toBe(429);
   });
 
-  it('per client: the seventh public request from one IP in a minute is a 429, whatever the addresses', async () => {
+  it('per client, per route: the seventh subscribe from one IP in a minute is a 429, whatever the addresses', async () => {
     for (let i = 0; i < 6; i++) expect((await subscribe(`user${i}@example.com`)).status).toBe(202);
     const seventh = await subscribe('user6@example.com');
     expect(seventh.status).toBe(429);
     expect(seventh.body).toEqual({ error: 'too_many_requests', message: expect.stringMatching(/^too many requests from this client: at most 6 in 60 s; retry in \d+ s$/) });
+    // Each route counts in its own bucket: the confirm route still answers (here: a 400 for a bad token).
     const confirm = await post('/subscriptions/confirm', { token: 'whatever' });
-    expect(confirm.status).toBe(429);
+    expect(confirm.status).toBe(400);
     // Admin and read endpoints are not limited.
     expect((await fetch(`${baseUrl}/tickers`)).status).toBe(200);
   });

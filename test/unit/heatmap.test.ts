@@ -1,7 +1,6 @@
 import { sweepHeatmap, type ComboFigures } from '../../src/domain/backtest/heatmap';
 import { BadInputError } from '../../src/domain/errors';
 import { backtestProgressOf } from '../../src/api/routes/backtests.routes';
-import { rateLimiter } from '../../src/api/routes/playground.routes';
 
 const sets = [
   { fast: 5, slow: 20, trend: 50 }, { fast: 5, slow: 20, trend: 200 },
@@ -48,17 +47,5 @@ describe('backtestProgressOf', () => {
       (d) => d as string,
     );
     expect(running).toEqual({ stage: 'running', step: 'chart', attempt: 2, waitingForWorker: false, lastError: 'connection reset', percent: 60 });
-  });
-});
-
-describe('rateLimiter', () => {
-  it('allows `limit` calls per window and key, then says how long to wait', () => {
-    let now = 0;
-    const limiter = rateLimiter(2, 60_000, () => now);
-    expect([limiter.take('a'), limiter.take('a'), limiter.take('b')]).toEqual([0, 0, 0]);
-    now = 15_000;
-    expect(limiter.take('a')).toBe(45);
-    now = 60_000;
-    expect(limiter.take('a')).toBe(0);
   });
 });

@@ -29,26 +29,6 @@ export interface PlaygroundDeps {
   startsPerMinute?: number;
 }
 
-/** A fixed-window counter per client: at most `limit` per `windowMs`. */
-export function rateLimiter(limit: number, windowMs = 60_000, now: () => number = Date.now) {
-  const windows = new Map<string, { start: number; count: number }>();
-  return {
-    /** Seconds to wait when over the limit, else 0 (and the call is counted). */
-    take(key: string): number {
-      const t = now();
-      if (windows.size > 10_000) for (const [k, w] of windows) if (t - w.start >= windowMs) windows.delete(k);
-      const w = windows.get(key);
-      if (!w || t - w.start >= windowMs) {
-        windows.set(key, { start: t, count: 1 });
-        return 0;
-      }
-      if (w.count >= limit) return Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
-      w.count += 1;
-      return 0;
-    },
-  };
-}
-
 const backtestId = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a backtest id').describe('Backtest id (its workflow id)'),
 });
@@ -197,7 +177,8 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
     if (!d) throw new HttpError(503, 'unavailable', 'research pages are not configured on this server');
     return d;
   };
-  const limiter = rateLimiter(ctx.deps.playground?.startsPerMinute ?? 20);
+  // The shared limiter (Redis-backed in production): every API process counts together.
+  const startsLimit = ctx.limits.perClient('playground-backtests', { max: ctx.deps.playground?.startsPerMinute ?? 20, windowSeconds: 60 });
 
   app.post(
     '/playground/backtests',
@@ -214,10 +195,7 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
       if (!runs || !repository) throw new HttpError(503, 'unavailable', 'backtests are not configured on this server');
       const checked = await resolveBacktestRequest(request.body, (ticker) => repository.storedRange(ticker));
       // Checked first: a form's mistakes do not use up the allowance.
-      const wait = limiter.take(request.ip);
-      if (wait > 0) {
-        return reply.code(429).header('retry-after', String(wait)).send({ error: 'too_many_requests', message: `too many backtests from this client; try again in ${wait} s` });
-      }
+      await startsLimit(request, reply);
       const id = `backtest-${checked.ticker}-${checked.strategy}-${crypto.randomUUID().slice(0, 8)}`;
       const started = await runs.start(id, { ...request.body, ticker: checked.ticker });
       return reply.code(202).send({ id, status: 'running', runId: started.runId, links: { self: `/backtests/${id}`, chart: `/backtests/${id}/chart`, report: `/backtests/${id}/report` } });
