@@ -1,7 +1,8 @@
 // The layers of STYLE.md, checked by `npm run lint`: the domain depends on
 // nothing outside it, adapters implement domain ports (never activities),
 // activities receive adapters through their factory, and only the composition
-// module, the worker, the API and the CLI build real clients.
+// module, the worker, the API and the CLI build real clients; API routes and
+// CLI commands call services (src/services), which hold the use cases.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -39,6 +40,25 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/workflows' },
       to: { path: '^src/activities', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'shells-call-services',
+      comment:
+        'API routes and CLI commands parse input, call a service and format the answer: they never build adapters, ' +
+        'call activities or start workflows themselves (types of workflow results are fine).',
+      severity: 'error',
+      from: { path: '^src/(api/routes|cli/commands)/' },
+      to: {
+        path: '^src/(adapters|activities|workflows|composition|worker)',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'services-use-ports',
+      comment: 'Services hold the use cases over domain ports and the Temporal gateway; the shells build them, not the other way.',
+      severity: 'error',
+      from: { path: '^src/services/' },
+      to: { path: '^src/(api|cli|stack|worker)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-circular',

@@ -26,4 +26,20 @@ describe('layer rules', () => {
       fs.rmSync(probe);
     }
   }, 60_000);
+
+  it('an API route or a CLI command building an adapter or calling an activity is refused', () => {
+    const probes = [
+      ['src/api/routes/layer-probe.routes.ts', "export { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';\n"],
+      ['src/cli/commands/layer-probe.command.ts', "export { rebuildStrategyStates } from '../../activities/signals.activities';\n"],
+    ] as const;
+    for (const [file, text] of probes) fs.writeFileSync(path.join(root, file), text);
+    try {
+      const result = depcruise('src');
+      expect(result.status).not.toBe(0);
+      expect(result.stdout).toMatch(/shells-call-services: src\/api\/routes\/layer-probe\.routes\.ts/);
+      expect(result.stdout).toMatch(/shells-call-services: src\/cli\/commands\/layer-probe\.command\.ts/);
+    } finally {
+      for (const [file] of probes) fs.rmSync(path.join(root, file));
+    }
+  }, 60_000);
 });
