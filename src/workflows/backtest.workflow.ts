@@ -2,6 +2,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { BacktestRequest, BacktestSummary } from '../domain/backtest/backtest-record';
+import { BATCH_RETRY } from './activity-options';
 
 export type { BacktestRequest, BacktestSummary } from '../domain/backtest/backtest-record';
 
@@ -14,7 +15,7 @@ const checks = proxyActivities<Activities>({
 // A backtest of 10,000 days runs in milliseconds; rendering the chart takes longest.
 const jobs = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: BATCH_RETRY,
 });
 
 /**

@@ -1,11 +1,10 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { WalkForwardOptions } from '../domain/backtest/walk-forward';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { RecommendTickerResult } from '../activities/research.activities';
 import type { RecommendCandidate } from '../domain/backtest/candidates';
 import { chunk, failureMessage, pool } from './batching';
-import { FAST_RETRY } from './activity-options';
+import { BATCH_RETRY, FAST_RETRY } from './activity-options';
 
 /** Input of {@link recommendWorkflow}; every field is optional. */
 export interface RecommendInput {
@@ -46,7 +45,7 @@ const fast = proxyActivities<Activities>({
 const batches = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: BATCH_RETRY,
 });
 
 /**

@@ -1,10 +1,9 @@
 import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { SweepTickerResult } from '../activities/research.activities';
 import { chunk, failureMessage, pool } from './batching';
-import { FAST_RETRY } from './activity-options';
+import { BATCH_RETRY, FAST_RETRY } from './activity-options';
 
 /** Input of {@link sweepWorkflow}. */
 export interface SweepInput {
@@ -60,7 +59,7 @@ const fast = proxyActivities<Activities>({
 const batches = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: BATCH_RETRY,
 });
 
 /**

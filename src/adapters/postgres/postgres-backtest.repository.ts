@@ -5,6 +5,7 @@ import type { BacktestOptions, BacktestTrade } from '../../domain/backtest/engin
 import type { BacktestMetrics } from '../../domain/backtest/metrics';
 import type { IsoDate } from '../../domain/dates';
 import type { Database } from './database';
+import { storedRangeOf } from './bar-queries';
 
 /** Backtest results in Postgres: a `backtests` row (metrics and equity curve as JSONB) and its `backtest_trades`. */
 export class PostgresBacktestRepository implements BacktestRepository {
@@ -94,13 +95,8 @@ export class PostgresBacktestRepository implements BacktestRepository {
     };
   }
 
-  async storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null> {
-    const row = await this.db
-      .selectFrom('daily_bars')
-      .select((eb) => [eb.fn.min('date').as('first'), eb.fn.max('date').as('last')])
-      .where('ticker', '=', ticker)
-      .executeTakeFirst();
-    if (!row?.first || !row.last) return null;
-    return { first: row.first as IsoDate, last: row.last as IsoDate };
+  storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null> {
+    return storedRangeOf(this.db, ticker);
   }
+
 }

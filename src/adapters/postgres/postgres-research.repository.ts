@@ -1,20 +1,11 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { IsoDate } from '../../domain/dates';
 import type { LabelState, ResearchRepository, StoredSignal, TickerStrategy } from '../../domain/research/ports';
-import type { SignalRecord } from '../../domain/ports';
 import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database, SignalTable } from './database';
+import { signalRecordOf, storedRangeOf } from './bar-queries';
 
-const toSignal = (r: Selectable<SignalTable>): StoredSignal => ({
-  date: r.date,
-  ticker: r.ticker,
-  strategy: r.strategy,
-  strategyVersion: r.strategy_version,
-  signal: r.signal,
-  close: r.close,
-  inputs: r.inputs as SignalRecord['inputs'],
-  runDate: r.run_date,
-});
+const toSignal = (r: Selectable<SignalTable>): StoredSignal => ({ ...signalRecordOf(r), runDate: r.run_date });
 
 /**
  * True for a signal row `g` that a sent delivery (a daily digest or a manual
@@ -29,14 +20,10 @@ const SENT = sql`exists (
 export class PostgresResearchRepository implements ResearchRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null> {
-    const row = await this.db
-      .selectFrom('daily_bars')
-      .select((eb) => [eb.fn.min('date').as('first'), eb.fn.max('date').as('last')])
-      .where('ticker', '=', ticker)
-      .executeTakeFirst();
-    return row?.first && row.last ? { first: row.first as string, last: row.last as string } : null;
+  storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null> {
+    return storedRangeOf(this.db, ticker);
   }
+
 
   async signal(key: TickerStrategy & { date: IsoDate }): Promise<StoredSignal | null> {
     const row = await this.db

@@ -3,6 +3,7 @@ import { stateKey, type SignalFilter, type SignalRecord, type SignalRepository }
 import type { IsoDate } from '../../domain/dates';
 import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database } from './database';
+import { signalRecordOf } from './bar-queries';
 
 /** Signals in Postgres, one row per (date, ticker, strategy). */
 export class PostgresSignalRepository implements SignalRepository {
@@ -40,15 +41,7 @@ export class PostgresSignalRepository implements SignalRepository {
     }
     if (filter.limit !== undefined) q = q.limit(filter.limit);
     const rows = await q.orderBy('date').orderBy('ticker').orderBy('strategy').execute();
-    return rows.map((r) => ({
-      date: r.date,
-      ticker: r.ticker,
-      strategy: r.strategy,
-      strategyVersion: r.strategy_version,
-      signal: r.signal,
-      close: r.close,
-      inputs: r.inputs as SignalRecord['inputs'],
-    }));
+    return rows.map(signalRecordOf);
   }
 
   async lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>> {
