@@ -37,7 +37,7 @@ export type ConfirmationOutcome =
   | 'already_sent'
   /** The server refused the address for good (recorded; not retried). */
   | 'failed'
-  /** The server could not be reached: the claim stays open and the next subscribe request retries it with the same Message-ID. */
+  /** The server could not be reached: the claim stays open; the next subscribe request retries it, same Message-ID. */
   | 'deferred';
 
 /**
@@ -67,7 +67,10 @@ export interface SubscriptionRequestResult {
 
 /** What following a confirm link did. */
 export interface ConfirmLinkResult {
-  /** `applied`: the change took effect now; `already_applied`: by an earlier click; `confirmed`: an older link without a change confirmed the address. */
+  /**
+   * `applied`: the change took effect now; `already_applied`: by an earlier
+   * click; `confirmed`: an older link without a change confirmed the address.
+   */
   outcome: 'applied' | 'already_applied' | 'confirmed';
   email: string;
   status: SubscriberStatus;
@@ -150,7 +153,13 @@ export class SubscriptionsService {
    * confirmed (and not `confirmed` by the admin path) gets a confirmation
    * email, at most one per day (claimed in the deliveries table first).
    */
-  async subscribe(input: { email: string; tickers: readonly string[]; strategies?: readonly string[]; confirmed: boolean; today: IsoDate }): Promise<SubscribeResult> {
+  async subscribe(input: {
+    email: string;
+    tickers: readonly string[];
+    strategies?: readonly string[];
+    confirmed: boolean;
+    today: IsoDate;
+  }): Promise<SubscribeResult> {
     const email = normaliseEmail(input.email);
     const pairs = this.resolvePairs(input.tickers.map((ticker) => ({ ticker, strategies: input.strategies })));
     const outcome = await this.deps.subscribers.subscribe({ email, subscriptions: pairs, confirmed: input.confirmed });
@@ -173,7 +182,11 @@ export class SubscriptionsService {
    * {@link MAX_CONFIRMATION_EMAILS_PER_DAY} a day per address; whatever the
    * address's state, confirmed or not.
    */
-  async requestSubscription(input: { email: string; items: readonly SubscriptionRequestItem[]; today: IsoDate }): Promise<SubscriptionRequestResult> {
+  async requestSubscription(input: {
+    email: string;
+    items: readonly SubscriptionRequestItem[];
+    today: IsoDate;
+  }): Promise<SubscriptionRequestResult> {
     const changes = this.needChanges();
     const email = normaliseEmail(input.email);
     const subscriptions = this.resolvePairs(input.items);
@@ -214,7 +227,8 @@ export class SubscriptionsService {
     if (claims.changeId === undefined) {
       const confirmed = await this.deps.subscribers.confirm(subscriber.id);
       if (!confirmed) return null;
-      return { outcome: 'confirmed', email: confirmed.email, status: confirmed.status, subscriptions: subscriber.subscriptions, added: [], manageUrl: manage };
+      const { email, status } = confirmed;
+      return { outcome: 'confirmed', email, status, subscriptions: subscriber.subscriptions, added: [], manageUrl: manage };
     }
     const applied = await this.needChanges().apply(claims.changeId, subscriber.id);
     if (!applied) return null;
@@ -245,7 +259,10 @@ export class SubscriptionsService {
   }
 
   /** Remove `email`'s subscriptions (all, or those to `tickers`); {@link BadInputError} for an unknown address (the CLI). */
-  async unsubscribe(input: { email: string; tickers?: readonly string[] }): Promise<{ email: string; status: SubscriberStatus; removed: number }> {
+  async unsubscribe(input: {
+    email: string;
+    tickers?: readonly string[];
+  }): Promise<{ email: string; status: SubscriberStatus; removed: number }> {
     const email = normaliseEmail(input.email);
     const done = await this.deps.subscribers.unsubscribe(email, input.tickers);
     if (!done) throw new BadInputError(`unknown subscriber ${email}`);

@@ -35,8 +35,12 @@ export function registerSubscriptionCommands(program: Command): void {
         const email = emailArgument(emailArg);
         const tickers = tickerListOption('--tickers', opts.tickers)!;
         const strategies = strategyListOption('--strategies', opts.strategies);
-        const result = await ctx.services().subscriptions.subscribe({ email, tickers, strategies, confirmed: opts.confirm, today: todayInNewYork() });
-        if (result.confirmation === 'deferred') ctx.out.warn(`the mail server at ${ctx.config.mail.host}:${ctx.config.mail.port} did not take the confirmation email; run the command again to retry`);
+        const today = todayInNewYork();
+        const result = await ctx.services().subscriptions.subscribe({ email, tickers, strategies, confirmed: opts.confirm, today });
+        if (result.confirmation === 'deferred') {
+          const { host, port } = ctx.config.mail;
+          ctx.out.warn(`the mail server at ${host}:${port} did not take the confirmation email; run the command again to retry`);
+        }
         ctx.out.result(result, () =>
           [
             `${result.email}: ${result.status}`,
