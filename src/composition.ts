@@ -8,6 +8,12 @@ import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
 import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
 import type { LinkContext } from './domain/subscriptions';
+import { listStrategies } from './domain/strategies/registry';
+import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
+import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriberRepository } from './adapters/postgres/postgres-subscriber.repository';
+import { PostgresSubscriptionChangeRepository } from './adapters/postgres/postgres-subscription-change.repository';
+import { createSubscriptionServices, type SubscriptionServices } from './services/subscription-services';
 
 /**
  * The one place that builds real clients from config. The worker's
@@ -47,6 +53,30 @@ export function createTokenSigner(config: AppConfig): HmacTokenSigner {
 /** What link builders need: the public base URL and the token signer. */
 export function linkContext(config: AppConfig): LinkContext {
   return { publicUrl: config.api.publicUrl, signer: createTokenSigner(config) };
+}
+
+/**
+ * The subscription and ticker services over Postgres, this config's links and
+ * an SMTP mailer of at most `maxConnections` (the CLI's; the API passes its
+ * own ports to the same createSubscriptionServices). `close` closes the mailer.
+ */
+export function createSubscriptionServicesOn(
+  db: Kysely<Database>,
+  config: AppConfig,
+  options: { maxConnections?: number } = {},
+): SubscriptionServices & { close(): void } {
+  const mailer = createMailer(config, options);
+  const services = createSubscriptionServices({
+    subscribers: new PostgresSubscriberRepository(db),
+    changes: new PostgresSubscriptionChangeRepository(db),
+    deliveries: new PostgresDeliveryRepository(db),
+    signals: new PostgresSignalRepository(db),
+    mailer,
+    links: linkContext(config),
+    knownStrategies: listStrategies(),
+    config,
+  });
+  return { ...services, close: () => mailer.close() };
 }
 
 /** A Temporal client and the connection to close. */

@@ -4,7 +4,9 @@ import type { AppConfig } from '../config/config';
 import type { IsoDate } from '../domain/dates';
 import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
-import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
+import type { SubscriberRepository, SubscriptionChangeRepository, TokenSigner } from '../domain/subscriptions';
+import type { SubscriptionsService } from '../services/subscriptions.service';
+import type { TickersService } from '../services/tickers.service';
 import type { StartWorkflow } from './workflow-starter';
 import type { RateLimits, RateLimitDeps } from './rate-limits';
 import type { ResearchRuns } from './research-runs';
@@ -70,7 +72,10 @@ export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpressi
 /** What the route modules share. */
 export interface ApiContext {
   deps: ApiDeps;
-  service: SubscriptionService;
+  /** Subscribe, confirm, unsubscribe and manage (src/services/subscriptions.service.ts). */
+  subscriptions: SubscriptionsService;
+  /** The tracked tickers and their subscribers (src/services/tickers.service.ts). */
+  tickers: TickersService;
   today: () => IsoDate;
   /** The rate limiter: preHandlers per route, per client and per address. */
   limits: RateLimits;

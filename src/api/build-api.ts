@@ -4,7 +4,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isoDateInZone } from '../domain/dates';
 import { listStrategies } from '../domain/strategies/registry';
-import { SubscriptionService } from '../domain/subscriptions';
+import { configuredStrategyNames } from '../domain/strategies/configured-strategies';
+import { createSubscriptionServices } from '../services/subscription-services';
 import type { ApiContext, ApiDeps } from './api-context';
 import { requireApiKey } from './auth';
 import { installErrorHandling } from './errors';
@@ -20,6 +21,7 @@ import { registerResearchRunRoutes } from './routes/research-runs.routes';
 import { registerRunRoutes } from './routes/runs.routes';
 import { registerWebApp } from './web-app';
 import { registerManageRoutes } from './routes/manage.routes';
+import { registerEmailLinkRoutes } from './routes/email-links.routes';
 
 export type { ApiDeps } from './api-context';
 
@@ -44,22 +46,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
 
-  const strategiesFor = (ticker: string) =>
-    (deps.config.strategies.perTicker[ticker] ?? deps.config.strategies.default).map((s) => s.name);
+  const strategiesFor = (ticker: string) => configuredStrategyNames(deps.config.strategies, ticker);
   const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
   const partial: Omit<ApiContext, 'limits'> = {
     deps,
     today,
     strategiesFor,
     admin: requireApiKey(deps.config.api.apiKey),
-    service: new SubscriptionService({
-      subscribers: deps.subscribers,
-      changes: deps.changes,
-      deliveries: deps.deliveries,
-      mailer: deps.mailer,
+    ...createSubscriptionServices({
+      ...deps,
       links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
-      knownStrategies: deps.knownStrategies ?? listStrategies().map((s) => s.name),
-      strategiesFor,
+      knownStrategies: deps.knownStrategies?.map((name) => ({ name, description: '' })) ?? listStrategies(),
     }),
   };
 
@@ -79,6 +76,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     const ctx: ApiContext = { ...partial, limits: createRateLimits(app, deps.signer, deps.rateLimit?.limits) };
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
+    registerEmailLinkRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);

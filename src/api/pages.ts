@@ -1,5 +1,8 @@
-/** Small self-contained HTML pages for the links in emails (confirm, unsubscribe). */
+/** Small self-contained HTML pages the one-click unsubscribe POST answers with. */
 import { escapeHtml } from '../domain/html';
+
+/** What every answer to a link that is not valid says, as HTML or JSON. */
+export const INVALID_LINK_MESSAGE = 'This link is not valid (it may be incomplete or altered). Copy the whole link from the email.';
 
 function page(title: string, body: string): string {
   return `<!doctype html>
@@ -9,22 +12,8 @@ function page(title: string, body: string): string {
 </head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
 }
 
-export function confirmedPage(email: string): string {
-  return page('Subscription confirmed', `<p>${escapeHtml(email)} will now receive the signals it subscribed to.</p>`);
-}
-
 export function invalidLinkPage(): string {
-  return page('Invalid link', '<p>This link is not valid (it may be incomplete or altered). Copy the whole link from the email.</p>');
-}
-
-/** The page an unsubscribe link opens: one button that POSTs the same one-click request a mail client would. */
-export function unsubscribeFormPage(email: string, token: string): string {
-  return page(
-    'Unsubscribe',
-    `<p>Stop all emails to ${escapeHtml(email)}?</p>
-<form method="post" action="/unsubscribe?token=${encodeURIComponent(token)}">
-<input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
-  );
+  return page('Invalid link', `<p>${escapeHtml(INVALID_LINK_MESSAGE)}</p>`);
 }
 
 export function unsubscribedPage(email: string): string {

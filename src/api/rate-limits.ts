@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ApiRateLimits } from '../config/config';
-import type { TokenPurpose, TokenSigner } from '../domain/subscriptions';
+import { emailAddressSchema, type TokenPurpose, type TokenSigner } from '../domain/subscriptions';
 import { HttpError } from './errors';
 
 /** What {@link registerRateLimits} needs; without `redis` the counts live in this process only. */
@@ -44,7 +44,11 @@ const TOKEN_PURPOSES: readonly TokenPurpose[] = ['confirm', 'unsubscribe', 'mana
 /** The address a public request is about: the `email` of its body, or the one a genuine token carries. */
 function addressOf(request: FastifyRequest, signer: TokenSigner): string | undefined {
   const body = (request.body ?? {}) as { email?: unknown; token?: unknown };
-  if (typeof body.email === 'string') return body.email.trim().toLowerCase();
+  if (typeof body.email === 'string') {
+    // Counted under its one canonical form (the email rule's), whatever case or spaces it was sent with.
+    const parsed = emailAddressSchema.safeParse(body.email);
+    return parsed.success ? parsed.data : body.email;
+  }
   const query = (request.query ?? {}) as { token?: unknown };
   const header = request.headers['x-manage-token'];
   const token = [body.token, query.token, header].find((t): t is string => typeof t === 'string' && t.length > 0);

@@ -11,7 +11,7 @@ export { WEB_DIST_DIR, webAppBuilt } from './web-dist';
  * The web app under `/app/`: built files by @fastify/static (hashed assets
  * cached for a year, index.html never), every other `/app/...` path answered
  * with index.html so that the client-side router shows the page (the links in
- * emails: APP_PATHS in src/domain/subscriptions.ts). `/` redirects to `/app/`. Without a build the
+ * emails: APP_PATHS in src/domain/subscriptions/links.ts). `/` redirects to `/app/`. Without a build the
  * `/app/` paths answer 503 saying how to build it; the JSON API works either way.
  */
 export function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): void {

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import { loadConfig, type AppConfig } from '../config/config';
 import type { Database } from '../adapters/postgres/database';
-import { connectTemporal, openDatabase, type TemporalClientHandle } from '../composition';
+import { connectTemporal, createSubscriptionServicesOn, openDatabase, type TemporalClientHandle } from '../composition';
+import type { SubscriptionServices } from '../services/subscription-services';
 import { createOutput, type Output } from './output';
 
 /** What a command needs, created lazily so that `algo --help` connects to nothing. */
@@ -12,6 +13,8 @@ export interface CliContext {
   out: Output;
   db(): Kysely<Database>;
   temporal(): Promise<Client>;
+  /** The subscription and ticker services over Postgres and the configured mailer (built as the API builds them). */
+  services(): SubscriptionServices;
 }
 
 /**
@@ -23,6 +26,7 @@ export async function withContext(cmd: Command, body: (ctx: CliContext) => Promi
   const config = loadConfig();
   let db: Kysely<Database> | undefined;
   let temporal: TemporalClientHandle | undefined;
+  let services: (SubscriptionServices & { close(): void }) | undefined;
   const ctx: CliContext = {
     config,
     out: createOutput(Boolean(opts.json)),
@@ -31,10 +35,12 @@ export async function withContext(cmd: Command, body: (ctx: CliContext) => Promi
       temporal ??= await connectTemporal(config, { connectTimeout: '5s' });
       return temporal.client;
     },
+    services: () => (services ??= createSubscriptionServicesOn(ctx.db(), config, { maxConnections: 1 })),
   };
   try {
     await body(ctx);
   } finally {
+    services?.close();
     await db?.destroy();
     await temporal?.close();
   }

@@ -280,7 +280,11 @@ describe('HTTP API', () => {
     const list = await call({ method: 'GET', url: '/tickers' });
     expect(list.statusCode).toBe(200);
     expect(list.json().tickers.map((x: { ticker: string }) => x.ticker)).toEqual(['AAPL', 'IBM', 'MSFT', 'TSLA']);
-    expect(list.json().tickers[3]).toEqual({ ticker: 'TSLA', configured: false, subscribers: 2, pendingSubscribers: 0, lastDate: null });
+    expect(list.json().tickers[3]).toEqual({
+      ticker: 'TSLA', configured: false, subscribers: 2, pendingSubscribers: 0, lastDate: null, strategies: ['sma_cross', 'macd_cross'],
+    });
+    // The one page shape beside the old clients' `tickers`.
+    expect(list.json()).toMatchObject({ items: list.json().tickers, nextCursor: null });
 
     await new PostgresSignalRepository(t.db).record([
       { date: '2024-01-04', ticker: 'TSLA', strategy: 'sma_cross', strategyVersion: 1, signal: 'BUY', close: 240, inputs: { sma7: 1, sma21: 2 } },
@@ -292,6 +296,7 @@ describe('HTTP API', () => {
     expect(anonymous.body).not.toContain('x@example.com');
     const admin = await call({ method: 'GET', url: '/tickers/TSLA', headers: ADMIN });
     expect(admin.json().subscriberList.map((s: { email: string }) => s.email)).toEqual(['x@example.com', 'y@example.com']);
+    expect(admin.json()).toMatchObject({ emails: ['x@example.com', 'y@example.com'], items: admin.json().subscriberList, nextCursor: null });
     expect((await call({ method: 'GET', url: '/tickers/TSLA', headers: { 'x-api-key': 'nope-nope-nope' } })).statusCode).toBe(401);
     expect((await call({ method: 'GET', url: '/tickers/NOPE' })).statusCode).toBe(404);
 

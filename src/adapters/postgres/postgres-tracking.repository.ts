@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { planLabel, type StrategyPlan } from '../../domain/strategies';
+import { configuredStrategies } from '../../domain/strategies/configured-strategies';
 import type { AppConfig } from '../../config/config';
 import { RECOMMENDED_STRATEGY, recommendedLabel } from '../../domain/subscriptions';
 import type { Database } from './database';
@@ -42,7 +43,7 @@ export class PostgresTrackingRepository {
    */
   async strategyPlans(tickers: readonly string[]): Promise<Map<string, StrategyPlan[]>> {
     const plans = new Map<string, StrategyPlan[]>();
-    for (const ticker of tickers) plans.set(ticker, [...(this.config.strategies.perTicker[ticker] ?? this.config.strategies.default)]);
+    for (const ticker of tickers) plans.set(ticker, configuredStrategies(this.config.strategies, ticker));
     if (tickers.length === 0) return plans;
     const rows = await this.subscribed()
       .leftJoin('recommendations', (join) =>

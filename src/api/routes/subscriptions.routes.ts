@@ -1,9 +1,24 @@
-import { APP_PATHS } from '../../domain/subscriptions';
-import { invalidLinkPage, unsubscribedPage } from '../pages';
-import { oneClickBody, subscribeBody, tokenQuery } from '../schemas';
+import { HttpError } from '../errors';
+import { INVALID_LINK_MESSAGE } from '../pages';
 import type { ApiContext, ZodApp } from '../api-context';
+import {
+  confirmResponse,
+  errorResponse,
+  optionsResponse,
+  subscribeBody,
+  subscribeResponse,
+  tokenBody,
+  unsubscribeResponse,
+} from './subscriptions.schemas';
 
-/** Subscribe, confirm (double opt-in) and one-click unsubscribe (RFC 8058). */
+/** The 400 answer to a link that is not valid (forged, truncated, another purpose, an address no longer held). */
+export const invalidLink = () => new HttpError(400, 'invalid_link', INVALID_LINK_MESSAGE);
+
+/**
+ * `/subscriptions*`: the subscribe form (its choices, the request) and the web
+ * app's confirm and unsubscribe landing pages (JSON, the token in the body).
+ * A subscribe request changes nothing until its confirmation link is followed.
+ */
 export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions',
@@ -13,12 +28,13 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
         tags: ['subscriptions'],
         summary: 'Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change)',
         body: subscribeBody,
+        response: { 202: subscribeResponse },
       },
     },
     async (request, reply) => {
       const { email, tickers = [], strategies, subscriptions = [] } = request.body;
       const items = [...tickers.map((ticker) => ({ ticker, strategies })), ...subscriptions];
-      const result = await ctx.service.requestSubscription({ email, items, today: ctx.today() });
+      const result = await ctx.subscriptions.requestSubscription({ email, items, today: ctx.today() });
       // Says nothing about the address's existing state or subscriptions: anyone can call this with any address.
       return reply.code(202).send({
         email: result.email,
@@ -28,43 +44,52 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
     },
   );
 
-  // The links of emails sent before the web app: they land on its pages, which say what happened.
   app.get(
-    '/confirm',
-    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'Old confirm link: redirects to the web app\'s confirm page (/app/confirm), which applies it', querystring: tokenQuery } },
-    async (request, reply) => reply.redirect(`${APP_PATHS.confirm}?token=${encodeURIComponent(request.query.token)}`),
+    '/subscriptions/options',
+    {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'What the subscribe form offers: strategies, "recommended", the configured default',
+        response: { 200: optionsResponse },
+      },
+    },
+    async () => ctx.subscriptions.options(),
   );
 
-  app.get(
-    '/unsubscribe',
-    { preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply), schema: { tags: ['subscriptions'], summary: 'Unsubscribe link of every email: redirects to the web app\'s unsubscribe page (/app/unsubscribe)', querystring: tokenQuery } },
-    async (request, reply) => reply.redirect(`${APP_PATHS.unsubscribe}?token=${encodeURIComponent(request.query.token)}`),
+  app.post(
+    '/subscriptions/confirm',
+    {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Follow a confirm link (the web app\'s /app/confirm page): applies the subscription change it was sent for',
+        body: tokenBody,
+        response: { 200: confirmResponse, 400: errorResponse },
+      },
+    },
+    async (request) => {
+      const result = await ctx.subscriptions.confirmLink(request.body.token);
+      if (!result) throw invalidLink();
+      return result;
+    },
   );
 
-  // Mail clients POST `List-Unsubscribe=One-Click` form-encoded or as multipart: accept both here only.
-  app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
-    scope.addContentTypeParser('multipart/form-data', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    scope.withTypeProvider<import('fastify-type-provider-zod').ZodTypeProvider>().post(
-      '/unsubscribe',
-      {
-        // Per address only: mail providers send one-click POSTs for all their users from a few servers.
-        preHandler: (request, reply) => ctx.limits.address(request, reply),
-        schema: {
-          tags: ['subscriptions'],
-          summary: 'One-click unsubscribe (RFC 8058): body List-Unsubscribe=One-Click; unsubscribes from everything',
-          querystring: tokenQuery,
-          body: oneClickBody,
-        },
+  app.post(
+    '/subscriptions/unsubscribe',
+    {
+      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Follow an unsubscribe link (the web app\'s /app/unsubscribe page): unsubscribes the address from everything',
+        body: tokenBody,
+        response: { 200: unsubscribeResponse, 400: errorResponse },
       },
-      async (request, reply) => {
-        const done = await ctx.service.unsubscribeByToken(request.query.token);
-        reply.type('text/html; charset=utf-8');
-        if (!done) return reply.code(400).send(invalidLinkPage());
-        return reply.code(200).send(unsubscribedPage(done.email));
-      },
-    );
-  });
+    },
+    async (request) => {
+      const done = await ctx.subscriptions.unsubscribeByToken(request.body.token);
+      if (!done) throw invalidLink();
+      return { email: done.email, status: 'unsubscribed' as const };
+    },
+  );
 }

@@ -1,28 +1,26 @@
 import crypto from 'node:crypto';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { BadInputError, UnknownTickerError } from '../../domain/errors';
+import { BadInputError } from '../../domain/errors';
 import { strategyFromLegacyName } from '../../domain/strategies';
 import type { TickerSummary } from '../../domain/subscriptions';
 import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted, pageQuery } from '../pagination';
 import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
-import { addSubscribersBody, addTickerBody, addTickerQuery, notifyBody, tickerParams, tickerQuery } from '../schemas';
-
-const tickerKey = z.object({ ticker: z.string().max(40) });
-const emailKey = z.object({ email: z.string().max(1000) });
+import { notifyBody, tickerParams } from '../schemas';
+import { addSubscribersBody, addTickerBody, addTickerQuery, emailKey, tickerKey, tickerQuery } from './tickers.schemas';
 
 /** The tracked ticker `ticker`, or {@link UnknownTickerError} (404). */
 async function trackedTicker(ctx: ApiContext, ticker: string): Promise<TickerSummary> {
-  const summary = (await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers)).find((t) => t.ticker === ticker);
-  if (!summary) throw new UnknownTickerError(ticker);
-  return summary;
+  return ctx.tickers.get(ticker);
 }
 
 /**
  * The old notification service's endpoints, in the old clients' shapes (query
  * or form `ticker`, a bare array of addresses, a reported signal) and the new ones.
+ * The lists answer the one page shape `{ items, nextCursor }`, beside the old
+ * clients' keys, kept unchanged: `tickers` of GET /tickers, `emails` and
+ * `subscriberList` of GET /tickers/{ticker}.
  */
 export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
   // The old clients POST /tickers with a form body `ticker=AAPL`: parsed here only.
@@ -40,17 +38,19 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['tickers'],
-        summary: 'Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date; paged by `limit` and `cursor`',
+        summary: 'Tracked tickers (configured, added and subscribed) with their configured strategies, subscriber counts and ' +
+          'last stored date; paged by `limit` and `cursor`',
         querystring: pageQuery.strict(),
       },
     },
     async (request) => {
-      const page = pageOfSorted(await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers), request.query, {
+      const page = pageOfSorted(await ctx.tickers.list(), request.query, {
         of: (t) => ({ ticker: t.ticker }),
         schema: tickerKey,
         isAfter: (t, key) => t.ticker > key.ticker,
       });
-      return { tickers: page.items, nextCursor: page.nextCursor };
+      // The page shape; `tickers` (the same items) stays for the old clients.
+      return { items: page.items, tickers: page.items, nextCursor: page.nextCursor };
     },
   );
 
@@ -68,8 +68,8 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     async (request, reply) => {
       const ticker = request.body?.ticker ?? request.query.ticker;
       if (!ticker) throw new BadInputError('give the ticker: {"ticker": "AAPL"}, a form body ticker=AAPL or ?ticker=AAPL', { field: 'ticker' });
-      const created = await ctx.deps.subscribers.trackTicker(ticker, 'api');
-      return reply.code(created ? 201 : 200).send({ ticker, tracked: true, created });
+      const [result] = await ctx.tickers.track([ticker], 'api');
+      return reply.code(result.created ? 201 : 200).send(result);
     },
   );
 
@@ -85,21 +85,19 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (request) => {
-      const admin = isAdmin(request, ctx.deps.config.api.apiKey);
       const { ticker } = request.params;
-      const summary = await trackedTicker(ctx, ticker);
-      const date = await ctx.deps.subscribers.latestSignalDate(ticker);
-      const signals = date ? await ctx.deps.signals.list({ ticker, date }) : [];
-      if (!admin) return { ...summary, latestSignals: { date, signals } };
+      const detail = await ctx.tickers.detail(ticker);
+      if (!isAdmin(request, ctx.deps.config.api.apiKey)) return detail;
       // Subscribers by address, a page at a time: a ticker may have many.
-      const page = pageOfSorted(await ctx.deps.subscribers.list({ ticker }), request.query, {
+      const page = pageOfSorted(await ctx.tickers.subscribers(ticker), request.query, {
         of: (s) => ({ email: s.email }),
         schema: emailKey,
         isAfter: (s, key) => s.email > key.email,
       });
+      // The page shape of its subscribers; `emails` and `subscriberList` stay for the old clients.
       return {
-        ...summary,
-        latestSignals: { date, signals },
+        ...detail,
+        items: page.items,
         emails: page.items.filter((s) => s.status === 'confirmed').map((s) => s.email),
         subscriberList: page.items,
         nextCursor: page.nextCursor,
@@ -121,13 +119,10 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     },
     async (request) => {
       const { ticker } = request.params;
+      // The old clients' bare array: addresses that become confirmed subscribers.
       const { emails, strategies, confirmed } = Array.isArray(request.body) ? { emails: request.body, strategies: undefined, confirmed: true } : request.body;
-      const results = [];
-      for (const email of [...new Set(emails)]) {
-        const r = await ctx.service.subscribe({ email, tickers: [ticker], strategies, confirmed, today: ctx.today() });
-        results.push({ email: r.email, status: r.status, added: r.added, confirmation: r.confirmation });
-      }
-      return { ticker, subscribers: results };
+      const subscribers = await ctx.tickers.addSubscribers({ ticker, emails, strategies, confirmed, today: ctx.today() });
+      return { ticker, subscribers };
     },
   );
 

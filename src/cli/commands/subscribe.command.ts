@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import type { NodemailerMailer } from '../../adapters/email/nodemailer-mailer';
-import { PostgresDeliveryRepository } from '../../adapters/postgres/postgres-delivery.repository';
-import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
-import { createMailer, linkContext } from '../../composition';
 import { BadInputError } from '../../domain/errors';
-import { listStrategies } from '../../domain/strategies/registry';
-import { normaliseEmail, SubscriptionService } from '../../domain/subscriptions';
-import type { AppConfig } from '../../config/config';
-import { withContext, type CliContext } from '../context';
+import { emailProblem } from '../../domain/subscriptions';
+import { withContext } from '../context';
 import { tickerListOption, tickerOption, todayInNewYork } from '../options';
 
 /** A comma-separated strategy list, de-duplicated (names are checked against the registry by the service). */
@@ -18,34 +12,17 @@ function strategyListOption(option: string, value: string | undefined): string[]
   return [...new Set(names)];
 }
 
+/** The EMAIL argument, checked by the one email rule (the service normalises it). */
 function emailArgument(value: string): string {
-  try {
-    return normaliseEmail(value);
-  } catch (err) {
-    throw new BadInputError(`EMAIL: ${(err as Error).message}`);
-  }
-}
-
-function mailerFor(config: AppConfig): NodemailerMailer {
-  return createMailer(config, { maxConnections: 1 });
-}
-
-function subscriptionService(ctx: CliContext, mailer: NodemailerMailer): SubscriptionService {
-  const { config } = ctx;
-  return new SubscriptionService({
-    subscribers: new PostgresSubscriberRepository(ctx.db()),
-    deliveries: new PostgresDeliveryRepository(ctx.db()),
-    mailer,
-    links: linkContext(config),
-    knownStrategies: listStrategies().map((s) => s.name),
-    strategiesFor: (ticker) => (config.strategies.perTicker[ticker] ?? config.strategies.default).map((s) => s.name),
-  });
+  const problem = emailProblem(value);
+  if (problem) throw new BadInputError(`EMAIL: ${problem}: ${JSON.stringify(value.slice(0, 80))}`);
+  return value;
 }
 
 const describePairs = (pairs: ReadonlyArray<{ ticker: string; strategy: string }>) =>
   pairs.length ? pairs.map((p) => `${p.ticker} (${p.strategy})`).join(', ') : 'nothing';
 
-/** `algo subscribe`, `algo unsubscribe`, `algo subscribers`. */
+/** `algo subscribe`, `algo unsubscribe`, `algo subscribers`: the CLI side of the subscriptions service. */
 export function registerSubscriptionCommands(program: Command): void {
   program
     .command('subscribe <email>')
@@ -58,21 +35,20 @@ export function registerSubscriptionCommands(program: Command): void {
         const email = emailArgument(emailArg);
         const tickers = tickerListOption('--tickers', opts.tickers)!;
         const strategies = strategyListOption('--strategies', opts.strategies);
-        const mailer = mailerFor(ctx.config);
-        try {
-          const result = await subscriptionService(ctx, mailer).subscribe({ email, tickers, strategies, confirmed: opts.confirm, today: todayInNewYork() });
-          if (result.confirmation === 'deferred') ctx.out.warn(`the mail server at ${ctx.config.mail.host}:${ctx.config.mail.port} did not take the confirmation email; run the command again to retry`);
-          ctx.out.result(result, () =>
-            [
-              `${result.email}: ${result.status}`,
-              `  subscribed to ${describePairs(result.subscriptions)}`,
-              `  new: ${describePairs(result.added)}`,
-              `  confirmation email: ${result.confirmation.replace('_', ' ')}`,
-            ].join('\n'),
-          );
-        } finally {
-          mailer.close();
+        const today = todayInNewYork();
+        const result = await ctx.services().subscriptions.subscribe({ email, tickers, strategies, confirmed: opts.confirm, today });
+        if (result.confirmation === 'deferred') {
+          const { host, port } = ctx.config.mail;
+          ctx.out.warn(`the mail server at ${host}:${port} did not take the confirmation email; run the command again to retry`);
         }
+        ctx.out.result(result, () =>
+          [
+            `${result.email}: ${result.status}`,
+            `  subscribed to ${describePairs(result.subscriptions)}`,
+            `  new: ${describePairs(result.added)}`,
+            `  confirmation email: ${result.confirmation.replace('_', ' ')}`,
+          ].join('\n'),
+        );
       });
     });
 
@@ -84,10 +60,8 @@ export function registerSubscriptionCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const email = emailArgument(emailArg);
         const tickers = tickerListOption('--tickers', opts.tickers);
-        const done = await new PostgresSubscriberRepository(ctx.db()).unsubscribe(email, tickers);
-        if (!done) throw new BadInputError(`unknown subscriber ${email}`);
-        const result = { email, status: done.subscriber.status, removed: done.removed };
-        ctx.out.result(result, () => `${email}: ${result.removed} subscription(s) removed, now ${result.status}`);
+        const result = await ctx.services().subscriptions.unsubscribe({ email, tickers });
+        ctx.out.result(result, () => `${result.email}: ${result.removed} subscription(s) removed, now ${result.status}`);
       });
     });
 
@@ -98,7 +72,7 @@ export function registerSubscriptionCommands(program: Command): void {
     .action(async (opts: { ticker?: string }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const ticker = opts.ticker === undefined ? undefined : tickerOption('--ticker', opts.ticker);
-        const list = await new PostgresSubscriberRepository(ctx.db()).list({ ticker });
+        const list = await ctx.services().subscriptions.list({ ticker });
         ctx.out.result(list, () =>
           [
             ...list.map((s) => `${s.email.padEnd(32)} ${s.status.padEnd(12)} ${describePairs(s.subscriptions)}`),

@@ -2,19 +2,18 @@ import crypto from 'node:crypto';
 import type { Command } from 'commander';
 import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
-import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
 import { BadInputError, UnknownTickerError } from '../../domain/errors';
 import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
 import { strategyFromLegacyName } from '../../domain/strategies';
-import type { TickerSummary } from '../../domain/subscriptions';
+import type { TrackedTicker } from '../../services/tickers.service';
 import { notifyTickerWorkflow } from '../../workflows/notify-ticker.workflow';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
 import { isoDateOption, tickerOption } from '../options';
 
-const tracked = (ctx: CliContext) => new PostgresSubscriberRepository(ctx.db()).trackedTickers(ctx.config.tickers);
+const tracked = (ctx: CliContext) => ctx.services().tickers.list();
 
-function renderTickers(tickers: readonly TickerSummary[]): string {
+function renderTickers(tickers: readonly TrackedTicker[]): string {
   return [
     ...tickers.map((t) =>
       `${t.ticker.padEnd(8)} ${(t.configured ? 'configured' : 'added/subscribed').padEnd(17)} ` +
@@ -23,13 +22,7 @@ function renderTickers(tickers: readonly TickerSummary[]): string {
   ].join('\n');
 }
 
-/** Why a ticker stays tracked after `tickers remove`, if it does. */
-function stillTrackedBecause(summary: TickerSummary | undefined): string | null {
-  if (!summary) return null;
-  if (summary.configured) return 'it is in the config (tickers)';
-  if (summary.subscribers > 0 || summary.pendingSubscribers > 0) return 'it has subscribers';
-  return null;
-}
+const tickerArguments = (args: readonly string[]) => args.map((a) => tickerOption('TICKER', a));
 
 /** `algo tickers list|add|remove` and `algo notify`: the CLI side of GET/POST /tickers and POST /notification/{ticker}/send. */
 export function registerTickerCommands(program: Command): void {
@@ -50,11 +43,7 @@ export function registerTickerCommands(program: Command): void {
     .description('start tracking tickers: the next daily run ingests their history and evaluates them')
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const repository = new PostgresSubscriberRepository(ctx.db());
-        const results: Array<{ ticker: string; tracked: true; created: boolean }> = [];
-        for (const ticker of [...new Set(args.map((a) => tickerOption('TICKER', a)))]) {
-          results.push({ ticker, tracked: true, created: await repository.trackTicker(ticker, 'cli') });
-        }
+        const results = await ctx.services().tickers.track(tickerArguments(args), 'cli');
         ctx.out.result(results, () => results.map((r) => `${r.ticker}: ${r.created ? 'now tracked' : 'already tracked'}`).join('\n'));
       });
     });
@@ -64,13 +53,7 @@ export function registerTickerCommands(program: Command): void {
     .description('stop tracking added tickers (configured and subscribed tickers stay tracked; stored prices and signals are kept)')
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const repository = new PostgresSubscriberRepository(ctx.db());
-        const results: Array<{ ticker: string; removed: boolean; tracked: boolean; reason?: string }> = [];
-        for (const ticker of [...new Set(args.map((a) => tickerOption('TICKER', a)))]) {
-          const removed = await repository.untrackTicker(ticker);
-          const reason = stillTrackedBecause((await tracked(ctx)).find((t) => t.ticker === ticker));
-          results.push({ ticker, removed, tracked: reason !== null, ...(reason ? { reason } : {}) });
-        }
+        const results = await ctx.services().tickers.untrack(tickerArguments(args));
         ctx.out.result(results, () =>
           results.map((r) => `${r.ticker}: ${r.removed ? 'removed' : 'was not added'}${r.reason ? color.yellow(`; still tracked: ${r.reason}`) : ''}`).join('\n'),
         );

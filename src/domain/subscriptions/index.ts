@@ -1,0 +1,12 @@
+/*
+ * Subscribers and subscriptions, by concern: the types, the ports, the email
+ * address rule, the strategy names a subscription may name, the links emails
+ * carry and the confirmation email. The use cases are
+ * src/services/subscriptions.service.ts.
+ */
+export * from './subscription.types';
+export * from './subscription.ports';
+export * from './email-address';
+export * from './subscription-strategies';
+export * from './links';
+export * from './confirmation-email';

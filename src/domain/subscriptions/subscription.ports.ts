@@ -1,0 +1,104 @@
+import type { IsoDate } from '../dates';
+import type {
+  AppliedChange,
+  PendingSubscriptionChange,
+  SubscribeOutcome,
+  Subscriber,
+  SubscriberListing,
+  SubscriberWithSubscriptions,
+  Subscription,
+  TickerSummary,
+  TrackedTickerSource,
+} from './subscription.types';
+
+/**
+ * Subscribers, subscriptions and the set of tracked tickers, in the system
+ * of record. Emails passed in are already normalised ({@link normaliseEmail}).
+ */
+export interface SubscriberRepository {
+  /**
+   * Store the address (if new) and the given pairs (existing ones are kept,
+   * so a repeat is a no-op). An unsubscribed address becomes pending again,
+   * or confirmed when `confirmed` is true; a pending one becomes confirmed
+   * when `confirmed` is true; a confirmed one stays confirmed.
+   */
+  subscribe(input: { email: string; subscriptions: readonly Subscription[]; confirmed: boolean }): Promise<SubscribeOutcome>;
+  /** Confirm a pending subscriber (a confirmed one is left as it is); null when unknown or unsubscribed. */
+  confirm(subscriberId: number): Promise<Subscriber | null>;
+  /**
+   * Remove the subscriptions to `tickers` (all of them when omitted); a
+   * subscriber left without subscriptions becomes `unsubscribed`. Null when
+   * the address is unknown.
+   */
+  unsubscribe(email: string, tickers?: readonly string[]): Promise<{ subscriber: Subscriber; removed: number } | null>;
+  /** The subscriber with this address, with their subscriptions; null when unknown. */
+  findByEmail(email: string): Promise<SubscriberWithSubscriptions | null>;
+  /** The subscriber with this id, with their subscriptions; null when unknown. */
+  findById(id: number): Promise<SubscriberWithSubscriptions | null>;
+  /** Every subscriber (with a subscription to `ticker` when given), by address; unsubscribed ones included. */
+  list(filter?: { ticker?: string }): Promise<SubscriberListing[]>;
+  /** Tickers with at least one confirmed subscriber, sorted: the daily run tracks them. */
+  subscribedTickers(): Promise<string[]>;
+  /** Add `ticker` to the tracked tickers so that the next daily run ingests and evaluates it; true when it was new. */
+  trackTicker(ticker: string, source?: TrackedTickerSource): Promise<boolean>;
+  /**
+   * Remove `ticker` from the added tracked tickers; true when it was there. A
+   * configured or subscribed ticker stays tracked all the same.
+   */
+  untrackTicker(ticker: string): Promise<boolean>;
+  /**
+   * The tracked set: `configured` tickers, every added one ({@link trackTicker})
+   * and every ticker with a pending or confirmed subscriber, sorted, with
+   * counts and last bar dates.
+   */
+  trackedTickers(configured: readonly string[]): Promise<TickerSummary[]>;
+  /** The newest date with a recorded signal for `ticker`; null when none. */
+  latestSignalDate(ticker: string): Promise<IsoDate | null>;
+}
+
+/**
+ * Subscription changes pending confirmation (issue 8 point 5: nobody
+ * subscribes someone else). A request stores the address (as `pending` when
+ * unknown, otherwise untouched) and the change; only following the link
+ * applies it.
+ */
+export interface SubscriptionChangeRepository {
+  /** Store a pending change adding `subscriptions` to `email`; `requestsOnDate` counts this address's changes requested on `date`, this one included. */
+  request(input: { email: string; subscriptions: readonly Subscription[]; date: IsoDate }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }>;
+  /**
+   * Apply change `changeId` of `subscriberId` once, in one transaction: add its
+   * pairs, confirm the subscriber (pending or unsubscribed become confirmed),
+   * mark it applied. Null when there is no such change of that subscriber.
+   */
+  apply(changeId: number, subscriberId: number): Promise<AppliedChange | null>;
+  /**
+   * Make `subscriberId`'s subscriptions exactly `subscriptions` (the manage
+   * page; its signed link proves the mailbox): confirmed when any are left,
+   * unsubscribed when none. Null when the subscriber is unknown.
+   */
+  replace(subscriberId: number, subscriptions: readonly Subscription[]): Promise<SubscriberWithSubscriptions | null>;
+}
+
+/** What a signed link may do; `manage`: the web app's manage page (see and change one's subscriptions, no password). */
+export type TokenPurpose = 'confirm' | 'unsubscribe' | 'manage';
+
+/** What a token says: who it is for and what it allows. */
+export interface TokenClaims {
+  purpose: TokenPurpose;
+  subscriberId: number;
+  email: string;
+  /** A confirm link for one pending subscription change (absent in links sent before changes existed). */
+  changeId?: number;
+}
+
+/**
+ * Signs and verifies the tokens in confirm and unsubscribe links. Tokens are
+ * URL-safe and do not expire (an old email's unsubscribe link must still
+ * work); verification is constant-time.
+ */
+export interface TokenSigner {
+  /** A URL-safe token carrying `claims`. */
+  sign(claims: TokenClaims): string;
+  /** The claims of a genuine token for `purpose`; null for anything else (forged, truncated, other purpose). */
+  verify(token: string, purpose: TokenPurpose): TokenClaims | null;
+}

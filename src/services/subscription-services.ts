@@ -1,0 +1,41 @@
+import type { Mailer } from '../domain/mailer';
+import type { DeliveryRepository, SignalRepository } from '../domain/ports';
+import type { StrategiesConfig } from '../domain/strategies/configured-strategies';
+import type { LinkContext, SubscriberRepository, SubscriptionChangeRepository } from '../domain/subscriptions';
+import { SubscriptionsService } from './subscriptions.service';
+import { TickersService } from './tickers.service';
+
+/** The ports the subscription and ticker use cases run on; the API and the CLI give the same ones. */
+export interface SubscriptionPorts {
+  subscribers: SubscriberRepository;
+  /** Subscription changes pending confirmation (the public subscribe path, the manage page). */
+  changes?: SubscriptionChangeRepository;
+  deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
+  signals: Pick<SignalRepository, 'list'>;
+  mailer: Mailer;
+  links: LinkContext;
+  /** Registered strategies (besides `recommended`), with what they do. */
+  knownStrategies: ReadonlyArray<{ name: string; description: string }>;
+  config: { tickers: readonly string[]; strategies: StrategiesConfig };
+}
+
+/** The subscription and ticker use cases. */
+export interface SubscriptionServices {
+  subscriptions: SubscriptionsService;
+  tickers: TickersService;
+}
+
+/** Build the subscription and ticker services over `ports`: the one way the API and the CLI get them. */
+export function createSubscriptionServices(ports: SubscriptionPorts): SubscriptionServices {
+  const subscriptions = new SubscriptionsService({
+    subscribers: ports.subscribers,
+    changes: ports.changes,
+    deliveries: ports.deliveries,
+    mailer: ports.mailer,
+    links: ports.links,
+    knownStrategies: ports.knownStrategies,
+    strategies: ports.config.strategies,
+  });
+  const tickers = new TickersService({ subscribers: ports.subscribers, signals: ports.signals, subscriptions, config: ports.config });
+  return { subscriptions, tickers };
+}
