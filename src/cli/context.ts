@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { loadConfig, type AppConfig } from '../config/config';
 import type { Database } from '../adapters/postgres/database';
 import { connectTemporal, openDatabase, type TemporalClientHandle } from '../composition';
+import { TemporalGateway } from '../services/temporal-gateway';
 import { createOutput, type Output } from './output';
 
 /** What a command needs, created lazily so that `algo --help` connects to nothing. */
@@ -12,6 +13,8 @@ export interface CliContext {
   out: Output;
   db(): Kysely<Database>;
   temporal(): Promise<Client>;
+  /** The Temporal gateway over {@link temporal} (connects on first use). */
+  gateway(): Promise<TemporalGateway>;
 }
 
 /**
@@ -30,6 +33,9 @@ export async function withContext(cmd: Command, body: (ctx: CliContext) => Promi
     async temporal() {
       temporal ??= await connectTemporal(config, { connectTimeout: '5s' });
       return temporal.client;
+    },
+    async gateway() {
+      return TemporalGateway.fromConfig(await ctx.temporal(), config);
     },
   };
   try {

@@ -15,7 +15,7 @@ import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgr
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import { buildApi } from '../../src/api/build-api';
-import { temporalBacktestRuns } from '../../src/api/routes/backtests.routes';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
@@ -65,9 +65,11 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
-      backtestRuns: (() => {
-        const runs = temporalBacktestRuns(env.client, config.temporal.taskQueue);
-        return { status: runs.status, start: (id: string, request: Parameters<typeof runs.start>[1]) => (startedIds.push(id), runs.start(id, request)) };
+      gateway: (() => {
+        const gateway = TemporalGateway.fromConfig(env.client, config);
+        const start = gateway.start.bind(gateway);
+        gateway.start = ((workflow, id, ...args) => (startedIds.push(id), start(workflow, id, ...args))) as typeof gateway.start;
+        return gateway;
       })(),
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -95,12 +97,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
 
   it.each<[string, unknown, number, RegExp]>([
     ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, /body: .*fees/],
-    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' }, 400, /body.from: not a valid date/],
+    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' }, 400, /from: "2005-02-30" is not a valid date/],
     ['an unknown strategy', { ticker: 'AAPL', strategy: 'moon_phase' }, 400, /unknown strategy "moon_phase" \(known: sma_cross, macd_cross/],
     ['a bad parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 0 } }, 400, /bad parameter fast for strategy sma_cross/],
     ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, /body.params.fast/],
     ['a date outside the stored data', { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' }, 400, /to 2011-06-01 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
-    ['a negative slippage', { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 }, 400, /body.slippageBps/],
+    ['a negative slippage', { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 }, 400, /slippageBps must be a number >= 0 \(got -1\)/],
     ['an unknown ticker', { ticker: 'ZZZZ', strategy: 'sma_cross' }, 404, /unknown ticker ZZZZ/],
   ])('POST /backtests rejects %s before starting anything', async (_label, body, status, message) => {
     const res = await post(body);

@@ -18,7 +18,7 @@ import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import type { RecommendationEvidence } from '../../src/domain/ports';
 import { buildApi } from '../../src/api/build-api';
-import { temporalBacktestRuns } from '../../src/api/routes/backtests.routes';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import type { SweepResult } from '../../src/workflows/sweep.workflow';
 import type { RecommendResult } from '../../src/workflows/recommend.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -69,7 +69,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
       },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
-      backtestRuns: temporalBacktestRuns(env.client, config.temporal.taskQueue),
+      gateway: TemporalGateway.fromConfig(env.client, config),
       playground: {
         bars: prices,
         sweeps: new PostgresSweepRepository(t.db),
@@ -146,10 +146,10 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     expect(chart.buyAndHold[0].value).toBeCloseTo(10_000, 9);
     const held = (10_000 * bars[bars.length - 1].close) / bars[0].close;
     expect(chart.buyAndHold[chart.buyAndHold.length - 1].value).toBeCloseTo(held, 6);
-    expect(chart.buyAndHoldReturnPct).toBeCloseTo((held / 10_000 - 1) * 100, 9);
+    expect(chart.metrics.buyAndHoldReturnPct).toBeCloseTo((held / 10_000 - 1) * 100, 9);
     // Every fill, the first-day purchase flagged, on a day of the price chart.
     const fills = [...(summary.initialPosition ? [{ ...summary.initialPosition, initial: true }] : []), ...summary.trades.map((x) => ({ ...x, initial: false }))];
-    expect(summary.numTrades).toBeGreaterThan(2);
+    expect(summary.orders).toBeGreaterThan(2);
     expect(chart.trades.map(({ time, side, price, initial }) => ({ date: time, side, price, initial }))).toEqual(fills.map(({ date, side, price, initial }) => ({ date, side, price, initial })));
     const days = new Set(chart.bars.map((b) => b.time));
     expect(chart.trades.every((x) => days.has(x.time))).toBe(true);

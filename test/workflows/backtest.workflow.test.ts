@@ -18,7 +18,7 @@ import { loadSeedBars, SEED_DIR } from '../unit/strategies/seed-bars';
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const OLD_FILE = 'AAPL_2004-01-02_2010-12-31.csv';
 const SUMMARY_KEYS = [
-  'id', 'ticker', 'strategy', 'params', 'startDate', 'endDate', 'initialCapital', 'finalCapital', 'returnPct', 'numTrades', 'trades', 'initialPosition', 'metrics', 'report',
+  'id', 'ticker', 'strategy', 'params', 'startDate', 'endDate', 'initialCapital', 'finalCapital', 'returnPct', 'orders', 'roundTrips', 'trades', 'initialPosition', 'metrics', 'report',
 ].sort();
 
 /** The failure a workflow ended with: the activity's ApplicationFailure. */
@@ -89,17 +89,18 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
       initialCapital: 1000,
       finalCapital: engine.finalCapital,
       returnPct: engine.returnPct,
-      numTrades: engine.numTrades,
+      orders: engine.orders,
+      roundTrips: Math.ceil((engine.trades.length + (engine.initialPosition ? 1 : 0)) / 2),
     });
     expect(summary.trades).toEqual(engine.trades.map(({ date, side, price, shares }) => ({ date, side, price, shares })));
     expect(summary.metrics).toEqual(backtestMetrics(engine).metrics);
-    expect(summary.metrics.numTrades).toBe(Math.ceil((engine.trades.length + (engine.initialPosition ? 1 : 0)) / 2));
-    process.stdout.write(`default backtest 2004-2010: return ${summary.returnPct}%, ${summary.numTrades} trades, final ${summary.finalCapital}\n`);
+    expect(summary.metrics.roundTrips).toBe(Math.ceil((engine.trades.length + (engine.initialPosition ? 1 : 0)) / 2));
+    process.stdout.write(`default backtest 2004-2010: return ${summary.returnPct}%, ${summary.orders} orders, ${summary.roundTrips} round trips, final ${summary.finalCapital}\n`);
 
     const stored = (await backtests.get(summary.id, { withEquityCurve: true }))!;
     expect(stored).toMatchObject({
       ticker: 'AAPL', strategy: 'sma_cross', strategyVersion: 1, startDate: '2004-01-02', endDate: '2010-12-31',
-      finalCapital: engine.finalCapital, returnPct: engine.returnPct, numTrades: engine.numTrades, fees: 0,
+      finalCapital: engine.finalCapital, returnPct: engine.returnPct, orders: engine.orders, fees: 0,
       initialPosition: engine.initialPosition, trades: engine.trades, metrics: summary.metrics, reportUrl: summary.report,
       options: { commissionBps: 0, commissionPerTrade: 0, slippageBps: 0, wholeShares: false, execution: 'close' },
     });
@@ -193,8 +194,8 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
         { date: '2005-04-14', side: 'SELL', price: 1.33071, shares: initialShares },
         { date: '2005-05-23', side: 'BUY', price: 1.42, shares: (initialShares * 1.33071) / 1.42 },
       ]);
-      expect(out).toMatchObject({ ticker: 'AAPL', strategy: 'sma_cross', startDate: '2005-04-01', endDate: '2005-06-03', initialCapital: 1000, returnPct: -12.36, numTrades: 2 });
-      expect(out.metrics.numTrades).toBe(2);
+      expect(out).toMatchObject({ ticker: 'AAPL', strategy: 'sma_cross', startDate: '2005-04-01', endDate: '2005-06-03', initialCapital: 1000, returnPct: -12.36, orders: 2, roundTrips: 2 });
+      expect(out.metrics.roundTrips).toBe(2);
       expect(fs.existsSync(out.report)).toBe(true);
       expect(await backtests.get(out.id)).not.toBeNull();
 
