@@ -17,6 +17,7 @@ import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerResearchRoutes } from './routes/research.routes';
 import { registerSweepRoutes } from './routes/sweeps.routes';
+import { registerTrackRecordRoutes } from './routes/track-record.routes';
 import { registerRecommendationRoutes } from './routes/recommendations.routes';
 import { registerRunRoutes } from './routes/runs.routes';
 import { registerWebApp } from './web-app';
@@ -87,6 +88,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerResearchRoutes(app, ctx);
     registerSweepRoutes(app, ctx);
     registerRecommendationRoutes(app, ctx);
+    registerTrackRecordRoutes(app, ctx);
     registerRunRoutes(app, ctx);
     registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
