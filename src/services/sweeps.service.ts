@@ -91,7 +91,9 @@ export class SweepService {
     if (!sweep) throw new NotFoundError(`no sweep ${id}`);
     const { ticker, metric, x, y } = query;
     const [tickers, figures] = await Promise.all([sweeps.sweepTickers(sweep.id), sweeps.comboFigures(sweep.id, ticker)]);
-    if (ticker && !tickers.includes(ticker)) throw new NotFoundError(`sweep ${sweep.id} has no results for ${ticker}`);
+    if (ticker && !tickers.includes(ticker)) {
+      throw Object.assign(new NotFoundError(`sweep ${sweep.id} has no results for ${ticker}`), { field: 'ticker' });
+    }
     const map = sweepHeatmap({ parameterSets: sweep.parameterSets, figures, metric, x, y });
     return { sweep: sweepMetaOf(sweep), tickers, ticker: ticker ?? null, ...map };
   }
