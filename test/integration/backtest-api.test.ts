@@ -15,6 +15,8 @@ import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgr
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import { buildApi } from '../../src/api/build-api';
+import { renderBacktest } from '../../src/cli/commands/backtest.command';
+import { formatMetrics, formatMetricValue } from '../../src/reports/metric-format';
 import { TemporalGateway } from '../../src/services/temporal-gateway';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
@@ -146,6 +148,36 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     const html = await report.text();
     expect(html).toBe(fs.readFileSync(result.report, 'utf8'));
     expect(html).toContain('<svg');
+  });
+
+  it('one summary: the headline, the metrics table, the HTML report and the API JSON show the same return, drawdown and counts', async () => {
+    // Fees on a strategy that starts open: the first day's equity is below the capital (where the two returns used to part).
+    const res = await post({ ticker: 'AAPL', strategy: 'sma_cross', from: '2005-04-01', to: '2006-12-29', feesBps: 25 });
+    const { id } = (await res.json()) as { id: string };
+    await withTestWorker(env, config, () => env.client.workflow.getHandle(id).result());
+    const json = (await (await get(`/backtests/${id}`)).json()) as BacktestSummary;
+    const html = await (await get(`/backtests/${id}/report`)).text();
+    const headline = renderBacktest(json);
+    expect(json.metrics.totalReturnPct).toBe(json.returnPct);
+    expect(json.metrics.roundTrips).toBe(json.roundTrips);
+    expect(json.metrics.maxDrawdownPct).toBeGreaterThan(0);
+    expect(json.orders).toBeGreaterThan(json.roundTrips);
+
+    const value = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(headline)?.[1];
+    const card = (label: string) => new RegExp(`data-headline="${label}"><div class="label">[^<]*</div><div class="value[^"]*">([^<]*)<`).exec(html)?.[1];
+    const row = (key: string) => new RegExp(`data-metric="${key}"><td class="label">[^<]*</td><td class="num[^"]*">([^<]*)<`).exec(html)?.[1];
+    const table = Object.fromEntries(formatMetrics(json).map((r) => [r.key, r.value]));
+    const shown = {
+      return: formatMetricValue('signedPct', json.returnPct),
+      drawdown: formatMetricValue('pct', json.metrics.maxDrawdownPct),
+      orders: String(json.orders),
+      roundTrips: String(json.roundTrips),
+    };
+    expect(shown.drawdown).not.toMatch(/^[-+]/);
+    expect({ return: value('Return'), drawdown: value('Max drawdown'), orders: value('Orders'), roundTrips: value('Round trips') }).toEqual(shown);
+    expect({ return: card('Return'), drawdown: card('Max drawdown'), orders: card('Orders'), roundTrips: card('Round trips') }).toEqual(shown);
+    expect({ return: row('totalReturnPct'), drawdown: row('maxDrawdownPct'), orders: row('orders'), roundTrips: row('roundTrips') }).toEqual(shown);
+    expect({ return: table.totalReturnPct, drawdown: table.maxDrawdownPct, orders: table.orders, roundTrips: table.roundTrips }).toEqual(shown);
   });
 
   it('GET /backtests/{id} reports a failed run with its reason, 404 for an unknown id', async () => {

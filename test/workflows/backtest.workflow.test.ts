@@ -201,10 +201,12 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
 
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/AAPL sma_cross \(fast=7, slow=21, trend=50\) 2005-04-01 to 2005-06-03/);
-      expect(human.stdout).toMatch(/return\s+-12\.36%/);
-      expect(human.stdout).toMatch(/max drawdown/);
+      expect(human.stdout).toMatch(/Return\s+-12\.36%/);
+      expect(human.stdout).toMatch(/Max drawdown/);
       expect(human.stdout).toMatch(/Sharpe/);
-      expect(human.stdout).toMatch(/report\s+\/.*report\.html/);
+      expect(human.stdout).toMatch(/Orders\s+2\n/);
+      expect(human.stdout).toMatch(/Round trips\s+2\n/);
+      expect(human.stdout).toMatch(/Report\s+\/.*report\.html/);
     });
 
     it('exits non-zero with a one-line message that says which input is bad', async () => {
@@ -212,11 +214,12 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
         [['--ticker', 'AAPL', '--strategy', 'nope'], /unknown strategy "nope" \(known: sma_cross/],
         [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=abc'], /--params: parameter fast must be a number/],
         [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=40'], /bad parameter fast for strategy sma_cross/],
-        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-13-01'], /--from: "2005-13-01" is not a valid date/],
-        // These two are found by the workflow, against the stored data.
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-13-01'], /^error from: "2005-13-01" is not a valid date/],
+        // These two are found against the stored data before anything starts, as by the API.
         [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--to', '2012-01-03'], /to 2012-01-03 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
         [['--ticker', 'NOPE', '--strategy', 'sma_cross'], /unknown ticker NOPE/],
-        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '-1'], /--fees-bps: "-1" is not a number >= 0/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '-1'], /^error feesBps must be a number >= 0 \(got -1\)/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '10001'], /^error feesBps must be at most 10000 \(got 10001\)/],
       ];
       const runs = await withWorker(() => Promise.all(cases.map(([args]) => cli([...args, '--json']))));
       runs.forEach((run, i) => {
