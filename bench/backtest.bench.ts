@@ -93,8 +93,8 @@ export async function backtestBench(): Promise<BenchRow[]> {
   const simple = simpleSmaCrossBacktest(bars, CAPITAL);
   const same = Math.abs(engine.finalCapital - simple.finalCapital) <= 1e-9 * Math.abs(simple.finalCapital);
   // The engine counts the initial position apart (SEED.md's count); the simple loop counts fills after the first day too.
-  if (!same || engine.numTrades !== simple.trades) {
-    throw new Error(`backtests disagree: engine ${engine.finalCapital} (${engine.numTrades} trades), simple ${simple.finalCapital} (${simple.trades} trades)`);
+  if (!same || engine.orders !== simple.trades) {
+    throw new Error(`backtests disagree: engine ${engine.finalCapital} (${engine.orders} trades), simple ${simple.finalCapital} (${simple.trades} trades)`);
   }
 
   log(`backtest: ${days} days, timing runBacktest and the simple loop`);
@@ -107,7 +107,7 @@ export async function backtestBench(): Promise<BenchRow[]> {
 
   const perSecond = (ms: number) => (days / ms) * 1000;
   return [
-    { figure: 'backtest: days / trades / final capital (engine = simple)', value: `${num(days)} / ${engine.numTrades} / ${num(engine.finalCapital, 2)}` },
+    { figure: 'backtest: days / trades / final capital (engine = simple)', value: `${num(days)} / ${engine.orders} / ${num(engine.finalCapital, 2)}` },
     {
       figure: 'backtest: runBacktest from bars, median',
       value: duration(fromBars),

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { buyAndHoldCurve } from '../domain/backtest/buy-and-hold';
 import { runBacktest } from '../domain/backtest/engine';
 import {
   backtestMetrics,
@@ -62,32 +63,11 @@ export function createBacktestActivities(deps: BacktestDependencies) {
       const chartSvg = await renderEquityChartSvg({
         dates: result.dates,
         equity: Array.from(result.equity),
-        buyAndHold: closes.map((c) => (result.initialCapital * c) / closes[0]),
+        buyAndHold: buyAndHoldCurve(result.initialCapital, closes),
         trades: fills.map((t) => ({ date: t.date, side: t.side, price: t.price })),
         title,
       });
-      step('report');
-      const html = renderBacktestReportHtml({
-        title,
-        summary: {
-          id: input.id,
-          ticker: checked.ticker,
-          strategy: result.strategy,
-          params: result.params,
-          startDate: result.startDate,
-          endDate: result.endDate,
-          initialCapital: result.initialCapital,
-          finalCapital: result.finalCapital,
-          returnPct: result.returnPct,
-          numTrades: result.numTrades,
-        },
-        metrics,
-        trades: roundTrips,
-        chartSvg,
-      });
       const keys = backtestReportKeys(input.id);
-      await deps.reports.put(keys.svg, chartSvg, 'image/svg+xml');
-      await deps.reports.put(keys.html, html, 'text/html; charset=utf-8');
       const record: BacktestRecord = {
         id: input.id,
         ticker: checked.ticker,
@@ -100,7 +80,7 @@ export function createBacktestActivities(deps: BacktestDependencies) {
         initialCapital: result.initialCapital,
         finalCapital: result.finalCapital,
         returnPct: result.returnPct,
-        numTrades: result.numTrades,
+        orders: result.orders,
         fees: result.fees,
         initialPosition: result.initialPosition,
         trades: result.trades,
@@ -110,9 +90,15 @@ export function createBacktestActivities(deps: BacktestDependencies) {
         chartKey: keys.svg,
         reportUrl: deps.reports.url(keys.html),
       };
+      // The report reads the same summary the workflow returns and the API serves.
+      const summary = backtestSummary(record);
+      step('report');
+      const html = renderBacktestReportHtml({ title, summary, trades: roundTrips, chartSvg });
+      await deps.reports.put(keys.svg, chartSvg, 'image/svg+xml');
+      await deps.reports.put(keys.html, html, 'text/html; charset=utf-8');
       step('saving');
       await deps.backtests.save(record);
-      return backtestSummary(record);
+      return summary;
     },
   };
 }

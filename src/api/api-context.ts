@@ -9,10 +9,9 @@ import type { SubscriptionsService } from '../services/subscriptions.service';
 import type { TickersService } from '../services/tickers.service';
 import type { StartWorkflow } from './workflow-starter';
 import type { RateLimits, RateLimitDeps } from './rate-limits';
-import type { ResearchRuns } from './research-runs';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
-import type { BacktestRuns } from './routes/backtests.routes';
+import type { TemporalGateway } from '../services/temporal-gateway';
 import type { PlaygroundDeps } from './routes/playground.routes';
 import type { PriceRepository, RecommendationStore } from '../domain/ports';
 import type { DailyRunHistory, ResearchRepository } from '../domain/research/ports';
@@ -48,10 +47,8 @@ export interface ApiDeps {
   backtests?: Pick<BacktestRepository, 'get' | 'storedRange'>;
   /** Where backtest reports are stored (GET /backtests/{id}/report). */
   reports?: Pick<ObjectStore, 'get'>;
-  /** Starts backtest workflows and reports their status. */
-  backtestRuns?: BacktestRuns;
-  /** Starts sweeps and recommendation runs and tells how they stand (POST /sweeps, POST /recommendations; 503 without). */
-  researchRuns?: ResearchRuns;
+  /** Starts backtests, sweeps and recommendation runs and tells how they stand (those starts answer 503 without). */
+  gateway?: TemporalGateway;
   /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
   playground?: PlaygroundDeps;
   /** Reads of the research pages (chart, ticker state, signal page, track record); those routes answer 503 without. */

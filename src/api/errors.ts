@@ -92,7 +92,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof NotFoundError) {
-      return reply.code(404).send({ error: 'not_found', message: clip(error.message) } satisfies ErrorBody);
+      return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof ServiceUnavailableError) {
       request.log.warn({ err: error.cause ?? error }, error.message);

@@ -11,9 +11,8 @@ import { PostgresSweepRepository } from '../adapters/postgres/postgres-sweep.rep
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
 import { connectTemporal, createMailer, createTokenSigner, openDatabase, openRedis } from '../composition';
 import { buildApi } from './build-api';
-import { temporalBacktestRuns } from './routes/backtests.routes';
+import { TemporalGateway } from '../services/temporal-gateway';
 import { temporalWorkflowStarter } from './workflow-starter';
-import { temporalResearchRuns } from './research-runs';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
@@ -35,8 +34,7 @@ async function main(): Promise<void> {
     config,
     backtests: new PostgresBacktestRepository(db),
     reports,
-    backtestRuns: temporalBacktestRuns(client, config.temporal.taskQueue),
-    researchRuns: temporalResearchRuns(client, config.temporal.taskQueue),
+    gateway: TemporalGateway.fromConfig(client, config),
     playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
     subscribers: new PostgresSubscriberRepository(db),
     changes: new PostgresSubscriptionChangeRepository(db),

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     startWorkflow: () => Promise.reject(new Error('not available')),
     backtests: unused,
     reports: unused,
-    backtestRuns: unused,
+    gateway: unused,
     webApp: false,
   } as unknown as ApiDeps);
   await app.ready();

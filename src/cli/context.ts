@@ -5,6 +5,7 @@ import { loadConfig, type AppConfig } from '../config/config';
 import type { Database } from '../adapters/postgres/database';
 import { connectTemporal, createSubscriptionServicesOn, openDatabase, type TemporalClientHandle } from '../composition';
 import type { SubscriptionServices } from '../services/subscription-services';
+import { TemporalGateway } from '../services/temporal-gateway';
 import { createOutput, type Output } from './output';
 
 /** What a command needs, created lazily so that `algo --help` connects to nothing. */
@@ -15,6 +16,8 @@ export interface CliContext {
   temporal(): Promise<Client>;
   /** The subscription and ticker services over Postgres and the configured mailer (built as the API builds them). */
   services(): SubscriptionServices;
+  /** The Temporal gateway over {@link temporal} (connects on first use). */
+  gateway(): Promise<TemporalGateway>;
 }
 
 /**
@@ -36,6 +39,9 @@ export async function withContext(cmd: Command, body: (ctx: CliContext) => Promi
       return temporal.client;
     },
     services: () => (services ??= createSubscriptionServicesOn(ctx.db(), config, { maxConnections: 1 })),
+    async gateway() {
+      return TemporalGateway.fromConfig(await ctx.temporal(), config);
+    },
   };
   try {
     await body(ctx);

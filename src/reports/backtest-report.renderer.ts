@@ -1,29 +1,19 @@
-import type { BacktestMetrics, MetricsTrade } from '../domain/backtest/metrics';
-import type { IsoDate } from '../domain/dates';
-import { formatMetrics, formatMoney, formatMetricValue } from './metric-format';
+import type { BacktestSummary } from '../domain/backtest/backtest-record';
+import type { MetricsTrade } from '../domain/backtest/metrics';
+import { backtestHeadline, formatMetrics, formatMetricValue, formatMoney, type MetricsTableInput } from './metric-format';
 import { escapeHtml } from '../domain/html';
 
-/** The headline of a backtest, as the CLI's `--json` reports it. */
-export interface ReportSummary {
-  /** The backtest run's id, when it has one. */
-  id?: string;
-  ticker: string;
-  strategy: string;
-  params: Readonly<Record<string, unknown>>;
-  startDate: IsoDate;
-  endDate: IsoDate;
-  initialCapital: number;
-  finalCapital: number;
-  /** Total return in percent. */
-  returnPct: number;
-  numTrades: number;
-}
+/** What the report shows of the one backtest summary (the id when the run has one). */
+export type ReportSummary = Pick<
+  BacktestSummary,
+  'ticker' | 'strategy' | 'startDate' | 'endDate' | 'initialCapital' | 'finalCapital' | 'returnPct' | 'orders' | 'roundTrips' | 'metrics'
+> & { id?: string; params: Readonly<Record<string, unknown>> };
 
 /** What {@link renderBacktestReportHtml} puts on the page. */
 export interface BacktestReportInput {
   title: string;
+  /** The one summary: the headline and the metrics table both read it. */
   summary: ReportSummary;
-  metrics: BacktestMetrics;
   /** Round trips, in order; an open one has `exitDate: null`. */
   trades: MetricsTrade[];
   /** The chart from `renderEquityChartSvg`, inlined as is. */
@@ -38,18 +28,12 @@ export interface BacktestReportInput {
  * dropped) and is inserted as markup.
  */
 export function renderBacktestReportHtml(input: BacktestReportInput): string {
-  const { title, summary, metrics, trades } = input;
+  const { title, summary, trades } = input;
   const chart = inlineSvg(input.chartSvg);
   const params = Object.entries(summary.params)
     .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join(', ');
-  const headline: Array<[string, string]> = [
-    ['Return', formatMetricValue('signedPct', summary.returnPct)],
-    ['Buy & hold', formatMetricValue('signedPct', metrics.buyAndHoldReturnPct)],
-    ['Max drawdown', formatMetricValue('pct', metrics.maxDrawdownPct)],
-    ['Sharpe', formatMetricValue('ratio', metrics.sharpe)],
-    ['Trades', String(summary.numTrades)],
-  ];
+  const headline = backtestHeadline(summary);
 
   return `<!DOCTYPE html>
 <html lang="en">
@@ -64,7 +48,7 @@ export function renderBacktestReportHtml(input: BacktestReportInput): string {
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${escapeHtml(summary.ticker)} · ${escapeHtml(summary.strategy)}${params ? ` (${escapeHtml(params)})` : ''} · ${escapeHtml(summary.startDate)} to ${escapeHtml(summary.endDate)} · capital ${escapeHtml(formatMoney(summary.initialCapital))} → ${escapeHtml(formatMoney(summary.finalCapital))}${summary.id ? ` · run ${escapeHtml(summary.id)}` : ''}</p>
 <section class="cards">
-${headline.map(([label, value]) => `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value${tone(value)}">${escapeHtml(value)}</div></div>`).join('\n')}
+${headline.map(([label, value]) => `<div class="card" data-headline="${escapeHtml(label)}"><div class="label">${escapeHtml(label)}</div><div class="value${tone(value)}">${escapeHtml(value)}</div></div>`).join('\n')}
 </section>
 <section class="chart">
 ${chart}
@@ -72,7 +56,7 @@ ${chart}
 <h2>Metrics</h2>
 <table class="metrics">
 <tbody>
-${metricRowsHtml(metrics)}
+${metricRowsHtml(summary)}
 </tbody>
 </table>
 <p class="note">Annualised over 252 trading days; risk-free rate as configured (0 by default). Trade statistics cover closed trades; n/a means undefined for this run.</p>
@@ -90,13 +74,13 @@ function inlineSvg(svg: string): string {
   return body;
 }
 
-function metricRowsHtml(metrics: BacktestMetrics): string {
+function metricRowsHtml(summary: MetricsTableInput): string {
   let section = '';
-  return formatMetrics(metrics)
+  return formatMetrics(summary)
     .map((row) => {
       const heading = row.section !== section ? `<tr class="section"><th colspan="3">${escapeHtml(row.section)}</th></tr>\n` : '';
       section = row.section;
-      return `${heading}<tr><td class="label">${escapeHtml(row.label)}</td><td class="num${tone(row.value)}">${escapeHtml(row.value)}</td><td class="hint">${escapeHtml(row.hint)}</td></tr>`;
+      return `${heading}<tr data-metric="${escapeHtml(row.key)}"><td class="label">${escapeHtml(row.label)}</td><td class="num${tone(row.value)}">${escapeHtml(row.value)}</td><td class="hint">${escapeHtml(row.hint)}</td></tr>`;
     })
     .join('\n');
 }

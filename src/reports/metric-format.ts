@@ -1,11 +1,15 @@
+import type { BacktestSummary } from '../domain/backtest/backtest-record';
 import type { BacktestMetrics } from '../domain/backtest/metrics';
 
 /** How a metric's value reads: the unit decides the format. */
 export type MetricKind = 'signedPct' | 'pct' | 'ratio' | 'money' | 'days' | 'count' | 'date';
 
-/** One line of the metrics table: which metric, its label, and a one-line definition. */
+/** What the metrics table shows: the metrics and the summary's order count. */
+export type MetricsTableInput = Pick<BacktestSummary, 'metrics' | 'orders'>;
+
+/** One line of the metrics table: which metric (or `orders`, the summary's count), its label, and a one-line definition. */
 export interface MetricRow {
-  key: keyof BacktestMetrics;
+  key: keyof BacktestMetrics | 'orders';
   label: string;
   kind: MetricKind;
   hint: string;
@@ -22,7 +26,7 @@ export const METRIC_SECTIONS: readonly MetricSection[] = [
   {
     title: 'Returns',
     rows: [
-      { key: 'totalReturnPct', label: 'Total return', kind: 'signedPct', hint: 'final / initial equity - 1' },
+      { key: 'totalReturnPct', label: 'Total return', kind: 'signedPct', hint: 'final / initial capital - 1' },
       { key: 'cagrPct', label: 'CAGR', kind: 'signedPct', hint: 'compound annual growth, 252 trading days a year' },
       { key: 'buyAndHoldReturnPct', label: 'Buy-and-hold return', kind: 'signedPct', hint: 'last close / first close - 1' },
       { key: 'exposurePct', label: 'Exposure time', kind: 'pct', hint: 'share of days in a position' },
@@ -32,7 +36,7 @@ export const METRIC_SECTIONS: readonly MetricSection[] = [
     title: 'Risk',
     rows: [
       { key: 'volatilityPct', label: 'Volatility (annualised)', kind: 'pct', hint: 'stdev of daily returns x sqrt(252)' },
-      { key: 'maxDrawdownPct', label: 'Max drawdown', kind: 'pct', hint: 'largest fall from a peak' },
+      { key: 'maxDrawdownPct', label: 'Max drawdown', kind: 'pct', hint: 'largest fall from a peak (a positive magnitude)' },
       { key: 'maxDrawdownPeakDate', label: 'Max drawdown peak', kind: 'date', hint: 'the peak it fell from' },
       { key: 'maxDrawdownTroughDate', label: 'Max drawdown trough', kind: 'date', hint: 'its lowest point' },
       { key: 'maxDrawdownRecoveryDate', label: 'Max drawdown recovery', kind: 'date', hint: 'first day back at the peak' },
@@ -45,8 +49,9 @@ export const METRIC_SECTIONS: readonly MetricSection[] = [
   {
     title: 'Trades',
     rows: [
-      { key: 'numTrades', label: 'Trades', kind: 'count', hint: 'entered, open ones included' },
-      { key: 'numOpenTrades', label: 'Open at the end', kind: 'count', hint: 'left out of the trade statistics below' },
+      { key: 'orders', label: 'Orders', kind: 'count', hint: 'each BUY and each SELL after the first day' },
+      { key: 'roundTrips', label: 'Round trips', kind: 'count', hint: 'entries with their exits, open ones included' },
+      { key: 'openRoundTrips', label: 'Open at the end', kind: 'count', hint: 'left out of the trade statistics below' },
       { key: 'winRatePct', label: 'Win rate', kind: 'pct', hint: 'closed trades with a profit' },
       { key: 'avgWinPct', label: 'Average win', kind: 'signedPct', hint: 'mean return of winning trades' },
       { key: 'avgLossPct', label: 'Average loss', kind: 'signedPct', hint: 'mean return of losing trades' },
@@ -102,17 +107,41 @@ export function formatMoney(value: number): string {
   return twoDecimals.format(value);
 }
 
+/** The value of one row: from the summary's metrics, or its order count. */
+export function metricRowValue(summary: MetricsTableInput, key: MetricRow['key']): number | string | null {
+  return key === 'orders' ? summary.orders : summary.metrics[key];
+}
+
 /** The label and formatted value of every metric, section by section. */
-export function formatMetrics(metrics: BacktestMetrics): Array<{ section: string; label: string; value: string; hint: string }> {
+export function formatMetrics(summary: MetricsTableInput): Array<{ key: MetricRow['key']; section: string; label: string; value: string; hint: string }> {
+  const { metrics } = summary;
   return METRIC_SECTIONS.flatMap((section) =>
     section.rows.map((row) => ({
+      key: row.key,
       section: section.title,
       label: row.label,
       value:
         row.key === 'maxDrawdownRecoveryDate' && metrics.maxDrawdownRecoveryDate === null && metrics.maxDrawdownPeakDate !== null
           ? 'not recovered'
-          : formatMetricValue(row.kind, metrics[row.key]),
+          : formatMetricValue(row.kind, metricRowValue(summary, row.key)),
       hint: row.hint,
     })),
   );
+}
+
+/**
+ * The headline of a backtest, label and formatted value, as the CLI, the
+ * HTML report and the web pages show it: the summary's return and counts,
+ * its metrics' buy-and-hold, drawdown (a positive magnitude) and Sharpe.
+ */
+export function backtestHeadline(summary: Pick<BacktestSummary, 'returnPct' | 'orders' | 'roundTrips' | 'metrics'>): Array<[string, string]> {
+  const m = summary.metrics;
+  return [
+    ['Return', formatMetricValue('signedPct', summary.returnPct)],
+    ['Buy & hold', formatMetricValue('signedPct', m.buyAndHoldReturnPct)],
+    ['Max drawdown', formatMetricValue('pct', m.maxDrawdownPct)],
+    ['Sharpe', formatMetricValue('ratio', m.sharpe)],
+    ['Orders', formatMetricValue('count', summary.orders)],
+    ['Round trips', formatMetricValue('count', summary.roundTrips)],
+  ];
 }

@@ -89,7 +89,17 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const stored = await stack.call('GET', `/backtests/${id}`);
     expect(stored.status).toBe(200);
     const metrics = page.getByTestId('metrics-table');
-    expect(await metrics.locator('[data-metric="numTrades"]').textContent()).toBe(String(stored.body.metrics.numTrades));
+    expect(await metrics.locator('[data-metric="roundTrips"]').textContent()).toBe(String(stored.body.roundTrips));
+    expect(await metrics.locator('[data-metric="orders"]').textContent()).toBe(String(stored.body.orders));
+    // The headline and the table read the same summary: one return, one unsigned drawdown, both counts by name.
+    const headline = page.getByTestId('backtest-headline');
+    const cell = (key: string) => metrics.locator(`[data-metric="${key}"]`).textContent();
+    const card = (label: string) => headline.locator(`[data-headline="${label}"] strong`).textContent();
+    expect(await card('Return')).toBe(await cell('totalReturnPct'));
+    expect(await card('Max drawdown')).toBe(await cell('maxDrawdownPct'));
+    expect(await card('Max drawdown')).not.toMatch(/^[-+]/);
+    expect(await card('Orders')).toBe(String(stored.body.orders));
+    expect(await card('Round trips')).toBe(String(stored.body.roundTrips));
     expect(await metrics.locator('[data-metric="sharpe"]').textContent()).toBe(stored.body.metrics.sharpe.toFixed(2));
     await page.getByRole('heading', { name: /AAPL · sma_cross \(fast=10, slow=30, trend=50\)/ }).waitFor();
     const chart = page.getByTestId('price-chart');

@@ -15,7 +15,9 @@ import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgr
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import { buildApi } from '../../src/api/build-api';
-import { temporalBacktestRuns } from '../../src/api/routes/backtests.routes';
+import { renderBacktest } from '../../src/cli/commands/backtest.command';
+import { formatMetrics, formatMetricValue } from '../../src/reports/metric-format';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
@@ -65,9 +67,11 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
-      backtestRuns: (() => {
-        const runs = temporalBacktestRuns(env.client, config.temporal.taskQueue);
-        return { status: runs.status, start: (id: string, request: Parameters<typeof runs.start>[1]) => (startedIds.push(id), runs.start(id, request)) };
+      gateway: (() => {
+        const gateway = TemporalGateway.fromConfig(env.client, config);
+        const start = gateway.start.bind(gateway);
+        gateway.start = ((workflow, id, ...args) => (startedIds.push(id), start(workflow, id, ...args))) as typeof gateway.start;
+        return gateway;
       })(),
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -95,12 +99,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
 
   it.each<[string, unknown, number, RegExp]>([
     ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, /body: .*fees/],
-    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' }, 400, /body.from: not a valid date/],
+    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' }, 400, /from: "2005-02-30" is not a valid date/],
     ['an unknown strategy', { ticker: 'AAPL', strategy: 'moon_phase' }, 400, /unknown strategy "moon_phase" \(known: sma_cross, macd_cross/],
     ['a bad parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 0 } }, 400, /bad parameter fast for strategy sma_cross/],
     ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, /body.params.fast/],
     ['a date outside the stored data', { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' }, 400, /to 2011-06-01 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
-    ['a negative slippage', { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 }, 400, /body.slippageBps/],
+    ['a negative slippage', { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 }, 400, /slippageBps must be a number >= 0 \(got -1\)/],
     ['an unknown ticker', { ticker: 'ZZZZ', strategy: 'sma_cross' }, 404, /unknown ticker ZZZZ/],
   ])('POST /backtests rejects %s before starting anything', async (_label, body, status, message) => {
     const res = await post(body);
@@ -144,6 +148,36 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     const html = await report.text();
     expect(html).toBe(fs.readFileSync(result.report, 'utf8'));
     expect(html).toContain('<svg');
+  });
+
+  it('one summary: the headline, the metrics table, the HTML report and the API JSON show the same return, drawdown and counts', async () => {
+    // Fees on a strategy that starts open: the first day's equity is below the capital (where the two returns used to part).
+    const res = await post({ ticker: 'AAPL', strategy: 'sma_cross', from: '2005-04-01', to: '2006-12-29', feesBps: 25 });
+    const { id } = (await res.json()) as { id: string };
+    await withTestWorker(env, config, () => env.client.workflow.getHandle(id).result());
+    const json = (await (await get(`/backtests/${id}`)).json()) as BacktestSummary;
+    const html = await (await get(`/backtests/${id}/report`)).text();
+    const headline = renderBacktest(json);
+    expect(json.metrics.totalReturnPct).toBe(json.returnPct);
+    expect(json.metrics.roundTrips).toBe(json.roundTrips);
+    expect(json.metrics.maxDrawdownPct).toBeGreaterThan(0);
+    expect(json.orders).toBeGreaterThan(json.roundTrips);
+
+    const value = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(headline)?.[1];
+    const card = (label: string) => new RegExp(`data-headline="${label}"><div class="label">[^<]*</div><div class="value[^"]*">([^<]*)<`).exec(html)?.[1];
+    const row = (key: string) => new RegExp(`data-metric="${key}"><td class="label">[^<]*</td><td class="num[^"]*">([^<]*)<`).exec(html)?.[1];
+    const table = Object.fromEntries(formatMetrics(json).map((r) => [r.key, r.value]));
+    const shown = {
+      return: formatMetricValue('signedPct', json.returnPct),
+      drawdown: formatMetricValue('pct', json.metrics.maxDrawdownPct),
+      orders: String(json.orders),
+      roundTrips: String(json.roundTrips),
+    };
+    expect(shown.drawdown).not.toMatch(/^[-+]/);
+    expect({ return: value('Return'), drawdown: value('Max drawdown'), orders: value('Orders'), roundTrips: value('Round trips') }).toEqual(shown);
+    expect({ return: card('Return'), drawdown: card('Max drawdown'), orders: card('Orders'), roundTrips: card('Round trips') }).toEqual(shown);
+    expect({ return: row('totalReturnPct'), drawdown: row('maxDrawdownPct'), orders: row('orders'), roundTrips: row('roundTrips') }).toEqual(shown);
+    expect({ return: table.totalReturnPct, drawdown: table.maxDrawdownPct, orders: table.orders, roundTrips: table.roundTrips }).toEqual(shown);
   });
 
   it('GET /backtests/{id} reports a failed run with its reason, 404 for an unknown id', async () => {

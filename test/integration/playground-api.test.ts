@@ -18,7 +18,7 @@ import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import type { BacktestSummary } from '../../src/domain/backtest/backtest-record';
 import type { RecommendationEvidence } from '../../src/domain/ports';
 import { buildApi } from '../../src/api/build-api';
-import { temporalBacktestRuns } from '../../src/api/routes/backtests.routes';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import type { SweepResult } from '../../src/workflows/sweep.workflow';
 import type { RecommendResult } from '../../src/workflows/recommend.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -69,7 +69,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
       },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
-      backtestRuns: temporalBacktestRuns(env.client, config.temporal.taskQueue),
+      gateway: TemporalGateway.fromConfig(env.client, config),
       playground: {
         bars: prices,
         sweeps: new PostgresSweepRepository(t.db),
@@ -97,10 +97,10 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     ['a bad parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 30, slow: 20 } }, 400, 'params.fast', /bad parameter fast for strategy sma_cross: must be less than slow/],
     ['an unknown parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { speed: 3 } }, 400, 'params.speed', /unknown parameter speed/],
     ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, 'params.fast', /body.params.fast/],
-    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2015-02-30' }, 400, 'from', /body.from: not a valid date/],
+    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2015-02-30' }, 400, 'from', /^from: "2015-02-30" is not a valid date/],
     ['dates in the wrong order', { ticker: 'AAPL', strategy: 'sma_cross', from: '2016-01-04', to: '2015-01-02' }, 400, 'from', /from 2016-01-04 is after to 2015-01-02/],
     ['a date outside the data', { ticker: 'AAPL', strategy: 'sma_cross', to: '2019-01-02' }, 400, 'to', /to 2019-01-02 is outside the stored data of AAPL/],
-    ['a negative capital', { ticker: 'AAPL', strategy: 'sma_cross', capital: -5 }, 400, 'capital', /body.capital/],
+    ['a negative capital', { ticker: 'AAPL', strategy: 'sma_cross', capital: -5 }, 400, 'capital', /^capital must be a positive number \(got -5\)/],
     ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, 'fees', /fees/],
     ['an unknown strategy', { ticker: 'AAPL', strategy: 'moon_phase' }, 400, 'strategy', /unknown strategy "moon_phase"/],
     ['an unknown ticker', { ticker: 'ZZZZ', strategy: 'sma_cross' }, 404, 'ticker', /unknown ticker ZZZZ/],
@@ -146,10 +146,10 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     expect(chart.buyAndHold[0].value).toBeCloseTo(10_000, 9);
     const held = (10_000 * bars[bars.length - 1].close) / bars[0].close;
     expect(chart.buyAndHold[chart.buyAndHold.length - 1].value).toBeCloseTo(held, 6);
-    expect(chart.buyAndHoldReturnPct).toBeCloseTo((held / 10_000 - 1) * 100, 9);
+    expect(chart.metrics.buyAndHoldReturnPct).toBeCloseTo((held / 10_000 - 1) * 100, 9);
     // Every fill, the first-day purchase flagged, on a day of the price chart.
     const fills = [...(summary.initialPosition ? [{ ...summary.initialPosition, initial: true }] : []), ...summary.trades.map((x) => ({ ...x, initial: false }))];
-    expect(summary.numTrades).toBeGreaterThan(2);
+    expect(summary.orders).toBeGreaterThan(2);
     expect(chart.trades.map(({ time, side, price, initial }) => ({ date: time, side, price, initial }))).toEqual(fills.map(({ date, side, price, initial }) => ({ date, side, price, initial })));
     const days = new Set(chart.bars.map((b) => b.time));
     expect(chart.trades.every((x) => days.has(x.time))).toBe(true);

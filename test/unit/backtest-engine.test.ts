@@ -68,7 +68,7 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
       { date: '2005-04-14', side: 'SELL', price: 1.33071, shares: initialShares, fee: 0, signalDate: '2005-04-14' },
       { date: '2005-05-23', side: 'BUY', price: 1.42, shares: sharesBought, fee: 0, signalDate: '2005-05-23' },
     ]);
-    expect(result.numTrades).toBe(2);
+    expect(result.orders).toBe(2);
     expect(result.finalCapital).toBe(sharesBought * 1.36571);
     expect(result.returnPct).toBe(-12.36);
     expect([result.startDate, result.endDate, result.initialCapital]).toEqual(['2005-04-01', '2005-06-03', 1000]);
@@ -101,7 +101,7 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
     const old = oldBacktester(window);
     expect(result.finalCapital).toBeCloseTo(old.final, 9);
     expect(result.returnPct).toBe(old.returnPct);
-    expect(result.numTrades).toBe(old.numTrades);
+    expect(result.orders).toBe(old.numTrades);
     expect(bookOf(result.trades)).toEqual(old.book);
   });
 
@@ -116,7 +116,7 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
       const old = oldBacktester(withOldColumns);
       const result = runBacktest({ bars: withOldColumns, strategy: 'sma_cross' });
       expect(result.returnPct).toBe(old.returnPct);
-      expect(result.numTrades).toBe(old.numTrades);
+      expect(result.orders).toBe(old.numTrades);
       expect(bookOf(result.trades)).toEqual(old.book);
     });
 
@@ -173,7 +173,7 @@ describe('runBacktest options on a hand-made series', () => {
     const json = JSON.parse(JSON.stringify(serializeBacktest(r)));
     expect(json.equityCurve[2]).toEqual({ date: d[2], equity: 1100, shares: 100, close: 11 });
     expect(json.signals[1]).toEqual({ date: d[1], signal: 'BUY' });
-    expect([json.returnPct, json.numTrades, json.trades.length]).toEqual([20, 2, 2]);
+    expect([json.returnPct, json.orders, json.trades.length]).toEqual([20, 2, 2]);
   });
 
   it('commission per trade and in basis points', () => {
@@ -266,7 +266,7 @@ describe('one strategy path and sweeps', () => {
     const grid = [5, 7, 10].flatMap((fast) => [21, 30].map((slow) => ({ fast, slow })));
     const swept = grid.map((params) => runBacktest({ bars: series, strategy: 'sma_cross', params }));
     const separate = grid.map((params) => runBacktest({ bars: SHORT, strategy: 'sma_cross', params }));
-    expect(swept.map((r) => [r.finalCapital, r.numTrades, r.trades])).toEqual(separate.map((r) => [r.finalCapital, r.numTrades, r.trades]));
+    expect(swept.map((r) => [r.finalCapital, r.orders, r.trades])).toEqual(separate.map((r) => [r.finalCapital, r.orders, r.trades]));
     expect(new Set(swept.map((r) => r.finalCapital)).size).toBeGreaterThan(3);
     // The same array object comes back for an average already computed: computed once.
     expect(series.sma(10)).toBe(series.sma(10));

@@ -93,8 +93,8 @@ describe('computeMetrics on equity [100, 110, 99, 120] with 3 periods a year', (
 
   it('is JSON-safe and has no trade statistics without trades', () => {
     expectJsonSafe(m);
-    expect(m.numTrades).toBe(0);
-    expect(m.numOpenTrades).toBe(0);
+    expect(m.roundTrips).toBe(0);
+    expect(m.openRoundTrips).toBe(0);
     expect(m.winRatePct).toBeNull();
     expect(m.avgWinPct).toBeNull();
     expect(m.avgLossPct).toBeNull();
@@ -139,8 +139,8 @@ describe('computeMetrics trade statistics', () => {
   const m = computeMetrics(series([100, 101, 102], { trades }));
 
   it('counts trades, open ones included', () => {
-    expect(m.numTrades).toBe(5);
-    expect(m.numOpenTrades).toBe(1);
+    expect(m.roundTrips).toBe(5);
+    expect(m.openRoundTrips).toBe(1);
   });
 
   it('win rate counts a break-even trade in the denominator only', () => {
@@ -189,8 +189,8 @@ describe('computeMetrics trade statistics', () => {
 
   it('only an open trade: counted, but every trade statistic is null', () => {
     const open = computeMetrics(series([100, 110], { trades: [trade(10, 10, 1, true)] }));
-    expect(open.numTrades).toBe(1);
-    expect(open.numOpenTrades).toBe(1);
+    expect(open.roundTrips).toBe(1);
+    expect(open.openRoundTrips).toBe(1);
     expect(open.winRatePct).toBeNull();
     expect(open.expectancy).toBeNull();
     expectJsonSafe(open);

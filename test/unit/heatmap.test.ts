@@ -1,6 +1,6 @@
 import { sweepHeatmap, type ComboFigures } from '../../src/domain/backtest/heatmap';
 import { BadInputError } from '../../src/domain/errors';
-import { backtestProgressOf } from '../../src/api/routes/backtests.routes';
+import { backtestProgressOf } from '../../src/services/backtests.service';
 
 const sets = [
   { fast: 5, slow: 20, trend: 50 }, { fast: 5, slow: 20, trend: 200 },

@@ -41,7 +41,9 @@ const summary: ReportSummary = {
   initialCapital: 1000,
   finalCapital: 1120.879,
   returnPct: 12.0879,
-  numTrades: 2,
+  orders: 2,
+  roundTrips: metrics.roundTrips,
+  metrics,
 };
 
 /** Every element named `name` anywhere in a parsed XML tree. */
@@ -104,17 +106,18 @@ describe('renderBacktestReportHtml', () => {
   let html: string;
   beforeAll(async () => {
     const chartSvg = await renderEquityChartSvg(chartInput);
-    html = renderBacktestReportHtml({ title: 'Backtest: AAPL <sma_cross>', summary, metrics, trades, chartSvg });
+    html = renderBacktestReportHtml({ title: 'Backtest: AAPL <sma_cross>', summary, trades, chartSvg });
   });
 
   it('labels every metric there is, once', () => {
     const keys = METRIC_SECTIONS.flatMap((s) => s.rows.map((r) => r.key));
-    expect([...keys].sort()).toEqual(Object.keys(metrics).sort());
+    expect([...keys].sort()).toEqual([...Object.keys(metrics), 'orders'].sort());
   });
 
   it("contains each metric's label and formatted value on one row", () => {
-    for (const row of formatMetrics(metrics)) {
+    for (const row of formatMetrics(summary)) {
       expect(html).toContain(`<td class="label">${escapeHtml(row.label)}</td>`);
+      expect(html).toContain(`<tr data-metric="${row.key}">`);
       expect(html).toMatch(new RegExp(`${escapeRegExp(escapeHtml(row.label))}</td><td class="num[^"]*">${escapeRegExp(escapeHtml(row.value))}</td>`));
     }
     expect(html).toContain('>+12.09%<'); // total return 1120.879 / 1000 - 1
@@ -146,7 +149,6 @@ describe('renderBacktestReportHtml', () => {
     const hostile = renderBacktestReportHtml({
       title: '<script>alert(1)</script>',
       summary: { ...summary, ticker: '"><img src=x>', params: { 'a<b': "c'd" } },
-      metrics,
       trades: [],
       chartSvg: '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>',
     });
@@ -158,7 +160,7 @@ describe('renderBacktestReportHtml', () => {
   });
 
   it('refuses a chart that is not SVG', () => {
-    expect(() => renderBacktestReportHtml({ title: 't', summary, metrics, trades, chartSvg: '<div>no</div>' })).toThrow(/not an SVG/);
+    expect(() => renderBacktestReportHtml({ title: 't', summary, trades, chartSvg: '<div>no</div>' })).toThrow(/not an SVG/);
   });
 });
 
@@ -185,7 +187,7 @@ describe('formatMetricValue', () => {
       trades: [],
       buySignalIndexes: [],
     });
-    expect(formatMetrics(sinking).find((r) => r.label === 'Max drawdown recovery')?.value).toBe('not recovered');
+    expect(formatMetrics({ metrics: sinking, orders: 0 }).find((r) => r.label === 'Max drawdown recovery')?.value).toBe('not recovered');
   });
 });
 

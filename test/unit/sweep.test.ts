@@ -97,7 +97,7 @@ describe('sweepSeries', () => {
       expect(rows[c].params).toEqual(alone.params);
       expect(rows[c].returnPct).toBe(alone.returnPct);
       expect(rows[c].finalCapital).toBe(alone.finalCapital);
-      expect(rows[c].numTrades).toBe(alone.numTrades);
+      expect(rows[c].numTrades).toBe(alone.orders);
       expect(rows[c].sharpe).toBeCloseTo(metrics.sharpe!, 9);
       expect(rows[c].maxDrawdownPct).toBeCloseTo(metrics.maxDrawdownPct!, 9);
     });

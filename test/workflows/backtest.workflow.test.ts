@@ -18,7 +18,7 @@ import { loadSeedBars, SEED_DIR } from '../unit/strategies/seed-bars';
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const OLD_FILE = 'AAPL_2004-01-02_2010-12-31.csv';
 const SUMMARY_KEYS = [
-  'id', 'ticker', 'strategy', 'params', 'startDate', 'endDate', 'initialCapital', 'finalCapital', 'returnPct', 'numTrades', 'trades', 'initialPosition', 'metrics', 'report',
+  'id', 'ticker', 'strategy', 'params', 'startDate', 'endDate', 'initialCapital', 'finalCapital', 'returnPct', 'orders', 'roundTrips', 'trades', 'initialPosition', 'metrics', 'report',
 ].sort();
 
 /** The failure a workflow ended with: the activity's ApplicationFailure. */
@@ -89,17 +89,18 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
       initialCapital: 1000,
       finalCapital: engine.finalCapital,
       returnPct: engine.returnPct,
-      numTrades: engine.numTrades,
+      orders: engine.orders,
+      roundTrips: Math.ceil((engine.trades.length + (engine.initialPosition ? 1 : 0)) / 2),
     });
     expect(summary.trades).toEqual(engine.trades.map(({ date, side, price, shares }) => ({ date, side, price, shares })));
     expect(summary.metrics).toEqual(backtestMetrics(engine).metrics);
-    expect(summary.metrics.numTrades).toBe(Math.ceil((engine.trades.length + (engine.initialPosition ? 1 : 0)) / 2));
-    process.stdout.write(`default backtest 2004-2010: return ${summary.returnPct}%, ${summary.numTrades} trades, final ${summary.finalCapital}\n`);
+    expect(summary.metrics.roundTrips).toBe(Math.ceil((engine.trades.length + (engine.initialPosition ? 1 : 0)) / 2));
+    process.stdout.write(`default backtest 2004-2010: return ${summary.returnPct}%, ${summary.orders} orders, ${summary.roundTrips} round trips, final ${summary.finalCapital}\n`);
 
     const stored = (await backtests.get(summary.id, { withEquityCurve: true }))!;
     expect(stored).toMatchObject({
       ticker: 'AAPL', strategy: 'sma_cross', strategyVersion: 1, startDate: '2004-01-02', endDate: '2010-12-31',
-      finalCapital: engine.finalCapital, returnPct: engine.returnPct, numTrades: engine.numTrades, fees: 0,
+      finalCapital: engine.finalCapital, returnPct: engine.returnPct, orders: engine.orders, fees: 0,
       initialPosition: engine.initialPosition, trades: engine.trades, metrics: summary.metrics, reportUrl: summary.report,
       options: { commissionBps: 0, commissionPerTrade: 0, slippageBps: 0, wholeShares: false, execution: 'close' },
     });
@@ -193,17 +194,19 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
         { date: '2005-04-14', side: 'SELL', price: 1.33071, shares: initialShares },
         { date: '2005-05-23', side: 'BUY', price: 1.42, shares: (initialShares * 1.33071) / 1.42 },
       ]);
-      expect(out).toMatchObject({ ticker: 'AAPL', strategy: 'sma_cross', startDate: '2005-04-01', endDate: '2005-06-03', initialCapital: 1000, returnPct: -12.36, numTrades: 2 });
-      expect(out.metrics.numTrades).toBe(2);
+      expect(out).toMatchObject({ ticker: 'AAPL', strategy: 'sma_cross', startDate: '2005-04-01', endDate: '2005-06-03', initialCapital: 1000, returnPct: -12.36, orders: 2, roundTrips: 2 });
+      expect(out.metrics.roundTrips).toBe(2);
       expect(fs.existsSync(out.report)).toBe(true);
       expect(await backtests.get(out.id)).not.toBeNull();
 
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/AAPL sma_cross \(fast=7, slow=21, trend=50\) 2005-04-01 to 2005-06-03/);
-      expect(human.stdout).toMatch(/return\s+-12\.36%/);
-      expect(human.stdout).toMatch(/max drawdown/);
+      expect(human.stdout).toMatch(/Return\s+-12\.36%/);
+      expect(human.stdout).toMatch(/Max drawdown/);
       expect(human.stdout).toMatch(/Sharpe/);
-      expect(human.stdout).toMatch(/report\s+\/.*report\.html/);
+      expect(human.stdout).toMatch(/Orders\s+2\n/);
+      expect(human.stdout).toMatch(/Round trips\s+2\n/);
+      expect(human.stdout).toMatch(/Report\s+\/.*report\.html/);
     });
 
     it('exits non-zero with a one-line message that says which input is bad', async () => {
@@ -211,11 +214,12 @@ describe('backtestWorkflow on a real Temporal dev server, Postgres and the files
         [['--ticker', 'AAPL', '--strategy', 'nope'], /unknown strategy "nope" \(known: sma_cross/],
         [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=abc'], /--params: parameter fast must be a number/],
         [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--params', 'fast=40'], /bad parameter fast for strategy sma_cross/],
-        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-13-01'], /--from: "2005-13-01" is not a valid date/],
-        // These two are found by the workflow, against the stored data.
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--from', '2005-13-01'], /^error from: "2005-13-01" is not a valid date/],
+        // These two are found against the stored data before anything starts, as by the API.
         [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--to', '2012-01-03'], /to 2012-01-03 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
         [['--ticker', 'NOPE', '--strategy', 'sma_cross'], /unknown ticker NOPE/],
-        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '-1'], /--fees-bps: "-1" is not a number >= 0/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '-1'], /^error feesBps must be a number >= 0 \(got -1\)/],
+        [['--ticker', 'AAPL', '--strategy', 'sma_cross', '--fees-bps', '10001'], /^error feesBps must be at most 10000 \(got 10001\)/],
       ];
       const runs = await withWorker(() => Promise.all(cases.map(([args]) => cli([...args, '--json']))));
       runs.forEach((run, i) => {

@@ -11,7 +11,7 @@ import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgre
 import { PostgresSweepRepository } from '../../src/adapters/postgres/postgres-sweep.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { buildApi } from '../../src/api/build-api';
-import { temporalResearchRuns } from '../../src/api/research-runs';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import { ingestPricesWorkflow } from '../../src/workflows/ingest-prices.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { tempDir } from '../support/mail';
@@ -53,7 +53,7 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
       startWorkflow: async () => {
         throw new Error('not used here');
       },
-      researchRuns: temporalResearchRuns(env.client, config.temporal.taskQueue),
+      gateway: TemporalGateway.fromConfig(env.client, config),
       playground: { bars: new PostgresPriceRepository(t.db), sweeps: new PostgresSweepRepository(t.db), recommendations: new PostgresRecommendationRepository(t.db) },
       webApp: false,
     });

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { BacktestRecord } from '../../domain/backtest/backtest-record';
 import type { BacktestRepository } from '../../domain/ports';
 import type { BacktestOptions, BacktestTrade } from '../../domain/backtest/engine';
-import type { BacktestMetrics } from '../../domain/backtest/metrics';
+import { upgradeStoredMetrics, type BacktestMetrics } from '../../domain/backtest/metrics';
 import type { IsoDate } from '../../domain/dates';
 import type { Database } from './database';
 import { storedRangeOf } from './bar-queries';
@@ -24,7 +24,8 @@ export class PostgresBacktestRepository implements BacktestRepository {
       initial_capital: r.initialCapital,
       final_capital: r.finalCapital,
       return_pct: r.returnPct,
-      num_trades: r.numTrades,
+      // The column keeps its name: it always counted orders (BUY and SELL fills).
+      num_trades: r.orders,
       fees: r.fees,
       initial_position: r.initialPosition ? JSON.stringify(r.initialPosition) : null,
       metrics: JSON.stringify(r.metrics),
@@ -82,11 +83,11 @@ export class PostgresBacktestRepository implements BacktestRepository {
       initialCapital: row.initial_capital,
       finalCapital: row.final_capital,
       returnPct: row.return_pct,
-      numTrades: row.num_trades,
+      orders: row.num_trades,
       fees: row.fees,
       initialPosition: row.initial_position as BacktestTrade | null,
       trades: trades.map((t) => ({ date: t.date, side: t.side, price: t.price, shares: t.shares, fee: t.fee, signalDate: t.signal_date })),
-      metrics: row.metrics as unknown as BacktestMetrics,
+      metrics: upgradeStoredMetrics(row.metrics as unknown as BacktestMetrics),
       equityCurve: curve ?? { dates: [], equity: [], shares: [], close: [] },
       reportKey: row.report_key,
       chartKey: row.chart_key,

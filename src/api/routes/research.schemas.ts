@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_PAGE_LIMIT } from '../pagination';
 import { isoDateSchema, tickerSchema } from '../schemas';
 import { chartSpecSchema } from './strategies.routes';
+import { MAX_CHART_BARS } from '../../services/research.service';
 
 /** A stored strategy label: a strategy name, or `recommended:<name>` for a ticker's recommendation. */
 export const strategyLabelSchema = z
@@ -10,7 +11,7 @@ export const strategyLabelSchema = z
   .regex(/^(recommended:)?[a-z][a-z0-9_]*$/, 'not a strategy label (a strategy name such as sma_cross, or recommended:sma_cross)')
   .describe('Strategy label as signals are stored: sma_cross, or recommended:sma_cross');
 
-export const MAX_CHART_BARS = 1300;
+export { MAX_CHART_BARS };
 
 export const chartQuery = z.strictObject({
   strategy: strategyLabelSchema.optional().describe('Strategy label whose indicators and signals to draw (default: the ticker\'s first configured strategy)'),

@@ -1,12 +1,11 @@
-import crypto from 'node:crypto';
 import type { Command } from 'commander';
-import { checkBacktestRequestShape, type BacktestRequest, type BacktestSummary } from '../../domain/backtest/backtest-record';
+import { PostgresBacktestRepository } from '../../adapters/postgres/postgres-backtest.repository';
+import type { BacktestRequest, BacktestSummary } from '../../domain/backtest/backtest-record';
 import { BadInputError } from '../../domain/errors';
+import { backtestHeadline, formatMetricValue, formatMoney } from '../../reports/metric-format';
+import { BacktestService } from '../../services/backtests.service';
 import { withContext } from '../context';
-import { backtestWorkflow } from '../../workflows/backtest.workflow';
 import { color } from '../output';
-import { isoDateOption, tickerOption } from '../options';
-import { formatMetricValue, formatMoney } from '../../reports/metric-format';
 
 interface BacktestOptions {
   ticker: string;
@@ -33,47 +32,44 @@ export function parseParamsOption(option: string, value: string | undefined): Re
   return params;
 }
 
-function numberOption(option: string, value: string | undefined, check: (n: number) => boolean, expected: string): number | undefined {
+/** A number option as typed (NaN for text that is no number); the domain's rule judges its value. */
+function numberOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !check(n)) throw new BadInputError(`${option}: "${value}" is not ${expected}`);
-  return n;
+  return value.trim() === '' ? Number.NaN : Number(value);
 }
 
-/** The workflow input from the command's options; every option is validated here, at the edge. */
+/**
+ * The backtest request from the command's options: text turned into numbers
+ * only. Every rule (ticker, strategy, parameters, dates, limits) is the
+ * domain's, checked by the backtest service, so the CLI and the API refuse
+ * the same inputs with the same message.
+ */
 export function backtestRequest(opts: BacktestOptions): BacktestRequest {
-  const request: BacktestRequest = {
-    ticker: tickerOption('--ticker', opts.ticker),
+  return {
+    ticker: opts.ticker,
     strategy: opts.strategy,
     params: parseParamsOption('--params', opts.params),
-    from: isoDateOption('--from', opts.from),
-    to: isoDateOption('--to', opts.to),
-    capital: numberOption('--capital', opts.capital, (n) => n > 0, 'a positive number'),
-    feesBps: numberOption('--fees-bps', opts.feesBps, (n) => n >= 0, 'a number >= 0'),
-    slippageBps: numberOption('--slippage-bps', opts.slippageBps, (n) => n >= 0 && n < 10_000, 'a number in [0, 10000)'),
+    from: opts.from,
+    to: opts.to,
+    capital: numberOption(opts.capital),
+    feesBps: numberOption(opts.feesBps),
+    slippageBps: numberOption(opts.slippageBps),
   };
-  // Strategy, parameters and date order are checked before anything starts (the workflow checks again, with the stored range).
-  checkBacktestRequestShape(request);
-  return request;
 }
 
-/** The human rendering: headline, key metrics, trades count and where the report is. */
+/** The human rendering of the one summary: the headline the report shows, then where the report is. */
 export function renderBacktest(s: BacktestSummary): string {
-  const m = s.metrics;
   const params = Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ');
   const row = (label: string, value: string) => `  ${label.padEnd(18)} ${value}`;
+  const m = s.metrics;
   return [
     `${color.bold(`${s.ticker} ${s.strategy}`)} (${params}) ${s.startDate} to ${s.endDate}`,
-    row('capital', `${formatMoney(s.initialCapital)} -> ${formatMoney(s.finalCapital)}`),
-    row('return', formatMetricValue('signedPct', s.returnPct)),
-    row('buy & hold', formatMetricValue('signedPct', m.buyAndHoldReturnPct)),
+    row('Capital', `${formatMoney(s.initialCapital)} -> ${formatMoney(s.finalCapital)}`),
+    ...backtestHeadline(s).map(([label, value]) => row(label, value)),
     row('CAGR', formatMetricValue('signedPct', m.cagrPct)),
-    row('max drawdown', formatMetricValue('pct', m.maxDrawdownPct)),
-    row('Sharpe', formatMetricValue('ratio', m.sharpe)),
-    row('Sortino', formatMetricValue('ratio', m.sortino)),
-    row('exposure', formatMetricValue('pct', m.exposurePct)),
-    row('trades', `${s.numTrades} (win rate ${formatMetricValue('pct', m.winRatePct)}, profit factor ${formatMetricValue('ratio', m.profitFactor)})`),
-    row('report', s.report),
+    row('Win rate', formatMetricValue('pct', m.winRatePct)),
+    row('Profit factor', formatMetricValue('ratio', m.profitFactor)),
+    row('Report', s.report),
     color.dim(`run ${s.id}`),
   ].join('\n');
 }
@@ -94,14 +90,8 @@ export function registerBacktestCommands(program: Command): void {
     .action(async (opts: BacktestOptions, cmd: Command) => {
       const request = backtestRequest(opts);
       await withContext(cmd, async (ctx) => {
-        const client = await ctx.temporal();
-        const handle = await client.workflow.start(backtestWorkflow, {
-          taskQueue: ctx.config.temporal.taskQueue,
-          workflowId: `backtest-${request.ticker}-${request.strategy}-${crypto.randomUUID().slice(0, 8)}`,
-          args: [request],
-        });
-        ctx.out.info(`backtest ${handle.workflowId} started`);
-        const summary = await handle.result();
+        const backtests = new BacktestService({ backtests: new PostgresBacktestRepository(ctx.db()), gateway: () => ctx.gateway() });
+        const summary = await backtests.run(request, (started) => ctx.out.info(`backtest ${started.id} started`));
         ctx.out.result(summary, () => renderBacktest(summary));
       });
     });

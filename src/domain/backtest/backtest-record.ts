@@ -55,7 +55,13 @@ export interface BacktestSummaryTrade {
   shares: number;
 }
 
-/** Result of `backtestWorkflow`: what `algo backtest --json` prints. The equity curve stays in Postgres. */
+/**
+ * The one summary of a backtest: the result of `backtestWorkflow`, what
+ * `algo backtest --json` prints and GET /backtests/{id} serves, and what the
+ * headline, the metrics table, the HTML report and the web pages read.
+ * Drawdowns are positive magnitudes (`metrics.maxDrawdownPct`, see
+ * BacktestMetrics). The equity curve stays in Postgres.
+ */
 export interface BacktestSummary {
   /** The workflow id (a run in the Temporal UI). */
   id: string;
@@ -66,9 +72,15 @@ export interface BacktestSummary {
   endDate: IsoDate;
   initialCapital: number;
   finalCapital: number;
+  /**
+   * Total return in percent, (final / initial capital - 1) x 100 rounded to
+   * 2 places: the one return every view shows (`metrics.totalReturnPct` is the same number).
+   */
   returnPct: number;
-  /** BUY and SELL fills after the first day (the old count). */
-  numTrades: number;
+  /** Orders: each BUY and each SELL filled after the first day (the old system's trade count). */
+  orders: number;
+  /** Round trips: each entry with its exit, the initial position and a still-open one included (`metrics.roundTrips`). */
+  roundTrips: number;
   trades: BacktestSummaryTrade[];
   /** The purchase on the first day when the strategy starts open: not a trade (the old count), listed so the trades read right. */
   initialPosition: BacktestSummaryTrade | null;
@@ -90,7 +102,8 @@ export interface BacktestRecord {
   initialCapital: number;
   finalCapital: number;
   returnPct: number;
-  numTrades: number;
+  /** Each BUY and each SELL after the first day (see {@link BacktestSummary.orders}). */
+  orders: number;
   /** Commission paid in total. */
   fees: number;
   initialPosition: BacktestTrade | null;
@@ -106,6 +119,21 @@ export interface BacktestRecord {
   /** When it was stored (ISO instant); set by the repository. */
   createdAt?: string;
 }
+
+/** The limits of a backtest request: one definition for every door (API, CLI, playground, workflow). */
+export const BACKTEST_LIMITS = {
+  /** Largest starting capital. */
+  maxCapital: 1e12,
+  /** Largest commission in basis points (100 %). */
+  maxFeesBps: 10_000,
+  /** Largest fixed commission per fill. */
+  maxCommissionPerTrade: 1e9,
+  /** Slippage stays below 100 % (a sell at a price of zero). */
+  slippageBpsBelow: 10_000,
+} as const;
+
+/** A value as a message shows it: JSON, but NaN and Infinity by name. */
+const shown = (value: unknown): string => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value) ?? String(value));
 
 /**
  * Validate a request without touching storage: ticker format, strategy and
@@ -126,19 +154,26 @@ export function checkBacktestRequestShape(request: BacktestRequest): Omit<Checke
   if (request.from && request.to && request.from > request.to) throw new BadInputError(`from ${request.from} is after to ${request.to}`, { field: 'from' });
   const capital = request.capital ?? 1000;
   if (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0) {
-    throw new BadInputError(`capital must be a positive number (got ${JSON.stringify(request.capital)})`, { field: 'capital' });
+    throw new BadInputError(`capital must be a positive number (got ${shown(request.capital)})`, { field: 'capital' });
+  }
+  if (capital > BACKTEST_LIMITS.maxCapital) {
+    throw new BadInputError(`capital must be at most ${BACKTEST_LIMITS.maxCapital} (got ${shown(capital)})`, { field: 'capital' });
   }
   const options: Required<BacktestOptions> = {
-    commissionBps: nonNegative('feesBps', request.feesBps),
-    commissionPerTrade: nonNegative('commissionPerTrade', request.commissionPerTrade),
-    slippageBps: nonNegative('slippageBps', request.slippageBps),
+    commissionBps: nonNegative('feesBps', request.feesBps, BACKTEST_LIMITS.maxFeesBps),
+    commissionPerTrade: nonNegative('commissionPerTrade', request.commissionPerTrade, BACKTEST_LIMITS.maxCommissionPerTrade),
+    slippageBps: nonNegative('slippageBps', request.slippageBps, Infinity),
     wholeShares: request.wholeShares ?? false,
     execution: request.execution ?? 'close',
   };
-  if (options.slippageBps >= 10_000) throw new BadInputError(`slippageBps must be below 10000 (got ${options.slippageBps})`, { field: 'slippageBps' });
-  if (typeof options.wholeShares !== 'boolean') throw new BadInputError(`wholeShares must be true or false (got ${JSON.stringify(options.wholeShares)})`, { field: 'wholeShares' });
+  if (options.slippageBps >= BACKTEST_LIMITS.slippageBpsBelow) {
+    throw new BadInputError(`slippageBps must be below ${BACKTEST_LIMITS.slippageBpsBelow} (got ${options.slippageBps})`, { field: 'slippageBps' });
+  }
+  if (typeof options.wholeShares !== 'boolean') {
+    throw new BadInputError(`wholeShares must be true or false (got ${shown(options.wholeShares)})`, { field: 'wholeShares' });
+  }
   if (options.execution !== 'close' && options.execution !== 'next_open') {
-    throw new BadInputError(`execution must be close or next_open (got ${JSON.stringify(options.execution)})`, { field: 'execution' });
+    throw new BadInputError(`execution must be close or next_open (got ${shown(options.execution)})`, { field: 'execution' });
   }
   return { ticker, strategy: strategy.name, params, from: request.from, to: request.to, capital, options };
 }
@@ -153,9 +188,13 @@ function withField<T>(field: string, fn: () => T): T {
   }
 }
 
-function nonNegative(name: string, value: unknown): number {
+/** `value` (default 0) checked to be a number from 0 to `max`. */
+function nonNegative(name: string, value: unknown, max: number): number {
   if (value === undefined) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new BadInputError(`${name} must be a number >= 0 (got ${JSON.stringify(value)})`, { field: name });
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new BadInputError(`${name} must be a number >= 0 (got ${shown(value)})`, { field: name });
+  }
+  if (value > max) throw new BadInputError(`${name} must be at most ${max} (got ${shown(value)})`, { field: name });
   return value;
 }
 
@@ -213,7 +252,8 @@ export function backtestMetrics(result: BacktestResult, riskFreeRate = 0): { met
   result.signals.forEach((signal, i) => {
     if (signal === 'BUY') buySignalIndexes.push(i);
   });
-  const metrics = computeMetrics({
+  const computed = computeMetrics({
+    initialCapital: result.initialCapital,
     dates: result.dates,
     equity: Array.from(result.equity),
     closes,
@@ -222,6 +262,8 @@ export function backtestMetrics(result: BacktestResult, riskFreeRate = 0): { met
     buySignalIndexes,
     riskFreeRate,
   });
+  // The one return: the engine's figure, not a second rounding of the same ratio.
+  const metrics = { ...computed, totalReturnPct: result.returnPct };
   return { metrics, roundTrips };
 }
 
@@ -239,7 +281,8 @@ export function backtestSummary(record: BacktestRecord): BacktestSummary {
     initialCapital: record.initialCapital,
     finalCapital: record.finalCapital,
     returnPct: record.returnPct,
-    numTrades: record.numTrades,
+    orders: record.orders,
+    roundTrips: record.metrics.roundTrips,
     trades: record.trades.map(summaryTrade),
     initialPosition: record.initialPosition ? summaryTrade(record.initialPosition) : null,
     metrics: record.metrics,

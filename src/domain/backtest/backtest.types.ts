@@ -76,12 +76,12 @@ export interface BacktestResult {
   finalCapital: number;
   /** (final - initial) / initial * 100, rounded to 2 places (half to even on exact ties, like Python's round). */
   returnPct: number;
-  /** BUY and SELL fills after the first day (the old count: the initial position is not a trade). */
-  numTrades: number;
+  /** Orders: BUY and SELL fills after the first day (the old trade count: the initial position is not one). */
+  orders: number;
   /**
    * The purchase made because the strategy starts open on the first day
    * (SEED.md: "if open, buy C / close[first day] shares"); not counted in
-   * `numTrades` nor listed in `trades`, as in the old backtester. Null when flat.
+   * `orders` nor listed in `trades`, as in the old backtester. Null when flat.
    */
   initialPosition: BacktestTrade | null;
   trades: BacktestTrade[];

@@ -147,7 +147,7 @@ export function runBacktest(input: BacktestInput): BacktestResult {
     initialCapital,
     finalCapital,
     returnPct: roundHalfEven2(((finalCapital - initialCapital) / initialCapital) * 100),
-    numTrades: trades.length,
+    orders: trades.length,
     initialPosition,
     trades,
     fees,

@@ -1,5 +1,6 @@
 import type { IsoDate } from '../dates';
 import { BadInputError } from '../errors';
+import { buyAndHoldReturnPct } from './buy-and-hold';
 
 /**
  * Backtest metrics: what serious backtesting tools report, computed from a
@@ -21,14 +22,17 @@ import { BadInputError } from '../errors';
  *   an equity curve touching zero) is `null`, and the doc comment says when.
  * - Trade statistics (win rate to SQN) use closed trades only: an open
  *   trade's outcome is not known yet, and its marked-to-market value is
- *   already in the equity curve. `numTrades` counts open trades too.
+ *   already in the equity curve. `roundTrips` counts open trades too.
  */
 export interface BacktestMetrics {
-  /** Total return: (E_last / E_0 - 1) x 100. `null` for an empty series or E_0 <= 0. */
+  /**
+   * Total return: (E_last / C - 1) x 100, where C is `initialCapital` (the
+   * cash before the first day's fills; default E_0). `null` for an empty series or C <= 0.
+   */
   totalReturnPct: number | null;
   /**
-   * Compound annual growth rate: ((E_last / E_0) ^ (P / (n - 1)) - 1) x 100.
-   * `null` when n < 2 (no time has passed) or E_0 <= 0.
+   * Compound annual growth rate: ((E_last / C) ^ (P / (n - 1)) - 1) x 100, C as in totalReturnPct.
+   * `null` when n < 2 (no time has passed) or C <= 0.
    */
   cagrPct: number | null;
   /**
@@ -41,7 +45,8 @@ export interface BacktestMetrics {
   /** Annualised volatility: stdev(r) x sqrt(P) x 100. `null` with fewer than 2 daily returns. */
   volatilityPct: number | null;
   /**
-   * Maximum drawdown, as a positive percentage: max over t of
+   * Maximum drawdown, a positive magnitude (the sign convention everywhere:
+   * API, CLI, report and web show 16.35 %, never -16.35 %): max over t of
    * (1 - E_t / max(E_0..E_t)) x 100. 0 when equity never falls below a
    * previous peak. The first of equally deep drawdowns is reported.
    */
@@ -80,10 +85,10 @@ export interface BacktestMetrics {
    * is no drawdown or no CAGR.
    */
   calmar: number | null;
-  /** Number of trades entered, closed or still open at the end. */
-  numTrades: number;
-  /** Trades still open on the last day (at most one for an all-in strategy). */
-  numOpenTrades: number;
+  /** Round trips: each entry (a BUY, the initial position included) with its exit, still-open ones included. */
+  roundTrips: number;
+  /** Round trips still open on the last day (at most one for an all-in strategy). */
+  openRoundTrips: number;
   /**
    * Win rate: closed trades with pnl > 0 / closed trades x 100. A break-even
    * trade (pnl = 0) is neither a win nor a loss but counts in the denominator.
@@ -167,6 +172,18 @@ export interface MetricsInput {
   riskFreeRate?: number;
   /** Trading days per year for annualisation; default 252. */
   periodsPerYear?: number;
+  /** The starting cash, the base of the total return and CAGR (default: the first day's equity). */
+  initialCapital?: number;
+}
+
+/**
+ * Metrics stored before the trade counts were named apart (`numTrades` and
+ * `numOpenTrades` counted round trips) under today's names.
+ */
+export function upgradeStoredMetrics(stored: BacktestMetrics | (Omit<BacktestMetrics, 'roundTrips' | 'openRoundTrips'> & { numTrades: number; numOpenTrades: number })): BacktestMetrics {
+  if ('roundTrips' in stored) return stored;
+  const { numTrades, numOpenTrades, ...rest } = stored;
+  return { ...rest, roundTrips: numTrades, openRoundTrips: numOpenTrades };
 }
 
 /** Below this a deviation is floating-point noise (e.g. a steady 10 % a day), not risk. */
@@ -185,7 +202,7 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
   validate(input, periodsPerYear);
 
   const n = equity.length;
-  const first = equity[0];
+  const first = input.initialCapital ?? equity[0];
   const last = equity[n - 1];
   const returns = dailyReturns(equity);
   const dailyRiskFree = riskFreeRate / periodsPerYear;
@@ -209,7 +226,7 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
   return {
     totalReturnPct: safe(growth === null ? null : (growth - 1) * 100),
     cagrPct: safe(cagr === null ? null : cagr * 100),
-    buyAndHoldReturnPct: safe(n > 0 && closes[0] > 0 ? (closes[n - 1] / closes[0] - 1) * 100 : null),
+    buyAndHoldReturnPct: safe(buyAndHoldReturnPct(closes)),
     exposurePct: safe(n > 0 ? (inPosition.filter(Boolean).length / n) * 100 : null),
     volatilityPct: safe(returnDeviation === null ? null : returnDeviation * Math.sqrt(periodsPerYear) * 100),
     maxDrawdownPct: safe(n > 0 ? drawdown.depth * 100 : null),
@@ -220,8 +237,8 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
     sharpe: safe(ratio(excessMean, returnDeviation, periodsPerYear)),
     sortino: safe(ratio(excessMean, downside, periodsPerYear)),
     calmar: safe(cagr !== null && drawdown.depth > 0 ? cagr / drawdown.depth : null),
-    numTrades: trades.length,
-    numOpenTrades: trades.length - closed.length,
+    roundTrips: trades.length,
+    openRoundTrips: trades.length - closed.length,
     winRatePct: safe(closed.length > 0 ? (wins.length / closed.length) * 100 : null),
     avgWinPct: safe(mean(wins.map((t) => t.returnPct))),
     avgLossPct: safe(mean(losses.map((t) => t.returnPct))),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { EnrichedBar } from '../bar';
-import type { IsoDate } from '../dates';
+import { isIsoDate, type IsoDate } from '../dates';
+import { parseTickerSymbols } from '../ticker-symbol';
 import { BadInputError } from '../errors';
 import { BarSeries } from '../strategies/bar-series';
 import { getStrategy } from '../strategies/registry';
@@ -129,6 +130,7 @@ export interface SweepRow {
   /** As the engine rounds it (2 places). */
   returnPct: number;
   finalCapital: number;
+  /** Orders: BUY and SELL fills after the first day (the engine's `orders`, the old trade count). */
   numTrades: number;
   /** Annualised Sharpe of the daily equity returns (see {@link EquityStats}); null without volatility. */
   sharpe: number | null;
@@ -169,7 +171,7 @@ export function sweepSeries(input: SweepInput): SweepRow[] {
       params: result.params,
       returnPct: result.returnPct,
       finalCapital: result.finalCapital,
-      numTrades: result.numTrades,
+      numTrades: result.orders,
       sharpe: sharpeOf(stats),
       maxDrawdownPct: stats.maxDrawdownPct,
     };
@@ -296,4 +298,44 @@ export function compareRows(a: Pick<SweepRow, 'sharpe' | 'returnPct'>, b: Pick<S
   const sb = b.sharpe ?? -Infinity;
   if (sa !== sb) return sb - sa;
   return b.returnPct - a.returnPct;
+}
+
+/** A sweep as `algo sweep` and POST /sweeps ask for it, before validation. */
+export interface SweepRequest {
+  strategy: string;
+  /** `name=a..b:step,...` */
+  grid: string;
+  tickers?: readonly string[];
+  from?: IsoDate;
+  to?: IsoDate;
+  capital?: number;
+}
+
+/**
+ * The one check of a sweep request, for every door: a registered strategy, a
+ * grid with a valid set, real dates in order, a positive capital; the ticker
+ * list upper-cased and de-duplicated. Throws a BadInputError naming the field.
+ */
+export function checkSweepRequest(request: SweepRequest): SweepRequest {
+  const grid = String(request.grid ?? '').trim();
+  try {
+    validateGrid(request.strategy, parseGrid(grid));
+  } catch (err) {
+    if (err instanceof BadInputError && !err.field) throw new BadInputError(err.message, { field: 'grid' });
+    throw err;
+  }
+  for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {
+    if (value !== undefined && !isIsoDate(value)) {
+      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`, { field: name });
+    }
+  }
+  if (request.from && request.to && request.from > request.to) {
+    throw new BadInputError(`from ${request.from} is after to ${request.to}`, { field: 'from' });
+  }
+  const { capital } = request;
+  if (capital !== undefined && (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0)) {
+    throw new BadInputError(`capital must be a positive number (got ${Number.isFinite(capital) ? JSON.stringify(capital) : String(capital)})`, { field: 'capital' });
+  }
+  const tickers = request.tickers ? parseTickerSymbols(request.tickers) : undefined;
+  return { strategy: request.strategy, grid, ...(tickers ? { tickers } : {}), from: request.from, to: request.to, capital };
 }

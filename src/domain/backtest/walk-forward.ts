@@ -1,3 +1,4 @@
+import { buyAndHoldReturnPct } from './buy-and-hold';
 import type { EnrichedBar } from '../bar';
 import type { IsoDate } from '../dates';
 import { BadInputError } from '../errors';
@@ -72,7 +73,9 @@ export interface OutOfSample {
   returnPct: number;
   /** Annualised Sharpe of the test days' daily returns (risk-free 0); null without volatility. */
   sharpe: number | null;
+  /** Maximum drawdown, a positive magnitude in percent (as BacktestMetrics.maxDrawdownPct). */
   maxDrawdownPct: number;
+  /** Orders filled in the test windows (BUY and SELL, the old trade count). */
   trades: number;
 }
 
@@ -197,7 +200,7 @@ function evaluateCandidate(
       const result = runBacktest({ bars: series, strategy, params: chosen.params, startDate: dates[w.testStart], endDate: dates[w.testEnd], initialCapital: capital, output: 'summary' });
       addEquityPath(testStats, series, result);
       addEquityPath(stitched, series, result);
-      testTrades = result.numTrades;
+      testTrades = result.orders;
     } else {
       flatPath(stitched, w.testEnd - w.testStart);
       flatPath(testStats, w.testEnd - w.testStart);
@@ -211,7 +214,7 @@ function evaluateCandidate(
       params: chosen?.params ?? null,
       train: chosen ? { sharpe: chosen.sharpe, returnPct: chosen.returnPct, trades: chosen.numTrades } : null,
       test: outOfSample(testStats, capital, testTrades),
-      buyAndHoldReturnPct: (close[w.testEnd] / close[w.testStart] - 1) * 100,
+      buyAndHoldReturnPct: buyAndHoldReturnPct(close, w.testStart, w.testEnd) ?? 0,
     };
   });
   const latest = chooseOnTrain(series, strategy, combos, Math.max(0, series.length - options.trainDays), series.length - 1, options);

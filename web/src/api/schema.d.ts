@@ -307,17 +307,17 @@ export interface paths {
                         params?: {
                             [key: string]: number;
                         };
-                        /** @description First day (default: the first stored day) */
+                        /** @description First day, YYYY-MM-DD (default: the first stored day) */
                         from?: string;
-                        /** @description Last day (default: the last stored day) */
+                        /** @description Last day, YYYY-MM-DD (default: the last stored day) */
                         to?: string;
-                        /** @description Starting capital (default 1000) */
+                        /** @description Starting capital, above 0 and at most 1000000000000 (default 1000) */
                         capital?: number;
-                        /** @description Commission in basis points of each fill (default 0) */
+                        /** @description Commission in basis points of each fill, 0 to 10000 (default 0) */
                         feesBps?: number;
-                        /** @description Fixed commission per fill (default 0) */
+                        /** @description Fixed commission per fill, 0 to 1000000000 (default 0) */
                         commissionPerTrade?: number;
-                        /** @description Slippage in basis points (default 0) */
+                        /** @description Slippage in basis points, 0 to below 10000 (default 0) */
                         slippageBps?: number;
                         /** @description Whole shares only (default false: fractional) */
                         wholeShares?: boolean;
@@ -352,7 +352,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A backtest: 200 with its result (or its failure), 202 while it runs, 404 unknown */
+        /** A backtest: 200 with its summary (or its failure), 202 while it runs, 404 unknown */
         get: {
             parameters: {
                 query?: {
@@ -374,6 +374,138 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/backtests/{id}/chart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A completed backtest in a chart's shape: its summary, equity and buy-and-hold per day, the window's bars, the fills */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Backtest id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            ticker: string;
+                            strategy: string;
+                            params: {
+                                [key: string]: number;
+                            };
+                            startDate: string;
+                            endDate: string;
+                            initialCapital: number;
+                            finalCapital: number;
+                            /** @description Total return in percent: the one return of the summary (metrics.totalReturnPct is the same) */
+                            returnPct: number;
+                            /** @description Each BUY and each SELL after the first day (the old trade count) */
+                            orders: number;
+                            /** @description Entries with their exits, open ones included (metrics.roundTrips) */
+                            roundTrips: number;
+                            fees: number;
+                            options: {
+                                [key: string]: number | string | boolean;
+                            };
+                            metrics: {
+                                totalReturnPct: number | null;
+                                cagrPct: number | null;
+                                buyAndHoldReturnPct: number | null;
+                                exposurePct: number | null;
+                                volatilityPct: number | null;
+                                /** @description A positive magnitude: 16.35 means the equity fell 16.35 % from a peak */
+                                maxDrawdownPct: number | null;
+                                maxDrawdownPeakDate: string | null;
+                                maxDrawdownTroughDate: string | null;
+                                maxDrawdownRecoveryDate: string | null;
+                                maxDrawdownDurationDays: number;
+                                sharpe: number | null;
+                                sortino: number | null;
+                                calmar: number | null;
+                                /** @description Entries with their exits, open ones included */
+                                roundTrips: number;
+                                openRoundTrips: number;
+                                winRatePct: number | null;
+                                avgWinPct: number | null;
+                                avgLossPct: number | null;
+                                profitFactor: number | null;
+                                expectancy: number | null;
+                                expectancyPct: number | null;
+                                bestTradePct: number | null;
+                                worstTradePct: number | null;
+                                avgTradeDurationDays: number | null;
+                                sqn: number | null;
+                                numBuySignals: number;
+                                hitRate5dPct: number | null;
+                                hitRate20dPct: number | null;
+                                hitRate60dPct: number | null;
+                            };
+                            /** @description Equity at each close */
+                            equity: {
+                                time: string;
+                                value: number;
+                            }[];
+                            /** @description The same capital bought on the first day and held */
+                            buyAndHold: {
+                                time: string;
+                                value: number;
+                            }[];
+                            bars: {
+                                time: string;
+                                open: number;
+                                high: number;
+                                low: number;
+                                close: number;
+                            }[];
+                            trades: {
+                                time: string;
+                                /** @enum {string} */
+                                side: "BUY" | "SELL";
+                                price: number;
+                                shares: number;
+                                fee: number;
+                                /** @description The first-day purchase of a strategy that starts open (not an order) */
+                                initial: boolean;
+                            }[];
+                            /** @description The strategy's indicator lines over the price (its chart spec's overlays), with the backtest's parameters; null where undefined */
+                            overlays: {
+                                key: string;
+                                label: string;
+                                points: {
+                                    time: string;
+                                    value: number | null;
+                                }[];
+                            }[];
+                            /** @description The strategy's rule in words with the backtest's parameters */
+                            rules: string;
+                            reportHref: string;
+                        };
+                    };
                 };
             };
         };
@@ -450,17 +582,17 @@ export interface paths {
                         params?: {
                             [key: string]: number;
                         };
-                        /** @description First day (default: the first stored day) */
+                        /** @description First day, YYYY-MM-DD (default: the first stored day) */
                         from?: string;
-                        /** @description Last day (default: the last stored day) */
+                        /** @description Last day, YYYY-MM-DD (default: the last stored day) */
                         to?: string;
-                        /** @description Starting capital (default 1000) */
+                        /** @description Starting capital, above 0 and at most 1000000000000 (default 1000) */
                         capital?: number;
-                        /** @description Commission in basis points of each fill (default 0) */
+                        /** @description Commission in basis points of each fill, 0 to 10000 (default 0) */
                         feesBps?: number;
-                        /** @description Fixed commission per fill (default 0) */
+                        /** @description Fixed commission per fill, 0 to 1000000000 (default 0) */
                         commissionPerTrade?: number;
-                        /** @description Slippage in basis points (default 0) */
+                        /** @description Slippage in basis points, 0 to below 10000 (default 0) */
                         slippageBps?: number;
                         /** @description Whole shares only (default false: fractional) */
                         wholeShares?: boolean;
@@ -482,395 +614,6 @@ export interface paths {
                 };
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/backtests/{id}/chart": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A completed backtest in a chart's shape: equity and buy-and-hold per day, the window's bars, the fills */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Backtest id (its workflow id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            ticker: string;
-                            strategy: string;
-                            params: {
-                                [key: string]: number;
-                            };
-                            startDate: string;
-                            endDate: string;
-                            initialCapital: number;
-                            finalCapital: number;
-                            returnPct: number;
-                            buyAndHoldReturnPct: number;
-                            numTrades: number;
-                            fees: number;
-                            options: {
-                                [key: string]: number | string | boolean;
-                            };
-                            /** @description The metrics table (numbers; dates of the drawdown as YYYY-MM-DD) */
-                            metrics: {
-                                [key: string]: (number | string) | null;
-                            };
-                            /** @description Equity at each close */
-                            equity: {
-                                time: string;
-                                value: number;
-                            }[];
-                            /** @description The same capital bought on the first day and held */
-                            buyAndHold: {
-                                time: string;
-                                value: number;
-                            }[];
-                            bars: {
-                                time: string;
-                                open: number;
-                                high: number;
-                                low: number;
-                                close: number;
-                            }[];
-                            trades: {
-                                time: string;
-                                /** @enum {string} */
-                                side: "BUY" | "SELL";
-                                price: number;
-                                shares: number;
-                                fee: number;
-                                /** @description The first-day purchase of a strategy that starts open (not counted as a trade) */
-                                initial: boolean;
-                            }[];
-                            /** @description The strategy's indicator lines over the price (its chart spec's overlays), with the backtest's parameters; null where undefined */
-                            overlays: {
-                                key: string;
-                                label: string;
-                                points: {
-                                    time: string;
-                                    value: number | null;
-                                }[];
-                            }[];
-                            /** @description The strategy's rule in words with the backtest's parameters */
-                            rules: string;
-                            reportHref: string;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sweeps": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Stored sweeps, newest first (paged: ?limit=&cursor=) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (default 500, at most 5000) */
-                    limit?: number;
-                    /** @description The `nextCursor` of the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: string;
-                                strategy: string;
-                                grid: string;
-                                combos: number;
-                                tickers: number;
-                                from: string | null;
-                                to: string | null;
-                                initialCapital: number;
-                                /** @enum {string} */
-                                status: "running" | "completed";
-                                startedAt: string;
-                                finishedAt: string | null;
-                            }[];
-                            /** @description Pass as `cursor` for the next page; null on the last page */
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        /** Start a sweep (admin), like algo sweep: one strategy over a parameter grid for many tickers; poll GET /sweeps/{id} */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description A registered strategy, e.g. sma_cross */
-                        strategy: string;
-                        /** @description Parameters to sweep: name=a..b:step,... (also name=a..b, name=value) */
-                        grid: string;
-                        /** @description Default: every ticker with stored prices */
-                        tickers?: string[];
-                        /** @description First day of every backtest */
-                        from?: string;
-                        /** @description Last day of every backtest */
-                        to?: string;
-                        /** @description Starting cash of every backtest (default 1000) */
-                        capital?: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sweeps/{id}/heatmap": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A sweep as a parameter heatmap: two parameters on the axes, a metric per cell (one ticker, or every ticker averaged) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description One ticker (default: every ticker of the sweep, averaged) */
-                    ticker?: string;
-                    /** @description Cell metric (default sharpe) */
-                    metric?: "sharpe" | "returnPct" | "maxDrawdownPct" | "numTrades";
-                    /** @description Parameter on the x axis (default: the first that varies) */
-                    x?: string;
-                    /** @description Parameter on the y axis (default: the second that varies) */
-                    y?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Sweep id (its workflow id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            sweep: {
-                                id: string;
-                                strategy: string;
-                                grid: string;
-                                combos: number;
-                                tickers: number;
-                                from: string | null;
-                                to: string | null;
-                                initialCapital: number;
-                                /** @enum {string} */
-                                status: "running" | "completed";
-                                startedAt: string;
-                                finishedAt: string | null;
-                            };
-                            /** @description Tickers with results */
-                            tickers: string[];
-                            ticker: string | null;
-                            /** @enum {string} */
-                            metric: "sharpe" | "returnPct" | "maxDrawdownPct" | "numTrades";
-                            varying: string[];
-                            x: string | null;
-                            y: string | null;
-                            xs: number[];
-                            ys: number[];
-                            /** @description cells[yIndex][xIndex] */
-                            cells: ({
-                                value: number | null;
-                                params: {
-                                    [key: string]: number;
-                                };
-                                tickers: number;
-                                sharpe: number | null;
-                                returnPct: number;
-                                maxDrawdownPct: number;
-                                numTrades: number;
-                            } | null)[][];
-                            best: {
-                                value: number | null;
-                                params: {
-                                    [key: string]: number;
-                                };
-                                tickers: number;
-                                sharpe: number | null;
-                                returnPct: number;
-                                maxDrawdownPct: number;
-                                numTrades: number;
-                            } | null;
-                            others: string;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/recommendations/{ticker}/folds": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A ticker's current recommendation with its walk-forward folds per candidate: train/test windows, the choice made on train, its out-of-sample result against buy-and-hold */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            ticker: string;
-                            runId: string;
-                            asOf: string;
-                            createdAt: string;
-                            strategy: string | null;
-                            params: {
-                                [key: string]: number;
-                            } | null;
-                            reason: string | null;
-                            options: {
-                                trainDays: number;
-                                testDays: number;
-                                stepDays: number;
-                                minTrainTrades: number;
-                                minTestTrades: number;
-                            };
-                            baseline: {
-                                returnPct: number;
-                                sharpe: number | null;
-                                maxDrawdownPct: number;
-                                trades: number;
-                            } | null;
-                            candidates: {
-                                strategy: string;
-                                recommended: boolean;
-                                eligible: boolean;
-                                reason: string | null;
-                                outOfSample: {
-                                    returnPct: number;
-                                    sharpe: number | null;
-                                    maxDrawdownPct: number;
-                                    trades: number;
-                                };
-                                currentParams: {
-                                    [key: string]: number;
-                                } | null;
-                                folds: {
-                                    trainFrom: string;
-                                    trainTo: string;
-                                    testFrom: string;
-                                    testTo: string;
-                                    /** @description Chosen on the train window; null: nothing traded enough there (cash for the test window) */
-                                    params: {
-                                        [key: string]: number;
-                                    } | null;
-                                    train: {
-                                        sharpe: number | null;
-                                        returnPct: number;
-                                        trades: number;
-                                    } | null;
-                                    test: {
-                                        returnPct: number;
-                                        sharpe: number | null;
-                                        maxDrawdownPct: number;
-                                        trades: number;
-                                    };
-                                    buyAndHoldReturnPct: number;
-                                }[];
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1382,6 +1125,452 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored sweeps, newest first (paged: ?limit=&cursor=) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                strategy: string;
+                                grid: string;
+                                combos: number;
+                                tickers: number;
+                                from: string | null;
+                                to: string | null;
+                                initialCapital: number;
+                                /** @enum {string} */
+                                status: "running" | "completed";
+                                startedAt: string;
+                                finishedAt: string | null;
+                            }[];
+                            /** @description Pass as `cursor` for the next page; null on the last page */
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Start a sweep (admin), like algo sweep: one strategy over a parameter grid for many tickers; poll GET /sweeps/{id} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A registered strategy, e.g. sma_cross */
+                        strategy: string;
+                        /** @description Parameters to sweep: name=a..b:step,... (also name=a..b, name=value) */
+                        grid: string;
+                        /** @description Default: every ticker with stored prices */
+                        tickers?: string[];
+                        /** @description First day of every backtest, YYYY-MM-DD */
+                        from?: string;
+                        /** @description Last day of every backtest, YYYY-MM-DD */
+                        to?: string;
+                        /** @description Starting cash of every backtest (default 1000) */
+                        capital?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sweeps/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sweep: 202 while it starts, then its stored rows (one per ticker and parameter set, paged by `limit` and `cursor`), or its failure; 404 unknown */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Sweep id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sweeps/{id}/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sweep as a parameter heatmap: two parameters on the axes, a metric per cell (one ticker, or every ticker averaged) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One ticker (default: every ticker of the sweep, averaged) */
+                    ticker?: string;
+                    /** @description Cell metric (default sharpe) */
+                    metric?: "sharpe" | "returnPct" | "maxDrawdownPct" | "numTrades";
+                    /** @description Parameter on the x axis (default: the first that varies) */
+                    x?: string;
+                    /** @description Parameter on the y axis (default: the second that varies) */
+                    y?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Sweep id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sweep: {
+                                id: string;
+                                strategy: string;
+                                grid: string;
+                                combos: number;
+                                tickers: number;
+                                from: string | null;
+                                to: string | null;
+                                initialCapital: number;
+                                /** @enum {string} */
+                                status: "running" | "completed";
+                                startedAt: string;
+                                finishedAt: string | null;
+                            };
+                            /** @description Tickers with results */
+                            tickers: string[];
+                            ticker: string | null;
+                            /** @enum {string} */
+                            metric: "sharpe" | "returnPct" | "maxDrawdownPct" | "numTrades";
+                            varying: string[];
+                            x: string | null;
+                            y: string | null;
+                            xs: number[];
+                            ys: number[];
+                            /** @description cells[yIndex][xIndex] */
+                            cells: ({
+                                value: number | null;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                tickers: number;
+                                sharpe: number | null;
+                                returnPct: number;
+                                /** @description A positive magnitude */
+                                maxDrawdownPct: number;
+                                /** @description Orders: each BUY and each SELL (averaged over the tickers) */
+                                numTrades: number;
+                            } | null)[][];
+                            best: {
+                                value: number | null;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                tickers: number;
+                                sharpe: number | null;
+                                returnPct: number;
+                                /** @description A positive magnitude */
+                                maxDrawdownPct: number;
+                                /** @description Orders: each BUY and each SELL (averaged over the tickers) */
+                                numTrades: number;
+                            } | null;
+                            others: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Current recommendations by ticker (one ticker with ?ticker=), with the out-of-sample figures against buy-and-hold; paged by `limit` and `cursor` */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker?: string;
+                    /** @description Items per page (default 500, at most 5000) */
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Start a recommendation run (admin), like algo recommend: walk-forward per ticker, judged out of sample; poll GET /recommendations/runs/{id} */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Default: every ticker with stored prices */
+                        tickers?: string[];
+                        /** @description Candidates (default: all but buy_and_hold, the baseline to beat) */
+                        strategies?: string[];
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A recommendation run: 202 while it runs, then its headline per ticker (or its failure); 404 unknown */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The run's id (its workflow id) */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/recommendations/{ticker}/folds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ticker's current recommendation with its walk-forward folds per candidate: train/test windows, the choice made on train, its out-of-sample result against buy-and-hold */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticker: string;
+                            runId: string;
+                            asOf: string;
+                            createdAt: string;
+                            strategy: string | null;
+                            params: {
+                                [key: string]: number;
+                            } | null;
+                            reason: string | null;
+                            options: {
+                                trainDays: number;
+                                testDays: number;
+                                stepDays: number;
+                                minTrainTrades: number;
+                                minTestTrades: number;
+                            };
+                            baseline: {
+                                returnPct: number;
+                                sharpe: number | null;
+                                /** @description A positive magnitude */
+                                maxDrawdownPct: number;
+                                /** @description Orders in the test windows (each BUY and each SELL) */
+                                trades: number;
+                            } | null;
+                            candidates: {
+                                strategy: string;
+                                recommended: boolean;
+                                eligible: boolean;
+                                reason: string | null;
+                                outOfSample: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    /** @description A positive magnitude */
+                                    maxDrawdownPct: number;
+                                    /** @description Orders in the test windows (each BUY and each SELL) */
+                                    trades: number;
+                                };
+                                currentParams: {
+                                    [key: string]: number;
+                                } | null;
+                                folds: {
+                                    trainFrom: string;
+                                    trainTo: string;
+                                    testFrom: string;
+                                    testTo: string;
+                                    /** @description Chosen on the train window; null: nothing traded enough there (cash for the test window) */
+                                    params: {
+                                        [key: string]: number;
+                                    } | null;
+                                    train: {
+                                        sharpe: number | null;
+                                        returnPct: number;
+                                        trades: number;
+                                    } | null;
+                                    test: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        /** @description A positive magnitude */
+                                        maxDrawdownPct: number;
+                                        /** @description Orders in the test windows (each BUY and each SELL) */
+                                        trades: number;
+                                    };
+                                    buyAndHoldReturnPct: number;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/track-record": {
         parameters: {
             query?: never;
@@ -1495,153 +1684,6 @@ export interface paths {
                             nextCursor: string | null;
                         };
                     };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/sweeps/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A sweep: 202 while it starts, then its stored rows (one per ticker and parameter set, paged by `limit` and `cursor`), or its failure; 404 unknown */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (default 500, at most 5000) */
-                    limit?: number;
-                    /** @description The `nextCursor` of the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description The run's id (its workflow id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/recommendations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Current recommendations by ticker (one ticker with ?ticker=), with the out-of-sample figures against buy-and-hold; paged by `limit` and `cursor` */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker?: string;
-                    /** @description Items per page (default 500, at most 5000) */
-                    limit?: number;
-                    /** @description The `nextCursor` of the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        put?: never;
-        /** Start a recommendation run (admin), like algo recommend: walk-forward per ticker, judged out of sample; poll GET /recommendations/runs/{id} */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Default: every ticker with stored prices */
-                        tickers?: string[];
-                        /** @description Candidates (default: all but buy_and_hold, the baseline to beat) */
-                        strategies?: string[];
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/recommendations/runs/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A recommendation run: 202 while it runs, then its headline per ticker (or its failure); 404 unknown */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description The run's id (its workflow id) */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
                 };
             };
         };

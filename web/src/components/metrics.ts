@@ -1,34 +1,10 @@
-/** Labels and formats of the backtest metrics (src/domain/backtest/metrics.ts), in the order the tables show them. */
-export const METRICS: ReadonlyArray<{ key: string; label: string; unit?: '%' | 'd' | ''; digits?: number }> = [
-  { key: 'totalReturnPct', label: 'Total return', unit: '%' },
-  { key: 'buyAndHoldReturnPct', label: 'Buy and hold', unit: '%' },
-  { key: 'cagrPct', label: 'CAGR', unit: '%' },
-  { key: 'sharpe', label: 'Sharpe', digits: 2 },
-  { key: 'sortino', label: 'Sortino', digits: 2 },
-  { key: 'calmar', label: 'Calmar', digits: 2 },
-  { key: 'volatilityPct', label: 'Volatility (annual)', unit: '%' },
-  { key: 'maxDrawdownPct', label: 'Max drawdown', unit: '%' },
-  { key: 'maxDrawdownPeakDate', label: 'Drawdown peak' },
-  { key: 'maxDrawdownTroughDate', label: 'Drawdown trough' },
-  { key: 'maxDrawdownRecoveryDate', label: 'Recovered on' },
-  { key: 'maxDrawdownDurationDays', label: 'Drawdown duration', unit: 'd', digits: 0 },
-  { key: 'exposurePct', label: 'Exposure', unit: '%' },
-  { key: 'numTrades', label: 'Trades', digits: 0 },
-  { key: 'numOpenTrades', label: 'Open at the end', digits: 0 },
-  { key: 'winRatePct', label: 'Win rate', unit: '%' },
-  { key: 'avgWinPct', label: 'Average win', unit: '%' },
-  { key: 'avgLossPct', label: 'Average loss', unit: '%' },
-  { key: 'profitFactor', label: 'Profit factor', digits: 2 },
-  { key: 'expectancyPct', label: 'Expectancy per trade', unit: '%' },
-  { key: 'bestTradePct', label: 'Best trade', unit: '%' },
-  { key: 'worstTradePct', label: 'Worst trade', unit: '%' },
-  { key: 'avgTradeDurationDays', label: 'Average holding', unit: 'd', digits: 1 },
-  { key: 'sqn', label: 'SQN', digits: 2 },
-  { key: 'numBuySignals', label: 'BUY signals', digits: 0 },
-  { key: 'hitRate5dPct', label: 'BUY hit rate 5 d', unit: '%' },
-  { key: 'hitRate20dPct', label: 'BUY hit rate 20 d', unit: '%' },
-  { key: 'hitRate60dPct', label: 'BUY hit rate 60 d', unit: '%' },
-];
+/**
+ * The backtest metrics table and headline are the server's own definitions
+ * (src/reports/metric-format.ts): the same rows, labels and formats as the
+ * HTML report and the CLI, read from the one summary. Drawdowns are positive
+ * magnitudes, shown unsigned.
+ */
+export { METRIC_SECTIONS, backtestHeadline, formatMetrics, formatMetricValue } from '../../../src/reports/metric-format';
 
 /** A metric's value for a table cell: `–` when undefined. */
 export function formatMetric(value: unknown, unit: string = '', digits = 2): string {

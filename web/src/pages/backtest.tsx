@@ -3,7 +3,7 @@ import { useLocation } from 'preact-iso';
 import { api, asApiError, listItems } from '../api/client';
 import type { paths } from '../api/schema';
 import { Field, FormError, TextField, fieldErrors } from '../components/form';
-import { METRICS, formatMetric, paramText, pct, rememberRun } from '../components/metrics';
+import { backtestHeadline, formatMetric, formatMetrics, paramText, rememberRun } from '../components/metrics';
 import { PriceChart } from '../components/price-chart';
 import { ParamFields, useStrategies, type StrategyInfo } from '../components/strategy-params';
 
@@ -224,9 +224,11 @@ export default function Backtest() {
         <article aria-labelledby="result-title" data-testid="backtest-result">
           <h2 id="result-title">{result.ticker} · {result.strategy} ({paramText(result.params)}) · {result.startDate} to {result.endDate}</h2>
           {result.rules && <p class="muted" data-testid="result-rules">Rule: {result.rules}</p>}
-          <p class="headline">
-            <strong class={result.returnPct >= 0 ? 'buy' : 'sell'}>{pct(result.returnPct)}</strong> against buy and hold{' '}
-            <strong>{pct(result.buyAndHoldReturnPct)}</strong>, {result.numTrades} trades, {formatMetric(result.initialCapital, '', 0)} → {formatMetric(result.finalCapital)}
+          <p class="headline" data-testid="backtest-headline">
+            {backtestHeadline(result).map(([label, value], i) => (
+              <span key={label} data-headline={label}>{i > 0 ? ', ' : ''}{label} <strong class={value.startsWith('-') ? 'sell' : value.startsWith('+') ? 'buy' : ''}>{value}</strong></span>
+            ))}
+            ; {formatMetric(result.initialCapital, '', 0)} → {formatMetric(result.finalCapital)}
             {result.fees > 0 ? `, fees ${formatMetric(result.fees)}` : ''}.{' '}
             <a href={`/app/compare?ids=${encodeURIComponent(result.id)}`}>Compare…</a> · <a href={result.reportHref}>HTML report</a>
           </p>
@@ -236,10 +238,10 @@ export default function Backtest() {
             <table data-testid="metrics-table">
               <caption class="visually-hidden">Metrics of the backtest</caption>
               <tbody>
-                {METRICS.filter((m) => m.key in result.metrics).map((m) => (
-                  <tr key={m.key}>
-                    <th scope="row">{m.label}</th>
-                    <td class="num" data-metric={m.key}>{formatMetric(result.metrics[m.key], m.unit, m.digits)}</td>
+                {formatMetrics(result).map((row) => (
+                  <tr key={row.key}>
+                    <th scope="row" title={row.hint}>{row.label}</th>
+                    <td class="num" data-metric={row.key}>{row.value}</td>
                   </tr>
                 ))}
               </tbody>

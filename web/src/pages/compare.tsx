@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, asApiError } from '../api/client';
 import { EquityChart } from '../components/equity-chart';
-import { METRICS, formatMetric, paramText, pct, recentRuns } from '../components/metrics';
+import { METRIC_SECTIONS, formatMetrics, paramText, recentRuns } from '../components/metrics';
 import type { BacktestChart } from './backtest';
 
 export const MAX_COMPARED = 4;
@@ -34,6 +34,8 @@ export default function Compare() {
 
   const go = (next: string[]) => route(next.length ? `/app/compare?ids=${next.map(encodeURIComponent).join(',')}` : '/app/compare');
   const loaded = ids.map((id) => charts[id]).filter((c): c is BacktestChart => typeof c === 'object');
+  // Each run's metrics table, as the report and the backtest page show it (the one summary's figures).
+  const tables = loaded.map((c) => formatMetrics(c));
   const lines = useMemo(
     () => loaded.map((c, i) => ({
       label: `${i + 1}. ${c.ticker} ${c.strategy}`,
@@ -96,11 +98,10 @@ export default function Compare() {
               <tbody>
                 <tr><th scope="row">Window</th>{loaded.map((c) => <td key={c.id} class="num">{c.startDate} … {c.endDate}</td>)}</tr>
                 <tr><th scope="row">Costs</th>{loaded.map((c) => <td key={c.id} class="num">{String((c.options as Record<string, unknown>).commissionBps ?? 0)} bps + {String((c.options as Record<string, unknown>).slippageBps ?? 0)} bps slippage</td>)}</tr>
-                <tr><th scope="row">Return</th>{loaded.map((c) => <td key={c.id} class="num">{pct(c.returnPct)}</td>)}</tr>
-                {METRICS.filter((m) => m.key !== 'totalReturnPct').map((m) => (
-                  <tr key={m.key}>
-                    <th scope="row">{m.label}</th>
-                    {loaded.map((c) => <td key={c.id} class="num">{formatMetric(c.metrics[m.key], m.unit, m.digits)}</td>)}
+                {METRIC_SECTIONS.flatMap((section) => section.rows).map((row, i) => (
+                  <tr key={row.key}>
+                    <th scope="row" title={row.hint}>{row.label}</th>
+                    {tables.map((table, c) => <td key={loaded[c].id} class="num">{table[i].value}</td>)}
                   </tr>
                 ))}
               </tbody>

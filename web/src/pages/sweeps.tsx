@@ -8,7 +8,7 @@ type Heatmap = paths['/sweeps/{id}/heatmap']['get']['responses'][200]['content']
 type SweepList = paths['/sweeps']['get']['responses'][200]['content']['application/json'];
 type Metric = Heatmap['metric'];
 
-const METRIC_LABEL: Record<Metric, string> = { sharpe: 'Sharpe', returnPct: 'Return %', maxDrawdownPct: 'Max drawdown %', numTrades: 'Trades' };
+const METRIC_LABEL: Record<Metric, string> = { sharpe: 'Sharpe', returnPct: 'Return %', maxDrawdownPct: 'Max drawdown %', numTrades: 'Orders' };
 
 /** Cell colour: red (worst) to green (best) over the map's range; drawdown reversed. */
 function colour(value: number | null, min: number, max: number, metric: Metric): string {
@@ -156,7 +156,7 @@ function SweepHeatmap({ id }: { id: string }) {
                   {row.map((cell, xi) => (
                     <td key={xi} class={`num cell${cell && map.best && paramText(cell.params) === paramText(map.best.params) ? ' best' : ''}`}
                       style={{ background: colour(cell?.value ?? null, min, max, map.metric) }}
-                      title={cell ? `${paramText(cell.params)}: Sharpe ${formatMetric(cell.sharpe)}, return ${formatMetric(cell.returnPct, '%')}, drawdown ${formatMetric(cell.maxDrawdownPct, '%')}, ${formatMetric(cell.numTrades, '', 1)} trades` : 'no valid set'}>
+                      title={cell ? `${paramText(cell.params)}: Sharpe ${formatMetric(cell.sharpe)}, return ${formatMetric(cell.returnPct, '%')}, drawdown ${formatMetric(cell.maxDrawdownPct, '%')}, ${formatMetric(cell.numTrades, '', 1)} orders` : 'no valid set'}>
                       {cell ? <a href={playground(cell.params)} aria-label={`${paramText(cell.params)}: ${formatMetric(cell.value, '', digits)}, open in the playground`}>{formatMetric(cell.value, '', digits)}</a> : '·'}
                     </td>
                   ))}

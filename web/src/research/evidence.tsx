@@ -1,5 +1,5 @@
 import type { paths } from '../api/schema';
-import { labelName, num, pct } from './format';
+import { drawdown, labelName, num, pct } from './format';
 
 export type Recommendation = NonNullable<paths['/tickers/{ticker}/state']['get']['responses'][200]['content']['application/json']['recommendation']>;
 
@@ -23,8 +23,8 @@ export function RecommendationCard({ rec }: { rec: Recommendation }) {
             <caption class="muted">Out of sample only (test windows stitched; nothing here chose the parameters)</caption>
             <thead><tr><th></th><th class="num">Return</th><th class="num">Sharpe</th><th class="num">Max drawdown</th><th class="num">Trades</th></tr></thead>
             <tbody>
-              <tr><th scope="row">{rec.strategy}</th><td class="num">{pct(rec.outOfSample.returnPct)}</td><td class="num">{num(rec.outOfSample.sharpe)}</td><td class="num">{pct(-rec.outOfSample.maxDrawdownPct)}</td><td class="num">{rec.outOfSample.trades}</td></tr>
-              {rec.baseline && <tr><th scope="row">buy and hold</th><td class="num">{pct(rec.baseline.returnPct)}</td><td class="num">{num(rec.baseline.sharpe)}</td><td class="num">{pct(-rec.baseline.maxDrawdownPct)}</td><td class="num">–</td></tr>}
+              <tr><th scope="row">{rec.strategy}</th><td class="num">{pct(rec.outOfSample.returnPct)}</td><td class="num">{num(rec.outOfSample.sharpe)}</td><td class="num">{drawdown(rec.outOfSample.maxDrawdownPct)}</td><td class="num">{rec.outOfSample.trades}</td></tr>
+              {rec.baseline && <tr><th scope="row">buy and hold</th><td class="num">{pct(rec.baseline.returnPct)}</td><td class="num">{num(rec.baseline.sharpe)}</td><td class="num">{drawdown(rec.baseline.maxDrawdownPct)}</td><td class="num">–</td></tr>}
             </tbody>
           </table>
         </div>

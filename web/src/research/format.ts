@@ -3,6 +3,10 @@
 export const pct = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : `${v > 0 ? '+' : ''}${v.toFixed(digits)} %`;
 
+/** A drawdown: a positive magnitude, shown unsigned (the convention of the API, CLI and report). */
+export const drawdown = (v: number | null | undefined, digits = 1): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(digits)} %`;
+
 export const rate = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${Math.round(v * 100)} %`);
 
 export const num = (v: number | null | undefined, digits = 2): string =>
