@@ -11,8 +11,8 @@ import { validatePriceRows } from '../../domain/price-validation';
 import { runStrategy } from '../../domain/strategies';
 import { withContext } from '../context';
 import { color } from '../output';
-import { runDaily, renderDailyRun, temporalUiUrl } from './daily.command';
-import { createDailySchedule } from './schedule.command';
+import { runDaily, renderDailyRun } from './daily.command';
+import { configuredStrategies } from '../../domain/strategies/configured-strategies';
 
 export const DEMO_SUBSCRIBER = 'demo@example.com';
 
@@ -26,7 +26,7 @@ export async function latestSignalDay(config: AppConfig): Promise<IsoDate> {
   for (const ticker of config.tickers) {
     const { bars } = validatePriceRows(await provider.fetchDaily({ ticker, to: '9999-12-31' }), { asOf: '9999-12-31' });
     const enriched = enrichBars(bars, []);
-    for (const plan of config.strategies.perTicker[ticker] ?? config.strategies.default) {
+    for (const plan of configuredStrategies(config.strategies, ticker)) {
       const { records } = runStrategy(plan.name, plan.params, enriched);
       const last = records.filter((r) => r.signal === 'BUY' || r.signal === 'SELL').pop();
       if (last && last.date > best && isTradingDay(last.date)) best = last.date;
@@ -48,18 +48,19 @@ export function registerDemoCommands(program: Command): void {
         await stackUp(config, { log: (line) => out.info(`  ${line}`) });
 
         out.info(color.bold('2/5 daily schedule (weekdays 18:30 New York)'));
-        await createDailySchedule(await ctx.temporal(), config);
+        await ctx.services.dailySchedule.create();
 
         out.info(color.bold(`3/5 confirmed demo subscriber ${DEMO_SUBSCRIBER}`));
         const subscribers = new PostgresSubscriberRepository(ctx.db());
         const subscriptions = config.tickers.flatMap((ticker) =>
-          (config.strategies.perTicker[ticker] ?? config.strategies.default).map((s) => ({ ticker, strategy: s.name })),
+          configuredStrategies(config.strategies, ticker).map((s) => ({ ticker, strategy: s.name })),
         );
         await subscribers.subscribe({ email: DEMO_SUBSCRIBER, subscriptions, confirmed: true });
 
         const date = await latestSignalDay(config);
         out.info(color.bold(`4/5 daily job for ${date} (ingests the sample, runs ${subscriptions.length} strategy pairs, emails)`));
-        const result = await runDaily(ctx, { date, provider: 'csv', csvDir: config.marketData.csvDir });
+        let temporalUi = '';
+        const result = await runDaily(ctx, { date, provider: 'csv', csvDir: config.marketData.csvDir }, (started) => (temporalUi = started.url));
 
         out.info(color.bold('5/5 results'));
         const mail = (await listMailSink(stackPaths(config).mailDir)).filter((m) => m.to.includes(DEMO_SUBSCRIBER));
@@ -69,7 +70,7 @@ export function registerDemoCommands(program: Command): void {
           notifications: result.notifications,
           emails: mail.map((m) => ({ subject: m.subject, file: m.file })),
           mailDir: stackPaths(config).mailDir,
-          temporalUi: temporalUiUrl(ctx, `daily-${date}`),
+          temporalUi,
           api: `http://${config.api.host}:${config.api.port}/docs`,
         };
         out.result(summary, () =>

@@ -1,13 +1,8 @@
-import crypto from 'node:crypto';
 import type { Command } from 'commander';
-import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
-import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
-import { BadInputError, UnknownTickerError } from '../../domain/errors';
-import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
-import { strategyFromLegacyName } from '../../domain/strategies';
+import { BadInputError } from '../../domain/errors';
 import type { TickerSummary } from '../../domain/subscriptions';
-import { notifyTickerWorkflow } from '../../workflows/notify-ticker.workflow';
+import type { ReportedSignalRequest } from '../../services/notifications.service';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
 import { isoDateOption, tickerOption } from '../options';
@@ -87,27 +82,16 @@ export function registerTickerCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const ticker = tickerOption('TICKER', tickerArg);
         const date = isoDateOption('--date', opts.date);
-        if (!(await tracked(ctx)).some((t) => t.ticker === ticker)) throw new UnknownTickerError(ticker);
+        let reported: ReportedSignalRequest | undefined;
         if (opts.signal !== undefined || opts.strategy !== undefined) {
           const signal = opts.signal?.toUpperCase();
           if (signal !== 'BUY' && signal !== 'SELL') throw new BadInputError('--signal: BUY or SELL (with --strategy and --date)');
           if (!opts.strategy || !date) throw new BadInputError('--signal needs --strategy and --date');
-          const strategy = strategyFromLegacyName(opts.strategy);
-          const plans = ctx.config.strategies.perTicker[ticker] ?? ctx.config.strategies.default;
-          await confirmReportedSignal(
-            { signals: new PostgresSignalRepository(ctx.db()), prices: new PostgresPriceRepository(ctx.db()) },
-            plans,
-            { ticker, date, strategy, signal },
-          );
+          reported = { signal, strategy: opts.strategy, date };
         }
-        const client = await ctx.temporal();
-        const workflowId = `notify-${ticker}-${date ?? 'latest'}-${crypto.randomUUID().slice(0, 8)}`;
-        ctx.out.info(`notification ${workflowId} started`);
-        const result = await client.workflow.execute(notifyTickerWorkflow, {
-          taskQueue: ctx.config.temporal.taskQueue,
-          workflowId,
-          args: [{ ticker, ...(date ? { date } : {}) }],
-        });
+        const result = await ctx.services.notifications.send({ ticker, date, reported }, (started) =>
+          ctx.out.info(`notification ${started.workflowId} started`),
+        );
         ctx.out.result(result, () =>
           result.date
             ? `${ticker} ${result.date}: ${result.notifications.sent} sent, ${result.notifications.skipped} already sent, ${result.notifications.failed} refused`
