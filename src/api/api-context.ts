@@ -5,7 +5,10 @@ import type { IsoDate } from '../domain/dates';
 import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionChangeRepository, SubscriptionService, TokenSigner } from '../domain/subscriptions';
-import type { StartWorkflow } from './workflow-starter';
+import type { TemporalGateway } from '../services/temporal-gateway';
+import type { DailyRunsService } from '../services/daily-runs.service';
+import type { NotificationsService } from '../services/notifications.service';
+import type { SignalsService } from '../services/signals.service';
 import type { RateLimits, RateLimitDeps } from './rate-limits';
 import type { ResearchRuns } from './research-runs';
 import type { BacktestRepository } from '../domain/ports';
@@ -15,7 +18,7 @@ import type { PlaygroundDeps } from './routes/playground.routes';
 import type { PriceRepository, RecommendationStore } from '../domain/ports';
 import type { DailyRunHistory, ResearchRepository } from '../domain/research/ports';
 
-/** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
+/** What {@link buildApi} needs; tests pass real repositories and a gateway over a real or recording Temporal client. */
 export interface ApiDeps {
   config: Pick<AppConfig, 'tickers' | 'strategies'> & { api: Omit<AppConfig['api'], 'rateLimit'> };
   /** Limits of the public endpoints (main.ts: `api.rateLimit` counted in Redis); none without. */
@@ -31,7 +34,8 @@ export interface ApiDeps {
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;
   signer: TokenSigner;
-  startWorkflow: StartWorkflow;
+  /** The one door to Temporal: starts daily runs and notifications (503 without). */
+  temporal?: TemporalGateway;
   /** Registered strategy names (default: the strategy registry's). */
   knownStrategies?: readonly string[];
   /** Today's date on the exchange's clock (default: New York's). */
@@ -78,4 +82,10 @@ export interface ApiContext {
   admin: (request: import('fastify').FastifyRequest) => Promise<void>;
   /** The configured strategies a ticker runs. */
   strategiesFor(ticker: string): string[];
+  /** Daily runs: start one (POST /runs/daily), list them (GET /runs). */
+  dailyRuns: DailyRunsService;
+  /** A ticker's subscribers emailed its signals (POST /notification/{ticker}/send). */
+  notifications: NotificationsService;
+  /** Recorded signals (GET /signals). */
+  signals: SignalsService;
 }

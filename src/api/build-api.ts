@@ -18,6 +18,11 @@ import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerResearchRoutes } from './routes/research.routes';
 import { registerResearchRunRoutes } from './routes/research-runs.routes';
 import { registerRunRoutes } from './routes/runs.routes';
+import { registerNotificationRoutes } from './routes/notification.routes';
+import { ServiceUnavailableError } from '../domain/errors';
+import { DailyRunsService } from '../services/daily-runs.service';
+import { NotificationsService } from '../services/notifications.service';
+import { SignalsService } from '../services/signals.service';
 import { registerWebApp } from './web-app';
 import { registerManageRoutes } from './routes/manage.routes';
 
@@ -47,10 +52,29 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const strategiesFor = (ticker: string) =>
     (deps.config.strategies.perTicker[ticker] ?? deps.config.strategies.default).map((s) => s.name);
   const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
+  const temporal = async () => {
+    if (!deps.temporal) throw new ServiceUnavailableError('the workflow service (Temporal) is not configured');
+    return deps.temporal;
+  };
   const partial: Omit<ApiContext, 'limits'> = {
     deps,
     today,
     strategiesFor,
+    dailyRuns: new DailyRunsService({
+      temporal,
+      today,
+      history: deps.runs?.history,
+      workflowUrl: deps.runs?.workflowUrl,
+      research: deps.research?.repository,
+    }),
+    notifications: new NotificationsService({
+      subscribers: deps.subscribers,
+      signals: deps.signals,
+      prices: deps.prices,
+      config: deps.config,
+      temporal,
+    }),
+    signals: new SignalsService({ signals: deps.signals }),
     admin: requireApiKey(deps.config.api.apiKey),
     service: new SubscriptionService({
       subscribers: deps.subscribers,
@@ -86,6 +110,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerResearchRoutes(app, ctx);
     registerResearchRunRoutes(app, ctx);
     registerRunRoutes(app, ctx);
+    registerNotificationRoutes(app, ctx);
     registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });

@@ -60,9 +60,6 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async () => {
-        throw new Error('not used by the backtest routes');
-      },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
       backtestRuns: (() => {

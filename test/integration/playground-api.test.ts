@@ -64,9 +64,6 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async () => {
-        throw new Error('not used here');
-      },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
       backtestRuns: temporalBacktestRuns(env.client, config.temporal.taskQueue),

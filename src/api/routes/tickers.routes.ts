@@ -1,14 +1,11 @@
-import crypto from 'node:crypto';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { BadInputError, UnknownTickerError } from '../../domain/errors';
-import { strategyFromLegacyName } from '../../domain/strategies';
 import type { TickerSummary } from '../../domain/subscriptions';
 import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted, pageQuery } from '../pagination';
-import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
-import { addSubscribersBody, addTickerBody, addTickerQuery, notifyBody, tickerParams, tickerQuery } from '../schemas';
+import { addSubscribersBody, addTickerBody, addTickerQuery, tickerParams, tickerQuery } from '../schemas';
 
 const tickerKey = z.object({ ticker: z.string().max(40) });
 const emailKey = z.object({ email: z.string().max(1000) });
@@ -128,40 +125,6 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
         results.push({ email: r.email, status: r.status, added: r.added, confirmation: r.confirmation });
       }
       return { ticker, subscribers: results };
-    },
-  );
-
-  app.post(
-    '/notification/:ticker/send',
-    {
-      onRequest: ctx.admin,
-      schema: {
-        tags: ['tickers'],
-        summary: 'Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; ' +
-          '{"date"}: those of that date; the old clients\' {"signal","strategy","date","test"}: that signal, once, if our rules give it (409 otherwise)',
-        params: tickerParams,
-        body: notifyBody,
-      },
-    },
-    async (request, reply) => {
-      const { ticker } = request.params;
-      await trackedTicker(ctx, ticker);
-      const body = request.body ?? {};
-      const date = body.date;
-      if (body.signal && body.strategy && date) {
-        const strategy = strategyFromLegacyName(body.strategy);
-        const plans = ctx.deps.config.strategies.perTicker[ticker] ?? ctx.deps.config.strategies.default;
-        const recorded = await confirmReportedSignal(ctx.deps, plans, { ticker, date, strategy, signal: body.signal });
-        if (body.test) {
-          const recipients = (await ctx.deps.subscribers.list({ ticker }))
-            .filter((s) => s.status === 'confirmed' && s.subscriptions.some((p) => p.ticker === ticker && p.strategy === strategy))
-            .map((s) => s.email);
-          return reply.code(200).send({ test: true, ticker, date, strategy, signal: body.signal, recorded, recipients });
-        }
-      }
-      const workflowId = `notify-${ticker}-${date ?? ctx.today()}-${crypto.randomUUID().slice(0, 8)}`;
-      const started = await ctx.deps.startWorkflow({ workflowType: 'notifyTickerWorkflow', workflowId, input: { ticker, ...(date ? { date } : {}) } });
-      return reply.code(202).send(started);
     },
   );
 }
