@@ -5,10 +5,8 @@ import type { IsoDate } from '../domain/dates';
 import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { SubscriberRepository, SubscriptionChangeRepository, TokenSigner } from '../domain/subscriptions';
-import type { SubscriptionsService } from '../services/subscriptions.service';
-import type { TickersService } from '../services/tickers.service';
-import type { StartWorkflow } from './workflow-starter';
 import type { RateLimits, RateLimitDeps } from './rate-limits';
+import type { ApiServices } from './api-services';
 import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { TemporalGateway } from '../services/temporal-gateway';
@@ -16,7 +14,7 @@ import type { PlaygroundDeps } from './routes/playground.routes';
 import type { PriceRepository, RecommendationStore } from '../domain/ports';
 import type { DailyRunHistory, ResearchRepository } from '../domain/research/ports';
 
-/** What {@link buildApi} needs; tests pass real repositories and a recording `startWorkflow`. */
+/** What {@link buildApi} needs; tests pass real repositories and a gateway over a real or recording Temporal client. */
 export interface ApiDeps {
   config: Pick<AppConfig, 'tickers' | 'strategies'> & { api: Omit<AppConfig['api'], 'rateLimit'> };
   /** Limits of the public endpoints (main.ts: `api.rateLimit` counted in Redis); none without. */
@@ -32,7 +30,8 @@ export interface ApiDeps {
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;
   signer: TokenSigner;
-  startWorkflow: StartWorkflow;
+  /** The one door to Temporal: starts daily runs and notifications (503 without). */
+  temporal?: TemporalGateway;
   /** Registered strategy names (default: the strategy registry's). */
   knownStrategies?: readonly string[];
   /** Today's date on the exchange's clock (default: New York's). */
@@ -47,8 +46,6 @@ export interface ApiDeps {
   backtests?: Pick<BacktestRepository, 'get' | 'storedRange'>;
   /** Where backtest reports are stored (GET /backtests/{id}/report). */
   reports?: Pick<ObjectStore, 'get'>;
-  /** Starts backtests, sweeps and recommendation runs and tells how they stand (those starts answer 503 without). */
-  gateway?: TemporalGateway;
   /** Reads of the web app's playground and sweep/recommendation pages (bars, sweeps, recommendations). */
   playground?: PlaygroundDeps;
   /** Reads of the research pages (chart, ticker state, signal page, track record); those routes answer 503 without. */
@@ -66,13 +63,9 @@ export interface ApiDeps {
 /** The fastify instance with zod typing. */
 export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
-/** What the route modules share. */
-export interface ApiContext {
+/** What the route modules share: the services they call, and the few things every route needs. */
+export interface ApiContext extends ApiServices {
   deps: ApiDeps;
-  /** Subscribe, confirm, unsubscribe and manage (src/services/subscriptions.service.ts). */
-  subscriptions: SubscriptionsService;
-  /** The tracked tickers and their subscribers (src/services/tickers.service.ts). */
-  tickers: TickersService;
   today: () => IsoDate;
   /** The rate limiter: preHandlers per route, per client and per address. */
   limits: RateLimits;

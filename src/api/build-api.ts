@@ -3,10 +3,9 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isoDateInZone } from '../domain/dates';
-import { listStrategies } from '../domain/strategies/registry';
 import { configuredStrategyNames } from '../domain/strategies/configured-strategies';
-import { createSubscriptionServices } from '../services/subscription-services';
 import type { ApiContext, ApiDeps } from './api-context';
+import { createApiServices } from './api-services';
 import { requireApiKey } from './auth';
 import { installErrorHandling } from './errors';
 import { createRateLimits, registerRateLimitPlugin } from './rate-limits';
@@ -21,6 +20,7 @@ import { registerSweepRoutes } from './routes/sweeps.routes';
 import { registerTrackRecordRoutes } from './routes/track-record.routes';
 import { registerRecommendationRoutes } from './routes/recommendations.routes';
 import { registerRunRoutes } from './routes/runs.routes';
+import { registerNotificationRoutes } from './routes/notification.routes';
 import { registerWebApp } from './web-app';
 import { registerManageRoutes } from './routes/manage.routes';
 import { registerEmailLinkRoutes } from './routes/email-links.routes';
@@ -50,16 +50,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   const strategiesFor = (ticker: string) => configuredStrategyNames(deps.config.strategies, ticker);
   const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
-  const partial: Omit<ApiContext, 'limits'> = {
+  const shared: Omit<ApiContext, 'limits'> = {
     deps,
     today,
     strategiesFor,
     admin: requireApiKey(deps.config.api.apiKey),
-    ...createSubscriptionServices({
-      ...deps,
-      links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
-      knownStrategies: deps.knownStrategies?.map((name) => ({ name, description: '' })) ?? listStrategies(),
-    }),
+    ...createApiServices(deps, today),
   };
 
   void app.register(fastifySwagger, {
@@ -75,7 +71,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   void app.after(() => {
     // The limiter exists once the rate-limit plugin has loaded.
-    const ctx: ApiContext = { ...partial, limits: createRateLimits(app, deps.signer, deps.rateLimit?.limits) };
+    const ctx: ApiContext = { ...shared, limits: createRateLimits(app, deps.signer, deps.rateLimit?.limits) };
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
     registerEmailLinkRoutes(app, ctx);
@@ -88,6 +84,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerRecommendationRoutes(app, ctx);
     registerTrackRecordRoutes(app, ctx);
     registerRunRoutes(app, ctx);
+    registerNotificationRoutes(app, ctx);
     registerManageRoutes(app, ctx);
     if (deps.webApp !== false) registerWebApp(app, typeof deps.webApp === 'string' ? deps.webApp : undefined);
   });

@@ -12,10 +12,8 @@ import { createObjectStore } from '../adapters/object-store/object-store.factory
 import { connectTemporal, createMailer, createTokenSigner, openDatabase, openRedis } from '../composition';
 import { buildApi } from './build-api';
 import { TemporalGateway } from '../services/temporal-gateway';
-import { temporalWorkflowStarter } from './workflow-starter';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
-import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
 import { unsafeListenReason } from './listen-guard';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
@@ -28,13 +26,13 @@ async function main(): Promise<void> {
   // Lazy: the API serves subscriptions and signals even while Temporal is still starting.
   const temporal = await connectTemporal(config, { lazy: true });
   const { client } = temporal;
+  const gateway = TemporalGateway.fromConfig(client, config);
   const mailer = createMailer(config, { maxConnections: 2 });
   const reports = createObjectStore(config);
   const app = buildApi({
     config,
     backtests: new PostgresBacktestRepository(db),
     reports,
-    gateway: TemporalGateway.fromConfig(client, config),
     playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
     subscribers: new PostgresSubscriberRepository(db),
     changes: new PostgresSubscriptionChangeRepository(db),
@@ -43,7 +41,7 @@ async function main(): Promise<void> {
     deliveries: new PostgresDeliveryRepository(db),
     mailer,
     signer: createTokenSigner(config),
-    startWorkflow: temporalWorkflowStarter(client, config.temporal.taskQueue),
+    temporal: gateway,
     research: {
       repository: new PostgresResearchRepository(db),
       prices: new PostgresPriceRepository(db),
@@ -51,7 +49,7 @@ async function main(): Promise<void> {
     },
     runs: {
       history: new TemporalDailyRunHistory(client, config.temporal.namespace),
-      workflowUrl: (workflowId, runId) => temporalWorkflowUrl(config, workflowId, runId),
+      workflowUrl: (workflowId, runId) => gateway.workflowUrl(workflowId, runId),
     },
     rateLimit: { limits: config.api.rateLimit, redis, nameSpace: `${config.redis.keyPrefix}rate-limit:` },
     healthCheck: async () => {

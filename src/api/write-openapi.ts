@@ -21,7 +21,6 @@ async function main(): Promise<void> {
     deliveries: unused,
     mailer: unused,
     signer: unused,
-    startWorkflow: () => Promise.reject(new Error('not available')),
     backtests: unused,
     reports: unused,
     gateway: unused,

@@ -1,23 +1,19 @@
-import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { loadConfig, type AppConfig } from '../config/config';
 import type { Database } from '../adapters/postgres/database';
-import { connectTemporal, createSubscriptionServicesOn, openDatabase, type TemporalClientHandle } from '../composition';
-import type { SubscriptionServices } from '../services/subscription-services';
+import { connectTemporal, openDatabase, openRedis, type TemporalClientHandle } from '../composition';
+import { loadConfig, type AppConfig } from '../config/config';
 import { TemporalGateway } from '../services/temporal-gateway';
+import { createCliServices, type CliServices } from './cli-services';
 import { createOutput, type Output } from './output';
 
 /** What a command needs, created lazily so that `algo --help` connects to nothing. */
 export interface CliContext {
   config: AppConfig;
   out: Output;
-  db(): Kysely<Database>;
-  temporal(): Promise<Client>;
-  /** The subscription and ticker services over Postgres and the configured mailer (built as the API builds them). */
-  services(): SubscriptionServices;
-  /** The Temporal gateway over {@link temporal} (connects on first use). */
-  gateway(): Promise<TemporalGateway>;
+  /** The use cases, the same services the API calls; each connects on first use. */
+  services: CliServices;
 }
 
 /**
@@ -28,25 +24,24 @@ export async function withContext(cmd: Command, body: (ctx: CliContext) => Promi
   const opts = cmd.optsWithGlobals() as { json?: boolean };
   const config = loadConfig();
   let db: Kysely<Database> | undefined;
+  let redis: Redis | undefined;
   let temporal: TemporalClientHandle | undefined;
-  let services: (SubscriptionServices & { close(): void }) | undefined;
-  const ctx: CliContext = {
+  let gateway: TemporalGateway | undefined;
+  const services = createCliServices({
     config,
-    out: createOutput(Boolean(opts.json)),
     db: () => (db ??= openDatabase(config)),
+    redis: () => (redis ??= openRedis(config)),
     async temporal() {
       temporal ??= await connectTemporal(config, { connectTimeout: '5s' });
-      return temporal.client;
+      return (gateway ??= TemporalGateway.fromConfig(temporal.client, config));
     },
-    services: () => (services ??= createSubscriptionServicesOn(ctx.db(), config, { maxConnections: 1 })),
-    async gateway() {
-      return TemporalGateway.fromConfig(await ctx.temporal(), config);
-    },
-  };
+  });
+  const ctx: CliContext = { config, out: createOutput(Boolean(opts.json)), services };
   try {
     await body(ctx);
   } finally {
-    services?.close();
+    services.close();
+    redis?.disconnect();
     await db?.destroy();
     await temporal?.close();
   }

@@ -1,9 +1,10 @@
 import { Command, CommanderError } from 'commander';
+import { EXIT_OK, exitCodeOf } from './exit-codes';
 import { describeError, color } from './output';
 import { registerCommands } from './commands';
 
 /**
- * `algo`: the command line. Each command is a thin shell over the same
+ * `algo`: the command line (exit codes: src/cli/exit-codes.ts). Each command is a thin shell over the same
  * services and Temporal client the API uses.
  */
 export function buildProgram(): Command {
@@ -21,13 +22,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     // A command that completed with a partial failure says so in process.exitCode (2: some tickers failed).
-    return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? 0) || 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : Number(process.exitCode ?? EXIT_OK) || EXIT_OK;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      return err.exitCode;
-    }
-    process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
-    return 1;
+    // Commander has printed its own usage error or help.
+    if (!(err instanceof CommanderError)) process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
+    return exitCodeOf(err);
   }
 }
 
@@ -49,7 +48,7 @@ if (require.main === module) {
   void main(process.argv)
     .catch((err: unknown) => {
       process.stderr.write(`${color.red('error')} ${describeError(err)}\n`);
-      return 1;
+      return exitCodeOf(err);
     })
     .then((code) => exitAfterFlush(code));
 }

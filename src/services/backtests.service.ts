@@ -18,7 +18,7 @@ import { indicatorLines } from '../domain/research/indicator-lines';
 import { BarSeries, getStrategy } from '../domain/strategies';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
-import type { TemporalGateway, WorkflowDescription, WorkflowStarted } from './temporal-gateway';
+import type { TemporalGateway, TemporalGatewayProvider, WorkflowDescription, WorkflowStarted } from './temporal-gateway';
 
 /**
  * Backtests as the API and the CLI both run them: a request checked by the
@@ -107,15 +107,15 @@ export interface StartedBacktest extends WorkflowStarted {
   id: string;
 }
 
-export interface BacktestServiceDeps {
+export interface BacktestsServiceDeps {
   /** Stored results and stored date ranges. */
   backtests?: Pick<BacktestRepository, 'get' | 'storedRange'>;
   /** Where the reports are stored. */
   reports?: Pick<ObjectStore, 'get'>;
   /** Bars of a backtest's window, for its chart. */
   prices?: Pick<PriceRepository, 'bars'>;
-  /** The Temporal gateway, or how to connect to it (the CLI connects only once the request is checked). */
-  gateway?: TemporalGateway | (() => Promise<TemporalGateway>);
+  /** How to reach Temporal (absent: runs are not known here). */
+  temporal?: TemporalGatewayProvider;
   /** The unique part of a new backtest's id (default: 8 hex digits of a random UUID). */
   unique?: () => string;
 }
@@ -148,8 +148,8 @@ function ruleInWords(strategyName: string, params: Record<string, number>): stri
 /** The report's link as the API serves it. */
 export const backtestReportHref = (id: string): string => `/backtests/${id}/report`;
 
-export class BacktestService {
-  constructor(private readonly deps: BacktestServiceDeps) {}
+export class BacktestsService {
+  constructor(private readonly deps: BacktestsServiceDeps) {}
 
   private need<T>(dep: T | undefined, what: string): T {
     if (dep === undefined) throw new ServiceUnavailableError(`backtests are not configured on this server (${what})`);
@@ -157,8 +157,8 @@ export class BacktestService {
   }
 
   private async gateway(): Promise<TemporalGateway> {
-    const gateway = this.need(this.deps.gateway, 'workflow client');
-    return typeof gateway === 'function' ? gateway() : gateway;
+    const gateway = this.need(this.deps.temporal, 'workflow client');
+    return gateway();
   }
 
   /**
@@ -218,7 +218,7 @@ export class BacktestService {
   async state(id: string, options: { withEquityCurve?: boolean } = {}): Promise<BacktestState> {
     const stored = await this.completed(id, options);
     if (stored) return stored;
-    const run = this.deps.gateway ? await (await this.gateway()).status(backtestWorkflow, id) : null;
+    const run = this.deps.temporal ? await (await this.gateway()).status(backtestWorkflow, id) : null;
     if (run?.status === 'running') return { id, status: 'running', progress: progressOf(run.description) };
     if (run?.status === 'failed') return { id, status: 'failed', error: run.error };
     // Completed between the two reads: the row is there now.

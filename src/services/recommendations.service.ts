@@ -7,7 +7,7 @@ import type { RecommendationEvidence, RecommendationStore, StoredRecommendation 
 import { parseTickerSymbols } from '../domain/ticker-symbol';
 import { recommendWorkflow, type RecommendInput, type RecommendResult } from '../workflows/recommend.workflow';
 import { recommendWorkflowId } from '../workflows/workflow-ids';
-import type { TemporalGateway, WorkflowStarted } from './temporal-gateway';
+import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from './temporal-gateway';
 
 /**
  * Walk-forward recommendations as the API and `algo recommend` both run them:
@@ -42,13 +42,14 @@ export function currentRecommendationView(r: StoredRecommendation) {
   };
 }
 
-export interface RecommendationServiceDeps {
+export interface RecommendationsServiceDeps {
   recommendations?: Pick<RecommendationStore, 'current'>;
-  gateway?: TemporalGateway | (() => Promise<TemporalGateway>);
+  /** How to reach Temporal (absent: runs are not known here). */
+  temporal?: TemporalGatewayProvider;
 }
 
-export class RecommendationService {
-  constructor(private readonly deps: RecommendationServiceDeps) {}
+export class RecommendationsService {
+  constructor(private readonly deps: RecommendationsServiceDeps) {}
 
   private store(): Pick<RecommendationStore, 'current'> {
     if (!this.deps.recommendations) throw new ServiceUnavailableError('recommendations are not configured on this server (repository)');
@@ -56,9 +57,9 @@ export class RecommendationService {
   }
 
   private async gateway(): Promise<TemporalGateway> {
-    const gateway = this.deps.gateway;
+    const gateway = this.deps.temporal;
     if (!gateway) throw new ServiceUnavailableError('recommendations are not configured on this server (workflow client)');
-    return typeof gateway === 'function' ? gateway() : gateway;
+    return gateway();
   }
 
   /** The workflow input of a request: tickers and candidates checked, de-duplicated. */

@@ -5,7 +5,7 @@ import { NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import type { StoredSweep, SweepReader } from '../domain/ports';
 import { sweepWorkflow, type SweepInput, type SweepResult } from '../workflows/sweep.workflow';
 import { sweepWorkflowId } from '../workflows/workflow-ids';
-import type { TemporalGateway, WorkflowStarted } from './temporal-gateway';
+import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from './temporal-gateway';
 
 /**
  * Parameter sweeps as the API and `algo sweep` both run them: a request
@@ -22,13 +22,14 @@ export const sweepMetaOf = (s: StoredSweep): SweepMeta => ({
   initialCapital: s.initialCapital, status: s.status, startedAt: s.startedAt, finishedAt: s.finishedAt,
 });
 
-export interface SweepServiceDeps {
+export interface SweepsServiceDeps {
   sweeps?: SweepReader;
-  gateway?: TemporalGateway | (() => Promise<TemporalGateway>);
+  /** How to reach Temporal (absent: runs are not known here). */
+  temporal?: TemporalGatewayProvider;
 }
 
-export class SweepService {
-  constructor(private readonly deps: SweepServiceDeps) {}
+export class SweepsService {
+  constructor(private readonly deps: SweepsServiceDeps) {}
 
   private reader(): SweepReader {
     if (!this.deps.sweeps) throw new ServiceUnavailableError('sweeps are not configured on this server (repository)');
@@ -36,9 +37,9 @@ export class SweepService {
   }
 
   private async gateway(): Promise<TemporalGateway> {
-    const gateway = this.deps.gateway;
+    const gateway = this.deps.temporal;
     if (!gateway) throw new ServiceUnavailableError('sweeps are not configured on this server (workflow client)');
-    return typeof gateway === 'function' ? gateway() : gateway;
+    return gateway();
   }
 
   /** The workflow input of a request, checked ({@link checkSweepRequest}); `batchSize` passes through. */
@@ -68,7 +69,7 @@ export class SweepService {
    */
   async sweep(id: string, page: { limit: number; after?: { ticker: string; combo: number } }) {
     const stored = await this.reader().sweep(id);
-    const run = stored?.status !== 'completed' && this.deps.gateway ? await (await this.gateway()).status(sweepWorkflow, id) : null;
+    const run = stored?.status !== 'completed' && this.deps.temporal ? await (await this.gateway()).status(sweepWorkflow, id) : null;
     if (!stored) {
       if (run?.status === 'running') return { id, status: 'running' as const };
       if (run?.status === 'failed') return { id, status: 'failed' as const, error: run.error };

@@ -68,6 +68,13 @@ export function workflowFailureError(err: unknown): Error {
   return Object.assign(new Error(message), { cause: err });
 }
 
+/**
+ * How a service reaches the gateway: a function, so that a CLI command
+ * connects only once its input is checked, and an API without Temporal
+ * answers 503 only on the routes that need it.
+ */
+export type TemporalGatewayProvider = () => Promise<TemporalGateway>;
+
 export interface TemporalGatewayOptions {
   taskQueue: string;
   /** How long a caller waits for the server to accept a start or answer a describe (default 5 s). */

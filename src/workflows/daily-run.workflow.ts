@@ -1,9 +1,9 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { ApplicationFailure, executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { closureReason, isTradingDay } from '../domain/calendar';
-import { isIsoDate, isoDateInZone, type IsoDate } from '../domain/dates';
+import { dailyRunRequestProblem, type DailyRunRequest } from '../domain/daily-run-request';
+import { isoDateInZone, type IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
-import { isMarketDataProviderName, MARKET_DATA_PROVIDERS, type MarketDataProviderName } from '../domain/market-data';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
 import type { RunSignal, SignalCounts, TickerEvaluation } from '../activities/signals.activities';
@@ -13,21 +13,8 @@ import { FAST_ACTIVITY_OPTIONS } from './activity-options';
 import { sendEmails } from './send-notifications.workflow';
 import { dailyIngestionWorkflowId } from './workflow-ids';
 
-/** Input of {@link dailyRunWorkflow}; every field is optional (a Schedule passes `{}`). */
-export interface DailyRunInput {
-  /** The trading day to run for; default: the scheduled day (or today) in New York. */
-  date?: IsoDate;
-  /** Override the tracked tickers for this run. */
-  tickers?: string[];
-  provider?: MarketDataProviderName;
-  /** Failover order of providers (see {@link IngestPricesInput.providers}). */
-  providers?: MarketDataProviderName[];
-  csvDir?: string;
-  /** Subscribers per email activity (default 200). */
-  emailBatchSize?: number;
-  /** Ticker batch size of ingestion and evaluation (default 25). */
-  batchSize?: number;
-}
+/** Input of {@link dailyRunWorkflow}: a {@link DailyRunRequest}; every field is optional (a Schedule passes `{}`). */
+export type DailyRunInput = DailyRunRequest;
 
 /** One ticker of a run: ingestion and evaluation status, the provider that served it, its last bar. */
 export interface DailyRunTicker {
@@ -83,24 +70,6 @@ function runDate(input: DailyRunInput): IsoDate {
   return isoDateInZone((scheduled ?? workflowInfo().runStartTime).getTime(), 'America/New_York');
 }
 
-/** Why `input` can never run, or null. Thrown as a non-retryable failure: a workflow task failing forever helps no one. */
-function inputProblem(input: DailyRunInput, date: string): string | null {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'the input must be an object';
-  if (!isIsoDate(date)) return `date "${date}" is not a valid YYYY-MM-DD date`;
-  for (const name of [...(input.provider !== undefined ? [input.provider] : []), ...(input.providers ?? [])]) {
-    if (!isMarketDataProviderName(name)) return `provider "${String(name)}" is not one of ${MARKET_DATA_PROVIDERS.join(', ')}`;
-  }
-  if (input.providers !== undefined && (!Array.isArray(input.providers) || input.providers.length === 0)) return 'providers must be a non-empty list';
-  if (input.tickers !== undefined && (!Array.isArray(input.tickers) || input.tickers.some((t) => typeof t !== 'string' || t.length === 0))) {
-    return 'tickers must be a list of symbols';
-  }
-  for (const key of ['batchSize', 'emailBatchSize'] as const) {
-    const value = input[key];
-    if (value !== undefined && (!Number.isInteger(value) || value < 1)) return `${key} must be a positive integer`;
-  }
-  return null;
-}
-
 /**
  * The daily job for one trading day: ingest and enrich prices (child
  * workflow), run every strategy on every tracked ticker, record the signals,
@@ -113,7 +82,8 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   const { runId } = workflowInfo();
   const date = runDate(input);
   const empty = { sent: 0, skipped: 0, failed: 0 };
-  const problem = inputProblem(input, date);
+  // Thrown as a non-retryable failure: a workflow task failing forever helps no one.
+  const problem = dailyRunRequestProblem(input, date);
   if (problem) throw ApplicationFailure.nonRetryable(problem, 'BadInputError');
   const day = patched(TRADING_DAY_ACTIVITY)
     ? await fast.tradingDay({ date })

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { latestSignalDay } from '../../src/cli/commands/demo.command';
+import { CsvMarketDataProvider } from '../../src/adapters/market-data/csv-market-data.provider';
+import { latestSignalDay } from '../../src/services/demo.service';
 import { previousTradingDay } from '../../src/domain/calendar';
 import { addDays } from '../../src/domain/dates';
 import { waitFor } from '../support/mail';
@@ -32,7 +33,8 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
 
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startWebStack({ tickers: ['AAPL', 'MSFT'] }), launchBrowser()]);
-    date = await latestSignalDay(stack.config);
+    const { config } = stack;
+    date = await latestSignalDay({ provider: new CsvMarketDataProvider(config.marketData.csvDir), tickers: config.tickers, strategies: config.strategies });
     const subscribed = await stack.call('PUT', '/tickers/AAPL', { emails: [EMAIL], confirmed: true }, true);
     expect(subscribed.status).toBe(200);
     expect((await stack.call('PUT', '/tickers/MSFT', { emails: [EMAIL], confirmed: true }, true)).status).toBe(200);

@@ -11,7 +11,7 @@ import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgre
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { buildApi } from '../../src/api/build-api';
-import type { StartWorkflow } from '../../src/api/workflow-starter';
+import { recordingGateway, type RecordedStart } from '../support/recording-gateway';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
@@ -48,7 +48,7 @@ describe('HTTP API', () => {
   let mailer: NodemailerMailer;
   let app: FastifyInstance;
   let baseUrl: string;
-  let started: Array<Parameters<StartWorkflow>[0]>;
+  const started: RecordedStart[] = [];
   let subscribers: PostgresSubscriberRepository;
 
   beforeAll(async () => {
@@ -69,10 +69,7 @@ describe('HTTP API', () => {
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async (request) => {
-        started.push(request);
-        return { workflowId: request.workflowId, runId: 'run-1' };
-      },
+      temporal: recordingGateway(started),
       today: () => TODAY,
       healthCheck: async () => undefined,
     });
@@ -102,7 +99,7 @@ describe('HTTP API', () => {
     await fs.rm(mailDir, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    started = [];
+    started.length = 0;
     await t.truncateAll();
     for (const f of await fs.readdir(mailDir)) await fs.rm(path.join(mailDir, f));
   });
@@ -302,11 +299,11 @@ describe('HTTP API', () => {
 
     const notify = await call({ method: 'POST', url: '/notification/TSLA/send', headers: ADMIN });
     expect(notify.statusCode).toBe(202);
-    expect(started).toEqual([{ workflowType: 'notifyTickerWorkflow', workflowId: expect.stringMatching(/^notify-TSLA-2024-01-05-[0-9a-f]{8}$/), input: { ticker: 'TSLA' } }]);
+    expect(started).toEqual([{ workflowType: 'notifyTickerWorkflow', workflowId: expect.stringMatching(/^notify-TSLA-latest-[0-9a-f]{8}$/), input: { ticker: 'TSLA' } }]);
     expect(notify.json()).toEqual({ workflowId: started[0].workflowId, runId: 'run-1' });
     const withDate = await call({ method: 'POST', url: '/notification/TSLA/send', headers: ADMIN, payload: { date: '2024-01-04' } });
     expect(withDate.statusCode).toBe(202);
-    expect(started[1].input).toEqual({ ticker: 'TSLA', date: '2024-01-04' });
+    expect(started[1]).toMatchObject({ workflowId: expect.stringMatching(/^notify-TSLA-2024-01-04-/), input: { ticker: 'TSLA', date: '2024-01-04' } });
     expect((await call({ method: 'POST', url: '/notification/NOPE/send', headers: ADMIN })).statusCode).toBe(404);
     expect((await call({ method: 'POST', url: '/notification/TSLA/send' })).statusCode).toBe(401);
   });
@@ -321,16 +318,24 @@ describe('HTTP API', () => {
     expect(byTicker.statusCode).toBe(200);
     expect(byTicker.json().signals.map((s: { date: string }) => s.date)).toEqual(['2024-01-04', '2024-01-05']);
     const byDate = await call({ method: 'GET', url: '/signals?date=2024-01-05&strategy=sma_cross' });
+    // The page shape of every list ({ items, nextCursor }), and the old clients' `signals` and `count` beside it.
+    expect(byDate.json().items).toEqual(byDate.json().signals);
+    expect(byDate.json().nextCursor).toBeNull();
     expect(byDate.json()).toMatchObject({ count: 2, signals: [{ ticker: 'AAPL', signal: 'SELL', strategyVersion: 1, close: 181.2, inputs: { sma7: 180 } }, { ticker: 'MSFT' }] });
     expect((await call({ method: 'GET', url: '/signals' })).statusCode).toBe(400);
 
     expect((await call({ method: 'POST', url: '/runs/daily' })).statusCode).toBe(401);
     const run = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '2024-01-04', tickers: ['aapl', 'AAPL', 'MSFT'] } });
     expect(run.statusCode).toBe(202);
-    expect(started[0]).toEqual({ workflowType: 'dailyRunWorkflow', workflowId: expect.stringMatching(/^daily-manual-2024-01-04-[0-9a-f]{8}$/), input: { date: '2024-01-04', tickers: ['AAPL', 'MSFT'] } });
+    // The id of a daily run started by hand, from the API as from the CLI: daily-<date>, one at a time per date.
+    expect(started[0]).toEqual({ workflowType: 'dailyRunWorkflow', workflowId: 'daily-2024-01-04', input: { date: '2024-01-04', tickers: ['AAPL', 'MSFT'] } });
+    expect(run.json()).toEqual({ workflowId: 'daily-2024-01-04', runId: 'run-1' });
+    const again = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '2024-01-04' } });
+    expect(again.statusCode).toBe(409);
+    // Without a date: today's (New York), given to the workflow so that the id and the run agree; the rest from the worker's config.
     const plain = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN });
     expect(plain.statusCode).toBe(202);
-    expect(started[1]).toMatchObject({ workflowId: expect.stringMatching(/^daily-manual-2024-01-05-/), input: {} });
+    expect(started[1]).toEqual({ workflowType: 'dailyRunWorkflow', workflowId: 'daily-2024-01-05', input: { date: '2024-01-05' } });
   });
 
   it('serves health and the OpenAPI docs', async () => {
@@ -360,9 +365,6 @@ describe('HTTP API', () => {
       deliveries: new PostgresDeliveryRepository(brokenDb),
       mailer,
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async () => {
-        throw new Error('not called');
-      },
     });
     try {
       await broken.listen({ host: '127.0.0.1', port: 0 });

@@ -62,12 +62,9 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async () => {
-        throw new Error('not used by the backtest routes');
-      },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
-      gateway: (() => {
+      temporal: (() => {
         const gateway = TemporalGateway.fromConfig(env.client, config);
         const start = gateway.start.bind(gateway);
         gateway.start = ((workflow, id, ...args) => (startedIds.push(id), start(workflow, id, ...args))) as typeof gateway.start;

@@ -37,9 +37,6 @@ describe('list endpoints page with limit (default 500, at most 5000) and a curso
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
       signer: new HmacTokenSigner('p'.repeat(32)),
-      startWorkflow: async () => {
-        throw new Error('not used here');
-      },
       webApp: false,
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

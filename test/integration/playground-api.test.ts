@@ -64,12 +64,9 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async () => {
-        throw new Error('not used here');
-      },
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
-      gateway: TemporalGateway.fromConfig(env.client, config),
+      temporal: TemporalGateway.fromConfig(env.client, config),
       playground: {
         bars: prices,
         sweeps: new PostgresSweepRepository(t.db),

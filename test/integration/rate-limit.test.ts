@@ -54,9 +54,6 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
       signer,
-      startWorkflow: async () => {
-        throw new Error('not used here');
-      },
       today: () => '2024-01-05',
       webApp: false,
     });

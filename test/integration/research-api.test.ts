@@ -50,7 +50,6 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
       signer: new HmacTokenSigner('x'.repeat(32)),
-      startWorkflow: async (request) => ({ workflowId: request.workflowId, runId: 'run-1' }),
       today: () => '2010-12-31',
       research: {
         repository: new PostgresResearchRepository(t.db),

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { buildApi } from '../../src/api/build-api';
+import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
+import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
+import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgres/postgres-subscription-change.repository';
+import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
@@ -10,7 +18,12 @@ import { barsWithBuyOn, syntheticBars, writeCsv } from '../support/synthetic-bar
 import { startTestTemporal } from '../support/temporal';
 import { startTestWorker, testConfig, type TestWorker } from '../support/worker';
 
+// @fastify/static (under swagger-ui) requires the ESM-only content-disposition, which jest cannot load (see test/integration/api.test.ts).
+jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }));
+
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
+const UI_URL = 'http://temporal-ui.example:8233';
+const API_KEY = 'cli-commands-admin-key-0123456789';
 const DATE = '2022-03-04';
 
 interface CliRun {
@@ -49,6 +62,11 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
 
   /** `algo <args>` in its own process, configured like the worker above (database, Temporal, queue, Redis prefix, SMTP, tickers). */
   function algo(...args: string[]): Promise<CliRun> {
+    return algoWith({}, ...args);
+  }
+
+  /** {@link algo} with more environment variables. */
+  function algoWith(extraEnv: Record<string, string>, ...args: string[]): Promise<CliRun> {
     return new Promise((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
         cwd: PROJECT_ROOT,
@@ -62,6 +80,7 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
           ALGO_CSV_DIR: csvDir,
           ALGO_TICKERS: 'MSFT',
           NO_COLOR: '1',
+          ...extraEnv,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -120,5 +139,52 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
     expect(mails.map((m) => m.to)).toEqual(['ann@example.com']);
     expect(mails[0].text).toMatch(/BUY AAPL[^\n]*sma_cross/);
     expect((await algo('notify', 'ZZZZ')).code).toBe(1);
+  });
+
+  it('the CLI and the API start a daily run of a date the same way (id daily-<date>, the same input, the defaults from the worker); the CLI links to temporal.uiUrl', async () => {
+    const cli = await algoWith({ TEMPORAL_UI_URL: UI_URL }, '--json', 'run-daily', '--date', DATE);
+    expect({ code: cli.code, stderr: cli.stderr.slice(-300) }).toMatchObject({ code: 0 });
+    const cliRunId: string = cli.json().runId;
+    expect(cli.stderr).toContain(`daily run daily-${DATE} started; watch it at ${UI_URL}/namespaces/${config.temporal.namespace}/workflows/daily-${DATE}/${cliRunId}/history`);
+
+    const mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: config.mail.from });
+    const api = buildApi({
+      config: { ...config, api: { ...config.api, apiKey: API_KEY } },
+      subscribers: new PostgresSubscriberRepository(t.db),
+      changes: new PostgresSubscriptionChangeRepository(t.db),
+      signals: new PostgresSignalRepository(t.db),
+      deliveries: new PostgresDeliveryRepository(t.db),
+      mailer,
+      signer: new HmacTokenSigner(config.api.tokenSecret),
+      temporal: TemporalGateway.fromConfig(env.client, config),
+      webApp: false,
+    });
+    try {
+      // light-my-request (inject) cannot load under jest: a real listener, as the other API tests.
+      await api.listen({ host: '127.0.0.1', port: 0 });
+      const { port } = api.server.address() as { port: number };
+      const res = await fetch(`http://127.0.0.1:${port}/runs/daily`, {
+        method: 'POST',
+        headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ date: DATE }),
+      });
+      const body = (await res.json()) as { workflowId: string; runId: string };
+      expect([res.status, body.workflowId]).toEqual([202, `daily-${DATE}`]);
+      const apiRunId = body.runId;
+      await env.client.workflow.getHandle(`daily-${DATE}`, apiRunId).result();
+
+      /** The run's recorded input, and the activities it ran before ingesting. */
+      const recorded = async (runId: string) => {
+        const { events } = await env.client.workflow.getHandle(`daily-${DATE}`, runId).fetchHistory();
+        const input = defaultPayloadConverter.fromPayload(events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0]);
+        const activities = events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+        return { input, defaults: activities.includes('runDefaults') };
+      };
+      expect(await recorded(apiRunId)).toEqual({ input: { date: DATE }, defaults: true });
+      expect(await recorded(cliRunId)).toEqual(await recorded(apiRunId));
+    } finally {
+      await api.close();
+      mailer.close();
+    }
   });
 });

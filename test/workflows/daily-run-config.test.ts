@@ -8,7 +8,9 @@ import type { AppConfig } from '../../src/config/config';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
 import { renderDailyRun } from '../../src/cli/commands/daily.command';
 import { renderFreshness } from '../../src/cli/commands/stack.command';
-import { createDailySchedule, DAILY_SCHEDULE_ID } from '../../src/cli/commands/schedule.command';
+import { DailyScheduleService } from '../../src/services/daily-schedule.service';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
+import { DAILY_SCHEDULE_ID } from '../../src/workflows/workflow-ids';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import { dataFreshness } from '../../src/stack/data-freshness';
 import type { DailyRunInput, DailyRunResult } from '../../src/workflows/daily-run.workflow';
@@ -74,7 +76,8 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
 
   it('a scheduled run (input `{}`) fetches through the configured provider (yahoo), with the configured batch size, and names the provider per ticker', async () => {
     const client = env.client;
-    await createDailySchedule(client, config);
+    const gateway = TemporalGateway.fromConfig(client, config);
+    await new DailyScheduleService({ temporal: async () => gateway, taskQueue: config.temporal.taskQueue }).create();
     const schedule = client.schedule.getHandle(DAILY_SCHEDULE_ID);
     const { result, workflowId } = await withTestWorker(env, config, async () => {
       // The schedule's own action for Thursday 2024-01-04 18:30 New York (23:30 UTC), as a missed run is caught up.

@@ -64,9 +64,6 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: apiMailer,
       signer: new HmacTokenSigner(config.api.tokenSecret),
-      startWorkflow: async () => {
-        throw new Error('not used here');
-      },
     });
     await api.listen({ host: '127.0.0.1', port: 0 });
     const address = api.server.address();

@@ -9,7 +9,7 @@ import { PostgresSubscriptionChangeRepository } from '../../src/adapters/postgre
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { buildApi } from '../../src/api/build-api';
-import { temporalWorkflowStarter } from '../../src/api/workflow-starter';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
 import { runStrategy } from '../../src/domain/strategies';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import type { DailyRunResult } from '../../src/workflows/daily-run.workflow';
@@ -59,7 +59,7 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: apiMailer,
       signer: new HmacTokenSigner(config.api.tokenSecret),
-      startWorkflow: temporalWorkflowStarter(env.client, config.temporal.taskQueue),
+      temporal: TemporalGateway.fromConfig(env.client, config),
       today: () => DATE,
       webApp: false,
     });

@@ -50,10 +50,7 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
       signer: new HmacTokenSigner(config.api.tokenSecret),
-      startWorkflow: async () => {
-        throw new Error('not used here');
-      },
-      gateway: TemporalGateway.fromConfig(env.client, config),
+      temporal: TemporalGateway.fromConfig(env.client, config),
       playground: { bars: new PostgresPriceRepository(t.db), sweeps: new PostgresSweepRepository(t.db), recommendations: new PostgresRecommendationRepository(t.db) },
       webApp: false,
     });

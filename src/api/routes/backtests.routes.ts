@@ -1,15 +1,8 @@
-import { BacktestService } from '../../services/backtests.service';
 import type { ApiContext, ZodApp } from '../api-context';
 import { backtestBody, backtestChartResponse, backtestIdParams, backtestQuery } from './backtests.schemas';
 
 /** Report pages are self-contained: no scripts, inline styles, nothing fetched. */
 const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
-
-/** The backtest service over the API's dependencies (the playground starts through it too). */
-export function backtestServiceOf(ctx: ApiContext): BacktestService {
-  const { backtests, reports, gateway, playground } = ctx.deps;
-  return new BacktestService({ backtests, reports, gateway, prices: playground?.bars });
-}
 
 /**
  * /backtests: ad-hoc backtests. Starting one needs the API key: it occupies
@@ -19,7 +12,7 @@ export function backtestServiceOf(ctx: ApiContext): BacktestService {
  * report link cannot send an `x-api-key` header.
  */
 export function registerBacktestRoutes(app: ZodApp, ctx: ApiContext): void {
-  const backtests = backtestServiceOf(ctx);
+  const { backtests } = ctx;
 
   app.post(
     '/backtests',

@@ -1,6 +1,5 @@
 import type { PriceRepository, RecommendationStore, SweepReader } from '../../domain/ports';
 import type { ApiContext, ZodApp } from '../api-context';
-import { backtestServiceOf } from './backtests.routes';
 import { backtestBody } from './backtests.schemas';
 
 /** What the web app's playground and sweep/recommendation pages read (those routes answer 503 without). */
@@ -15,7 +14,7 @@ export interface PlaygroundDeps {
 
 /** /playground/backtests: the web app's public, rate-limited backtest start (the same service and rule as POST /backtests). */
 export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
-  const backtests = backtestServiceOf(ctx);
+  const { backtests } = ctx;
   // The shared limiter (Redis-backed in production): every API process counts together.
   const startsLimit = ctx.limits.perClient('playground-backtests', { max: ctx.deps.playground?.startsPerMinute ?? 20, windowSeconds: 60 });
 

@@ -1,4 +1,3 @@
-import { RecommendationService } from '../../services/recommendations.service';
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted } from '../pagination';
 import { tickerParams } from '../schemas';
@@ -9,7 +8,7 @@ import { foldsResponse, recommendationKey, recommendationsQuery, recommendBody, 
  * read a run, the current recommendations, a ticker's folds.
  */
 export function registerRecommendationRoutes(app: ZodApp, ctx: ApiContext): void {
-  const recommendations = new RecommendationService({ recommendations: ctx.deps.playground?.recommendations, gateway: ctx.deps.gateway });
+  const { recommendations } = ctx;
 
   app.post(
     '/recommendations',

@@ -1,19 +1,6 @@
-import { ResearchService } from '../../services/research.service';
 import type { ApiContext, ZodApp } from '../api-context';
 import { tickerParams } from '../schemas';
 import { chartQuery, chartResponse, MAX_CHART_BARS, signalParams, signalResponse, stateResponse } from './research.schemas';
-
-/** The research service over the API's dependencies (503 without them). */
-export function researchServiceOf(ctx: ApiContext): ResearchService {
-  const research = ctx.deps.research;
-  return ResearchService.require(
-    research && {
-      ...research,
-      strategies: ctx.deps.config.strategies,
-      trackedTickers: async () => (await ctx.deps.subscribers.trackedTickers(ctx.deps.config.tickers)).map((t) => t.ticker),
-    },
-  );
-}
 
 /**
  * The research pages' reads under /tickers and /signals: a ticker's chart and
@@ -33,7 +20,7 @@ export function registerResearchRoutes(app: ZodApp, ctx: ApiContext): void {
         response: { 200: chartResponse },
       },
     },
-    async (request) => researchServiceOf(ctx).tickerChart(request.params.ticker, request.query),
+    async (request) => ctx.research().tickerChart(request.params.ticker, request.query),
   );
 
   app.get(
@@ -48,7 +35,7 @@ export function registerResearchRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (request) => {
       const { ticker, strategy, date } = request.params;
-      return researchServiceOf(ctx).signalPage(ticker, strategy, date);
+      return ctx.research().signalPage(ticker, strategy, date);
     },
   );
 
@@ -62,6 +49,6 @@ export function registerResearchRoutes(app: ZodApp, ctx: ApiContext): void {
         response: { 200: stateResponse },
       },
     },
-    async (request) => researchServiceOf(ctx).tickerState(request.params.ticker),
+    async (request) => ctx.research().tickerState(request.params.ticker),
   );
 }

@@ -1,4 +1,3 @@
-import { SweepService } from '../../services/sweeps.service';
 import type { ApiContext, ZodApp } from '../api-context';
 import { cursorKey, pageOf, toPage } from '../pagination';
 import { heatmapQuery, heatmapResponse, sweepBody, sweepIdParams, sweepListKey, sweepMeta, sweepPageQuery, sweepRowKey } from './sweeps.schemas';
@@ -8,7 +7,7 @@ import { heatmapQuery, heatmapResponse, sweepBody, sweepIdParams, sweepListKey, 
  * list them, read one (its rows paged), see one as a parameter heatmap.
  */
 export function registerSweepRoutes(app: ZodApp, ctx: ApiContext): void {
-  const sweeps = new SweepService({ sweeps: ctx.deps.playground?.sweeps, gateway: ctx.deps.gateway });
+  const { sweeps } = ctx;
 
   app.post(
     '/sweeps',

@@ -1,19 +1,10 @@
-import crypto from 'node:crypto';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { BadInputError } from '../../domain/errors';
-import { strategyFromLegacyName } from '../../domain/strategies';
-import type { TickerSummary } from '../../domain/subscriptions';
 import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted, pageQuery } from '../pagination';
-import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
-import { notifyBody, tickerParams } from '../schemas';
+import { BadInputError } from '../../domain/errors';
+import { tickerParams } from '../schemas';
 import { addSubscribersBody, addTickerBody, addTickerQuery, emailKey, tickerKey, tickerQuery } from './tickers.schemas';
-
-/** The tracked ticker `ticker`, or {@link UnknownTickerError} (404). */
-async function trackedTicker(ctx: ApiContext, ticker: string): Promise<TickerSummary> {
-  return ctx.tickers.get(ticker);
-}
 
 /**
  * The old notification service's endpoints, in the old clients' shapes (query
@@ -123,40 +114,6 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
       const { emails, strategies, confirmed } = Array.isArray(request.body) ? { emails: request.body, strategies: undefined, confirmed: true } : request.body;
       const subscribers = await ctx.tickers.addSubscribers({ ticker, emails, strategies, confirmed, today: ctx.today() });
       return { ticker, subscribers };
-    },
-  );
-
-  app.post(
-    '/notification/:ticker/send',
-    {
-      onRequest: ctx.admin,
-      schema: {
-        tags: ['tickers'],
-        summary: 'Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; ' +
-          '{"date"}: those of that date; the old clients\' {"signal","strategy","date","test"}: that signal, once, if our rules give it (409 otherwise)',
-        params: tickerParams,
-        body: notifyBody,
-      },
-    },
-    async (request, reply) => {
-      const { ticker } = request.params;
-      await trackedTicker(ctx, ticker);
-      const body = request.body ?? {};
-      const date = body.date;
-      if (body.signal && body.strategy && date) {
-        const strategy = strategyFromLegacyName(body.strategy);
-        const plans = ctx.deps.config.strategies.perTicker[ticker] ?? ctx.deps.config.strategies.default;
-        const recorded = await confirmReportedSignal(ctx.deps, plans, { ticker, date, strategy, signal: body.signal });
-        if (body.test) {
-          const recipients = (await ctx.deps.subscribers.list({ ticker }))
-            .filter((s) => s.status === 'confirmed' && s.subscriptions.some((p) => p.ticker === ticker && p.strategy === strategy))
-            .map((s) => s.email);
-          return reply.code(200).send({ test: true, ticker, date, strategy, signal: body.signal, recorded, recipients });
-        }
-      }
-      const workflowId = `notify-${ticker}-${date ?? ctx.today()}-${crypto.randomUUID().slice(0, 8)}`;
-      const started = await ctx.deps.startWorkflow({ workflowType: 'notifyTickerWorkflow', workflowId, input: { ticker, ...(date ? { date } : {}) } });
-      return reply.code(202).send(started);
     },
   );
 }

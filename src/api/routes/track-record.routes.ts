@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { ApiContext, ZodApp } from '../api-context';
 import { cursorKey, encodeCursor, pageOf } from '../pagination';
-import { researchServiceOf } from './research.routes';
 import { trackRecordItem, trackRecordQuery } from './research.schemas';
 
 const pairKey = z.object({ ticker: z.string(), strategy: z.string() });
@@ -20,7 +19,7 @@ export function registerTrackRecordRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (request) => {
       const { ticker, strategy, limit, cursor } = request.query;
-      const page = await researchServiceOf(ctx).trackRecord({ ticker, strategy, limit, after: cursorKey(cursor, pairKey) });
+      const page = await ctx.research().trackRecord({ ticker, strategy, limit, after: cursorKey(cursor, pairKey) });
       return { items: page.items, nextCursor: page.last ? encodeCursor({ ticker: page.last.ticker, strategy: page.last.strategy }) : null };
     },
   );

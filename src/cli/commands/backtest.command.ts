@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { PostgresBacktestRepository } from '../../adapters/postgres/postgres-backtest.repository';
 import type { BacktestRequest, BacktestSummary } from '../../domain/backtest/backtest-record';
 import { BadInputError } from '../../domain/errors';
 import { backtestHeadline, formatMetricValue, formatMoney } from '../../reports/metric-format';
-import { BacktestService } from '../../services/backtests.service';
 import { withContext } from '../context';
 import { color } from '../output';
 
@@ -90,8 +88,7 @@ export function registerBacktestCommands(program: Command): void {
     .action(async (opts: BacktestOptions, cmd: Command) => {
       const request = backtestRequest(opts);
       await withContext(cmd, async (ctx) => {
-        const backtests = new BacktestService({ backtests: new PostgresBacktestRepository(ctx.db()), gateway: () => ctx.gateway() });
-        const summary = await backtests.run(request, (started) => ctx.out.info(`backtest ${started.id} started`));
+        const summary = await ctx.services.backtests.run(request, (started) => ctx.out.info(`backtest ${started.id} started`));
         ctx.out.result(summary, () => renderBacktest(summary));
       });
     });

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import { dailyRunWorkflow, type DailyRunInput, type DailyRunResult } from '../../workflows/daily-run.workflow';
-import { openDatabase, openRedis } from '../../composition';
-import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
-import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
-import { PostgresTrackingRepository } from '../../adapters/postgres/postgres-tracking.repository';
-import { RedisStrategyStateStore } from '../../adapters/redis/redis-strategy-state.store';
-import { rebuildStrategyStates } from '../../activities/signals.activities';
+import type { DailyRunRequest } from '../../domain/daily-run-request';
+import type { DailyRunResult } from '../../workflows/daily-run.workflow';
+import type { WorkflowStarted } from '../../services/temporal-gateway';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
-import { isoDateOption, marketDataOptions, tickerListOption, todayInNewYork } from '../options';
+import { isoDateOption, marketDataOptions, tickerListOption } from '../options';
 
 interface DailyOptions {
   date?: string;
@@ -17,33 +13,32 @@ interface DailyOptions {
   dir?: string;
 }
 
-/** The workflow input from options (they override config for this run). */
-export function dailyRunInput(ctx: CliContext, opts: DailyOptions): DailyRunInput {
-  const { provider, providers, csvDir } = marketDataOptions(ctx.config.marketData, opts);
-  return {
-    date: isoDateOption('--date', opts.date) ?? todayInNewYork(),
-    tickers: tickerListOption('--tickers', opts.tickers),
-    provider,
-    ...(providers ? { providers } : {}),
-    csvDir,
-    batchSize: ctx.config.ingestion.batchSize,
-    emailBatchSize: ctx.config.mail.batchSize,
-  };
+/**
+ * The request of `algo run-daily`: only what the options give. The service
+ * dates it (today in New York) and the run takes the rest from the worker's
+ * config, as for `POST /runs/daily` and the Schedule.
+ */
+export function dailyRunRequest(ctx: CliContext, opts: DailyOptions): DailyRunRequest {
+  const request: DailyRunRequest = {};
+  const date = isoDateOption('--date', opts.date);
+  if (date) request.date = date;
+  const tickers = tickerListOption('--tickers', opts.tickers);
+  if (tickers) request.tickers = tickers;
+  if (opts.provider !== undefined || opts.dir !== undefined) {
+    // Checks the names, the order and the directory; passes on only what was given.
+    const { provider, providers, csvDir } = marketDataOptions(ctx.config.marketData, opts);
+    if (opts.provider !== undefined) Object.assign(request, { provider }, providers ? { providers } : {});
+    if (opts.dir !== undefined) request.csvDir = csvDir;
+  }
+  return request;
 }
 
-/** Run the daily workflow for one date and wait for it. One run per date at a time (the workflow id is the date). */
-export async function runDaily(ctx: CliContext, input: DailyRunInput): Promise<DailyRunResult> {
-  const client = await ctx.temporal();
-  const workflowId = `daily-${input.date}`;
-  ctx.out.info(`daily run ${workflowId} started; watch it at ${temporalUiUrl(ctx, workflowId)}`);
-  return client.workflow.execute(dailyRunWorkflow, { taskQueue: ctx.config.temporal.taskQueue, workflowId, args: [input] });
-}
-
-/** Link to a workflow in the local Temporal Web UI. */
-export function temporalUiUrl(ctx: CliContext, workflowId?: string): string {
-  const host = ctx.config.temporal.address.split(':')[0];
-  const base = `http://${host}:${ctx.config.temporal.devServer.uiPort}/namespaces/${ctx.config.temporal.namespace}/workflows`;
-  return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
+/** Run a daily run through the service and wait for it, telling where to watch it. One run per date at a time. */
+export async function runDaily(ctx: CliContext, request: DailyRunRequest, onStarted?: (started: WorkflowStarted) => void): Promise<DailyRunResult> {
+  return ctx.services.dailyRuns.run(request, (started) => {
+    ctx.out.info(`daily run ${started.workflowId} started; watch it at ${started.url}`);
+    onStarted?.(started);
+  });
 }
 
 /** `AAPL since 2018-02-07, MSFT (no data at all)`, grouped by last bar date, at most `max` names. */
@@ -92,7 +87,7 @@ export function registerDailyCommands(program: Command): void {
     .option('--dir <dir>', 'directory of CSV files (csv provider)')
     .action(async (opts: DailyOptions, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const result = await runDaily(ctx, dailyRunInput(ctx, opts));
+        const result = await runDaily(ctx, dailyRunRequest(ctx, opts));
         const { runId, date, tradingDay, counts, signals, stale, notifications } = result;
         ctx.out.result({ runId, date, tradingDay, counts, signals, stale, notifications }, () => renderDailyRun(result));
       });
@@ -104,24 +99,8 @@ export function registerDailyCommands(program: Command): void {
     .description('recompute every strategy state from the prices and signals in Postgres')
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const db = openDatabase(ctx.config, { max: 4 });
-        const redis = openRedis(ctx.config);
-        try {
-          const tracking = new PostgresTrackingRepository(db, ctx.config);
-          const deps = {
-            prices: new PostgresPriceRepository(db),
-            signals: new PostgresSignalRepository(db),
-            states: new RedisStrategyStateStore(redis, ctx.config.redis.keyPrefix),
-            trackedTickers: () => tracking.trackedTickers(),
-            strategyPlans: (t: readonly string[]) => tracking.strategyPlans(t),
-          };
-          const tickers = await deps.trackedTickers();
-          const result = await rebuildStrategyStates(deps, tickers);
-          ctx.out.result({ tickers: tickers.length, ...result }, () => `cleared ${result.cleared} states, rebuilt ${result.rebuilt} from Postgres for ${tickers.length} tickers`);
-        } finally {
-          redis.disconnect();
-          await db.destroy();
-        }
+        const result = await ctx.services.dailyRuns.rebuildStates();
+        ctx.out.result(result, () => `cleared ${result.cleared} states, rebuilt ${result.rebuilt} from Postgres for ${result.tickers} tickers`);
       });
     });
 }

@@ -1,40 +1,12 @@
 import type { Command } from 'commander';
-import { CsvMarketDataProvider } from '../../adapters/market-data/csv-market-data.provider';
-import { PostgresSubscriberRepository } from '../../adapters/postgres/postgres-subscriber.repository';
 import { listMailSink } from '../../mail-sink';
 import { stackUp, stackPaths } from '../../stack';
-import type { AppConfig } from '../../config/config';
-import { isTradingDay } from '../../domain/calendar';
-import type { IsoDate } from '../../domain/dates';
-import { enrichBars } from '../../domain/indicators';
-import { validatePriceRows } from '../../domain/price-validation';
-import { runStrategy } from '../../domain/strategies';
 import { withContext } from '../context';
 import { color } from '../output';
-import { runDaily, renderDailyRun, temporalUiUrl } from './daily.command';
-import { createDailySchedule } from './schedule.command';
+import { todayInNewYork } from '../options';
+import { runDaily, renderDailyRun } from './daily.command';
 
 export const DEMO_SUBSCRIBER = 'demo@example.com';
-
-/**
- * The latest trading day of the bundled sample on which some configured
- * strategy says BUY or SELL for some ticker: a day whose run sends email.
- */
-export async function latestSignalDay(config: AppConfig): Promise<IsoDate> {
-  const provider = new CsvMarketDataProvider(config.marketData.csvDir);
-  let best = '';
-  for (const ticker of config.tickers) {
-    const { bars } = validatePriceRows(await provider.fetchDaily({ ticker, to: '9999-12-31' }), { asOf: '9999-12-31' });
-    const enriched = enrichBars(bars, []);
-    for (const plan of config.strategies.perTicker[ticker] ?? config.strategies.default) {
-      const { records } = runStrategy(plan.name, plan.params, enriched);
-      const last = records.filter((r) => r.signal === 'BUY' || r.signal === 'SELL').pop();
-      if (last && last.date > best && isTradingDay(last.date)) best = last.date;
-    }
-  }
-  if (!best) throw new Error(`no BUY or SELL signal in the data of ${config.marketData.csvDir}`);
-  return best;
-}
 
 /** `algo demo`: the README's first command, the whole main job on the embedded defaults. */
 export function registerDemoCommands(program: Command): void {
@@ -48,18 +20,22 @@ export function registerDemoCommands(program: Command): void {
         await stackUp(config, { log: (line) => out.info(`  ${line}`) });
 
         out.info(color.bold('2/5 daily schedule (weekdays 18:30 New York)'));
-        await createDailySchedule(await ctx.temporal(), config);
+        await ctx.services.dailySchedule.create();
 
         out.info(color.bold(`3/5 confirmed demo subscriber ${DEMO_SUBSCRIBER}`));
-        const subscribers = new PostgresSubscriberRepository(ctx.db());
-        const subscriptions = config.tickers.flatMap((ticker) =>
-          (config.strategies.perTicker[ticker] ?? config.strategies.default).map((s) => ({ ticker, strategy: s.name })),
-        );
-        await subscribers.subscribe({ email: DEMO_SUBSCRIBER, subscriptions, confirmed: true });
+        // Every configured strategy of every configured ticker, confirmed: no confirmation email to follow.
+        const subscribed = await ctx.services.subscriptions.subscribe({
+          email: DEMO_SUBSCRIBER,
+          tickers: config.tickers,
+          confirmed: true,
+          today: todayInNewYork(),
+        });
 
-        const date = await latestSignalDay(config);
-        out.info(color.bold(`4/5 daily job for ${date} (ingests the sample, runs ${subscriptions.length} strategy pairs, emails)`));
-        const result = await runDaily(ctx, { date, provider: 'csv', csvDir: config.marketData.csvDir });
+        const date = await ctx.services.latestSignalDay();
+        const pairs = subscribed.subscriptions.length;
+        out.info(color.bold(`4/5 daily job for ${date} (ingests the sample, runs ${pairs} strategy pairs, emails)`));
+        let temporalUi = '';
+        const result = await runDaily(ctx, { date, provider: 'csv', csvDir: config.marketData.csvDir }, (started) => (temporalUi = started.url));
 
         out.info(color.bold('5/5 results'));
         const mail = (await listMailSink(stackPaths(config).mailDir)).filter((m) => m.to.includes(DEMO_SUBSCRIBER));
@@ -69,7 +45,7 @@ export function registerDemoCommands(program: Command): void {
           notifications: result.notifications,
           emails: mail.map((m) => ({ subject: m.subject, file: m.file })),
           mailDir: stackPaths(config).mailDir,
-          temporalUi: temporalUiUrl(ctx, `daily-${date}`),
+          temporalUi,
           api: `http://${config.api.host}:${config.api.port}/docs`,
         };
         out.result(summary, () =>

@@ -1,13 +1,13 @@
-import crypto from 'node:crypto';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { ingestPricesWorkflow, ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } from '../../workflows/ingest-prices.workflow';
+import type { IngestRequest } from '../../services/market-data.service';
+import type { IngestPricesResult } from '../../workflows/ingest-prices.workflow';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
-import { isoDateOption, marketDataOptions, positiveIntOption, tickerListOption, todayInNewYork } from '../options';
+import { isoDateOption, marketDataOptions, positiveIntOption, tickerListOption } from '../options';
+import { EXIT_SOME_TICKERS_FAILED } from '../exit-codes';
 
-/** Exit code when the run completed but some tickers failed. */
-export const EXIT_SOME_TICKERS_FAILED = 2;
+export { EXIT_SOME_TICKERS_FAILED };
 
 interface IngestOptions {
   provider?: string;
@@ -17,48 +17,37 @@ interface IngestOptions {
   batchSize?: string;
 }
 
-/** Build the workflow input from options and config; validates every option. */
-export function ingestInput(ctx: CliContext, opts: IngestOptions): IngestPricesInput {
+/** The ingestion request of the options (each validated); the service fills in the rest. */
+export function ingestRequest(ctx: CliContext, opts: IngestOptions): IngestRequest {
   const { provider, providers, csvDir } = marketDataOptions(ctx.config.marketData, opts);
-  // Only the csv provider can list its tickers.
-  const tickers = tickerListOption('--tickers', opts.tickers) ?? (provider !== 'csv' ? ctx.config.tickers : undefined);
   return {
     provider,
     ...(providers ? { providers } : {}),
     csvDir,
-    tickers,
-    asOf: isoDateOption('--as-of', opts.asOf) ?? todayInNewYork(),
-    batchSize: positiveIntOption('--batch-size', opts.batchSize) ?? ctx.config.ingestion.batchSize,
-    maxConcurrentBatches: ctx.config.ingestion.maxConcurrentBatches,
+    tickers: tickerListOption('--tickers', opts.tickers),
+    asOf: isoDateOption('--as-of', opts.asOf),
+    batchSize: positiveIntOption('--batch-size', opts.batchSize),
   };
 }
 
-/** Start the ingestion workflow, show progress while it runs, and return its result. */
-export async function runIngestion(ctx: CliContext, input: IngestPricesInput): Promise<IngestPricesResult> {
-  const client = await ctx.temporal();
-  const handle = await client.workflow.start(ingestPricesWorkflow, {
-    taskQueue: ctx.config.temporal.taskQueue,
-    workflowId: `ingest-${input.asOf}-${crypto.randomUUID().slice(0, 8)}`,
-    args: [input],
-  });
-  ctx.out.info(`ingestion ${handle.workflowId} started (as of ${input.asOf}, provider ${(input.providers ?? [input.provider]).join(' > ')})`);
-  const bar = process.stderr.isTTY ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} tickers, {failed} failed', stream: process.stderr }, Presets.shades_classic) : undefined;
-  let started = false;
-  const poll = setInterval(() => {
-    handle.query(ingestProgressQuery).then(
-      (p) => {
+/** Run an ingestion through the service, with a progress bar on a terminal. */
+export async function runIngestion(ctx: CliContext, request: IngestRequest): Promise<IngestPricesResult> {
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} tickers, {failed} failed', stream: process.stderr }, Presets.shades_classic)
+    : undefined;
+  let barStarted = false;
+  try {
+    return await ctx.services.marketData.ingest(request, {
+      started: (started, input) =>
+        ctx.out.info(`ingestion ${started.workflowId} started (as of ${input.asOf}, provider ${(input.providers ?? [input.provider]).join(' > ')})`),
+      progress: (p) => {
         if (!bar) return;
-        if (!started) bar.start(p.total, 0, { failed: 0 });
-        started = true;
+        if (!barStarted) bar.start(p.total, 0, { failed: 0 });
+        barStarted = true;
         bar.update(p.done, { failed: p.failed });
       },
-      () => undefined, // not started yet or already closed: the next poll or the result tells
-    );
-  }, 500);
-  try {
-    return await handle.result();
+    });
   } finally {
-    clearInterval(poll);
     bar?.stop();
   }
 }
@@ -88,7 +77,7 @@ export function registerIngestCommands(program: Command): void {
     .option('--batch-size <n>', 'tickers per activity')
     .action(async (opts: IngestOptions, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const result = await runIngestion(ctx, ingestInput(ctx, opts));
+        const result = await runIngestion(ctx, ingestRequest(ctx, opts));
         ctx.out.result(
           { runId: result.runId, tickers: result.tickers.map(({ lastDate: _lastDate, rejectedCount: _count, ...t }) => t) },
           () => renderIngestion(result),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ensureDatabaseExists, migrateToLatest } from '../../adapters/postgres/migrate';
 import { withContext } from '../context';
 
 export function registerMigrateCommands(program: Command): void {
@@ -8,12 +7,8 @@ export function registerMigrateCommands(program: Command): void {
     .description('create the database if needed and migrate it to the latest schema')
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const created = await ensureDatabaseExists(ctx.config.database.url);
-        const result = await migrateToLatest(ctx.db());
-        const applied = (result.results ?? []).map((r) => r.migrationName);
-        ctx.out.result({ database: new URL(ctx.config.database.url).pathname.slice(1), created, applied }, () =>
-          applied.length ? `applied ${applied.join(', ')}` : 'schema is up to date',
-        );
+        const result = await ctx.services.migrate();
+        ctx.out.result(result, () => (result.applied.length ? `applied ${result.applied.join(', ')}` : 'schema is up to date'));
       });
     });
 }

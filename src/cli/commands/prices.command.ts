@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { UnknownTickerError } from '../../domain/errors';
-import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
 import { withContext } from '../context';
 import { isoDateOption, tickerOption } from '../options';
 
@@ -17,9 +15,7 @@ export function registerPricesCommands(program: Command): void {
         const ticker = tickerOption('TICKER', tickerArg);
         const from = isoDateOption('--from', opts.from);
         const to = isoDateOption('--to', opts.to);
-        const repo = new PostgresPriceRepository(ctx.db());
-        if (!(await repo.lastBarDates([ticker])).has(ticker)) throw new UnknownTickerError(ticker);
-        const bars = await repo.bars(ticker, { from, to });
+        const bars = await ctx.services.marketData.bars(ticker, { from, to });
         ctx.out.result(bars, () =>
           [
             'date        close      sma7     sma21     sma50    sma200      macd    signal',

@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
-import { PostgresRecommendationRepository } from '../../adapters/postgres/postgres-recommendation.repository';
 import type { SweepRequest } from '../../domain/backtest/sweep';
 import { formatMetricValue, type MetricKind } from '../../reports/metric-format';
-import { RecommendationService, type RecommendationReport } from '../../services/recommendations.service';
-import { SweepService } from '../../services/sweeps.service';
+import type { RecommendationReport } from '../../services/recommendations.service';
 import type { SweepResult } from '../../workflows/sweep.workflow';
 import { withContext } from '../context';
+import { EXIT_SOME_TICKERS_FAILED } from '../exit-codes';
 import { color } from '../output';
 import { positiveIntOption, tickerListOption } from '../options';
 
 /** Exit code when the run completed but some tickers failed. */
-const EXIT_SOME_TICKERS_FAILED = 2;
 
 interface SweepOptions {
   strategy: string;
@@ -86,8 +84,7 @@ export function registerResearchCommands(program: Command): void {
     .action(async (opts: SweepOptions, cmd: Command) => {
       const request = sweepRequest(opts);
       await withContext(cmd, async (ctx) => {
-        const sweeps = new SweepService({ gateway: () => ctx.gateway() });
-        const result = await sweeps.run(request, (id) => ctx.out.info(`sweep ${id} started`));
+        const result = await ctx.services.sweeps.run(request, (id) => ctx.out.info(`sweep ${id} started`));
         ctx.out.result(result, () => renderSweep(result));
         if (result.tickers.some((t) => t.status !== 'ok')) process.exitCode = EXIT_SOME_TICKERS_FAILED;
       });
@@ -103,11 +100,7 @@ export function registerResearchCommands(program: Command): void {
       const strategies = opts.strategies?.split(',').map((s) => s.trim()).filter(Boolean);
       const request = { tickers: tickerListOption('--tickers', opts.tickers), strategies, batchSize: positiveIntOption('--batch-size', opts.batchSize) };
       await withContext(cmd, async (ctx) => {
-        const recommendations = new RecommendationService({
-          recommendations: new PostgresRecommendationRepository(ctx.db()),
-          gateway: () => ctx.gateway(),
-        });
-        const { result, reports } = await recommendations.run(request, (id) => ctx.out.info(`recommendation ${id} started`));
+        const { result, reports } = await ctx.services.recommendations.run(request, (id) => ctx.out.info(`recommendation ${id} started`));
         ctx.out.result({ runId: result.runId, candidates: result.candidates, tickers: reports }, () => renderRecommendations(reports, result.runId));
         // A requested ticker without stored prices got no recommendation either: a partial failure, as in sweep.
         if (result.tickers.some((t) => t.status !== 'ok')) process.exitCode = EXIT_SOME_TICKERS_FAILED;

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
 import type { SignalRecord } from '../../domain/ports';
-import { getStrategy } from '../../domain/strategies/registry';
-import { RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import { withContext } from '../context';
 import { isoDateOption, tickerOption } from '../options';
 
@@ -41,9 +38,7 @@ export function registerSignalCommands(program: Command): void {
         const from = isoDateOption('--from', opts.from);
         const to = isoDateOption('--to', opts.to);
         const ticker = opts.ticker === undefined ? undefined : tickerOption('--ticker', opts.ticker);
-        // Rejects an unknown name with the list of known ones.
-        if (opts.strategy !== undefined && opts.strategy !== RECOMMENDED_STRATEGY) getStrategy(opts.strategy);
-        const rows = (await new PostgresSignalRepository(ctx.db()).list({ date, from, to, ticker, strategy: opts.strategy })).map(signalRow);
+        const rows = (await ctx.services.signals.list({ date, from, to, ticker, strategy: opts.strategy })).items.map(signalRow);
         ctx.out.result(rows, () =>
           [
             ...rows.map((r) => {

@@ -36,7 +36,7 @@ export function registerSubscriptionCommands(program: Command): void {
         const tickers = tickerListOption('--tickers', opts.tickers)!;
         const strategies = strategyListOption('--strategies', opts.strategies);
         const today = todayInNewYork();
-        const result = await ctx.services().subscriptions.subscribe({ email, tickers, strategies, confirmed: opts.confirm, today });
+        const result = await ctx.services.subscriptions.subscribe({ email, tickers, strategies, confirmed: opts.confirm, today });
         if (result.confirmation === 'deferred') {
           const { host, port } = ctx.config.mail;
           ctx.out.warn(`the mail server at ${host}:${port} did not take the confirmation email; run the command again to retry`);
@@ -60,7 +60,7 @@ export function registerSubscriptionCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const email = emailArgument(emailArg);
         const tickers = tickerListOption('--tickers', opts.tickers);
-        const result = await ctx.services().subscriptions.unsubscribe({ email, tickers });
+        const result = await ctx.services.subscriptions.unsubscribe({ email, tickers });
         ctx.out.result(result, () => `${result.email}: ${result.removed} subscription(s) removed, now ${result.status}`);
       });
     });
@@ -72,7 +72,7 @@ export function registerSubscriptionCommands(program: Command): void {
     .action(async (opts: { ticker?: string }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const ticker = opts.ticker === undefined ? undefined : tickerOption('--ticker', opts.ticker);
-        const list = await ctx.services().subscriptions.list({ ticker });
+        const list = await ctx.services.subscriptions.list({ ticker });
         ctx.out.result(list, () =>
           [
             ...list.map((s) => `${s.email.padEnd(32)} ${s.status.padEnd(12)} ${describePairs(s.subscriptions)}`),

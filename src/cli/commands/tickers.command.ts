@@ -1,17 +1,12 @@
-import crypto from 'node:crypto';
 import type { Command } from 'commander';
-import { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';
-import { PostgresSignalRepository } from '../../adapters/postgres/postgres-signal.repository';
-import { BadInputError, UnknownTickerError } from '../../domain/errors';
-import { confirmReportedSignal } from '../../domain/notifications/reported-signal';
-import { strategyFromLegacyName } from '../../domain/strategies';
+import { BadInputError } from '../../domain/errors';
 import type { TrackedTicker } from '../../services/tickers.service';
-import { notifyTickerWorkflow } from '../../workflows/notify-ticker.workflow';
+import type { ReportedSignalRequest } from '../../services/notifications.service';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
 import { isoDateOption, tickerOption } from '../options';
 
-const tracked = (ctx: CliContext) => ctx.services().tickers.list();
+const tracked = (ctx: CliContext) => ctx.services.tickers.list();
 
 function renderTickers(tickers: readonly TrackedTicker[]): string {
   return [
@@ -43,7 +38,7 @@ export function registerTickerCommands(program: Command): void {
     .description('start tracking tickers: the next daily run ingests their history and evaluates them')
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const results = await ctx.services().tickers.track(tickerArguments(args), 'cli');
+        const results = await ctx.services.tickers.track(tickerArguments(args), 'cli');
         ctx.out.result(results, () => results.map((r) => `${r.ticker}: ${r.created ? 'now tracked' : 'already tracked'}`).join('\n'));
       });
     });
@@ -53,7 +48,7 @@ export function registerTickerCommands(program: Command): void {
     .description('stop tracking added tickers (configured and subscribed tickers stay tracked; stored prices and signals are kept)')
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        const results = await ctx.services().tickers.untrack(tickerArguments(args));
+        const results = await ctx.services.tickers.untrack(tickerArguments(args));
         ctx.out.result(results, () =>
           results.map((r) => `${r.ticker}: ${r.removed ? 'removed' : 'was not added'}${r.reason ? color.yellow(`; still tracked: ${r.reason}`) : ''}`).join('\n'),
         );
@@ -70,27 +65,16 @@ export function registerTickerCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const ticker = tickerOption('TICKER', tickerArg);
         const date = isoDateOption('--date', opts.date);
-        if (!(await tracked(ctx)).some((t) => t.ticker === ticker)) throw new UnknownTickerError(ticker);
+        let reported: ReportedSignalRequest | undefined;
         if (opts.signal !== undefined || opts.strategy !== undefined) {
           const signal = opts.signal?.toUpperCase();
           if (signal !== 'BUY' && signal !== 'SELL') throw new BadInputError('--signal: BUY or SELL (with --strategy and --date)');
           if (!opts.strategy || !date) throw new BadInputError('--signal needs --strategy and --date');
-          const strategy = strategyFromLegacyName(opts.strategy);
-          const plans = ctx.config.strategies.perTicker[ticker] ?? ctx.config.strategies.default;
-          await confirmReportedSignal(
-            { signals: new PostgresSignalRepository(ctx.db()), prices: new PostgresPriceRepository(ctx.db()) },
-            plans,
-            { ticker, date, strategy, signal },
-          );
+          reported = { signal, strategy: opts.strategy, date };
         }
-        const client = await ctx.temporal();
-        const workflowId = `notify-${ticker}-${date ?? 'latest'}-${crypto.randomUUID().slice(0, 8)}`;
-        ctx.out.info(`notification ${workflowId} started`);
-        const result = await client.workflow.execute(notifyTickerWorkflow, {
-          taskQueue: ctx.config.temporal.taskQueue,
-          workflowId,
-          args: [{ ticker, ...(date ? { date } : {}) }],
-        });
+        const result = await ctx.services.notifications.send({ ticker, date, reported }, (started) =>
+          ctx.out.info(`notification ${started.workflowId} started`),
+        );
         ctx.out.result(result, () =>
           result.date
             ? `${ticker} ${result.date}: ${result.notifications.sent} sent, ${result.notifications.skipped} already sent, ${result.notifications.failed} refused`

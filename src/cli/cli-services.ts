@@ -1,0 +1,156 @@
+import type { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import { CsvMarketDataProvider } from '../adapters/market-data/csv-market-data.provider';
+import type { Database } from '../adapters/postgres/database';
+import { ensureDatabaseExists, migrateToLatest } from '../adapters/postgres/migrate';
+import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
+import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
+import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
+import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
+import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
+import { PostgresTrackingRepository } from '../adapters/postgres/postgres-tracking.repository';
+import { RedisStrategyStateStore } from '../adapters/redis/redis-strategy-state.store';
+import { createSubscriptionServicesOn } from '../composition';
+import type { AppConfig } from '../config/config';
+import type { IsoDate } from '../domain/dates';
+import { BacktestsService } from '../services/backtests.service';
+import { DailyRunsService } from '../services/daily-runs.service';
+import { DailyScheduleService } from '../services/daily-schedule.service';
+import { latestSignalDay } from '../services/demo.service';
+import { MarketDataService } from '../services/market-data.service';
+import { NotificationsService } from '../services/notifications.service';
+import { RecommendationsService } from '../services/recommendations.service';
+import { SignalsService } from '../services/signals.service';
+import type { SubscriptionServices } from '../services/subscription-services';
+import { SweepsService } from '../services/sweeps.service';
+import type { TemporalGatewayProvider } from '../services/temporal-gateway';
+import { todayInNewYork } from './options';
+
+/** The services the commands call: the same classes the API's routes call (src/api/api-services.ts). */
+export interface CliServices extends SubscriptionServices {
+  readonly dailyRuns: DailyRunsService;
+  readonly dailySchedule: DailyScheduleService;
+  readonly marketData: MarketDataService;
+  readonly notifications: NotificationsService;
+  readonly signals: SignalsService;
+  readonly backtests: BacktestsService;
+  readonly sweeps: SweepsService;
+  readonly recommendations: RecommendationsService;
+  /** Create the database if needed and migrate it to the latest schema. */
+  migrate(): Promise<{ database: string; created: boolean; applied: string[] }>;
+  /** The latest day of the bundled sample with a BUY or SELL signal (`algo demo`). */
+  latestSignalDay(): Promise<IsoDate>;
+}
+
+/** What the services are built over: the context's connections, each opened on first use. */
+export interface CliConnections {
+  config: AppConfig;
+  db(): Kysely<Database>;
+  redis(): Redis;
+  temporal: TemporalGatewayProvider;
+}
+
+/** A getter that builds its value on first use. */
+function lazy<T>(build: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= build());
+}
+
+/**
+ * The CLI's composition of services over real adapters, each built on first
+ * use (so `algo calendar` opens no database). `close` releases what they opened
+ * besides the connections (the mailer's pool).
+ */
+export function createCliServices(connections: CliConnections): CliServices & { close(): void } {
+  const { config, db, redis, temporal } = connections;
+  const prices = lazy(() => new PostgresPriceRepository(db()));
+  const signalRepository = lazy(() => new PostgresSignalRepository(db()));
+  const subscriptions = lazy(() => createSubscriptionServicesOn(db(), config, { maxConnections: 1 }));
+  let subscriptionsOpened = false;
+  const dailyRuns = lazy(
+    () =>
+      new DailyRunsService({
+        temporal,
+        today: todayInNewYork,
+        strategyStates: () => {
+          const tracking = new PostgresTrackingRepository(db(), config);
+          return {
+            prices: prices(),
+            signals: signalRepository(),
+            states: new RedisStrategyStateStore(redis(), config.redis.keyPrefix),
+            trackedTickers: () => tracking.trackedTickers(),
+            strategyPlans: (tickers: readonly string[]) => tracking.strategyPlans(tickers),
+          };
+        },
+      }),
+  );
+  const dailySchedule = lazy(() => new DailyScheduleService({ temporal, taskQueue: config.temporal.taskQueue }));
+  const marketData = lazy(
+    () =>
+      new MarketDataService({
+        temporal,
+        today: todayInNewYork,
+        prices,
+        defaults: { tickers: config.tickers, batchSize: config.ingestion.batchSize, maxConcurrentBatches: config.ingestion.maxConcurrentBatches },
+      }),
+  );
+  const notifications = lazy(
+    () =>
+      new NotificationsService({
+        subscribers: new PostgresSubscriberRepository(db()),
+        signals: signalRepository(),
+        prices: prices(),
+        config,
+        temporal,
+      }),
+  );
+  const signals = lazy(() => new SignalsService({ signals: signalRepository() }));
+  const backtests = lazy(() => new BacktestsService({ backtests: new PostgresBacktestRepository(db()), temporal }));
+  const sweeps = lazy(() => new SweepsService({ temporal }));
+  const recommendations = lazy(() => new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }));
+  return {
+    get subscriptions() {
+      subscriptionsOpened = true;
+      return subscriptions().subscriptions;
+    },
+    get tickers() {
+      subscriptionsOpened = true;
+      return subscriptions().tickers;
+    },
+    get dailyRuns() {
+      return dailyRuns();
+    },
+    get dailySchedule() {
+      return dailySchedule();
+    },
+    get marketData() {
+      return marketData();
+    },
+    get notifications() {
+      return notifications();
+    },
+    get signals() {
+      return signals();
+    },
+    get backtests() {
+      return backtests();
+    },
+    get sweeps() {
+      return sweeps();
+    },
+    get recommendations() {
+      return recommendations();
+    },
+    async migrate() {
+      const created = await ensureDatabaseExists(config.database.url);
+      const result = await migrateToLatest(db());
+      const applied = (result.results ?? []).map((r) => r.migrationName);
+      return { database: new URL(config.database.url).pathname.slice(1), created, applied };
+    },
+    latestSignalDay: () =>
+      latestSignalDay({ provider: new CsvMarketDataProvider(config.marketData.csvDir), tickers: config.tickers, strategies: config.strategies }),
+    close() {
+      if (subscriptionsOpened) subscriptions().close();
+    },
+  };
+}
