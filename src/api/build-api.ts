@@ -15,7 +15,7 @@ import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
-import { registerResearchRoutes } from './routes/research.routes';
+import { registerHealthRoutes } from './routes/health.routes';
 import { registerSweepRoutes } from './routes/sweeps.routes';
 import { registerTrackRecordRoutes } from './routes/track-record.routes';
 import { registerRecommendationRoutes } from './routes/recommendations.routes';
@@ -79,7 +79,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerBacktestRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
     registerStrategyRoutes(app);
-    registerResearchRoutes(app, ctx);
+    registerHealthRoutes(app, ctx);
     registerSweepRoutes(app, ctx);
     registerRecommendationRoutes(app, ctx);
     registerTrackRecordRoutes(app, ctx);

@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { ApiContext, ZodApp } from '../api-context';
 import { cursorKey, encodeCursor } from '../pagination';
 import { signalsQuery } from '../schemas';
+import { signalParams, signalResponse } from './research.schemas';
 
 /** The cursor key of a signal: its primary key. */
 const signalKey = z.object({ date: z.string().max(10), ticker: z.string().max(40), strategy: z.string().max(100) });
 
-/** Recorded signals, and health. */
+/** /signals: recorded signals (paged), and one signal's "why" page (research service). */
 export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/signals',
@@ -27,12 +28,18 @@ export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
     },
   );
 
-  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness and database reachability' } }, async (_request, reply) => {
-    try {
-      await ctx.deps.healthCheck?.();
-      return { status: 'ok' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', message: 'database unreachable' });
-    }
-  });
-}
+  app.get(
+    '/signals/:ticker/:strategy/:date',
+    {
+      schema: {
+        tags: ['research'],
+        summary: 'One recorded signal: the numbers behind it, the rule in words, forward returns at 5/20/60 trading days, its recommendation',
+        params: signalParams,
+        response: { 200: signalResponse },
+      },
+    },
+    async (request) => {
+      const { ticker, strategy, date } = request.params;
+      return ctx.research().signalPage(ticker, strategy, date);
+    },
+  );}

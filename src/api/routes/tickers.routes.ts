@@ -4,6 +4,7 @@ import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted, pageQuery } from '../pagination';
 import { BadInputError } from '../../domain/errors';
 import { tickerParams } from '../schemas';
+import { chartQuery, chartResponse, MAX_CHART_BARS, stateResponse } from './research.schemas';
 import { addSubscribersBody, addTickerBody, addTickerQuery, emailKey, tickerKey, tickerQuery } from './tickers.schemas';
 
 /**
@@ -21,6 +22,33 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
     });
     registerTickerRoutesIn(parent.withTypeProvider<ZodTypeProvider>(), ctx);
   });
+
+  // The research pages' reads of a ticker (research service).
+  app.get(
+    '/tickers/:ticker/chart',
+    {
+      schema: {
+        tags: ['research'],
+        summary: `Bars of a date window (at most ${MAX_CHART_BARS}) with a strategy's indicators and its recorded BUY/SELL signals as markers`,
+        params: tickerParams,
+        querystring: chartQuery,
+        response: { 200: chartResponse },
+      },
+    },
+    async (request) => ctx.research().tickerChart(request.params.ticker, request.query),
+  );
+  app.get(
+    '/tickers/:ticker/state',
+    {
+      schema: {
+        tags: ['research'],
+        summary: 'Current state per strategy (configured, recommended, recorded), the recommendation with its out-of-sample evidence, latest BUY/SELL signals',
+        params: tickerParams,
+        response: { 200: stateResponse },
+      },
+    },
+    async (request) => ctx.research().tickerState(request.params.ticker),
+  );
 }
 
 function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
