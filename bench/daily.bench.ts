@@ -20,6 +20,7 @@ import {
 import { NodemailerMailer } from '../src/adapters/email/nodemailer-mailer';
 import { composeDigest } from '../src/domain/notifications/digest';
 import type { DigestRecipient } from '../src/domain/ports';
+import { configuredStrategies } from '../src/domain/strategies/configured-strategies';
 
 /** Issue 3 item 13 targets, from the start of the run. */
 const SIGNALS_TARGET_MS = 10_000;
@@ -60,7 +61,7 @@ async function signalPairs(tickers: readonly string[], config: AppConfig): Promi
     const { bars } = validatePriceRows(parsePriceCsv(await fs.readFile(file, 'utf8'), file), { asOf: RUN_DATE });
     const series = BarSeries.from(enrichBars(bars, []));
     if (series.dates[series.length - 1] !== RUN_DATE) continue;
-    for (const plan of config.strategies.perTicker[ticker] ?? config.strategies.default) {
+    for (const plan of configuredStrategies(config.strategies, ticker)) {
       const { records } = runStrategy(plan.name, plan.params, series);
       const last = records[records.length - 1];
       if (last && (last.signal === 'BUY' || last.signal === 'SELL')) pairs.push({ ticker, strategy: plan.name });

@@ -3,7 +3,7 @@ import { lazy } from 'preact-iso';
 
 /**
  * Every page of the web app, one line each: its path under /app/ (the paths
- * emails link to are src/domain/subscriptions.ts APP_PATHS), the page module
+ * emails link to are src/domain/subscriptions/links.ts APP_PATHS), the page module
  * (loaded lazily: a page's code and its libraries, e.g. the chart, are fetched
  * only when it is shown), and a nav label when it belongs in the top bar.
  * To add a page: create web/src/pages/<name>.tsx with a default export and add its line here.

@@ -7,8 +7,13 @@ import { MarketDataError } from '../../domain/errors';
 import type { MarketDataProvider } from '../../domain/ports';
 import { normalizeRawDate } from '../../domain/price-validation';
 
-/** Upper-case letters, digits and the marks tickers use (`BRK.B`, `BTC-USD`, `^GSPC`); no path separators. */
-const TICKER = /^[A-Z0-9^][A-Z0-9.^=_-]{0,31}$/;
+/**
+ * A symbol this provider will turn into a file name: upper-case letters, digits
+ * and the marks providers' symbols use (`BRK.B`, `BTC-USD`, `^GSPC`), no path
+ * separators. A path-safety rule, wider than the ticker rule the doors check
+ * (src/domain/ticker-symbol.ts).
+ */
+const FILE_SYMBOL = /^[A-Z0-9^][A-Z0-9.^=_-]{0,31}$/;
 const PRICE_FILE = /^(.+?)(_data)?\.csv$/i;
 
 /** Header names (lower-case, letters and digits only) that hold each field. */
@@ -72,7 +77,7 @@ export class CsvMarketDataProvider implements MarketDataProvider {
     for (const name of names) {
       const match = PRICE_FILE.exec(name);
       const ticker = match?.[1].toUpperCase();
-      if (ticker && TICKER.test(ticker) && !ticker.includes('..')) tickers.add(ticker);
+      if (ticker && FILE_SYMBOL.test(ticker) && !ticker.includes('..')) tickers.add(ticker);
     }
     return [...tickers].sort();
   }
@@ -120,7 +125,7 @@ export class CsvMarketDataProvider implements MarketDataProvider {
 /** `ticker` upper-cased, or a {@link MarketDataError} when it could escape the directory or is not a ticker. */
 export function sanitizeTicker(ticker: string): string {
   const upper = ticker.trim().toUpperCase();
-  if (!TICKER.test(upper) || upper.includes('..')) {
+  if (!FILE_SYMBOL.test(upper) || upper.includes('..')) {
     throw new MarketDataError(`invalid ticker '${ticker}': use letters, digits and . - ^ = _ only`);
   }
   return upper;

@@ -13,7 +13,7 @@ export function registerEmailLinkRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/confirm',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: { tags: ['subscriptions'], summary: 'Old confirm link: redirects to the web app\'s confirm page (/app/confirm), which applies it', querystring: tokenQuery },
     },
     async (request, reply) => reply.redirect(`${APP_PATHS.confirm}?token=${encodeURIComponent(request.query.token)}`),
@@ -22,7 +22,7 @@ export function registerEmailLinkRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/unsubscribe',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: { tags: ['subscriptions'], summary: 'Unsubscribe link of every email: redirects to the web app\'s unsubscribe page (/app/unsubscribe)', querystring: tokenQuery },
     },
     async (request, reply) => reply.redirect(`${APP_PATHS.unsubscribe}?token=${encodeURIComponent(request.query.token)}`),
@@ -38,7 +38,7 @@ export function registerEmailLinkRoutes(app: ZodApp, ctx: ApiContext): void {
       '/unsubscribe',
       {
         // Per address only: mail providers send one-click POSTs for all their users from a few servers.
-        preHandler: (request, reply) => ctx.limits.address(request, reply),
+        preHandler: ctx.limits.address,
         schema: {
           tags: ['subscriptions'],
           summary: 'One-click unsubscribe (RFC 8058): body List-Unsubscribe=One-Click; unsubscribes from everything',

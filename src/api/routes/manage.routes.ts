@@ -13,7 +13,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/manage',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'The address and subscriptions a manage link is for',
@@ -31,7 +31,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.put(
     '/manage',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'Replace the subscriptions of the manage link\'s address (empty: unsubscribed from everything)',
@@ -51,7 +51,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.delete(
     '/manage',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'Unsubscribe the manage link\'s address from everything',

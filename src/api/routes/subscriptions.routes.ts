@@ -23,7 +23,7 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change)',
@@ -47,7 +47,7 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/subscriptions/options',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'What the subscribe form offers: strategies, "recommended", the configured default',
@@ -60,7 +60,7 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions/confirm',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'Follow a confirm link (the web app\'s /app/confirm page): applies the subscription change it was sent for',
@@ -78,7 +78,7 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions/unsubscribe',
     {
-      preHandler: (request, reply) => ctx.limits.clientAndAddress(request, reply),
+      preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
         summary: 'Follow an unsubscribe link (the web app\'s /app/unsubscribe page): unsubscribes the address from everything',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HEATMAP_METRICS } from '../../domain/backtest/heatmap';
 import { pageQuery } from '../pagination';
+import { tickerSymbolSchema } from '../../domain/ticker-symbol';
 
 /**
  * Schemas of /sweeps. The start body checks types only: the rules on the
@@ -27,7 +28,7 @@ export const sweepListKey = z.object({ startedAt: z.string().max(40), id: z.stri
 export const sweepPageQuery = pageQuery.strict();
 
 export const heatmapQuery = z.strictObject({
-  ticker: z.string().max(16).trim().toUpperCase().regex(/^[A-Z][A-Z0-9.-]{0,14}$/, 'not a ticker symbol').optional()
+  ticker: tickerSymbolSchema.optional()
     .describe('One ticker (default: every ticker of the sweep, averaged)'),
   metric: z.enum(HEATMAP_METRICS).optional().describe('Cell metric (default sharpe)'),
   x: z.string().max(40).optional().describe('Parameter on the x axis (default: the first that varies)'),

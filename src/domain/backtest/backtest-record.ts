@@ -62,23 +62,21 @@ export interface BacktestSummaryTrade {
  * Drawdowns are positive magnitudes (`metrics.maxDrawdownPct`, see
  * BacktestMetrics). The equity curve stays in Postgres.
  */
-export interface BacktestSummary {
+/**
+ * The figures of one backtest that every view shows, as the engine computed
+ * them ({@link BacktestResult}): `returnPct` is the one return
+ * (`metrics.totalReturnPct` is the same number), `orders` the old system's
+ * trade count (each BUY and each SELL after the first day).
+ */
+export type BacktestFigures = Pick<
+  BacktestResult,
+  'strategy' | 'params' | 'startDate' | 'endDate' | 'initialCapital' | 'finalCapital' | 'returnPct' | 'orders'
+>;
+
+export interface BacktestSummary extends BacktestFigures {
   /** The workflow id (a run in the Temporal UI). */
   id: string;
   ticker: string;
-  strategy: string;
-  params: StrategyParams;
-  startDate: IsoDate;
-  endDate: IsoDate;
-  initialCapital: number;
-  finalCapital: number;
-  /**
-   * Total return in percent, (final / initial capital - 1) x 100 rounded to
-   * 2 places: the one return every view shows (`metrics.totalReturnPct` is the same number).
-   */
-  returnPct: number;
-  /** Orders: each BUY and each SELL filled after the first day (the old system's trade count). */
-  orders: number;
   /** Round trips: each entry with its exit, the initial position and a still-open one included (`metrics.roundTrips`). */
   roundTrips: number;
   trades: BacktestSummaryTrade[];
@@ -90,20 +88,11 @@ export interface BacktestSummary {
 }
 
 /** A persisted backtest: the summary with everything behind it. */
-export interface BacktestRecord {
+export interface BacktestRecord extends BacktestFigures {
   id: string;
   ticker: string;
-  strategy: string;
   strategyVersion: number;
-  params: StrategyParams;
   options: Required<BacktestOptions>;
-  startDate: IsoDate;
-  endDate: IsoDate;
-  initialCapital: number;
-  finalCapital: number;
-  returnPct: number;
-  /** Each BUY and each SELL after the first day (see {@link BacktestSummary.orders}). */
-  orders: number;
   /** Commission paid in total. */
   fees: number;
   initialPosition: BacktestTrade | null;

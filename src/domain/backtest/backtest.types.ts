@@ -74,7 +74,11 @@ export interface BacktestResult {
   initialCapital: number;
   /** Cash plus the open position valued at the last close. */
   finalCapital: number;
-  /** (final - initial) / initial * 100, rounded to 2 places (half to even on exact ties, like Python's round). */
+  /**
+   * Total return in percent: (final - initial) / initial * 100, rounded to 2
+   * places (half to even on exact ties, like Python's round). The one return
+   * every view of a backtest shows.
+   */
   returnPct: number;
   /** Orders: BUY and SELL fills after the first day (the old trade count: the initial position is not one). */
   orders: number;

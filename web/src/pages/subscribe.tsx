@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, asApiError, listItems, type ApiError } from '../api/client';
 import { Field, fieldErrors, FormError, TextField } from '../components/form';
+import { TICKER_SYMBOL_PATTERN } from '../../../src/domain/ticker-symbol';
 
 interface TickerRow {
   ticker: string;
@@ -21,7 +22,8 @@ interface Pick {
   isNew: boolean;
 }
 
-const SYMBOL = /^[A-Z][A-Z0-9.-]{0,14}$/;
+// The server's one ticker rule, so the form refuses exactly what the API refuses.
+const SYMBOL = TICKER_SYMBOL_PATTERN;
 const SHOWN = 12;
 
 /** /app/subscribe: pick tickers (tracked or new), strategies per ticker or "recommended", an email; a confirmation link is emailed. */

@@ -15,7 +15,7 @@ export const num = (v: number | null | undefined, digits = 2): string =>
 /** `recommended:sma_cross` -> `sma_cross (recommended)`: labels as people read them. */
 export const labelName = (label: string): string => (label.startsWith('recommended:') ? `${label.slice('recommended:'.length)} (recommended)` : label);
 
-/** The app page of one signal (the same path emails link to: src/domain/subscriptions.ts signalUrl). */
+/** The app page of one signal (the same path emails link to: src/domain/subscriptions/links.ts signalUrl). */
 export const signalPath = (s: { ticker: string; strategy: string; date: string }): string =>
   `/app/signals/${[s.ticker, s.strategy, s.date].map(encodeURIComponent).join('/')}`;
 
