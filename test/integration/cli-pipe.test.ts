@@ -6,10 +6,13 @@ import path from 'node:path';
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 /** The CLI as `npm run algo` runs it: tsx's launcher, whose child writes to the pipe without blocking. */
 const TSX = path.join(PROJECT_ROOT, 'node_modules/.bin/tsx');
-/** A command with a large output that needs no server: 21 years of trading days (~85 KB of JSON). */
-const ARGS = ['src/cli/main.ts', '--json', 'calendar', '--from', '2000-01-01', '--to', '2020-12-31'];
-// As a user's shell has it, without jest's variables (JSON has no colours anyway). The cut is a race: by hand,
-// `tsx src/cli/main.ts --json calendar ... | (sleep 2; wc -c)` gave 65536 bytes before the fix, this test not always.
+/**
+ * A command with a large output that needs no server: 71 years of trading days (~285 KB of JSON), more than
+ * a pipe's buffer (64 KiB) plus what tsx's launcher and the reader hold, so an exit before the flush always cuts it.
+ */
+const ARGS = ['src/cli/main.ts', '--json', 'calendar', '--from', '1990-01-01', '--to', '2060-12-31'];
+// As a user's shell has it, without jest's variables (JSON has no colours anyway). With an exit right after the
+// write (before the fix), this test read 65,536 bytes in three runs of three.
 const ENV = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
 /**
@@ -41,7 +44,7 @@ describe('the CLI\'s output is complete whatever stdout is (one exit path: exit 
     }
     const redirected = fs.readFileSync(file, 'utf8');
     // More than a pipe's buffer (64 KiB): an exit right after the write would cut it.
-    expect(redirected.length).toBeGreaterThan(65_536);
+    expect(redirected.length).toBeGreaterThan(4 * 65_536);
 
     const piped = await runWithSlowReader();
     expect(piped.code).toBe(0);
