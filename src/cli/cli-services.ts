@@ -56,6 +56,16 @@ function lazy<T>(build: () => T): () => T {
   return () => (value ??= build());
 }
 
+/** An object whose properties are built on first read, each once. */
+function lazyProperties<T extends object>(builders: { [K in keyof T]: () => T[K] }): T {
+  const target = {} as T;
+  for (const key of Object.keys(builders) as Array<keyof T>) {
+    const get = lazy(builders[key]);
+    Object.defineProperty(target, key, { get, enumerable: true });
+  }
+  return target;
+}
+
 /**
  * The CLI's composition of services over real adapters, each built on first
  * use (so `algo calendar` opens no database). `close` releases what they opened
@@ -67,8 +77,16 @@ export function createCliServices(connections: CliConnections): CliServices & { 
   const signalRepository = lazy(() => new PostgresSignalRepository(db()));
   const subscriptions = lazy(() => createSubscriptionServicesOn(db(), config, { maxConnections: 1 }));
   let subscriptionsOpened = false;
-  const dailyRuns = lazy(
-    () =>
+  const services = lazyProperties<Omit<CliServices, 'migrate' | 'latestSignalDay'>>({
+    subscriptions: () => {
+      subscriptionsOpened = true;
+      return subscriptions().subscriptions;
+    },
+    tickers: () => {
+      subscriptionsOpened = true;
+      return subscriptions().tickers;
+    },
+    dailyRuns: () =>
       new DailyRunsService({
         temporal,
         today: todayInNewYork,
@@ -83,19 +101,15 @@ export function createCliServices(connections: CliConnections): CliServices & { 
           };
         },
       }),
-  );
-  const dailySchedule = lazy(() => new DailyScheduleService({ temporal, taskQueue: config.temporal.taskQueue }));
-  const marketData = lazy(
-    () =>
+    dailySchedule: () => new DailyScheduleService({ temporal, taskQueue: config.temporal.taskQueue }),
+    marketData: () =>
       new MarketDataService({
         temporal,
         today: todayInNewYork,
         prices,
         defaults: { tickers: config.tickers, batchSize: config.ingestion.batchSize, maxConcurrentBatches: config.ingestion.maxConcurrentBatches },
       }),
-  );
-  const notifications = lazy(
-    () =>
+    notifications: () =>
       new NotificationsService({
         subscribers: new PostgresSubscriberRepository(db()),
         signals: signalRepository(),
@@ -103,44 +117,12 @@ export function createCliServices(connections: CliConnections): CliServices & { 
         config,
         temporal,
       }),
-  );
-  const signals = lazy(() => new SignalsService({ signals: signalRepository() }));
-  const backtests = lazy(() => new BacktestsService({ backtests: new PostgresBacktestRepository(db()), temporal }));
-  const sweeps = lazy(() => new SweepsService({ temporal }));
-  const recommendations = lazy(() => new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }));
-  return {
-    get subscriptions() {
-      subscriptionsOpened = true;
-      return subscriptions().subscriptions;
-    },
-    get tickers() {
-      subscriptionsOpened = true;
-      return subscriptions().tickers;
-    },
-    get dailyRuns() {
-      return dailyRuns();
-    },
-    get dailySchedule() {
-      return dailySchedule();
-    },
-    get marketData() {
-      return marketData();
-    },
-    get notifications() {
-      return notifications();
-    },
-    get signals() {
-      return signals();
-    },
-    get backtests() {
-      return backtests();
-    },
-    get sweeps() {
-      return sweeps();
-    },
-    get recommendations() {
-      return recommendations();
-    },
+    signals: () => new SignalsService({ signals: signalRepository() }),
+    backtests: () => new BacktestsService({ backtests: new PostgresBacktestRepository(db()), temporal }),
+    sweeps: () => new SweepsService({ temporal }),
+    recommendations: () => new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }),
+  });
+  return Object.assign(services, {
     async migrate() {
       const created = await ensureDatabaseExists(config.database.url);
       const result = await migrateToLatest(db());
@@ -152,5 +134,5 @@ export function createCliServices(connections: CliConnections): CliServices & { 
     close() {
       if (subscriptionsOpened) subscriptions().close();
     },
-  };
+  });
 }
