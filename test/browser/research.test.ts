@@ -161,9 +161,10 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
     await waitFor('both daily runs listed', async () => (await table.locator('tbody tr').count()) === 2, 10_000);
     const row = table.locator('tbody tr').filter({ hasText: date });
     await expect(row.getByRole('cell', { name: 'completed' }).count()).resolves.toBe(1);
-    const link = row.getByRole('link', { name: `daily-manual-${date}` , exact: false });
+    // A daily run started from the API has the id the CLI gives it: daily-<date>.
+    const link = row.getByRole('link', { name: `daily-${date}`, exact: true });
     const href = (await link.getAttribute('href'))!;
-    expect(href).toMatch(new RegExp(`/namespaces/default/workflows/daily-manual-${date}-[0-9a-f]+/[0-9a-f-]+/history$`));
+    expect(href).toMatch(new RegExp(`/namespaces/default/workflows/daily-${date}/[0-9a-f-]+/history$`));
     // The key stays in this tab's session storage only.
     expect(await page.evaluate<string | null>("sessionStorage.getItem('algo.adminKey')")).toBe(stack.apiKey);
     await screenshot(page, 'runs');
