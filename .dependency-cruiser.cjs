@@ -15,7 +15,8 @@ module.exports = {
     },
     {
       name: 'adapters-implement-ports',
-      comment: 'An adapter implements a port of src/domain; importing activities, workflows or shells runs the dependency the wrong way.',
+      comment:
+        'An adapter implements a port of src/domain; importing activities, workflows or shells runs the dependency the wrong way.',
       severity: 'error',
       from: { path: '^src/adapters' },
       to: { path: '^src/(activities|workflows|api|cli|stack|worker|composition)' },
@@ -57,7 +58,8 @@ module.exports = {
     },
     {
       name: 'services-use-ports',
-      comment: 'Services hold the use cases over domain ports and the Temporal gateway; the shells build them, not the other way.',
+      comment:
+        'Services hold the use cases over domain ports and the Temporal gateway; the shells build them, not the other way.',
       severity: 'error',
       from: { path: '^src/services/' },
       to: { path: '^src/(api|cli|stack|worker)', dependencyTypesNot: ['type-only'] },

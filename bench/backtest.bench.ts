@@ -36,7 +36,10 @@ function alignedSma(values: number[], period: number): Float64Array {
  * sma_cross rules and its all-in backtest (fractional shares at the signal
  * day's close, no fees). NaN makes every comparison false, as SEED.md says.
  */
-export function simpleSmaCrossBacktest(bars: readonly EnrichedBar[], capital: number): { finalCapital: number; trades: number } {
+export function simpleSmaCrossBacktest(
+  bars: readonly EnrichedBar[],
+  capital: number,
+): { finalCapital: number; trades: number } {
   const close = bars.map((b) => b.close);
   const sma7 = alignedSma(close, 7);
   const sma21 = alignedSma(close, 21);
@@ -94,7 +97,9 @@ export async function backtestBench(): Promise<BenchRow[]> {
   const same = Math.abs(engine.finalCapital - simple.finalCapital) <= 1e-9 * Math.abs(simple.finalCapital);
   // The engine counts the initial position apart (SEED.md's count); the simple loop counts fills after the first day too.
   if (!same || engine.orders !== simple.trades) {
-    throw new Error(`backtests disagree: engine ${engine.finalCapital} (${engine.orders} trades), simple ${simple.finalCapital} (${simple.trades} trades)`);
+    throw new Error(
+      `backtests disagree: engine ${engine.finalCapital} (${engine.orders} trades), simple ${simple.finalCapital} (${simple.trades} trades)`,
+    );
   }
 
   log(`backtest: ${days} days, timing runBacktest and the simple loop`);
@@ -102,12 +107,19 @@ export async function backtestBench(): Promise<BenchRow[]> {
   const fromBars = timeMedian(() => runBacktest({ bars, strategy: 'sma_cross', initialCapital: CAPITAL }), 50, 300);
   // The same on a BarSeries built once (what a sweep does per ticker).
   const series = BarSeries.from(bars);
-  const fromSeries = timeMedian(() => runBacktest({ bars: series, strategy: 'sma_cross', initialCapital: CAPITAL }), 50, 300);
+  const fromSeries = timeMedian(
+    () => runBacktest({ bars: series, strategy: 'sma_cross', initialCapital: CAPITAL }),
+    50,
+    300,
+  );
   const baseline = timeMedian(() => simpleSmaCrossBacktest(bars, CAPITAL), 10, 100);
 
   const perSecond = (ms: number) => (days / ms) * 1000;
   return [
-    { figure: 'backtest: days / trades / final capital (engine = simple)', value: `${num(days)} / ${engine.orders} / ${num(engine.finalCapital, 2)}` },
+    {
+      figure: 'backtest: days / trades / final capital (engine = simple)',
+      value: `${num(days)} / ${engine.orders} / ${num(engine.finalCapital, 2)}`,
+    },
     {
       figure: 'backtest: runBacktest from bars, median',
       value: duration(fromBars),

@@ -14,8 +14,20 @@ import type { IngestPricesInput, IngestPricesResult } from '../src/workflows/ing
 import type { DailyRunInput, DailyRunResult } from '../src/workflows/daily-run.workflow';
 import { notificationsWorkflowId } from '../src/workflows/workflow-ids';
 import {
-  benchConfig, Cleanup, clearRedisPrefix, createBenchDatabase, duration, log, num, SP500_DIR, startBenchMailSink, startBenchTemporal,
-  since, startBenchWorker, type BenchRow, type BenchWorker,
+  benchConfig,
+  Cleanup,
+  clearRedisPrefix,
+  createBenchDatabase,
+  duration,
+  log,
+  num,
+  SP500_DIR,
+  startBenchMailSink,
+  startBenchTemporal,
+  since,
+  startBenchWorker,
+  type BenchRow,
+  type BenchWorker,
 } from './support';
 import { NodemailerMailer } from '../src/adapters/email/nodemailer-mailer';
 import { composeDigest } from '../src/domain/notifications/digest';
@@ -75,7 +87,12 @@ async function signalPairs(tickers: readonly string[], config: AppConfig): Promi
  * SELL on the run date (round robin, so they spread over every such pair)
  * and 0 to 2 more pairs drawn from every ticker and configured strategy.
  */
-async function insertSubscribers(db: Kysely<Database>, tickers: readonly string[], strategies: readonly string[], withSignal: readonly Pair[]): Promise<number> {
+async function insertSubscribers(
+  db: Kysely<Database>,
+  tickers: readonly string[],
+  strategies: readonly string[],
+  withSignal: readonly Pair[],
+): Promise<number> {
   const next = random(20180207);
   const emails = Array.from({ length: SUBSCRIBERS }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}@example.com`);
   const { rows } = await sql<{ id: string; email: string }>`
@@ -89,7 +106,10 @@ async function insertSubscribers(db: Kysely<Database>, tickers: readonly string[
     const follow = [withSignal[i % withSignal.length]];
     const extra = Math.floor(next() * 3);
     for (let k = 0; k < extra; k++) {
-      follow.push({ ticker: tickers[Math.floor(next() * tickers.length)], strategy: strategies[Math.floor(next() * strategies.length)] });
+      follow.push({
+        ticker: tickers[Math.floor(next() * tickers.length)],
+        strategy: strategies[Math.floor(next() * strategies.length)],
+      });
     }
     for (const p of new Map(follow.map((f) => [`${f.ticker}|${f.strategy}`, f])).values()) {
       ids.push(Number(row.id));
@@ -110,7 +130,9 @@ function arrivalOf(file: string): number {
 }
 
 /** The `.eml` files in `dir` (headers only): count, distinct Message-IDs and recipients, last arrival. */
-async function countMessages(dir: string): Promise<{ files: number; messageIds: number; recipients: number; missingIds: number; lastArrival: number }> {
+async function countMessages(
+  dir: string,
+): Promise<{ files: number; messageIds: number; recipients: number; missingIds: number; lastArrival: number }> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.eml') && !f.startsWith('.'));
   const ids = new Set<string>();
   const recipients = new Set<string>();
@@ -148,7 +170,8 @@ const DIRECT_CONCURRENCY = 80;
 async function sendDirectly(deps: BenchWorker['deps'], port: number, config: AppConfig): Promise<number> {
   const signals = { runDate: RUN_DATE };
   const recipients: DigestRecipient[] = [];
-  for (const page of await deps.deliveries.recipientPages({ signals, pageSize: 1000 })) recipients.push(...(await deps.deliveries.recipients({ signals, page })));
+  for (const page of await deps.deliveries.recipientPages({ signals, pageSize: 1000 }))
+    recipients.push(...(await deps.deliveries.recipients({ signals, page })));
   const mailer = new NodemailerMailer({ host: config.mail.host, port, secure: false, from: config.mail.from });
   try {
     const start = performance.now();
@@ -157,8 +180,18 @@ async function sendDirectly(deps: BenchWorker['deps'], port: number, config: App
       Array.from({ length: DIRECT_CONCURRENCY }, async () => {
         for (let r = recipients[next++]; r !== undefined; r = recipients[next++]) {
           const link = deps.links.unsubscribe(r);
-          const content = composeDigest({ date: RUN_DATE, email: r.email, signals: r.signals, unsubscribeUrl: link.url });
-          await mailer.send({ messageId: `baseline.${r.subscriberId}@bench`, to: r.email, ...content, headers: link.headers });
+          const content = composeDigest({
+            date: RUN_DATE,
+            email: r.email,
+            signals: r.signals,
+            unsubscribeUrl: link.url,
+          });
+          await mailer.send({
+            messageId: `baseline.${r.subscriberId}@bench`,
+            to: r.email,
+            ...content,
+            headers: link.headers,
+          });
         }
       }),
     );
@@ -250,14 +283,26 @@ export async function dailyBench(): Promise<BenchRow[]> {
   const cleanup = new Cleanup();
   try {
     log('daily: starting Temporal, a private database, a mail sink and a worker');
-    const [env, database, mail] = await Promise.all([startBenchTemporal(), createBenchDatabase('daily'), startBenchMailSink()]);
+    const [env, database, mail] = await Promise.all([
+      startBenchTemporal(),
+      createBenchDatabase('daily'),
+      startBenchMailSink(),
+    ]);
     cleanup.add(() => env.teardown());
     cleanup.add(() => database.destroy());
     cleanup.add(() => mail.remove());
     const { db } = database;
-    const config = benchConfig({ databaseUrl: database.url, temporalAddress: env.address, csvDir: SP500_DIR, smtpPort: mail.port });
+    const config = benchConfig({
+      databaseUrl: database.url,
+      temporalAddress: env.address,
+      csvDir: SP500_DIR,
+      smtpPort: mail.port,
+    });
     cleanup.add(() => clearRedisPrefix(config.redis.url, config.redis.keyPrefix));
-    const tickers = (await fs.readdir(SP500_DIR)).filter((f) => f.endsWith('_data.csv')).map((f) => f.replace(/_data\.csv$/, '')).sort();
+    const tickers = (await fs.readdir(SP500_DIR))
+      .filter((f) => f.endsWith('_data.csv'))
+      .map((f) => f.replace(/_data\.csv$/, ''))
+      .sort();
     // The daily job tracks every S&P ticker (a Schedule would start it with `{}`).
     config.tickers = tickers;
     const worker = await startBenchWorker(env, config);
@@ -265,13 +310,35 @@ export async function dailyBench(): Promise<BenchRow[]> {
     const client = env.client.workflow;
     const taskQueue = config.temporal.taskQueue;
 
-    log(`daily: setup: ingest ${tickers.length} tickers up to ${PREVIOUS_DAY}, warm the strategy state with a run for ${PREVIOUS_DAY}`);
-    const ingestInput: IngestPricesInput = { provider: 'csv', csvDir: SP500_DIR, asOf: PREVIOUS_DAY, batchSize: config.ingestion.batchSize, maxConcurrentBatches: config.ingestion.maxConcurrentBatches };
-    const ingested = (await client.execute('ingestPricesWorkflow', { taskQueue, workflowId: `bench-setup-ingest-${Date.now()}`, args: [ingestInput] })) as IngestPricesResult;
+    log(
+      `daily: setup: ingest ${tickers.length} tickers up to ${PREVIOUS_DAY}, warm the strategy state with a run for ${PREVIOUS_DAY}`,
+    );
+    const ingestInput: IngestPricesInput = {
+      provider: 'csv',
+      csvDir: SP500_DIR,
+      asOf: PREVIOUS_DAY,
+      batchSize: config.ingestion.batchSize,
+      maxConcurrentBatches: config.ingestion.maxConcurrentBatches,
+    };
+    const ingested = (await client.execute('ingestPricesWorkflow', {
+      taskQueue,
+      workflowId: `bench-setup-ingest-${Date.now()}`,
+      args: [ingestInput],
+    })) as IngestPricesResult;
     const notOk = ingested.tickers.filter((t) => t.status !== 'ok');
     if (notOk.length > 0) throw new Error(`setup ingestion failed for ${notOk.map((t) => t.ticker).join(', ')}`);
-    const runInput = (date: string): DailyRunInput => ({ date, provider: 'csv', csvDir: SP500_DIR, batchSize: config.ingestion.batchSize, emailBatchSize: config.mail.batchSize });
-    await client.execute('dailyRunWorkflow', { taskQueue, workflowId: `bench-setup-daily-${Date.now()}`, args: [runInput(PREVIOUS_DAY)] });
+    const runInput = (date: string): DailyRunInput => ({
+      date,
+      provider: 'csv',
+      csvDir: SP500_DIR,
+      batchSize: config.ingestion.batchSize,
+      emailBatchSize: config.mail.batchSize,
+    });
+    await client.execute('dailyRunWorkflow', {
+      taskQueue,
+      workflowId: `bench-setup-daily-${Date.now()}`,
+      args: [runInput(PREVIOUS_DAY)],
+    });
 
     log(`daily: setup: dry evaluation of ${RUN_DATE} and ${num(SUBSCRIBERS)} subscribers`);
     const strategies = [...new Set(config.strategies.default.map((s) => s.name))];
@@ -284,12 +351,18 @@ export async function dailyBench(): Promise<BenchRow[]> {
 
     log(`daily: timed dailyRunWorkflow for ${RUN_DATE}`);
     const start = Date.now();
-    const handle = await client.start('dailyRunWorkflow', { taskQueue, workflowId: `bench-daily-${RUN_DATE}-${start}`, args: [runInput(RUN_DATE)] });
+    const handle = await client.start('dailyRunWorkflow', {
+      taskQueue,
+      workflowId: `bench-daily-${RUN_DATE}-${start}`,
+      args: [runInput(RUN_DATE)],
+    });
     const result = (await handle.result()) as DailyRunResult;
     const totalMs = Date.now() - start;
     const stages = await stagesOf(handle, client.getHandle(notificationsWorkflowId({ kind: 'daily', date: RUN_DATE })));
 
-    log(`daily: baseline: the same ${num(SUBSCRIBERS)} digests composed and sent straight to a second sink (no Temporal, no claims)`);
+    log(
+      `daily: baseline: the same ${num(SUBSCRIBERS)} digests composed and sent straight to a second sink (no Temporal, no claims)`,
+    );
     const baseline = await startBenchMailSink();
     cleanup.add(() => baseline.remove());
     const baselineMs = await sendDirectly(worker.deps, baseline.port, config);
@@ -304,38 +377,77 @@ export async function dailyBench(): Promise<BenchRow[]> {
     const bySignal = Object.fromEntries(signalRows.map((r) => [r.signal, Number(r.n)]));
     const recordedSignals = signalRows.reduce((n, r) => n + Number(r.n), 0);
     const emitted = (bySignal.BUY ?? 0) + (bySignal.SELL ?? 0);
-    if (emitted !== withSignal.length) throw new Error(`the run recorded ${emitted} BUY/SELL signals, the dry evaluation found ${withSignal.length}`);
-    const sentRows = await db.selectFrom('deliveries').select((eb) => eb.fn.countAll<string>().as('n')).where('run_date', '=', RUN_DATE).where('status', '=', 'sent').executeTakeFirstOrThrow();
+    if (emitted !== withSignal.length)
+      throw new Error(`the run recorded ${emitted} BUY/SELL signals, the dry evaluation found ${withSignal.length}`);
+    const sentRows = await db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('run_date', '=', RUN_DATE)
+      .where('status', '=', 'sent')
+      .executeTakeFirstOrThrow();
     const messages = await countMessages(mail.dir);
     const duplicates = messages.files - messages.messageIds + messages.missingIds;
 
     const rel = (t: number) => t - start;
-    const span = ([from, to]: [number, number]) => `${duration(to - from)} (${num(rel(from) / 1000, 2)}-${num(rel(to) / 1000, 2)} s)`;
+    const span = ([from, to]: [number, number]) =>
+      `${duration(to - from)} (${num(rel(from) / 1000, 2)}-${num(rel(to) / 1000, 2)} s)`;
     const signalsAtMs = rel(stages.evaluation[1]);
     // The sink names each file by its arrival time: the last one is when the last email was delivered.
     const emailsAtMs = messages.files >= SUBSCRIBERS ? rel(messages.lastArrival) : NaN;
     const notOkTickers = result.tickers.filter((t) => t.ingestion !== 'ok' || t.evaluation !== 'ok');
     return [
-      { figure: 'daily: tickers x strategies / subscribers / subscriptions', value: `${tickers.length} x ${strategies.length} / ${num(SUBSCRIBERS)} / ${num(subscriptions)}` },
-      { figure: `daily: signals on ${RUN_DATE}: recorded / BUY+SELL`, value: `${num(recordedSignals)} / ${emitted} (${bySignal.BUY ?? 0} BUY, ${bySignal.SELL ?? 0} SELL)` },
-      { figure: 'daily: tickers not ok', value: notOkTickers.length === 0 ? 'none' : notOkTickers.map((t) => t.ticker).join(', ') },
+      {
+        figure: 'daily: tickers x strategies / subscribers / subscriptions',
+        value: `${tickers.length} x ${strategies.length} / ${num(SUBSCRIBERS)} / ${num(subscriptions)}`,
+      },
+      {
+        figure: `daily: signals on ${RUN_DATE}: recorded / BUY+SELL`,
+        value: `${num(recordedSignals)} / ${emitted} (${bySignal.BUY ?? 0} BUY, ${bySignal.SELL ?? 0} SELL)`,
+      },
+      {
+        figure: 'daily: tickers not ok',
+        value: notOkTickers.length === 0 ? 'none' : notOkTickers.map((t) => t.ticker).join(', '),
+      },
       { figure: 'daily: stage ingestion (child workflow)', value: span(stages.ingestion) },
       { figure: 'daily: stage evaluation (strategies, signals)', value: span(stages.evaluation) },
       { figure: 'daily: stage runSignalSummary (run report)', value: span(stages.runSummary) },
-      { figure: `daily: stage emails (child workflow, ${stages.emailActivities} activities of ${config.mail.batchSize})`, value: span(stages.emails) },
+      {
+        figure: `daily: stage emails (child workflow, ${stages.emailActivities} activities of ${config.mail.batchSize})`,
+        value: span(stages.emails),
+      },
       { figure: 'daily: total (start to result)', value: duration(totalMs) },
-      { figure: 'daily: signals recorded, from the start', value: duration(signalsAtMs), target: `<= ${duration(SIGNALS_TARGET_MS)}`, met: signalsAtMs <= SIGNALS_TARGET_MS },
+      {
+        figure: 'daily: signals recorded, from the start',
+        value: duration(signalsAtMs),
+        target: `<= ${duration(SIGNALS_TARGET_MS)}`,
+        met: signalsAtMs <= SIGNALS_TARGET_MS,
+      },
       {
         figure: `daily: ${num(SUBSCRIBERS)} emails in the sink, from the start`,
         value: Number.isNaN(emailsAtMs) ? 'never' : duration(emailsAtMs),
         target: `<= ${duration(EMAILS_TARGET_MS)}`,
         met: emailsAtMs <= EMAILS_TARGET_MS,
       },
-      { figure: 'daily: emails per second (email stage)', value: num((result.notifications.sent / (stages.emails[1] - stages.emails[0])) * 1000) },
-      { figure: `daily: baseline: ${num(baselineMessages.files)} digests composed + sent directly (same mailer, ${DIRECT_CONCURRENCY} at once)`, value: duration(baselineMs) },
-      { figure: 'daily: email stage / direct-send baseline', value: `${num((stages.emails[1] - stages.emails[0]) / baselineMs, 2)}x` },
-      { figure: `daily: baseline: dry evaluation in process (CSV, enrich, ${strategies.length} strategies, ${tickers.length} tickers)`, value: duration(dryEvaluationMs) },
-      { figure: 'daily: evaluation stage / dry-evaluation baseline', value: `${num((stages.evaluation[1] - stages.evaluation[0]) / dryEvaluationMs, 2)}x` },
+      {
+        figure: 'daily: emails per second (email stage)',
+        value: num((result.notifications.sent / (stages.emails[1] - stages.emails[0])) * 1000),
+      },
+      {
+        figure: `daily: baseline: ${num(baselineMessages.files)} digests composed + sent directly (same mailer, ${DIRECT_CONCURRENCY} at once)`,
+        value: duration(baselineMs),
+      },
+      {
+        figure: 'daily: email stage / direct-send baseline',
+        value: `${num((stages.emails[1] - stages.emails[0]) / baselineMs, 2)}x`,
+      },
+      {
+        figure: `daily: baseline: dry evaluation in process (CSV, enrich, ${strategies.length} strategies, ${tickers.length} tickers)`,
+        value: duration(dryEvaluationMs),
+      },
+      {
+        figure: 'daily: evaluation stage / dry-evaluation baseline',
+        value: `${num((stages.evaluation[1] - stages.evaluation[0]) / dryEvaluationMs, 2)}x`,
+      },
       {
         figure: 'daily: sent (workflow) / sent (deliveries) / .eml files / distinct Message-IDs / recipients',
         value: `${result.notifications.sent} / ${sentRows.n} / ${messages.files} / ${messages.messageIds} / ${messages.recipients}`,

@@ -9,8 +9,18 @@ import { validatePriceRows } from '../src/domain/price-validation';
 import type { Bar } from '../src/domain/bar';
 import type { IngestPricesInput, IngestPricesResult } from '../src/workflows/ingest-prices.workflow';
 import {
-  benchConfig, Cleanup, clearRedisPrefix, createBenchDatabase, duration, log, num, since, SP500_DIR, startBenchTemporal,
-  startBenchWorker, type BenchRow,
+  benchConfig,
+  Cleanup,
+  clearRedisPrefix,
+  createBenchDatabase,
+  duration,
+  log,
+  num,
+  since,
+  SP500_DIR,
+  startBenchTemporal,
+  startBenchWorker,
+  type BenchRow,
 } from './support';
 
 /** Issue 2 item 12: the whole S&P 500 backfill must take at most this long. */
@@ -40,12 +50,17 @@ async function parseAll(): Promise<{ bars: Array<{ ticker: string; bars: Bar[] }
  * multi-row `INSERT ... VALUES` statements of 1,000 rows on one connection
  * into an empty copy of the bars table (same primary key).
  */
-async function baselineInsert(url: string, tickers: Array<{ ticker: string; bars: Bar[] }>): Promise<{ ms: number; rows: number }> {
+async function baselineInsert(
+  url: string,
+  tickers: Array<{ ticker: string; bars: Bar[] }>,
+): Promise<{ ms: number; rows: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query('create table daily_bars_baseline (like daily_bars including all)');
-    const all = tickers.flatMap(({ ticker, bars }) => bars.map((b) => [ticker, b.date, b.open, b.high, b.low, b.close, b.adjClose, b.volume]));
+    const all = tickers.flatMap(({ ticker, bars }) =>
+      bars.map((b) => [ticker, b.date, b.open, b.high, b.low, b.close, b.adjClose, b.volume]),
+    );
     const columns = '(ticker, date, open, high, low, close, adj_close, volume)';
     const start = performance.now();
     for (let i = 0; i < all.length; i += BASELINE_ROWS_PER_STATEMENT) {
@@ -72,7 +87,10 @@ async function psqlCopyFloor(url: string): Promise<{ ms: number; rows: number }>
   const scriptDir = await fs.mkdtemp(path.join(os.tmpdir(), 'algo-bench-copy-'));
   const script = path.join(scriptDir, 'floor.sql');
   const quoted = (file: string) => `'${path.join(SP500_DIR, file).replace(/'/g, "''")}'`;
-  await fs.writeFile(script, files.map((f) => `\\copy copy_floor from ${quoted(f)} with (format csv, header true)\n`).join(''));
+  await fs.writeFile(
+    script,
+    files.map((f) => `\\copy copy_floor from ${quoted(f)} with (format csv, header true)\n`).join(''),
+  );
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -80,11 +98,17 @@ async function psqlCopyFloor(url: string): Promise<{ ms: number; rows: number }>
       primary key (name, date))`);
     const start = performance.now();
     await new Promise<void>((resolve, reject) => {
-      const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const psql = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', script], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       psql.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      psql.on('error', (err) => reject(new Error(`psql could not start (${err.message}): the \\copy floor needs psql on PATH`)));
-      psql.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`psql \\copy exited ${code}: ${stderr.trim()}`))));
+      psql.on('error', (err) =>
+        reject(new Error(`psql could not start (${err.message}): the \\copy floor needs psql on PATH`)),
+      );
+      psql.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`psql \\copy exited ${code}: ${stderr.trim()}`)),
+      );
     });
     const ms = since(start);
     const { rows } = await client.query<{ n: string }>('select count(*) as n from copy_floor');
@@ -138,10 +162,14 @@ export async function ingestBench(): Promise<BenchRow[]> {
     const wallMs = since(start);
 
     const failed = result.tickers.filter((t) => t.status !== 'ok');
-    if (failed.length > 0) throw new Error(`ingestion failed for ${failed.map((t) => `${t.ticker} (${t.error})`).join(', ')}`);
+    if (failed.length > 0)
+      throw new Error(`ingestion failed for ${failed.map((t) => `${t.ticker} (${t.error})`).join(', ')}`);
     const inserted = result.tickers.reduce((n, t) => n + t.inserted, 0);
     const rejected = result.tickers.reduce((n, t) => n + t.rejectedCount, 0);
-    const stored = await database.db.selectFrom('daily_bars').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    const stored = await database.db
+      .selectFrom('daily_bars')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
     const enriched = await database.db
       .selectFrom('daily_bars')
       .select((eb) => eb.fn.countAll<string>().as('n'))
@@ -149,13 +177,18 @@ export async function ingestBench(): Promise<BenchRow[]> {
       .where('macd_signal', 'is not', null)
       .executeTakeFirstOrThrow();
     if (Number(stored.n) !== inserted || inserted !== baseline.rows) {
-      throw new Error(`row counts disagree: workflow inserted ${inserted}, table holds ${stored.n}, baseline ${baseline.rows}`);
+      throw new Error(
+        `row counts disagree: workflow inserted ${inserted}, table holds ${stored.n}, baseline ${baseline.rows}`,
+      );
     }
 
     const batches = Math.ceil(result.tickers.length / input.batchSize!);
     return [
       { figure: 'ingest: tickers / source rows', value: `${result.tickers.length} / ${num(parsed.rows)}` },
-      { figure: 'ingest: bars stored / rows rejected', value: `${num(inserted)} / ${rejected} (${num(Number(enriched.n))} with sma200+macdSignal)` },
+      {
+        figure: 'ingest: bars stored / rows rejected',
+        value: `${num(inserted)} / ${rejected} (${num(Number(enriched.n))} with sma200+macdSignal)`,
+      },
       {
         figure: `ingest: workflow wall time (${batches} batches of ${input.batchSize}, ${input.maxConcurrentBatches} at once)`,
         value: duration(wallMs),
@@ -164,11 +197,17 @@ export async function ingestBench(): Promise<BenchRow[]> {
       },
       { figure: 'ingest: workflow rows per second', value: num((parsed.rows / wallMs) * 1000) },
       { figure: 'ingest: baseline parse + validate (in process)', value: duration(parsed.ms) },
-      { figure: `ingest: baseline multi-row INSERT (${BASELINE_ROWS_PER_STATEMENT} rows/stmt, no enrichment)`, value: duration(baseline.ms) },
+      {
+        figure: `ingest: baseline multi-row INSERT (${BASELINE_ROWS_PER_STATEMENT} rows/stmt, no enrichment)`,
+        value: duration(baseline.ms),
+      },
       { figure: 'ingest: baseline rows per second (INSERT only)', value: num((baseline.rows / baseline.ms) * 1000) },
       { figure: 'ingest: workflow / baseline INSERT', value: `${num(wallMs / baseline.ms, 2)}x` },
       { figure: 'ingest: workflow / baseline parse + INSERT', value: `${num(wallMs / (baseline.ms + parsed.ms), 2)}x` },
-      { figure: `ingest: floor psql \\copy of the ${num(floor.rows)} file rows into a table with a PK`, value: duration(floor.ms) },
+      {
+        figure: `ingest: floor psql \\copy of the ${num(floor.rows)} file rows into a table with a PK`,
+        value: duration(floor.ms),
+      },
       {
         figure: 'ingest: workflow / psql \\copy floor (same run)',
         value: `${num(wallMs / floor.ms, 2)}x`,

@@ -25,7 +25,12 @@ async function sweepRows(): Promise<BenchRow[]> {
     .map(([key, value]): BenchRow => {
       const figure = `sweep: ${key.replace(/^sweep /i, '')}`;
       if (typeof value === 'number' && SWEEP_WALL_KEY.test(key)) {
-        return { figure, value: duration(value), target: `<= ${duration(SWEEP_TARGET_MS)}`, met: value <= SWEEP_TARGET_MS };
+        return {
+          figure,
+          value: duration(value),
+          target: `<= ${duration(SWEEP_TARGET_MS)}`,
+          met: value <= SWEEP_TARGET_MS,
+        };
       }
       return { figure, value: typeof value === 'number' ? num(value, Number.isInteger(value) ? 0 : 2) : value };
     });
@@ -49,7 +54,11 @@ function table(rows: readonly BenchRow[]): string {
   const head = ['figure', 'value', 'target', 'met?'];
   const cells = rows.map((r) => [r.figure, r.value, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
   const widths = head.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
-  const line = (row: string[]) => row.map((cell, c) => cell.padEnd(widths[c])).join(' | ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join(' | ')
+      .trimEnd();
   const paint = (row: string[]) => {
     const text = line(row);
     if (row[3] === 'yes') return text.replace(/yes$/, pc.green('yes'));
@@ -70,10 +79,13 @@ async function main(): Promise<number> {
   const names = process.argv.slice(2).filter((a) => a !== '--');
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark ${unknown.join(', ')}: choose from ${Object.keys(BENCHMARKS).join(', ')}\n`);
+    process.stderr.write(
+      `unknown benchmark ${unknown.join(', ')}: choose from ${Object.keys(BENCHMARKS).join(', ')}\n`,
+    );
     return 2;
   }
-  const selected = names.length > 0 ? Object.keys(BENCHMARKS).filter((n) => names.includes(n)) : Object.keys(BENCHMARKS);
+  const selected =
+    names.length > 0 ? Object.keys(BENCHMARKS).filter((n) => names.includes(n)) : Object.keys(BENCHMARKS);
   const loadBefore = machine();
   const rows: BenchRow[] = [];
   let failed = 0;
@@ -91,7 +103,9 @@ async function main(): Promise<number> {
     }
     process.stderr.write(`  ${name} done in ${duration(performance.now() - start)}\n`);
   }
-  process.stdout.write(`\nmachine at start: ${loadBefore}\nmachine at end:   ${machine()}\nbench wall time:  ${duration(performance.now() - started)}\n\n`);
+  process.stdout.write(
+    `\nmachine at start: ${loadBefore}\nmachine at end:   ${machine()}\nbench wall time:  ${duration(performance.now() - started)}\n\n`,
+  );
   process.stdout.write(`${table(rows)}\n`);
   return failed > 0 ? 1 : 0;
 }

@@ -64,7 +64,12 @@ export function createBenchDatabase(name: string): Promise<BenchDatabase> {
 }
 
 /** A real AppConfig for a benchmark: its private database, Redis key prefix and task queue (the tests' helper). */
-export function benchConfig(o: { databaseUrl: string; temporalAddress: string; smtpPort?: number; csvDir?: string }): AppConfig {
+export function benchConfig(o: {
+  databaseUrl: string;
+  temporalAddress: string;
+  smtpPort?: number;
+  csvDir?: string;
+}): AppConfig {
   return testConfig({ ...o, prefix: 'bench' });
 }
 

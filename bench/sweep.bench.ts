@@ -36,7 +36,12 @@ async function loadSp500(prices: PostgresPriceRepository): Promise<string[]> {
       for (let file = queue.shift(); file; file = queue.shift()) {
         const raw = parsePriceCsv(await fs.readFile(path.join(SP500_DIR, file), 'utf8'), file);
         const bars = enrichBars(validatePriceRows(raw, { asOf: '2018-02-07' }).bars, []);
-        await prices.saveIngestion({ runId: 'bench-load', ticker: file.replace(/_data\.csv$/, ''), bars, rejected: [] });
+        await prices.saveIngestion({
+          runId: 'bench-load',
+          ticker: file.replace(/_data\.csv$/, ''),
+          bars,
+          rejected: [],
+        });
       }
     }),
   );
@@ -74,7 +79,10 @@ export async function sweepBench(): Promise<Record<string, number | string>> {
     const redis = new Redis(config.redis.url);
     cleanup.add(async () => redis.disconnect());
     const activities = createResearchActivities({
-      prices, tickerBars: repo, sweeps: repo, recommendations: new PostgresRecommendationRepository(database.db),
+      prices,
+      tickerBars: repo,
+      sweeps: repo,
+      recommendations: new PostgresRecommendationRepository(database.db),
       recommendationCache: new RedisRecommendationCache(redis, `algo-bench-sweep-${process.pid}:`),
     });
     const combos = validateGrid('sma_cross', parseGrid(GRID)).combos.length;
@@ -87,7 +95,9 @@ export async function sweepBench(): Promise<Record<string, number | string>> {
       await Promise.all(
         Array.from({ length: LANES }, async () => {
           for (let batch = queue.shift(); batch; batch = queue.shift()) {
-            results.push(...(await activities.sweepTickerBatch({ sweepId, strategy: 'sma_cross', grid: GRID, tickers: batch })));
+            results.push(
+              ...(await activities.sweepTickerBatch({ sweepId, strategy: 'sma_cross', grid: GRID, tickers: batch })),
+            );
           }
         }),
       );
@@ -108,7 +118,10 @@ export async function sweepBench(): Promise<Record<string, number | string>> {
     const validCombos = validateGrid('sma_cross', parseGrid(GRID)).combos;
     start = performance.now();
     const rows: SweepResultRow[] = [];
-    for (const [ticker, b] of bars) sweepSeries({ bars: BarSeries.from(b), strategy: 'sma_cross', combos: validCombos }).forEach((r, combo) => rows.push({ ticker, combo, ...r }));
+    for (const [ticker, b] of bars)
+      sweepSeries({ bars: BarSeries.from(b), strategy: 'sma_cross', combos: validCombos }).forEach((r, combo) =>
+        rows.push({ ticker, combo, ...r }),
+      );
     const computeMs = since(start);
     await activities.startSweep({ sweepId: 'bench-parts', strategy: 'sma_cross', grid: GRID, tickers: tickers.length });
     start = performance.now();
@@ -140,7 +153,8 @@ export async function sweepBench(): Promise<Record<string, number | string>> {
 if (require.main === module) {
   sweepBench().then(
     (figures) => {
-      for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(56)} ${typeof v === 'number' ? num(v) : v}\n`);
+      for (const [k, v] of Object.entries(figures))
+        process.stdout.write(`${k.padEnd(56)} ${typeof v === 'number' ? num(v) : v}\n`);
     },
     (err) => {
       process.stderr.write(`sweep benchmark failed: ${err instanceof Error ? err.stack : String(err)}\n`);

@@ -99,9 +99,14 @@ export async function connectTemporal(
     connection = Connection.lazy(temporalConnectionOptions(config));
   } else {
     try {
-      connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: options.connectTimeout ?? '5s' });
+      connection = await Connection.connect({
+        ...temporalConnectionOptions(config),
+        connectTimeout: options.connectTimeout ?? '5s',
+      });
     } catch (err) {
-      throw new Error(`cannot reach Temporal at ${config.temporal.address} (${(err as Error).message}); start it with: npm run algo -- stack up`);
+      throw new Error(
+        `cannot reach Temporal at ${config.temporal.address} (${(err as Error).message}); start it with: npm run algo -- stack up`,
+      );
     }
   }
   return {

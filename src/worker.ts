@@ -131,7 +131,9 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       // page cut short would resend, on retry, what it sent before the mark.
       shutdownGraceTime: '30s',
     });
-    console.log(`worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+    console.log(
+      `worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+    );
     void warnOnMailProblem(mailer, config);
     await worker.run();
   } finally {
@@ -150,7 +152,9 @@ async function warnOnMailProblem(mailer: ReturnType<typeof createMailer>, config
     await mailer.verify();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    console.error(`worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`);
+    console.error(
+      `worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`,
+    );
   }
 }
 

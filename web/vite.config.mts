@@ -22,7 +22,22 @@ export default defineConfig({
   },
   server: {
     proxy: Object.fromEntries(
-      ['/tickers', '/subscriptions', '/signals', '/backtests', '/runs', '/confirm', '/unsubscribe', '/health', '/documentation', '/manage', '/strategies', '/playground', '/sweeps', '/recommendations'].map((p) => [p, 'http://127.0.0.1:8000']),
+      [
+        '/tickers',
+        '/subscriptions',
+        '/signals',
+        '/backtests',
+        '/runs',
+        '/confirm',
+        '/unsubscribe',
+        '/health',
+        '/documentation',
+        '/manage',
+        '/strategies',
+        '/playground',
+        '/sweeps',
+        '/recommendations',
+      ].map((p) => [p, 'http://127.0.0.1:8000']),
     ),
   },
 });

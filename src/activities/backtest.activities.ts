@@ -27,7 +27,8 @@ export interface BacktestDependencies {
 
 /** Backtest activities: read bars from Postgres, run the engine, render and store the report, persist the result. */
 export function createBacktestActivities(deps: BacktestDependencies) {
-  const resolve = (request: BacktestRequest) => resolveBacktestRequest(request, (ticker) => deps.backtests.storedRange(ticker));
+  const resolve = (request: BacktestRequest) =>
+    resolveBacktestRequest(request, (ticker) => deps.backtests.storedRange(ticker));
 
   return {
     /** Validate a backtest request before anything runs; non-retryable failures name the bad field. */
@@ -85,7 +86,12 @@ export function createBacktestActivities(deps: BacktestDependencies) {
         initialPosition: result.initialPosition,
         trades: result.trades,
         metrics,
-        equityCurve: { dates: result.dates, equity: Array.from(result.equity), shares: Array.from(result.shares), close: closes },
+        equityCurve: {
+          dates: result.dates,
+          equity: Array.from(result.equity),
+          shares: Array.from(result.shares),
+          close: closes,
+        },
         reportKey: keys.html,
         chartKey: keys.svg,
         reportUrl: deps.reports.url(keys.html),

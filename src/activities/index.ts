@@ -8,11 +8,13 @@ import { createReadjustmentActivities, type ReadjustmentDependencies } from './r
 import { createDailyRunActivities, type DailyRunDependencies } from './daily-run.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
-export type ActivityDependencies = IngestionDependencies & SignalDependencies & NotificationDependencies
-  & BacktestDependencies
-  & ResearchDependencies
-  & ReadjustmentDependencies
-  & DailyRunDependencies;
+export type ActivityDependencies = IngestionDependencies &
+  SignalDependencies &
+  NotificationDependencies &
+  BacktestDependencies &
+  ResearchDependencies &
+  ReadjustmentDependencies &
+  DailyRunDependencies;
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {

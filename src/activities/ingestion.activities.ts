@@ -8,7 +8,13 @@ import type { EnrichedBar, RawPriceRow } from '../domain/bar';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
 import { OVERLAP_CALENDAR_DAYS, overlapMismatch } from '../domain/readjustment';
-import type { IngestionRunRepository, IngestionToSave, MarketDataProvider, PriceRepository, TickerIngestionResult } from '../domain/ports';
+import type {
+  IngestionRunRepository,
+  IngestionToSave,
+  MarketDataProvider,
+  PriceRepository,
+  TickerIngestionResult,
+} from '../domain/ports';
 
 /** Which market-data source an ingestion reads. */
 export interface MarketDataSelection {
@@ -56,7 +62,10 @@ export async function fetchWithFailover(
   for (const name of order) {
     const provider = deps.marketData({ provider: name, csvDir: selection.csvDir });
     // A fetch may wait behind its provider's rate limiter longer than the heartbeat timeout.
-    const beat = setInterval(() => heartbeat({ ticker: request.ticker, provider: name }), deps.fetchHeartbeatMs ?? 5000);
+    const beat = setInterval(
+      () => heartbeat({ ticker: request.ticker, provider: name }),
+      deps.fetchHeartbeatMs ?? 5000,
+    );
     try {
       return { rows: await provider.fetchDaily(request), provider: provider.name, failover };
     } catch (err) {
@@ -104,21 +113,33 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     }
     const enriched = enrichBars(adjusted, history);
     return {
-      runId, ticker, bars: enriched, rejected, actions, provider: fetched.provider, failover: fetched.failover,
+      runId,
+      ticker,
+      bars: enriched,
+      rejected,
+      actions,
+      provider: fetched.provider,
+      failover: fetched.failover,
       ...(historyMismatch ? { historyMismatch } : {}),
     };
   }
 
   return {
     /** Record the run; idempotent. */
-    async startIngestionRun(input: { runId: string; asOf: IsoDate; provider: string; tickers: string[] }): Promise<void> {
+    async startIngestionRun(input: {
+      runId: string;
+      asOf: IsoDate;
+      provider: string;
+      tickers: string[];
+    }): Promise<void> {
       await deps.runs.startRun(input);
     },
 
     /** The tickers a source holds (csv: its files), for an ingestion without an explicit list. */
     async listSourceTickers(selection: MarketDataSelection): Promise<string[]> {
       const provider = deps.marketData(selection);
-      if (!provider.listTickers) throw new BadInputError(`provider ${provider.name} cannot list tickers: pass --tickers`);
+      if (!provider.listTickers)
+        throw new BadInputError(`provider ${provider.name} cannot list tickers: pass --tickers`);
       return provider.listTickers();
     },
 
@@ -144,7 +165,15 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           const failover = err instanceof ProvidersUnavailableError ? err.attempts : undefined;
           await deps.runs.recordFailure(runId, ticker, message, failover);
           results.set(ticker, {
-            ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: lastDates.get(ticker) ?? null, error: message,
+            ticker,
+            status: 'failed',
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: [],
+            rejectedCount: 0,
+            lastDate: lastDates.get(ticker) ?? null,
+            error: message,
             ...(failover ? { failover } : {}),
           });
         } else {
@@ -160,7 +189,9 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           continue;
         }
         try {
-          prepared.push(await prepareTicker(input, runId, ticker, asOf, lastDates.get(ticker), (d) => context.heartbeat(d)));
+          prepared.push(
+            await prepareTicker(input, runId, ticker, asOf, lastDates.get(ticker), (d) => context.heartbeat(d)),
+          );
         } catch (err) {
           await fail(ticker, err);
         }
@@ -179,7 +210,10 @@ export function createIngestionActivities(deps: IngestionDependencies) {
         }
       }
       if (transient.length > 0) {
-        throw ApplicationFailure.retryable(`transient failures, will retry: ${transient.join('; ')}`, 'TransientIngestionFailure');
+        throw ApplicationFailure.retryable(
+          `transient failures, will retry: ${transient.join('; ')}`,
+          'TransientIngestionFailure',
+        );
       }
       return tickers.filter((t) => results.has(t)).map((t) => results.get(t)!);
     },

@@ -75,8 +75,11 @@ export function createNotificationActivities(deps: NotificationDependencies) {
         page: input.page,
         messageId: (subscriberId, seq) => deliveryMessageId(input.kind, input.date, subscriberId, seq),
       });
-      const signalLink = deps.links.signal ? (s: { ticker: string; strategy: string; date: string }) => deps.links.signal!(s) : undefined;
-      const notes = (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
+      const signalLink = deps.links.signal
+        ? (s: { ticker: string; strategy: string; date: string }) => deps.links.signal!(s)
+        : undefined;
+      const notes =
+        (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
       // The SDK encodes every heartbeat call before throttling it: beat at most once a second
       // on progress, and on a timer while sends are slow, so the activity is not timed out
       // (and retried alongside itself) while it still works.
@@ -95,7 +98,14 @@ export function createNotificationActivities(deps: NotificationDependencies) {
           seq: recipient.seq,
           compose: () => {
             const link = deps.links.unsubscribe(recipient);
-            const content = composeDigest({ date: input.date, email: recipient.email, signals: recipient.signals, unsubscribeUrl: link.url, notes: notes.get(recipient.subscriberId), signalLink });
+            const content = composeDigest({
+              date: input.date,
+              email: recipient.email,
+              signals: recipient.signals,
+              unsubscribeUrl: link.url,
+              notes: notes.get(recipient.subscriberId),
+              signalLink,
+            });
             return { to: recipient.email, ...content, headers: link.headers };
           },
         })),

@@ -57,7 +57,13 @@ export function createReadjustmentActivities(deps: ReadjustmentDependencies) {
       const { ticker, cause } = input;
       const recorded = await deps.readjustments.readjustmentOf(input.workflowId);
       if (recorded) return { ...recorded, alreadyRecorded: true };
-      const record = { ticker, workflowId: input.workflowId, ingestionRunId: input.ingestionRunId, reason: cause.reason, date: cause.date };
+      const record = {
+        ticker,
+        workflowId: input.workflowId,
+        ingestionRunId: input.ingestionRunId,
+        reason: cause.reason,
+        date: cause.date,
+      };
 
       let rewrite: HistoryRewrite;
       let apply: (stored: EnrichedBar[]) => EnrichedBar[];
@@ -72,7 +78,8 @@ export function createReadjustmentActivities(deps: ReadjustmentDependencies) {
         const context = Context.current();
         const fetched = await fetchWithFailover(deps, input, { ticker, to: input.asOf }, (d) => context.heartbeat(d));
         const { bars, actions } = validatePriceRows(fetched.rows, { asOf: input.asOf });
-        if (bars.length === 0) throw new MarketDataError(`${ticker}: ${fetched.provider} served no valid bar to backfill again`);
+        if (bars.length === 0)
+          throw new MarketDataError(`${ticker}: ${fetched.provider} served no valid bar to backfill again`);
         const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
         rewrite = {
           ...record,

@@ -2,11 +2,23 @@ import { Context } from '@temporalio/activity';
 import type { IsoDate } from '../domain/dates';
 import { BadInputError } from '../domain/errors';
 import type {
-  NewRecommendation, PriceRepository, RecommendationCache, RecommendationEvidence, RecommendationStore, SweepResultRow, SweepStore, TickerBarsReader,
+  NewRecommendation,
+  PriceRepository,
+  RecommendationCache,
+  RecommendationEvidence,
+  RecommendationStore,
+  SweepResultRow,
+  SweepStore,
+  TickerBarsReader,
 } from '../domain/ports';
 import { resolveCandidates, type RecommendCandidate } from '../domain/backtest/candidates';
 import { bestSweepRow, parseGrid, sweepSeries, validateGrid, type SweepRow } from '../domain/backtest/sweep';
-import { WALK_FORWARD_DEFAULTS, walkForward, type OutOfSample, type WalkForwardOptions } from '../domain/backtest/walk-forward';
+import {
+  WALK_FORWARD_DEFAULTS,
+  walkForward,
+  type OutOfSample,
+  type WalkForwardOptions,
+} from '../domain/backtest/walk-forward';
 import { BarSeries, type StrategyParams } from '../domain/strategies';
 
 export interface ResearchDependencies {
@@ -87,16 +99,32 @@ export function createResearchActivities(deps: ResearchDependencies) {
       const tickers = input.tickers?.length ? input.tickers : await deps.prices.storedTickers();
       if (tickers.length === 0) throw new BadInputError('no tickers to sweep: ingest prices first');
       return {
-        strategy: validated.strategy, combos: validated.combos.length, skipped: validated.skipped,
-        ...(validated.skippedReason ? { skippedReason: validated.skippedReason } : {}), tickers,
+        strategy: validated.strategy,
+        combos: validated.combos.length,
+        skipped: validated.skipped,
+        ...(validated.skippedReason ? { skippedReason: validated.skippedReason } : {}),
+        tickers,
       };
     },
 
     /** Record the sweep with its valid parameter sets (so that rows store only their index). */
-    async startSweep(input: { sweepId: string; strategy: string; grid: string; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital?: number }): Promise<void> {
+    async startSweep(input: {
+      sweepId: string;
+      strategy: string;
+      grid: string;
+      tickers: number;
+      from?: IsoDate;
+      to?: IsoDate;
+      initialCapital?: number;
+    }): Promise<void> {
       const { sweepId, ...rest } = input;
       const parameterSets = validateGrid(input.strategy, parseGrid(input.grid)).combos;
-      await deps.sweeps.startSweep({ ...rest, id: sweepId, parameterSets, initialCapital: input.initialCapital ?? 1000 });
+      await deps.sweeps.startSweep({
+        ...rest,
+        id: sweepId,
+        parameterSets,
+        initialCapital: input.initialCapital ?? 1000,
+      });
     },
 
     async finishSweep(input: { sweepId: string }): Promise<void> {
@@ -116,10 +144,27 @@ export function createResearchActivities(deps: ResearchDependencies) {
         const bars = barsByTicker.get(ticker);
         if (!bars?.length) return { ticker, status: 'no_data', best: null, error: `no stored prices for ${ticker}` };
         try {
-          const swept = sweepSeries({ bars: BarSeries.from(bars), strategy: input.strategy, combos, startDate: input.from, endDate: input.to, initialCapital: input.initialCapital });
+          const swept = sweepSeries({
+            bars: BarSeries.from(bars),
+            strategy: input.strategy,
+            combos,
+            startDate: input.from,
+            endDate: input.to,
+            initialCapital: input.initialCapital,
+          });
           swept.forEach((r, combo) => rows.push({ ticker, combo, ...r }));
           const best = bestSweepRow(swept);
-          return { ticker, status: 'ok', best: best && { params: best.params, returnPct: best.returnPct, numTrades: best.numTrades, sharpe: best.sharpe, maxDrawdownPct: best.maxDrawdownPct } };
+          return {
+            ticker,
+            status: 'ok',
+            best: best && {
+              params: best.params,
+              returnPct: best.returnPct,
+              numTrades: best.numTrades,
+              sharpe: best.sharpe,
+              maxDrawdownPct: best.maxDrawdownPct,
+            },
+          };
         } catch (err) {
           if (!(err instanceof BadInputError)) throw err;
           return { ticker, status: 'failed', best: null, error: err.message };
@@ -131,7 +176,11 @@ export function createResearchActivities(deps: ResearchDependencies) {
     },
 
     /** Validate a recommendation run's candidates and list its tickers (every stored one when not given). */
-    async planRecommendation(input: { tickers?: string[]; strategies?: string[]; grids?: Record<string, string> }): Promise<{ tickers: string[]; candidates: RecommendCandidate[] }> {
+    async planRecommendation(input: {
+      tickers?: string[];
+      strategies?: string[];
+      grids?: Record<string, string>;
+    }): Promise<{ tickers: string[]; candidates: RecommendCandidate[] }> {
       const candidates = resolveCandidates(input.strategies, input.grids);
       const tickers = input.tickers?.length ? input.tickers : await deps.prices.storedTickers();
       if (tickers.length === 0) throw new BadInputError('no tickers to recommend for: ingest prices first');
@@ -144,7 +193,10 @@ export function createResearchActivities(deps: ResearchDependencies) {
      * Redis cache. Returns the headline per ticker; the evidence is stored.
      */
     async recommendTickerBatch(input: RecommendBatchInput): Promise<RecommendTickerResult[]> {
-      const candidates = input.candidates.map((c) => ({ strategy: c.strategy, combos: validateGrid(c.strategy, parseGrid(c.grid)).combos }));
+      const candidates = input.candidates.map((c) => ({
+        strategy: c.strategy,
+        combos: validateGrid(c.strategy, parseGrid(c.grid)).combos,
+      }));
       const barsByTicker = await deps.tickerBars.barsOfTickers(input.tickers);
       const fresh: NewRecommendation[] = [];
       const outcome = new Map<string, RecommendTickerResult>();
@@ -160,12 +212,27 @@ export function createResearchActivities(deps: ResearchDependencies) {
           const result = walkForward({ bars: BarSeries.from(bars), candidates, options: input.options });
           const rec = result.recommendation;
           fresh.push({
-            ticker, asOf: bars[bars.length - 1].date, strategy: rec?.strategy ?? null, params: rec?.params ?? null, reason: result.reason ?? null,
-            evidence: { windows: result.windows, options: evidenceOptions(input.options), baseline: result.baseline, candidates: result.candidates },
+            ticker,
+            asOf: bars[bars.length - 1].date,
+            strategy: rec?.strategy ?? null,
+            params: rec?.params ?? null,
+            reason: result.reason ?? null,
+            evidence: {
+              windows: result.windows,
+              options: evidenceOptions(input.options),
+              baseline: result.baseline,
+              candidates: result.candidates,
+            },
           });
           outcome.set(ticker, {
-            ticker, status: 'ok', strategy: rec?.strategy ?? null, params: rec?.params ?? null, reason: result.reason ?? null,
-            outOfSample: rec?.outOfSample ?? null, baseline: result.baseline, changed: false,
+            ticker,
+            status: 'ok',
+            strategy: rec?.strategy ?? null,
+            params: rec?.params ?? null,
+            reason: result.reason ?? null,
+            outOfSample: rec?.outOfSample ?? null,
+            baseline: result.baseline,
+            changed: false,
           });
         } catch (err) {
           if (!(err instanceof BadInputError)) throw err;
@@ -184,8 +251,11 @@ function evidenceOptions(options: WalkForwardOptions = {}): RecommendationEviden
   const d = WALK_FORWARD_DEFAULTS;
   const testDays = options.testDays ?? d.testDays;
   return {
-    trainDays: options.trainDays ?? d.trainDays, testDays, stepDays: options.stepDays ?? testDays,
-    minTrainTrades: options.minTrainTrades ?? d.minTrainTrades, minTestTrades: options.minTestTrades ?? d.minTestTrades,
+    trainDays: options.trainDays ?? d.trainDays,
+    testDays,
+    stepDays: options.stepDays ?? testDays,
+    minTrainTrades: options.minTrainTrades ?? d.minTrainTrades,
+    minTestTrades: options.minTestTrades ?? d.minTestTrades,
   };
 }
 

@@ -2,8 +2,22 @@ import { Context } from '@temporalio/activity';
 import type { IsoDate } from '../domain/dates';
 import type { EnrichedBar } from '../domain/bar';
 import { BadInputError } from '../domain/errors';
-import { stateKey, type PriceRepository, type SignalRecord, type SignalRepository, type StrategyStateStore } from '../domain/ports';
-import { BarSeries, getStrategy, planLabel, runStrategy, type AnyStrategy, type StrategyParams, type StrategyPlan } from '../domain/strategies';
+import {
+  stateKey,
+  type PriceRepository,
+  type SignalRecord,
+  type SignalRepository,
+  type StrategyStateStore,
+} from '../domain/ports';
+import {
+  BarSeries,
+  getStrategy,
+  planLabel,
+  runStrategy,
+  type AnyStrategy,
+  type StrategyParams,
+  type StrategyPlan,
+} from '../domain/strategies';
 
 export interface SignalDependencies {
   prices: PriceRepository;
@@ -47,7 +61,9 @@ export interface RunSignal {
 
 /** Identifies the rules and parameters a state was computed with; another fingerprint means rebuild. */
 export function strategyFingerprint(strategy: AnyStrategy, params: StrategyParams): string {
-  const sorted = Object.keys(params).sort().map((k) => [k, params[k]]);
+  const sorted = Object.keys(params)
+    .sort()
+    .map((k) => [k, params[k]]);
   return `${strategy.name}@v${strategy.version}:${JSON.stringify(sorted)}`;
 }
 
@@ -60,7 +76,12 @@ export function createSignalActivities(deps: SignalDependencies) {
    * (missed days included) and records each. Signals are written before the
    * state, so a crash in between only repeats idempotent work.
    */
-  async function evaluateTicker(ticker: string, bars: readonly EnrichedBar[], plans: readonly StrategyPlan[], date: IsoDate): Promise<TickerEvaluation> {
+  async function evaluateTicker(
+    ticker: string,
+    bars: readonly EnrichedBar[],
+    plans: readonly StrategyPlan[],
+    date: IsoDate,
+  ): Promise<TickerEvaluation> {
     if (bars.length === 0) return { ticker, status: 'no_data', recorded: 0 };
     const series = BarSeries.from(bars);
     const resolved = plans.map((plan) => {
@@ -77,7 +98,15 @@ export function createSignalActivities(deps: SignalDependencies) {
       const records = initialState ? run.records : run.records.filter((r) => r.date === date);
       for (const r of records) {
         const i = series.indexOnOrAfter(r.date);
-        toRecord.push({ date: r.date, ticker, strategy: label, strategyVersion: strategy.version, signal: r.signal, close: series.close[i], inputs: r.inputs });
+        toRecord.push({
+          date: r.date,
+          ticker,
+          strategy: label,
+          strategyVersion: strategy.version,
+          signal: r.signal,
+          close: series.close[i],
+          inputs: r.inputs,
+        });
       }
       return { strategy: label, value: { fingerprint, state: run.state } };
     });
@@ -101,7 +130,8 @@ export function createSignalActivities(deps: SignalDependencies) {
       for (const s of await deps.signals.list({ runDate: input.date })) {
         if (!wanted.has(s.ticker)) continue;
         counts[s.signal] += 1;
-        if (s.signal === 'BUY' || s.signal === 'SELL') signals.push({ date: s.date, ticker: s.ticker, strategy: s.strategy, signal: s.signal });
+        if (s.signal === 'BUY' || s.signal === 'SELL')
+          signals.push({ date: s.date, ticker: s.ticker, strategy: s.strategy, signal: s.signal });
       }
       return { counts, signals };
     },
@@ -120,7 +150,9 @@ export function createSignalActivities(deps: SignalDependencies) {
       for (const ticker of input.tickers) {
         Context.current().heartbeat(ticker);
         try {
-          results.push(await evaluateTicker(ticker, barsByTicker.get(ticker) ?? [], plans.get(ticker) ?? [], input.date));
+          results.push(
+            await evaluateTicker(ticker, barsByTicker.get(ticker) ?? [], plans.get(ticker) ?? [], input.date),
+          );
         } catch (err) {
           if (!(err instanceof BadInputError)) throw err; // transient: Temporal retries the batch; the work is idempotent
           results.push({ ticker, status: 'failed', recorded: 0, error: err.message });
@@ -148,7 +180,9 @@ export function createSignalActivities(deps: SignalDependencies) {
     async runSignals(input: { date: IsoDate; tickers: string[] }): Promise<RunSignal[]> {
       const wanted = new Set(input.tickers);
       const all = await deps.signals.list({ runDate: input.date });
-      return all.filter((s) => wanted.has(s.ticker)).map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal }));
+      return all
+        .filter((s) => wanted.has(s.ticker))
+        .map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal }));
     },
   };
 }
@@ -158,7 +192,10 @@ export function createSignalActivities(deps: SignalDependencies) {
  * cannot be rebuilt): each (ticker, strategy) with recorded signals is
  * replayed from its stored history up to its last recorded signal date.
  */
-export async function rebuildStrategyStates(deps: SignalDependencies, tickers: readonly string[]): Promise<{ cleared: number; rebuilt: number }> {
+export async function rebuildStrategyStates(
+  deps: SignalDependencies,
+  tickers: readonly string[],
+): Promise<{ cleared: number; rebuilt: number }> {
   const cleared = await deps.states.clear();
   const lastDates = await deps.signals.lastSignalDates(tickers);
   const plans = await deps.strategyPlans(tickers);
@@ -168,7 +205,10 @@ export async function rebuildStrategyStates(deps: SignalDependencies, tickers: r
 }
 
 /** {@link rebuildStrategyStates} of one ticker: its states forgotten, then replayed over its stored bars. */
-export async function rebuildStrategyStatesOf(deps: SignalDependencies, ticker: string): Promise<{ cleared: number; rebuilt: number }> {
+export async function rebuildStrategyStatesOf(
+  deps: SignalDependencies,
+  ticker: string,
+): Promise<{ cleared: number; rebuilt: number }> {
   const cleared = await deps.states.clearTicker(ticker);
   const lastDates = await deps.signals.lastSignalDates([ticker]);
   const plans = await deps.strategyPlans([ticker]);

@@ -52,11 +52,25 @@ export function createApiServices(deps: ApiDeps, today: () => IsoDate): ApiServi
       workflowUrl: deps.runs?.workflowUrl,
       research: deps.research?.repository,
     }),
-    notifications: new NotificationsService({ subscribers: deps.subscribers, signals: deps.signals, prices: deps.prices, config: deps.config, temporal }),
+    notifications: new NotificationsService({
+      subscribers: deps.subscribers,
+      signals: deps.signals,
+      prices: deps.prices,
+      config: deps.config,
+      temporal,
+    }),
     signals: new SignalsService({ signals: deps.signals }),
-    backtests: new BacktestsService({ backtests: deps.backtests, reports: deps.reports, temporal: knownTemporal, prices: deps.playground?.bars }),
+    backtests: new BacktestsService({
+      backtests: deps.backtests,
+      reports: deps.reports,
+      temporal: knownTemporal,
+      prices: deps.playground?.bars,
+    }),
     sweeps: new SweepsService({ sweeps: deps.playground?.sweeps, temporal: knownTemporal }),
-    recommendations: new RecommendationsService({ recommendations: deps.playground?.recommendations, temporal: knownTemporal }),
+    recommendations: new RecommendationsService({
+      recommendations: deps.playground?.recommendations,
+      temporal: knownTemporal,
+    }),
     research: () => {
       if (!researchService) throw new ServiceUnavailableError('research reads are not configured');
       return researchService;

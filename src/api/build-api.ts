@@ -1,7 +1,12 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { isoDateInZone } from '../domain/dates';
 import { configuredStrategyNames } from '../domain/strategies/configured-strategies';
 import type { ApiContext, ApiDeps } from './api-context';
@@ -60,7 +65,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   void app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Algo Signals API', description: 'Trading signals, subscriptions and daily runs', version: '1.0.0' },
+      info: {
+        title: 'Algo Signals API',
+        description: 'Trading signals, subscriptions and daily runs',
+        version: '1.0.0',
+      },
       components: { securitySchemes: { apiKey: { type: 'apiKey', name: 'x-api-key', in: 'header' } } },
     },
     transform: jsonSchemaTransform,

@@ -1,6 +1,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { BadInputError, ConfigurationError, ConflictError, NotFoundError, ServiceUnavailableError, UnknownTickerError } from '../domain/errors';
+import {
+  BadInputError,
+  ConfigurationError,
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnknownTickerError,
+} from '../domain/errors';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -47,7 +54,8 @@ function describeValidation(err: FastifyError): string {
     .map((v) => {
       const field = v.instancePath.split('/').filter(Boolean).join('.');
       const keys = (v.params as { keys?: unknown })?.keys;
-      const unknown = Array.isArray(keys) && keys.length ? ` (${keys.map((k) => String(k).slice(0, 40)).join(', ')})` : '';
+      const unknown =
+        Array.isArray(keys) && keys.length ? ` (${keys.map((k) => String(k).slice(0, 40)).join(', ')})` : '';
       return `${field ? `${where}.${field}` : where}: ${v.message}${unknown}`;
     })
     .join('; ');
@@ -82,17 +90,27 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const field = validationField(error);
-      return reply.code(400).send({ error: 'bad_request', message: describeValidation(error), ...(field ? { field } : {}) } satisfies ErrorBody);
+      return reply.code(400).send({
+        error: 'bad_request',
+        message: describeValidation(error),
+        ...(field ? { field } : {}),
+      } satisfies ErrorBody);
     }
     if (error instanceof HttpError) {
       if (error.statusCode >= 500) request.log.error({ err: error.cause ?? error }, error.message);
-      return reply.code(error.statusCode).send({ error: error.code, message: error.message, ...fieldOf(error) } satisfies ErrorBody);
+      return reply
+        .code(error.statusCode)
+        .send({ error: error.code, message: error.message, ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof UnknownTickerError) {
-      return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof NotFoundError) {
-      return reply.code(404).send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+      return reply
+        .code(404)
+        .send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof ServiceUnavailableError) {
       request.log.warn({ err: error.cause ?? error }, error.message);
@@ -102,23 +120,36 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(409).send({ error: 'conflict', message: clip(error.message) } satisfies ErrorBody);
     }
     if (error instanceof BadInputError) {
-      return reply.code(400).send({ error: 'bad_request', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+      return reply
+        .code(400)
+        .send({ error: 'bad_request', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof ConfigurationError) {
       // The operator's to fix (a refused SMTP login): logged in full, the client told only that it is not its fault.
       request.log.error({ err: error }, error.message);
-      return reply.code(503).send({ error: 'service_unavailable', message: 'the server cannot do this now: its configuration needs fixing (the operator has been told in its log)' } satisfies ErrorBody);
+      return reply.code(503).send({
+        error: 'service_unavailable',
+        message:
+          'the server cannot do this now: its configuration needs fixing (the operator has been told in its log)',
+      } satisfies ErrorBody);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Fastify's own client errors (bad JSON, body too large, wrong media type): their messages name no internals.
-      return reply.code(status).send({ error: CODES[status] ?? 'bad_request', message: clip(error.message) } satisfies ErrorBody);
+      return reply
+        .code(status)
+        .send({ error: CODES[status] ?? 'bad_request', message: clip(error.message) } satisfies ErrorBody);
     }
     request.log.error({ err: error }, 'unexpected error');
-    return reply.code(status === 503 ? 503 : 500).send({ error: 'internal_error', message: 'internal error' } satisfies ErrorBody);
+    return reply
+      .code(status === 503 ? 503 : 500)
+      .send({ error: 'internal_error', message: 'internal error' } satisfies ErrorBody);
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${clip(request.url.split('?')[0]).slice(0, 100)}` } satisfies ErrorBody);
+    reply.code(404).send({
+      error: 'not_found',
+      message: `no route ${request.method} ${clip(request.url.split('?')[0]).slice(0, 100)}`,
+    } satisfies ErrorBody);
   });
 }

@@ -5,14 +5,20 @@ import YAML from 'yaml';
 import { PROJECT_ROOT, type AppConfig } from '../config/config';
 
 /** The admin key and token secret shipped in config/default.yaml: fine on loopback, never on a reachable address. */
-export function shippedSecrets(file = path.join(PROJECT_ROOT, 'config', 'default.yaml')): { apiKey?: string; tokenSecret?: string } {
+export function shippedSecrets(file = path.join(PROJECT_ROOT, 'config', 'default.yaml')): {
+  apiKey?: string;
+  tokenSecret?: string;
+} {
   const raw = YAML.parse(fs.readFileSync(file, 'utf8')) as { api?: { apiKey?: string; tokenSecret?: string } } | null;
   return { apiKey: raw?.api?.apiKey, tokenSecret: raw?.api?.tokenSecret };
 }
 
 /** True for 127.0.0.0/8, ::1 and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (h === 'localhost') return true;
   if (net.isIPv4(h)) return h.startsWith('127.');
   if (net.isIPv6(h)) return h === '::1' || /^::ffff:127\./.test(h);
@@ -24,7 +30,10 @@ export function isLoopbackHost(host: string): boolean {
  * non-loopback host (0.0.0.0, a LAN address, a name) the shipped `apiKey`
  * and `tokenSecret` would let anyone administer it and forge links.
  */
-export function unsafeListenReason(api: Pick<AppConfig['api'], 'host' | 'apiKey' | 'tokenSecret'>, shipped = shippedSecrets()): string | null {
+export function unsafeListenReason(
+  api: Pick<AppConfig['api'], 'host' | 'apiKey' | 'tokenSecret'>,
+  shipped = shippedSecrets(),
+): string | null {
   if (isLoopbackHost(api.host)) return null;
   const defaults = [
     api.apiKey === shipped.apiKey ? 'api.apiKey (API_KEY)' : null,

@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     config,
     backtests: new PostgresBacktestRepository(db),
     reports,
-    playground: { bars: new PostgresPriceRepository(db), sweeps: new PostgresSweepRepository(db), recommendations: new PostgresRecommendationRepository(db) },
+    playground: {
+      bars: new PostgresPriceRepository(db),
+      sweeps: new PostgresSweepRepository(db),
+      recommendations: new PostgresRecommendationRepository(db),
+    },
     subscribers: new PostgresSubscriberRepository(db),
     changes: new PostgresSubscriptionChangeRepository(db),
     signals: new PostgresSignalRepository(db),

@@ -2,7 +2,8 @@
 import { escapeHtml } from '../domain/html';
 
 /** What every answer to a link that is not valid says, as HTML or JSON. */
-export const INVALID_LINK_MESSAGE = 'This link is not valid (it may be incomplete or altered). Copy the whole link from the email.';
+export const INVALID_LINK_MESSAGE =
+  'This link is not valid (it may be incomplete or altered). Copy the whole link from the email.';
 
 function page(title: string, body: string): string {
   return `<!doctype html>

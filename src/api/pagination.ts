@@ -11,7 +11,12 @@ export const DEFAULT_PAGE_LIMIT = 500;
 export const MAX_PAGE_LIMIT = 5000;
 
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT)
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_LIMIT)
+    .default(DEFAULT_PAGE_LIMIT)
     .describe(`Items per page (default ${DEFAULT_PAGE_LIMIT}, at most ${MAX_PAGE_LIMIT})`),
   cursor: z.string().max(512).optional().describe('The `nextCursor` of the previous page'),
 });
@@ -44,7 +49,11 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T | null 
  * A page from rows fetched with `limit + 1` (the extra row only tells whether
  * there is a next page); `keyOf` gives the cursor key of an item.
  */
-export function toPage<T>(rows: readonly T[], limit: number, keyOf: (item: T) => unknown): { items: T[]; nextCursor: string | null } {
+export function toPage<T>(
+  rows: readonly T[],
+  limit: number,
+  keyOf: (item: T) => unknown,
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const nextCursor = rows.length > limit && items.length > 0 ? encodeCursor(keyOf(items[items.length - 1])) : null;
   return { items, nextCursor };
@@ -54,7 +63,10 @@ export function toPage<T>(rows: readonly T[], limit: number, keyOf: (item: T) =>
 export function cursorKey<T>(cursor: string | undefined, schema: z.ZodType<T>): T | undefined {
   if (cursor === undefined) return undefined;
   const key = decodeCursor(cursor, schema);
-  if (key === null) throw Object.assign(new HttpError(400, 'bad_request', 'query.cursor: not a cursor of this list'), { field: 'cursor' });
+  if (key === null)
+    throw Object.assign(new HttpError(400, 'bad_request', 'query.cursor: not a cursor of this list'), {
+      field: 'cursor',
+    });
   return key;
 }
 

@@ -75,7 +75,8 @@ export function registerRateLimitPlugin(app: FastifyInstance, deps?: RateLimitDe
 }
 
 /** The route a request matched (its pattern, `/manage`), its bucket. */
-const routeOf = (request: FastifyRequest) => `${request.method}:${request.routeOptions.url ?? request.url.split('?')[0]}`;
+const routeOf = (request: FastifyRequest) =>
+  `${request.method}:${request.routeOptions.url ?? request.url.split('?')[0]}`;
 
 /**
  * The limiter over the plugin of {@link registerRateLimitPlugin} (call once
@@ -90,7 +91,11 @@ export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limi
     const result = await limiter(request);
     if (result.isAllowed || !result.isExceeded) return;
     void reply.header('retry-after', result.ttlInSeconds);
-    throw new HttpError(429, 'too_many_requests', `too many requests ${what}: at most ${result.max} in ${Math.round(result.timeWindow / 1000)} s; retry in ${result.ttlInSeconds} s`);
+    throw new HttpError(
+      429,
+      'too_many_requests',
+      `too many requests ${what}: at most ${result.max} in ${Math.round(result.timeWindow / 1000)} s; retry in ${result.ttlInSeconds} s`,
+    );
   }
   const limiter = (limit: WindowLimit, key: (request: FastifyRequest) => string) =>
     app.createRateLimit({ max: limit.max, timeWindow: limit.windowSeconds * 1000, keyGenerator: key });
@@ -104,7 +109,10 @@ export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limi
     return { clientAndAddress: none, address: none, perClient };
   }
   const client = limiter(limits.perClient, (request) => `client:${routeOf(request)}:${request.ip}`);
-  const address = limiter(limits.perAddress, (request) => `address:${routeOf(request)}:${addressOf(request, signer) ?? ''}`);
+  const address = limiter(
+    limits.perAddress,
+    (request) => `address:${routeOf(request)}:${addressOf(request, signer) ?? ''}`,
+  );
   const byAddress: PreHandler = async (request, reply) => {
     if (addressOf(request, signer) !== undefined) await check(address, 'for this address', request, reply);
   };

@@ -38,11 +38,25 @@ export const notifyBody = z
   .strictObject({
     date: isoDateSchema.optional(),
     signal: reportedSignalSchema.optional().describe('Old clients: the signal to email (BUY or SELL)'),
-    strategy: z.string().min(1).max(40).optional().describe('Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross)'),
-    test: z.boolean().optional().describe('Old clients: true checks the request and lists the recipients, sends nothing'),
+    strategy: z
+      .string()
+      .min(1)
+      .max(40)
+      .optional()
+      .describe('Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross)'),
+    test: z
+      .boolean()
+      .optional()
+      .describe('Old clients: true checks the request and lists the recipients, sends nothing'),
   })
-  .refine((b) => (b.signal === undefined) === (b.strategy === undefined), { message: 'give signal and strategy together', path: ['signal'] })
-  .refine((b) => b.signal === undefined || b.date !== undefined, { message: 'a reported signal needs its date', path: ['date'] })
+  .refine((b) => (b.signal === undefined) === (b.strategy === undefined), {
+    message: 'give signal and strategy together',
+    path: ['signal'],
+  })
+  .refine((b) => b.signal === undefined || b.date !== undefined, {
+    message: 'a reported signal needs its date',
+    path: ['date'],
+  })
   .nullish();
 
 export const dailyRunBody = z
@@ -61,4 +75,7 @@ export const signalsQuery = z
     strategy: strategyNameSchema.optional(),
     ...pageQuery.shape,
   })
-  .refine((q) => q.date || q.ticker || q.from, { message: 'give at least one of date, from or ticker', path: ['date'] });
+  .refine((q) => q.date || q.ticker || q.from, {
+    message: 'give at least one of date, from or ticker',
+    path: ['date'],
+  });

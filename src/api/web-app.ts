@@ -6,7 +6,6 @@ import { WEB_DIST_DIR, webAppBuilt } from './web-dist';
 
 export { WEB_DIST_DIR, webAppBuilt } from './web-dist';
 
-
 /**
  * The web app under `/app/`: built files by @fastify/static (hashed assets
  * cached for a year, index.html never), every other `/app/...` path answered
@@ -20,7 +19,10 @@ export function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): void {
 
   if (!webAppBuilt(dir)) {
     app.get('/app/*', { schema: { hide: true } }, (_request, reply) =>
-      reply.code(503).type('text/plain; charset=utf-8').send('The web app is not built: run `npm run build:web` (npm run build does it too).\n'),
+      reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send('The web app is not built: run `npm run build:web` (npm run build does it too).\n'),
     );
     return;
   }
@@ -33,7 +35,10 @@ export function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): void {
     index: false,
     decorateReply: false,
     setHeaders(res, file) {
-      res.header('cache-control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.header(
+        'cache-control',
+        file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
     },
   });
   const index = fs.readFileSync(path.join(dir, 'index.html'));
@@ -42,7 +47,8 @@ export function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): void {
   app.get('/app/', { schema: { hide: true } }, sendIndex);
   app.get('/app/*', { schema: { hide: true } }, (request, reply) => {
     // A missing hashed asset is a 404, not the page (a stale tab after a deploy must not parse HTML as JS).
-    if (request.url.startsWith('/app/assets/')) return reply.code(404).send({ error: 'not_found', message: 'no such asset' });
+    if (request.url.startsWith('/app/assets/'))
+      return reply.code(404).send({ error: 'not_found', message: 'no such asset' });
     return sendIndex(request, reply);
   });
 }

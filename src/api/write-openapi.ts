@@ -11,7 +11,10 @@ import { buildApi, type ApiDeps } from './build-api';
  */
 async function main(): Promise<void> {
   const out = path.resolve(process.argv[2] ?? 'dist/openapi.json');
-  const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not available while writing the OpenAPI document')) });
+  const unused = new Proxy(
+    {},
+    { get: () => () => Promise.reject(new Error('not available while writing the OpenAPI document')) },
+  );
   const config = loadConfig();
   const app = buildApi({
     config,
@@ -35,6 +38,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`openapi: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`openapi: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

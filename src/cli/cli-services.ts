@@ -107,7 +107,11 @@ export function createCliServices(connections: CliConnections): CliServices & { 
         temporal,
         today: todayInNewYork,
         prices,
-        defaults: { tickers: config.tickers, batchSize: config.ingestion.batchSize, maxConcurrentBatches: config.ingestion.maxConcurrentBatches },
+        defaults: {
+          tickers: config.tickers,
+          batchSize: config.ingestion.batchSize,
+          maxConcurrentBatches: config.ingestion.maxConcurrentBatches,
+        },
       }),
     notifications: () =>
       new NotificationsService({
@@ -120,7 +124,8 @@ export function createCliServices(connections: CliConnections): CliServices & { 
     signals: () => new SignalsService({ signals: signalRepository() }),
     backtests: () => new BacktestsService({ backtests: new PostgresBacktestRepository(db()), temporal }),
     sweeps: () => new SweepsService({ temporal }),
-    recommendations: () => new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }),
+    recommendations: () =>
+      new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }),
   });
   return Object.assign(services, {
     async migrate() {
@@ -130,7 +135,11 @@ export function createCliServices(connections: CliConnections): CliServices & { 
       return { database: new URL(config.database.url).pathname.slice(1), created, applied };
     },
     latestSignalDay: () =>
-      latestSignalDay({ provider: new CsvMarketDataProvider(config.marketData.csvDir), tickers: config.tickers, strategies: config.strategies }),
+      latestSignalDay({
+        provider: new CsvMarketDataProvider(config.marketData.csvDir),
+        tickers: config.tickers,
+        strategies: config.strategies,
+      }),
     close() {
       if (subscriptionsOpened) subscriptions().close();
     },

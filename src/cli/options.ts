@@ -20,7 +20,11 @@ export function tickerOption(option: string, value: string): string {
 /** A comma-separated ticker list (`A,B,C`), upper-cased and de-duplicated. */
 export function tickerListOption(option: string, value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const tickers = value.split(',').map((t) => t.trim()).filter(Boolean).map((t) => tickerOption(option, t));
+  const tickers = value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => tickerOption(option, t));
   if (tickers.length === 0) throw new BadInputError(`${option}: give at least one ticker`);
   return [...new Set(tickers)];
 }
@@ -47,10 +51,14 @@ export function marketDataOptions(
   configured: { provider: MarketDataProviderName; providers?: MarketDataProviderName[]; csvDir: string },
   opts: { provider?: string; dir?: string },
 ): { provider: MarketDataProviderName; providers?: MarketDataProviderName[]; csvDir?: string } {
-  const names = opts.provider !== undefined ? opts.provider.split(',').map((p) => p.trim()) : (configured.providers ?? [configured.provider]);
+  const names =
+    opts.provider !== undefined
+      ? opts.provider.split(',').map((p) => p.trim())
+      : (configured.providers ?? [configured.provider]);
   const order: MarketDataProviderName[] = [];
   for (const name of names) {
-    if (!isMarketDataProviderName(name)) throw new BadInputError(`--provider: "${name}" is not a provider (${MARKET_DATA_PROVIDERS.join(', ')})`);
+    if (!isMarketDataProviderName(name))
+      throw new BadInputError(`--provider: "${name}" is not a provider (${MARKET_DATA_PROVIDERS.join(', ')})`);
     if (!order.includes(name)) order.push(name);
   }
   if (order.length === 0) throw new BadInputError('--provider: name at least one provider');
@@ -61,6 +69,7 @@ export function marketDataOptions(
     return { provider, ...chain };
   }
   const csvDir = path.resolve(opts.dir ?? configured.csvDir);
-  if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory()) throw new BadInputError(`--dir: directory not found: ${csvDir}`);
+  if (!fs.existsSync(csvDir) || !fs.statSync(csvDir).isDirectory())
+    throw new BadInputError(`--dir: directory not found: ${csvDir}`);
   return { provider, ...chain, csvDir };
 }

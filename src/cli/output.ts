@@ -36,7 +36,11 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
     // Temporal wraps activity and child failures; the innermost message says why.
-    if (cause instanceof Error && err.message && /Workflow execution failed|Activity task failed|Child Workflow/i.test(err.message)) {
+    if (
+      cause instanceof Error &&
+      err.message &&
+      /Workflow execution failed|Activity task failed|Child Workflow/i.test(err.message)
+    ) {
       return describeError(cause);
     }
     return err.message.split('\n')[0];

@@ -22,11 +22,13 @@ const tlsSchema = z.union([
 
 /** The whole configuration, validated at start. */
 const windowLimit = (max: number, windowSeconds: number) =>
-  z.object({
-    /** Requests allowed in one window; the next one answers 429. */
-    max: z.coerce.number().int().min(1).default(max),
-    windowSeconds: z.coerce.number().int().min(1).default(windowSeconds),
-  }).default({ max, windowSeconds });
+  z
+    .object({
+      /** Requests allowed in one window; the next one answers 429. */
+      max: z.coerce.number().int().min(1).default(max),
+      windowSeconds: z.coerce.number().int().min(1).default(windowSeconds),
+    })
+    .default({ max, windowSeconds });
 
 /** Defaults: 30 requests a minute per client, 10 per 10 minutes per address (a subscribe, its confirm and a few manage-page visits). */
 const DEFAULT_RATE_LIMITS = { perClient: { max: 30, windowSeconds: 60 }, perAddress: { max: 10, windowSeconds: 600 } };
@@ -100,13 +102,24 @@ export const configSchema = z.object({
   strategies: z
     .object({
       /** Strategies (with optional parameters) run for every tracked ticker. */
-      default: z.array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) })).min(1),
+      default: z
+        .array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) }))
+        .min(1),
       /** Per-ticker replacement of the default list. */
       perTicker: z
-        .record(tickerSymbol, z.array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) })))
+        .record(
+          tickerSymbol,
+          z.array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) })),
+        )
         .default({}),
     })
-    .default({ default: [{ name: 'sma_cross', params: {} }, { name: 'macd_cross', params: {} }], perTicker: {} }),
+    .default({
+      default: [
+        { name: 'sma_cross', params: {} },
+        { name: 'macd_cross', params: {} },
+      ],
+      perTicker: {},
+    }),
   mail: z
     .object({
       host: z.string().min(1).default('127.0.0.1'),
@@ -120,23 +133,28 @@ export const configSchema = z.object({
       /** Subscribers per email activity: 10,000 subscribers are 50 activities. */
       batchSize: z.number().int().min(1).max(5000).default(200),
     })
-    .default({ host: '127.0.0.1', port: 1025, secure: false, from: 'Algo Signals <signals@localhost>', batchSize: 200 }),
-  api: z
-    .object({
-      host: z.string().default('127.0.0.1'),
-      port: z.coerce.number().int().min(1).max(65535).default(8000),
-      /** Key for admin endpoints (header `x-api-key`). */
-      apiKey: z.string().min(8, 'at least 8 characters'),
-      /** Base of links in emails (confirm, unsubscribe). */
-      publicUrl: z.string().url().default('http://127.0.0.1:8000'),
-      /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
-      tokenSecret: z.string().min(16, 'at least 16 characters'),
-      /**
-       * Limits of the public endpoints (subscribe, confirm, manage, unsubscribe),
-       * counted in Redis: requests per client IP, and per email address, each in its window.
-       */
-      rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
+    .default({
+      host: '127.0.0.1',
+      port: 1025,
+      secure: false,
+      from: 'Algo Signals <signals@localhost>',
+      batchSize: 200,
     }),
+  api: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(1).max(65535).default(8000),
+    /** Key for admin endpoints (header `x-api-key`). */
+    apiKey: z.string().min(8, 'at least 8 characters'),
+    /** Base of links in emails (confirm, unsubscribe). */
+    publicUrl: z.string().url().default('http://127.0.0.1:8000'),
+    /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
+    tokenSecret: z.string().min(16, 'at least 16 characters'),
+    /**
+     * Limits of the public endpoints (subscribe, confirm, manage, unsubscribe),
+     * counted in Redis: requests per client IP, and per email address, each in its window.
+     */
+    rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
+  }),
   ingestion: z
     .object({
       batchSize: z.number().int().min(1).max(500).default(25),
@@ -164,7 +182,9 @@ export const configSchema = z.object({
               accessKeyId: z.string().min(1).optional(),
               secretAccessKey: z.string().min(1).optional(),
               /** Bucket in the path, not the host name (MinIO needs it). */
-              forcePathStyle: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+              forcePathStyle: z
+                .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
+                .default(true),
               /** Base URL reports are linked under (a public bucket or CDN); default the endpoint's bucket URL. */
               publicUrl: z.string().url().optional(),
             })
@@ -278,6 +298,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const config = parsed.data;
   config.dataDir = path.resolve(PROJECT_ROOT, config.dataDir);
   config.marketData.csvDir = path.resolve(PROJECT_ROOT, config.marketData.csvDir);
-  config.backtests.reports.dir = path.resolve(PROJECT_ROOT, config.backtests.reports.dir ?? path.join(config.dataDir, 'reports'));
+  config.backtests.reports.dir = path.resolve(
+    PROJECT_ROOT,
+    config.backtests.reports.dir ?? path.join(config.dataDir, 'reports'),
+  );
   return config;
 }

@@ -68,7 +68,9 @@ export function corporateActionOf(date: IsoDate, splitCoefficient: number, divid
 
 /** The splits among `actions` (factor other than 1), as reported. */
 export function splitsOf(actions: readonly CorporateAction[]): SplitEvent[] {
-  return actions.filter((a) => a.splitFactor !== 1).map((a) => ({ date: a.date, factor: a.splitFactor, spinOff: a.spinOff }));
+  return actions
+    .filter((a) => a.splitFactor !== 1)
+    .map((a) => ({ date: a.date, factor: a.splitFactor, spinOff: a.spinOff }));
 }
 
 /**
@@ -83,7 +85,9 @@ export function splitsOf(actions: readonly CorporateAction[]): SplitEvent[] {
  * equals the raw close) and it is divided too.
  */
 export function adjustForSplits(bars: readonly Bar[], actions: readonly CorporateAction[]): Bar[] {
-  const splits = actions.filter((a) => a.splitFactor !== 1).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const splits = actions
+    .filter((a) => a.splitFactor !== 1)
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   if (splits.length === 0) return bars.slice();
   const out = new Array<Bar>(bars.length);
   let factor = 1;

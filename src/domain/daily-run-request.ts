@@ -28,16 +28,26 @@ export interface DailyRunRequest {
  * alike: why `request` can never run, or null. `date` is the run's date when
  * the workflow has resolved it (the request may leave it out).
  */
-export function dailyRunRequestProblem(request: DailyRunRequest, date: string | undefined = request?.date): string | null {
+export function dailyRunRequestProblem(
+  request: DailyRunRequest,
+  date: string | undefined = request?.date,
+): string | null {
   if (typeof request !== 'object' || request === null || Array.isArray(request)) return 'the input must be an object';
   if (date !== undefined && !isIsoDate(date)) return `date "${date}" is not a valid YYYY-MM-DD date`;
-  for (const name of [...(request.provider !== undefined ? [request.provider] : []), ...(Array.isArray(request.providers) ? request.providers : [])]) {
-    if (!isMarketDataProviderName(name)) return `provider "${String(name)}" is not one of ${MARKET_DATA_PROVIDERS.join(', ')}`;
+  for (const name of [
+    ...(request.provider !== undefined ? [request.provider] : []),
+    ...(Array.isArray(request.providers) ? request.providers : []),
+  ]) {
+    if (!isMarketDataProviderName(name))
+      return `provider "${String(name)}" is not one of ${MARKET_DATA_PROVIDERS.join(', ')}`;
   }
   if (request.providers !== undefined && (!Array.isArray(request.providers) || request.providers.length === 0)) {
     return 'providers must be a non-empty list';
   }
-  if (request.tickers !== undefined && (!Array.isArray(request.tickers) || request.tickers.some((t) => typeof t !== 'string' || !isTickerSymbol(t)))) {
+  if (
+    request.tickers !== undefined &&
+    (!Array.isArray(request.tickers) || request.tickers.some((t) => typeof t !== 'string' || !isTickerSymbol(t)))
+  ) {
     return 'tickers must be a list of symbols';
   }
   for (const key of ['batchSize', 'emailBatchSize'] as const) {

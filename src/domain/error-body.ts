@@ -38,7 +38,10 @@ const NOTICE_KEYS = ['Note', 'Information'] as const;
  * parser), so a 100 MB file costs nothing.
  */
 export function classifyErrorBody(text: string): ErrorBody | null {
-  const start = text.slice(0, 4096).replace(/^\uFEFF/, '').trimStart();
+  const start = text
+    .slice(0, 4096)
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   if (start === '' && text.trim() === '') return { kind: 'empty', reason: 'is empty (no data at all)' };
   const first = start[0];
   if (first === '{' || first === '[') {
@@ -51,9 +54,11 @@ export function classifyErrorBody(text: string): ErrorBody | null {
     if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
       const record = doc as Record<string, unknown>;
       const error = messageOf(record, ERROR_KEYS);
-      if (error !== undefined) return { kind: 'error-document', reason: `is an error document from the provider: ${quote(error)}` };
+      if (error !== undefined)
+        return { kind: 'error-document', reason: `is an error document from the provider: ${quote(error)}` };
       const notice = messageOf(record, NOTICE_KEYS);
-      if (notice !== undefined) return { kind: 'notice', reason: `is a provider notice instead of data (rate limit?): ${quote(notice)}` };
+      if (notice !== undefined)
+        return { kind: 'notice', reason: `is a provider notice instead of data (rate limit?): ${quote(notice)}` };
     }
     return { kind: 'json', reason: `is a JSON document, not CSV: ${quote(start)}` };
   }

@@ -118,12 +118,17 @@ function orNull(value: number): number | null {
 
 function assertValid(newBars: readonly Bar[], history: readonly EnrichedBar[]): void {
   for (let i = 0; i < history.length - 1; i++) {
-    if (history[i].date >= history[i + 1].date) throw new BadInputError(`enrichment history is not ascending at ${history[i + 1].date}`);
+    if (history[i].date >= history[i + 1].date)
+      throw new BadInputError(`enrichment history is not ascending at ${history[i + 1].date}`);
   }
   let previous = history.length > 0 ? history[history.length - 1].date : '';
   for (const bar of newBars) {
-    if (bar.date <= previous) throw new BadInputError(`bars to enrich are not ascending after the history at ${bar.date}`);
-    if (!(bar.close > 0 && bar.close < MAX_CLOSE)) throw new BadInputError(`cannot enrich ${bar.date}: close ${bar.close} is not a positive number below ${Math.floor(MAX_CLOSE)}`);
+    if (bar.date <= previous)
+      throw new BadInputError(`bars to enrich are not ascending after the history at ${bar.date}`);
+    if (!(bar.close > 0 && bar.close < MAX_CLOSE))
+      throw new BadInputError(
+        `cannot enrich ${bar.date}: close ${bar.close} is not a positive number below ${Math.floor(MAX_CLOSE)}`,
+      );
     previous = bar.date;
   }
 }
@@ -165,7 +170,8 @@ function emaOfNew(values: Float64Array, offset: number, period: number, previous
     ema = previous;
     next = offset;
   } else {
-    if (offset >= period) throw new BadInputError(`enrichment history has ${offset} bars but no stored ${period}-day EMA`);
+    if (offset >= period)
+      throw new BadInputError(`enrichment history has ${offset} bars but no stored ${period}-day EMA`);
     if (values.length < period) return out;
     ema = librarySeed(values.subarray(0, period), period);
     out[period - 1 - offset] = ema;
@@ -183,13 +189,15 @@ function emaOfNew(values: Float64Array, offset: number, period: number, previous
 /** The signal line of the new bars, given their MACD values (NaN where not defined). */
 function signalOfNew(history: readonly EnrichedBar[], newMacd: Float64Array, previous: number | null): Float64Array {
   if (previous !== null) {
-    if (newMacd.some(Number.isNaN)) throw new BadInputError('enrichment history has a MACD signal but the new bars have no MACD');
+    if (newMacd.some(Number.isNaN))
+      throw new BadInputError('enrichment history has a MACD signal but the new bars have no MACD');
     return emaOfNew(newMacd, 0, SIGNAL_PERIOD, previous);
   }
   // No stored signal yet: history is the whole series, so rebuild the MACD line from its start.
   const stored: number[] = [];
   for (const bar of history) if (bar.macd !== null) stored.push(bar.macd);
-  if (stored.length >= SIGNAL_PERIOD) throw new BadInputError(`enrichment history has ${stored.length} MACD values but no stored signal`);
+  if (stored.length >= SIGNAL_PERIOD)
+    throw new BadInputError(`enrichment history has ${stored.length} MACD values but no stored signal`);
   // MACD is defined on a suffix of the new bars.
   let firstDefined = 0;
   while (firstDefined < newMacd.length && Number.isNaN(newMacd[firstDefined])) firstDefined++;

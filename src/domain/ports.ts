@@ -111,7 +111,11 @@ export interface CorporateActionRepository {
   /** The actions of `ticker` in [from, to] (inclusive, both optional), ascending by date. */
   corporateActions(ticker: string, range?: { from?: IsoDate; to?: IsoDate }): Promise<CorporateAction[]>;
   /** Upsert `actions` of `ticker` by date; returns how many were new and how many changed. */
-  saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }>;
+  saveCorporateActions(
+    ticker: string,
+    actions: readonly CorporateAction[],
+    runId?: string,
+  ): Promise<{ inserted: number; updated: number }>;
 }
 
 /** What a re-adjustment writes besides the rewritten bars. */
@@ -299,7 +303,11 @@ export interface DeliveryRepository {
    * the claim's status and the Message-ID stored with it (a resend must carry
    * the stored one).
    */
-  claim(input: { kind: string; date: IsoDate; deliveries: readonly { subscriberId: number; seq?: number; messageId: string }[] }): Promise<Map<number, DeliveryClaim>>;
+  claim(input: {
+    kind: string;
+    date: IsoDate;
+    deliveries: readonly { subscriberId: number; seq?: number; messageId: string }[];
+  }): Promise<Map<number, DeliveryClaim>>;
   /** Mark claimed deliveries sent, by Message-ID, in one round trip. */
   markSent(input: { messageIds: readonly string[] }): Promise<void>;
   /** Mark a delivery failed for good (a permanent SMTP rejection), with the reason. */
@@ -344,7 +352,16 @@ export interface SweepResultRow {
 /** Storage of sweeps and their per-(ticker, parameter set) rows. */
 export interface SweepStore {
   /** Record a sweep's start with its valid parameter sets in grid order (idempotent by id). */
-  startSweep(input: { id: string; strategy: string; grid: string; parameterSets: readonly StrategyParams[]; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital: number }): Promise<void>;
+  startSweep(input: {
+    id: string;
+    strategy: string;
+    grid: string;
+    parameterSets: readonly StrategyParams[];
+    tickers: number;
+    from?: IsoDate;
+    to?: IsoDate;
+    initialCapital: number;
+  }): Promise<void>;
   /** Store a batch's rows in one statement (`combo` indexes the parameter sets; `params` is not stored again); a retried batch rewrites the same keys. */
   saveSweepResults(sweepId: string, rows: readonly SweepResultRow[]): Promise<void>;
   /** Mark the sweep completed. */
@@ -404,7 +421,9 @@ export interface RecommendationCache {
 /** The evidence stored with a recommendation (and shown by `algo recommend`). */
 export interface RecommendationEvidence {
   windows: number;
-  options: Required<Pick<WalkForwardOptions, 'trainDays' | 'testDays' | 'stepDays' | 'minTrainTrades' | 'minTestTrades'>>;
+  options: Required<
+    Pick<WalkForwardOptions, 'trainDays' | 'testDays' | 'stepDays' | 'minTrainTrades' | 'minTestTrades'>
+  >;
   baseline: OutOfSample | null;
   candidates: WalkForwardResult['candidates'];
 }
@@ -437,7 +456,10 @@ export interface SweepReader {
   /** Tickers with stored rows, sorted. */
   sweepTickers(id: string): Promise<string[]>;
   /** Stored rows by ticker then grid order, at most `limit`, after the keyset `after` when given. */
-  sweepResultsPage(id: string, page: { limit: number; after?: { ticker: string; combo: number } }): Promise<SweepResultRow[]>;
+  sweepResultsPage(
+    id: string,
+    page: { limit: number; after?: { ticker: string; combo: number } },
+  ): Promise<SweepResultRow[]>;
   /** Per parameter set: its figures averaged over the tickers (one ticker's own when given; null Sharpes left out). */
   comboFigures(id: string, ticker?: string): Promise<import('./backtest/heatmap').ComboFigures[]>;
 }

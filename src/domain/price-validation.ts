@@ -207,7 +207,8 @@ function checkRow(row: RawPriceRow, date: IsoDate, reasons: Reasons, events: Day
   // Sources without these columns (or a blank cell) mean no split and no dividend that day.
   events.split = 1;
   events.dividend = 0;
-  if (row.splitCoefficient !== undefined && !isMissing(row.splitCoefficient)) events.split = price(row.splitCoefficient, 'split coefficient', reasons);
+  if (row.splitCoefficient !== undefined && !isMissing(row.splitCoefficient))
+    events.split = price(row.splitCoefficient, 'split coefficient', reasons);
   if (row.dividend !== undefined && !isMissing(row.dividend)) {
     const dividend = toNumber(row.dividend);
     if (Number.isNaN(dividend)) reasons.add(cellProblem(row.dividend, 'dividend'));
@@ -230,7 +231,16 @@ function checkRow(row: RawPriceRow, date: IsoDate, reasons: Reasons, events: Day
 
 /** What a row says, for telling exact duplicates from conflicting ones. */
 function rowSignature(row: RawPriceRow): string {
-  const values: RawValue[] = [row.open, row.high, row.low, row.close, row.adjClose, row.volume, row.dividend, row.splitCoefficient];
+  const values: RawValue[] = [
+    row.open,
+    row.high,
+    row.low,
+    row.close,
+    row.adjClose,
+    row.volume,
+    row.dividend,
+    row.splitCoefficient,
+  ];
   return values
     .map((v) => {
       const n = toNumber(v);
@@ -260,7 +270,10 @@ function sourceDate(row: RawPriceRow): string {
  * Cells may be numbers or strings with surrounding spaces or quotes; `''`,
  * `NULL` and `NaN` are missing.
  */
-export function validatePriceRows(rows: readonly RawPriceRow[], options: PriceValidationOptions): PriceValidationResult {
+export function validatePriceRows(
+  rows: readonly RawPriceRow[],
+  options: PriceValidationOptions,
+): PriceValidationResult {
   const { asOf, after } = options;
   const rejections: Array<{ index: number; rejected: RejectedRow }> = [];
 
@@ -303,7 +316,8 @@ export function validatePriceRows(rows: readonly RawPriceRow[], options: PriceVa
         const action = corporateActionOf(bar.date, events.split, events.dividend);
         if (action !== null) actions.push(action);
       }
-    } else rejections.push({ index, rejected: { date: keptDates[k], reason: (reasons.list ?? []).join('; '), raw: row } });
+    } else
+      rejections.push({ index, rejected: { date: keptDates[k], reason: (reasons.list ?? []).join('; '), raw: row } });
   }
 
   if (!ascending) {

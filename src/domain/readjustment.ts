@@ -40,7 +40,10 @@ export const OVERLAP_TOLERANCE = 1e-5;
  * same day by more than {@link OVERLAP_TOLERANCE} (relative), or null when all
  * match. Days present on one side only are not compared.
  */
-export function overlapMismatch(fetched: readonly Bar[], stored: readonly Bar[]): { date: IsoDate; detail: string } | null {
+export function overlapMismatch(
+  fetched: readonly Bar[],
+  stored: readonly Bar[],
+): { date: IsoDate; detail: string } | null {
   const byDate = new Map(stored.map((b) => [b.date, b]));
   for (const bar of fetched) {
     const old = byDate.get(bar.date);
@@ -48,7 +51,10 @@ export function overlapMismatch(fetched: readonly Bar[], stored: readonly Bar[])
     for (const field of ['close', 'adjClose'] as const) {
       if (!differs(bar[field], old[field])) continue;
       const ratio = old[field] / bar[field];
-      return { date: bar.date, detail: `${field} ${bar.date}: stored ${old[field]}, provider ${bar[field]} (stored/provider ${round(ratio)})` };
+      return {
+        date: bar.date,
+        detail: `${field} ${bar.date}: stored ${old[field]}, provider ${bar[field]} (stored/provider ${round(ratio)})`,
+      };
     }
   }
   return null;
@@ -71,7 +77,11 @@ function round(x: number): number {
  * provider's adjusted close kept unless it was the close itself. Later bars
  * are returned as they are. Indicators are left as they were: recompute them.
  */
-export function applySplitToStored(bars: readonly EnrichedBar[], factor: number, storedThrough: IsoDate): EnrichedBar[] {
+export function applySplitToStored(
+  bars: readonly EnrichedBar[],
+  factor: number,
+  storedThrough: IsoDate,
+): EnrichedBar[] {
   return bars.map((bar) => {
     if (bar.date > storedThrough) return bar;
     const previous = bar.splitFactor ?? 1;

@@ -28,7 +28,8 @@ export const tickerSymbolSchema = z
 /** `value` as a ticker symbol, or a BadInputError naming `field`. */
 export function parseTickerSymbol(value: unknown, field = 'ticker'): string {
   const symbol = typeof value === 'string' ? value.trim().toUpperCase() : '';
-  if (!isTickerSymbol(symbol)) throw new BadInputError(`${field}: ${JSON.stringify(value)} ${TICKER_SYMBOL_RULE}`, { field });
+  if (!isTickerSymbol(symbol))
+    throw new BadInputError(`${field}: ${JSON.stringify(value)} ${TICKER_SYMBOL_RULE}`, { field });
   return symbol;
 }
 

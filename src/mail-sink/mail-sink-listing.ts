@@ -30,7 +30,12 @@ const PARSE_CONCURRENCY = 32;
 
 async function readMessage(file: string): Promise<SinkMessage> {
   const raw = await fs.readFile(file);
-  const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true, skipTextLinks: true });
+  const parsed = await simpleParser(raw, {
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+    skipTextLinks: true,
+  });
   const date = parsed.date ?? (await fs.stat(file)).mtime;
   return {
     to: addresses(parsed.to) || addresses(parsed.headers.get('delivered-to')),

@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   // Containers bind 0.0.0.0 (MAIL_SINK_HOST); locally it stays on loopback.
   const host = process.env.MAIL_SINK_HOST ?? '127.0.0.1';
   const port = process.env.MAIL_SINK_PORT ? Number(process.env.MAIL_SINK_PORT) : 1025;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`MAIL_SINK_PORT: expected a port number, got ${process.env.MAIL_SINK_PORT}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`MAIL_SINK_PORT: expected a port number, got ${process.env.MAIL_SINK_PORT}`);
   const dir = path.join(config.dataDir, 'mail');
   const sink = await startMailSink({ host, port, dir });
   process.stdout.write(`mail sink storing messages in ${dir}\n`);

@@ -83,7 +83,15 @@ function envelopeHeaders(session: SMTPServerSession): string {
  * again simulates an SMTP outage.
  */
 export async function startMailSink(options: MailSinkOptions): Promise<MailSink> {
-  const { host = '127.0.0.1', port = 1025, dir, rejectRecipients, deferRecipients, closeTimeoutMs = 500, credentials } = options;
+  const {
+    host = '127.0.0.1',
+    port = 1025,
+    dir,
+    rejectRecipients,
+    deferRecipients,
+    closeTimeoutMs = 500,
+    credentials,
+  } = options;
   await fs.mkdir(dir, { recursive: true });
   const counts = { connections: 0, messages: 0 };
 

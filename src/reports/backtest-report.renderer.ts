@@ -1,12 +1,27 @@
 import type { BacktestSummary } from '../domain/backtest/backtest-record';
 import type { MetricsTrade } from '../domain/backtest/metrics';
-import { backtestHeadline, formatMetrics, formatMetricValue, formatMoney, type MetricsTableInput } from './metric-format';
+import {
+  backtestHeadline,
+  formatMetrics,
+  formatMetricValue,
+  formatMoney,
+  type MetricsTableInput,
+} from './metric-format';
 import { escapeHtml } from '../domain/html';
 
 /** What the report shows of the one backtest summary (the id when the run has one). */
 export type ReportSummary = Pick<
   BacktestSummary,
-  'ticker' | 'strategy' | 'startDate' | 'endDate' | 'initialCapital' | 'finalCapital' | 'returnPct' | 'orders' | 'roundTrips' | 'metrics'
+  | 'ticker'
+  | 'strategy'
+  | 'startDate'
+  | 'endDate'
+  | 'initialCapital'
+  | 'finalCapital'
+  | 'returnPct'
+  | 'orders'
+  | 'roundTrips'
+  | 'metrics'
 > & { id?: string; params: Readonly<Record<string, unknown>> };
 
 /** What {@link renderBacktestReportHtml} puts on the page. */
@@ -78,7 +93,8 @@ function metricRowsHtml(summary: MetricsTableInput): string {
   let section = '';
   return formatMetrics(summary)
     .map((row) => {
-      const heading = row.section !== section ? `<tr class="section"><th colspan="3">${escapeHtml(row.section)}</th></tr>\n` : '';
+      const heading =
+        row.section !== section ? `<tr class="section"><th colspan="3">${escapeHtml(row.section)}</th></tr>\n` : '';
       section = row.section;
       return `${heading}<tr data-metric="${escapeHtml(row.key)}"><td class="label">${escapeHtml(row.label)}</td><td class="num${tone(row.value)}">${escapeHtml(row.value)}</td><td class="hint">${escapeHtml(row.hint)}</td></tr>`;
     })
@@ -102,7 +118,10 @@ function tradesTableHtml(trades: readonly MetricsTrade[]): string {
     ];
     const toneOfPnl = t.pnl > 0 ? ' up' : t.pnl < 0 ? ' down' : '';
     return `<tr${t.exitDate === null ? ' class="open"' : ''}>${cells
-      .map((c, col) => `<td class="${col === 1 || col === 3 ? 'date' : 'num'}${col >= 6 && col <= 7 ? toneOfPnl : ''}">${escapeHtml(c)}</td>`)
+      .map(
+        (c, col) =>
+          `<td class="${col === 1 || col === 3 ? 'date' : 'num'}${col >= 6 && col <= 7 ? toneOfPnl : ''}">${escapeHtml(c)}</td>`,
+      )
       .join('')}</tr>`;
   });
   const head = ['#', 'Entry', 'Entry price', 'Exit', 'Exit price', 'Shares', 'P&L', 'Return', 'Days held'];

@@ -45,7 +45,9 @@ export async function renderEquityChartSvg(input: EquityChartInput): Promise<str
 export function equityChartSpec(input: EquityChartInput): vega.Spec {
   const { dates, equity, buyAndHold, trades, title } = input;
   if (equity.length !== dates.length || buyAndHold.length !== dates.length) {
-    throw new Error(`equity chart: ${dates.length} dates, ${equity.length} equity values, ${buyAndHold.length} buy-and-hold values`);
+    throw new Error(
+      `equity chart: ${dates.length} dates, ${equity.length} equity values, ${buyAndHold.length} buy-and-hold values`,
+    );
   }
   const dayIndex = new Map(dates.map((date, i) => [date, i]));
   const time = (date: IsoDate): number => Date.parse(`${date}T00:00:00Z`);
@@ -78,17 +80,41 @@ export function equityChartSpec(input: EquityChartInput): vega.Spec {
     ],
     scales: [
       { name: 'x', type: 'utc', range: 'width', domain: { data: 'lines', field: 'time' } },
-      { name: 'y', type: 'linear', range: 'height', nice: true, zero: false, domain: { data: 'lines', field: 'value' } },
+      {
+        name: 'y',
+        type: 'linear',
+        range: 'height',
+        nice: true,
+        zero: false,
+        domain: { data: 'lines', field: 'value' },
+      },
       { name: 'color', type: 'ordinal', domain: [STRATEGY, BUY_AND_HOLD], range: ['#1f6feb', '#9aa4ae'] },
       { name: 'shape', type: 'ordinal', domain: ['BUY', 'SELL'], range: ['triangle-up', 'triangle-down'] },
       { name: 'sideColor', type: 'ordinal', domain: ['BUY', 'SELL'], range: ['#1a7f37', '#cf222e'] },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', format: '%Y-%m-%d', formatType: 'utc', tickCount: 8, labelOverlap: true, grid: false, title: 'Date' },
+      {
+        orient: 'bottom',
+        scale: 'x',
+        format: '%Y-%m-%d',
+        formatType: 'utc',
+        tickCount: 8,
+        labelOverlap: true,
+        grid: false,
+        title: 'Date',
+      },
       { orient: 'left', scale: 'y', format: ',.0f', grid: true, gridOpacity: 0.35, title: 'Portfolio value' },
     ],
     legends: [
-      { stroke: 'color', orient: 'top-left', values: [STRATEGY, BUY_AND_HOLD], symbolType: 'stroke', symbolStrokeWidth: 3, fillColor: '#ffffffcc', padding: 6 },
+      {
+        stroke: 'color',
+        orient: 'top-left',
+        values: [STRATEGY, BUY_AND_HOLD],
+        symbolType: 'stroke',
+        symbolStrokeWidth: 3,
+        fillColor: '#ffffffcc',
+        padding: 6,
+      },
       ...(markers.length > 0
         ? [{ shape: 'shape', fill: 'sideColor', orient: 'top-left' as const, fillColor: '#ffffffcc', padding: 6 }]
         : []),
@@ -126,7 +152,9 @@ export function equityChartSpec(input: EquityChartInput): vega.Spec {
             strokeWidth: { value: 0.8 },
             size: { value: 90 },
             // Names the side in the SVG so that readers and tests can find each marker.
-            description: { signal: "datum.side + ' ' + utcFormat(datum.time, '%Y-%m-%d') + ' at ' + format(datum.price, ',.2f')" },
+            description: {
+              signal: "datum.side + ' ' + utcFormat(datum.time, '%Y-%m-%d') + ' at ' + format(datum.price, ',.2f')",
+            },
           },
         },
       },

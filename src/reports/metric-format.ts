@@ -28,21 +28,51 @@ export const METRIC_SECTIONS: readonly MetricSection[] = [
     rows: [
       { key: 'totalReturnPct', label: 'Total return', kind: 'signedPct', hint: 'final / initial capital - 1' },
       { key: 'cagrPct', label: 'CAGR', kind: 'signedPct', hint: 'compound annual growth, 252 trading days a year' },
-      { key: 'buyAndHoldReturnPct', label: 'Buy-and-hold return', kind: 'signedPct', hint: 'last close / first close - 1' },
+      {
+        key: 'buyAndHoldReturnPct',
+        label: 'Buy-and-hold return',
+        kind: 'signedPct',
+        hint: 'last close / first close - 1',
+      },
       { key: 'exposurePct', label: 'Exposure time', kind: 'pct', hint: 'share of days in a position' },
     ],
   },
   {
     title: 'Risk',
     rows: [
-      { key: 'volatilityPct', label: 'Volatility (annualised)', kind: 'pct', hint: 'stdev of daily returns x sqrt(252)' },
-      { key: 'maxDrawdownPct', label: 'Max drawdown', kind: 'pct', hint: 'largest fall from a peak (a positive magnitude)' },
+      {
+        key: 'volatilityPct',
+        label: 'Volatility (annualised)',
+        kind: 'pct',
+        hint: 'stdev of daily returns x sqrt(252)',
+      },
+      {
+        key: 'maxDrawdownPct',
+        label: 'Max drawdown',
+        kind: 'pct',
+        hint: 'largest fall from a peak (a positive magnitude)',
+      },
       { key: 'maxDrawdownPeakDate', label: 'Max drawdown peak', kind: 'date', hint: 'the peak it fell from' },
       { key: 'maxDrawdownTroughDate', label: 'Max drawdown trough', kind: 'date', hint: 'its lowest point' },
-      { key: 'maxDrawdownRecoveryDate', label: 'Max drawdown recovery', kind: 'date', hint: 'first day back at the peak' },
-      { key: 'maxDrawdownDurationDays', label: 'Max drawdown duration', kind: 'days', hint: 'peak to recovery (or to the end), trading days' },
+      {
+        key: 'maxDrawdownRecoveryDate',
+        label: 'Max drawdown recovery',
+        kind: 'date',
+        hint: 'first day back at the peak',
+      },
+      {
+        key: 'maxDrawdownDurationDays',
+        label: 'Max drawdown duration',
+        kind: 'days',
+        hint: 'peak to recovery (or to the end), trading days',
+      },
       { key: 'sharpe', label: 'Sharpe ratio', kind: 'ratio', hint: 'mean / stdev of daily excess returns x sqrt(252)' },
-      { key: 'sortino', label: 'Sortino ratio', kind: 'ratio', hint: 'mean excess return / downside deviation x sqrt(252)' },
+      {
+        key: 'sortino',
+        label: 'Sortino ratio',
+        kind: 'ratio',
+        hint: 'mean excess return / downside deviation x sqrt(252)',
+      },
       { key: 'calmar', label: 'Calmar ratio', kind: 'ratio', hint: 'CAGR / max drawdown' },
     ],
   },
@@ -51,7 +81,12 @@ export const METRIC_SECTIONS: readonly MetricSection[] = [
     rows: [
       { key: 'orders', label: 'Orders', kind: 'count', hint: 'each BUY and each SELL after the first day' },
       { key: 'roundTrips', label: 'Round trips', kind: 'count', hint: 'entries with their exits, open ones included' },
-      { key: 'openRoundTrips', label: 'Open at the end', kind: 'count', hint: 'left out of the trade statistics below' },
+      {
+        key: 'openRoundTrips',
+        label: 'Open at the end',
+        kind: 'count',
+        hint: 'left out of the trade statistics below',
+      },
       { key: 'winRatePct', label: 'Win rate', kind: 'pct', hint: 'closed trades with a profit' },
       { key: 'avgWinPct', label: 'Average win', kind: 'signedPct', hint: 'mean return of winning trades' },
       { key: 'avgLossPct', label: 'Average loss', kind: 'signedPct', hint: 'mean return of losing trades' },
@@ -68,9 +103,24 @@ export const METRIC_SECTIONS: readonly MetricSection[] = [
     title: 'Signals',
     rows: [
       { key: 'numBuySignals', label: 'BUY signals', kind: 'count', hint: 'days the strategy said BUY' },
-      { key: 'hitRate5dPct', label: 'Hit rate, 5 days', kind: 'pct', hint: 'BUY signals followed by a higher close 5 days later' },
-      { key: 'hitRate20dPct', label: 'Hit rate, 20 days', kind: 'pct', hint: 'BUY signals followed by a higher close 20 days later' },
-      { key: 'hitRate60dPct', label: 'Hit rate, 60 days', kind: 'pct', hint: 'BUY signals followed by a higher close 60 days later' },
+      {
+        key: 'hitRate5dPct',
+        label: 'Hit rate, 5 days',
+        kind: 'pct',
+        hint: 'BUY signals followed by a higher close 5 days later',
+      },
+      {
+        key: 'hitRate20dPct',
+        label: 'Hit rate, 20 days',
+        kind: 'pct',
+        hint: 'BUY signals followed by a higher close 20 days later',
+      },
+      {
+        key: 'hitRate60dPct',
+        label: 'Hit rate, 60 days',
+        kind: 'pct',
+        hint: 'BUY signals followed by a higher close 60 days later',
+      },
     ],
   },
 ];
@@ -113,7 +163,9 @@ export function metricRowValue(summary: MetricsTableInput, key: MetricRow['key']
 }
 
 /** The label and formatted value of every metric, section by section. */
-export function formatMetrics(summary: MetricsTableInput): Array<{ key: MetricRow['key']; section: string; label: string; value: string; hint: string }> {
+export function formatMetrics(
+  summary: MetricsTableInput,
+): Array<{ key: MetricRow['key']; section: string; label: string; value: string; hint: string }> {
   const { metrics } = summary;
   return METRIC_SECTIONS.flatMap((section) =>
     section.rows.map((row) => ({
@@ -121,7 +173,9 @@ export function formatMetrics(summary: MetricsTableInput): Array<{ key: MetricRo
       section: section.title,
       label: row.label,
       value:
-        row.key === 'maxDrawdownRecoveryDate' && metrics.maxDrawdownRecoveryDate === null && metrics.maxDrawdownPeakDate !== null
+        row.key === 'maxDrawdownRecoveryDate' &&
+        metrics.maxDrawdownRecoveryDate === null &&
+        metrics.maxDrawdownPeakDate !== null
           ? 'not recovered'
           : formatMetricValue(row.kind, metricRowValue(summary, row.key)),
       hint: row.hint,
@@ -134,7 +188,9 @@ export function formatMetrics(summary: MetricsTableInput): Array<{ key: MetricRo
  * HTML report and the web pages show it: the summary's return and counts,
  * its metrics' buy-and-hold, drawdown (a positive magnitude) and Sharpe.
  */
-export function backtestHeadline(summary: Pick<BacktestSummary, 'returnPct' | 'orders' | 'roundTrips' | 'metrics'>): Array<[string, string]> {
+export function backtestHeadline(
+  summary: Pick<BacktestSummary, 'returnPct' | 'orders' | 'roundTrips' | 'metrics'>,
+): Array<[string, string]> {
   const m = summary.metrics;
   return [
     ['Return', formatMetricValue('signedPct', summary.returnPct)],

@@ -18,7 +18,12 @@ import { indicatorLines } from '../domain/research/indicator-lines';
 import { BarSeries, getStrategy } from '../domain/strategies';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
-import type { TemporalGateway, TemporalGatewayProvider, WorkflowDescription, WorkflowStarted } from './temporal-gateway';
+import type {
+  TemporalGateway,
+  TemporalGatewayProvider,
+  WorkflowDescription,
+  WorkflowStarted,
+} from './temporal-gateway';
 
 /**
  * Backtests as the API and the CLI both run them: a request checked by the
@@ -58,19 +63,31 @@ type RawDescription = {
 };
 
 /** {@link BacktestProgress} from a DescribeWorkflowExecution response (pure; exported for tests). */
-export function backtestProgressOf(raw: RawDescription, heartbeatStep: (details: unknown) => string | null = () => null): BacktestProgress {
+export function backtestProgressOf(
+  raw: RawDescription,
+  heartbeatStep: (details: unknown) => string | null = () => null,
+): BacktestProgress {
   const activity = raw.pendingActivities?.[0];
   if (!activity) {
     // Before the first activity (or between the two): a workflow task waits for, or runs on, a worker.
     const waiting = raw.pendingWorkflowTask?.state === 1;
-    return { stage: 'queued', step: null, attempt: 1, waitingForWorker: waiting, lastError: null, percent: waiting ? 0 : 5 };
+    return {
+      stage: 'queued',
+      step: null,
+      attempt: 1,
+      waitingForWorker: waiting,
+      lastError: null,
+      percent: waiting ? 0 : 5,
+    };
   }
   const name = activity.activityType?.name ?? '';
   const stage = name === 'checkBacktest' ? 'checking' : 'running';
   const waiting = activity.state === 1;
   const step = stage === 'running' ? heartbeatStep(activity.heartbeatDetails) : null;
   const percent = stage === 'checking' ? 10 : waiting ? 20 : (STEP_PERCENT[step ?? ''] ?? 30);
-  const lastError = activity.lastFailure?.message ? String(activity.lastFailure.message).split('\n')[0].slice(0, 300) : null;
+  const lastError = activity.lastFailure?.message
+    ? String(activity.lastFailure.message).split('\n')[0].slice(0, 300)
+    : null;
   return { stage, step, attempt: activity.attempt ?? 1, waitingForWorker: waiting, lastError, percent };
 }
 
@@ -86,7 +103,8 @@ function heartbeatStep(details: unknown): string | null {
   }
 }
 
-const progressOf = (description: WorkflowDescription) => backtestProgressOf(description.raw as RawDescription, heartbeatStep);
+const progressOf = (description: WorkflowDescription) =>
+  backtestProgressOf(description.raw as RawDescription, heartbeatStep);
 
 /** A completed backtest: the one summary with what is stored behind it. */
 export type CompletedBacktest = BacktestSummary &
@@ -174,7 +192,11 @@ export class BacktestsService {
 
   /** A new backtest's id (its workflow id). */
   private newId(checked: Pick<CheckedBacktestRequest, 'ticker' | 'strategy'>): string {
-    return backtestWorkflowId(checked.ticker, checked.strategy, this.deps.unique?.() ?? crypto.randomUUID().slice(0, 8));
+    return backtestWorkflowId(
+      checked.ticker,
+      checked.strategy,
+      this.deps.unique?.() ?? crypto.randomUUID().slice(0, 8),
+    );
   }
 
   /**
@@ -195,7 +217,9 @@ export class BacktestsService {
     const checked = await this.check(request);
     const gateway = await this.gateway();
     const id = this.newId(checked);
-    return gateway.execute(backtestWorkflow, id, [{ ...request, ticker: checked.ticker }], (started) => onStarted?.({ id, ...started }));
+    return gateway.execute(backtestWorkflow, id, [{ ...request, ticker: checked.ticker }], (started) =>
+      onStarted?.({ id, ...started }),
+    );
   }
 
   /** A stored backtest as the one summary with what is stored behind it; null when none is stored under `id`. */
@@ -230,7 +254,10 @@ export class BacktestsService {
   /** A stored backtest's record with its equity curve (the chart); {@link NotFoundError} while unknown, failed or running. */
   async record(id: string): Promise<BacktestRecord> {
     const record = await this.need(this.deps.backtests, 'repository').get(id, { withEquityCurve: true });
-    if (!record) throw new NotFoundError(`no completed backtest ${id} (unknown, failed or still running: see GET /backtests/{id})`);
+    if (!record)
+      throw new NotFoundError(
+        `no completed backtest ${id} (unknown, failed or still running: see GET /backtests/{id})`,
+      );
     return record;
   }
 
@@ -259,9 +286,14 @@ export class BacktestsService {
       const strategy = getStrategy(record.strategy);
       const params = strategy.parseParams(record.params);
       const lines = indicatorLines(series, strategy, params, start, history.length - 1);
-      overlays = strategy.chart(params).overlays
-        .filter((line) => lines[line.key])
-        .map((line) => ({ key: line.key, label: line.label, points: lines[line.key].map((value, i) => ({ time: history[start + i].date, value })) }));
+      overlays = strategy
+        .chart(params)
+        .overlays.filter((line) => lines[line.key])
+        .map((line) => ({
+          key: line.key,
+          label: line.label,
+          points: lines[line.key].map((value, i) => ({ time: history[start + i].date, value })),
+        }));
     } catch {
       // A strategy no longer registered: the chart without its lines.
     }
@@ -272,7 +304,14 @@ export class BacktestsService {
       equity: dates.map((time, i) => ({ time, value: equity[i] })),
       buyAndHold: dates.map((time, i) => ({ time, value: holding[i] })),
       bars: history.slice(start).map((b) => ({ time: b.date, open: b.open, high: b.high, low: b.low, close: b.close })),
-      trades: fills.map((t) => ({ time: t.date, side: t.side, price: t.price, shares: t.shares, fee: t.fee, initial: t.initial })),
+      trades: fills.map((t) => ({
+        time: t.date,
+        side: t.side,
+        price: t.price,
+        shares: t.shares,
+        fee: t.fee,
+        initial: t.initial,
+      })),
       overlays,
       rules: ruleInWords(record.strategy, record.params),
       reportHref: backtestReportHref(record.id),

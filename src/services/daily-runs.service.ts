@@ -88,7 +88,10 @@ export class DailyRunsService {
   }
 
   /** A page of recent runs, newest first, with their counts, stale tickers and deliveries. */
-  async list(page: { limit: number; cursor?: string }): Promise<{ items: DailyRunListItem[]; nextCursor: string | null }> {
+  async list(page: {
+    limit: number;
+    cursor?: string;
+  }): Promise<{ items: DailyRunListItem[]; nextCursor: string | null }> {
     const { history, research } = this.deps;
     if (!history) throw new ServiceUnavailableError('the run history (Temporal) is not configured');
     let listed;
@@ -96,17 +99,27 @@ export class DailyRunsService {
       listed = await history.list({ limit: page.limit, page: page.cursor });
     } catch (err) {
       const message = (err as Error).message ?? '';
-      if (page.cursor && /page ?token/i.test(message)) throw new BadInputError('query.cursor: not a cursor of this list', { field: 'cursor' });
-      throw Object.assign(new ServiceUnavailableError('Temporal did not answer; is the stack up? (npm run algo -- stack up)'), { cause: err });
+      if (page.cursor && /page ?token/i.test(message))
+        throw new BadInputError('query.cursor: not a cursor of this list', { field: 'cursor' });
+      throw Object.assign(
+        new ServiceUnavailableError('Temporal did not answer; is the stack up? (npm run algo -- stack up)'),
+        { cause: err },
+      );
     }
-    const results = listed.runs.map((run) => (run.result && typeof run.result === 'object' ? (run.result as StoredRunResult) : null));
+    const results = listed.runs.map((run) =>
+      run.result && typeof run.result === 'object' ? (run.result as StoredRunResult) : null,
+    );
     const dates = [...new Set(results.flatMap((r) => (r?.date ? [r.date] : [])))];
     const deliveries = research ? await research.dailyDeliveries(dates) : new Map<string, DailyDeliveries>();
     const items = await Promise.all(listed.runs.map((run, i) => this.listItem(run, results[i], deliveries)));
     return { items, nextCursor: listed.nextPage };
   }
 
-  private async listItem(run: DailyRunSummary, result: StoredRunResult | null, deliveries: Map<string, DailyDeliveries>): Promise<DailyRunListItem> {
+  private async listItem(
+    run: DailyRunSummary,
+    result: StoredRunResult | null,
+    deliveries: Map<string, DailyDeliveries>,
+  ): Promise<DailyRunListItem> {
     const { research } = this.deps;
     const tickers = (result?.tickers ?? []).map((t) => ({
       ticker: t.ticker,
@@ -117,7 +130,10 @@ export class DailyRunsService {
     let stale: Array<{ ticker: string; lastDate: string | null }> = [];
     if (result?.stale) stale = result.stale.map((s) => ({ ticker: s.ticker, lastDate: s.lastDate ?? null }));
     else if (result?.date && result.tradingDay && research && tickers.length > 0) {
-      stale = await research.staleTickers(result.date, tickers.map((t) => t.ticker));
+      stale = await research.staleTickers(
+        result.date,
+        tickers.map((t) => t.ticker),
+      );
     }
     return {
       workflowId: run.workflowId,
@@ -150,8 +166,13 @@ export class DailyRunsService {
 /** Recorded, BUY and SELL signals of a stored result (runs before the bounded-result patch have no counts). */
 function signalCounts(result: StoredRunResult | null): DailyRunListItem['signals'] {
   const counts = result?.counts;
-  if (counts) return { recorded: counts.BUY + counts.SELL + counts.HOLD + counts.WAIT, buy: counts.BUY, sell: counts.SELL };
+  if (counts)
+    return { recorded: counts.BUY + counts.SELL + counts.HOLD + counts.WAIT, buy: counts.BUY, sell: counts.SELL };
   const signals = result?.signals;
   if (!signals) return null;
-  return { recorded: signals.length, buy: signals.filter((s) => s.signal === 'BUY').length, sell: signals.filter((s) => s.signal === 'SELL').length };
+  return {
+    recorded: signals.length,
+    buy: signals.filter((s) => s.signal === 'BUY').length,
+    sell: signals.filter((s) => s.signal === 'SELL').length,
+  };
 }

@@ -47,7 +47,9 @@ export class DailyScheduleService {
     await client.schedule.create({
       scheduleId: DAILY_SCHEDULE_ID,
       spec: {
-        calendars: [{ dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'], hour: at.hour, minute: at.minute }],
+        calendars: [
+          { dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'], hour: at.hour, minute: at.minute },
+        ],
         timezone: SCHEDULE_ZONE,
       },
       action: {
@@ -64,15 +66,22 @@ export class DailyScheduleService {
 
   /** The schedule's state and its next and recent runs. */
   async describe(): Promise<DailyScheduleSummary> {
-    const d = await this.handle().then((h) => h.describe()).catch((err: unknown) => {
-      throw err instanceof ScheduleNotFoundError ? new NotFoundError(`no schedule ${DAILY_SCHEDULE_ID}; create it: algo schedule create`) : err;
-    });
+    const d = await this.handle()
+      .then((h) => h.describe())
+      .catch((err: unknown) => {
+        throw err instanceof ScheduleNotFoundError
+          ? new NotFoundError(`no schedule ${DAILY_SCHEDULE_ID}; create it: algo schedule create`)
+          : err;
+      });
     return {
       scheduleId: d.scheduleId,
       paused: d.state.paused,
       note: d.state.note ?? null,
       nextRuns: d.info.nextActionTimes,
-      recentRuns: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt, workflowId: a.action.workflow.workflowId })),
+      recentRuns: d.info.recentActions.map((a) => ({
+        scheduledAt: a.scheduledAt,
+        workflowId: a.action.workflow.workflowId,
+      })),
     };
   }
 
@@ -85,7 +94,8 @@ export class DailyScheduleService {
       else if (action === 'trigger') await h.trigger(ScheduleOverlapPolicy.SKIP);
       else await h.delete();
     } catch (err) {
-      if (err instanceof ScheduleNotFoundError) throw new NotFoundError(`no schedule ${DAILY_SCHEDULE_ID}; create it: algo schedule create`);
+      if (err instanceof ScheduleNotFoundError)
+        throw new NotFoundError(`no schedule ${DAILY_SCHEDULE_ID}; create it: algo schedule create`);
       throw err;
     }
   }

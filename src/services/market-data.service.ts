@@ -62,11 +62,18 @@ export class MarketDataService {
   /** Run an ingestion: tell `onStarted`, report its progress while it runs, and return its result. */
   async ingest(
     request: IngestRequest,
-    on: { started?(started: WorkflowStarted, input: IngestPricesInput): void; progress?(progress: IngestProgress): void } = {},
+    on: {
+      started?(started: WorkflowStarted, input: IngestPricesInput): void;
+      progress?(progress: IngestProgress): void;
+    } = {},
   ): Promise<IngestPricesResult> {
     const input = this.ingestInput(request);
     const gateway = await this.deps.temporal();
-    const started = await gateway.start(ingestPricesWorkflow, ingestWorkflowId(input.asOf, crypto.randomUUID().slice(0, 8)), input);
+    const started = await gateway.start(
+      ingestPricesWorkflow,
+      ingestWorkflowId(input.asOf, crypto.randomUUID().slice(0, 8)),
+      input,
+    );
     on.started?.(started, input);
     const handle = gateway.client.workflow.getHandle<typeof ingestPricesWorkflow>(started.workflowId, started.runId);
     const poll = setInterval(() => {

@@ -6,7 +6,11 @@ import type { PriceRepository, SignalRepository } from '../domain/ports';
 import { strategyFromLegacyName } from '../domain/strategies';
 import { configuredStrategies, type StrategiesConfig } from '../domain/strategies/configured-strategies';
 import type { SubscriberRepository } from '../domain/subscriptions';
-import { notifyTickerWorkflow, type NotifyTickerInput, type NotifyTickerResult } from '../workflows/notify-ticker.workflow';
+import {
+  notifyTickerWorkflow,
+  type NotifyTickerInput,
+  type NotifyTickerResult,
+} from '../workflows/notify-ticker.workflow';
 import { notifyTickerWorkflowId } from '../workflows/workflow-ids';
 import type { TemporalGateway, WorkflowStarted } from './temporal-gateway';
 
@@ -61,7 +65,15 @@ export class NotificationsService {
     const { strategy, recorded } = await this.check(request);
     const { ticker } = request;
     const { signal, date } = request.reported;
-    return { test: true, ticker, date, strategy: strategy!, signal, recorded: recorded!, recipients: await this.recipients(ticker, strategy!) };
+    return {
+      test: true,
+      ticker,
+      date,
+      strategy: strategy!,
+      signal,
+      recorded: recorded!,
+      recipients: await this.recipients(ticker, strategy!),
+    };
   }
 
   /** Check the request, then start the fan-out without waiting. */
@@ -86,14 +98,21 @@ export class NotificationsService {
     if (!reported) return {};
     const strategy = strategyFromLegacyName(reported.strategy);
     const plans = configuredStrategies(this.deps.config.strategies, ticker);
-    const recorded = await confirmReportedSignal(this.deps, plans, { ticker, date: reported.date, strategy, signal: reported.signal });
+    const recorded = await confirmReportedSignal(this.deps, plans, {
+      ticker,
+      date: reported.date,
+      strategy,
+      signal: reported.signal,
+    });
     return { strategy, recorded };
   }
 
   /** The confirmed subscribers of `ticker` who follow `strategy` on it. */
   private async recipients(ticker: string, strategy: string): Promise<string[]> {
     return (await this.deps.subscribers.list({ ticker }))
-      .filter((s) => s.status === 'confirmed' && s.subscriptions.some((p) => p.ticker === ticker && p.strategy === strategy))
+      .filter(
+        (s) => s.status === 'confirmed' && s.subscriptions.some((p) => p.ticker === ticker && p.strategy === strategy),
+      )
       .map((s) => s.email);
   }
 

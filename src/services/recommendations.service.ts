@@ -26,7 +26,11 @@ export interface RecommendRequest {
 /** One ticker's recommendation with its out-of-sample evidence, as `algo recommend` prints it. */
 export interface RecommendationReport extends RecommendTickerResult {
   /** The recommended strategy's test windows (or, without a recommendation, the best-ranked candidate's). */
-  windows: Array<Pick<WindowEvidence, 'trainFrom' | 'trainTo' | 'testFrom' | 'testTo' | 'params' | 'buyAndHoldReturnPct'> & { test: OutOfSample }>;
+  windows: Array<
+    Pick<WindowEvidence, 'trainFrom' | 'trainTo' | 'testFrom' | 'testTo' | 'params' | 'buyAndHoldReturnPct'> & {
+      test: OutOfSample;
+    }
+  >;
   /** Every candidate's stitched out-of-sample figures, ranked, with why it is not eligible. */
   candidates: Array<{ strategy: string; eligible: boolean; reason?: string; outOfSample: OutOfSample }>;
 }
@@ -36,8 +40,16 @@ export function currentRecommendationView(r: StoredRecommendation) {
   const evidence = r.evidence as RecommendationEvidence | null;
   const chosen = evidence?.candidates.find((c) => c.strategy === r.strategy);
   return {
-    ticker: r.ticker, strategy: r.strategy, params: r.params, reason: r.reason, asOf: r.asOf, runId: r.runId, createdAt: r.createdAt,
-    changed: r.changed, outOfSample: chosen?.outOfSample ?? null, baseline: evidence?.baseline ?? null,
+    ticker: r.ticker,
+    strategy: r.strategy,
+    params: r.params,
+    reason: r.reason,
+    asOf: r.asOf,
+    runId: r.runId,
+    createdAt: r.createdAt,
+    changed: r.changed,
+    outOfSample: chosen?.outOfSample ?? null,
+    baseline: evidence?.baseline ?? null,
     links: { folds: `/recommendations/${r.ticker}/folds` },
   };
 }
@@ -52,13 +64,15 @@ export class RecommendationsService {
   constructor(private readonly deps: RecommendationsServiceDeps) {}
 
   private store(): Pick<RecommendationStore, 'current'> {
-    if (!this.deps.recommendations) throw new ServiceUnavailableError('recommendations are not configured on this server (repository)');
+    if (!this.deps.recommendations)
+      throw new ServiceUnavailableError('recommendations are not configured on this server (repository)');
     return this.deps.recommendations;
   }
 
   private async gateway(): Promise<TemporalGateway> {
     const gateway = this.deps.temporal;
-    if (!gateway) throw new ServiceUnavailableError('recommendations are not configured on this server (workflow client)');
+    if (!gateway)
+      throw new ServiceUnavailableError('recommendations are not configured on this server (workflow client)');
     return gateway();
   }
 
@@ -72,7 +86,11 @@ export class RecommendationsService {
       throw err;
     }
     const tickers = request.tickers ? parseTickerSymbols(request.tickers) : undefined;
-    return { ...(tickers ? { tickers } : {}), ...(strategies ? { strategies } : {}), ...(request.batchSize ? { batchSize: request.batchSize } : {}) };
+    return {
+      ...(tickers ? { tickers } : {}),
+      ...(strategies ? { strategies } : {}),
+      ...(request.batchSize ? { batchSize: request.batchSize } : {}),
+    };
   }
 
   /** Check and start a run without waiting. */
@@ -83,7 +101,10 @@ export class RecommendationsService {
   }
 
   /** Check, start and wait for a run, then each ticker's stored evidence (the CLI). */
-  async run(request: RecommendRequest, onStarted?: (id: string) => void): Promise<{ result: RecommendResult; reports: RecommendationReport[] }> {
+  async run(
+    request: RecommendRequest,
+    onStarted?: (id: string) => void,
+  ): Promise<{ result: RecommendResult; reports: RecommendationReport[] }> {
     const input = this.input(request);
     const id = recommendWorkflowId(crypto.randomUUID().slice(0, 8));
     const result = await (await this.gateway()).execute(recommendWorkflow, id, [input], () => onStarted?.(id));
@@ -101,13 +122,16 @@ export class RecommendationsService {
   /** Current recommendations (of one ticker when given), sorted by ticker. */
   async current(ticker?: string) {
     const current = await this.store().current(ticker ? [ticker] : undefined);
-    return current.sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0)).map(currentRecommendationView);
+    return current
+      .sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0))
+      .map(currentRecommendationView);
   }
 
   /** A ticker's current recommendation with the walk-forward folds of every candidate; {@link NotFoundError} without one. */
   async folds(ticker: string) {
     const [current] = await this.store().current([ticker]);
-    if (!current) throw new NotFoundError(`no recommendation for ${ticker} yet (run: algo recommend --tickers ${ticker})`);
+    if (!current)
+      throw new NotFoundError(`no recommendation for ${ticker} yet (run: algo recommend --tickers ${ticker})`);
     const evidence = current.evidence as RecommendationEvidence;
     return {
       ticker: current.ticker,
@@ -134,17 +158,30 @@ export class RecommendationsService {
   /** A run's results with the stored out-of-sample evidence of each ticker. */
   async reports(result: RecommendResult): Promise<RecommendationReport[]> {
     const stored = await this.store().current(result.tickers.map((t) => t.ticker));
-    const evidenceOf = new Map(stored.filter((s) => s.runId === result.runId).map((s) => [s.ticker, s.evidence as RecommendationEvidence]));
+    const evidenceOf = new Map(
+      stored.filter((s) => s.runId === result.runId).map((s) => [s.ticker, s.evidence as RecommendationEvidence]),
+    );
     return result.tickers.map((t) => {
       const evidence = evidenceOf.get(t.ticker);
       const shown = evidence?.candidates.find((c) => c.strategy === t.strategy) ?? evidence?.candidates[0];
       return {
         ...t,
-        windows: (shown?.windows ?? []).map(({ trainFrom, trainTo, testFrom, testTo, params, test, buyAndHoldReturnPct }) => ({
-          trainFrom, trainTo, testFrom, testTo, params, test, buyAndHoldReturnPct,
-        })),
+        windows: (shown?.windows ?? []).map(
+          ({ trainFrom, trainTo, testFrom, testTo, params, test, buyAndHoldReturnPct }) => ({
+            trainFrom,
+            trainTo,
+            testFrom,
+            testTo,
+            params,
+            test,
+            buyAndHoldReturnPct,
+          }),
+        ),
         candidates: (evidence?.candidates ?? []).map((c) => ({
-          strategy: c.strategy, eligible: c.eligible, ...(c.reason ? { reason: c.reason } : {}), outOfSample: c.outOfSample,
+          strategy: c.strategy,
+          eligible: c.eligible,
+          ...(c.reason ? { reason: c.reason } : {}),
+          outOfSample: c.outOfSample,
         })),
       };
     });

@@ -1,6 +1,11 @@
 import { addDays, type IsoDate } from '../domain/dates';
 import { NotFoundError, ServiceUnavailableError, UnknownTickerError } from '../domain/errors';
-import type { PriceRepository, RecommendationEvidence, RecommendationStore, StoredRecommendation } from '../domain/ports';
+import type {
+  PriceRepository,
+  RecommendationEvidence,
+  RecommendationStore,
+  StoredRecommendation,
+} from '../domain/ports';
 import { backtestPromise, forwardReturns, hitRates, type SignalOutcome } from '../domain/research/forward-returns';
 import { indicatorLines } from '../domain/research/indicator-lines';
 import { parseParamList, planForLabel, type LabelPlan } from '../domain/research/label-plan';
@@ -55,10 +60,20 @@ export function recommendationView(r: StoredRecommendation) {
     outOfSample: chosen?.outOfSample ?? null,
     baseline: evidence.baseline ?? null,
     folds: (chosen?.windows ?? []).map((w) => ({
-      trainFrom: w.trainFrom, trainTo: w.trainTo, testFrom: w.testFrom, testTo: w.testTo, params: w.params, test: w.test,
+      trainFrom: w.trainFrom,
+      trainTo: w.trainTo,
+      testFrom: w.testFrom,
+      testTo: w.testTo,
+      params: w.params,
+      test: w.test,
       buyAndHoldReturnPct: w.buyAndHoldReturnPct,
     })),
-    candidates: candidates.map((c) => ({ strategy: c.strategy, eligible: c.eligible, reason: c.reason ?? null, outOfSample: c.outOfSample })),
+    candidates: candidates.map((c) => ({
+      strategy: c.strategy,
+      eligible: c.eligible,
+      reason: c.reason ?? null,
+      outOfSample: c.outOfSample,
+    })),
   };
 }
 
@@ -87,7 +102,12 @@ export class ResearchService {
     if (!stored) throw new UnknownTickerError(ticker);
     const label = q.strategy ?? this.configured(ticker)[0]?.name ?? 'sma_cross';
     const recommendation = label.startsWith(RECOMMENDED_LABEL_PREFIX) ? await this.currentRecommendation(ticker) : null;
-    const plan = planForLabel({ label, configured: this.configured(ticker), recommendation, requested: parseParamList(q.params) });
+    const plan = planForLabel({
+      label,
+      configured: this.configured(ticker),
+      recommendation,
+      requested: parseParamList(q.params),
+    });
     const to = q.to && q.to < stored.last ? q.to : stored.last;
     const from = q.from ?? addDays(to, -365);
     // Indicators need the bars before the window: as many as the strategy reads, or all of them for recursive ones (EMA, RSI).
@@ -108,7 +128,8 @@ export class ResearchService {
     }
     const first = window[0]?.date ?? null;
     const last = window[window.length - 1]?.date ?? null;
-    const markers = first && last ? await this.deps.repository.trades({ ticker, strategy: label, from: first, to: last }) : [];
+    const markers =
+      first && last ? await this.deps.repository.trades({ ticker, strategy: label, from: first, to: last }) : [];
     return {
       ticker,
       strategy: planView(plan),
@@ -117,7 +138,14 @@ export class ResearchService {
       to: last,
       stored,
       truncated,
-      bars: window.map((b) => ({ date: b.date, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })),
+      bars: window.map((b) => ({
+        date: b.date,
+        open: b.open,
+        high: b.high,
+        low: b.low,
+        close: b.close,
+        volume: b.volume,
+      })),
       indicators,
       markers: markers.map((m) => ({ date: m.date, signal: m.signal as 'BUY' | 'SELL', strategy: m.strategy })),
     };
@@ -192,7 +220,12 @@ export class ResearchService {
    * pair when more follow (the caller's cursor).
    */
   async trackRecord(q: { ticker?: string; strategy?: string; after?: TickerStrategy; limit: number }) {
-    const pairs = await this.deps.repository.sentPairs({ ticker: q.ticker, strategy: q.strategy, after: q.after, limit: q.limit + 1 });
+    const pairs = await this.deps.repository.sentPairs({
+      ticker: q.ticker,
+      strategy: q.strategy,
+      after: q.after,
+      limit: q.limit + 1,
+    });
     const page = { items: pairs.slice(0, q.limit), more: pairs.length > q.limit };
     const trades = await this.deps.repository.sentTrades(page.items);
     const tickers = [...new Set(page.items.map((p) => p.ticker))];
@@ -211,9 +244,16 @@ export class ResearchService {
       }
       const outcomes: Array<SignalOutcome & { date: IsoDate }> = own.map((t) => {
         const i = series.indexOnOrAfter(t.date);
-        return { date: t.date, signal: t.signal as 'BUY' | 'SELL', forward: forwardReturns(series, series.dates[i] === t.date ? i : -1) };
+        return {
+          date: t.date,
+          signal: t.signal as 'BUY' | 'SELL',
+          forward: forwardReturns(series, series.dates[i] === t.date ? i : -1),
+        };
       });
-      const recView = pair.strategy.startsWith(RECOMMENDED_LABEL_PREFIX) && recommendation ? recommendationView(recommendation) : null;
+      const recView =
+        pair.strategy.startsWith(RECOMMENDED_LABEL_PREFIX) && recommendation
+          ? recommendationView(recommendation)
+          : null;
       items.push({
         ticker: pair.ticker,
         strategy: planView(plan),
@@ -222,9 +262,19 @@ export class ResearchService {
         buys: own.filter((t) => t.signal === 'BUY').length,
         sells: own.filter((t) => t.signal === 'SELL').length,
         actual: hitRates(outcomes),
-        promised: backtestPromise({ bars: series, strategy: plan.strategy, params: plan.params, before: own[0]?.date ?? '9999-12-31' }),
-        recommendation: recView ? { asOf: recView.asOf, outOfSample: recView.outOfSample, baseline: recView.baseline } : null,
-        recent: outcomes.slice(-20).reverse().map((o) => ({ date: o.date, signal: o.signal, forward: [...o.forward] })),
+        promised: backtestPromise({
+          bars: series,
+          strategy: plan.strategy,
+          params: plan.params,
+          before: own[0]?.date ?? '9999-12-31',
+        }),
+        recommendation: recView
+          ? { asOf: recView.asOf, outOfSample: recView.outOfSample, baseline: recView.baseline }
+          : null,
+        recent: outcomes
+          .slice(-20)
+          .reverse()
+          .map((o) => ({ date: o.date, signal: o.signal, forward: [...o.forward] })),
       });
     }
     return { items, last: page.more ? page.items[page.items.length - 1] : null };

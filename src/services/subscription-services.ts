@@ -36,6 +36,11 @@ export function createSubscriptionServices(ports: SubscriptionPorts): Subscripti
     knownStrategies: ports.knownStrategies,
     strategies: ports.config.strategies,
   });
-  const tickers = new TickersService({ subscribers: ports.subscribers, signals: ports.signals, subscriptions, config: ports.config });
+  const tickers = new TickersService({
+    subscribers: ports.subscribers,
+    signals: ports.signals,
+    subscriptions,
+    config: ports.config,
+  });
   return { subscriptions, tickers };
 }

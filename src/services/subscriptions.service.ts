@@ -164,15 +164,25 @@ export class SubscriptionsService {
     const pairs = this.resolvePairs(input.tickers.map((ticker) => ({ ticker, strategies: input.strategies })));
     const outcome = await this.deps.subscribers.subscribe({ email, subscriptions: pairs, confirmed: input.confirmed });
     const { subscriber } = outcome;
-    const confirmation: ConfirmationOutcome = subscriber.status === 'confirmed'
-      ? 'not_needed'
-      : await this.sendConfirmation({
-        kind: CONFIRMATION_DELIVERY_KIND,
-        subscriber,
-        confirmUrl: confirmUrl(this.deps.links, subscriber),
-        subscriptions: subscriber.subscriptions,
-      }, input.today);
-    return { email, status: subscriber.status, subscriptions: subscriber.subscriptions, added: outcome.added, confirmation };
+    const confirmation: ConfirmationOutcome =
+      subscriber.status === 'confirmed'
+        ? 'not_needed'
+        : await this.sendConfirmation(
+            {
+              kind: CONFIRMATION_DELIVERY_KIND,
+              subscriber,
+              confirmUrl: confirmUrl(this.deps.links, subscriber),
+              subscriptions: subscriber.subscriptions,
+            },
+            input.today,
+          );
+    return {
+      email,
+      status: subscriber.status,
+      subscriptions: subscriber.subscriptions,
+      added: outcome.added,
+      confirmation,
+    };
   }
 
   /**
@@ -192,12 +202,15 @@ export class SubscriptionsService {
     const subscriptions = this.resolvePairs(input.items);
     const { change, requestsOnDate } = await changes.request({ email, subscriptions, date: input.today });
     if (requestsOnDate > MAX_CONFIRMATION_EMAILS_PER_DAY) return { email, subscriptions, confirmation: 'limited' };
-    const confirmation = await this.sendConfirmation({
-      kind: `${CONFIRMATION_DELIVERY_KIND}:change-${change.id}`,
-      subscriber: { id: change.subscriberId, email: change.email },
-      confirmUrl: confirmChangeUrl(this.deps.links, change),
-      subscriptions: change.subscriptions,
-    }, input.today);
+    const confirmation = await this.sendConfirmation(
+      {
+        kind: `${CONFIRMATION_DELIVERY_KIND}:change-${change.id}`,
+        subscriber: { id: change.subscriberId, email: change.email },
+        confirmUrl: confirmChangeUrl(this.deps.links, change),
+        subscriptions: change.subscriptions,
+      },
+      input.today,
+    );
     return { email, subscriptions, confirmation };
   }
 
@@ -228,7 +241,14 @@ export class SubscriptionsService {
       const confirmed = await this.deps.subscribers.confirm(subscriber.id);
       if (!confirmed) return null;
       const { email, status } = confirmed;
-      return { outcome: 'confirmed', email, status, subscriptions: subscriber.subscriptions, added: [], manageUrl: manage };
+      return {
+        outcome: 'confirmed',
+        email,
+        status,
+        subscriptions: subscriber.subscriptions,
+        added: [],
+        manageUrl: manage,
+      };
     }
     const applied = await this.needChanges().apply(claims.changeId, subscriber.id);
     if (!applied) return null;
@@ -247,7 +267,10 @@ export class SubscriptionsService {
   }
 
   /** The manage page's save: the subscriber's pairs become exactly `items`' (none: unsubscribed). Null for a bad link. */
-  async replaceByManageToken(token: string, items: readonly SubscriptionRequestItem[]): Promise<SubscriberWithSubscriptions | null> {
+  async replaceByManageToken(
+    token: string,
+    items: readonly SubscriptionRequestItem[],
+  ): Promise<SubscriberWithSubscriptions | null> {
     const verified = await this.verifiedSubscriber(token, 'manage');
     if (!verified) return null;
     return this.needChanges().replace(verified.subscriber.id, this.resolvePairs(items, { allowNone: true }));
@@ -279,7 +302,10 @@ export class SubscriptionsService {
    * dropped, in the given order; {@link BadInputError} without any ticker
    * (unless `allowNone`: the manage page's "none" unsubscribes).
    */
-  private resolvePairs(items: readonly SubscriptionRequestItem[], options: { allowNone?: boolean } = {}): Subscription[] {
+  private resolvePairs(
+    items: readonly SubscriptionRequestItem[],
+    options: { allowNone?: boolean } = {},
+  ): Subscription[] {
     if (items.length === 0 && !options.allowNone) throw new BadInputError('tickers: give at least one ticker');
     const known = this.deps.knownStrategies.map((s) => s.name);
     const seen = new Set<string>();

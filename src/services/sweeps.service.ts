@@ -18,8 +18,17 @@ import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from '
 export type SweepMeta = Omit<StoredSweep, 'parameterSets'>;
 
 export const sweepMetaOf = (s: StoredSweep): SweepMeta => ({
-  id: s.id, strategy: s.strategy, grid: s.grid, combos: s.combos, tickers: s.tickers, from: s.from, to: s.to,
-  initialCapital: s.initialCapital, status: s.status, startedAt: s.startedAt, finishedAt: s.finishedAt,
+  id: s.id,
+  strategy: s.strategy,
+  grid: s.grid,
+  combos: s.combos,
+  tickers: s.tickers,
+  from: s.from,
+  to: s.to,
+  initialCapital: s.initialCapital,
+  status: s.status,
+  startedAt: s.startedAt,
+  finishedAt: s.finishedAt,
 });
 
 export interface SweepsServiceDeps {
@@ -56,7 +65,10 @@ export class SweepsService {
   }
 
   /** Check, start and wait for a sweep (the CLI). */
-  async run(request: SweepRequest & Pick<SweepInput, 'batchSize'>, onStarted?: (id: string) => void): Promise<SweepResult> {
+  async run(
+    request: SweepRequest & Pick<SweepInput, 'batchSize'>,
+    onStarted?: (id: string) => void,
+  ): Promise<SweepResult> {
     const input = this.input(request);
     const id = sweepWorkflowId(input.strategy, crypto.randomUUID().slice(0, 8));
     return (await this.gateway()).execute(sweepWorkflow, id, [input], () => onStarted?.(id));
@@ -69,7 +81,10 @@ export class SweepsService {
    */
   async sweep(id: string, page: { limit: number; after?: { ticker: string; combo: number } }) {
     const stored = await this.reader().sweep(id);
-    const run = stored?.status !== 'completed' && this.deps.temporal ? await (await this.gateway()).status(sweepWorkflow, id) : null;
+    const run =
+      stored?.status !== 'completed' && this.deps.temporal
+        ? await (await this.gateway()).status(sweepWorkflow, id)
+        : null;
     if (!stored) {
       if (run?.status === 'running') return { id, status: 'running' as const };
       if (run?.status === 'failed') return { id, status: 'failed' as const, error: run.error };
@@ -77,7 +92,13 @@ export class SweepsService {
     }
     const rows = await this.reader().sweepResultsPage(id, { limit: page.limit + 1, after: page.after });
     const failed = run?.status === 'failed' ? { error: run.error } : {};
-    return { id, status: run?.status === 'failed' ? ('failed' as const) : stored.status, ...failed, sweep: sweepMetaOf(stored), rows };
+    return {
+      id,
+      status: run?.status === 'failed' ? ('failed' as const) : stored.status,
+      ...failed,
+      sweep: sweepMetaOf(stored),
+      rows,
+    };
   }
 
   /** Stored sweeps, newest first: `limit + 1` of them after `after` (the caller pages). */
@@ -91,7 +112,10 @@ export class SweepsService {
     const sweep = await sweeps.sweep(id);
     if (!sweep) throw new NotFoundError(`no sweep ${id}`);
     const { ticker, metric, x, y } = query;
-    const [tickers, figures] = await Promise.all([sweeps.sweepTickers(sweep.id), sweeps.comboFigures(sweep.id, ticker)]);
+    const [tickers, figures] = await Promise.all([
+      sweeps.sweepTickers(sweep.id),
+      sweeps.comboFigures(sweep.id, ticker),
+    ]);
     if (ticker && !tickers.includes(ticker)) {
       throw Object.assign(new NotFoundError(`sweep ${sweep.id} has no results for ${ticker}`), { field: 'ticker' });
     }

@@ -1,8 +1,20 @@
-import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import type { Workflow, WorkflowResultType } from '@temporalio/common';
 import { temporalWorkflowUrl } from '../adapters/temporal/ui-links';
 import type { AppConfig } from '../config/config';
-import { BadInputError, ConfigurationError, ConflictError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
+import {
+  BadInputError,
+  ConfigurationError,
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../domain/errors';
 
 /**
  * The one door to Temporal for the API and the CLI: start, await and describe
@@ -49,7 +61,8 @@ interface FailureLike {
 /** The innermost failure of a Temporal failure chain (the activity's own error). */
 function innermostFailure(err: unknown): FailureLike {
   let current = err as FailureLike;
-  while (current && typeof current === 'object' && current.cause instanceof Error) current = current.cause as FailureLike;
+  while (current && typeof current === 'object' && current.cause instanceof Error)
+    current = current.cause as FailureLike;
   return current ?? {};
 }
 
@@ -113,9 +126,17 @@ export class TemporalGateway {
     try {
       // A caller should not wait for gRPC's own retries against a server that is down.
       const handle = await this.client.withDeadline(this.deadline, () =>
-        this.client.workflow.start(workflow, { taskQueue: this.options.taskQueue, workflowId, args } as unknown as WorkflowStartOptions<W>),
+        this.client.workflow.start(workflow, {
+          taskQueue: this.options.taskQueue,
+          workflowId,
+          args,
+        } as unknown as WorkflowStartOptions<W>),
       );
-      return { workflowId, runId: handle.firstExecutionRunId, url: this.workflowUrl(workflowId, handle.firstExecutionRunId) };
+      return {
+        workflowId,
+        runId: handle.firstExecutionRunId,
+        url: this.workflowUrl(workflowId, handle.firstExecutionRunId),
+      };
     } catch (err) {
       throw this.startFailure(err, workflowId);
     }
@@ -155,12 +176,19 @@ export class TemporalGateway {
     if (name === 'RUNNING' || name === 'CONTINUED_AS_NEW') return { status: 'running', description };
     return handle.result().then(
       (result) => ({ status: 'completed' as const, result }),
-      (err: unknown) => ({ status: 'failed' as const, error: name === 'FAILED' ? innermostMessage(err) : `run ${name.toLowerCase()}` }),
+      (err: unknown) => ({
+        status: 'failed' as const,
+        error: name === 'FAILED' ? innermostMessage(err) : `run ${name.toLowerCase()}`,
+      }),
     );
   }
 
   /** Like {@link status}, but a missing run is a {@link NotFoundError} naming `what`. */
-  async requireStatus<W extends Workflow>(workflow: W, workflowId: string, what: string): Promise<NonNullable<WorkflowRunStatus<WorkflowResultType<W>>>> {
+  async requireStatus<W extends Workflow>(
+    workflow: W,
+    workflowId: string,
+    what: string,
+  ): Promise<NonNullable<WorkflowRunStatus<WorkflowResultType<W>>>> {
     const status = await this.status(workflow, workflowId);
     if (!status) throw new NotFoundError(`no ${what} ${workflowId}`);
     return status;
@@ -174,6 +202,11 @@ export class TemporalGateway {
   }
 
   private unavailable(err: unknown): Error {
-    return Object.assign(new ServiceUnavailableError('cannot reach the workflow service (Temporal); try again later, or start it: npm run algo -- stack up'), { cause: err });
+    return Object.assign(
+      new ServiceUnavailableError(
+        'cannot reach the workflow service (Temporal); try again later, or start it: npm run algo -- stack up',
+      ),
+      { cause: err },
+    );
   }
 }

@@ -44,7 +44,10 @@ export type AddedSubscriber = Pick<SubscribeResult, 'email' | 'status' | 'added'
 
 /** What {@link TickersService} needs. */
 export interface TickersServiceDeps {
-  subscribers: Pick<SubscriberRepository, 'trackedTickers' | 'trackTicker' | 'untrackTicker' | 'list' | 'latestSignalDate'>;
+  subscribers: Pick<
+    SubscriberRepository,
+    'trackedTickers' | 'trackTicker' | 'untrackTicker' | 'list' | 'latestSignalDate'
+  >;
   signals: Pick<SignalRepository, 'list'>;
   subscriptions: Pick<SubscriptionsService, 'subscribe'>;
   config: { tickers: readonly string[]; strategies: StrategiesConfig };
@@ -109,7 +112,9 @@ export class TickersService {
     const results: UntrackResult[] = [];
     for (const ticker of new Set(tickers)) {
       const removed = await this.deps.subscribers.untrackTicker(ticker);
-      const summary = (await this.deps.subscribers.trackedTickers(this.deps.config.tickers)).find((t) => t.ticker === ticker);
+      const summary = (await this.deps.subscribers.trackedTickers(this.deps.config.tickers)).find(
+        (t) => t.ticker === ticker,
+      );
       const reason = stillTrackedBecause(summary);
       results.push({ ticker, removed, tracked: reason !== null, ...(reason ? { reason } : {}) });
     }

@@ -17,7 +17,11 @@ export interface DataFreshness {
 }
 
 /** The tracked tickers (configured and subscribed) whose last stored bar is older than the last trading day before `now`. */
-export async function dataFreshness(db: Kysely<Database>, config: Pick<AppConfig, 'tickers' | 'strategies'>, now = Date.now()): Promise<DataFreshness> {
+export async function dataFreshness(
+  db: Kysely<Database>,
+  config: Pick<AppConfig, 'tickers' | 'strategies'>,
+  now = Date.now(),
+): Promise<DataFreshness> {
   const expected = previousTradingDay(isoDateInZone(now, 'America/New_York'));
   const tracked = await new PostgresTrackingRepository(db, config).trackedTickers();
   const last = await new PostgresPriceRepository(db).lastBarDates(tracked);
@@ -29,7 +33,10 @@ export async function dataFreshness(db: Kysely<Database>, config: Pick<AppConfig
 }
 
 /** {@link dataFreshness} on the configured database, or why it cannot be told (no database, not migrated). */
-export async function stackDataFreshness(config: AppConfig, now = Date.now()): Promise<DataFreshness | { error: string }> {
+export async function stackDataFreshness(
+  config: AppConfig,
+  now = Date.now(),
+): Promise<DataFreshness | { error: string }> {
   const db = openDatabase(config, { max: 1 });
   try {
     return await dataFreshness(db, config, now);

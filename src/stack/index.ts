@@ -6,4 +6,9 @@ export { stackUp, stackDown, stackStatus, stackPaths } from './stack';
 export type { StackPart, StackUpPart, StackDownPart, StackAction, StackOptions } from './stack';
 export { STACK_PROCESSES, logLineReady, tsxCommand } from './stack-processes';
 export type { ManagedProcess, StackContext, ReadinessCheck } from './stack-processes';
-export { ensureTemporalBinary, resolveTemporalBinary, defaultTemporalCacheDir, TEMPORAL_CLI_VERSION } from './temporal-binary';
+export {
+  ensureTemporalBinary,
+  resolveTemporalBinary,
+  defaultTemporalCacheDir,
+  TEMPORAL_CLI_VERSION,
+} from './temporal-binary';

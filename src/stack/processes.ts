@@ -68,7 +68,10 @@ export interface DetachedProcess {
  * Start `command` in its own process group (so `stack down` can signal it and
  * its children together), stdout and stderr appended to `log`, not waited for.
  */
-export function spawnDetached(command: string[], options: { cwd: string; env: NodeJS.ProcessEnv; log: string }): DetachedProcess {
+export function spawnDetached(
+  command: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; log: string },
+): DetachedProcess {
   fs.mkdirSync(path.dirname(options.log), { recursive: true });
   const fd = fs.openSync(options.log, 'a');
   try {
@@ -125,7 +128,10 @@ export function logHasLine(file: string, pattern: RegExp, fromOffset = 0): boole
       if (size <= fromOffset) return false;
       const buffer = Buffer.alloc(size - fromOffset);
       fs.readSync(fd, buffer, 0, buffer.length, fromOffset);
-      return buffer.toString('utf8').split('\n').some((line) => pattern.test(line));
+      return buffer
+        .toString('utf8')
+        .split('\n')
+        .some((line) => pattern.test(line));
     } finally {
       fs.closeSync(fd);
     }

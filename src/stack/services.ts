@@ -67,7 +67,13 @@ export async function preparePostgres(url: string): Promise<{ created: boolean }
 
 /** Whether Redis answers PING at `url`. */
 export async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   // ioredis also emits connection failures as events; the awaited calls report them.
   redis.on('error', () => undefined);
   try {

@@ -83,19 +83,27 @@ export const temporalDevServer: ManagedProcess = {
     const binary = await ensureTemporalBinary({ configured: config.temporal.devServer.binary, log: ctx.log });
     const { host, port } = splitAddress(config.temporal.address);
     const args = [
-      binary, 'server', 'start-dev',
-      '--ip', host === 'localhost' ? '127.0.0.1' : host,
-      '--port', String(port),
-      '--ui-port', String(config.temporal.devServer.uiPort),
-      '--db-filename', path.join(config.dataDir, 'temporal', 'temporal.db'),
-      '--log-level', 'warn',
+      binary,
+      'server',
+      'start-dev',
+      '--ip',
+      host === 'localhost' ? '127.0.0.1' : host,
+      '--port',
+      String(port),
+      '--ui-port',
+      String(config.temporal.devServer.uiPort),
+      '--db-filename',
+      path.join(config.dataDir, 'temporal', 'temporal.db'),
+      '--log-level',
+      'warn',
     ];
     // "default" always exists; others are created at start.
     if (config.temporal.namespace !== 'default') args.push('--namespace', config.temporal.namespace);
     return args;
   },
   // The UI comes up a moment after the frontend; users are sent to it, so wait for both.
-  ready: async (ctx) => (await temporalAnswers(ctx.config)) && isPortOpen('127.0.0.1', ctx.config.temporal.devServer.uiPort, 500),
+  ready: async (ctx) =>
+    (await temporalAnswers(ctx.config)) && isPortOpen('127.0.0.1', ctx.config.temporal.devServer.uiPort, 500),
   recognize: (ctx) => temporalAnswers(ctx.config),
   port: (ctx) => splitAddress(ctx.config.temporal.address),
   address: (ctx) => ctx.config.temporal.address,
@@ -121,7 +129,8 @@ export const mailSink: ManagedProcess = {
   entry: 'src/mail-sink/main.ts',
   command: (ctx) => tsxCommand(ctx, 'src/mail-sink/main.ts'),
   port: (ctx) => ({ host: '127.0.0.1', port: mailSinkPort(ctx.config) }),
-  address: (ctx) => `smtp://127.0.0.1:${mailSinkPort(ctx.config)} (messages in ${path.join(ctx.config.dataDir, 'mail')})`,
+  address: (ctx) =>
+    `smtp://127.0.0.1:${mailSinkPort(ctx.config)} (messages in ${path.join(ctx.config.dataDir, 'mail')})`,
   startTimeoutMs: 30_000,
 };
 

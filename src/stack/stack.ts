@@ -13,7 +13,15 @@ import {
   tailLog,
   type PidRecord,
 } from './processes';
-import { checkRedis, isLocalTemporal, postgresState, preparePostgres, redactUrl, redisAnswers, temporalAnswers } from './services';
+import {
+  checkRedis,
+  isLocalTemporal,
+  postgresState,
+  preparePostgres,
+  redactUrl,
+  redisAnswers,
+  temporalAnswers,
+} from './services';
 import { STACK_PROCESSES, type ManagedProcess, type StackContext } from './stack-processes';
 import { ensureWebAppBuilt } from './web-build';
 
@@ -114,7 +122,9 @@ async function waitReady(ctx: StackContext, entry: ManagedProcess, pid: number, 
     if (Date.now() > deadline) {
       await stopProcessGroup(pid, 2000);
       fs.rmSync(pidFile(ctx.runDir, entry.name), { force: true });
-      throw new Error(`${entry.name} was not ready within ${entry.startTimeoutMs / 1000}s (stopped it); see ${log}:\n${tailLog(log, 15, logOffset)}`);
+      throw new Error(
+        `${entry.name} was not ready within ${entry.startTimeoutMs / 1000}s (stopped it); see ${log}:\n${tailLog(log, 15, logOffset)}`,
+      );
     }
     await sleep(250);
   }
@@ -147,7 +157,11 @@ async function ensureProcess(ctx: StackContext, entry: ManagedProcess): Promise<
     throw new Error(`${entry.name}: cannot start, ${entry.entry} does not exist`);
   }
   const command = await entry.command(ctx);
-  const started = spawnDetached(command, { cwd: ctx.projectRoot, env: { ...childEnv(ctx.config), ...entry.env?.(ctx) }, log });
+  const started = spawnDetached(command, {
+    cwd: ctx.projectRoot,
+    env: { ...childEnv(ctx.config), ...entry.env?.(ctx) },
+    log,
+  });
   const pidRecord: PidRecord = { pid: started.pid, command, startedAt: new Date().toISOString(), log };
   fs.writeFileSync(pidFile(ctx.runDir, entry.name), `${JSON.stringify(pidRecord, null, 2)}\n`);
   ctx.log(`${entry.name}: started (pid ${started.pid}), waiting until ready; log ${log}`);
@@ -181,7 +195,8 @@ async function withStackLock<T>(ctx: StackContext, body: () => Promise<T>): Prom
         fs.rmSync(lock, { force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another \`algo stack\` (pid ${holder}) holds ${lock}; wait for it or remove the file`);
+      if (Date.now() > deadline)
+        throw new Error(`another \`algo stack\` (pid ${holder}) holds ${lock}; wait for it or remove the file`);
       if (!announced) ctx.log(`waiting for another \`algo stack\` (pid ${holder}) to finish...`);
       announced = true;
       await sleep(250);
@@ -211,7 +226,9 @@ export async function stackUp(config: AppConfig, options: StackOptions = {}): Pr
   await checkRedis(config.redis.url);
   log('redis: reachable');
   if (!isLocalTemporal(config) && !(await temporalAnswers(config))) {
-    throw new Error(`cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}); check temporal.address, TLS and API key`);
+    throw new Error(
+      `cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}); check temporal.address, TLS and API key`,
+    );
   }
 
   // The API serves the web app under /app/: build it first when a fresh clone has no build.
@@ -221,7 +238,9 @@ export async function stackUp(config: AppConfig, options: StackOptions = {}): Pr
   const stages = [...new Set(processes.map((p) => p.stage))].sort((a, b) => a - b);
   await withStackLock(ctx, async () => {
     for (const stage of stages) {
-      const settled = await Promise.allSettled(processes.filter((p) => p.stage === stage).map((p) => ensureProcess(ctx, p)));
+      const settled = await Promise.allSettled(
+        processes.filter((p) => p.stage === stage).map((p) => ensureProcess(ctx, p)),
+      );
       const failures: string[] = [];
       for (const outcome of settled) {
         if (outcome.status === 'fulfilled') results.set(outcome.value.name, outcome.value);
@@ -236,7 +255,15 @@ export async function stackUp(config: AppConfig, options: StackOptions = {}): Pr
     const done = results.get(part.name);
     if (done) return { ...part, action: done.action, log: done.log };
     const managedElsewhere = part.name === 'temporal' || part.name === 'temporal-ui';
-    return { ...part, action: part.name === 'postgres' ? 'migrated' : managedElsewhere && !isLocalTemporal(config) ? 'not-managed' : 'checked' };
+    return {
+      ...part,
+      action:
+        part.name === 'postgres'
+          ? 'migrated'
+          : managedElsewhere && !isLocalTemporal(config)
+            ? 'not-managed'
+            : 'checked',
+    };
   });
   return { parts };
 }
@@ -280,22 +307,40 @@ export async function stackStatus(config: AppConfig, options: StackOptions = {})
   const uiPort = config.temporal.devServer.uiPort;
 
   const processPart = async (entry: ManagedProcess): Promise<StackPart> => {
-    if (entry.enabled && !entry.enabled(ctx)) return { name: entry.name, status: 'down', address: 'not managed: configured to use another machine' };
+    if (entry.enabled && !entry.enabled(ctx))
+      return { name: entry.name, status: 'down', address: 'not managed: configured to use another machine' };
     const record = runningRecord(ctx, entry);
     const answers = await portAnswers(ctx, entry);
     // A process is up when ours runs (and its port answers), or when something else serves its port.
     const up = answers ?? record !== null;
-    return { name: entry.name, status: up ? 'up' : 'down', address: entry.address(ctx), ...(record && up ? { pid: record.pid } : {}) };
+    return {
+      name: entry.name,
+      status: up ? 'up' : 'down',
+      address: entry.address(ctx),
+      ...(record && up ? { pid: record.pid } : {}),
+    };
   };
   const temporalEntry = processes.find((p) => p.name === 'temporal');
   const temporalPart = async (): Promise<StackPart> => {
     if (local && temporalEntry) return processPart(temporalEntry);
-    return { name: 'temporal', status: (await temporalAnswers(config)) ? 'up' : 'down', address: config.temporal.address };
+    return {
+      name: 'temporal',
+      status: (await temporalAnswers(config)) ? 'up' : 'down',
+      address: config.temporal.address,
+    };
   };
   const uiPart = async (): Promise<StackPart> =>
     local
-      ? { name: 'temporal-ui', status: (await isPortOpen('127.0.0.1', uiPort, 500)) ? 'up' : 'down', address: `http://127.0.0.1:${uiPort}` }
-      : { name: 'temporal-ui', status: 'down', address: `not managed: Temporal at ${config.temporal.address} is remote` };
+      ? {
+          name: 'temporal-ui',
+          status: (await isPortOpen('127.0.0.1', uiPort, 500)) ? 'up' : 'down',
+          address: `http://127.0.0.1:${uiPort}`,
+        }
+      : {
+          name: 'temporal-ui',
+          status: 'down',
+          address: `not managed: Temporal at ${config.temporal.address} is remote`,
+        };
 
   const parts = await Promise.all([
     temporalPart(),
@@ -307,7 +352,9 @@ export async function stackStatus(config: AppConfig, options: StackOptions = {})
         address: `${redactUrl(config.database.url)}${state === 'no-database' ? ' (database not created yet: run `algo stack up`)' : ''}`,
       }),
     ),
-    redisAnswers(config.redis.url).then((up): StackPart => ({ name: 'redis', status: up ? 'up' : 'down', address: redactUrl(config.redis.url) })),
+    redisAnswers(config.redis.url).then(
+      (up): StackPart => ({ name: 'redis', status: up ? 'up' : 'down', address: redactUrl(config.redis.url) }),
+    ),
     ...processes.filter((p) => p.name !== 'temporal').map(processPart),
   ]);
   return { parts };

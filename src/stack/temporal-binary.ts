@@ -30,7 +30,8 @@ export interface ResolveTemporalBinaryOptions {
 
 /** `${XDG_CACHE_HOME:-~/.cache}/algo-signals/bin`: outside the repo, so every clone and run reuses one binary. */
 export function defaultTemporalCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cacheHome = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
+  const cacheHome =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
   return path.join(cacheHome, 'algo-signals', 'bin');
 }
 
@@ -73,7 +74,11 @@ async function buildWithGo(go: string, cacheDir: string, log: (line: string) => 
       const built = path.join(cacheDir, 'temporal');
       if (isExecutableFile(built)) return built;
     } catch (err) {
-      const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').slice(-3).join(' | ');
+      const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ');
       log(`go install of v${version} failed: ${stderr}`);
     }
   }
@@ -93,7 +98,9 @@ export async function resolveTemporalBinary(options: ResolveTemporalBinaryOption
   if (options.configured) {
     const configured = path.resolve(options.configured);
     if (!isExecutableFile(configured)) {
-      throw new Error(`the configured Temporal binary ${configured} (temporal.devServer.binary / TEMPORAL_BINARY) is not an executable file`);
+      throw new Error(
+        `the configured Temporal binary ${configured} (temporal.devServer.binary / TEMPORAL_BINARY) is not an executable file`,
+      );
     }
     return configured;
   }

@@ -22,7 +22,11 @@ export async function ensureWebAppBuilt(log: (line: string) => void): Promise<'b
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building the web app failed (vite exited ${code}): ${stderr.trim().slice(-1000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`building the web app failed (vite exited ${code}): ${stderr.trim().slice(-1000)}`)),
+    );
   });
   log('web app: built into dist/web');
   return 'built';

@@ -9,7 +9,12 @@ export type { BacktestRequest, BacktestSummary } from '../domain/backtest/backte
 // Validation is a quick read; bad input fails at once and is never retried.
 const checks = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '10s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 });
 
 // A backtest of 10,000 days runs in milliseconds; rendering the chart takes longest.

@@ -59,7 +59,12 @@ const fast = proxyActivities<Activities>(FAST_ACTIVITY_OPTIONS);
 const evaluation = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 });
 
 /** The run's date: given, else the scheduled start (so a caught-up run keeps its day), else now, in New York. */
@@ -89,7 +94,15 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
     ? await fast.tradingDay({ date })
     : { tradingDay: isTradingDay(date), closure: closureReason(date) ?? 'market closed' };
   if (!day.tradingDay) {
-    return { runId, date, tradingDay: false, closure: day.closure ?? 'market closed', signals: [], notifications: empty, tickers: [] };
+    return {
+      runId,
+      date,
+      tradingDay: false,
+      closure: day.closure ?? 'market closed',
+      signals: [],
+      notifications: empty,
+      tickers: [],
+    };
   }
 
   const settings = await runSettings(input);
@@ -104,27 +117,45 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
   // state must not skip days, and stored bars are still valid. Not so when its
   // re-adjustment failed: its stored history is half adjusted, and a strategy
   // would see the split as a crash. (Old histories have no such ticker: same commands.)
-  const halfAdjusted = new Set(ingestion.tickers.filter((t) => t.status === 'failed' && t.readjustment).map((t) => t.ticker));
+  const halfAdjusted = new Set(
+    ingestion.tickers.filter((t) => t.status === 'failed' && t.readjustment).map((t) => t.ticker),
+  );
   const evaluations = new Map<string, TickerEvaluation>();
-  await pool(chunk(tickers.filter((t) => !halfAdjusted.has(t)), settings.batchSize), 4, async (batch) => {
-    try {
-      for (const r of await evaluation.evaluateStrategies({ date, tickers: batch })) evaluations.set(r.ticker, r);
-    } catch (err) {
-      const error = failureMessage(err);
-      for (const ticker of batch) evaluations.set(ticker, { ticker, status: 'failed', recorded: 0, error });
-    }
-  });
+  await pool(
+    chunk(
+      tickers.filter((t) => !halfAdjusted.has(t)),
+      settings.batchSize,
+    ),
+    4,
+    async (batch) => {
+      try {
+        for (const r of await evaluation.evaluateStrategies({ date, tickers: batch })) evaluations.set(r.ticker, r);
+      } catch (err) {
+        const error = failureMessage(err);
+        for (const ticker of batch) evaluations.set(ticker, { ticker, status: 'failed', recorded: 0, error });
+      }
+    },
+  );
 
   if (!patched(BOUNDED_RUN_RESULT)) {
     const signals = await fast.runSignals({ date, tickers });
     const notifications = await sendEmails({ kind: 'daily', date }, settings.emailBatchSize);
     return {
-      runId, date, tradingDay: true, signals, notifications,
+      runId,
+      date,
+      tradingDay: true,
+      signals,
+      notifications,
       tickers: tickers.map((ticker) => {
         const ing = ingested.get(ticker);
         const ev = evaluations.get(ticker);
         const error = ing?.error ?? ev?.error;
-        return { ticker, ingestion: ing?.status ?? 'failed', evaluation: ev?.status ?? 'skipped', ...(error ? { error } : {}) };
+        return {
+          ticker,
+          ingestion: ing?.status ?? 'failed',
+          evaluation: ev?.status ?? 'skipped',
+          ...(error ? { error } : {}),
+        };
       }),
     };
   }
@@ -152,7 +183,8 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
 
 /** Provider(s), directory and batch sizes: the input's, else (since the `run-defaults-from-config` patch) the worker's config. */
 async function runSettings(input: DailyRunInput) {
-  const needsDefaults = input.provider === undefined || input.batchSize === undefined || input.emailBatchSize === undefined;
+  const needsDefaults =
+    input.provider === undefined || input.batchSize === undefined || input.emailBatchSize === undefined;
   if (needsDefaults && patched(RUN_DEFAULTS_FROM_CONFIG)) {
     const d = await fast.runDefaults();
     // An input naming a provider keeps its own choice (and the config's directory only for csv).
@@ -172,7 +204,12 @@ async function runSettings(input: DailyRunInput) {
     };
   }
   return {
-    ingest: { provider: input.provider ?? ('csv' as const), providers: input.providers, csvDir: input.csvDir, batchSize: input.batchSize },
+    ingest: {
+      provider: input.provider ?? ('csv' as const),
+      providers: input.providers,
+      csvDir: input.csvDir,
+      batchSize: input.batchSize,
+    },
     batchSize: input.batchSize ?? 25,
     emailBatchSize: input.emailBatchSize ?? 200,
   };

@@ -1,5 +1,12 @@
 import {
-  ApplicationFailure, ChildWorkflowFailure, defineQuery, executeChild, patched, proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  defineQuery,
+  executeChild,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
@@ -83,25 +90,48 @@ const { ingestTickerBatch } = proxyActivities<Activities>({
  */
 export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<IngestPricesResult> {
   const runId = workflowInfo().runId;
-  const selection = { provider: input.provider, csvDir: input.csvDir, ...(input.providers ? { providers: input.providers } : {}) };
+  const selection = {
+    provider: input.provider,
+    csvDir: input.csvDir,
+    ...(input.providers ? { providers: input.providers } : {}),
+  };
   const tickers = input.tickers ?? (await listSourceTickers(selection));
   if (tickers.length === 0) throw ApplicationFailure.nonRetryable('no tickers to ingest', 'BadInputError');
 
   const progress: IngestProgress = { total: tickers.length, done: 0, failed: 0 };
   setHandler(ingestProgressQuery, () => progress);
 
-  await startIngestionRun({ runId, asOf: input.asOf, provider: (input.providers ?? [input.provider]).join(','), tickers });
+  await startIngestionRun({
+    runId,
+    asOf: input.asOf,
+    provider: (input.providers ?? [input.provider]).join(','),
+    tickers,
+  });
 
   const results = new Map<string, TickerIngestionResult>();
   const batches = chunk(tickers, input.batchSize ?? 25);
   const runBatch = async (batch: string[]) => {
     let batchResults: TickerIngestionResult[];
     try {
-      batchResults = await ingestTickerBatch({ ...selection, runId, tickers: batch, asOf: input.asOf, maxAttempts: BATCH_MAX_ATTEMPTS });
+      batchResults = await ingestTickerBatch({
+        ...selection,
+        runId,
+        tickers: batch,
+        asOf: input.asOf,
+        maxAttempts: BATCH_MAX_ATTEMPTS,
+      });
     } catch (err) {
       const error = failureMessage(err);
       batchResults = batch.map((ticker) => ({
-        ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: null, error,
+        ticker,
+        status: 'failed',
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: [],
+        rejectedCount: 0,
+        lastDate: null,
+        error,
       }));
     }
     for (const r of batchResults) {
@@ -126,10 +156,12 @@ export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<In
     await pool(due, 4, async (result) => {
       const cause = result.readjustment!;
       try {
-        done.push(await executeChild(readjustTickerWorkflow, {
-          workflowId: readjustWorkflowId(result.ticker, cause, input.asOf),
-          args: [{ ticker: result.ticker, cause, asOf: input.asOf, ingestionRunId: runId, ...selection }],
-        }));
+        done.push(
+          await executeChild(readjustTickerWorkflow, {
+            workflowId: readjustWorkflowId(result.ticker, cause, input.asOf),
+            args: [{ ticker: result.ticker, cause, asOf: input.asOf, ingestionRunId: runId, ...selection }],
+          }),
+        );
       } catch (err) {
         // The stored history is inconsistent: the ticker fails, so that no strategy runs on it.
         const error = `stored history not re-adjusted (${cause.reason} ${cause.date}): ${failureMessage(err instanceof ChildWorkflowFailure && err.cause ? err.cause : err)}`;
@@ -142,7 +174,10 @@ export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<In
 
   await finishIngestionRun({ runId, failed: progress.failed });
   return {
-    runId, asOf: input.asOf, provider: input.provider, tickers: tickers.map((t) => results.get(t)!),
+    runId,
+    asOf: input.asOf,
+    provider: input.provider,
+    tickers: tickers.map((t) => results.get(t)!),
     ...(readjustments ? { readjustments } : {}),
   };
 }

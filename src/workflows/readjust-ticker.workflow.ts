@@ -29,7 +29,12 @@ const { readjustStoredHistory } = proxyActivities<Activities>({
   // A re-backfill fetches a whole history (behind the provider's rate limiter) and rewrites it.
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1s', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: {
+    initialInterval: '1s',
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 });
 
 const { rebuildTickerStrategyStates } = proxyActivities<Activities>(FAST_ACTIVITY_OPTIONS);

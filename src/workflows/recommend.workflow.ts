@@ -55,7 +55,11 @@ const batches = proxyActivities<Activities>({
  */
 export async function recommendWorkflow(input: RecommendInput = {}): Promise<RecommendResult> {
   const runId = workflowInfo().workflowId;
-  const plan = await fast.planRecommendation({ tickers: input.tickers, strategies: input.strategies, grids: input.grids });
+  const plan = await fast.planRecommendation({
+    tickers: input.tickers,
+    strategies: input.strategies,
+    grids: input.grids,
+  });
   const progress: RecommendProgress = { total: plan.tickers.length, done: 0 };
   setHandler(recommendProgressQuery, () => progress);
 
@@ -63,10 +67,25 @@ export async function recommendWorkflow(input: RecommendInput = {}): Promise<Rec
   await pool(chunk(plan.tickers, input.batchSize ?? 25), input.maxConcurrentBatches ?? 4, async (tickers) => {
     let batch: RecommendTickerResult[];
     try {
-      batch = await batches.recommendTickerBatch({ runId, tickers, candidates: plan.candidates, options: input.walkForward });
+      batch = await batches.recommendTickerBatch({
+        runId,
+        tickers,
+        candidates: plan.candidates,
+        options: input.walkForward,
+      });
     } catch (err) {
       const error = failureMessage(err);
-      batch = tickers.map((ticker) => ({ ticker, status: 'failed', strategy: null, params: null, reason: error, outOfSample: null, baseline: null, changed: false, error }));
+      batch = tickers.map((ticker) => ({
+        ticker,
+        status: 'failed',
+        strategy: null,
+        params: null,
+        reason: error,
+        outOfSample: null,
+        baseline: null,
+        changed: false,
+        error,
+      }));
     }
     for (const r of batch) results.set(r.ticker, r);
     progress.done += batch.length;

@@ -24,7 +24,12 @@ const email = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   scheduleToCloseTimeout: '12 hours',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 });
 
 /** Email activities in flight at once: 8 pages of 200 keep well inside Temporal's pending-activity limit. */
@@ -53,7 +58,6 @@ export async function sendNotificationsWorkflow(input: SendNotificationsInput): 
   return fanOutNotifications(input.target, input.pageSize);
 }
 
-
 /**
  * Run the fan-out as the child workflow {@link notificationsWorkflowId}.
  * While another run's fan-out of the same kind and date is under way (a
@@ -64,7 +68,10 @@ async function fanOutOnce(target: NotificationTarget, pageSize: number): Promise
   // 15 s, doubling up to 5 minutes: the other fan-out may be riding out an SMTP outage for hours.
   for (let waitSeconds = 15; ; waitSeconds = Math.min(waitSeconds * 2, 300)) {
     try {
-      return await executeChild(sendNotificationsWorkflow, { workflowId: notificationsWorkflowId(target), args: [{ target, pageSize }] });
+      return await executeChild(sendNotificationsWorkflow, {
+        workflowId: notificationsWorkflowId(target),
+        args: [{ target, pageSize }],
+      });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       await sleep(waitSeconds * 1000);

@@ -74,14 +74,28 @@ export async function sweepWorkflow(input: SweepInput): Promise<SweepResult> {
   const progress: SweepProgress = { total: plan.tickers.length, done: 0, failed: 0 };
   setHandler(sweepProgressQuery, () => progress);
   await fast.startSweep({
-    sweepId, strategy: plan.strategy, grid: input.grid, tickers: plan.tickers.length, from: input.from, to: input.to, initialCapital: input.capital,
+    sweepId,
+    strategy: plan.strategy,
+    grid: input.grid,
+    tickers: plan.tickers.length,
+    from: input.from,
+    to: input.to,
+    initialCapital: input.capital,
   });
 
   const results = new Map<string, SweepTickerResult>();
   await pool(chunk(plan.tickers, input.batchSize ?? 25), input.maxConcurrentBatches ?? 4, async (tickers) => {
     let batch: SweepTickerResult[];
     try {
-      batch = await batches.sweepTickerBatch({ sweepId, strategy: plan.strategy, grid: input.grid, tickers, from: input.from, to: input.to, initialCapital: input.capital });
+      batch = await batches.sweepTickerBatch({
+        sweepId,
+        strategy: plan.strategy,
+        grid: input.grid,
+        tickers,
+        from: input.from,
+        to: input.to,
+        initialCapital: input.capital,
+      });
     } catch (err) {
       const error = failureMessage(err);
       batch = tickers.map((ticker) => ({ ticker, status: 'failed', best: null, error }));

@@ -44,7 +44,8 @@ export const notifyTickerWorkflowId = (ticker: string, date: IsoDate | undefined
   `notify-${ticker}-${date ?? 'latest'}-${unique}`;
 
 /** A backtest: also its public id (GET /backtests/{id}). */
-export const backtestWorkflowId = (ticker: string, strategy: string, unique: string): string => `backtest-${ticker}-${strategy}-${unique}`;
+export const backtestWorkflowId = (ticker: string, strategy: string, unique: string): string =>
+  `backtest-${ticker}-${strategy}-${unique}`;
 
 /** A parameter sweep: also the sweep's id in Postgres. */
 export const sweepWorkflowId = (strategy: string, unique: string): string => `sweep-${strategy}-${unique}`;

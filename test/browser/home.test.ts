@@ -24,7 +24,9 @@ describe('web app: home page in a real browser', () => {
     expect(new URL(page.url()).pathname).toBe('/app/');
     await page.getByRole('heading', { level: 1, name: 'Algo Signals' }).waitFor();
     await page.getByTestId('tracked-tickers').getByText('MSFT').waitFor();
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).getAttribute('aria-current')).resolves.toBe('page');
+    await expect(
+      page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).getAttribute('aria-current'),
+    ).resolves.toBe('page');
     await screenshot(page, 'home');
     expect(errors).toEqual([]);
     await close();
@@ -41,7 +43,9 @@ describe('web app: home page in a real browser', () => {
     await page.goto('/app/no/such/page');
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     // Nothing overflows sideways at phone width.
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'not-found-phone');
     expect(errors).toEqual([]);

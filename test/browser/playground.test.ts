@@ -17,7 +17,8 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     [stack, browser] = await Promise.all([startWebStack({ tickers: TICKERS }), launchBrowser()]);
     const prices = new PostgresPriceRepository(stack.database.db);
     await prices.startRun({ runId: 'load', asOf: '2018-02-07', provider: 'csv', tickers: TICKERS });
-    for (const ticker of TICKERS) await prices.saveIngestion({ runId: 'load', ticker, bars: loadSp500(ticker), rejected: [] });
+    for (const ticker of TICKERS)
+      await prices.saveIngestion({ runId: 'load', ticker, bars: loadSp500(ticker), rejected: [] });
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -25,13 +26,28 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
   });
 
   const execute = <T>(workflow: string, input: unknown, id: string) =>
-    stack.temporal.client.workflow.execute(workflow, { taskQueue: stack.config.temporal.taskQueue, workflowId: id, args: [input] }) as Promise<T>;
+    stack.temporal.client.workflow.execute(workflow, {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: id,
+      args: [input],
+    }) as Promise<T>;
 
   /** Fill the playground form: the parameter fields are generated from the strategy's schema. */
-  async function fillForm(page: Page, values: { ticker: string; strategy: string; params?: Record<string, string>; from: string; to: string; feesBps?: string }) {
+  async function fillForm(
+    page: Page,
+    values: {
+      ticker: string;
+      strategy: string;
+      params?: Record<string, string>;
+      from: string;
+      to: string;
+      feesBps?: string;
+    },
+  ) {
     await page.getByLabel('Ticker').fill(values.ticker);
     await page.getByLabel('Strategy').selectOption(values.strategy);
-    for (const [name, value] of Object.entries(values.params ?? {})) await page.getByLabel(name, { exact: true }).fill(value);
+    for (const [name, value] of Object.entries(values.params ?? {}))
+      await page.getByLabel(name, { exact: true }).fill(value);
     await page.getByLabel('From').fill(values.from);
     await page.getByLabel('To').fill(values.to);
     if (values.feesBps) await page.getByLabel('Fees (bps of each fill)').fill(values.feesBps);
@@ -49,7 +65,9 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await page.goto('/app/backtest');
     await page.getByLabel('fast', { exact: true }).waitFor();
     // Every registered strategy gets its parameter fields from its schema alone (no UI code per strategy).
-    const { strategies } = (await stack.call('GET', '/strategies')).body as { strategies: Array<{ name: string; defaults: Record<string, number> }> };
+    const { strategies } = (await stack.call('GET', '/strategies')).body as {
+      strategies: Array<{ name: string; defaults: Record<string, number> }>;
+    };
     expect(strategies.length).toBeGreaterThanOrEqual(6);
     for (const s of strategies) {
       await page.getByLabel('Strategy').selectOption(s.name);
@@ -57,7 +75,13 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
         expect(await page.getByLabel(param, { exact: true }).getAttribute('placeholder')).toBe(String(value));
       }
     }
-    await fillForm(page, { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: '40', slow: '20' }, from: '2014-01-02', to: '2016-12-30' });
+    await fillForm(page, {
+      ticker: 'AAPL',
+      strategy: 'sma_cross',
+      params: { fast: '40', slow: '20' },
+      from: '2014-01-02',
+      to: '2016-12-30',
+    });
     await page.getByRole('button', { name: 'Run backtest' }).click();
     const fieldError = page.locator('[data-field-error="params.fast"]');
     await fieldError.waitFor();
@@ -72,7 +96,10 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await page.getByLabel('fast', { exact: true }).fill('10');
     await page.getByLabel('To').fill('2019-06-28');
     await page.getByRole('button', { name: 'Run backtest' }).click();
-    await page.locator('[data-field-error="to"]').getByText(/outside the stored data of AAPL/).waitFor();
+    await page
+      .locator('[data-field-error="to"]')
+      .getByText(/outside the stored data of AAPL/)
+      .waitFor();
     expect(await page.locator('[data-field-error="params.fast"]').count()).toBe(0);
     await screenshot(page, 'playground-field-error');
     expect(errors).toEqual([]);
@@ -83,7 +110,14 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/backtest');
     await page.getByLabel('fast', { exact: true }).waitFor();
-    const id = await runBacktest(page, { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: '10', slow: '30' }, from: '2014-01-02', to: '2017-12-29', feesBps: '5' });
+    const id = await runBacktest(page, {
+      ticker: 'AAPL',
+      strategy: 'sma_cross',
+      params: { fast: '10', slow: '30' },
+      from: '2014-01-02',
+      to: '2017-12-29',
+      feesBps: '5',
+    });
     expect(id).toMatch(/^backtest-AAPL-sma_cross-/);
 
     const stored = await stack.call('GET', `/backtests/${id}`);
@@ -117,7 +151,9 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await shared.page.getByTestId('metrics-table').waitFor();
     expect(await shared.page.getByLabel('fast', { exact: true }).inputValue()).toBe('10');
     expect(await shared.page.getByLabel('Fees (bps of each fill)').inputValue()).toBe('5');
-    const overflow = await shared.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    const overflow = await shared.page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(shared.page, 'playground-phone');
     expect(shared.errors).toEqual([]);
@@ -130,10 +166,21 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/backtest');
     await page.getByLabel('fast', { exact: true }).waitFor();
-    const first = await runBacktest(page, { ticker: 'MSFT', strategy: 'sma_cross', params: { fast: '5', slow: '20' }, from: '2014-01-02', to: '2017-12-29' });
+    const first = await runBacktest(page, {
+      ticker: 'MSFT',
+      strategy: 'sma_cross',
+      params: { fast: '5', slow: '20' },
+      from: '2014-01-02',
+      to: '2017-12-29',
+    });
     await page.goto('/app/backtest');
     await page.getByLabel('Strategy').waitFor();
-    const second = await runBacktest(page, { ticker: 'MSFT', strategy: 'buy_and_hold', from: '2014-01-02', to: '2017-12-29' });
+    const second = await runBacktest(page, {
+      ticker: 'MSFT',
+      strategy: 'buy_and_hold',
+      from: '2014-01-02',
+      to: '2017-12-29',
+    });
 
     await page.goto('/app/compare');
     // Both runs of this browser are offered; ticking them builds the URL.
@@ -146,7 +193,10 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await table.locator('thead th').nth(2).waitFor();
     expect(await table.locator('thead th').count()).toBe(3);
     const returns = await table.locator('tbody tr', { hasText: 'Return' }).first().locator('td').allTextContents();
-    const [a, b] = await Promise.all([stack.call('GET', `/backtests/${first}`), stack.call('GET', `/backtests/${second}`)]);
+    const [a, b] = await Promise.all([
+      stack.call('GET', `/backtests/${first}`),
+      stack.call('GET', `/backtests/${second}`),
+    ]);
     const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(2)}%`;
     expect(returns).toEqual([sign(a.body.returnPct), sign(b.body.returnPct)]);
     expect(Number(await page.getByTestId('equity-chart').getAttribute('data-lines'))).toBe(2);
@@ -156,14 +206,26 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     await page.goto(`/app/compare?ids=${first},${second},${first}-x,${second}-y,${first}-z`);
     await page.getByText('Compared (4 of 4)').waitFor();
     expect(await page.getByLabel('Add a backtest by id').isDisabled()).toBe(true);
-    await page.getByRole('alert').filter({ hasText: `${first}-x` }).waitFor();
-    expect(await page.getByRole('alert').filter({ hasText: `${first}-z` }).count()).toBe(0);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `${first}-x` })
+      .waitFor();
+    expect(
+      await page
+        .getByRole('alert')
+        .filter({ hasText: `${first}-z` })
+        .count(),
+    ).toBe(0);
     expect(errors).toEqual([]);
     await close();
   });
 
   it('renders a sweep as a heatmap whose cells match the stored results and open the playground', async () => {
-    const sweep = await execute<SweepResult>('sweepWorkflow', { strategy: 'sma_cross', grid: 'fast=5..20:5,slow=30..90:30', tickers: TICKERS, from: '2014-01-02' }, `sweep-browser-${Date.now()}`);
+    const sweep = await execute<SweepResult>(
+      'sweepWorkflow',
+      { strategy: 'sma_cross', grid: 'fast=5..20:5,slow=30..90:30', tickers: TICKERS, from: '2014-01-02' },
+      `sweep-browser-${Date.now()}`,
+    );
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/sweeps');
     await page.getByRole('link', { name: sweep.sweepId }).click();
@@ -175,7 +237,9 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     // One ticker: each cell is that ticker's own Sharpe of the set.
     await page.getByLabel('Ticker').selectOption('AAPL');
     await page.getByText('Sharpe on AAPL').waitFor();
-    const rows = (await new PostgresSweepRepository(stack.database.db).sweepResults(sweep.sweepId)).filter((r) => r.ticker === 'AAPL');
+    const rows = (await new PostgresSweepRepository(stack.database.db).sweepResults(sweep.sweepId)).filter(
+      (r) => r.ticker === 'AAPL',
+    );
     const cell = rows.find((r) => r.params.fast === 10 && r.params.slow === 60)!;
     expect(await heatmap.locator('tbody tr').nth(1).locator('td').nth(1).textContent()).toBe(cell.sharpe!.toFixed(2));
     const best = rows.reduce((x, y) => ((y.sharpe ?? -Infinity) > (x.sharpe ?? -Infinity) ? y : x));
@@ -192,7 +256,11 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
   });
 
   it('shows a ticker’s walk-forward folds: train and test windows, the choice on train, its result against buy-and-hold', async () => {
-    const run = await execute<RecommendResult>('recommendWorkflow', { tickers: ['AAPL'], strategies: ['sma_cross', 'macd_cross'] }, `recommend-browser-${Date.now()}`);
+    const run = await execute<RecommendResult>(
+      'recommendWorkflow',
+      { tickers: ['AAPL'], strategies: ['sma_cross', 'macd_cross'] },
+      `recommend-browser-${Date.now()}`,
+    );
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/recommendations');
     await page.getByLabel('Ticker', { exact: true }).selectOption('AAPL');
@@ -206,22 +274,39 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     expect(firstRow[1]).toBe(`${shown.folds[0].trainFrom} … ${shown.folds[0].trainTo}`);
     expect(firstRow[3]).toBe(`${shown.folds[0].testFrom} … ${shown.folds[0].testTo}`);
     // The choice made on train, and the test result next to buy-and-hold over the same window.
-    const chosen = shown.folds[0].params ? Object.entries(shown.folds[0].params).map(([k, v]) => `${k}=${v}`).join(', ') : 'nothing traded enough';
+    const chosen = shown.folds[0].params
+      ? Object.entries(shown.folds[0].params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')
+      : 'nothing traded enough';
     expect(firstRow[2]).toContain(chosen);
     const sign = (v: number) => `${v > 0 ? '+' : ''}${v.toFixed(2)}%`;
-    expect([firstRow[4], firstRow[5]]).toEqual([sign(shown.folds[0].test.returnPct), sign(shown.folds[0].buyAndHoldReturnPct)]);
+    expect([firstRow[4], firstRow[5]]).toEqual([
+      sign(shown.folds[0].test.returnPct),
+      sign(shown.folds[0].buyAndHoldReturnPct),
+    ]);
     expect(firstRow[6]).toContain(shown.folds[0].test.returnPct > shown.folds[0].buyAndHoldReturnPct ? 'yes' : 'no');
-    if (run.tickers[0].strategy) expect(await page.getByTestId('recommendation-headline').textContent()).toContain(`Follow ${run.tickers[0].strategy}`);
+    if (run.tickers[0].strategy)
+      expect(await page.getByTestId('recommendation-headline').textContent()).toContain(
+        `Follow ${run.tickers[0].strategy}`,
+      );
     await screenshot(page, 'recommendation-folds');
     expect(errors).toEqual([]);
     await close();
 
     // At phone width the folds and the heatmap scroll inside their tables; the page itself never does.
     const phone = await openPage(browser, stack.baseUrl, PHONE);
-    for (const [url, ready] of [['/app/recommendations/AAPL', `folds-${shown.strategy}`], ['/app/sweeps', 'sweep-list']] as const) {
+    for (const [url, ready] of [
+      ['/app/recommendations/AAPL', `folds-${shown.strategy}`],
+      ['/app/sweeps', 'sweep-list'],
+    ] as const) {
       await phone.page.goto(url);
       await phone.page.getByTestId(ready).waitFor();
-      expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+      expect(
+        await phone.page.evaluate<number>(
+          'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+        ),
+      ).toBeLessThanOrEqual(0);
     }
     await screenshot(phone.page, 'sweeps-phone');
     expect(phone.errors).toEqual([]);

@@ -34,7 +34,11 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
   beforeAll(async () => {
     [stack, browser] = await Promise.all([startWebStack({ tickers: ['AAPL', 'MSFT'] }), launchBrowser()]);
     const { config } = stack;
-    date = await latestSignalDay({ provider: new CsvMarketDataProvider(config.marketData.csvDir), tickers: config.tickers, strategies: config.strategies });
+    date = await latestSignalDay({
+      provider: new CsvMarketDataProvider(config.marketData.csvDir),
+      tickers: config.tickers,
+      strategies: config.strategies,
+    });
     const subscribed = await stack.call('PUT', '/tickers/AAPL', { emails: [EMAIL], confirmed: true }, true);
     expect(subscribed.status).toBe(200);
     expect((await stack.call('PUT', '/tickers/MSFT', { emails: [EMAIL], confirmed: true }, true)).status).toBe(200);
@@ -70,7 +74,10 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
     // The marker of that day is drawn: the API's markers for the chart window include it.
     const api = await stack.call('GET', `/signals/${ticker}/${encodeURIComponent(strategy)}/${date}`);
     expect(api.body.signal.signal).toBe(side);
-    const window = await stack.call('GET', `/tickers/${ticker}/chart?strategy=${encodeURIComponent(strategy)}&from=${api.body.chartWindow.from}&to=${api.body.chartWindow.to}`);
+    const window = await stack.call(
+      'GET',
+      `/tickers/${ticker}/chart?strategy=${encodeURIComponent(strategy)}&from=${api.body.chartWindow.from}&to=${api.body.chartWindow.to}`,
+    );
     expect(window.body.markers).toContainEqual({ date, signal: side, strategy });
     expect(await page.getByTestId('signal-rule').textContent()).toBe(api.body.strategy.rules);
     await page.getByTestId('signal-inputs').getByRole('rowheader', { name: 'close' }).waitFor();
@@ -88,10 +95,17 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
     await page.getByRole('heading', { level: 1, name: 'AAPL' }).waitFor();
     const chart = page.getByTestId('price-chart');
     await chart.waitFor();
-    const recorded = await stack.call('GET', `/tickers/AAPL/chart?strategy=sma_cross&from=${addDays(date, -365)}&to=${date}`);
+    const recorded = await stack.call(
+      'GET',
+      `/tickers/AAPL/chart?strategy=sma_cross&from=${addDays(date, -365)}&to=${date}`,
+    );
     expect(recorded.body.markers.length).toBeGreaterThan(1);
-    await page.waitForFunction(`document.querySelector('[data-testid=price-chart]')?.getAttribute('data-markers') === '${recorded.body.markers.length}'`);
-    await expect(page.getByTestId('chart-rule').textContent()).resolves.toContain('BUY when SMA(7) crosses above SMA(21)');
+    await page.waitForFunction(
+      `document.querySelector('[data-testid=price-chart]')?.getAttribute('data-markers') === '${recorded.body.markers.length}'`,
+    );
+    await expect(page.getByTestId('chart-rule').textContent()).resolves.toContain(
+      'BUY when SMA(7) crosses above SMA(21)',
+    );
     const states = page.getByTestId('strategy-states');
     await states.getByRole('rowheader', { name: /macd_cross/ }).waitFor();
     const latest = page.getByTestId('latest-signals');
@@ -114,7 +128,9 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
     const phone = await openPage(browser, stack.baseUrl, PHONE);
     await phone.page.goto('/app/tickers/AAPL');
     await phone.page.getByTestId('latest-signals').waitFor();
-    const overflow = await phone.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    const overflow = await phone.page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(phone.page, 'ticker-phone');
     expect(phone.errors).toEqual([]);

@@ -12,7 +12,10 @@ function keepForDocs(file: string, name: string): void {
   fs.copyFileSync(file, path.join(DOCS_SCREENSHOTS, `${name}.png`));
 }
 
-const linkIn = (text: string, pathPrefix: string) => new RegExp(`(http://127\\.0\\.0\\.1:\\d+${pathPrefix.replace(/[/?]/g, '\\$&')}\\?token=[A-Za-z0-9_%.-]+)`).exec(text)?.[1];
+const linkIn = (text: string, pathPrefix: string) =>
+  new RegExp(`(http://127\\.0\\.0\\.1:\\d+${pathPrefix.replace(/[/?]/g, '\\$&')}\\?token=[A-Za-z0-9_%.-]+)`).exec(
+    text,
+  )?.[1];
 
 describe('web app: subscriber pages in a real browser against the real stack', () => {
   let stack: WebStack;
@@ -57,7 +60,9 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     await page.getByLabel('Email').fill('Ann@Example.com');
     await page.getByRole('button', { name: 'Send me the confirmation link' }).click();
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
-    expect(await page.getByTestId('requested').innerText()).toBe('AAPL (recommended)\nIBM (sma_cross)\nIBM (macd_cross)');
+    expect(await page.getByTestId('requested').innerText()).toBe(
+      'AAPL (recommended)\nIBM (sma_cross)\nIBM (macd_cross)',
+    );
     await screenshot(page, 'subscribe-sent');
     // Nothing is subscribed before the link is followed.
     const before = await stack.database.db.selectFrom('subscriptions').selectAll().execute();
@@ -69,7 +74,9 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     expect(confirmLink).toBeDefined();
     await page.goto(confirmLink!);
     await page.getByRole('heading', { name: 'Subscription confirmed' }).waitFor();
-    expect(await page.getByTestId('subscriptions').innerText()).toBe('AAPL (recommended)\nIBM (macd_cross)\nIBM (sma_cross)');
+    expect(await page.getByTestId('subscriptions').innerText()).toBe(
+      'AAPL (recommended)\nIBM (macd_cross)\nIBM (sma_cross)',
+    );
     keepForDocs(await screenshot(page, 'confirm'), 'confirm');
     // A second click says so.
     await page.reload();
@@ -89,7 +96,12 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     await page.getByLabel('Strategy').selectOption('sma_cross');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByTestId('manage-said').getByText('Added MSFT (sma_cross).').waitFor();
-    const rows = await stack.database.db.selectFrom('subscriptions').select(['ticker', 'strategy']).orderBy('ticker').orderBy('strategy').execute();
+    const rows = await stack.database.db
+      .selectFrom('subscriptions')
+      .select(['ticker', 'strategy'])
+      .orderBy('ticker')
+      .orderBy('strategy')
+      .execute();
     expect(rows).toEqual([
       { ticker: 'AAPL', strategy: 'recommended' },
       { ticker: 'IBM', strategy: 'sma_cross' },
@@ -115,7 +127,11 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     await page.getByRole('heading', { name: 'Unsubscribed' }).waitFor();
     expect(await page.locator('.result').textContent()).toContain('ann@example.com will receive no more emails');
     keepForDocs(await screenshot(page, 'unsubscribe'), 'unsubscribe');
-    const subscriber = await stack.database.db.selectFrom('subscribers').select(['status']).where('email', '=', 'ann@example.com').executeTakeFirstOrThrow();
+    const subscriber = await stack.database.db
+      .selectFrom('subscribers')
+      .select(['status'])
+      .where('email', '=', 'ann@example.com')
+      .executeTakeFirstOrThrow();
     expect(subscriber.status).toBe('unsubscribed');
     expect(await stack.database.db.selectFrom('subscriptions').selectAll().execute()).toEqual([]);
     expect(errors).toEqual([]);
@@ -128,7 +144,9 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     await phone.page.getByLabel('Email').fill('bad');
     await phone.page.getByRole('button', { name: 'Send me the confirmation link' }).click();
     await phone.page.locator('[data-field-error=email]').waitFor();
-    expect(await phone.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+    expect(
+      await phone.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    ).toBeLessThanOrEqual(0);
     await screenshot(phone.page, 'subscribe-phone');
     expect(phone.errors).toEqual([]);
     await phone.close();

@@ -26,7 +26,13 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
   });
 
   const provider = (apiKey = 'TESTKEY') => new AlphaVantageMarketDataProvider({ apiKey, baseUrl: server.url });
-  const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected a failure'); }, (e: unknown) => e as Error);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e as Error,
+    );
 
   it('maps TIME_SERIES_DAILY_ADJUSTED to raw rows, ascending, within [from, to]', async () => {
     answer = { body: recording('ko-2012-08-01-to-10.json') };
@@ -36,13 +42,31 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
     const url = server.requests[0];
     expect(url.pathname).toBe('/query');
     expect(Object.fromEntries(url.searchParams)).toEqual({
-      function: 'TIME_SERIES_DAILY_ADJUSTED', symbol: 'KO', outputsize: 'full', datatype: 'json', apikey: 'TESTKEY',
+      function: 'TIME_SERIES_DAILY_ADJUSTED',
+      symbol: 'KO',
+      outputsize: 'full',
+      datatype: 'json',
+      apikey: 'TESTKEY',
     });
-    expect(rows.map((r) => r.date)).toEqual(['2012-08-02', '2012-08-03', '2012-08-06', '2012-08-07', '2012-08-08', '2012-08-09']);
+    expect(rows.map((r) => r.date)).toEqual([
+      '2012-08-02',
+      '2012-08-03',
+      '2012-08-06',
+      '2012-08-07',
+      '2012-08-08',
+      '2012-08-09',
+    ]);
     // The values of KO.csv (Alpha Vantage's own output) for 2012-08-02.
     expect(rows[0]).toEqual({
-      date: '2012-08-02', open: '80.7300', high: '81.0000', low: '79.5200', close: '79.7500', adjClose: '30.2511', volume: '6696600',
-      dividend: '0.0000', splitCoefficient: '1.0',
+      date: '2012-08-02',
+      open: '80.7300',
+      high: '81.0000',
+      low: '79.5200',
+      close: '79.7500',
+      adjClose: '30.2511',
+      volume: '6696600',
+      dividend: '0.0000',
+      splitCoefficient: '1.0',
     });
     const { bars, rejected } = validatePriceRows(rows, { asOf: '2012-08-09' });
     expect(rejected).toEqual([]);
@@ -59,7 +83,10 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
     for (const { file, from, to } of windows) {
       answer = { body: recording(file) };
       const fromJson = validatePriceRows(await provider().fetchDaily({ ticker: 'KO', from, to }), { asOf: to });
-      const fromCsv = validatePriceRows(raw.filter((r) => r.date >= from && r.date <= to), { asOf: to });
+      const fromCsv = validatePriceRows(
+        raw.filter((r) => r.date >= from && r.date <= to),
+        { asOf: to },
+      );
       expect(fromJson.rejected).toEqual([]);
       expect(fromJson.actions).toEqual(fromCsv.actions);
       // Split-adjusted alike: the recording rounds adjusted closes to 4 decimals, the file does not.
@@ -91,10 +118,19 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
 
   it('treats both rate-limit answers (HTTP 200 with a Note or Information), 429, 5xx and network failures as transient', async () => {
     const cases: Array<[ReplayAnswer, RegExp]> = [
-      [{ body: recording('rate-limit-per-minute.json') }, /^Alpha Vantage rate limit for KO: Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute/],
+      [
+        { body: recording('rate-limit-per-minute.json') },
+        /^Alpha Vantage rate limit for KO: Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute/,
+      ],
       [{ body: recording('rate-limit-per-day.json') }, /^Alpha Vantage rate limit for KO: .*25 requests per day/],
-      [{ status: 429, body: 'Too Many Requests', contentType: 'text/plain' }, /^Alpha Vantage is unavailable for KO \(HTTP 429\): Too Many Requests$/],
-      [{ status: 503, body: '<html>Service Unavailable</html>', contentType: 'text/html' }, /^Alpha Vantage is unavailable for KO \(HTTP 503\)/],
+      [
+        { status: 429, body: 'Too Many Requests', contentType: 'text/plain' },
+        /^Alpha Vantage is unavailable for KO \(HTTP 429\): Too Many Requests$/,
+      ],
+      [
+        { status: 503, body: '<html>Service Unavailable</html>', contentType: 'text/html' },
+        /^Alpha Vantage is unavailable for KO \(HTTP 503\)/,
+      ],
     ];
     for (const [recorded, message] of cases) {
       answer = recorded;
@@ -110,13 +146,25 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
 
   it('turns error bodies into a MarketDataError with the reason, never into rows', async () => {
     const cases: Array<[ReplayAnswer, RegExp]> = [
-      [{ body: recording('error-invalid-symbol.json') }, /^unknown ticker NOSUCH: Alpha Vantage answered "Invalid API call\. Please retry/],
-      [{ body: recording('premium-endpoint.json') }, /^Alpha Vantage refused the request for NOSUCH: Thank you for using Alpha Vantage! This is a premium endpoint/],
+      [
+        { body: recording('error-invalid-symbol.json') },
+        /^unknown ticker NOSUCH: Alpha Vantage answered "Invalid API call\. Please retry/,
+      ],
+      [
+        { body: recording('premium-endpoint.json') },
+        /^Alpha Vantage refused the request for NOSUCH: Thank you for using Alpha Vantage! This is a premium endpoint/,
+      ],
       [{ body: '' }, /^Alpha Vantage returned an empty response for NOSUCH$/],
-      [{ body: '<!DOCTYPE html><html><body>Maintenance</body></html>', contentType: 'text/html' }, /^Alpha Vantage returned HTML instead of data for NOSUCH/],
+      [
+        { body: '<!DOCTYPE html><html><body>Maintenance</body></html>', contentType: 'text/html' },
+        /^Alpha Vantage returned HTML instead of data for NOSUCH/,
+      ],
       [{ body: 'timestamp,open\n2012-08-10,1' }, /^Alpha Vantage returned a body that is not JSON for NOSUCH/],
       [{ body: '{"Meta Data": {}}' }, /no "Time Series \(Daily\)" \(keys: Meta Data\)/],
-      [{ status: 403, body: 'Forbidden', contentType: 'text/plain' }, /^Alpha Vantage refused the request for NOSUCH \(HTTP 403\): Forbidden$/],
+      [
+        { status: 403, body: 'Forbidden', contentType: 'text/plain' },
+        /^Alpha Vantage refused the request for NOSUCH \(HTTP 403\): Forbidden$/,
+      ],
     ];
     for (const [recorded, message] of cases) {
       answer = recorded;
@@ -135,12 +183,19 @@ describe('AlphaVantageMarketDataProvider against recorded responses on a local H
 
   it('is what the factory builds for alphavantage, behind a limiter that spaces requests to the configured rate', async () => {
     answer = { body: recording('empty-series.json') };
-    const limited = createMarketDataProvider('alphavantage', { csvDir: 'unused', alphaVantage: { apiKey: 'K', baseUrl: server.url, requestsPerMinute: 300 } });
+    const limited = createMarketDataProvider('alphavantage', {
+      csvDir: 'unused',
+      alphaVantage: { apiKey: 'K', baseUrl: server.url, requestsPerMinute: 300 },
+    });
     expect(limited).toBeInstanceOf(RateLimitedMarketDataProvider);
     expect(limited.name).toBe('alphavantage');
     const started = Date.now();
     const stamps: number[] = [];
-    await Promise.all(['KO', 'PEP', 'MO', 'PG'].map((ticker) => limited.fetchDaily({ ticker, to: '2012-08-10' }).then(() => stamps.push(Date.now() - started))));
+    await Promise.all(
+      ['KO', 'PEP', 'MO', 'PG'].map((ticker) =>
+        limited.fetchDaily({ ticker, to: '2012-08-10' }).then(() => stamps.push(Date.now() - started)),
+      ),
+    );
     // 300 a minute: one request every 200 ms, so the 4th starts at least 600 ms after the first.
     expect(server.requests.map((u) => u.searchParams.get('symbol'))).toEqual(['KO', 'PEP', 'MO', 'PG']);
     expect(Math.max(...stamps)).toBeGreaterThanOrEqual(590);

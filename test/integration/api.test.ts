@@ -55,12 +55,24 @@ describe('HTTP API', () => {
     t = await createTestDatabase();
     mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'api-test-mail-'));
     sink = await startMailSink({ port: 0, dir: mailDir, rejectRecipients: /^bounce@/ });
-    mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: 'Algo Signals <signals@localhost>', timeoutMs: 3000 });
+    mailer = new NodemailerMailer({
+      host: '127.0.0.1',
+      port: sink.port,
+      secure: false,
+      from: 'Algo Signals <signals@localhost>',
+      timeoutMs: 3000,
+    });
     subscribers = new PostgresSubscriberRepository(t.db);
     app = buildApi({
       config: {
         tickers: ['AAPL', 'MSFT'],
-        strategies: { default: [{ name: 'sma_cross', params: {} }, { name: 'macd_cross', params: {} }], perTicker: { XOM: [{ name: 'rsi_reversion', params: {} }] } },
+        strategies: {
+          default: [
+            { name: 'sma_cross', params: {} },
+            { name: 'macd_cross', params: {} },
+          ],
+          perTicker: { XOM: [{ name: 'rsi_reversion', params: {} }] },
+        },
         api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
       },
       subscribers,
@@ -89,7 +101,12 @@ describe('HTTP API', () => {
     }
     const res = await fetch(`${baseUrl}${request.url}`, { method: request.method, headers, body, redirect: 'manual' });
     const text = await res.text();
-    return { statusCode: res.status, headers: Object.fromEntries(res.headers), body: text, json: () => JSON.parse(text) };
+    return {
+      statusCode: res.status,
+      headers: Object.fromEntries(res.headers),
+      body: text,
+      json: () => JSON.parse(text),
+    };
   }
   afterAll(async () => {
     await app.close();
@@ -118,7 +135,11 @@ describe('HTTP API', () => {
   const confirmLinkOf = (text: string) => /(http:\/\/signals\.test:8000\/app\/confirm\?token=\S+)/.exec(text)?.[1];
 
   it('subscribe -> confirmation email (app confirm link, manage link, one-click unsubscribe headers) -> confirm applies it -> unsubscribe', async () => {
-    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'Ann@Example.com', tickers: ['aapl', 'XOM'] } });
+    const res = await call({
+      method: 'POST',
+      url: '/subscriptions',
+      payload: { email: 'Ann@Example.com', tickers: ['aapl', 'XOM'] },
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({
       email: 'ann@example.com',
@@ -142,17 +163,32 @@ describe('HTTP API', () => {
     const listUnsubscribe = String(mail.headers.get('list-unsubscribe') ?? '');
     // mailparser parses the header into {url}; read it from the raw lines too.
     const rawHeader = mail.headerLines.find((h) => h.key === 'list-unsubscribe')?.line ?? listUnsubscribe;
-    const unsubscribeLink = /<(http:\/\/signals\.test:8000\/unsubscribe\?token=[^>]+)>/.exec(rawHeader.replace(/\r?\n\s+/g, ''))?.[1];
+    const unsubscribeLink = /<(http:\/\/signals\.test:8000\/unsubscribe\?token=[^>]+)>/.exec(
+      rawHeader.replace(/\r?\n\s+/g, ''),
+    )?.[1];
     expect(unsubscribeLink).toBeDefined();
-    expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+    expect(mail.headerLines.find((h) => h.key === 'list-unsubscribe-post')?.line).toBe(
+      'List-Unsubscribe-Post: List-Unsubscribe=One-Click',
+    );
 
-    const confirm = await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLink!) } });
+    const confirm = await call({
+      method: 'POST',
+      url: '/subscriptions/confirm',
+      payload: { token: tokenOf(confirmLink!) },
+    });
     expect(confirm.statusCode).toBe(200);
-    expect(confirm.json()).toMatchObject({ outcome: 'applied', email: 'ann@example.com', status: 'confirmed', added: expect.arrayContaining([{ ticker: 'XOM', strategy: 'rsi_reversion' }]) });
+    expect(confirm.json()).toMatchObject({
+      outcome: 'applied',
+      email: 'ann@example.com',
+      status: 'confirmed',
+      added: expect.arrayContaining([{ ticker: 'XOM', strategy: 'rsi_reversion' }]),
+    });
     expect(confirm.json().manageUrl).toMatch(/^http:\/\/signals\.test:8000\/app\/manage\?token=/);
     expect(await subscribers.subscribedTickers()).toEqual(['AAPL', 'XOM']);
     // A second click says so and changes nothing.
-    expect((await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLink!) } })).json()).toMatchObject({ outcome: 'already_applied', added: [] });
+    expect(
+      (await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLink!) } })).json(),
+    ).toMatchObject({ outcome: 'already_applied', added: [] });
 
     // The old link paths land on the app's pages.
     const old = await call({ method: 'GET', url: `/confirm?token=${encodeURIComponent(tokenOf(confirmLink!))}` });
@@ -169,7 +205,10 @@ describe('HTTP API', () => {
       payload: 'List-Unsubscribe=One-Click',
     });
     expect(oneClick.statusCode).toBe(200);
-    expect(await subscribers.findByEmail('ann@example.com')).toMatchObject({ status: 'unsubscribed', subscriptions: [] });
+    expect(await subscribers.findByEmail('ann@example.com')).toMatchObject({
+      status: 'unsubscribed',
+      subscriptions: [],
+    });
     // One-click is idempotent (mail clients may retry), and multipart bodies work too.
     const retry = await call({
       method: 'POST',
@@ -179,31 +218,62 @@ describe('HTTP API', () => {
     });
     expect(retry.statusCode).toBe(200);
     // The app's unsubscribe page does the same in JSON.
-    const json = await call({ method: 'POST', url: '/subscriptions/unsubscribe', payload: { token: tokenOf(unsubscribeLink!) } });
+    const json = await call({
+      method: 'POST',
+      url: '/subscriptions/unsubscribe',
+      payload: { token: tokenOf(unsubscribeLink!) },
+    });
     expect(json.statusCode).toBe(200);
     expect(json.json()).toEqual({ email: 'ann@example.com', status: 'unsubscribed' });
   });
 
   it('nobody subscribes someone else: a request for a confirmed address adds nothing until that address follows its own link', async () => {
-    await subscribers.subscribe({ email: 'dora@example.com', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true });
-    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'dora@example.com', subscriptions: [{ ticker: 'MSFT', strategies: ['recommended'] }, { ticker: 'IBM' }] } });
+    await subscribers.subscribe({
+      email: 'dora@example.com',
+      subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+      confirmed: true,
+    });
+    const res = await call({
+      method: 'POST',
+      url: '/subscriptions',
+      payload: {
+        email: 'dora@example.com',
+        subscriptions: [{ ticker: 'MSFT', strategies: ['recommended'] }, { ticker: 'IBM' }],
+      },
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json().subscriptions).toEqual([
       { ticker: 'MSFT', strategy: 'recommended' },
       { ticker: 'IBM', strategy: 'sma_cross' },
       { ticker: 'IBM', strategy: 'macd_cross' },
     ]);
-    expect(await subscribers.findByEmail('dora@example.com')).toMatchObject({ status: 'confirmed', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }] });
+    expect(await subscribers.findByEmail('dora@example.com')).toMatchObject({
+      status: 'confirmed',
+      subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+    });
     const [mail] = await messages();
     expect(mail.text).toContain('MSFT (recommended)');
-    const confirmed = await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: tokenOf(confirmLinkOf(mail.text ?? '')!) } });
+    const confirmed = await call({
+      method: 'POST',
+      url: '/subscriptions/confirm',
+      payload: { token: tokenOf(confirmLinkOf(mail.text ?? '')!) },
+    });
     expect(confirmed.json().subscriptions).toHaveLength(4);
-    expect((await subscribers.findByEmail('dora@example.com'))?.subscriptions.map((x) => x.ticker)).toEqual(['AAPL', 'IBM', 'IBM', 'MSFT']);
+    expect((await subscribers.findByEmail('dora@example.com'))?.subscriptions.map((x) => x.ticker)).toEqual([
+      'AAPL',
+      'IBM',
+      'IBM',
+      'MSFT',
+    ]);
   });
 
   it('sends one confirmation per request, at most 5 a day per address, and answers the same either way', async () => {
     for (let i = 0; i < 7; i++) {
-      const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'eve@example.com', tickers: ['AAPL'] } });
+      const res = await call({
+        method: 'POST',
+        url: '/subscriptions',
+        payload: { email: 'eve@example.com', tickers: ['AAPL'] },
+      });
       expect(res.statusCode).toBe(202);
     }
     expect(await messages()).toHaveLength(5);
@@ -214,15 +284,48 @@ describe('HTTP API', () => {
     const [mail] = await messages();
     const manage = /http:\/\/signals\.test:8000\/app\/manage\?token=(\S+)/.exec(mail.text ?? '')![1];
     const headers = { 'x-manage-token': decodeURIComponent(manage) };
-    expect((await call({ method: 'GET', url: '/manage', headers })).json()).toEqual({ email: 'fay@example.com', status: 'pending', subscriptions: [] });
-    const put = await call({ method: 'PUT', url: '/manage', headers, payload: { subscriptions: [{ ticker: 'MSFT', strategy: 'sma_cross' }] } });
-    expect(put.json()).toEqual({ email: 'fay@example.com', status: 'confirmed', subscriptions: [{ ticker: 'MSFT', strategy: 'sma_cross' }] });
-    const bad = await call({ method: 'PUT', url: '/manage', headers, payload: { subscriptions: [{ ticker: 'MSFT', strategy: 'moon_shot' }] } });
+    expect((await call({ method: 'GET', url: '/manage', headers })).json()).toEqual({
+      email: 'fay@example.com',
+      status: 'pending',
+      subscriptions: [],
+    });
+    const put = await call({
+      method: 'PUT',
+      url: '/manage',
+      headers,
+      payload: { subscriptions: [{ ticker: 'MSFT', strategy: 'sma_cross' }] },
+    });
+    expect(put.json()).toEqual({
+      email: 'fay@example.com',
+      status: 'confirmed',
+      subscriptions: [{ ticker: 'MSFT', strategy: 'sma_cross' }],
+    });
+    const bad = await call({
+      method: 'PUT',
+      url: '/manage',
+      headers,
+      payload: { subscriptions: [{ ticker: 'MSFT', strategy: 'moon_shot' }] },
+    });
     expect(bad.statusCode).toBe(400);
-    expect((await call({ method: 'DELETE', url: '/manage', headers })).json()).toEqual({ email: 'fay@example.com', status: 'unsubscribed', subscriptions: [] });
-    expect((await call({ method: 'GET', url: '/manage', headers: { 'x-manage-token': `${headers['x-manage-token']}x` } })).statusCode).toBe(400);
+    expect((await call({ method: 'DELETE', url: '/manage', headers })).json()).toEqual({
+      email: 'fay@example.com',
+      status: 'unsubscribed',
+      subscriptions: [],
+    });
+    expect(
+      (await call({ method: 'GET', url: '/manage', headers: { 'x-manage-token': `${headers['x-manage-token']}x` } }))
+        .statusCode,
+    ).toBe(400);
     // A confirm token is not a manage token.
-    expect((await call({ method: 'GET', url: '/manage', headers: { 'x-manage-token': tokenOf(confirmLinkOf(mail.text ?? '')!) } })).statusCode).toBe(400);
+    expect(
+      (
+        await call({
+          method: 'GET',
+          url: '/manage',
+          headers: { 'x-manage-token': tokenOf(confirmLinkOf(mail.text ?? '')!) },
+        })
+      ).statusCode,
+    ).toBe(400);
   });
 
   it('rejects forged and wrong-purpose tokens with a 400', async () => {
@@ -230,25 +333,53 @@ describe('HTTP API', () => {
     const [mail] = await messages();
     const token = tokenOf(confirmLinkOf(mail.text ?? '')!);
     // A confirm token cannot unsubscribe.
-    expect((await call({ method: 'POST', url: `/unsubscribe?token=${token}`, payload: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).statusCode).toBe(400);
-    expect((await call({ method: 'POST', url: '/subscriptions/unsubscribe', payload: { token } })).statusCode).toBe(400);
-    const forged = await call({ method: 'POST', url: '/subscriptions/confirm', payload: { token: `${token.slice(0, -3)}abc` } });
+    expect(
+      (
+        await call({
+          method: 'POST',
+          url: `/unsubscribe?token=${token}`,
+          payload: 'List-Unsubscribe=One-Click',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect((await call({ method: 'POST', url: '/subscriptions/unsubscribe', payload: { token } })).statusCode).toBe(
+      400,
+    );
+    const forged = await call({
+      method: 'POST',
+      url: '/subscriptions/confirm',
+      payload: { token: `${token.slice(0, -3)}abc` },
+    });
     expect(forged.statusCode).toBe(400);
     expect(forged.json().error).toBe('invalid_link');
     expect((await subscribers.findByEmail('bob@example.com'))?.status).toBe('pending');
   });
 
   it('records a permanently rejected confirmation and does not retry it', async () => {
-    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'bounce@example.com', tickers: ['AAPL'] } });
+    const res = await call({
+      method: 'POST',
+      url: '/subscriptions',
+      payload: { email: 'bounce@example.com', tickers: ['AAPL'] },
+    });
     expect(res.statusCode).toBe(202);
     const delivery = await t.db.selectFrom('deliveries').selectAll().executeTakeFirstOrThrow();
-    expect(delivery).toMatchObject({ kind: expect.stringMatching(/^confirmation:change-\d+$/), run_date: TODAY, status: 'failed', attempts: 1 });
+    expect(delivery).toMatchObject({
+      kind: expect.stringMatching(/^confirmation:change-\d+$/),
+      run_date: TODAY,
+      status: 'failed',
+      attempts: 1,
+    });
     expect(delivery.error).toMatch(/550/);
     expect(await messages()).toHaveLength(0);
   });
 
   it('rejects unknown strategies with a 400 listing the known ones', async () => {
-    const res = await call({ method: 'POST', url: '/subscriptions', payload: { email: 'c@example.com', tickers: ['AAPL'], strategies: ['moon_shot'] } });
+    const res = await call({
+      method: 'POST',
+      url: '/subscriptions',
+      payload: { email: 'c@example.com', tickers: ['AAPL'], strategies: ['moon_shot'] },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/unknown strategy "moon_shot" \(known: .*sma_cross.*recommended\)/);
     expect(await subscribers.findByEmail('c@example.com')).toBeNull();
@@ -256,63 +387,160 @@ describe('HTTP API', () => {
 
   it('serves the old notification endpoints with admin auth', async () => {
     expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' } })).statusCode).toBe(401);
-    expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' }, headers: { 'x-api-key': 'wrong-key-123' } })).statusCode).toBe(401);
+    expect(
+      (
+        await call({
+          method: 'POST',
+          url: '/tickers',
+          payload: { ticker: 'IBM' },
+          headers: { 'x-api-key': 'wrong-key-123' },
+        })
+      ).statusCode,
+    ).toBe(401);
     const add = await call({ method: 'POST', url: '/tickers', payload: { ticker: 'ibm' }, headers: ADMIN });
     expect(add.statusCode).toBe(201);
     expect(add.json()).toEqual({ ticker: 'IBM', tracked: true, created: true });
-    expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' }, headers: ADMIN })).statusCode).toBe(200);
+    expect(
+      (await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' }, headers: ADMIN })).statusCode,
+    ).toBe(200);
 
     const put = await call({
-      method: 'PUT', url: '/tickers/TSLA', headers: ADMIN,
+      method: 'PUT',
+      url: '/tickers/TSLA',
+      headers: ADMIN,
       payload: { emails: ['x@example.com', 'y@example.com'], strategies: ['sma_cross'], confirmed: true },
     });
     expect(put.statusCode).toBe(200);
     expect(put.json().subscribers).toEqual([
-      { email: 'x@example.com', status: 'confirmed', added: [{ ticker: 'TSLA', strategy: 'sma_cross' }], confirmation: 'not_needed' },
-      { email: 'y@example.com', status: 'confirmed', added: [{ ticker: 'TSLA', strategy: 'sma_cross' }], confirmation: 'not_needed' },
+      {
+        email: 'x@example.com',
+        status: 'confirmed',
+        added: [{ ticker: 'TSLA', strategy: 'sma_cross' }],
+        confirmation: 'not_needed',
+      },
+      {
+        email: 'y@example.com',
+        status: 'confirmed',
+        added: [{ ticker: 'TSLA', strategy: 'sma_cross' }],
+        confirmation: 'not_needed',
+      },
     ]);
     expect(await messages()).toHaveLength(0);
-    expect((await call({ method: 'PUT', url: '/tickers/TSLA', payload: { emails: ['z@example.com'] } })).statusCode).toBe(401);
+    expect(
+      (await call({ method: 'PUT', url: '/tickers/TSLA', payload: { emails: ['z@example.com'] } })).statusCode,
+    ).toBe(401);
 
     const list = await call({ method: 'GET', url: '/tickers' });
     expect(list.statusCode).toBe(200);
     expect(list.json().tickers.map((x: { ticker: string }) => x.ticker)).toEqual(['AAPL', 'IBM', 'MSFT', 'TSLA']);
     expect(list.json().tickers[3]).toEqual({
-      ticker: 'TSLA', configured: false, subscribers: 2, pendingSubscribers: 0, lastDate: null, strategies: ['sma_cross', 'macd_cross'],
+      ticker: 'TSLA',
+      configured: false,
+      subscribers: 2,
+      pendingSubscribers: 0,
+      lastDate: null,
+      strategies: ['sma_cross', 'macd_cross'],
     });
     // The one page shape beside the old clients' `tickers`.
     expect(list.json()).toMatchObject({ items: list.json().tickers, nextCursor: null });
 
     await new PostgresSignalRepository(t.db).record([
-      { date: '2024-01-04', ticker: 'TSLA', strategy: 'sma_cross', strategyVersion: 1, signal: 'BUY', close: 240, inputs: { sma7: 1, sma21: 2 } },
-      { date: '2024-01-05', ticker: 'TSLA', strategy: 'sma_cross', strategyVersion: 1, signal: 'HOLD', close: 241.5, inputs: { sma7: 1.5, sma21: 2 } },
+      {
+        date: '2024-01-04',
+        ticker: 'TSLA',
+        strategy: 'sma_cross',
+        strategyVersion: 1,
+        signal: 'BUY',
+        close: 240,
+        inputs: { sma7: 1, sma21: 2 },
+      },
+      {
+        date: '2024-01-05',
+        ticker: 'TSLA',
+        strategy: 'sma_cross',
+        strategyVersion: 1,
+        signal: 'HOLD',
+        close: 241.5,
+        inputs: { sma7: 1.5, sma21: 2 },
+      },
     ]);
     const anonymous = await call({ method: 'GET', url: '/tickers/tsla' });
     expect(anonymous.statusCode).toBe(200);
-    expect(anonymous.json()).toMatchObject({ ticker: 'TSLA', subscribers: 2, latestSignals: { date: '2024-01-05', signals: [{ signal: 'HOLD', close: 241.5 }] } });
+    expect(anonymous.json()).toMatchObject({
+      ticker: 'TSLA',
+      subscribers: 2,
+      latestSignals: { date: '2024-01-05', signals: [{ signal: 'HOLD', close: 241.5 }] },
+    });
     expect(anonymous.body).not.toContain('x@example.com');
     const admin = await call({ method: 'GET', url: '/tickers/TSLA', headers: ADMIN });
-    expect(admin.json().subscriberList.map((s: { email: string }) => s.email)).toEqual(['x@example.com', 'y@example.com']);
-    expect(admin.json()).toMatchObject({ emails: ['x@example.com', 'y@example.com'], items: admin.json().subscriberList, nextCursor: null });
-    expect((await call({ method: 'GET', url: '/tickers/TSLA', headers: { 'x-api-key': 'nope-nope-nope' } })).statusCode).toBe(401);
+    expect(admin.json().subscriberList.map((s: { email: string }) => s.email)).toEqual([
+      'x@example.com',
+      'y@example.com',
+    ]);
+    expect(admin.json()).toMatchObject({
+      emails: ['x@example.com', 'y@example.com'],
+      items: admin.json().subscriberList,
+      nextCursor: null,
+    });
+    expect(
+      (await call({ method: 'GET', url: '/tickers/TSLA', headers: { 'x-api-key': 'nope-nope-nope' } })).statusCode,
+    ).toBe(401);
     expect((await call({ method: 'GET', url: '/tickers/NOPE' })).statusCode).toBe(404);
 
     const notify = await call({ method: 'POST', url: '/notification/TSLA/send', headers: ADMIN });
     expect(notify.statusCode).toBe(202);
-    expect(started).toEqual([{ workflowType: 'notifyTickerWorkflow', workflowId: expect.stringMatching(/^notify-TSLA-latest-[0-9a-f]{8}$/), input: { ticker: 'TSLA' } }]);
+    expect(started).toEqual([
+      {
+        workflowType: 'notifyTickerWorkflow',
+        workflowId: expect.stringMatching(/^notify-TSLA-latest-[0-9a-f]{8}$/),
+        input: { ticker: 'TSLA' },
+      },
+    ]);
     expect(notify.json()).toEqual({ workflowId: started[0].workflowId, runId: 'run-1' });
-    const withDate = await call({ method: 'POST', url: '/notification/TSLA/send', headers: ADMIN, payload: { date: '2024-01-04' } });
+    const withDate = await call({
+      method: 'POST',
+      url: '/notification/TSLA/send',
+      headers: ADMIN,
+      payload: { date: '2024-01-04' },
+    });
     expect(withDate.statusCode).toBe(202);
-    expect(started[1]).toMatchObject({ workflowId: expect.stringMatching(/^notify-TSLA-2024-01-04-/), input: { ticker: 'TSLA', date: '2024-01-04' } });
+    expect(started[1]).toMatchObject({
+      workflowId: expect.stringMatching(/^notify-TSLA-2024-01-04-/),
+      input: { ticker: 'TSLA', date: '2024-01-04' },
+    });
     expect((await call({ method: 'POST', url: '/notification/NOPE/send', headers: ADMIN })).statusCode).toBe(404);
     expect((await call({ method: 'POST', url: '/notification/TSLA/send' })).statusCode).toBe(401);
   });
 
   it('lists signals and starts daily runs', async () => {
     await new PostgresSignalRepository(t.db).record([
-      { date: '2024-01-05', ticker: 'AAPL', strategy: 'sma_cross', strategyVersion: 1, signal: 'SELL', close: 181.2, inputs: { sma7: 180, sma21: 182 } },
-      { date: '2024-01-04', ticker: 'AAPL', strategy: 'macd_cross', strategyVersion: 1, signal: 'BUY', close: 181.9, inputs: { macd: 0.1, signal: 0.05 } },
-      { date: '2024-01-05', ticker: 'MSFT', strategy: 'sma_cross', strategyVersion: 1, signal: 'HOLD', close: 367.8, inputs: {} },
+      {
+        date: '2024-01-05',
+        ticker: 'AAPL',
+        strategy: 'sma_cross',
+        strategyVersion: 1,
+        signal: 'SELL',
+        close: 181.2,
+        inputs: { sma7: 180, sma21: 182 },
+      },
+      {
+        date: '2024-01-04',
+        ticker: 'AAPL',
+        strategy: 'macd_cross',
+        strategyVersion: 1,
+        signal: 'BUY',
+        close: 181.9,
+        inputs: { macd: 0.1, signal: 0.05 },
+      },
+      {
+        date: '2024-01-05',
+        ticker: 'MSFT',
+        strategy: 'sma_cross',
+        strategyVersion: 1,
+        signal: 'HOLD',
+        close: 367.8,
+        inputs: {},
+      },
     ]);
     const byTicker = await call({ method: 'GET', url: '/signals?ticker=aapl' });
     expect(byTicker.statusCode).toBe(200);
@@ -321,21 +549,40 @@ describe('HTTP API', () => {
     // The page shape of every list ({ items, nextCursor }), and the old clients' `signals` and `count` beside it.
     expect(byDate.json().items).toEqual(byDate.json().signals);
     expect(byDate.json().nextCursor).toBeNull();
-    expect(byDate.json()).toMatchObject({ count: 2, signals: [{ ticker: 'AAPL', signal: 'SELL', strategyVersion: 1, close: 181.2, inputs: { sma7: 180 } }, { ticker: 'MSFT' }] });
+    expect(byDate.json()).toMatchObject({
+      count: 2,
+      signals: [
+        { ticker: 'AAPL', signal: 'SELL', strategyVersion: 1, close: 181.2, inputs: { sma7: 180 } },
+        { ticker: 'MSFT' },
+      ],
+    });
     expect((await call({ method: 'GET', url: '/signals' })).statusCode).toBe(400);
 
     expect((await call({ method: 'POST', url: '/runs/daily' })).statusCode).toBe(401);
-    const run = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '2024-01-04', tickers: ['aapl', 'AAPL', 'MSFT'] } });
+    const run = await call({
+      method: 'POST',
+      url: '/runs/daily',
+      headers: ADMIN,
+      payload: { date: '2024-01-04', tickers: ['aapl', 'AAPL', 'MSFT'] },
+    });
     expect(run.statusCode).toBe(202);
     // The id of a daily run started by hand, from the API as from the CLI: daily-<date>, one at a time per date.
-    expect(started[0]).toEqual({ workflowType: 'dailyRunWorkflow', workflowId: 'daily-2024-01-04', input: { date: '2024-01-04', tickers: ['AAPL', 'MSFT'] } });
+    expect(started[0]).toEqual({
+      workflowType: 'dailyRunWorkflow',
+      workflowId: 'daily-2024-01-04',
+      input: { date: '2024-01-04', tickers: ['AAPL', 'MSFT'] },
+    });
     expect(run.json()).toEqual({ workflowId: 'daily-2024-01-04', runId: 'run-1' });
     const again = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '2024-01-04' } });
     expect(again.statusCode).toBe(409);
     // Without a date: today's (New York), given to the workflow so that the id and the run agree; the rest from the worker's config.
     const plain = await call({ method: 'POST', url: '/runs/daily', headers: ADMIN });
     expect(plain.statusCode).toBe(202);
-    expect(started[1]).toEqual({ workflowType: 'dailyRunWorkflow', workflowId: 'daily-2024-01-05', input: { date: '2024-01-05' } });
+    expect(started[1]).toEqual({
+      workflowType: 'dailyRunWorkflow',
+      workflowId: 'daily-2024-01-05',
+      input: { date: '2024-01-05' },
+    });
   });
 
   it('serves health and the OpenAPI docs', async () => {
@@ -343,9 +590,30 @@ describe('HTTP API', () => {
     const docs = await call({ method: 'GET', url: '/docs/json' });
     expect(docs.statusCode).toBe(200);
     const spec = docs.json();
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/tickers', '/tickers/{ticker}', '/notification/{ticker}/send', '/subscriptions', '/confirm', '/unsubscribe', '/signals', '/runs/daily', '/health']));
-    expect(spec.paths['/subscriptions'].post.requestBody.content['application/json'].schema.required).toEqual(['email']);
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/subscriptions/options', '/subscriptions/confirm', '/subscriptions/unsubscribe', '/manage']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/tickers',
+        '/tickers/{ticker}',
+        '/notification/{ticker}/send',
+        '/subscriptions',
+        '/confirm',
+        '/unsubscribe',
+        '/signals',
+        '/runs/daily',
+        '/health',
+      ]),
+    );
+    expect(spec.paths['/subscriptions'].post.requestBody.content['application/json'].schema.required).toEqual([
+      'email',
+    ]);
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/subscriptions/options',
+        '/subscriptions/confirm',
+        '/subscriptions/unsubscribe',
+        '/manage',
+      ]),
+    );
     expect((await call({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
   });
 
@@ -373,7 +641,9 @@ describe('HTTP API', () => {
       expect(res.status).toBe(500);
       expect(await res.json()).toEqual({ error: 'internal_error', message: 'internal error' });
       const subscribe = await fetch(`http://127.0.0.1:${port}/subscriptions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'a@example.com', tickers: ['AAPL'] }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'a@example.com', tickers: ['AAPL'] }),
       });
       expect(subscribe.status).toBe(500);
       expect(await subscribe.text()).not.toMatch(/does_not_exist|database|postgres/i);
@@ -387,27 +657,152 @@ describe('HTTP API', () => {
     const json = { 'content-type': 'application/json' };
     type Case = [name: string, request: Request, status: number, mention?: RegExp];
     const cases: Case[] = [
-      ['malformed JSON', { method: 'POST', url: '/subscriptions', headers: json, payload: '{"email": "a@b.co", "tickers": [' }, 400],
-      ['JSON that is not an object', { method: 'POST', url: '/subscriptions', headers: json, payload: '"hello"' }, 400, /body/],
+      [
+        'malformed JSON',
+        { method: 'POST', url: '/subscriptions', headers: json, payload: '{"email": "a@b.co", "tickers": [' },
+        400,
+      ],
+      [
+        'JSON that is not an object',
+        { method: 'POST', url: '/subscriptions', headers: json, payload: '"hello"' },
+        400,
+        /body/,
+      ],
       ['empty JSON body', { method: 'POST', url: '/subscriptions', headers: json, payload: '' }, 400],
       ['missing email', { method: 'POST', url: '/subscriptions', payload: { tickers: ['AAPL'] } }, 400, /body\.email/],
-      ['missing tickers', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com' } }, 400, /body\.tickers/],
-      ['wrong type for email', { method: 'POST', url: '/subscriptions', payload: { email: 42, tickers: ['AAPL'] } }, 400, /body\.email/],
-      ['wrong type for tickers', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: 'AAPL' } }, 400, /body\.tickers/],
-      ['null body fields', { method: 'POST', url: '/subscriptions', payload: { email: null, tickers: null } }, 400, /body\.email/],
-      ['unknown field', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ['AAPL'], admin: true } }, 400, /admin/],
-      ['prototype pollution', { method: 'POST', url: '/subscriptions', headers: json, payload: '{"email":"a@example.com","tickers":["AAPL"],"__proto__":{"x":1}}' }, 400],
-      ['SQL-ish email', { method: 'POST', url: '/subscriptions', payload: { email: "x@example.com'; drop table subscribers;--", tickers: ['AAPL'] } }, 400, /body\.email: invalid email address/],
-      ['SQL-ish ticker', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ["AAPL'); delete from signals;--"] } }, 400, /body\.tickers\.0/],
-      ['header injection in email', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com\r\nBcc: all@example.com', tickers: ['AAPL'] } }, 400, /control characters/],
-      ['NUL in email', { method: 'POST', url: '/subscriptions', payload: { email: 'a\u0000@example.com', tickers: ['AAPL'] } }, 400, /body\.email/],
-      ['unicode email', { method: 'POST', url: '/subscriptions', payload: { email: 'ñandú@exämple.com', tickers: ['AAPL'] } }, 400, /body\.email/],
-      ['RTL override in email', { method: 'POST', url: '/subscriptions', payload: { email: 'a\u202e@example.com', tickers: ['AAPL'] } }, 400, /body\.email/],
-      ['display name', { method: 'POST', url: '/subscriptions', payload: { email: 'Ann <a@example.com>', tickers: ['AAPL'] } }, 400, /display name/],
-      ['over-long email', { method: 'POST', url: '/subscriptions', payload: { email: `${'a'.repeat(60)}@${'b'.repeat(300)}.com`, tickers: ['AAPL'] } }, 400, /body\.email/],
-      ['too many tickers', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: Array.from({ length: 51 }, (_, i) => `T${i}`) } }, 400, /body\.tickers/],
-      ['huge body', { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ['AAPL'], pad: 'x'.repeat(200_000) } }, 413],
-      ['form body on a JSON endpoint', { method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'email=a@example.com' }, 415],
+      [
+        'missing tickers',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com' } },
+        400,
+        /body\.tickers/,
+      ],
+      [
+        'wrong type for email',
+        { method: 'POST', url: '/subscriptions', payload: { email: 42, tickers: ['AAPL'] } },
+        400,
+        /body\.email/,
+      ],
+      [
+        'wrong type for tickers',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: 'AAPL' } },
+        400,
+        /body\.tickers/,
+      ],
+      [
+        'null body fields',
+        { method: 'POST', url: '/subscriptions', payload: { email: null, tickers: null } },
+        400,
+        /body\.email/,
+      ],
+      [
+        'unknown field',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: ['AAPL'], admin: true } },
+        400,
+        /admin/,
+      ],
+      [
+        'prototype pollution',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          headers: json,
+          payload: '{"email":"a@example.com","tickers":["AAPL"],"__proto__":{"x":1}}',
+        },
+        400,
+      ],
+      [
+        'SQL-ish email',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          payload: { email: "x@example.com'; drop table subscribers;--", tickers: ['AAPL'] },
+        },
+        400,
+        /body\.email: invalid email address/,
+      ],
+      [
+        'SQL-ish ticker',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          payload: { email: 'a@example.com', tickers: ["AAPL'); delete from signals;--"] },
+        },
+        400,
+        /body\.tickers\.0/,
+      ],
+      [
+        'header injection in email',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          payload: { email: 'a@example.com\r\nBcc: all@example.com', tickers: ['AAPL'] },
+        },
+        400,
+        /control characters/,
+      ],
+      [
+        'NUL in email',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'a\u0000@example.com', tickers: ['AAPL'] } },
+        400,
+        /body\.email/,
+      ],
+      [
+        'unicode email',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'ñandú@exämple.com', tickers: ['AAPL'] } },
+        400,
+        /body\.email/,
+      ],
+      [
+        'RTL override in email',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'a\u202e@example.com', tickers: ['AAPL'] } },
+        400,
+        /body\.email/,
+      ],
+      [
+        'display name',
+        { method: 'POST', url: '/subscriptions', payload: { email: 'Ann <a@example.com>', tickers: ['AAPL'] } },
+        400,
+        /display name/,
+      ],
+      [
+        'over-long email',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          payload: { email: `${'a'.repeat(60)}@${'b'.repeat(300)}.com`, tickers: ['AAPL'] },
+        },
+        400,
+        /body\.email/,
+      ],
+      [
+        'too many tickers',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          payload: { email: 'a@example.com', tickers: Array.from({ length: 51 }, (_, i) => `T${i}`) },
+        },
+        400,
+        /body\.tickers/,
+      ],
+      [
+        'huge body',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          payload: { email: 'a@example.com', tickers: ['AAPL'], pad: 'x'.repeat(200_000) },
+        },
+        413,
+      ],
+      [
+        'form body on a JSON endpoint',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'email=a@example.com',
+        },
+        415,
+      ],
       ['path traversal in ticker', { method: 'GET', url: '/tickers/..%2F..%2Fetc%2Fpasswd' }, 400, /params\.ticker/],
       ['dot-file ticker', { method: 'GET', url: '/tickers/.env' }, 400, /params\.ticker/],
       ['raw traversal path', { method: 'GET', url: '/tickers/../../etc/passwd' }, 404],
@@ -420,15 +815,71 @@ describe('HTTP API', () => {
       ['missing token', { method: 'GET', url: '/confirm' }, 400, /query\.token/],
       ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, /query\.token/],
       ['garbage token', { method: 'POST', url: '/subscriptions/confirm', payload: { token: '%00%01' } }, 400],
-      ['forged one-click', { method: 'POST', url: '/unsubscribe?token=abc.def', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' }, 400],
-      ['huge one-click body', { method: 'POST', url: '/unsubscribe?token=abc.def', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `a=${'x'.repeat(100_000)}` }, 413],
-      ['XML body', { method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/xml' }, payload: '<email>a@example.com</email>' }, 415],
+      [
+        'forged one-click',
+        {
+          method: 'POST',
+          url: '/unsubscribe?token=abc.def',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'List-Unsubscribe=One-Click',
+        },
+        400,
+      ],
+      [
+        'huge one-click body',
+        {
+          method: 'POST',
+          url: '/unsubscribe?token=abc.def',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: `a=${'x'.repeat(100_000)}`,
+        },
+        413,
+      ],
+      [
+        'XML body',
+        {
+          method: 'POST',
+          url: '/subscriptions',
+          headers: { 'content-type': 'application/xml' },
+          payload: '<email>a@example.com</email>',
+        },
+        415,
+      ],
       ['admin without key', { method: 'POST', url: '/runs/daily', payload: {} }, 401],
-      ['admin with an empty key', { method: 'POST', url: '/runs/daily', headers: { 'x-api-key': '' }, payload: {} }, 401],
-      ['bad daily run date (admin)', { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '05/01/2024' } }, 400, /body\.date/],
-      ['bad daily run tickers (admin)', { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { tickers: ['../x'] } }, 400, /body\.tickers\.0/],
-      ['unknown field (admin)', { method: 'POST', url: '/tickers', headers: ADMIN, payload: { ticker: 'IBM', sql: 'drop' } }, 400, /sql/],
-      ['PUT with bad emails (admin)', { method: 'PUT', url: '/tickers/AAPL', headers: ADMIN, payload: { emails: ['ok@example.com', 'not an email'] } }, 400, /body\.emails\.1/],
+      [
+        'admin with an empty key',
+        { method: 'POST', url: '/runs/daily', headers: { 'x-api-key': '' }, payload: {} },
+        401,
+      ],
+      [
+        'bad daily run date (admin)',
+        { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '05/01/2024' } },
+        400,
+        /body\.date/,
+      ],
+      [
+        'bad daily run tickers (admin)',
+        { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { tickers: ['../x'] } },
+        400,
+        /body\.tickers\.0/,
+      ],
+      [
+        'unknown field (admin)',
+        { method: 'POST', url: '/tickers', headers: ADMIN, payload: { ticker: 'IBM', sql: 'drop' } },
+        400,
+        /sql/,
+      ],
+      [
+        'PUT with bad emails (admin)',
+        {
+          method: 'PUT',
+          url: '/tickers/AAPL',
+          headers: ADMIN,
+          payload: { emails: ['ok@example.com', 'not an email'] },
+        },
+        400,
+        /body\.emails\.1/,
+      ],
       ['unknown route', { method: 'GET', url: '/admin/secret' }, 404],
       ['unknown method', { method: 'DELETE', url: '/tickers' }, 404],
     ];

@@ -48,26 +48,45 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     // AAPL 2004-2010 (the old backtester's file), written as an ingestion run would.
     const prices = new PostgresPriceRepository(t.db);
     await prices.startRun({ runId: 'seed', asOf: '2010-12-31', provider: 'csv', tickers: ['AAPL'] });
-    await prices.saveIngestion({ runId: 'seed', ticker: 'AAPL', bars: loadSeedBars('AAPL_2004-01-02_2010-12-31.csv').bars, rejected: [] });
+    await prices.saveIngestion({
+      runId: 'seed',
+      ticker: 'AAPL',
+      bars: loadSeedBars('AAPL_2004-01-02_2010-12-31.csv').bars,
+      rejected: [],
+    });
 
     app = buildApi({
       config: {
         tickers: ['AAPL'],
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: 'http://127.0.0.1:8000', tokenSecret: 'x'.repeat(32) },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: API_KEY,
+          publicUrl: 'http://127.0.0.1:8000',
+          tokenSecret: 'x'.repeat(32),
+        },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
       changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
-      mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
+      mailer: new NodemailerMailer({
+        host: '127.0.0.1',
+        port: 1,
+        secure: false,
+        from: 'Algo Signals <signals@localhost>',
+      }),
       signer: new HmacTokenSigner('x'.repeat(32)),
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
       temporal: (() => {
         const gateway = TemporalGateway.fromConfig(env.client, config);
         const start = gateway.start.bind(gateway);
-        gateway.start = ((workflow, id, ...args) => (startedIds.push(id), start(workflow, id, ...args))) as typeof gateway.start;
+        gateway.start = ((workflow, id, ...args) => (
+          startedIds.push(id),
+          start(workflow, id, ...args)
+        )) as typeof gateway.start;
         return gateway;
       })(),
     });
@@ -96,12 +115,37 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
 
   it.each<[string, unknown, number, RegExp]>([
     ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, /body: .*fees/],
-    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' }, 400, /from: "2005-02-30" is not a valid date/],
-    ['an unknown strategy', { ticker: 'AAPL', strategy: 'moon_phase' }, 400, /unknown strategy "moon_phase" \(known: sma_cross, macd_cross/],
-    ['a bad parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 0 } }, 400, /bad parameter fast for strategy sma_cross/],
+    [
+      'a bad date',
+      { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' },
+      400,
+      /from: "2005-02-30" is not a valid date/,
+    ],
+    [
+      'an unknown strategy',
+      { ticker: 'AAPL', strategy: 'moon_phase' },
+      400,
+      /unknown strategy "moon_phase" \(known: sma_cross, macd_cross/,
+    ],
+    [
+      'a bad parameter',
+      { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 0 } },
+      400,
+      /bad parameter fast for strategy sma_cross/,
+    ],
     ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, /body.params.fast/],
-    ['a date outside the stored data', { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' }, 400, /to 2011-06-01 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/],
-    ['a negative slippage', { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 }, 400, /slippageBps must be a number >= 0 \(got -1\)/],
+    [
+      'a date outside the stored data',
+      { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' },
+      400,
+      /to 2011-06-01 is outside the stored data of AAPL \(2004-01-02 to 2010-12-31\)/,
+    ],
+    [
+      'a negative slippage',
+      { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: -1 },
+      400,
+      /slippageBps must be a number >= 0 \(got -1\)/,
+    ],
     ['an unknown ticker', { ticker: 'ZZZZ', strategy: 'sma_cross' }, 404, /unknown ticker ZZZZ/],
   ])('POST /backtests rejects %s before starting anything', async (_label, body, status, message) => {
     const res = await post(body);
@@ -114,26 +158,43 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     const res = await post({ ticker: 'aapl', strategy: 'sma_cross', from: '2005-04-01', to: '2005-06-03' });
     expect(res.status).toBe(202);
     const started = (await res.json()) as { id: string; status: string; links: { self: string; report: string } };
-    expect(started).toMatchObject({ status: 'running', links: { self: `/backtests/${started.id}`, report: `/backtests/${started.id}/report` } });
+    expect(started).toMatchObject({
+      status: 'running',
+      links: { self: `/backtests/${started.id}`, report: `/backtests/${started.id}/report` },
+    });
     expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{8}$/);
     expect(startedIds).toEqual([started.id]);
 
     // No worker yet: the run waits on the task queue.
     const running = await get(`/backtests/${started.id}`);
     expect(running.status).toBe(202);
-    expect(await running.json()).toEqual({ id: started.id, status: 'running', progress: expect.objectContaining({ stage: 'queued', waitingForWorker: true }) });
+    expect(await running.json()).toEqual({
+      id: started.id,
+      status: 'running',
+      progress: expect.objectContaining({ stage: 'queued', waitingForWorker: true }),
+    });
     expect((await get(`/backtests/${started.id}/report`)).status).toBe(404);
 
-    const result = (await withTestWorker(env, config, () => env.client.workflow.getHandle(started.id).result())) as BacktestSummary;
+    const result = (await withTestWorker(env, config, () =>
+      env.client.workflow.getHandle(started.id).result(),
+    )) as BacktestSummary;
     expect(result.returnPct).toBe(-12.36);
 
     const done = await get(`/backtests/${started.id}`);
     expect(done.status).toBe(200);
     const body = (await done.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ ...result, status: 'completed', strategyVersion: 1, fees: 0, reportHref: `/backtests/${started.id}/report` });
+    expect(body).toMatchObject({
+      ...result,
+      status: 'completed',
+      strategyVersion: 1,
+      fees: 0,
+      reportHref: `/backtests/${started.id}/report`,
+    });
     expect(body.equityCurve).toBeUndefined();
 
-    const withCurve = (await (await get(`/backtests/${started.id}?equity=true`)).json()) as { equityCurve: { dates: string[]; equity: number[] } };
+    const withCurve = (await (await get(`/backtests/${started.id}?equity=true`)).json()) as {
+      equityCurve: { dates: string[]; equity: number[] };
+    };
     expect(withCurve.equityCurve.dates[0]).toBe('2005-04-01');
     expect(withCurve.equityCurve.dates[withCurve.equityCurve.dates.length - 1]).toBe('2005-06-03');
     expect(withCurve.equityCurve.equity[withCurve.equityCurve.equity.length - 1]).toBe(result.finalCapital);
@@ -149,7 +210,13 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
 
   it('one summary: the headline, the metrics table, the HTML report and the API JSON show the same return, drawdown and counts', async () => {
     // Fees on a strategy that starts open: the first day's equity is below the capital (where the two returns used to part).
-    const res = await post({ ticker: 'AAPL', strategy: 'sma_cross', from: '2005-04-01', to: '2006-12-29', feesBps: 25 });
+    const res = await post({
+      ticker: 'AAPL',
+      strategy: 'sma_cross',
+      from: '2005-04-01',
+      to: '2006-12-29',
+      feesBps: 25,
+    });
     const { id } = (await res.json()) as { id: string };
     await withTestWorker(env, config, () => env.client.workflow.getHandle(id).result());
     const json = (await (await get(`/backtests/${id}`)).json()) as BacktestSummary;
@@ -161,8 +228,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     expect(json.orders).toBeGreaterThan(json.roundTrips);
 
     const value = (label: string) => new RegExp(`${label}\\s+(\\S+)`).exec(headline)?.[1];
-    const card = (label: string) => new RegExp(`data-headline="${label}"><div class="label">[^<]*</div><div class="value[^"]*">([^<]*)<`).exec(html)?.[1];
-    const row = (key: string) => new RegExp(`data-metric="${key}"><td class="label">[^<]*</td><td class="num[^"]*">([^<]*)<`).exec(html)?.[1];
+    const card = (label: string) =>
+      new RegExp(`data-headline="${label}"><div class="label">[^<]*</div><div class="value[^"]*">([^<]*)<`).exec(
+        html,
+      )?.[1];
+    const row = (key: string) =>
+      new RegExp(`data-metric="${key}"><td class="label">[^<]*</td><td class="num[^"]*">([^<]*)<`).exec(html)?.[1];
     const table = Object.fromEntries(formatMetrics(json).map((r) => [r.key, r.value]));
     const shown = {
       return: formatMetricValue('signedPct', json.returnPct),
@@ -171,16 +242,40 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       roundTrips: String(json.roundTrips),
     };
     expect(shown.drawdown).not.toMatch(/^[-+]/);
-    expect({ return: value('Return'), drawdown: value('Max drawdown'), orders: value('Orders'), roundTrips: value('Round trips') }).toEqual(shown);
-    expect({ return: card('Return'), drawdown: card('Max drawdown'), orders: card('Orders'), roundTrips: card('Round trips') }).toEqual(shown);
-    expect({ return: row('totalReturnPct'), drawdown: row('maxDrawdownPct'), orders: row('orders'), roundTrips: row('roundTrips') }).toEqual(shown);
-    expect({ return: table.totalReturnPct, drawdown: table.maxDrawdownPct, orders: table.orders, roundTrips: table.roundTrips }).toEqual(shown);
+    expect({
+      return: value('Return'),
+      drawdown: value('Max drawdown'),
+      orders: value('Orders'),
+      roundTrips: value('Round trips'),
+    }).toEqual(shown);
+    expect({
+      return: card('Return'),
+      drawdown: card('Max drawdown'),
+      orders: card('Orders'),
+      roundTrips: card('Round trips'),
+    }).toEqual(shown);
+    expect({
+      return: row('totalReturnPct'),
+      drawdown: row('maxDrawdownPct'),
+      orders: row('orders'),
+      roundTrips: row('roundTrips'),
+    }).toEqual(shown);
+    expect({
+      return: table.totalReturnPct,
+      drawdown: table.maxDrawdownPct,
+      orders: table.orders,
+      roundTrips: table.roundTrips,
+    }).toEqual(shown);
   });
 
   it('GET /backtests/{id} reports a failed run with its reason, 404 for an unknown id', async () => {
     const id = `backtest-failing-${Date.now()}`;
     // Started past the API's own checks (as a CLI from elsewhere could): the workflow's check fails it.
-    const handle = await env.client.workflow.start('backtestWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: id, args: [{ ticker: 'AAPL', strategy: 'moon_phase' }] });
+    const handle = await env.client.workflow.start('backtestWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: id,
+      args: [{ ticker: 'AAPL', strategy: 'moon_phase' }],
+    });
     await withTestWorker(env, config, () => handle.result().catch(() => undefined));
     const failed = await get(`/backtests/${id}`);
     expect(failed.status).toBe(200);
@@ -193,10 +288,14 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
     expect((await get('/backtests/..%2Fetc/report')).status).toBe(400);
   });
 
-  it('GET /backtests/{id} shows only backtest workflows: another workflow\'s id is a 404', async () => {
+  it("GET /backtests/{id} shows only backtest workflows: another workflow's id is a 404", async () => {
     const id = `daily-not-a-backtest-${Date.now()}`;
     // No worker: it stays running, which a backtest of that id would report as 202.
-    const handle = await env.client.workflow.start('dailyRunWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: id, args: [{ date: '2010-12-31' }] });
+    const handle = await env.client.workflow.start('dailyRunWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: id,
+      args: [{ date: '2010-12-31' }],
+    });
     try {
       const res = await get(`/backtests/${id}`);
       expect(res.status).toBe(404);
@@ -208,6 +307,8 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
 
   it('documents the routes in the OpenAPI spec', async () => {
     const spec = (await (await get('/docs/json')).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/backtests', '/backtests/{id}', '/backtests/{id}/report']));
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/backtests', '/backtests/{id}', '/backtests/{id}/report']),
+    );
   });
 });

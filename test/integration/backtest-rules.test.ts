@@ -20,17 +20,72 @@ const BASE = { ticker: 'AAPL', strategy: 'sma_cross' };
 const BASE_ARGV = ['--ticker', 'AAPL', '--strategy', 'sma_cross'];
 
 const BAD_INPUTS: BadInput[] = [
-  { label: 'fees above 10,000 bps', body: { ...BASE, feesBps: 10_001 }, argv: [...BASE_ARGV, '--fees-bps', '10001'], message: /^feesBps must be at most 10000/ },
-  { label: 'negative fees', body: { ...BASE, feesBps: -1 }, argv: [...BASE_ARGV, '--fees-bps', '-1'], message: /^feesBps must be a number >= 0/ },
-  { label: 'slippage of 100 %', body: { ...BASE, slippageBps: 10_000 }, argv: [...BASE_ARGV, '--slippage-bps', '10000'], message: /^slippageBps must be below 10000/ },
-  { label: 'no capital', body: { ...BASE, capital: 0 }, argv: [...BASE_ARGV, '--capital', '0'], message: /^capital must be a positive number \(got 0\)/ },
-  { label: 'negative capital', body: { ...BASE, capital: -1 }, argv: [...BASE_ARGV, '--capital', '-1'], message: /^capital must be a positive number \(got -1\)/ },
-  { label: 'too much capital', body: { ...BASE, capital: 2e12 }, argv: [...BASE_ARGV, '--capital', '2e12'], message: /^capital must be at most/ },
-  { label: 'from after to', body: { ...BASE, from: '2010-01-01', to: '2009-01-01' }, argv: [...BASE_ARGV, '--from', '2010-01-01', '--to', '2009-01-01'], message: /^from 2010-01-01 is after to 2009-01-01/ },
-  { label: 'a bad date', body: { ...BASE, from: '2010-02-30' }, argv: [...BASE_ARGV, '--from', '2010-02-30'], message: /^from: "2010-02-30" is not a valid date/ },
-  { label: 'an unknown strategy', body: { ...BASE, strategy: 'moon_phase' }, argv: ['--ticker', 'AAPL', '--strategy', 'moon_phase'], message: /unknown strategy "moon_phase"/ },
-  { label: 'a bad ticker', body: { ...BASE, ticker: '1AAPL' }, argv: ['--ticker', '1AAPL', '--strategy', 'sma_cross'], message: /^ticker: "1AAPL" is not a ticker symbol/ },
-  { label: 'a bad parameter', body: { ...BASE, params: { fast: 0 } }, argv: [...BASE_ARGV, '--params', 'fast=0'], message: /bad parameter fast for strategy sma_cross/ },
+  {
+    label: 'fees above 10,000 bps',
+    body: { ...BASE, feesBps: 10_001 },
+    argv: [...BASE_ARGV, '--fees-bps', '10001'],
+    message: /^feesBps must be at most 10000/,
+  },
+  {
+    label: 'negative fees',
+    body: { ...BASE, feesBps: -1 },
+    argv: [...BASE_ARGV, '--fees-bps', '-1'],
+    message: /^feesBps must be a number >= 0/,
+  },
+  {
+    label: 'slippage of 100 %',
+    body: { ...BASE, slippageBps: 10_000 },
+    argv: [...BASE_ARGV, '--slippage-bps', '10000'],
+    message: /^slippageBps must be below 10000/,
+  },
+  {
+    label: 'no capital',
+    body: { ...BASE, capital: 0 },
+    argv: [...BASE_ARGV, '--capital', '0'],
+    message: /^capital must be a positive number \(got 0\)/,
+  },
+  {
+    label: 'negative capital',
+    body: { ...BASE, capital: -1 },
+    argv: [...BASE_ARGV, '--capital', '-1'],
+    message: /^capital must be a positive number \(got -1\)/,
+  },
+  {
+    label: 'too much capital',
+    body: { ...BASE, capital: 2e12 },
+    argv: [...BASE_ARGV, '--capital', '2e12'],
+    message: /^capital must be at most/,
+  },
+  {
+    label: 'from after to',
+    body: { ...BASE, from: '2010-01-01', to: '2009-01-01' },
+    argv: [...BASE_ARGV, '--from', '2010-01-01', '--to', '2009-01-01'],
+    message: /^from 2010-01-01 is after to 2009-01-01/,
+  },
+  {
+    label: 'a bad date',
+    body: { ...BASE, from: '2010-02-30' },
+    argv: [...BASE_ARGV, '--from', '2010-02-30'],
+    message: /^from: "2010-02-30" is not a valid date/,
+  },
+  {
+    label: 'an unknown strategy',
+    body: { ...BASE, strategy: 'moon_phase' },
+    argv: ['--ticker', 'AAPL', '--strategy', 'moon_phase'],
+    message: /unknown strategy "moon_phase"/,
+  },
+  {
+    label: 'a bad ticker',
+    body: { ...BASE, ticker: '1AAPL' },
+    argv: ['--ticker', '1AAPL', '--strategy', 'sma_cross'],
+    message: /^ticker: "1AAPL" is not a ticker symbol/,
+  },
+  {
+    label: 'a bad parameter',
+    body: { ...BASE, params: { fast: 0 } },
+    argv: [...BASE_ARGV, '--params', 'fast=0'],
+    message: /bad parameter fast for strategy sma_cross/,
+  },
 ];
 
 /** Every dependency the backtest routes do not reach before the request is refused. */
@@ -46,7 +101,13 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
       config: {
         tickers: ['AAPL'],
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: 'http://127.0.0.1:8000', tokenSecret: 'x'.repeat(32) },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: API_KEY,
+          publicUrl: 'http://127.0.0.1:8000',
+          tokenSecret: 'x'.repeat(32),
+        },
       },
       subscribers: unused,
       changes: unused,
@@ -56,7 +117,9 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
       signer: unused,
       startWorkflow: () => Promise.reject(new Error('not used')),
       backtests: { get: async () => null, storedRange: async () => ({ first: '2004-01-02', last: '2010-12-31' }) },
-      gateway: { start: async (_w: unknown, id: string) => (started.push(id), { workflowId: id, runId: 'r', url: '' }) },
+      gateway: {
+        start: async (_w: unknown, id: string) => (started.push(id), { workflowId: id, runId: 'r', url: '' }),
+      },
       webApp: false,
     } as unknown as ApiDeps);
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -76,7 +139,13 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
     });
     try {
       const code = await main(['node', 'algo', 'backtest', ...argv]);
-      return { code, message: stderr.replace(/\x1b\[[0-9;]*m/g, '').replace(/^error /, '').trim() };
+      return {
+        code,
+        message: stderr
+          .replace(/\x1b\[[0-9;]*m/g, '')
+          .replace(/^error /, '')
+          .trim(),
+      };
     } finally {
       write.mockRestore();
     }
@@ -96,6 +165,9 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
   });
 
   it('the CLI refuses capital that is no number with the rule of the API (JSON has no NaN)', async () => {
-    expect(await cliError([...BASE_ARGV, '--capital', 'NaN'])).toEqual({ code: 1, message: 'capital must be a positive number (got NaN)' });
+    expect(await cliError([...BASE_ARGV, '--capital', 'NaN'])).toEqual({
+      code: 1,
+      message: 'capital must be a positive number (got NaN)',
+    });
   });
 });

@@ -32,7 +32,7 @@ function runWithSlowReader(): Promise<{ code: number | null; stdout: string }> {
   });
 }
 
-describe('the CLI\'s output is complete whatever stdout is (one exit path: exit after flushing)', () => {
+describe("the CLI's output is complete whatever stdout is (one exit path: exit after flushing)", () => {
   it('a slowly read pipe gets the same JSON as a file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'algo-cli-pipe-'));
     const file = path.join(dir, 'out.json');
@@ -55,7 +55,9 @@ describe('the CLI\'s output is complete whatever stdout is (one exit path: exit 
   it('no command ends the process itself: src/cli/main.ts is the one exit path', () => {
     const cliDir = path.join(PROJECT_ROOT, 'src/cli');
     const files = fs.readdirSync(cliDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-    const exiting = files.filter((f) => f !== 'main.ts' && /process\.exit\(/.test(fs.readFileSync(path.join(cliDir, f), 'utf8')));
+    const exiting = files.filter(
+      (f) => f !== 'main.ts' && /process\.exit\(/.test(fs.readFileSync(path.join(cliDir, f), 'utf8')),
+    );
     expect(exiting).toEqual([]);
   });
 });

@@ -17,19 +17,32 @@ let mailer: NodemailerMailer;
 
 async function subscribers(count: number): Promise<number[]> {
   const emails = Array.from({ length: count }, (_, i) => `user${i + 1}@example.com`);
-  const { rows } = await sql<{ id: number }>`insert into subscribers (email, status) select e, 'confirmed' from unnest(${emails}::text[]) e returning id`.execute(database.db);
+  const { rows } = await sql<{
+    id: number;
+  }>`insert into subscribers (email, status) select e, 'confirmed' from unnest(${emails}::text[]) e returning id`.execute(
+    database.db,
+  );
   return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
 }
 
 function items(ids: readonly number[]): DeliveryItem[] {
   return ids.map((subscriberId) => ({
     subscriberId,
-    compose: () => ({ to: `s${subscriberId}@example.com`, subject: `digest ${subscriberId}`, text: 'text', html: '<p>html</p>' }),
+    compose: () => ({
+      to: `s${subscriberId}@example.com`,
+      subject: `digest ${subscriberId}`,
+      text: 'text',
+      html: '<p>html</p>',
+    }),
   }));
 }
 
 async function rows() {
-  return database.db.selectFrom('deliveries').select(['subscriber_id', 'status', 'attempts', 'message_id', 'error']).orderBy('subscriber_id').execute();
+  return database.db
+    .selectFrom('deliveries')
+    .select(['subscriber_id', 'status', 'attempts', 'message_id', 'error'])
+    .orderBy('subscriber_id')
+    .execute();
 }
 
 beforeAll(async () => {
@@ -37,7 +50,12 @@ beforeAll(async () => {
   deliveries = new PostgresDeliveryRepository(database.db);
   mailDir = tempDir('algo-delivery-');
   sink = await startMailSink({ port: 0, dir: mailDir, rejectRecipients: /^refuse/ });
-  mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: 'Algo <signals@localhost>' });
+  mailer = new NodemailerMailer({
+    host: '127.0.0.1',
+    port: sink.port,
+    secure: false,
+    from: 'Algo <signals@localhost>',
+  });
 });
 
 afterAll(async () => {
@@ -53,25 +71,44 @@ beforeEach(async () => {
 describe('PostgresDeliveryRepository.claim', () => {
   it('claims a page in one call: new rows, then each existing row with its stored Message-ID and one more attempt', async () => {
     const ids = await subscribers(4);
-    const first = await deliveries.claim({ kind: 'daily', date: DATE, deliveries: ids.slice(0, 2).map((id) => ({ subscriberId: id, messageId: `m${id}` })) });
-    expect([...first.values()]).toEqual([{ status: 'new', messageId: `m${ids[0]}` }, { status: 'new', messageId: `m${ids[1]}` }]);
+    const first = await deliveries.claim({
+      kind: 'daily',
+      date: DATE,
+      deliveries: ids.slice(0, 2).map((id) => ({ subscriberId: id, messageId: `m${id}` })),
+    });
+    expect([...first.values()]).toEqual([
+      { status: 'new', messageId: `m${ids[0]}` },
+      { status: 'new', messageId: `m${ids[1]}` },
+    ]);
     await deliveries.markSent({ messageIds: [`m${ids[0]}`] });
 
     // A later claim with other Message-IDs keeps the stored ones: a resend must be the same message.
-    const second = await deliveries.claim({ kind: 'daily', date: DATE, deliveries: ids.map((id) => ({ subscriberId: id, messageId: `other${id}` })) });
+    const second = await deliveries.claim({
+      kind: 'daily',
+      date: DATE,
+      deliveries: ids.map((id) => ({ subscriberId: id, messageId: `other${id}` })),
+    });
     expect(Object.fromEntries(second)).toEqual({
       [ids[0]]: { status: 'sent', messageId: `m${ids[0]}` },
       [ids[1]]: { status: 'claimed', messageId: `m${ids[1]}` },
       [ids[2]]: { status: 'new', messageId: `other${ids[2]}` },
       [ids[3]]: { status: 'new', messageId: `other${ids[3]}` },
     });
-    expect((await rows()).map((r) => [r.status, r.attempts])).toEqual([['sent', 2], ['claimed', 2], ['claimed', 1], ['claimed', 1]]);
+    expect((await rows()).map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 2],
+      ['claimed', 2],
+      ['claimed', 1],
+      ['claimed', 1],
+    ]);
   });
 
   it('gives every subscriber exactly one claim when two attempts claim the same page at once', async () => {
     const ids = await subscribers(300);
     const page = (tag: string) => ids.map((id) => ({ subscriberId: id, messageId: `${tag}${id}` }));
-    const [a, b] = await Promise.all([deliveries.claim({ kind: 'daily', date: DATE, deliveries: page('a') }), deliveries.claim({ kind: 'daily', date: DATE, deliveries: page('b') })]);
+    const [a, b] = await Promise.all([
+      deliveries.claim({ kind: 'daily', date: DATE, deliveries: page('a') }),
+      deliveries.claim({ kind: 'daily', date: DATE, deliveries: page('b') }),
+    ]);
     expect(a.size).toBe(300);
     expect(b.size).toBe(300);
     // Each subscriber was claimed new by exactly one of the two, and both see the same Message-ID.
@@ -86,14 +123,22 @@ describe('deliverExactlyOnce', () => {
   it('sends each new delivery once, marks it sent, and skips it on a second run', async () => {
     const ids = await subscribers(60);
     const marked: number[] = [];
-    const outcome = await deliverExactlyOnce({ deliveries, mailer }, { kind: 'daily', date: DATE, items: items(ids), concurrency: 8, onMarked: (batch) => marked.push(...batch) });
+    const outcome = await deliverExactlyOnce(
+      { deliveries, mailer },
+      { kind: 'daily', date: DATE, items: items(ids), concurrency: 8, onMarked: (batch) => marked.push(...batch) },
+    );
     expect([...outcome.sent].sort((a, b) => a - b)).toEqual(ids);
     expect([...marked].sort((a, b) => a - b)).toEqual(ids);
     expect((await rows()).every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
     const mail = await readMailbox(mailDir);
-    expect(mail.map((m) => m.messageId).sort()).toEqual(ids.map((id) => `<${deliveryMessageId('daily', DATE, id)}>`).sort());
+    expect(mail.map((m) => m.messageId).sort()).toEqual(
+      ids.map((id) => `<${deliveryMessageId('daily', DATE, id)}>`).sort(),
+    );
 
-    const again = await deliverExactlyOnce({ deliveries, mailer }, { kind: 'daily', date: DATE, items: items(ids), concurrency: 8 });
+    const again = await deliverExactlyOnce(
+      { deliveries, mailer },
+      { kind: 'daily', date: DATE, items: items(ids), concurrency: 8 },
+    );
     expect(again).toMatchObject({ sent: [], refused: [], deferred: [] });
     expect(again.alreadySent).toHaveLength(60);
     expect(await readMailbox(mailDir)).toHaveLength(60);
@@ -101,12 +146,24 @@ describe('deliverExactlyOnce', () => {
 
   it('resends a delivery left claimed by a dead attempt with its stored Message-ID; records a permanent refusal once', async () => {
     const [open, refused] = await subscribers(2);
-    await deliveries.claim({ kind: 'daily', date: DATE, deliveries: [{ subscriberId: open, messageId: 'left-by-a-dead-attempt@algo-signals' }] });
+    await deliveries.claim({
+      kind: 'daily',
+      date: DATE,
+      deliveries: [{ subscriberId: open, messageId: 'left-by-a-dead-attempt@algo-signals' }],
+    });
     const before = (await readMailbox(mailDir)).length;
-    const refusing: DeliveryItem = { subscriberId: refused, compose: () => ({ to: 'refuse-me@example.com', subject: 's', text: 't', html: '<p>h</p>' }) };
-    const outcome = await deliverExactlyOnce({ deliveries, mailer }, { kind: 'daily', date: DATE, items: [...items([open]), refusing], concurrency: 2 });
+    const refusing: DeliveryItem = {
+      subscriberId: refused,
+      compose: () => ({ to: 'refuse-me@example.com', subject: 's', text: 't', html: '<p>h</p>' }),
+    };
+    const outcome = await deliverExactlyOnce(
+      { deliveries, mailer },
+      { kind: 'daily', date: DATE, items: [...items([open]), refusing], concurrency: 2 },
+    );
     expect(outcome.sent).toEqual([open]);
-    expect(outcome.refused).toEqual([{ subscriberId: refused, error: expect.stringMatching(/SMTP 550 for refuse-me@example.com/) }]);
+    expect(outcome.refused).toEqual([
+      { subscriberId: refused, error: expect.stringMatching(/SMTP 550 for refuse-me@example.com/) },
+    ]);
     const mail = (await readMailbox(mailDir)).slice(before);
     expect(mail.map((m) => m.messageId)).toEqual(['<left-by-a-dead-attempt@algo-signals>']);
     expect(await rows()).toMatchObject([
@@ -114,14 +171,20 @@ describe('deliverExactlyOnce', () => {
       { subscriber_id: refused, status: 'failed', attempts: 1, error: expect.stringMatching(/550/) },
     ]);
 
-    const again = await deliverExactlyOnce({ deliveries, mailer }, { kind: 'daily', date: DATE, items: [...items([open]), refusing], concurrency: 2 });
+    const again = await deliverExactlyOnce(
+      { deliveries, mailer },
+      { kind: 'daily', date: DATE, items: [...items([open]), refusing], concurrency: 2 },
+    );
     expect(again).toMatchObject({ sent: [], alreadySent: [open], refusedBefore: [refused], refused: [] });
   });
 
   it('leaves deliveries claimed when the server is down, and a retry sends them; a failing mark still waits for every send', async () => {
     const ids = await subscribers(5);
     const down: Mailer = { send: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')) };
-    const deferred = await deliverExactlyOnce({ deliveries, mailer: down }, { kind: 'daily', date: DATE, items: items(ids), concurrency: 3 });
+    const deferred = await deliverExactlyOnce(
+      { deliveries, mailer: down },
+      { kind: 'daily', date: DATE, items: items(ids), concurrency: 3 },
+    );
     expect(deferred.deferred.map((d) => d.subscriberId).sort((a, b) => a - b)).toEqual(ids);
     expect((await rows()).every((r) => r.status === 'claimed')).toBe(true);
 
@@ -142,13 +205,19 @@ describe('deliverExactlyOnce', () => {
       markSent: () => Promise.reject(new Error('connection terminated')),
     };
     await expect(
-      deliverExactlyOnce({ deliveries: failingMarks, mailer: slow }, { kind: 'daily', date: DATE, items: items(ids), concurrency: 2 }).finally(() => {
+      deliverExactlyOnce(
+        { deliveries: failingMarks, mailer: slow },
+        { kind: 'daily', date: DATE, items: items(ids), concurrency: 2 },
+      ).finally(() => {
         maxInFlightAtFailure = inFlight;
       }),
     ).rejects.toThrow('connection terminated');
     expect(maxInFlightAtFailure).toBe(0);
 
-    const retried = await deliverExactlyOnce({ deliveries, mailer }, { kind: 'daily', date: DATE, items: items(ids), concurrency: 3 });
+    const retried = await deliverExactlyOnce(
+      { deliveries, mailer },
+      { kind: 'daily', date: DATE, items: items(ids), concurrency: 3 },
+    );
     expect(retried.sent.sort((a, b) => a - b)).toEqual(ids);
     expect((await rows()).map((r) => [r.status, r.attempts])).toEqual(ids.map(() => ['sent', 3]));
   });

@@ -58,7 +58,14 @@ describe('mail sink (real smtp-server)', () => {
 
   it('keeps two identical messages as two files (a duplicate must stay visible)', async () => {
     const transport = client(sink.port);
-    const message = { from: 'a@localhost', to: 'b@example.com', subject: 'same', text: 't', messageId: '<dup@test>', date: new Date('2024-01-05T21:00:00Z') };
+    const message = {
+      from: 'a@localhost',
+      to: 'b@example.com',
+      subject: 'same',
+      text: 't',
+      messageId: '<dup@test>',
+      date: new Date('2024-01-05T21:00:00Z'),
+    };
     await Promise.all([transport.sendMail(message), transport.sendMail(message), transport.sendMail(message)]);
     transport.close();
     const listed = await listMailSink(path.join(dir, 'mail'));
@@ -68,19 +75,47 @@ describe('mail sink (real smtp-server)', () => {
 
   it('lists messages by date with to, subject, date, messageId and file', async () => {
     const transport = client(sink.port);
-    await transport.sendMail({ from: 'a@localhost', to: 'late@example.com', subject: 'later', text: 't', messageId: '<b@test>', date: new Date('2024-01-06T21:00:00Z') });
-    await transport.sendMail({ from: 'a@localhost', to: 'Early <early@example.com>', subject: 'earlier', text: 't', messageId: '<a@test>', date: new Date('2024-01-05T21:00:00Z') });
+    await transport.sendMail({
+      from: 'a@localhost',
+      to: 'late@example.com',
+      subject: 'later',
+      text: 't',
+      messageId: '<b@test>',
+      date: new Date('2024-01-06T21:00:00Z'),
+    });
+    await transport.sendMail({
+      from: 'a@localhost',
+      to: 'Early <early@example.com>',
+      subject: 'earlier',
+      text: 't',
+      messageId: '<a@test>',
+      date: new Date('2024-01-05T21:00:00Z'),
+    });
     transport.close();
     const listed = await listMailSink(path.join(dir, 'mail'));
     expect(listed.map(({ file, ...rest }) => ({ ...rest, file: path.dirname(file) }))).toEqual([
-      { to: 'early@example.com', subject: 'earlier', date: '2024-01-05T21:00:00.000Z', messageId: '<a@test>', file: path.join(dir, 'mail') },
-      { to: 'late@example.com', subject: 'later', date: '2024-01-06T21:00:00.000Z', messageId: '<b@test>', file: path.join(dir, 'mail') },
+      {
+        to: 'early@example.com',
+        subject: 'earlier',
+        date: '2024-01-05T21:00:00.000Z',
+        messageId: '<a@test>',
+        file: path.join(dir, 'mail'),
+      },
+      {
+        to: 'late@example.com',
+        subject: 'later',
+        date: '2024-01-06T21:00:00.000Z',
+        messageId: '<b@test>',
+        file: path.join(dir, 'mail'),
+      },
     ]);
   });
 
   it('refuses recipients matching the reject pattern with 550 and stores nothing', async () => {
     const transport = client(sink.port);
-    await expect(transport.sendMail({ from: 'a@localhost', to: 'bounce@example.com', subject: 's', text: 't' })).rejects.toMatchObject({ responseCode: 550 });
+    await expect(
+      transport.sendMail({ from: 'a@localhost', to: 'bounce@example.com', subject: 's', text: 't' }),
+    ).rejects.toMatchObject({ responseCode: 550 });
     transport.close();
     expect(await listMailSink(path.join(dir, 'mail'))).toEqual([]);
   });
@@ -89,7 +124,9 @@ describe('mail sink (real smtp-server)', () => {
     const port = sink.port;
     await sink.close();
     const transport = client(port);
-    await expect(transport.sendMail({ from: 'a@localhost', to: 'b@example.com', subject: 's', text: 't' })).rejects.toMatchObject({ code: 'ESOCKET' });
+    await expect(
+      transport.sendMail({ from: 'a@localhost', to: 'b@example.com', subject: 's', text: 't' }),
+    ).rejects.toMatchObject({ code: 'ESOCKET' });
     sink = await startMailSink({ port, dir: path.join(dir, 'mail') });
     await transport.sendMail({ from: 'a@localhost', to: 'b@example.com', subject: 'after restart', text: 't' });
     transport.close();

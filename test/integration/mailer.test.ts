@@ -43,7 +43,11 @@ describe('NodemailerMailer against the real mail sink', () => {
 
   it('delivers a message with its subject, Message-ID, unsubscribe headers, html and text parts', async () => {
     const result = await mailer.send(email());
-    expect(result).toMatchObject({ messageId: '<delivery-1.2010-11-29@algo-signals>', accepted: ['ann@example.com'], rejected: [] });
+    expect(result).toMatchObject({
+      messageId: '<delivery-1.2010-11-29@algo-signals>',
+      accepted: ['ann@example.com'],
+      rejected: [],
+    });
     expect(result.response).toMatch(/^250 /);
 
     const [stored] = await listMailSink(dir);
@@ -63,7 +67,10 @@ describe('NodemailerMailer against the real mail sink', () => {
     await mailer.send(email());
     await mailer.send(email());
     const stored = await listMailSink(dir);
-    expect(stored.map((m) => m.messageId)).toEqual(['<delivery-1.2010-11-29@algo-signals>', '<delivery-1.2010-11-29@algo-signals>']);
+    expect(stored.map((m) => m.messageId)).toEqual([
+      '<delivery-1.2010-11-29@algo-signals>',
+      '<delivery-1.2010-11-29@algo-signals>',
+    ]);
   });
 
   it('uses the sender of the message when it has one', async () => {
@@ -99,7 +106,10 @@ describe('NodemailerMailer against the real mail sink', () => {
 
     sink = await startMailSink({ port, dir });
     await mailer.send(email({ messageId: 'after@algo-signals' }));
-    expect((await listMailSink(dir)).map((m) => m.messageId)).toEqual(['<before@algo-signals>', '<after@algo-signals>']);
+    expect((await listMailSink(dir)).map((m) => m.messageId)).toEqual([
+      '<before@algo-signals>',
+      '<after@algo-signals>',
+    ]);
   });
 
   describe('a server that requires a login', () => {
@@ -155,7 +165,9 @@ describe('NodemailerMailer against the real mail sink', () => {
     const count = 2_000;
     const started = process.hrtime.bigint();
     await Promise.all(
-      Array.from({ length: count }, (_, i) => mailer.send(email({ messageId: `bulk-${i}@algo-signals`, to: `user${i}@example.com` }))),
+      Array.from({ length: count }, (_, i) =>
+        mailer.send(email({ messageId: `bulk-${i}@algo-signals`, to: `user${i}@example.com` })),
+      ),
     );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const stored = await listMailSink(dir);
@@ -164,7 +176,9 @@ describe('NodemailerMailer against the real mail sink', () => {
     // Pooled: a handful of connections carry every message (the default pool has 10).
     expect(sink.stats()).toEqual({ connections: expect.any(Number), messages: count });
     expect(sink.stats().connections).toBeLessThanOrEqual(10);
-    process.stderr.write(`mailer throughput: ${count} messages in ${seconds.toFixed(2)} s = ${Math.round(count / seconds)} messages/s\n`);
+    process.stderr.write(
+      `mailer throughput: ${count} messages in ${seconds.toFixed(2)} s = ${Math.round(count / seconds)} messages/s\n`,
+    );
     // The target pace is 10,000 in ~15 s (2,000 in 3 s); the bound leaves room for a loaded CI machine.
     expect(seconds).toBeLessThan(30);
   });

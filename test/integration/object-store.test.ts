@@ -58,7 +58,12 @@ describe('FilesystemObjectStore', () => {
 
 describe('createObjectStore', () => {
   it('defaults to the filesystem under <dataDir>/reports', () => {
-    const config = loadConfig({ ...process.env, ALGO_DATA_DIR: '/tmp/algo-data-x', REPORTS_STORE: '', REPORTS_DIR: '' });
+    const config = loadConfig({
+      ...process.env,
+      ALGO_DATA_DIR: '/tmp/algo-data-x',
+      REPORTS_STORE: '',
+      REPORTS_DIR: '',
+    });
     const store = createObjectStore(config);
     expect(store.kind).toBe('filesystem');
     expect(store.url('backtests/x/report.html')).toBe('/tmp/algo-data-x/reports/backtests/x/report.html');
@@ -143,14 +148,20 @@ describe('S3ObjectStore against a local S3-compatible server (s3rver)', () => {
     await store.put('backtests/signed/report.html', '<p>x</p>', 'text/html; charset=utf-8');
     const put = sent.find((r) => r.method === 'PUT' && r.path.endsWith('/report.html'))!;
     expect(put.path).toBe('/algo-reports/backtests/signed/report.html');
-    expect(put.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/);
+    expect(put.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=S3RVER\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=[^,]*host[^,]*, Signature=[0-9a-f]{64}$/,
+    );
     expect(put.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(Object.keys(put.headers).filter((h) => h.startsWith('x-amz-checksum') || h === 'x-amz-trailer')).toEqual([]);
     expect((await store.get('backtests/signed/report.html'))?.body.toString()).toBe('<p>x</p>');
   });
 
   it('links reports under a configured public URL, keys URL-encoded', () => {
-    expect(s3({ publicUrl: 'https://reports.example.com/base/' }).url('backtests/a.b/report.html')).toBe('https://reports.example.com/base/backtests/a.b/report.html');
-    expect(s3({ endpoint: undefined, forcePathStyle: false }).url('backtests/x/report.html')).toBe('https://algo-reports.s3.us-east-1.amazonaws.com/backtests/x/report.html');
+    expect(s3({ publicUrl: 'https://reports.example.com/base/' }).url('backtests/a.b/report.html')).toBe(
+      'https://reports.example.com/base/backtests/a.b/report.html',
+    );
+    expect(s3({ endpoint: undefined, forcePathStyle: false }).url('backtests/x/report.html')).toBe(
+      'https://algo-reports.s3.us-east-1.amazonaws.com/backtests/x/report.html',
+    );
   });
 });

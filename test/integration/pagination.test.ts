@@ -29,7 +29,13 @@ describe('list endpoints page with limit (default 500, at most 5000) and a curso
       config: {
         tickers: ['AAPL', 'MSFT'],
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: ADMIN['x-api-key'], publicUrl: 'http://signals.test', tokenSecret: 'p'.repeat(32) },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: ADMIN['x-api-key'],
+          publicUrl: 'http://signals.test',
+          tokenSecret: 'p'.repeat(32),
+        },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
       changes: new PostgresSubscriptionChangeRepository(t.db),
@@ -47,13 +53,18 @@ describe('list endpoints page with limit (default 500, at most 5000) and a curso
     all = [];
     for (const date of tradingDays('2020-01-02', '2021-03-31')) {
       for (const ticker of ['AAPL', 'MSFT']) {
-        for (const strategy of ['macd_cross', 'sma_cross']) all.push({ date, ticker, strategy, strategyVersion: 1, signal: 'HOLD', close: 100, inputs: {} });
+        for (const strategy of ['macd_cross', 'sma_cross'])
+          all.push({ date, ticker, strategy, strategyVersion: 1, signal: 'HOLD', close: 100, inputs: {} });
       }
     }
     await new PostgresSignalRepository(t.db).record(all);
     const subscribers = new PostgresSubscriberRepository(t.db);
     for (const email of ['e@example.com', 'a@example.com', 'c@example.com', 'b@example.com', 'd@example.com']) {
-      await subscribers.subscribe({ email, subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true });
+      await subscribers.subscribe({
+        email,
+        subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+        confirmed: true,
+      });
     }
     for (const ticker of ['IBM', 'KO', 'NKE']) await subscribers.trackTicker(ticker);
   });
@@ -85,22 +96,33 @@ describe('list endpoints page with limit (default 500, at most 5000) and a curso
       pages += 1;
     }
     expect(pages).toBe(3);
-    expect(seen.map((s: SignalRecord) => `${s.date}|${s.ticker}|${s.strategy}`)).toEqual(all.map((s) => `${s.date}|${s.ticker}|${s.strategy}`));
+    expect(seen.map((s: SignalRecord) => `${s.date}|${s.ticker}|${s.strategy}`)).toEqual(
+      all.map((s) => `${s.date}|${s.ticker}|${s.strategy}`),
+    );
 
     // Filters hold across pages; the last page says so.
     const small = await get('/signals?ticker=MSFT&strategy=sma_cross&from=2021-03-29&limit=2');
     expect(small.body.signals.map((s: SignalRecord) => s.date)).toEqual(['2021-03-29', '2021-03-30']);
-    const last = await get(`/signals?ticker=MSFT&strategy=sma_cross&from=2021-03-29&limit=2&cursor=${small.body.nextCursor}`);
-    expect(last.body).toMatchObject({ count: 1, nextCursor: null, signals: [{ date: '2021-03-31', ticker: 'MSFT', strategy: 'sma_cross' }] });
+    const last = await get(
+      `/signals?ticker=MSFT&strategy=sma_cross&from=2021-03-29&limit=2&cursor=${small.body.nextCursor}`,
+    );
+    expect(last.body).toMatchObject({
+      count: 1,
+      nextCursor: null,
+      signals: [{ date: '2021-03-31', ticker: 'MSFT', strategy: 'sma_cross' }],
+    });
 
     const big = await get('/signals?from=2000-01-01&limit=5000');
     expect(big.body).toMatchObject({ count: all.length, nextCursor: null });
     expect((await get('/signals?from=2000-01-01&limit=5001')).status).toBe(400);
     expect((await get('/signals?from=2000-01-01&limit=0')).status).toBe(400);
-    expect(await get('/signals?from=2000-01-01&cursor=garbage')).toMatchObject({ status: 400, body: { error: 'bad_request', field: 'cursor' } });
+    expect(await get('/signals?from=2000-01-01&cursor=garbage')).toMatchObject({
+      status: 400,
+      body: { error: 'bad_request', field: 'cursor' },
+    });
   });
 
-  it('GET /tickers and a ticker\'s subscribers page the same way', async () => {
+  it("GET /tickers and a ticker's subscribers page the same way", async () => {
     const tickers: string[] = [];
     let url: string | null = '/tickers?limit=2';
     while (url) {

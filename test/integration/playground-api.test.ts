@@ -50,19 +50,31 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     config.backtests.reports.dir = reportsDir;
     prices = new PostgresPriceRepository(t.db);
     await prices.startRun({ runId: 'load', asOf: '2018-02-07', provider: 'csv', tickers: TICKERS });
-    for (const ticker of TICKERS) await prices.saveIngestion({ runId: 'load', ticker, bars: loadSp500(ticker), rejected: [] });
+    for (const ticker of TICKERS)
+      await prices.saveIngestion({ runId: 'load', ticker, bars: loadSp500(ticker), rejected: [] });
 
     app = buildApi({
       config: {
         tickers: TICKERS,
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: 'test-admin-key-123', publicUrl: 'http://127.0.0.1:8000', tokenSecret: 'x'.repeat(32) },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: 'test-admin-key-123',
+          publicUrl: 'http://127.0.0.1:8000',
+          tokenSecret: 'x'.repeat(32),
+        },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
       changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
-      mailer: new NodemailerMailer({ host: '127.0.0.1', port: 1, secure: false, from: 'Algo Signals <signals@localhost>' }),
+      mailer: new NodemailerMailer({
+        host: '127.0.0.1',
+        port: 1,
+        secure: false,
+        from: 'Algo Signals <signals@localhost>',
+      }),
       signer: new HmacTokenSigner('x'.repeat(32)),
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),
@@ -86,31 +98,105 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
   });
 
   const get = (url: string) => fetch(`${baseUrl}${url}`);
-  const start = (body: unknown) => fetch(`${baseUrl}/playground/backtests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const start = (body: unknown) =>
+    fetch(`${baseUrl}/playground/backtests`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const execute = <T>(workflow: string, input: unknown, id: string) =>
-    withTestWorker(env, config, () => env.client.workflow.execute(workflow, { taskQueue: config.temporal.taskQueue, workflowId: id, args: [input] }) as Promise<T>);
+    withTestWorker(
+      env,
+      config,
+      () =>
+        env.client.workflow.execute(workflow, {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: id,
+          args: [input],
+        }) as Promise<T>,
+    );
 
   it.each<[string, unknown, number, string, RegExp]>([
-    ['a bad parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 30, slow: 20 } }, 400, 'params.fast', /bad parameter fast for strategy sma_cross: must be less than slow/],
-    ['an unknown parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { speed: 3 } }, 400, 'params.speed', /unknown parameter speed/],
-    ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, 'params.fast', /body.params.fast/],
-    ['a bad date', { ticker: 'AAPL', strategy: 'sma_cross', from: '2015-02-30' }, 400, 'from', /^from: "2015-02-30" is not a valid date/],
-    ['dates in the wrong order', { ticker: 'AAPL', strategy: 'sma_cross', from: '2016-01-04', to: '2015-01-02' }, 400, 'from', /from 2016-01-04 is after to 2015-01-02/],
-    ['a date outside the data', { ticker: 'AAPL', strategy: 'sma_cross', to: '2019-01-02' }, 400, 'to', /to 2019-01-02 is outside the stored data of AAPL/],
-    ['a negative capital', { ticker: 'AAPL', strategy: 'sma_cross', capital: -5 }, 400, 'capital', /^capital must be a positive number \(got -5\)/],
+    [
+      'a bad parameter',
+      { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 30, slow: 20 } },
+      400,
+      'params.fast',
+      /bad parameter fast for strategy sma_cross: must be less than slow/,
+    ],
+    [
+      'an unknown parameter',
+      { ticker: 'AAPL', strategy: 'sma_cross', params: { speed: 3 } },
+      400,
+      'params.speed',
+      /unknown parameter speed/,
+    ],
+    [
+      'a string parameter',
+      { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } },
+      400,
+      'params.fast',
+      /body.params.fast/,
+    ],
+    [
+      'a bad date',
+      { ticker: 'AAPL', strategy: 'sma_cross', from: '2015-02-30' },
+      400,
+      'from',
+      /^from: "2015-02-30" is not a valid date/,
+    ],
+    [
+      'dates in the wrong order',
+      { ticker: 'AAPL', strategy: 'sma_cross', from: '2016-01-04', to: '2015-01-02' },
+      400,
+      'from',
+      /from 2016-01-04 is after to 2015-01-02/,
+    ],
+    [
+      'a date outside the data',
+      { ticker: 'AAPL', strategy: 'sma_cross', to: '2019-01-02' },
+      400,
+      'to',
+      /to 2019-01-02 is outside the stored data of AAPL/,
+    ],
+    [
+      'a negative capital',
+      { ticker: 'AAPL', strategy: 'sma_cross', capital: -5 },
+      400,
+      'capital',
+      /^capital must be a positive number \(got -5\)/,
+    ],
     ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, 'fees', /fees/],
-    ['an unknown strategy', { ticker: 'AAPL', strategy: 'moon_phase' }, 400, 'strategy', /unknown strategy "moon_phase"/],
+    [
+      'an unknown strategy',
+      { ticker: 'AAPL', strategy: 'moon_phase' },
+      400,
+      'strategy',
+      /unknown strategy "moon_phase"/,
+    ],
     ['an unknown ticker', { ticker: 'ZZZZ', strategy: 'sma_cross' }, 404, 'ticker', /unknown ticker ZZZZ/],
-  ])('POST /playground/backtests answers %s with the field at fault, starting nothing', async (_label, body, status, field, message) => {
-    const res = await start(body);
-    expect(res.status).toBe(status);
-    const error = (await res.json()) as { message: string; field: string };
-    expect(error.field).toBe(field);
-    expect(error.message).toMatch(message);
-  });
+  ])(
+    'POST /playground/backtests answers %s with the field at fault, starting nothing',
+    async (_label, body, status, field, message) => {
+      const res = await start(body);
+      expect(res.status).toBe(status);
+      const error = (await res.json()) as { message: string; field: string };
+      expect(error.field).toBe(field);
+      expect(error.message).toMatch(message);
+    },
+  );
 
   it('starts a backtest without the key, reports its progress while queued, then serves it in chart shape', async () => {
-    const res = await start({ ticker: 'aapl', strategy: 'sma_cross', params: { fast: 10, slow: 30 }, from: '2015-01-02', to: '2016-12-30', capital: 10_000, feesBps: 5, slippageBps: 2 });
+    const res = await start({
+      ticker: 'aapl',
+      strategy: 'sma_cross',
+      params: { fast: 10, slow: 30 },
+      from: '2015-01-02',
+      to: '2016-12-30',
+      capital: 10_000,
+      feesBps: 5,
+      slippageBps: 2,
+    });
     starts += 1;
     expect(res.status).toBe(202);
     const started = (await res.json()) as { id: string; links: { self: string; chart: string } };
@@ -121,20 +207,35 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     const queued = await get(`/backtests/${started.id}`);
     expect(queued.status).toBe(202);
     expect(await queued.json()).toEqual({
-      id: started.id, status: 'running',
+      id: started.id,
+      status: 'running',
       progress: { stage: 'queued', step: null, attempt: 1, waitingForWorker: true, lastError: null, percent: 0 },
     });
     expect((await get(`/backtests/${started.id}/chart`)).status).toBe(404);
 
-    const summary = (await withTestWorker(env, config, () => env.client.workflow.getHandle(started.id).result())) as BacktestSummary;
+    const summary = (await withTestWorker(env, config, () =>
+      env.client.workflow.getHandle(started.id).result(),
+    )) as BacktestSummary;
     const chartRes = await get(`/backtests/${started.id}/chart`);
     expect(chartRes.status).toBe(200);
     const chart = (await chartRes.json()) as {
-      equity: Array<{ time: string; value: number }>; buyAndHold: Array<{ time: string; value: number }>;
-      bars: Array<{ time: string; open: number; close: number }>; trades: Array<{ time: string; side: string; price: number; initial: boolean }>;
-      finalCapital: number; returnPct: number; buyAndHoldReturnPct: number; params: Record<string, number>; metrics: Record<string, number | null>; options: Record<string, unknown>;
+      equity: Array<{ time: string; value: number }>;
+      buyAndHold: Array<{ time: string; value: number }>;
+      bars: Array<{ time: string; open: number; close: number }>;
+      trades: Array<{ time: string; side: string; price: number; initial: boolean }>;
+      finalCapital: number;
+      returnPct: number;
+      buyAndHoldReturnPct: number;
+      params: Record<string, number>;
+      metrics: Record<string, number | null>;
+      options: Record<string, unknown>;
     };
-    expect(chart).toMatchObject({ finalCapital: summary.finalCapital, returnPct: summary.returnPct, params: { fast: 10, slow: 30, trend: 50 }, options: { commissionBps: 5, slippageBps: 2 } });
+    expect(chart).toMatchObject({
+      finalCapital: summary.finalCapital,
+      returnPct: summary.returnPct,
+      params: { fast: 10, slow: 30, trend: 50 },
+      options: { commissionBps: 5, slippageBps: 2 },
+    });
     expect(chart.metrics).toEqual(summary.metrics);
     const bars = await prices.bars('AAPL', { from: '2015-01-02', to: '2016-12-30' });
     expect(chart.bars.map((b) => b.time)).toEqual(bars.map((b) => b.date));
@@ -145,19 +246,32 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     expect(chart.buyAndHold[chart.buyAndHold.length - 1].value).toBeCloseTo(held, 6);
     expect(chart.metrics.buyAndHoldReturnPct).toBeCloseTo((held / 10_000 - 1) * 100, 9);
     // Every fill, the first-day purchase flagged, on a day of the price chart.
-    const fills = [...(summary.initialPosition ? [{ ...summary.initialPosition, initial: true }] : []), ...summary.trades.map((x) => ({ ...x, initial: false }))];
+    const fills = [
+      ...(summary.initialPosition ? [{ ...summary.initialPosition, initial: true }] : []),
+      ...summary.trades.map((x) => ({ ...x, initial: false })),
+    ];
     expect(summary.orders).toBeGreaterThan(2);
-    expect(chart.trades.map(({ time, side, price, initial }) => ({ date: time, side, price, initial }))).toEqual(fills.map(({ date, side, price, initial }) => ({ date, side, price, initial })));
+    expect(chart.trades.map(({ time, side, price, initial }) => ({ date: time, side, price, initial }))).toEqual(
+      fills.map(({ date, side, price, initial }) => ({ date, side, price, initial })),
+    );
     const days = new Set(chart.bars.map((b) => b.time));
     expect(chart.trades.every((x) => days.has(x.time))).toBe(true);
 
     // The strategy's own lines over the price, with the backtest's parameters, defined from the first day (history before it feeds them).
-    const overlays = (chart as unknown as { overlays: Array<{ key: string; label: string; points: Array<{ time: string; value: number | null }> }> }).overlays;
+    const overlays = (
+      chart as unknown as {
+        overlays: Array<{ key: string; label: string; points: Array<{ time: string; value: number | null }> }>;
+      }
+    ).overlays;
     expect(overlays.map((o) => o.key)).toEqual(['sma10', 'sma30', 'sma50']);
     const all = await prices.bars('AAPL', { to: '2016-12-30' });
     const at = all.findIndex((b) => b.date === '2015-01-02');
     const mean = (n: number, i: number) => all.slice(i - n + 1, i + 1).reduce((sum, b) => sum + b.close, 0) / n;
-    for (const [o, n] of [[overlays[0], 10], [overlays[1], 30], [overlays[2], 50]] as const) {
+    for (const [o, n] of [
+      [overlays[0], 10],
+      [overlays[1], 30],
+      [overlays[2], 50],
+    ] as const) {
       expect(o.points.map((p) => p.time)).toEqual(bars.map((b) => b.date));
       expect(o.points[0].value).toBeCloseTo(mean(n, at), 6);
       expect(o.points[o.points.length - 1].value).toBeCloseTo(mean(n, all.length - 1), 6);
@@ -166,14 +280,36 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
 
   it('serves a sweep as a parameter heatmap: axes from the grid, cells the mean over tickers or one ticker’s own figures', async () => {
     const grid = 'fast=5..15:5,slow=20..40:10';
-    const sweep = await execute<SweepResult>('sweepWorkflow', { strategy: 'sma_cross', grid, tickers: TICKERS, from: '2014-01-02' }, `sweep-heatmap-${Date.now()}`);
+    const sweep = await execute<SweepResult>(
+      'sweepWorkflow',
+      { strategy: 'sma_cross', grid, tickers: TICKERS, from: '2014-01-02' },
+      `sweep-heatmap-${Date.now()}`,
+    );
     const rows = await new PostgresSweepRepository(t.db).sweepResults(sweep.sweepId);
 
     const res = await get(`/sweeps/${sweep.sweepId}/heatmap`);
     expect(res.status).toBe(200);
     type Cell = { value: number | null; params: Record<string, number>; tickers: number; returnPct: number };
-    const map = (await res.json()) as { sweep: { strategy: string; status: string }; tickers: string[]; x: string; y: string; xs: number[]; ys: number[]; cells: Cell[][]; best: Cell; varying: string[] };
-    expect(map).toMatchObject({ sweep: { strategy: 'sma_cross', status: 'completed' }, tickers: TICKERS, x: 'fast', y: 'slow', xs: [5, 10, 15], ys: [20, 30, 40], varying: ['fast', 'slow'] });
+    const map = (await res.json()) as {
+      sweep: { strategy: string; status: string };
+      tickers: string[];
+      x: string;
+      y: string;
+      xs: number[];
+      ys: number[];
+      cells: Cell[][];
+      best: Cell;
+      varying: string[];
+    };
+    expect(map).toMatchObject({
+      sweep: { strategy: 'sma_cross', status: 'completed' },
+      tickers: TICKERS,
+      x: 'fast',
+      y: 'slow',
+      xs: [5, 10, 15],
+      ys: [20, 30, 40],
+      varying: ['fast', 'slow'],
+    });
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     for (const [yi, slow] of map.ys.entries()) {
       for (const [xi, fast] of map.xs.entries()) {
@@ -187,19 +323,38 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     const bestValue = Math.max(...map.cells.flat().map((c) => c!.value!));
     expect(map.best.value).toBe(bestValue);
 
-    const aapl = (await (await get(`/sweeps/${sweep.sweepId}/heatmap?ticker=aapl&metric=returnPct&x=slow&y=fast`)).json()) as typeof map;
+    const aapl = (await (
+      await get(`/sweeps/${sweep.sweepId}/heatmap?ticker=aapl&metric=returnPct&x=slow&y=fast`)
+    ).json()) as typeof map;
     expect(aapl).toMatchObject({ x: 'slow', y: 'fast', xs: [20, 30, 40], ys: [5, 10, 15] });
     const row = rows.find((r) => r.ticker === 'AAPL' && r.params.fast === 10 && r.params.slow === 40)!;
-    expect(aapl.cells[1][2]).toMatchObject({ value: row.returnPct, tickers: 1, params: { fast: 10, slow: 40, trend: 50 } });
+    expect(aapl.cells[1][2]).toMatchObject({
+      value: row.returnPct,
+      tickers: 1,
+      params: { fast: 10, slow: 40, trend: 50 },
+    });
 
     const badAxis = await get(`/sweeps/${sweep.sweepId}/heatmap?x=trend`);
     expect(badAxis.status).toBe(400);
-    expect(await badAxis.json()).toMatchObject({ field: 'x', message: expect.stringMatching(/trend is not a parameter that varies in this sweep \(varying: fast, slow\)/) });
-    expect(await (await get(`/sweeps/${sweep.sweepId}/heatmap?ticker=XOM`)).json()).toMatchObject({ error: 'not_found', field: 'ticker' });
+    expect(await badAxis.json()).toMatchObject({
+      field: 'x',
+      message: expect.stringMatching(/trend is not a parameter that varies in this sweep \(varying: fast, slow\)/),
+    });
+    expect(await (await get(`/sweeps/${sweep.sweepId}/heatmap?ticker=XOM`)).json()).toMatchObject({
+      error: 'not_found',
+      field: 'ticker',
+    });
     expect((await get('/sweeps/sweep-never-was/heatmap')).status).toBe(404);
 
     // The list, newest first, paged by the one convention.
-    await new PostgresSweepRepository(t.db).startSweep({ id: 'sweep-later', strategy: 'macd_cross', grid: 'fast=8', parameterSets: [{ fast: 8, slow: 26, signal: 9 }], tickers: 1, initialCapital: 1000 });
+    await new PostgresSweepRepository(t.db).startSweep({
+      id: 'sweep-later',
+      strategy: 'macd_cross',
+      grid: 'fast=8',
+      parameterSets: [{ fast: 8, slow: 26, signal: 9 }],
+      tickers: 1,
+      initialCapital: 1000,
+    });
     type Page = { items: Array<{ id: string; strategy: string; status: string }>; nextCursor: string | null };
     const first = (await (await get('/sweeps?limit=1')).json()) as Page;
     expect(first.items).toMatchObject([{ id: 'sweep-later', strategy: 'macd_cross', status: 'running' }]);
@@ -209,17 +364,40 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
   });
 
   it("serves a ticker's walk-forward folds: windows in order, the train choice, its test result against buy-and-hold", async () => {
-    const run = await execute<RecommendResult>('recommendWorkflow', { tickers: ['AAPL'], strategies: ['sma_cross', 'macd_cross'] }, `recommend-folds-${Date.now()}`);
+    const run = await execute<RecommendResult>(
+      'recommendWorkflow',
+      { tickers: ['AAPL'], strategies: ['sma_cross', 'macd_cross'] },
+      `recommend-folds-${Date.now()}`,
+    );
     const res = await get('/recommendations/aapl/folds');
     expect(res.status).toBe(200);
-    type Fold = { trainFrom: string; trainTo: string; testFrom: string; testTo: string; params: Record<string, number> | null; train: { returnPct: number } | null; test: { returnPct: number }; buyAndHoldReturnPct: number };
+    type Fold = {
+      trainFrom: string;
+      trainTo: string;
+      testFrom: string;
+      testTo: string;
+      params: Record<string, number> | null;
+      train: { returnPct: number } | null;
+      test: { returnPct: number };
+      buyAndHoldReturnPct: number;
+    };
     const folds = (await res.json()) as {
-      ticker: string; runId: string; strategy: string | null; options: { trainDays: number; testDays: number };
+      ticker: string;
+      runId: string;
+      strategy: string | null;
+      options: { trainDays: number; testDays: number };
       candidates: Array<{ strategy: string; recommended: boolean; folds: Fold[] }>;
     };
-    expect(folds).toMatchObject({ ticker: 'AAPL', runId: run.runId, strategy: run.tickers[0].strategy, options: { trainDays: 504, testDays: 126 } });
+    expect(folds).toMatchObject({
+      ticker: 'AAPL',
+      runId: run.runId,
+      strategy: run.tickers[0].strategy,
+      options: { trainDays: 504, testDays: 126 },
+    });
     expect(folds.candidates.map((c) => c.strategy).sort()).toEqual(['macd_cross', 'sma_cross']);
-    expect(folds.candidates.filter((c) => c.recommended).map((c) => c.strategy)).toEqual(run.tickers[0].strategy ? [run.tickers[0].strategy] : []);
+    expect(folds.candidates.filter((c) => c.recommended).map((c) => c.strategy)).toEqual(
+      run.tickers[0].strategy ? [run.tickers[0].strategy] : [],
+    );
 
     const [stored] = await new PostgresRecommendationRepository(t.db).current(['AAPL']);
     const evidence = stored.evidence as RecommendationEvidence;
@@ -235,12 +413,25 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
         expect(f.buyAndHoldReturnPct).toBeCloseTo((closeOn.get(f.testTo)! / closeOn.get(f.testFrom)! - 1) * 100, 9);
       });
     }
-    expect(await (await get('/recommendations/MSFT/folds')).json()).toMatchObject({ error: 'not_found', message: expect.stringMatching(/no recommendation for MSFT/) });
+    expect(await (await get('/recommendations/MSFT/folds')).json()).toMatchObject({
+      error: 'not_found',
+      message: expect.stringMatching(/no recommendation for MSFT/),
+    });
   });
 
   it('documents the routes with their response schemas in the OpenAPI spec', async () => {
-    const spec = (await (await get('/docs/json')).json()) as { paths: Record<string, Record<string, { responses?: Record<string, unknown> }>> };
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/playground/backtests', '/backtests/{id}/chart', '/sweeps', '/sweeps/{id}/heatmap', '/recommendations/{ticker}/folds']));
+    const spec = (await (await get('/docs/json')).json()) as {
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/playground/backtests',
+        '/backtests/{id}/chart',
+        '/sweeps',
+        '/sweeps/{id}/heatmap',
+        '/recommendations/{ticker}/folds',
+      ]),
+    );
     expect(spec.paths['/backtests/{id}/chart'].get.responses?.['200']).toBeDefined();
   });
 

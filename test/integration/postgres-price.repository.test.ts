@@ -6,14 +6,30 @@ import { createTestDatabase, TEST_POSTGRES_URL, type TestDatabase } from '../sup
 
 function bar(date: string, close: number, extra: Partial<EnrichedBar> = {}): EnrichedBar {
   return {
-    date, open: close, high: close + 1, low: close - 1, close, adjClose: close, volume: 1000,
-    sma7: null, sma21: null, sma50: null, sma100: null, sma200: null, ema12: null, ema26: null, macd: null, macdSignal: null,
+    date,
+    open: close,
+    high: close + 1,
+    low: close - 1,
+    close,
+    adjClose: close,
+    volume: 1000,
+    sma7: null,
+    sma21: null,
+    sma50: null,
+    sma100: null,
+    sma200: null,
+    ema12: null,
+    ema26: null,
+    macd: null,
+    macdSignal: null,
     ...extra,
   };
 }
 
 const rejection = (date: string, reason: string): RejectedRow => ({
-  date, reason, raw: { date, open: '', high: '1', low: '1', close: '1', volume: '1' },
+  date,
+  reason,
+  raw: { date, open: '', high: '1', low: '1', close: '1', volume: '1' },
 });
 
 describe('PostgresPriceRepository', () => {
@@ -36,14 +52,24 @@ describe('PostgresPriceRepository', () => {
     const first = await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars, rejected: [] });
     expect(first).toMatchObject({ status: 'ok', inserted: 2, updated: 0, unchanged: 0, lastDate: '2020-01-03' });
 
-    const second = await repo.saveIngestion({ runId: 'run-2', ticker: 'AAA', bars: [bars[0], { ...bars[1], close: 12 }], rejected: [] });
+    const second = await repo.saveIngestion({
+      runId: 'run-2',
+      ticker: 'AAA',
+      bars: [bars[0], { ...bars[1], close: 12 }],
+      rejected: [],
+    });
     expect(second).toMatchObject({ inserted: 0, updated: 1, unchanged: 1 });
 
     expect(await repo.bars('AAA')).toEqual([bars[0], { ...bars[1], close: 12 }]);
   });
 
   it('round-trips every column exactly, nulls included, and keeps dates as strings', async () => {
-    const b = bar('2021-03-04', 123.456789, { volume: 7_000_000_000, sma200: 1 / 3, macd: -0.1 + 0.2, macdSignal: null });
+    const b = bar('2021-03-04', 123.456789, {
+      volume: 7_000_000_000,
+      sma200: 1 / 3,
+      macd: -0.1 + 0.2,
+      macdSignal: null,
+    });
     await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [b], rejected: [] });
     const [stored] = await repo.bars('AAA');
     expect(stored).toEqual(b);
@@ -53,7 +79,14 @@ describe('PostgresPriceRepository', () => {
   it('reads many tickers in one packed read, equal to the per-ticker read bit for bit, up to a date', async () => {
     await repo.startRun({ runId: 'run-3', asOf: '2020-01-10', provider: 'csv', tickers: ['BBB'] });
     const aaa = [
-      bar('1999-12-31', 0.1 + 0.2, { volume: 2 ** 53 - 1, sma7: 1 / 3, sma21: -2.75, ema12: Number.MIN_VALUE, macd: -1e-300, macdSignal: 5e300 }),
+      bar('1999-12-31', 0.1 + 0.2, {
+        volume: 2 ** 53 - 1,
+        sma7: 1 / 3,
+        sma21: -2.75,
+        ema12: Number.MIN_VALUE,
+        macd: -1e-300,
+        macdSignal: 5e300,
+      }),
       bar('2000-02-29', 1 / 7, { sma50: 2.5, sma100: null, sma200: 123.456789, ema26: 9.87654321 }),
       bar('2020-01-03', 11),
     ];
@@ -87,11 +120,18 @@ describe('PostgresPriceRepository', () => {
   });
 
   it('stores a rejected row once however often it is rejected', async () => {
-    const rejected = [rejection('2020-01-06', 'open is missing'), rejection('2020-13-01', "date '2020-13-01' is not a valid date")];
+    const rejected = [
+      rejection('2020-01-06', 'open is missing'),
+      rejection('2020-13-01', "date '2020-13-01' is not a valid date"),
+    ];
     await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [], rejected });
     const again = await repo.saveIngestion({ runId: 'run-2', ticker: 'AAA', bars: [], rejected });
     expect(again.rejectedCount).toBe(2);
-    const rows = await t.db.selectFrom('rejected_rows').select(['source_date', 'reason', 'first_run_id']).orderBy('source_date').execute();
+    const rows = await t.db
+      .selectFrom('rejected_rows')
+      .select(['source_date', 'reason', 'first_run_id'])
+      .orderBy('source_date')
+      .execute();
     expect(rows).toEqual([
       { source_date: '2020-01-06', reason: 'open is missing', first_run_id: 'run-1' },
       { source_date: '2020-13-01', reason: "date '2020-13-01' is not a valid date", first_run_id: 'run-1' },
@@ -100,17 +140,25 @@ describe('PostgresPriceRepository', () => {
 
   it('records failures and rejections whose text holds NUL bytes (a garbage file must still be reported)', async () => {
     await repo.recordFailure('run-1', 'BAD', 'header is not a CSV header: "\u0000\u0001<html>"');
-    await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars: [], rejected: [rejection('20\u00000-01-06', 'date is not valid')] });
+    await repo.saveIngestion({
+      runId: 'run-1',
+      ticker: 'AAA',
+      bars: [],
+      rejected: [rejection('20\u00000-01-06', 'date is not valid')],
+    });
     const recorded = await repo.recordedResults('run-1', ['BAD']);
     expect(recorded.get('BAD')!.error).toBe('header is not a CSV header: "\uFFFD\u0001<html>"');
   });
 
-  it('tracks each ticker\'s last date and the newest bars for the lookback', async () => {
+  it("tracks each ticker's last date and the newest bars for the lookback", async () => {
     const bars = ['2020-01-02', '2020-01-03', '2020-01-06', '2020-01-07'].map((d, i) => bar(d, 10 + i));
     await repo.saveIngestion({ runId: 'run-1', ticker: 'AAA', bars, rejected: [] });
     expect(await repo.lastBarDates(['AAA', 'ZZZ'])).toEqual(new Map([['AAA', '2020-01-07']]));
     expect((await repo.latestBars('AAA', 2)).map((b) => b.date)).toEqual(['2020-01-06', '2020-01-07']);
-    expect((await repo.bars('AAA', { from: '2020-01-03', to: '2020-01-06' })).map((b) => b.date)).toEqual(['2020-01-03', '2020-01-06']);
+    expect((await repo.bars('AAA', { from: '2020-01-03', to: '2020-01-06' })).map((b) => b.date)).toEqual([
+      '2020-01-03',
+      '2020-01-06',
+    ]);
     expect(await repo.storedTickers()).toEqual(['AAA']);
   });
 
@@ -123,23 +171,48 @@ describe('PostgresPriceRepository', () => {
     expect(recorded.get('BBB')).toMatchObject({ status: 'failed', error: 'no file for BBB' });
     expect(recorded.has('CCC')).toBe(false);
     await repo.finishRun('run-1', 'completed_with_failures');
-    const run = await t.db.selectFrom('ingestion_runs').selectAll().where('run_id', '=', 'run-1').executeTakeFirstOrThrow();
+    const run = await t.db
+      .selectFrom('ingestion_runs')
+      .selectAll()
+      .where('run_id', '=', 'run-1')
+      .executeTakeFirstOrThrow();
     expect(run.status).toBe('completed_with_failures');
     expect(run.finished_at).toBeInstanceOf(Date);
   });
 
   it('saves a batch in one transaction: a first backfill, an upsert, a fractional volume and a ticker with only rejections, with exact counts', async () => {
-    await repo.saveIngestion({ runId: 'run-1', ticker: 'OLD', bars: [bar('2020-01-02', 10), bar('2020-01-03', 11)], rejected: [] });
+    await repo.saveIngestion({
+      runId: 'run-1',
+      ticker: 'OLD',
+      bars: [bar('2020-01-02', 10), bar('2020-01-03', 11)],
+      rejected: [],
+    });
     const results = await repo.saveIngestions([
-      { runId: 'run-2', ticker: 'NEW', bars: [bar('2020-01-02', 5, { volume: 2 ** 40 + 7 }), bar('2020-01-03', 6, { rawClose: 12, splitFactor: 2 })], rejected: [] },
-      { runId: 'run-2', ticker: 'OLD', bars: [bar('2020-01-02', 10), bar('2020-01-03', 11.5), bar('2020-01-06', 12)], rejected: [] },
+      {
+        runId: 'run-2',
+        ticker: 'NEW',
+        bars: [bar('2020-01-02', 5, { volume: 2 ** 40 + 7 }), bar('2020-01-03', 6, { rawClose: 12, splitFactor: 2 })],
+        rejected: [],
+      },
+      {
+        runId: 'run-2',
+        ticker: 'OLD',
+        bars: [bar('2020-01-02', 10), bar('2020-01-03', 11.5), bar('2020-01-06', 12)],
+        rejected: [],
+      },
       { runId: 'run-2', ticker: 'FRAC', bars: [bar('2020-01-02', 7, { volume: 1234.25 })], rejected: [] },
       { runId: 'run-2', ticker: 'NONE', bars: [], rejected: [rejection('2020-01-02', 'open is missing')] },
     ]);
     expect(results.map((r) => [r.ticker, r.inserted, r.updated, r.unchanged, r.rejectedCount, r.lastDate])).toEqual([
-      ['NEW', 2, 0, 0, 0, '2020-01-03'], ['OLD', 1, 1, 1, 0, '2020-01-06'], ['FRAC', 1, 0, 0, 0, '2020-01-02'], ['NONE', 0, 0, 0, 1, null],
+      ['NEW', 2, 0, 0, 0, '2020-01-03'],
+      ['OLD', 1, 1, 1, 0, '2020-01-06'],
+      ['FRAC', 1, 0, 0, 0, '2020-01-02'],
+      ['NONE', 0, 0, 0, 1, null],
     ]);
-    expect(await repo.bars('NEW')).toEqual([bar('2020-01-02', 5, { volume: 2 ** 40 + 7 }), bar('2020-01-03', 6, { rawClose: 12, splitFactor: 2 })]);
+    expect(await repo.bars('NEW')).toEqual([
+      bar('2020-01-02', 5, { volume: 2 ** 40 + 7 }),
+      bar('2020-01-03', 6, { rawClose: 12, splitFactor: 2 }),
+    ]);
     expect((await repo.bars('FRAC'))[0].volume).toBe(1234);
     expect(await repo.storedTickers()).toEqual(['FRAC', 'NEW', 'OLD']);
     const recorded = await repo.recordedResults('run-2', ['NEW', 'OLD', 'FRAC', 'NONE']);
@@ -148,13 +221,18 @@ describe('PostgresPriceRepository', () => {
 
   it('writes nothing of a batch when one of its tickers cannot be stored', async () => {
     const huge = bar('2020-01-02', 5, { volume: 1e20 });
-    await expect(repo.saveIngestions([
-      { runId: 'run-1', ticker: 'GOOD', bars: [bar('2020-01-02', 10)], rejected: [] },
-      { runId: 'run-1', ticker: 'HUGE', bars: [huge], rejected: [] },
-    ])).rejects.toThrow(/bigint|out of range/);
+    await expect(
+      repo.saveIngestions([
+        { runId: 'run-1', ticker: 'GOOD', bars: [bar('2020-01-02', 10)], rejected: [] },
+        { runId: 'run-1', ticker: 'HUGE', bars: [huge], rejected: [] },
+      ]),
+    ).rejects.toThrow(/bigint|out of range/);
     expect(await repo.storedTickers()).toEqual([]);
     expect((await repo.recordedResults('run-1', ['GOOD', 'HUGE'])).size).toBe(0);
     // The connection that failed is not reused broken: the next save works.
-    expect((await repo.saveIngestion({ runId: 'run-1', ticker: 'GOOD', bars: [bar('2020-01-02', 10)], rejected: [] })).inserted).toBe(1);
+    expect(
+      (await repo.saveIngestion({ runId: 'run-1', ticker: 'GOOD', bars: [bar('2020-01-02', 10)], rejected: [] }))
+        .inserted,
+    ).toBe(1);
   });
 });

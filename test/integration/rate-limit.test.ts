@@ -40,14 +40,24 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     nameSpace = `algo-test-${crypto.randomBytes(4).toString('hex')}:rate-limit:`;
     mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rate-limit-mail-'));
     sink = await startMailSink({ port: 0, dir: mailDir });
-    mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: 'Algo Signals <signals@localhost>', timeoutMs: 3000 });
+    mailer = new NodemailerMailer({
+      host: '127.0.0.1',
+      port: sink.port,
+      secure: false,
+      from: 'Algo Signals <signals@localhost>',
+      timeoutMs: 3000,
+    });
     app = buildApi({
       config: {
         tickers: ['AAPL'],
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
         api: { host: '127.0.0.1', port: 8000, apiKey: 'rate-limit-admin', publicUrl: PUBLIC_URL, tokenSecret: SECRET },
       },
-      rateLimit: { limits: { perClient: { max: 6, windowSeconds: 60 }, perAddress: { max: 2, windowSeconds: 600 } }, redis, nameSpace },
+      rateLimit: {
+        limits: { perClient: { max: 6, windowSeconds: 60 }, perAddress: { max: 2, windowSeconds: 600 } },
+        redis,
+        nameSpace,
+      },
       subscribers: new PostgresSubscriberRepository(t.db),
       changes: new PostgresSubscriptionChangeRepository(t.db),
       signals: new PostgresSignalRepository(t.db),
@@ -79,7 +89,11 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
   });
 
   async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-    const res = await fetch(`${baseUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const res = await fetch(`${baseUrl}${url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
   }
   const subscribe = (email: string) => post('/subscriptions', { email, tickers: ['AAPL'] });
@@ -89,16 +103,27 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     expect((await subscribe('ANN@example.com')).status).toBe(202);
     const third = await subscribe('ann@example.com');
     expect(third.status).toBe(429);
-    expect(third.body).toEqual({ error: 'too_many_requests', message: expect.stringMatching(/^too many requests for this address: at most 2 in 600 s; retry in \d+ s$/) });
+    expect(third.body).toEqual({
+      error: 'too_many_requests',
+      message: expect.stringMatching(/^too many requests for this address: at most 2 in 600 s; retry in \d+ s$/),
+    });
     expect(Number(third.retryAfter)).toBeGreaterThan(0);
     // Another address from the same client is still served; the counts are in Redis.
     expect((await subscribe('bob@example.com')).status).toBe(202);
     expect((await redis.keys(`${nameSpace}*`)).length).toBeGreaterThanOrEqual(3);
   });
 
-  it('per address through a link, per route: manage requests with one address\'s token count together; subscribes about it do not', async () => {
-    const subscriber = (await new PostgresSubscriberRepository(t.db).subscribe({ email: 'cy@example.com', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true })).subscriber;
-    const token = new URL(manageUrl({ publicUrl: PUBLIC_URL, signer }, { id: subscriber.id, email: subscriber.email })).searchParams.get('token')!;
+  it("per address through a link, per route: manage requests with one address's token count together; subscribes about it do not", async () => {
+    const subscriber = (
+      await new PostgresSubscriberRepository(t.db).subscribe({
+        email: 'cy@example.com',
+        subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+        confirmed: true,
+      })
+    ).subscriber;
+    const token = new URL(
+      manageUrl({ publicUrl: PUBLIC_URL, signer }, { id: subscriber.id, email: subscriber.email }),
+    ).searchParams.get('token')!;
     const manage = async () => (await fetch(`${baseUrl}/manage`, { headers: { 'x-manage-token': token } })).status;
     // Someone else subscribing the address until its bucket is full does not lock its owner out of the manage page.
     expect((await subscribe('cy@example.com')).status).toBe(202);
@@ -113,7 +138,10 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     for (let i = 0; i < 6; i++) expect((await subscribe(`user${i}@example.com`)).status).toBe(202);
     const seventh = await subscribe('user6@example.com');
     expect(seventh.status).toBe(429);
-    expect(seventh.body).toEqual({ error: 'too_many_requests', message: expect.stringMatching(/^too many requests from this client: at most 6 in 60 s; retry in \d+ s$/) });
+    expect(seventh.body).toEqual({
+      error: 'too_many_requests',
+      message: expect.stringMatching(/^too many requests from this client: at most 6 in 60 s; retry in \d+ s$/),
+    });
     // Each route counts in its own bucket: the confirm route still answers (here: a 400 for a bad token).
     const confirm = await post('/subscriptions/confirm', { token: 'whatever' });
     expect(confirm.status).toBe(400);

@@ -37,12 +37,30 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     t = await createTestDatabase();
     mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'research-api-mail-'));
     sink = await startMailSink({ port: 0, dir: mailDir });
-    mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: 'Algo Signals <signals@localhost>', timeoutMs: 3000 });
+    mailer = new NodemailerMailer({
+      host: '127.0.0.1',
+      port: sink.port,
+      secure: false,
+      from: 'Algo Signals <signals@localhost>',
+      timeoutMs: 3000,
+    });
     app = buildApi({
       config: {
         tickers: ['AAPL'],
-        strategies: { default: [{ name: 'sma_cross', params: {} }, { name: 'macd_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: 'http://signals.test:8000', tokenSecret: 'x'.repeat(32) },
+        strategies: {
+          default: [
+            { name: 'sma_cross', params: {} },
+            { name: 'macd_cross', params: {} },
+          ],
+          perTicker: {},
+        },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: API_KEY,
+          publicUrl: 'http://signals.test:8000',
+          tokenSecret: 'x'.repeat(32),
+        },
       },
       subscribers: new PostgresSubscriberRepository(t.db),
       changes: new PostgresSubscriptionChangeRepository(t.db),
@@ -67,41 +85,130 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
   const RSI_PARAMS = { period: 10, lower: 25, upper: 75 };
   /** Emails went out from this day on: the signals before it were recorded but never sent. */
   const SENT_FROM = '2008-01-02';
-  const trades = (label: string) => recorded.filter((s) => s.strategy === label && (s.signal === 'BUY' || s.signal === 'SELL'));
+  const trades = (label: string) =>
+    recorded.filter((s) => s.strategy === label && (s.signal === 'BUY' || s.signal === 'SELL'));
   let recorded: Array<{ date: string; strategy: string; signal: string; close: number }> = [];
 
   /** AAPL 2004-2010, every day's sma_cross, macd_cross and recommended:rsi_reversion signal, digests sent from SENT_FROM to one subscriber of AAPL sma_cross and recommended. */
   async function seed() {
-    await t.db.insertInto('tickers').values({ symbol: 'AAPL', first_date: bars[0].date, last_date: bars[bars.length - 1].date }).execute();
+    await t.db
+      .insertInto('tickers')
+      .values({ symbol: 'AAPL', first_date: bars[0].date, last_date: bars[bars.length - 1].date })
+      .execute();
     for (let i = 0; i < bars.length; i += 500) {
-      await t.db.insertInto('daily_bars').values(bars.slice(i, i + 500).map((b: EnrichedBar) => ({
-        ticker: 'AAPL', date: b.date, open: b.open, high: b.high, low: b.low, close: b.close, adj_close: b.adjClose, volume: b.volume,
-        sma7: b.sma7, sma21: b.sma21, sma50: b.sma50, sma100: b.sma100, sma200: b.sma200, ema12: b.ema12, ema26: b.ema26, macd: b.macd, macd_signal: b.macdSignal,
-      }))).execute();
+      await t.db
+        .insertInto('daily_bars')
+        .values(
+          bars.slice(i, i + 500).map((b: EnrichedBar) => ({
+            ticker: 'AAPL',
+            date: b.date,
+            open: b.open,
+            high: b.high,
+            low: b.low,
+            close: b.close,
+            adj_close: b.adjClose,
+            volume: b.volume,
+            sma7: b.sma7,
+            sma21: b.sma21,
+            sma50: b.sma50,
+            sma100: b.sma100,
+            sma200: b.sma200,
+            ema12: b.ema12,
+            ema26: b.ema26,
+            macd: b.macd,
+            macd_signal: b.macdSignal,
+          })),
+        )
+        .execute();
     }
     const signals = new PostgresSignalRepository(t.db);
-    for (const [label, name, params] of [['sma_cross', 'sma_cross', {}], ['macd_cross', 'macd_cross', {}], ['recommended:rsi_reversion', 'rsi_reversion', RSI_PARAMS]] as const) {
+    for (const [label, name, params] of [
+      ['sma_cross', 'sma_cross', {}],
+      ['macd_cross', 'macd_cross', {}],
+      ['recommended:rsi_reversion', 'rsi_reversion', RSI_PARAMS],
+    ] as const) {
       const run = runStrategy(name, params, bars);
-      const records = run.records.map((r) => ({ date: r.date, ticker: 'AAPL', strategy: label, strategyVersion: 1, signal: r.signal, close: bars.find((b) => b.date === r.date)!.close, inputs: r.inputs }));
+      const records = run.records.map((r) => ({
+        date: r.date,
+        ticker: 'AAPL',
+        strategy: label,
+        strategyVersion: 1,
+        signal: r.signal,
+        close: bars.find((b) => b.date === r.date)!.close,
+        inputs: r.inputs,
+      }));
       await signals.record(records);
       recorded.push(...records.map((r) => ({ date: r.date, strategy: r.strategy, signal: r.signal, close: r.close })));
     }
     recorded = recorded.sort((a, b) => a.date.localeCompare(b.date));
-    const wf = walkForward({ bars, candidates: [{ strategy: 'rsi_reversion', combos: [RSI_PARAMS] }], options: { mustBeatBaseline: false, minTestTrades: 1 } });
+    const wf = walkForward({
+      bars,
+      candidates: [{ strategy: 'rsi_reversion', combos: [RSI_PARAMS] }],
+      options: { mustBeatBaseline: false, minTestTrades: 1 },
+    });
     await new PostgresRecommendationRepository(t.db).save({
       runId: 'rec-1',
-      recommendations: [{
-        ticker: 'AAPL', asOf: '2010-12-31', strategy: 'rsi_reversion', params: RSI_PARAMS, reason: null,
-        evidence: { windows: wf.windows, options: { trainDays: 504, testDays: 126, stepDays: 126, minTrainTrades: 2, minTestTrades: 1 }, baseline: wf.baseline, candidates: wf.candidates },
-      }],
+      recommendations: [
+        {
+          ticker: 'AAPL',
+          asOf: '2010-12-31',
+          strategy: 'rsi_reversion',
+          params: RSI_PARAMS,
+          reason: null,
+          evidence: {
+            windows: wf.windows,
+            options: { trainDays: 504, testDays: 126, stepDays: 126, minTrainTrades: 2, minTestTrades: 1 },
+            baseline: wf.baseline,
+            candidates: wf.candidates,
+          },
+        },
+      ],
     });
-    const [{ id }] = await t.db.insertInto('subscribers').values({ email: 'ann@example.com', status: 'confirmed' }).returning('id').execute();
-    await t.db.insertInto('subscriptions').values([{ subscriber_id: id, ticker: 'AAPL', strategy: 'sma_cross' }, { subscriber_id: id, ticker: 'AAPL', strategy: 'recommended' }]).execute();
+    const [{ id }] = await t.db
+      .insertInto('subscribers')
+      .values({ email: 'ann@example.com', status: 'confirmed' })
+      .returning('id')
+      .execute();
+    await t.db
+      .insertInto('subscriptions')
+      .values([
+        { subscriber_id: id, ticker: 'AAPL', strategy: 'sma_cross' },
+        { subscriber_id: id, ticker: 'AAPL', strategy: 'recommended' },
+      ])
+      .execute();
     // Each day's digest and the signals it carried (a delivery is keyed by what it carries).
-    const carried = recorded.filter((s) => s.date >= SENT_FROM && (s.signal === 'BUY' || s.signal === 'SELL') && s.strategy !== 'macd_cross');
+    const carried = recorded.filter(
+      (s) => s.date >= SENT_FROM && (s.signal === 'BUY' || s.signal === 'SELL') && s.strategy !== 'macd_cross',
+    );
     const sentDates = [...new Set(carried.map((s) => s.date))];
-    await t.db.insertInto('deliveries').values(sentDates.map((d) => ({ kind: 'daily', run_date: d, subscriber_id: id, seq: 1, message_id: `<daily.${d}@t>`, status: 'sent' as const, attempts: 1 }))).execute();
-    await t.db.insertInto('delivered_signals').values(carried.map((s) => ({ subscriber_id: id, date: s.date, ticker: 'AAPL', strategy: s.strategy, kind: 'daily', run_date: s.date, seq: 1 }))).execute();
+    await t.db
+      .insertInto('deliveries')
+      .values(
+        sentDates.map((d) => ({
+          kind: 'daily',
+          run_date: d,
+          subscriber_id: id,
+          seq: 1,
+          message_id: `<daily.${d}@t>`,
+          status: 'sent' as const,
+          attempts: 1,
+        })),
+      )
+      .execute();
+    await t.db
+      .insertInto('delivered_signals')
+      .values(
+        carried.map((s) => ({
+          subscriber_id: id,
+          date: s.date,
+          ticker: 'AAPL',
+          strategy: s.strategy,
+          kind: 'daily',
+          run_date: s.date,
+          seq: 1,
+        })),
+      )
+      .execute();
   }
 
   /** Forward return of the close `h` bars after `date`, straight from the bars (null past them). */
@@ -118,7 +225,8 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     await fs.rm(mailDir, { recursive: true, force: true });
   });
 
-  async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
     const res = await fetch(`${baseUrl}${url}`, { headers });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
@@ -128,11 +236,24 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     const res = await get('/strategies');
     expect(res.status).toBe(200);
     const names = res.body.strategies.map((s: { name: string }) => s.name);
-    expect(names).toEqual(['sma_cross', 'macd_cross', 'rsi_reversion', 'bollinger_reversion', 'donchian_breakout', 'buy_and_hold']);
+    expect(names).toEqual([
+      'sma_cross',
+      'macd_cross',
+      'rsi_reversion',
+      'bollinger_reversion',
+      'donchian_breakout',
+      'buy_and_hold',
+    ]);
     const sma = res.body.strategies[0];
     expect(sma.rules).toMatch(/^BUY when SMA\(7\) crosses above SMA\(21\) while the close is above SMA\(50\)/);
     expect(sma.defaults).toEqual({ fast: 7, slow: 21, trend: 50 });
-    expect(sma.paramsSchema.properties.slow).toEqual({ type: 'integer', minimum: 2, maximum: 1000, default: 21, description: 'Days of the slow SMA' });
+    expect(sma.paramsSchema.properties.slow).toEqual({
+      type: 'integer',
+      minimum: 2,
+      maximum: 1000,
+      default: 21,
+      description: 'Days of the slow SMA',
+    });
     expect(sma.chart.overlays.map((o: { key: string }) => o.key)).toEqual(['sma7', 'sma21', 'sma50']);
     const macd = res.body.strategies[1];
     expect(macd.chart.panes[0]).toMatchObject({ id: 'macd', levels: [0] });
@@ -144,8 +265,17 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     const body = res.body;
     const window = bars.filter((b) => b.date >= '2008-01-01' && b.date <= '2008-12-31');
     expect(body.bars.map((b: { date: string }) => b.date)).toEqual(window.map((b) => b.date));
-    expect(body).toMatchObject({ from: window[0].date, to: window[window.length - 1].date, stored: { first: '2004-01-02', last: '2010-12-31' }, truncated: false });
-    expect(body.strategy).toMatchObject({ label: 'sma_cross', source: 'config', params: { fast: 7, slow: 21, trend: 50 } });
+    expect(body).toMatchObject({
+      from: window[0].date,
+      to: window[window.length - 1].date,
+      stored: { first: '2004-01-02', last: '2010-12-31' },
+      truncated: false,
+    });
+    expect(body.strategy).toMatchObject({
+      label: 'sma_cross',
+      source: 'config',
+      params: { fast: 7, slow: 21, trend: 50 },
+    });
     expect(Object.keys(body.indicators)).toEqual(['sma7', 'sma21', 'sma50']);
     window.forEach((b, i) => expect(body.indicators.sma21[i]).toBeCloseTo(b.sma21!, 6));
     const expected = trades('sma_cross').filter((s) => s.date >= '2008-01-01' && s.date <= '2008-12-31');
@@ -153,7 +283,9 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     expect(body.markers).toEqual(expected.map((s) => ({ date: s.date, signal: s.signal, strategy: 'sma_cross' })));
 
     // Other parameters: computed from the closes, warm-up read before the window.
-    const other = await get('/tickers/AAPL/chart?strategy=sma_cross&params=fast=10,slow=30&from=2008-01-01&to=2008-03-31');
+    const other = await get(
+      '/tickers/AAPL/chart?strategy=sma_cross&params=fast=10,slow=30&from=2008-01-01&to=2008-03-31',
+    );
     expect(other.status).toBe(200);
     expect(other.body.strategy).toMatchObject({ source: 'request', params: { fast: 10, slow: 30, trend: 50 } });
     const closes = bars.map((b) => b.close);
@@ -166,7 +298,9 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     expect(rec.body.chart.panes[0]).toMatchObject({ id: 'rsi', levels: [25, 75] });
     const marker = rec.body.markers[0];
     const signal = await get(`/signals/AAPL/recommended:rsi_reversion/${marker.date}`);
-    expect(rec.body.indicators.rsi[rec.body.bars.findIndex((b: { date: string }) => b.date === marker.date)]).toBeCloseTo(signal.body.signal.inputs.rsi, 6);
+    expect(
+      rec.body.indicators.rsi[rec.body.bars.findIndex((b: { date: string }) => b.date === marker.date)],
+    ).toBeCloseTo(signal.body.signal.inputs.rsi, 6);
   });
 
   it('GET /tickers/:ticker/chart bounds the window, names bad input, 404s an unknown ticker', async () => {
@@ -190,7 +324,14 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     const sent = trades('sma_cross').find((s) => s.date >= SENT_FROM)!;
     const res = await get(`/signals/AAPL/sma_cross/${sent.date}`);
     expect(res.status).toBe(200);
-    expect(res.body.signal).toMatchObject({ date: sent.date, ticker: 'AAPL', strategy: 'sma_cross', signal: sent.signal, close: sent.close, runDate: sent.date });
+    expect(res.body.signal).toMatchObject({
+      date: sent.date,
+      ticker: 'AAPL',
+      strategy: 'sma_cross',
+      signal: sent.signal,
+      close: sent.close,
+      runDate: sent.date,
+    });
     expect(Object.keys(res.body.signal.inputs).sort()).toEqual(['close', 'sma21', 'sma50', 'sma7']);
     expect(res.body.strategy.rules).toMatch(/^BUY when SMA\(7\) crosses above SMA\(21\)/);
     expect(res.body.sent).toBe(true);
@@ -233,8 +374,13 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
     }
     expect(res.body.recommendation).toMatchObject({ strategy: 'rsi_reversion', params: RSI_PARAMS });
     expect(res.body.recommendation.baseline).not.toBeNull();
-    const latest = recorded.filter((r) => r.signal === 'BUY' || r.signal === 'SELL').sort((a, b) => b.date.localeCompare(a.date) || a.strategy.localeCompare(b.strategy)).slice(0, 20);
-    expect(res.body.latestSignals.map((s: { date: string; strategy: string }) => `${s.date} ${s.strategy}`)).toEqual(latest.map((s) => `${s.date} ${s.strategy}`));
+    const latest = recorded
+      .filter((r) => r.signal === 'BUY' || r.signal === 'SELL')
+      .sort((a, b) => b.date.localeCompare(a.date) || a.strategy.localeCompare(b.strategy))
+      .slice(0, 20);
+    expect(res.body.latestSignals.map((s: { date: string; strategy: string }) => `${s.date} ${s.strategy}`)).toEqual(
+      latest.map((s) => `${s.date} ${s.strategy}`),
+    );
     expect((await get('/tickers/QQQQ/state')).status).toBe(404);
   });
 
@@ -254,8 +400,14 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
       expect(item.buys + item.sells).toBe(sent.length);
       for (const h of item.actual) {
         const judged = sent.filter((s) => forwardOf(s.date, h.days) !== null);
-        const hits = judged.filter((s) => (s.signal === 'BUY' ? forwardOf(s.date, h.days)! > 0 : forwardOf(s.date, h.days)! < 0));
-        expect({ days: h.days, signals: h.signals, hits: h.hits }).toEqual({ days: h.days, signals: judged.length, hits: hits.length });
+        const hits = judged.filter((s) =>
+          s.signal === 'BUY' ? forwardOf(s.date, h.days)! > 0 : forwardOf(s.date, h.days)! < 0,
+        );
+        expect({ days: h.days, signals: h.signals, hits: h.hits }).toEqual({
+          days: h.days,
+          signals: judged.length,
+          hits: hits.length,
+        });
       }
       // The promise: the same rules over the bars before the first sent signal only.
       const before = trades(item.strategy.label).filter((s) => s.date < SENT_FROM);

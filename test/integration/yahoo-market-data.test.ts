@@ -44,9 +44,33 @@ describe('YahooMarketDataProvider through yahoo-finance2 with recorded responses
 
     // The recording also holds 2024-01-05: outside [from, to], it is left out.
     expect(rows).toEqual([
-      { date: '2024-01-02', open: 187.14999389648438, high: 188.44000244140625, low: 183.88999938964844, close: 185.63999938964844, adjClose: 184.73497009277344, volume: 82488700 },
-      { date: '2024-01-03', open: 184.22000122070312, high: 185.8800048828125, low: 183.42999267578125, close: 184.25, adjClose: 183.35171508789062, volume: 58414500 },
-      { date: '2024-01-04', open: 182.14999389648438, high: 183.08999633789062, low: 180.8800048828125, close: 181.91000366210938, adjClose: 181.02328491210938, volume: 71983600 },
+      {
+        date: '2024-01-02',
+        open: 187.14999389648438,
+        high: 188.44000244140625,
+        low: 183.88999938964844,
+        close: 185.63999938964844,
+        adjClose: 184.73497009277344,
+        volume: 82488700,
+      },
+      {
+        date: '2024-01-03',
+        open: 184.22000122070312,
+        high: 185.8800048828125,
+        low: 183.42999267578125,
+        close: 184.25,
+        adjClose: 183.35171508789062,
+        volume: 58414500,
+      },
+      {
+        date: '2024-01-04',
+        open: 182.14999389648438,
+        high: 183.08999633789062,
+        low: 180.8800048828125,
+        close: 181.91000366210938,
+        adjClose: 181.02328491210938,
+        volume: 71983600,
+      },
     ]);
     expect(validatePriceRows(rows, { asOf: '2024-01-04' }).rejected).toEqual([]);
   });
@@ -60,34 +84,63 @@ describe('YahooMarketDataProvider through yahoo-finance2 with recorded responses
 
   it('returns no rows for an empty chart (a range without trading days)', async () => {
     const { fetch } = replay(recording('aapl-empty-range.json'));
-    await expect(new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: 'AAPL', from: '2024-01-06', to: '2024-01-07' })).resolves.toEqual([]);
+    await expect(
+      new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: 'AAPL', from: '2024-01-06', to: '2024-01-07' }),
+    ).resolves.toEqual([]);
   });
 
   it('asks nothing when the range is empty (an up-to-date ticker: from = last stored + 1 > to)', async () => {
     const { fetch, requests } = replay(recording('aapl-2024-01-02-to-05.json'));
-    await expect(new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: 'AAPL', from: '2024-01-05', to: '2024-01-04' })).resolves.toEqual([]);
+    await expect(
+      new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: 'AAPL', from: '2024-01-05', to: '2024-01-04' }),
+    ).resolves.toEqual([]);
     expect(requests).toHaveLength(0);
   });
 
   it('turns Yahoo\'s 404 "No data found" into a MarketDataError naming the ticker', async () => {
     const { fetch } = replay(recording('unknown-symbol-404.json'), 404);
-    const error = await new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: 'NOSUCH', to: '2024-01-04' }).catch((e: unknown) => e);
+    const error = await new YahooMarketDataProvider({ fetch })
+      .fetchDaily({ ticker: 'NOSUCH', to: '2024-01-04' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MarketDataError);
-    expect((error as Error).message).toBe('unknown ticker NOSUCH: Yahoo Finance has no data for it (HTTP 404: No data found, symbol may be delisted)');
+    expect((error as Error).message).toBe(
+      'unknown ticker NOSUCH: Yahoo Finance has no data for it (HTTP 404: No data found, symbol may be delisted)',
+    );
   });
 
   it('treats rate limits, server errors and network failures as transient', async () => {
     const cases: Array<[Replay['fetch'], RegExp]> = [
-      [replay('Too Many Requests', 429, 'text/plain').fetch, /^Yahoo Finance is unavailable for AAPL \(HTTP 429\): Too Many Requests$/],
       [
-        replay(JSON.stringify({ chart: { result: null, error: { code: 'Internal Server Error', description: 'Service temporarily unavailable' } } }), 500).fetch,
+        replay('Too Many Requests', 429, 'text/plain').fetch,
+        /^Yahoo Finance is unavailable for AAPL \(HTTP 429\): Too Many Requests$/,
+      ],
+      [
+        replay(
+          JSON.stringify({
+            chart: {
+              result: null,
+              error: { code: 'Internal Server Error', description: 'Service temporarily unavailable' },
+            },
+          }),
+          500,
+        ).fetch,
         /^Yahoo Finance is unavailable for AAPL \(HTTP 500\): Service temporarily unavailable$/,
       ],
-      [replay('<html>Bad Gateway</html>', 502, 'text/html').fetch, /^Yahoo Finance is unavailable for AAPL \(HTTP 502\)/],
-      [(async () => { throw new TypeError('fetch failed'); }) as typeof fetch, /^network error fetching AAPL from Yahoo Finance: fetch failed$/],
+      [
+        replay('<html>Bad Gateway</html>', 502, 'text/html').fetch,
+        /^Yahoo Finance is unavailable for AAPL \(HTTP 502\)/,
+      ],
+      [
+        (async () => {
+          throw new TypeError('fetch failed');
+        }) as typeof fetch,
+        /^network error fetching AAPL from Yahoo Finance: fetch failed$/,
+      ],
     ];
     for (const [fetchImpl, message] of cases) {
-      const error = await new YahooMarketDataProvider({ fetch: fetchImpl }).fetchDaily({ ticker: 'AAPL', to: '2024-01-04' }).catch((e: unknown) => e);
+      const error = await new YahooMarketDataProvider({ fetch: fetchImpl })
+        .fetchDaily({ ticker: 'AAPL', to: '2024-01-04' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TransientError);
       expect((error as Error).message).toMatch(message);
     }
@@ -101,7 +154,9 @@ describe('YahooMarketDataProvider through yahoo-finance2 with recorded responses
       [JSON.stringify({ chart: { result: [{ meta: {} }], error: null } }), /malformed chart for AAPL/],
     ];
     for (const [body, message] of garbage) {
-      const error = await new YahooMarketDataProvider({ fetch: replay(body).fetch }).fetchDaily({ ticker: 'AAPL', to: '2024-01-04' }).catch((e: unknown) => e);
+      const error = await new YahooMarketDataProvider({ fetch: replay(body).fetch })
+        .fetchDaily({ ticker: 'AAPL', to: '2024-01-04' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MarketDataError);
       expect((error as Error).message).toMatch(message);
     }
@@ -109,7 +164,9 @@ describe('YahooMarketDataProvider through yahoo-finance2 with recorded responses
 
   it('refuses a ticker that is not one before any request', async () => {
     const { fetch, requests } = replay('{}');
-    await expect(new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: '../x', to: '2024-01-04' })).rejects.toThrow(MarketDataError);
+    await expect(
+      new YahooMarketDataProvider({ fetch }).fetchDaily({ ticker: '../x', to: '2024-01-04' }),
+    ).rejects.toThrow(MarketDataError);
     expect(requests).toHaveLength(0);
   });
 

@@ -38,7 +38,13 @@ describe('replay of recorded workflow histories', () => {
 
   it('has recordings of the daily run (before and after the emails-as-child-workflow patch, and with the bounded-result patches), the ingestion (before and after readjust-after-split), the re-adjustment and the fan-out', () => {
     expect(files.sort()).toEqual([
-      'daily-run-bounded.json', 'daily-run-emails-child.json', 'daily-run.json', 'ingest-prices-readjust.json', 'ingest-prices.json', 'readjust-ticker.json', 'send-notifications.json',
+      'daily-run-bounded.json',
+      'daily-run-emails-child.json',
+      'daily-run.json',
+      'ingest-prices-readjust.json',
+      'ingest-prices.json',
+      'readjust-ticker.json',
+      'send-notifications.json',
     ]);
   });
 
@@ -54,6 +60,8 @@ describe('replay of recorded workflow histories', () => {
     const history = JSON.parse(fs.readFileSync(path.join(HISTORIES, 'ingest-prices.json'), 'utf8'));
     const started = history.events[0].workflowExecutionStartedEventAttributes;
     started.workflowType.name = 'dailyRunWorkflow';
-    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'replay-mismatch')).rejects.toThrow();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'replay-mismatch'),
+    ).rejects.toThrow();
   });
 });

@@ -23,17 +23,23 @@ export function seedCsvDir(): string {
  * independent reading of the spec, not the production state machine):
  * every day's signal of `sma_cross` or `macd_cross`, initialised on the first bar.
  */
-export function seedReferenceSignals(bars: readonly EnrichedBar[], strategy: 'sma_cross' | 'macd_cross'): Map<IsoDate, Signal> {
+export function seedReferenceSignals(
+  bars: readonly EnrichedBar[],
+  strategy: 'sma_cross' | 'macd_cross',
+): Map<IsoDate, Signal> {
   const lt = (a: number | null, b: number | null) => a !== null && b !== null && a < b;
   const ge = (a: number | null, b: number | null) => a !== null && b !== null && a >= b;
   const gt = (a: number | null, b: number | null) => a !== null && b !== null && a > b;
-  const diff = (i: number) => (bars[i].macd === null || bars[i].macdSignal === null ? null : bars[i].macd! - bars[i].macdSignal!);
+  const diff = (i: number) =>
+    bars[i].macd === null || bars[i].macdSignal === null ? null : bars[i].macd! - bars[i].macdSignal!;
   const crossUp = (i: number) =>
     strategy === 'sma_cross'
       ? ge(bars[i].sma7, bars[i].sma21) && lt(bars[i - 1].sma7, bars[i - 1].sma21) && gt(bars[i].close, bars[i].sma50)
       : ge(0, diff(i - 1)) && gt(diff(i), 0);
   const crossDown = (i: number) =>
-    strategy === 'sma_cross' ? lt(bars[i].sma7, bars[i].sma21) && ge(bars[i - 1].sma7, bars[i - 1].sma21) : ge(diff(i - 1), 0) && lt(diff(i), 0);
+    strategy === 'sma_cross'
+      ? lt(bars[i].sma7, bars[i].sma21) && ge(bars[i - 1].sma7, bars[i - 1].sma21)
+      : ge(diff(i - 1), 0) && lt(diff(i), 0);
 
   const first = bars[0];
   const open = strategy === 'sma_cross' ? gt(first.sma7, first.sma21) : gt(diff(0), 0);

@@ -52,7 +52,10 @@ function headerValues(lines: ReadonlyArray<{ key: string; line: string }>): Map<
   const out = new Map<string, string>();
   for (const { key, line } of lines) {
     if (out.has(key)) continue;
-    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
+    const value = line
+      .slice(line.indexOf(':') + 1)
+      .replace(/\r?\n(?=[ \t])/g, '')
+      .trim();
     out.set(key, value);
   }
   return out;
@@ -61,12 +64,17 @@ function headerValues(lines: ReadonlyArray<{ key: string; line: string }>): Map<
 /** Every message stored in `dir`, parsed, in file-name (arrival) order. */
 export async function readMailbox(dir: string): Promise<ReceivedEmail[]> {
   if (!fs.existsSync(dir)) return [];
-  const files = fs.readdirSync(dir).filter((n) => n.endsWith('.eml') && !n.startsWith('.')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.eml') && !n.startsWith('.'))
+    .sort();
   const out: ReceivedEmail[] = [];
   for (const name of files) {
     const file = path.join(dir, name);
     const parsed = await simpleParser(fs.readFileSync(file));
-    const to = (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) => a.value.map((v) => v.address ?? ''));
+    const to = (Array.isArray(parsed.to) ? parsed.to : parsed.to ? [parsed.to] : []).flatMap((a) =>
+      a.value.map((v) => v.address ?? ''),
+    );
     out.push({
       file,
       to: to.join(', '),
@@ -88,7 +96,12 @@ export function duplicates(values: readonly string[]): Record<string, number> {
 }
 
 /** Poll `probe` until it returns something truthy; fail with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, intervalMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000,
+  intervalMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

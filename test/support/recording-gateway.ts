@@ -19,12 +19,17 @@ export function recordingGateway(started: RecordedStart[]): TemporalGateway {
     workflow: {
       async start(workflow: { name: string }, options: { workflowId: string; args: unknown[] }) {
         if (started.some((s) => s.workflowId === options.workflowId)) {
-          throw Object.assign(new Error('Workflow execution already started'), { name: 'WorkflowExecutionAlreadyStartedError' });
+          throw Object.assign(new Error('Workflow execution already started'), {
+            name: 'WorkflowExecutionAlreadyStartedError',
+          });
         }
         started.push({ workflowType: workflow.name, workflowId: options.workflowId, input: options.args[0] });
         return { workflowId: options.workflowId, firstExecutionRunId: 'run-1' };
       },
     },
   } as unknown as Client;
-  return new TemporalGateway(client, { taskQueue: 'recorded', workflowUrl: (id, runId) => `http://temporal-ui.test/${id}/${runId}` });
+  return new TemporalGateway(client, {
+    taskQueue: 'recorded',
+    workflowUrl: (id, runId) => `http://temporal-ui.test/${id}/${runId}`,
+  });
 }

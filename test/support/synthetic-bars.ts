@@ -27,5 +27,8 @@ export function barsWithBuyOn(to: IsoDate): Bar[] {
 /** Write `bars` as `<TICKER>_data.csv` in the S&P 500 files' format (what the csv provider reads). */
 export function writeCsv(dir: string, ticker: string, bars: readonly Bar[]): void {
   const lines = bars.map((b) => `${b.date},${b.open},${b.high},${b.low},${b.close},${b.volume},${ticker}`);
-  fs.writeFileSync(path.join(dir, `${ticker}_data.csv`), ['date,open,high,low,close,volume,Name', ...lines].join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, `${ticker}_data.csv`),
+    ['date,open,high,low,close,volume,Name', ...lines].join('\n') + '\n',
+  );
 }

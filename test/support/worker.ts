@@ -40,7 +40,10 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
 /** The workflow bundle, built once per test file (or benchmark run). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
@@ -57,7 +60,11 @@ export interface TestWorker {
 }
 
 /** A worker on `config`'s task queue with the activities of `deps`, as src/worker.ts builds it. */
-async function createWorker(env: TestWorkflowEnvironment, config: AppConfig, deps: TestWorker['deps']): Promise<Worker> {
+async function createWorker(
+  env: TestWorkflowEnvironment,
+  config: AppConfig,
+  deps: TestWorker['deps'],
+): Promise<Worker> {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -89,7 +96,11 @@ export async function startTestWorker(env: TestWorkflowEnvironment, config: AppC
 }
 
 /** Run `fn` with an in-process worker wired exactly like src/worker.ts. */
-export async function withTestWorker<T>(env: TestWorkflowEnvironment, config: AppConfig, fn: () => Promise<T>): Promise<T> {
+export async function withTestWorker<T>(
+  env: TestWorkflowEnvironment,
+  config: AppConfig,
+  fn: () => Promise<T>,
+): Promise<T> {
   const { deps, close } = createDependencies(config);
   try {
     const worker = await createWorker(env, config, deps);

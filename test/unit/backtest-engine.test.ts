@@ -50,7 +50,8 @@ function oldBacktester(bars: EnrichedBar[], capital = 1000) {
   return { final, returnPct: Math.round(((final - capital) / capital) * 100 * 100) / 100, numTrades, book };
 }
 
-const bookOf = (trades: Array<{ date: string; side: string }>) => Object.fromEntries(trades.map((t) => [t.date, t.side]));
+const bookOf = (trades: Array<{ date: string; side: string }>) =>
+  Object.fromEntries(trades.map((t) => [t.date, t.side]));
 
 describe('runBacktest default: the old backtester on the seed AAPL data', () => {
   it('traced by hand on 2005-04-01..2005-06-03 (initially open, a counted cross down, an uncounted cross up and cross down, a counted cross up)', () => {
@@ -63,7 +64,14 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
     const initialShares = 1000 / 1.46036;
     const cashAfterSell = initialShares * 1.33071;
     const sharesBought = cashAfterSell / 1.42;
-    expect(result.initialPosition).toEqual({ date: '2005-04-01', side: 'BUY', price: 1.46036, shares: initialShares, fee: 0, signalDate: '2005-04-01' });
+    expect(result.initialPosition).toEqual({
+      date: '2005-04-01',
+      side: 'BUY',
+      price: 1.46036,
+      shares: initialShares,
+      fee: 0,
+      signalDate: '2005-04-01',
+    });
     expect(result.trades).toEqual([
       { date: '2005-04-14', side: 'SELL', price: 1.33071, shares: initialShares, fee: 0, signalDate: '2005-04-14' },
       { date: '2005-05-23', side: 'BUY', price: 1.42, shares: sharesBought, fee: 0, signalDate: '2005-05-23' },
@@ -74,9 +82,16 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
     expect([result.startDate, result.endDate, result.initialCapital]).toEqual(['2005-04-01', '2005-06-03', 1000]);
     const s = result.signals;
     const at = (date: string) => s[result.dates.indexOf(date)];
-    expect([s[0], at('2005-04-04'), at('2005-04-14'), at('2005-04-15'), at('2005-05-11'), at('2005-05-13'), at('2005-05-23'), at('2005-06-03')]).toEqual([
-      null, 'HOLD', 'SELL', 'WAIT', 'WAIT', 'WAIT', 'BUY', 'HOLD',
-    ]);
+    expect([
+      s[0],
+      at('2005-04-04'),
+      at('2005-04-14'),
+      at('2005-04-15'),
+      at('2005-05-11'),
+      at('2005-05-13'),
+      at('2005-05-23'),
+      at('2005-06-03'),
+    ]).toEqual([null, 'HOLD', 'SELL', 'WAIT', 'WAIT', 'WAIT', 'BUY', 'HOLD']);
     expect(result.equity[0]).toBeCloseTo(1000, 9);
     expect(result.equity[result.equity.length - 1]).toBe(result.finalCapital);
     expect(result.shares[result.dates.indexOf('2005-05-02')]).toBe(0);
@@ -84,7 +99,12 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
 
   it('only needs up to 199 earlier days of history, like the old system loaded', () => {
     const start = SHORT.findIndex((b) => b.date === '2005-04-01');
-    const windowed = runBacktest({ bars: SHORT.slice(start - 199), strategy: 'sma_cross', startDate: '2005-04-01', endDate: '2005-06-03' });
+    const windowed = runBacktest({
+      bars: SHORT.slice(start - 199),
+      strategy: 'sma_cross',
+      startDate: '2005-04-01',
+      endDate: '2005-06-03',
+    });
     const full = runBacktest({ bars: SHORT, strategy: 'sma_cross', startDate: '2005-04-01', endDate: '2005-06-03' });
     expect({ ...windowed, equity: [...windowed.equity] }).toEqual({ ...full, equity: [...full.equity] });
   });
@@ -129,7 +149,9 @@ describe('runBacktest default: the old backtester on the seed AAPL data', () => 
       // 1983-01-17 and 1993-01-22: the file's 6-digit sma7 and sma21 are equal (>= holds), the exact ones are not.
       const a = bookOf(runBacktest({ bars, strategy: 'sma_cross' }).trades);
       const b = bookOf(runBacktest({ bars: withOldColumns, strategy: 'sma_cross' }).trades);
-      const differing = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((date) => a[date] !== b[date]).sort();
+      const differing = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+        .filter((date) => a[date] !== b[date])
+        .sort();
       expect(differing).toEqual(['1983-01-17', '1983-01-18', '1993-01-22', '1993-01-25']);
     });
   });
@@ -221,7 +243,12 @@ describe('runBacktest options on a hand-made series', () => {
 
   it('next open: a position open from the first day is bought at the second day open; a last-day signal is not filled', () => {
     const openStart = bars.map((b, i) => (i === 0 ? { ...b, sma7: 3 } : b));
-    const r = runBacktest({ bars: openStart, strategy: 'sma_cross', endDate: d[3], options: { execution: 'next_open' } });
+    const r = runBacktest({
+      bars: openStart,
+      strategy: 'sma_cross',
+      endDate: d[3],
+      options: { execution: 'next_open' },
+    });
     expect(r.initialPosition).toMatchObject({ date: d[1], signalDate: d[0], price: 9, shares: 1000 / 9 });
     expect(r.signals).toEqual([null, 'HOLD', 'HOLD', 'SELL']);
     expect(r.trades).toEqual([]);
@@ -246,13 +273,22 @@ describe('runBacktest options on a hand-made series', () => {
 
   it('rejects a window with no trading day', () => {
     const gap = [bars[0], { ...bars[1], date: '2024-01-10' }];
-    expect(() => runBacktest({ bars: gap, strategy: 'sma_cross', startDate: '2024-01-03', endDate: '2024-01-05' })).toThrow(/no trading day/);
+    expect(() =>
+      runBacktest({ bars: gap, strategy: 'sma_cross', startDate: '2024-01-03', endDate: '2024-01-05' }),
+    ).toThrow(/no trading day/);
   });
 });
 
 describe('one strategy path and sweeps', () => {
   it('a backtest signals equal the daily replay signals from the same first day, for every strategy', () => {
-    for (const strategy of ['sma_cross', 'macd_cross', 'rsi_reversion', 'bollinger_reversion', 'donchian_breakout', 'buy_and_hold']) {
+    for (const strategy of [
+      'sma_cross',
+      'macd_cross',
+      'rsi_reversion',
+      'bollinger_reversion',
+      'donchian_breakout',
+      'buy_and_hold',
+    ]) {
       const start = SHORT.findIndex((b) => b.date >= '2006-01-03');
       const backtest = runBacktest({ bars: SHORT, strategy, startDate: SHORT[start].date });
       const daily = runStrategy(strategy, undefined, SHORT, { fromIndex: start });
@@ -266,7 +302,9 @@ describe('one strategy path and sweeps', () => {
     const grid = [5, 7, 10].flatMap((fast) => [21, 30].map((slow) => ({ fast, slow })));
     const swept = grid.map((params) => runBacktest({ bars: series, strategy: 'sma_cross', params }));
     const separate = grid.map((params) => runBacktest({ bars: SHORT, strategy: 'sma_cross', params }));
-    expect(swept.map((r) => [r.finalCapital, r.orders, r.trades])).toEqual(separate.map((r) => [r.finalCapital, r.orders, r.trades]));
+    expect(swept.map((r) => [r.finalCapital, r.orders, r.trades])).toEqual(
+      separate.map((r) => [r.finalCapital, r.orders, r.trades]),
+    );
     expect(new Set(swept.map((r) => r.finalCapital)).size).toBeGreaterThan(3);
     // The same array object comes back for an average already computed: computed once.
     expect(series.sma(10)).toBe(series.sma(10));
@@ -277,7 +315,12 @@ describe('one strategy path and sweeps', () => {
     const series = BarSeries.from(SHORT);
     const full = runBacktest({ bars: series, strategy: 'macd_cross', startDate: '2005-01-03' });
     const summary = runBacktest({ bars: series, strategy: 'macd_cross', startDate: '2005-01-03', output: 'summary' });
-    expect([summary.finalCapital, summary.returnPct, summary.trades, summary.initialPosition]).toEqual([full.finalCapital, full.returnPct, full.trades, full.initialPosition]);
+    expect([summary.finalCapital, summary.returnPct, summary.trades, summary.initialPosition]).toEqual([
+      full.finalCapital,
+      full.returnPct,
+      full.trades,
+      full.initialPosition,
+    ]);
     expect([summary.equity.length, summary.signals.length, summary.dates.length]).toEqual([0, 0, 0]);
     expect(full.equity.length).toBe(full.dates.length);
   });

@@ -306,7 +306,9 @@ describe('computeMetrics edge cases', () => {
 
   it('rejects per-day arrays of different lengths and signals outside the series', () => {
     expect(() => computeMetrics(series([100, 110], { closes: [1] }))).toThrow(BadInputError);
-    expect(() => computeMetrics(series([100, 110], { inPosition: [true] }))).toThrow(/inPosition has 1 values for 2 dates/);
+    expect(() => computeMetrics(series([100, 110], { inPosition: [true] }))).toThrow(
+      /inPosition has 1 values for 2 dates/,
+    );
     expect(() => computeMetrics(series([100, 110], { buySignalIndexes: [2] }))).toThrow(/BUY signal index 2/);
     expect(() => computeMetrics(series([100, 110], { periodsPerYear: 0 }))).toThrow(BadInputError);
   });

@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parsePriceCsv } from '../../src/adapters/market-data/csv-market-data.provider';
 import type { Bar } from '../../src/domain/bar';
-import { adjustForSplits, normalizeSplitFactor, splitsOf, type CorporateAction } from '../../src/domain/corporate-actions';
+import {
+  adjustForSplits,
+  normalizeSplitFactor,
+  splitsOf,
+  type CorporateAction,
+} from '../../src/domain/corporate-actions';
 import { enrichBars } from '../../src/domain/indicators';
 import { validatePriceRows } from '../../src/domain/price-validation';
 
@@ -67,10 +72,22 @@ describe('splits and dividends of the real raw files (Alpha Vantage daily adjust
   it('divides prices and multiplies volume by the product of later splits, keeping the raw close', () => {
     const { adjusted, bars } = files.NFLX;
     expect(byDate(adjusted, '2015-07-14')).toEqual({
-      date: '2015-07-14', open: 708.9 / 7, high: 711.45 / 7, low: 697.57 / 7, close: 702.6 / 7, adjClose: 100.3713282,
-      volume: 2819491 * 7, rawClose: 702.6, splitFactor: 7,
+      date: '2015-07-14',
+      open: 708.9 / 7,
+      high: 711.45 / 7,
+      low: 697.57 / 7,
+      close: 702.6 / 7,
+      adjClose: 100.3713282,
+      volume: 2819491 * 7,
+      rawClose: 702.6,
+      splitFactor: 7,
     });
-    expect(byDate(adjusted, '2004-02-11')).toMatchObject({ close: 71.96 / 14, volume: 4075800 * 14, rawClose: 71.96, splitFactor: 14 });
+    expect(byDate(adjusted, '2004-02-11')).toMatchObject({
+      close: 71.96 / 14,
+      volume: 4075800 * 14,
+      rawClose: 71.96,
+      splitFactor: 14,
+    });
     // A split's ex-date is already post-split: only the later split applies.
     expect(byDate(adjusted, '2004-02-12')).toMatchObject({ close: 37.3 / 7, rawClose: 37.3, splitFactor: 7 });
     // After the last split nothing changes: the very same bar, no raw fields.
@@ -79,7 +96,11 @@ describe('splits and dividends of the real raw files (Alpha Vantage daily adjust
   });
 
   it('leaves no jump on any split day, where the raw close drops by the factor', () => {
-    const splitDays = { KO: ['2012-08-13'], NFLX: ['2004-02-12', '2015-07-15'], NKE: ['2007-04-03', '2012-12-26', '2015-12-24'] };
+    const splitDays = {
+      KO: ['2012-08-13'],
+      NFLX: ['2004-02-12', '2015-07-15'],
+      NKE: ['2007-04-03', '2012-12-26', '2015-12-24'],
+    };
     for (const [ticker, days] of Object.entries(splitDays)) {
       const f = files[ticker as keyof typeof files];
       for (const day of days) {
@@ -113,13 +134,39 @@ describe('splits and dividends of the real raw files (Alpha Vantage daily adjust
 });
 
 describe('adjustForSplits on a spin-off reported as a split, and validation of the cells', () => {
-  const bar = (date: string, close: number, volume = 1000): Bar => ({ date, open: close, high: close, low: close, close, adjClose: close, volume });
+  const bar = (date: string, close: number, volume = 1000): Bar => ({
+    date,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    adjClose: close,
+    volume,
+  });
 
   it('adjusts a 1.589 "split" like any split and keeps it flagged', () => {
     const { bars, actions } = validatePriceRows(
       [
-        { date: '2020-01-02', open: '10', high: '10', low: '10', close: '10', volume: '100', splitCoefficient: '1.0', dividend: '0.0' },
-        { date: '2020-01-03', open: '6.3', high: '6.3', low: '6.3', close: '6.3', volume: '100', splitCoefficient: '1.589', dividend: '0.0' },
+        {
+          date: '2020-01-02',
+          open: '10',
+          high: '10',
+          low: '10',
+          close: '10',
+          volume: '100',
+          splitCoefficient: '1.0',
+          dividend: '0.0',
+        },
+        {
+          date: '2020-01-03',
+          open: '6.3',
+          high: '6.3',
+          low: '6.3',
+          close: '6.3',
+          volume: '100',
+          splitCoefficient: '1.589',
+          dividend: '0.0',
+        },
       ],
       { asOf: '2020-12-31' },
     );
@@ -135,7 +182,11 @@ describe('adjustForSplits on a spin-off reported as a split, and validation of t
       { date: '2020-01-03', splitFactor: 0.1, dividend: 0.5, spinOff: false },
     ];
     const adjusted = adjustForSplits([bar('2020-01-02', 1), bar('2020-01-03', 10), bar('2020-01-06', 5)], actions);
-    expect(adjusted.map((b) => [b.close, b.volume, b.splitFactor])).toEqual([[1 / 0.2, 200, 0.2], [5, 2000, 2], [5, 1000, undefined]]);
+    expect(adjusted.map((b) => [b.close, b.volume, b.splitFactor])).toEqual([
+      [1 / 0.2, 200, 0.2],
+      [5, 2000, 2],
+      [5, 1000, undefined],
+    ]);
   });
 
   it('rejects a row whose split coefficient or dividend is not valid; blank cells mean none', () => {

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CsvMarketDataProvider, parseCsv, parsePriceCsv } from '../../src/adapters/market-data/csv-market-data.provider';
+import {
+  CsvMarketDataProvider,
+  parseCsv,
+  parsePriceCsv,
+} from '../../src/adapters/market-data/csv-market-data.provider';
 import { createMarketDataProvider } from '../../src/adapters/market-data/market-data.factory';
 import { MarketDataError } from '../../src/domain/errors';
 import { validatePriceRows } from '../../src/domain/price-validation';
@@ -20,20 +24,49 @@ describe('CsvMarketDataProvider: the three formats', () => {
     const rows = await provider('seed-format').fetchDaily({ ticker: 'AAPL', to: AS_OF });
     expect(rows).toHaveLength(6);
     expect(rows[0]).toEqual({
-      date: '1980-12-12', open: '0.128348', high: '0.128906', low: '0.128348', close: '0.128348',
-      adjClose: '0.1006', volume: '469033600', line: 2,
+      date: '1980-12-12',
+      open: '0.128348',
+      high: '0.128906',
+      low: '0.128348',
+      close: '0.128348',
+      adjClose: '0.1006',
+      volume: '469033600',
+      line: 2,
     });
     const { bars, rejected } = validatePriceRows(rows, { asOf: AS_OF });
     expect(rejected).toEqual([]);
-    expect(bars.map((b) => b.date)).toEqual(['1980-12-12', '1980-12-15', '1980-12-16', '1988-11-09', '1988-11-10', '1988-11-11']);
-    expect(bars[3]).toEqual({ date: '1988-11-09', open: 0.341518, high: 0.351563, low: 0.339286, close: 0.350446, adjClose: 0.277671, volume: 201723200 });
+    expect(bars.map((b) => b.date)).toEqual([
+      '1980-12-12',
+      '1980-12-15',
+      '1980-12-16',
+      '1988-11-09',
+      '1988-11-10',
+      '1988-11-11',
+    ]);
+    expect(bars[3]).toEqual({
+      date: '1988-11-09',
+      open: 0.341518,
+      high: 0.351563,
+      low: 0.339286,
+      close: 0.350446,
+      adjClose: 0.277671,
+      volume: 201723200,
+    });
   });
 
   it('reads the S&P 500 files, ignoring Name, with adjusted close = close', async () => {
     const rows = await provider('sp500-format').fetchDaily({ ticker: 'aapl', to: AS_OF });
     expect(rows).toHaveLength(5);
     const { bars } = validatePriceRows(rows, { asOf: AS_OF });
-    expect(bars[0]).toEqual({ date: '2013-02-08', open: 67.7142, high: 68.4014, low: 66.8928, close: 67.8542, adjClose: 67.8542, volume: 158168416 });
+    expect(bars[0]).toEqual({
+      date: '2013-02-08',
+      open: 67.7142,
+      high: 68.4014,
+      low: 66.8928,
+      close: 67.8542,
+      adjClose: 67.8542,
+      volume: 158168416,
+    });
   });
 
   it("reads Yahoo's export header (Date,Open,High,Low,Close,Adj Close,Volume)", async () => {
@@ -41,7 +74,15 @@ describe('CsvMarketDataProvider: the three formats', () => {
     const { bars, rejected } = validatePriceRows(rows, { asOf: AS_OF });
     expect(rejected).toEqual([]);
     expect(bars).toHaveLength(4);
-    expect(bars[3]).toEqual({ date: '2024-01-05', open: 368.970001, high: 372.059998, low: 366.5, close: 367.75, adjClose: 363.975372, volume: 20987000 });
+    expect(bars[3]).toEqual({
+      date: '2024-01-05',
+      open: 368.970001,
+      high: 372.059998,
+      low: 366.5,
+      close: 367.75,
+      adjClose: 363.975372,
+      volume: 20987000,
+    });
   });
 
   it('reads both real seed files whole, with no defect and their own adjusted close', () => {
@@ -90,7 +131,9 @@ describe('CsvMarketDataProvider: defects and malformed files', () => {
 
   it('says which columns a header lacks', async () => {
     await expect(provider('malformed').fetchDaily({ ticker: 'NOVOLUME', to: AS_OF })).rejects.toThrow(
-      new MarketDataError(`${path.join(FIXTURES, 'malformed', 'NOVOLUME.csv')}: header lacks column volume (found: date, open, high, low, close)`),
+      new MarketDataError(
+        `${path.join(FIXTURES, 'malformed', 'NOVOLUME.csv')}: header lacks column volume (found: date, open, high, low, close)`,
+      ),
     );
     expect(() => parsePriceCsv('Day,Price\n2020-01-02,1\n', 'x.csv')).toThrow(
       'x.csv: header lacks columns date, open, high, low, close, volume (found: Day, Price)',
@@ -98,8 +141,12 @@ describe('CsvMarketDataProvider: defects and malformed files', () => {
   });
 
   it('refuses an empty file and an unterminated quote', async () => {
-    await expect(provider('malformed').fetchDaily({ ticker: 'EMPTY', to: AS_OF })).rejects.toThrow(/EMPTY\.csv is empty: expected a header with date, open/);
-    const error = await provider('malformed').fetchDaily({ ticker: 'OPENQUOTE', to: AS_OF }).catch((e: unknown) => e);
+    await expect(provider('malformed').fetchDaily({ ticker: 'EMPTY', to: AS_OF })).rejects.toThrow(
+      /EMPTY\.csv is empty: expected a header with date, open/,
+    );
+    const error = await provider('malformed')
+      .fetchDaily({ ticker: 'OPENQUOTE', to: AS_OF })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MarketDataError);
     expect((error as Error).message).toMatch(/OPENQUOTE\.csv: unterminated quoted field starting on line 2$/);
   });
@@ -117,28 +164,47 @@ describe('CsvMarketDataProvider: files, tickers and errors', () => {
 
   it('filters by [from, to] but always returns rows whose date does not parse', async () => {
     const rows = await provider('defects').fetchDaily({ ticker: 'DEF', from: '2020-01-23', to: '2020-01-24' });
-    expect(rows.map((r) => r.date)).toEqual(['2017-13-40', '01/22/2020', '2020-01-23', '2020-01-23', '2020-01-24', '2020-01-24']);
+    expect(rows.map((r) => r.date)).toEqual([
+      '2017-13-40',
+      '01/22/2020',
+      '2020-01-23',
+      '2020-01-23',
+      '2020-01-24',
+      '2020-01-24',
+    ]);
   });
 
   it('lists tickers from file names, upper-case and sorted, and finds a lower-case file', async () => {
     const p = new CsvMarketDataProvider(tmp);
     await expect(p.listTickers()).resolves.toEqual(['BROKEN', 'IBM']);
     await expect(p.fetchDaily({ ticker: 'IBM', to: AS_OF })).resolves.toHaveLength(4);
-    await expect(new CsvMarketDataProvider(SAMPLE).listTickers()).resolves.toEqual(['AAPL', 'AMZN', 'JPM', 'MSFT', 'XOM']);
+    await expect(new CsvMarketDataProvider(SAMPLE).listTickers()).resolves.toEqual([
+      'AAPL',
+      'AMZN',
+      'JPM',
+      'MSFT',
+      'XOM',
+    ]);
   });
 
   it('names the ticker and the paths tried when no file exists', async () => {
     const dir = path.join(FIXTURES, 'sp500-format');
     await expect(provider('sp500-format').fetchDaily({ ticker: 'zzz', to: AS_OF })).rejects.toThrow(
-      new MarketDataError(`no price file for ticker ZZZ in ${dir} (tried ${path.join(dir, 'ZZZ.csv')}, ${path.join(dir, 'ZZZ_data.csv')})`),
+      new MarketDataError(
+        `no price file for ticker ZZZ in ${dir} (tried ${path.join(dir, 'ZZZ.csv')}, ${path.join(dir, 'ZZZ_data.csv')})`,
+      ),
     );
   });
 
   it('reports a missing directory, an unreadable file and a ticker that could escape the directory', async () => {
     const missing = new CsvMarketDataProvider(path.join(tmp, 'nope'));
-    await expect(missing.fetchDaily({ ticker: 'AAPL', to: AS_OF })).rejects.toThrow(/market-data directory .*nope does not exist or cannot be read: ENOENT/);
+    await expect(missing.fetchDaily({ ticker: 'AAPL', to: AS_OF })).rejects.toThrow(
+      /market-data directory .*nope does not exist or cannot be read: ENOENT/,
+    );
     await expect(missing.listTickers()).rejects.toThrow(/market-data directory .*nope cannot be read: ENOENT/);
-    await expect(new CsvMarketDataProvider(tmp).fetchDaily({ ticker: 'BROKEN', to: AS_OF })).rejects.toThrow(/cannot read price file .*BROKEN\.csv: EISDIR/);
+    await expect(new CsvMarketDataProvider(tmp).fetchDaily({ ticker: 'BROKEN', to: AS_OF })).rejects.toThrow(
+      /cannot read price file .*BROKEN\.csv: EISDIR/,
+    );
     for (const ticker of ['../sp500-format/AAPL', '..', 'A/B', 'A\\B', '', 'AAPL\0']) {
       await expect(provider('sp500-format').fetchDaily({ ticker, to: AS_OF })).rejects.toThrow(MarketDataError);
     }
@@ -215,7 +281,9 @@ describe('every S&P 500 file', () => {
   it('the bundled sample (AAPL, MSFT, AMZN, JPM, XOM) is those files unchanged, with no defect', async () => {
     const sample = new CsvMarketDataProvider(SAMPLE);
     for (const ticker of await sample.listTickers()) {
-      expect(fs.readFileSync(path.join(SAMPLE, `${ticker}_data.csv`), 'utf8')).toBe(fs.readFileSync(path.join(dir, `${ticker}_data.csv`), 'utf8'));
+      expect(fs.readFileSync(path.join(SAMPLE, `${ticker}_data.csv`), 'utf8')).toBe(
+        fs.readFileSync(path.join(dir, `${ticker}_data.csv`), 'utf8'),
+      );
       const { bars, rejected } = validatePriceRows(await sample.fetchDaily({ ticker, to: AS_OF }), { asOf: AS_OF });
       expect(rejected).toEqual([]);
       expect(bars).toHaveLength(1259);

@@ -22,7 +22,10 @@ interface SeedFile {
 
 /** The seed files: CRLF, numbers quoted or not, `NULL` for undefined. */
 function readSeed(file: string): SeedFile {
-  const lines = fs.readFileSync(path.join(DATA, 'seed', file), 'utf8').split(/\r?\n/).filter((l) => l !== '');
+  const lines = fs
+    .readFileSync(path.join(DATA, 'seed', file), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   const unquote = (line: string) => line.split(',').map((f) => f.replace(/^"|"$/g, ''));
   const header = unquote(lines[0]);
   const rows = lines.slice(1).map(unquote);
@@ -47,13 +50,24 @@ function readSeed(file: string): SeedFile {
 
 /** An S&P 500 file's valid rows (its few defective rows, with a missing price, are skipped). */
 function readSp500(ticker: string): Bar[] {
-  const lines = fs.readFileSync(path.join(DATA, 'sp500_5yr', `${ticker}_data.csv`), 'utf8').split(/\r?\n/).slice(1);
+  const lines = fs
+    .readFileSync(path.join(DATA, 'sp500_5yr', `${ticker}_data.csv`), 'utf8')
+    .split(/\r?\n/)
+    .slice(1);
   const bars: Bar[] = [];
   for (const line of lines) {
     const [date, open, high, low, close, volume] = line.split(',');
     const prices = [open, high, low, close].map((v) => (v === '' || v === undefined ? NaN : Number(v)));
     if (!prices.every((p) => p > 0)) continue;
-    bars.push({ date, open: prices[0], high: prices[1], low: prices[2], close: prices[3], adjClose: prices[3], volume: Number(volume) });
+    bars.push({
+      date,
+      open: prices[0],
+      high: prices[1],
+      low: prices[2],
+      close: prices[3],
+      adjClose: prices[3],
+      volume: Number(volume),
+    });
   }
   return bars;
 }
@@ -119,7 +133,8 @@ function firstDifference(actual: readonly EnrichedBar[], expected: readonly Enri
     const keys = Object.keys(expected[i]) as (keyof EnrichedBar)[];
     if (Object.keys(actual[i]).length !== keys.length) return `row ${i}: keys differ`;
     for (const key of keys) {
-      if (!Object.is(actual[i][key], expected[i][key])) return `row ${i} (${expected[i].date}) ${key}: ${actual[i][key]} != ${expected[i][key]}`;
+      if (!Object.is(actual[i][key], expected[i][key]))
+        return `row ${i} (${expected[i].date}) ${key}: ${actual[i][key]} != ${expected[i][key]}`;
     }
   }
   return null;
@@ -137,7 +152,17 @@ describe('enrichBars on hand-made series', () => {
   it('keeps the bars and leaves every indicator null until its window is full', () => {
     const bars = barsFromCloses(Array.from({ length: 40 }, (_, i) => i + 1));
     const enriched = enrichBars(bars, []);
-    expect(enriched.map(({ date, open, high, low, close, adjClose, volume }) => ({ date, open, high, low, close, adjClose, volume }))).toEqual(bars);
+    expect(
+      enriched.map(({ date, open, high, low, close, adjClose, volume }) => ({
+        date,
+        open,
+        high,
+        low,
+        close,
+        adjClose,
+        volume,
+      })),
+    ).toEqual(bars);
     const firstDefined = (key: keyof EnrichedBar) => enriched.findIndex((b) => b[key] !== null);
     expect(firstDefined('sma7')).toBe(6);
     expect(firstDefined('sma21')).toBe(20);
@@ -201,7 +226,10 @@ describe('enrichBars on hand-made series', () => {
     const bars = barsFromCloses(closes);
     const full = enrichBars(bars, []);
     for (let split = 1; split < bars.length; split += 7) {
-      expect({ split, difference: firstDifference(enrichBars(bars.slice(split), historyBefore(full, split)), full.slice(split)) }).toEqual({ split, difference: null });
+      expect({
+        split,
+        difference: firstDifference(enrichBars(bars.slice(split), historyBefore(full, split)), full.slice(split)),
+      }).toEqual({ split, difference: null });
     }
     // SMAs average the closes rounded to millionths.
     const rounded = closes.slice(0, 7).map((c) => Math.round(c * 1e6));
@@ -242,7 +270,8 @@ describe('enrichBars against the old system (seed file)', () => {
       let widestCloseUnit = 0;
       for (let j = i - period + 1; j <= i; j++) widestCloseUnit = Math.max(widestCloseUnit, closeUnits[j]);
       const difference = Math.abs(ours - theirs);
-      if (difference > (sixthDigitUnit(theirs) / 2 + widestCloseUnit / 2) * (1 + 1e-9)) outOfBound.push(`${bars[i].date}: ours ${ours}, old ${old[i]}`);
+      if (difference > (sixthDigitUnit(theirs) / 2 + widestCloseUnit / 2) * (1 + 1e-9))
+        outOfBound.push(`${bars[i].date}: ours ${ours}, old ${old[i]}`);
       worstUnits = Math.max(worstUnits, difference / sixthDigitUnit(theirs));
     }
     expect(nullMismatches).toEqual([]);
@@ -265,7 +294,13 @@ describe('enrichBars against technicalindicators', () => {
   it.each(series)('%s: SMAs equal the library SMA of closes in millionths, bit for bit', (_, bars) => {
     const enriched = enrichBars(bars, []);
     const micros = bars.map((b) => Math.round(b.close * 1e6));
-    for (const [key, period] of [['sma7', 7], ['sma21', 21], ['sma50', 50], ['sma100', 100], ['sma200', 200]] as const) {
+    for (const [key, period] of [
+      ['sma7', 7],
+      ['sma21', 21],
+      ['sma50', 50],
+      ['sma100', 100],
+      ['sma200', 200],
+    ] as const) {
       const library = SMA.calculate({ period, values: micros, format: identity }).map((v) => v / 1e6);
       const padding = Array<null>(Math.min(period - 1, bars.length)).fill(null);
       expect(enriched.map((b) => b[key])).toEqual([...padding, ...library]);
@@ -302,7 +337,9 @@ describe('incremental enrichment equals a full recompute, bit for bit', () => {
 
   /** Inside the EMA and signal seed windows, around every SMA window, and spread over the series. */
   function splitPoints(length: number): number[] {
-    const early = [1, 2, 5, 6, 7, 8, 11, 12, 13, 20, 21, 22, 24, 25, 26, 27, 30, 32, 33, 34, 35, 49, 50, 51, 99, 100, 101];
+    const early = [
+      1, 2, 5, 6, 7, 8, 11, 12, 13, 20, 21, 22, 24, 25, 26, 27, 30, 32, 33, 34, 35, 49, 50, 51, 99, 100, 101,
+    ];
     const aroundLookback = [150, 197, 198, 199, 200, 201, 202, 250, 399, 400, 401];
     const spread = Array.from({ length: 12 }, (_, i) => Math.floor(((i + 1) * length) / 13));
     return [...new Set([...early, ...aroundLookback, ...spread, length - 1])].filter((s) => s > 0 && s < length);
@@ -312,7 +349,10 @@ describe('incremental enrichment equals a full recompute, bit for bit', () => {
     const full = enrichBars(bars, []);
     for (const split of splitPoints(bars.length)) {
       const incremental = enrichBars(bars.slice(split), historyBefore(full, split));
-      expect({ split, difference: firstDifference(incremental, full.slice(split)) }).toEqual({ split, difference: null });
+      expect({ split, difference: firstDifference(incremental, full.slice(split)) }).toEqual({
+        split,
+        difference: null,
+      });
     }
   });
 
@@ -358,7 +398,9 @@ describe('SMA-seeded EMAs against the old pandas adjust=False EMAs', () => {
     const lastDayAbove = (differences: number[], threshold: number) => differences.findLastIndex((d) => d >= threshold);
     const d12 = enriched.map((b, i) => (b.ema12 === null ? 0 : relative(b.ema12, old12[i], old12[i]!)));
     const d26 = enriched.map((b, i) => (b.ema26 === null ? 0 : relative(b.ema26, old26[i], old26[i]!)));
-    const dSignal = enriched.map((b, i) => (b.macdSignal === null ? 0 : relative(b.macdSignal, oldSignal[i], closes[i])));
+    const dSignal = enriched.map((b, i) =>
+      b.macdSignal === null ? 0 : relative(b.macdSignal, oldSignal[i], closes[i]),
+    );
     expect(Math.max(...d12.slice(0, 60))).toBeGreaterThan(1e-3);
     expect(lastDayAbove(d12, 1e-9)).toBeLessThan(120);
     expect(lastDayAbove(d26, 1e-9)).toBeLessThan(230);
@@ -366,8 +408,14 @@ describe('SMA-seeded EMAs against the old pandas adjust=False EMAs', () => {
 
     // Exactly the same MACD crosses, from the first day the signal is defined.
     const dates = bars.map((b) => b.date);
-    const ours = macdCrosses(dates, enriched.map((b) => (b.macdSignal === null ? null : b.macd! - b.macdSignal)));
-    const old = macdCrosses(dates, oldSignal.map((signal, i) => (signal === null ? null : oldMacd[i]! - signal)));
+    const ours = macdCrosses(
+      dates,
+      enriched.map((b) => (b.macdSignal === null ? null : b.macd! - b.macdSignal)),
+    );
+    const old = macdCrosses(
+      dates,
+      oldSignal.map((signal, i) => (signal === null ? null : oldMacd[i]! - signal)),
+    );
     expect(ours.length).toBeGreaterThan(100);
     expect(ours).toEqual(old);
   });

@@ -6,7 +6,11 @@ import path from 'node:path';
 // tree passes them, and a file breaking one is reported by name.
 const root = path.resolve(__dirname, '../..');
 const depcruise = (target: string) =>
-  spawnSync(path.join(root, 'node_modules/.bin/depcruise'), [target, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: root, encoding: 'utf8' });
+  spawnSync(
+    path.join(root, 'node_modules/.bin/depcruise'),
+    [target, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
+    { cwd: root, encoding: 'utf8' },
+  );
 
 describe('layer rules', () => {
   it('src has no dependency running the wrong way', () => {
@@ -29,8 +33,14 @@ describe('layer rules', () => {
 
   it('an API route or a CLI command building an adapter or calling an activity is refused', () => {
     const probes = [
-      ['src/api/routes/layer-probe.routes.ts', "export { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';\n"],
-      ['src/cli/commands/layer-probe.command.ts', "export { rebuildStrategyStates } from '../../activities/signals.activities';\n"],
+      [
+        'src/api/routes/layer-probe.routes.ts',
+        "export { PostgresPriceRepository } from '../../adapters/postgres/postgres-price.repository';\n",
+      ],
+      [
+        'src/cli/commands/layer-probe.command.ts',
+        "export { rebuildStrategyStates } from '../../activities/signals.activities';\n",
+      ],
     ] as const;
     for (const [file, text] of probes) fs.writeFileSync(path.join(root, file), text);
     try {

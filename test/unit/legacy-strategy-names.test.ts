@@ -1,6 +1,6 @@
 import { strategyFromLegacyName } from '../../src/domain/strategies';
 
-describe('the old notification service\'s strategy names', () => {
+describe("the old notification service's strategy names", () => {
   it('map to ours; our own names and unknown ones pass through', () => {
     expect(strategyFromLegacyName('SMACross')).toBe('sma_cross');
     expect(strategyFromLegacyName('MACDCross')).toBe('macd_cross');

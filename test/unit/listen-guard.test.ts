@@ -14,15 +14,20 @@ describe('the API refuses a reachable address with the shipped secrets', () => {
 
   it('tells loopback from reachable hosts', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h)).toBe(true);
-    for (const h of ['0.0.0.0', '::', '192.168.1.10', 'signals.example.com', '10.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
+    for (const h of ['0.0.0.0', '::', '192.168.1.10', 'signals.example.com', '10.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 
   it('refuses either default on a non-loopback host and allows own secrets or loopback', () => {
     expect(unsafeListenReason({ host: '127.0.0.1', ...shipped } as never)).toBeNull();
     expect(unsafeListenReason({ host: '0.0.0.0', ...own })).toBeNull();
     expect(unsafeListenReason({ host: '0.0.0.0', ...shipped } as never)).toMatch(/api\.apiKey.*api\.tokenSecret/);
-    expect(unsafeListenReason({ host: '0.0.0.0', ...own, apiKey: shipped.apiKey! })).toMatch(/api\.apiKey \(API_KEY\) still/);
-    expect(unsafeListenReason({ host: '192.168.1.10', ...own, tokenSecret: shipped.tokenSecret! })).toMatch(/api\.tokenSecret/);
+    expect(unsafeListenReason({ host: '0.0.0.0', ...own, apiKey: shipped.apiKey! })).toMatch(
+      /api\.apiKey \(API_KEY\) still/,
+    );
+    expect(unsafeListenReason({ host: '192.168.1.10', ...own, tokenSecret: shipped.tokenSecret! })).toMatch(
+      /api\.tokenSecret/,
+    );
   });
 
   it('src/api/main.ts exits 1 before connecting anything', () => {
@@ -34,6 +39,8 @@ describe('the API refuses a reachable address with the shipped secrets', () => {
       timeout: 30_000,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/refusing to listen on 0\.0\.0\.0: api\.apiKey \(API_KEY\) and api\.tokenSecret \(TOKEN_SECRET\) still the shipped default/);
+    expect(run.stderr).toMatch(
+      /refusing to listen on 0\.0\.0\.0: api\.apiKey \(API_KEY\) and api\.tokenSecret \(TOKEN_SECRET\) still the shipped default/,
+    );
   });
 });

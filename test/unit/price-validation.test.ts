@@ -3,7 +3,15 @@ import { cleanCellText, normalizeRawDate, validatePriceRows } from '../../src/do
 
 const AS_OF = '2030-01-01';
 
-function row(date: string, open: RawPriceRow['open'], high: RawPriceRow['high'], low: RawPriceRow['low'], close: RawPriceRow['close'], volume: RawPriceRow['volume'], adjClose?: RawPriceRow['adjClose']): RawPriceRow {
+function row(
+  date: string,
+  open: RawPriceRow['open'],
+  high: RawPriceRow['high'],
+  low: RawPriceRow['low'],
+  close: RawPriceRow['close'],
+  volume: RawPriceRow['volume'],
+  adjClose?: RawPriceRow['adjClose'],
+): RawPriceRow {
   return { date, open, high, low, close, volume, adjClose };
 }
 
@@ -35,7 +43,9 @@ describe('validatePriceRows: one row', () => {
     for (const missing of ['', 'null', 'NaN', null, undefined, NaN]) {
       expect(verdict(row('2020-01-02', 10, 11, 9, 10.5, 1000, missing))).toBe('accepted');
     }
-    expect(validatePriceRows([row('2020-01-02', '10', '11', '9', '10.5', '1000', '9.8')], { asOf: AS_OF }).bars[0].adjClose).toBe(9.8);
+    expect(
+      validatePriceRows([row('2020-01-02', '10', '11', '9', '10.5', '1000', '9.8')], { asOf: AS_OF }).bars[0].adjClose,
+    ).toBe(9.8);
   });
 
   it.each([
@@ -53,13 +63,33 @@ describe('validatePriceRows: one row', () => {
     ['low above close', row('2020-01-02', 10, 11, 10.6, 10.5, 1000), 'low 10.6 is above min(open, close, high) 10'],
     ['volume missing', row('2020-01-02', 10, 11, 9, 10.5, ''), 'volume is missing'],
     ['volume negative', row('2020-01-02', 10, 11, 9, 10.5, '-5'), 'volume -5 is negative'],
-    ['volume with a thousands separator', row('2020-01-02', 10, 11, 9, 10.5, '1,000'), "volume '1,000' is not a number"],
+    [
+      'volume with a thousands separator',
+      row('2020-01-02', 10, 11, 9, 10.5, '1,000'),
+      "volume '1,000' is not a number",
+    ],
     ['adjClose invalid', row('2020-01-02', 10, 11, 9, 10.5, 1000, 'oops'), "adjusted close 'oops' is not a number"],
     ['adjClose not positive', row('2020-01-02', 10, 11, 9, 10.5, 1000, -2), 'adjusted close -2 is not positive'],
-    ['impossible date', row('2017-13-40', 10, 11, 9, 10.5, 1000), "date '2017-13-40' is not a valid date (expected YYYY-MM-DD)"],
-    ['29 February of a common year', row('2019-02-29', 10, 11, 9, 10.5, 1000), "date '2019-02-29' is not a valid date (expected YYYY-MM-DD)"],
-    ['US date format', row('01/02/2020', 10, 11, 9, 10.5, 1000), "date '01/02/2020' is not a valid date (expected YYYY-MM-DD)"],
-    ['date with a time', row('2020-01-02T00:00:00Z', 10, 11, 9, 10.5, 1000), "date '2020-01-02T00:00:00Z' is not a valid date (expected YYYY-MM-DD)"],
+    [
+      'impossible date',
+      row('2017-13-40', 10, 11, 9, 10.5, 1000),
+      "date '2017-13-40' is not a valid date (expected YYYY-MM-DD)",
+    ],
+    [
+      '29 February of a common year',
+      row('2019-02-29', 10, 11, 9, 10.5, 1000),
+      "date '2019-02-29' is not a valid date (expected YYYY-MM-DD)",
+    ],
+    [
+      'US date format',
+      row('01/02/2020', 10, 11, 9, 10.5, 1000),
+      "date '01/02/2020' is not a valid date (expected YYYY-MM-DD)",
+    ],
+    [
+      'date with a time',
+      row('2020-01-02T00:00:00Z', 10, 11, 9, 10.5, 1000),
+      "date '2020-01-02T00:00:00Z' is not a valid date (expected YYYY-MM-DD)",
+    ],
     ['no date', row('', 10, 11, 9, 10.5, 1000), 'date is missing'],
   ])('rejects %s', (_label, r, reason) => {
     expect(verdict(r)).toBe(reason);
@@ -89,12 +119,17 @@ describe('validatePriceRows: the date window', () => {
   });
 
   it('does not let a defective row after asOf count as a rejection (it is not ingested yet)', () => {
-    const { rejected } = validatePriceRows([good('2020-01-02'), row('2020-01-03', '', 1, 1, 1, 1)], { asOf: '2020-01-02' });
+    const { rejected } = validatePriceRows([good('2020-01-02'), row('2020-01-03', '', 1, 1, 1, 1)], {
+      asOf: '2020-01-02',
+    });
     expect(rejected).toEqual([]);
   });
 
   it('still rejects a row whose date cannot be read, whatever the window', () => {
-    const { rejected } = validatePriceRows([row('garbage', 1, 1, 1, 1, 1)], { asOf: '2020-01-02', after: '2020-01-01' });
+    const { rejected } = validatePriceRows([row('garbage', 1, 1, 1, 1, 1)], {
+      asOf: '2020-01-02',
+      after: '2020-01-01',
+    });
     expect(rejected.map((r) => r.reason)).toEqual(["date 'garbage' is not a valid date (expected YYYY-MM-DD)"]);
   });
 });
@@ -112,7 +147,9 @@ describe('validatePriceRows: repeated dates and order', () => {
   it('rejects every row of a date given twice with different values', () => {
     const first = good('2020-01-03');
     const second = row('2020-01-03', 10, 11, 9, 10.6, 1000);
-    const { bars, rejected } = validatePriceRows([good('2020-01-02'), first, second, good('2020-01-06')], { asOf: AS_OF });
+    const { bars, rejected } = validatePriceRows([good('2020-01-02'), first, second, good('2020-01-06')], {
+      asOf: AS_OF,
+    });
     expect(bars.map((b) => b.date)).toEqual(['2020-01-02', '2020-01-06']);
     expect(rejected).toEqual([
       { date: '2020-01-03', reason: 'date given twice with different values', raw: first },
@@ -121,7 +158,11 @@ describe('validatePriceRows: repeated dates and order', () => {
   });
 
   it('names the other defects of a conflicting row too, and counts the variants', () => {
-    const variants = [good('2020-01-03'), row('2020-01-03', '', 11, 9, 10.5, 1000), row('2020-01-03', 10, 11, 9, 10.7, 1000)];
+    const variants = [
+      good('2020-01-03'),
+      row('2020-01-03', '', 11, 9, 10.5, 1000),
+      row('2020-01-03', 10, 11, 9, 10.7, 1000),
+    ];
     const { bars, rejected } = validatePriceRows([...variants, variants[0]], { asOf: AS_OF });
     expect(bars).toEqual([]);
     expect(rejected.map((r) => r.reason)).toEqual([
@@ -133,7 +174,13 @@ describe('validatePriceRows: repeated dates and order', () => {
 
   it('sorts bars ascending whatever the source order, and reports rejections in source order', () => {
     const { bars, rejected } = validatePriceRows(
-      [good('2020-01-07'), row('2020-01-06', 1, 1, 1, 1, -1), good('2020-01-02'), row('bad', 1, 1, 1, 1, 1), good('2020-01-03')],
+      [
+        good('2020-01-07'),
+        row('2020-01-06', 1, 1, 1, 1, -1),
+        good('2020-01-02'),
+        row('bad', 1, 1, 1, 1, 1),
+        good('2020-01-03'),
+      ],
       { asOf: AS_OF },
     );
     expect(bars.map((b) => b.date)).toEqual(['2020-01-02', '2020-01-03', '2020-01-07']);
@@ -150,7 +197,20 @@ describe('number parsing', () => {
       return seed % n;
     };
     const digits = (n: number): string => Array.from({ length: n }, () => String(next(10))).join('');
-    const texts = ['1', '0.1', '0.3', '67.7142', '.5', '5.', '000123.4500', '9007199254740993', '123456789012345678.25', '1e3', '2.5E-2', '+7.25'];
+    const texts = [
+      '1',
+      '0.1',
+      '0.3',
+      '67.7142',
+      '.5',
+      '5.',
+      '000123.4500',
+      '9007199254740993',
+      '123456789012345678.25',
+      '1e3',
+      '2.5E-2',
+      '+7.25',
+    ];
     for (let k = 0; k < 20_000; k++) {
       const text = `${digits(1 + next(9))}.${digits(next(12))}${next(10) === 0 ? `e${next(2) ? '-' : ''}${next(30)}` : ''}`;
       texts.push(text);
@@ -160,11 +220,14 @@ describe('number parsing', () => {
     for (let i = 0; i < rows.length; i++) {
       const { bars } = validatePriceRows([rows[i]], { asOf: AS_OF });
       const expected = Number(texts[i]);
-      if (expected > 0 && !Object.is(bars[0]?.open, expected)) mismatches.push(`${texts[i]}: ${bars[0]?.open} != ${expected}`);
+      if (expected > 0 && !Object.is(bars[0]?.open, expected))
+        mismatches.push(`${texts[i]}: ${bars[0]?.open} != ${expected}`);
       if (expected > 0 && !Object.is(bars[0]?.volume, expected)) mismatches.push(`volume ${texts[i]}`);
     }
     expect(mismatches).toEqual([]);
-    expect(validatePriceRows([row('2020-01-02', '-0', 1, 1, 1, '-0')], { asOf: AS_OF }).rejected[0].reason).toBe('open 0 is not positive');
+    expect(validatePriceRows([row('2020-01-02', '-0', 1, 1, 1, '-0')], { asOf: AS_OF }).rejected[0].reason).toBe(
+      'open 0 is not positive',
+    );
   });
 
   it.each(['1e', '1.2.3', '--1', '1-', 'e5', '.', '1 2', '0b1', '0o7', '1e400'])('refuses %p as a number', (text) => {

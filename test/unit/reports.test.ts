@@ -5,7 +5,16 @@ import { escapeHtml } from '../../src/domain/html';
 import { renderEquityChartSvg, type EquityChartInput } from '../../src/reports/equity-chart.renderer';
 import { METRIC_SECTIONS, formatMetrics, formatMetricValue } from '../../src/reports/metric-format';
 
-const dates = ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05', '2024-01-08', '2024-01-09', '2024-01-10', '2024-01-11'];
+const dates = [
+  '2024-01-02',
+  '2024-01-03',
+  '2024-01-04',
+  '2024-01-05',
+  '2024-01-08',
+  '2024-01-09',
+  '2024-01-10',
+  '2024-01-11',
+];
 const closes = [10, 10.5, 11, 10.2, 9.8, 10.4, 11.5, 12];
 const buyAndHold = closes.map((c) => (1000 * c) / closes[0]);
 // In a position from the 2024-01-03 close to the 2024-01-05 close, and again from 2024-01-09 to the end.
@@ -13,8 +22,26 @@ const equity = [1000, 1000, 1047.619, 971.429, 971.429, 971.429, 1074.176, 1120.
 const inPosition = [false, true, true, false, false, true, true, true];
 
 const trades: MetricsTrade[] = [
-  { entryDate: '2024-01-03', exitDate: '2024-01-05', entryPrice: 10.5, exitPrice: 10.2, shares: 95.2381, pnl: -28.571, returnPct: -2.857, barsHeld: 2 },
-  { entryDate: '2024-01-09', exitDate: null, entryPrice: 10.4, exitPrice: 12, shares: 93.4066, pnl: 149.45, returnPct: 15.385, barsHeld: 2 },
+  {
+    entryDate: '2024-01-03',
+    exitDate: '2024-01-05',
+    entryPrice: 10.5,
+    exitPrice: 10.2,
+    shares: 95.2381,
+    pnl: -28.571,
+    returnPct: -2.857,
+    barsHeld: 2,
+  },
+  {
+    entryDate: '2024-01-09',
+    exitDate: null,
+    entryPrice: 10.4,
+    exitPrice: 12,
+    shares: 93.4066,
+    pnl: 149.45,
+    returnPct: 15.385,
+    barsHeld: 2,
+  },
 ];
 
 const chartInput: EquityChartInput = {
@@ -47,11 +74,16 @@ const summary: ReportSummary = {
 };
 
 /** Every element named `name` anywhere in a parsed XML tree. */
-function findAll(node: unknown, name: string, found: Array<Record<string, unknown>> = []): Array<Record<string, unknown>> {
+function findAll(
+  node: unknown,
+  name: string,
+  found: Array<Record<string, unknown>> = [],
+): Array<Record<string, unknown>> {
   if (Array.isArray(node)) node.forEach((child) => findAll(child, name, found));
   else if (node && typeof node === 'object') {
     for (const [key, value] of Object.entries(node)) {
-      if (key === name) (Array.isArray(value) ? value : [value]).forEach((v) => found.push(v as Record<string, unknown>));
+      if (key === name)
+        (Array.isArray(value) ? value : [value]).forEach((v) => found.push(v as Record<string, unknown>));
       findAll(value, name, found);
     }
   }
@@ -72,15 +104,21 @@ describe('renderEquityChartSvg', () => {
 
   it('marks every trade with its side, date and price', () => {
     const tree = new XMLParser({ ignoreAttributes: false }).parse(svg);
-    const labels = findAll(tree, 'path').map((p) => p['@_aria-label']).filter((l) => typeof l === 'string');
-    expect(labels).toEqual(expect.arrayContaining(['BUY 2024-01-03 at 10.50', 'SELL 2024-01-05 at 10.20', 'BUY 2024-01-09 at 10.40']));
+    const labels = findAll(tree, 'path')
+      .map((p) => p['@_aria-label'])
+      .filter((l) => typeof l === 'string');
+    expect(labels).toEqual(
+      expect.arrayContaining(['BUY 2024-01-03 at 10.50', 'SELL 2024-01-05 at 10.20', 'BUY 2024-01-09 at 10.40']),
+    );
     expect(labels.filter((l) => /^(BUY|SELL) \d{4}-\d{2}-\d{2} at/.test(String(l)))).toHaveLength(3);
   });
 
   it('has two lines, date and value axes, a legend and the escaped title', () => {
     const tree = new XMLParser({ ignoreAttributes: false }).parse(svg);
     const texts = findAll(tree, 'text').map((t) => (typeof t === 'object' ? t['#text'] : t));
-    expect(texts).toEqual(expect.arrayContaining(['Strategy', 'Buy & hold', 'BUY', 'SELL', 'Date', 'Portfolio value', '2024-01-03']));
+    expect(texts).toEqual(
+      expect.arrayContaining(['Strategy', 'Buy & hold', 'BUY', 'SELL', 'Date', 'Portfolio value', '2024-01-03']),
+    );
     expect(texts).toContain('AAPL <sma_cross> & "friends"');
     expect(texts.some((t) => /^1,\d{3}$/.test(String(t)))).toBe(true); // a value tick such as 1,050
     expect(svg).not.toContain('<sma_cross>');
@@ -95,7 +133,9 @@ describe('renderEquityChartSvg', () => {
   });
 
   it('rejects mismatched series and trades on unknown days', async () => {
-    await expect(renderEquityChartSvg({ ...chartInput, buyAndHold: [1] })).rejects.toThrow(/8 dates, 8 equity values, 1 buy-and-hold/);
+    await expect(renderEquityChartSvg({ ...chartInput, buyAndHold: [1] })).rejects.toThrow(
+      /8 dates, 8 equity values, 1 buy-and-hold/,
+    );
     await expect(
       renderEquityChartSvg({ ...chartInput, trades: [{ date: '2024-01-06', side: 'BUY', price: 1 }] }),
     ).rejects.toThrow(/2024-01-06 is not a day/);
@@ -118,7 +158,11 @@ describe('renderBacktestReportHtml', () => {
     for (const row of formatMetrics(summary)) {
       expect(html).toContain(`<td class="label">${escapeHtml(row.label)}</td>`);
       expect(html).toContain(`<tr data-metric="${row.key}">`);
-      expect(html).toMatch(new RegExp(`${escapeRegExp(escapeHtml(row.label))}</td><td class="num[^"]*">${escapeRegExp(escapeHtml(row.value))}</td>`));
+      expect(html).toMatch(
+        new RegExp(
+          `${escapeRegExp(escapeHtml(row.label))}</td><td class="num[^"]*">${escapeRegExp(escapeHtml(row.value))}</td>`,
+        ),
+      );
     }
     expect(html).toContain('>+12.09%<'); // total return 1120.879 / 1000 - 1
     expect(html).toContain('>+20.00%<'); // buy and hold 12 / 10 - 1
@@ -160,7 +204,9 @@ describe('renderBacktestReportHtml', () => {
   });
 
   it('refuses a chart that is not SVG', () => {
-    expect(() => renderBacktestReportHtml({ title: 't', summary, trades, chartSvg: '<div>no</div>' })).toThrow(/not an SVG/);
+    expect(() => renderBacktestReportHtml({ title: 't', summary, trades, chartSvg: '<div>no</div>' })).toThrow(
+      /not an SVG/,
+    );
   });
 });
 
@@ -187,7 +233,9 @@ describe('formatMetricValue', () => {
       trades: [],
       buySignalIndexes: [],
     });
-    expect(formatMetrics({ metrics: sinking, orders: 0 }).find((r) => r.label === 'Max drawdown recovery')?.value).toBe('not recovered');
+    expect(formatMetrics({ metrics: sinking, orders: 0 }).find((r) => r.label === 'Max drawdown recovery')?.value).toBe(
+      'not recovered',
+    );
   });
 });
 

@@ -1,7 +1,14 @@
 import { SMA } from 'technicalindicators';
 import { runBacktest } from '../../src/domain/backtest/engine';
 import { computeMetrics } from '../../src/domain/backtest/metrics';
-import { bestSweepRow, gridCombos, gridSize, parseGrid, sweepSeries, validateGrid } from '../../src/domain/backtest/sweep';
+import {
+  bestSweepRow,
+  gridCombos,
+  gridSize,
+  parseGrid,
+  sweepSeries,
+  validateGrid,
+} from '../../src/domain/backtest/sweep';
 import { BadInputError } from '../../src/domain/errors';
 import { BarSeries } from '../../src/domain/strategies';
 import { loadSp500 } from './sp500-bars';
@@ -34,7 +41,12 @@ describe('parseGrid', () => {
   });
 
   it('enumerates the product, last axis fastest', () => {
-    expect(gridCombos(parseGrid('a=1..2,b=5..6'))).toEqual([{ a: 1, b: 5 }, { a: 1, b: 6 }, { a: 2, b: 5 }, { a: 2, b: 6 }]);
+    expect(gridCombos(parseGrid('a=1..2,b=5..6'))).toEqual([
+      { a: 1, b: 5 },
+      { a: 1, b: 6 },
+      { a: 2, b: 5 },
+      { a: 2, b: 6 },
+    ]);
   });
 });
 
@@ -42,16 +54,22 @@ describe('validateGrid', () => {
   it('fills in defaults and skips the sets the strategy refuses, saying why', () => {
     const v = validateGrid('sma_cross', parseGrid('fast=10..30:10,slow=20..30:10'));
     expect(v.combos).toEqual([
-      { fast: 10, slow: 20, trend: 50 }, { fast: 10, slow: 30, trend: 50 }, { fast: 20, slow: 30, trend: 50 },
+      { fast: 10, slow: 20, trend: 50 },
+      { fast: 10, slow: 30, trend: 50 },
+      { fast: 20, slow: 30, trend: 50 },
     ]);
     expect(v.skipped).toBe(3);
     expect(v.skippedReason).toMatch(/fast.*less than slow/);
   });
 
   it('rejects a parameter the strategy does not have, an unknown strategy, and a grid with no valid set', () => {
-    expect(() => validateGrid('sma_cross', parseGrid('period=5..10'))).toThrow(/grid part period: sma_cross has no parameter period \(its parameters: fast, slow, trend\)/);
+    expect(() => validateGrid('sma_cross', parseGrid('period=5..10'))).toThrow(
+      /grid part period: sma_cross has no parameter period \(its parameters: fast, slow, trend\)/,
+    );
     expect(() => validateGrid('nope', parseGrid('fast=5'))).toThrow(/unknown strategy "nope"/);
-    expect(() => validateGrid('sma_cross', parseGrid('fast=50,slow=10'))).toThrow(/no parameter set is valid for sma_cross/);
+    expect(() => validateGrid('sma_cross', parseGrid('fast=50,slow=10'))).toThrow(
+      /no parameter set is valid for sma_cross/,
+    );
   });
 });
 
@@ -75,7 +93,9 @@ describe('sweepSeries', () => {
     const memo = series.memo.bind(series);
     const computed: string[] = [];
     // Record each key whose value is actually computed (a cache miss).
-    jest.spyOn(series, 'memo').mockImplementation(<T>(key: string, compute: () => T): T => memo(key, () => (computed.push(key), compute())));
+    jest
+      .spyOn(series, 'memo')
+      .mockImplementation(<T>(key: string, compute: () => T): T => memo(key, () => (computed.push(key), compute())));
     const combos = validateGrid('sma_cross', parseGrid('fast=5..15:5,slow=20..40:10,trend=50..100:50')).combos;
     expect(combos).toHaveLength(18);
     sweepSeries({ bars: series, strategy: 'sma_cross', combos });
@@ -90,9 +110,20 @@ describe('sweepSeries', () => {
     expect(rows).toHaveLength(combos.length);
     combos.forEach((params, c) => {
       // Fresh bars: no cache shared with the sweep.
-      const alone = runBacktest({ bars: aapl.map((b) => ({ ...b })), strategy: 'sma_cross', params, startDate: from, initialCapital: 5000 });
+      const alone = runBacktest({
+        bars: aapl.map((b) => ({ ...b })),
+        strategy: 'sma_cross',
+        params,
+        startDate: from,
+        initialCapital: 5000,
+      });
       const metrics = computeMetrics({
-        dates: alone.dates, equity: [...alone.equity], closes: [...alone.close], inPosition: [...alone.shares].map((s) => s > 0), trades: [], buySignalIndexes: [],
+        dates: alone.dates,
+        equity: [...alone.equity],
+        closes: [...alone.close],
+        inPosition: [...alone.shares].map((s) => s > 0),
+        trades: [],
+        buySignalIndexes: [],
       });
       expect(rows[c].params).toEqual(alone.params);
       expect(rows[c].returnPct).toBe(alone.returnPct);
@@ -107,7 +138,11 @@ describe('sweepSeries', () => {
   it('works for a strategy on EMAs, and picks the best row by Sharpe with a minimum of trades', () => {
     const combos = validateGrid('macd_cross', parseGrid('fast=8..12:4,slow=21..26:5')).combos;
     const rows = sweepSeries({ bars: aapl, strategy: 'macd_cross', combos });
-    rows.forEach((row, c) => expect(row.returnPct).toBe(runBacktest({ bars: aapl.map((b) => ({ ...b })), strategy: 'macd_cross', params: combos[c] }).returnPct));
+    rows.forEach((row, c) =>
+      expect(row.returnPct).toBe(
+        runBacktest({ bars: aapl.map((b) => ({ ...b })), strategy: 'macd_cross', params: combos[c] }).returnPct,
+      ),
+    );
     const best = bestSweepRow(rows)!;
     expect(rows.every((r) => (r.sharpe ?? -Infinity) <= best.sharpe!)).toBe(true);
     expect(bestSweepRow(rows, 10_000)).toBeNull();

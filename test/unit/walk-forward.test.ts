@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { EnrichedBar } from '../../src/domain/bar';
 import { parseGrid, validateGrid } from '../../src/domain/backtest/sweep';
 import { walkForward, walkForwardWindows } from '../../src/domain/backtest/walk-forward';
-import { CROSS_DOWN, CROSS_UP, defineStrategy, integerParam, type AnyStrategy, type BarSeries } from '../../src/domain/strategies';
+import {
+  CROSS_DOWN,
+  CROSS_UP,
+  defineStrategy,
+  integerParam,
+  type AnyStrategy,
+  type BarSeries,
+} from '../../src/domain/strategies';
 import { bar, days } from './strategies/hand-made';
 import { loadSp500 } from './sp500-bars';
 
@@ -19,8 +26,15 @@ function scripted(name: string, maxPhase: number): AnyStrategy {
     paramsSchema: z.object({ phase: integerParam(0, maxPhase) }).strict(),
     lookback: () => 0,
     prepare(series: BarSeries, p, events = new Uint8Array(series.length)) {
-      for (let i = 0; i < series.length; i++) events[i] = i === 0 ? 0 : i % 10 === p.phase ? CROSS_UP : i % 10 === (p.phase + 5) % 10 ? CROSS_DOWN : 0;
-      return { series, events, crossDownNeedsCountedCrossUp: false, initiallyOpen: () => false, inputs: (i) => ({ close: series.close[i] }) };
+      for (let i = 0; i < series.length; i++)
+        events[i] = i === 0 ? 0 : i % 10 === p.phase ? CROSS_UP : i % 10 === (p.phase + 5) % 10 ? CROSS_DOWN : 0;
+      return {
+        series,
+        events,
+        crossDownNeedsCountedCrossUp: false,
+        initiallyOpen: () => false,
+        inputs: (i) => ({ close: series.close[i] }),
+      };
     },
   }) as unknown as AnyStrategy;
 }
@@ -48,7 +62,11 @@ describe('walkForwardWindows', () => {
   it('rolls train then test windows over the bars, whole test windows only', () => {
     const windows = walkForwardWindows(1259);
     expect(windows.map((w) => [w.trainStart, w.trainEnd, w.testStart, w.testEnd])).toEqual([
-      [0, 503, 504, 629], [126, 629, 630, 755], [252, 755, 756, 881], [378, 881, 882, 1007], [504, 1007, 1008, 1133],
+      [0, 503, 504, 629],
+      [126, 629, 630, 755],
+      [252, 755, 756, 881],
+      [378, 881, 882, 1007],
+      [504, 1007, 1008, 1133],
     ]);
     for (const w of walkForwardWindows(1000, { trainDays: 200, testDays: 60, stepDays: 30 })) {
       expect(w.testStart).toBe(w.trainEnd + 1);
@@ -63,7 +81,11 @@ describe('walkForward', () => {
   it('chooses on the train window only: the train-best that fails out of sample is judged by its failure', () => {
     const trendy = scripted('scripted', 9);
     const bars = regimeBars(150, 100);
-    const result = walkForward({ bars, candidates: [{ strategy: trendy, combos: [{ phase: 0 }, { phase: 5 }] }], options: small });
+    const result = walkForward({
+      bars,
+      candidates: [{ strategy: trendy, combos: [{ phase: 0 }, { phase: 5 }] }],
+      options: small,
+    });
     expect(result.windows).toBe(1);
     const [window] = result.candidates[0].windows;
     // Phase 0 won the train window; had the choice seen the test window it would have taken phase 5.
@@ -91,21 +113,37 @@ describe('walkForward', () => {
     expect(byName.contrarian.outOfSample.returnPct).toBeGreaterThan(10);
     expect(result.candidates.map((c) => c.strategy)).toEqual(['contrarian', 'tuned']);
     expect(result.baseline!.returnPct).toBeLessThan(0);
-    expect(result.recommendation).toEqual({ strategy: 'contrarian', params: { phase: 5 }, outOfSample: byName.contrarian.outOfSample });
+    expect(result.recommendation).toEqual({
+      strategy: 'contrarian',
+      params: { phase: 5 },
+      outOfSample: byName.contrarian.outOfSample,
+    });
     // The evidence is per window, out of sample.
-    expect(byName.contrarian.windows[0]).toMatchObject({ trainFrom: bars[0].date, trainTo: bars[99].date, testFrom: bars[100].date, testTo: bars[149].date });
+    expect(byName.contrarian.windows[0]).toMatchObject({
+      trainFrom: bars[0].date,
+      trainTo: bars[99].date,
+      testFrom: bars[100].date,
+      testTo: bars[149].date,
+    });
   });
 
   it('never reads a bar after the train window to choose: changing the test bars changes nothing chosen', () => {
     const aapl = loadSp500('AAPL');
-    const candidates = [{ strategy: 'sma_cross', combos: validateGrid('sma_cross', parseGrid('fast=5..20:5,slow=30..90:30,trend=50')).combos }];
+    const candidates = [
+      {
+        strategy: 'sma_cross',
+        combos: validateGrid('sma_cross', parseGrid('fast=5..20:5,slow=30..90:30,trend=50')).combos,
+      },
+    ];
     const before = walkForward({ bars: aapl, candidates });
     expect(before.windows).toBe(5);
     const windows = walkForwardWindows(aapl.length);
     windows.forEach((w, k) => {
       // Every bar after the train window replaced by a crash-and-rally path (indicators recomputed from closes).
       // Every bar after the train window replaced by a swinging path (indicators recomputed from the closes).
-      const changed = aapl.map((b, i) => bar(b.date, i <= w.trainEnd ? b.close : b.close * (1 + 0.3 * Math.sin(i / 3))));
+      const changed = aapl.map((b, i) =>
+        bar(b.date, i <= w.trainEnd ? b.close : b.close * (1 + 0.3 * Math.sin(i / 3))),
+      );
       const after = walkForward({ bars: changed, candidates });
       expect(after.candidates[0].windows[k].params).toEqual(before.candidates[0].windows[k].params);
       expect(after.candidates[0].windows[k].train).toEqual(before.candidates[0].windows[k].train);
@@ -126,22 +164,38 @@ describe('walkForward', () => {
     expect(result.recommendation).toBeNull();
     expect(result.reason).toMatch(/no strategy met the minimums out of sample \(sma_cross: 0 out-of-sample trades/);
 
-    const strict = walkForward({ bars, candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 5 }] }], options: { ...small, minTestTrades: 1000 } });
+    const strict = walkForward({
+      bars,
+      candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 5 }] }],
+      options: { ...small, minTestTrades: 1000 },
+    });
     expect(strict.recommendation).toBeNull();
     expect(strict.candidates[0].reason).toMatch(/fewer than the minimum 1000/);
 
     // Beating a falling buy-and-hold is not enough: the strategy must have a positive Sharpe out of sample.
-    const losing = walkForward({ bars, candidates: [{ strategy: scripted('loser', 9), combos: [{ phase: 0 }] }], options: small });
+    const losing = walkForward({
+      bars,
+      candidates: [{ strategy: scripted('loser', 9), combos: [{ phase: 0 }] }],
+      options: small,
+    });
     expect(losing.candidates[0].reason).toMatch(/^out-of-sample Sharpe -\d+\.\d+ is not positive$/);
     expect(losing.recommendation).toBeNull();
   });
 
   it('says when buy-and-hold did better, and when there is too little history', () => {
     const up = days('2001-01-01', 150).map((d, i) => bar(d, 100 * 1.003 ** i + 0.5 * Math.sin(i * 1.7)));
-    const result = walkForward({ bars: up, candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 0 }] }], options: { ...small, minTestTrades: 1 } });
+    const result = walkForward({
+      bars: up,
+      candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 0 }] }],
+      options: { ...small, minTestTrades: 1 },
+    });
     expect(result.recommendation).toBeNull();
     expect(result.reason).toMatch(/^buy_and_hold did better out of sample/);
-    const lax = walkForward({ bars: up, candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 0 }] }], options: { ...small, minTestTrades: 1, mustBeatBaseline: false } });
+    const lax = walkForward({
+      bars: up,
+      candidates: [{ strategy: scripted('s', 9), combos: [{ phase: 0 }] }],
+      options: { ...small, minTestTrades: 1, mustBeatBaseline: false },
+    });
     expect(lax.recommendation?.strategy).toBe('s');
 
     const short = walkForward({ bars: up.slice(0, 120), candidates: [], options: small });

@@ -46,7 +46,9 @@ describe('one strategy path: the backtest engine gives, day by day, the signals 
           workflowId: `daily-equality-${date}-${Date.now()}`,
           args: [{ date, tickers: ['AAPL'], provider: 'csv', csvDir } satisfies DailyRunInput],
         })) as DailyRunResult;
-        expect(result.tickers).toEqual([{ ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: date }]);
+        expect(result.tickers).toEqual([
+          { ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: date },
+        ]);
       }
     });
 
@@ -66,7 +68,9 @@ describe('one strategy path: the backtest engine gives, day by day, the signals 
       const engineSignal = new Map(backtest.dates.map((date, i) => [date, backtest.signals[i]]));
       expect(daily.map((r) => [r.date, r.signal])).toEqual(days.map((date) => [date, engineSignal.get(date)]));
       const fills = backtest.trades.filter((tr) => tr.date >= D0).map((tr) => [tr.date, tr.side]);
-      expect(daily.filter((r) => r.signal === 'BUY' || r.signal === 'SELL').map((r) => [r.date, r.signal])).toEqual(fills);
+      expect(daily.filter((r) => r.signal === 'BUY' || r.signal === 'SELL').map((r) => [r.date, r.signal])).toEqual(
+        fills,
+      );
     }
 
     // Not a vacuous comparison: both main strategies changed position inside the window.

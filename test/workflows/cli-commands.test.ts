@@ -47,8 +47,18 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
     csvDir = tempDir('algo-cli-csv-');
     writeCsv(csvDir, 'AAPL', barsWithBuyOn(DATE));
     writeCsv(csvDir, 'MSFT', syntheticBars(DATE, 7, 250));
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: mailDir })]);
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir, smtpPort: sink.port, tickers: ['MSFT'] });
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: mailDir }),
+    ]);
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir,
+      smtpPort: sink.port,
+      tickers: ['MSFT'],
+    });
     config.strategies = { default: [{ name: 'sma_cross', params: {} }], perTicker: {} };
     worker = await startTestWorker(env, config);
   });
@@ -94,26 +104,77 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
   }
 
   it('ingest, sweep and recommend exit 2 when some tickers failed and the others landed', async () => {
-    const ingest = await algo('--json', 'ingest', '--provider', 'csv', '--dir', csvDir, '--tickers', 'AAPL,MSFT,NOPE', '--as-of', DATE);
+    const ingest = await algo(
+      '--json',
+      'ingest',
+      '--provider',
+      'csv',
+      '--dir',
+      csvDir,
+      '--tickers',
+      'AAPL,MSFT,NOPE',
+      '--as-of',
+      DATE,
+    );
     expect({ code: ingest.code, stderr: ingest.stderr.slice(-300) }).toMatchObject({ code: 2 });
-    expect(ingest.json().tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([['AAPL', 'ok'], ['MSFT', 'ok'], ['NOPE', 'failed']]);
+    expect(ingest.json().tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([
+      ['AAPL', 'ok'],
+      ['MSFT', 'ok'],
+      ['NOPE', 'failed'],
+    ]);
 
-    const clean = await algo('--json', 'ingest', '--provider', 'csv', '--dir', csvDir, '--tickers', 'AAPL', '--as-of', DATE);
+    const clean = await algo(
+      '--json',
+      'ingest',
+      '--provider',
+      'csv',
+      '--dir',
+      csvDir,
+      '--tickers',
+      'AAPL',
+      '--as-of',
+      DATE,
+    );
     expect(clean.code).toBe(0);
 
-    const sweep = await algo('--json', 'sweep', '--strategy', 'sma_cross', '--grid', 'fast=5..10:5', '--tickers', 'AAPL,NOPE');
+    const sweep = await algo(
+      '--json',
+      'sweep',
+      '--strategy',
+      'sma_cross',
+      '--grid',
+      'fast=5..10:5',
+      '--tickers',
+      'AAPL,NOPE',
+    );
     expect(sweep.code).toBe(2);
-    expect(sweep.json().tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([['AAPL', 'ok'], ['NOPE', 'no_data']]);
+    expect(sweep.json().tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([
+      ['AAPL', 'ok'],
+      ['NOPE', 'no_data'],
+    ]);
 
-    const recommend = await algo('--json', 'recommend', '--tickers', 'AAPL,NOPE', '--strategies', 'sma_cross,macd_cross');
+    const recommend = await algo(
+      '--json',
+      'recommend',
+      '--tickers',
+      'AAPL,NOPE',
+      '--strategies',
+      'sma_cross,macd_cross',
+    );
     expect(recommend.code).toBe(2);
-    expect(recommend.json().tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([['AAPL', 'ok'], ['NOPE', 'no_data']]);
+    expect(recommend.json().tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([
+      ['AAPL', 'ok'],
+      ['NOPE', 'no_data'],
+    ]);
   });
 
-  it('tickers list/add/remove change what the daily run tracks; notify sends a ticker\'s signal once', async () => {
+  it("tickers list/add/remove change what the daily run tracks; notify sends a ticker's signal once", async () => {
     const added = await algo('--json', 'tickers', 'add', 'nflx', 'AAPL');
     expect(added.code).toBe(0);
-    expect(added.json()).toEqual([{ ticker: 'NFLX', tracked: true, created: true }, { ticker: 'AAPL', tracked: true, created: true }]);
+    expect(added.json()).toEqual([
+      { ticker: 'NFLX', tracked: true, created: true },
+      { ticker: 'AAPL', tracked: true, created: true },
+    ]);
     const list = await algo('--json', 'tickers', 'list');
     expect(list.json().map((x: { ticker: string }) => x.ticker)).toEqual(['AAPL', 'MSFT', 'NFLX']);
     const removed = await algo('--json', 'tickers', 'remove', 'NFLX', 'MSFT');
@@ -123,7 +184,11 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
     ]);
     expect((await algo('--json', 'tickers')).json().map((x: { ticker: string }) => x.ticker)).toEqual(['AAPL', 'MSFT']);
 
-    await new PostgresSubscriberRepository(t.db).subscribe({ email: 'ann@example.com', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true });
+    await new PostgresSubscriberRepository(t.db).subscribe({
+      email: 'ann@example.com',
+      subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+      confirmed: true,
+    });
     // A signal our rules do not give: refused, nothing sent.
     const wrong = await algo('notify', 'AAPL', '--signal', 'SELL', '--strategy', 'SMACross', '--date', DATE);
     expect(wrong.code).toBe(1);
@@ -145,7 +210,9 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
     const cli = await algoWith({ TEMPORAL_UI_URL: UI_URL }, '--json', 'run-daily', '--date', DATE);
     expect({ code: cli.code, stderr: cli.stderr.slice(-300) }).toMatchObject({ code: 0 });
     const cliRunId: string = cli.json().runId;
-    expect(cli.stderr).toContain(`daily run daily-${DATE} started; watch it at ${UI_URL}/namespaces/${config.temporal.namespace}/workflows/daily-${DATE}/${cliRunId}/history`);
+    expect(cli.stderr).toContain(
+      `daily run daily-${DATE} started; watch it at ${UI_URL}/namespaces/${config.temporal.namespace}/workflows/daily-${DATE}/${cliRunId}/history`,
+    );
 
     const mailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: config.mail.from });
     const api = buildApi({
@@ -176,7 +243,9 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
       /** The run's recorded input, and the activities it ran before ingesting. */
       const recorded = async (runId: string) => {
         const { events } = await env.client.workflow.getHandle(`daily-${DATE}`, runId).fetchHistory();
-        const input = defaultPayloadConverter.fromPayload(events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0]);
+        const input = defaultPayloadConverter.fromPayload(
+          events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0],
+        );
         const activities = events!.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
         return { input, defaults: activities.includes('runDefaults') };
       };

@@ -22,12 +22,26 @@ describe('a 20-day catch-up over 505 tickers x 5 strategies (csv provider): a bo
   let t: TestDatabase;
   let sink: MailSink;
   let config: AppConfig;
-  const tickers = fs.readdirSync(SP500).filter((f) => f.endsWith('_data.csv')).map((f) => f.replace(/_data\.csv$/, '')).sort();
+  const tickers = fs
+    .readdirSync(SP500)
+    .filter((f) => f.endsWith('_data.csv'))
+    .map((f) => f.replace(/_data\.csv$/, ''))
+    .sort();
 
   beforeAll(async () => {
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: tempDir('algo-catch-up-mail-') })]);
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: tempDir('algo-catch-up-mail-') }),
+    ]);
     // The shipped config's five strategies, every S&P 500 ticker, the csv provider on the shared data, from config only.
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir: SP500, smtpPort: sink.port, tickers });
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir: SP500,
+      smtpPort: sink.port,
+      tickers,
+    });
     config.marketData.provider = 'csv';
     expect(config.strategies.default).toHaveLength(5);
   });
@@ -63,9 +77,13 @@ describe('a 20-day catch-up over 505 tickers x 5 strategies (csv provider): a bo
     expect([...days].sort()).toEqual(missed);
     // About 505 x 5 x 20 signals recorded by the catch-up (a ticker without a bar some day has none for it).
     expect(stored.length).toBeGreaterThan(505 * 5 * 19);
-    expect(caughtUp.counts).toEqual(Object.fromEntries(KINDS.map((k) => [k, stored.filter((s) => s.signal === k).length])));
+    expect(caughtUp.counts).toEqual(
+      Object.fromEntries(KINDS.map((k) => [k, stored.filter((s) => s.signal === k).length])),
+    );
     const actions = stored.filter((s) => s.signal === 'BUY' || s.signal === 'SELL');
-    expect(caughtUp.signals).toEqual(actions.map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })));
+    expect(caughtUp.signals).toEqual(
+      actions.map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),
+    );
     expect(caughtUp.signals.length).toBeGreaterThan(0);
     expect(caughtUp.tickers).toHaveLength(505);
     expect(caughtUp.tickers.filter((x) => x.evaluation !== 'ok' || x.ingestion !== 'ok')).toEqual(
@@ -74,7 +92,10 @@ describe('a 20-day catch-up over 505 tickers x 5 strategies (csv provider): a bo
 
     // Bounded: far from Temporal's 2 MB payload limit, where the old shape (every signal) grows with the days missed.
     const size = JSON.stringify(caughtUp).length;
-    const oldShape = JSON.stringify({ ...caughtUp, signals: stored.map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })) }).length;
+    const oldShape = JSON.stringify({
+      ...caughtUp,
+      signals: stored.map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),
+    }).length;
     process.stdout.write(
       `catch-up: ${stored.length} signals, ${actions.length} BUY/SELL; result ${size} bytes (all-signals shape: ${oldShape}); ` +
         `run of ${d0} (first, full history) ${timings[d0]} ms, run of ${LAST} (20 days caught up) ${timings[LAST]} ms\n`,

@@ -39,13 +39,25 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
   let runs = 0;
 
   beforeAll(async () => {
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: tempDir('algo-config-mail-') })]);
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: tempDir('algo-config-mail-') }),
+    ]);
     // Yahoo's v8 chart API on recorded answers: AAPL 2024-01-02..05, any other symbol unknown (404).
     yahoo = await startReplayServer((url) =>
-      url.pathname === '/v8/finance/chart/AAPL' ? { body: recording('aapl-2024-01-02-to-05.json') } : { status: 404, body: recording('unknown-symbol-404.json') },
+      url.pathname === '/v8/finance/chart/AAPL'
+        ? { body: recording('aapl-2024-01-02-to-05.json') }
+        : { status: 404, body: recording('unknown-symbol-404.json') },
     );
     // The CSV directory would serve nothing for these: a run that reads it instead of Yahoo fails every ticker.
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir: tempDir('algo-config-csv-'), smtpPort: sink.port, tickers: ['AAPL', 'MSFT'] });
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir: tempDir('algo-config-csv-'),
+      smtpPort: sink.port,
+      tickers: ['AAPL', 'MSFT'],
+    });
     config.marketData.provider = 'yahoo';
     config.marketData.yahoo = { requestsPerMinute: 600, baseUrl: yahoo.url };
     config.ingestion.batchSize = 1;
@@ -64,14 +76,21 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
   afterEach(() => jest.restoreAllMocks());
 
   const runDaily = (input: DailyRunInput, workflowId = `daily-config-${++runs}`) =>
-    env.client.workflow.execute('dailyRunWorkflow', { taskQueue: config.temporal.taskQueue, workflowId, args: [input] }) as Promise<DailyRunResult>;
+    env.client.workflow.execute('dailyRunWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId,
+      args: [input],
+    }) as Promise<DailyRunResult>;
 
   /** Every activity a workflow scheduled has a bounded retry policy (the email sends, in their own child workflow, are not among them). */
   async function expectBoundedRetries(workflowId: string): Promise<void> {
     const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
-    const scheduled = history.events!.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : []));
+    const scheduled = history.events!.flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+    );
     expect(scheduled.length).toBeGreaterThan(0);
-    for (const a of scheduled) expect([a.activityType?.name, (a.retryPolicy?.maximumAttempts ?? 0) > 0]).toEqual([a.activityType?.name, true]);
+    for (const a of scheduled)
+      expect([a.activityType?.name, (a.retryPolicy?.maximumAttempts ?? 0) > 0]).toEqual([a.activityType?.name, true]);
   }
 
   it('a scheduled run (input `{}`) fetches through the configured provider (yahoo), with the configured batch size, and names the provider per ticker', async () => {
@@ -81,8 +100,17 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
     const schedule = client.schedule.getHandle(DAILY_SCHEDULE_ID);
     const { result, workflowId } = await withTestWorker(env, config, async () => {
       // The schedule's own action for Thursday 2024-01-04 18:30 New York (23:30 UTC), as a missed run is caught up.
-      await schedule.backfill([{ start: new Date('2024-01-04T23:29:00Z'), end: new Date('2024-01-04T23:31:00Z'), overlap: ScheduleOverlapPolicy.ALLOW_ALL }]);
-      const id = await waitFor('the scheduled run', async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId);
+      await schedule.backfill([
+        {
+          start: new Date('2024-01-04T23:29:00Z'),
+          end: new Date('2024-01-04T23:31:00Z'),
+          overlap: ScheduleOverlapPolicy.ALLOW_ALL,
+        },
+      ]);
+      const id = await waitFor(
+        'the scheduled run',
+        async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId,
+      );
       const handle = client.workflow.getHandle(id);
       expect((await handle.describe()).type).toBe('dailyRunWorkflow');
       return { result: (await handle.result()) as DailyRunResult, workflowId: id };
@@ -92,7 +120,12 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
     expect(result.date).toBe('2024-01-04');
     expect(result.tickers).toEqual([
       { ticker: 'AAPL', ingestion: 'ok', evaluation: 'ok', provider: 'yahoo', lastBarDate: '2024-01-04' },
-      { ticker: 'MSFT', ingestion: 'failed', evaluation: 'no_data', error: expect.stringMatching(/^unknown ticker MSFT: Yahoo Finance has no data for it/) },
+      {
+        ticker: 'MSFT',
+        ingestion: 'failed',
+        evaluation: 'no_data',
+        error: expect.stringMatching(/^unknown ticker MSFT: Yahoo Finance has no data for it/),
+      },
     ]);
     expect(result.stale).toEqual([{ ticker: 'MSFT', lastDate: null }]);
     expect(yahoo.requests.map((u) => u.pathname).sort()).toEqual(['/v8/finance/chart/AAPL', '/v8/finance/chart/MSFT']);
@@ -101,7 +134,9 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
     // ingestion.batchSize = 1 from config: one ingestion activity per ticker.
     expect(workflowId).toMatch(/^daily-scheduled-/);
     const child = await env.client.workflow.getHandle(`${workflowId}-ingest`).fetchHistory();
-    const batches = child.events!.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ingestTickerBatch');
+    const batches = child.events!.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'ingestTickerBatch',
+    );
     expect(batches).toHaveLength(2);
     await expectBoundedRetries(workflowId);
     await expectBoundedRetries(`${workflowId}-ingest`);
@@ -113,7 +148,16 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
     await expectBoundedRetries(STALE_RUN_ID);
     if (process.env.RECORD_REPLAY_HISTORY) {
       // How test/replay/histories/daily-run-bounded.json was recorded (a run with every patch of the daily run).
-      const json = execFileSync((await testTemporalBinary())!, ['workflow', 'show', '--address', env.address, '--workflow-id', STALE_RUN_ID, '--output', 'json']);
+      const json = execFileSync((await testTemporalBinary())!, [
+        'workflow',
+        'show',
+        '--address',
+        env.address,
+        '--workflow-id',
+        STALE_RUN_ID,
+        '--output',
+        'json',
+      ]);
       fs.writeFileSync(process.env.RECORD_REPLAY_HISTORY, json);
     }
     // Yahoo was asked again (from the day after the last stored bar) and gave 2024-01-05 only.
@@ -138,12 +182,23 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
 
     // `algo run-daily` says it.
     const output = plain(renderDailyRun(result));
-    expect(output).toContain('stale: 2 of 2 tickers have no bar for 2024-01-09, nothing evaluated on it: AAPL since 2024-01-05; MSFT (no data at all)');
+    expect(output).toContain(
+      'stale: 2 of 2 tickers have no bar for 2024-01-09, nothing evaluated on it: AAPL since 2024-01-05; MSFT (no data at all)',
+    );
 
     // `algo stack status` says it, the day after.
     const freshness = await dataFreshness(t.db, config, Date.parse('2024-01-10T15:00:00Z'));
-    expect(freshness).toEqual({ expected: '2024-01-09', tracked: 2, stale: [{ ticker: 'MSFT', lastDate: null }, { ticker: 'AAPL', lastDate: '2024-01-05' }] });
-    expect(plain(renderFreshness(freshness))).toBe('data: 2 of 2 tracked tickers are stale (no bar for 2024-01-09): AAPL since 2024-01-05; MSFT (no data at all)');
+    expect(freshness).toEqual({
+      expected: '2024-01-09',
+      tracked: 2,
+      stale: [
+        { ticker: 'MSFT', lastDate: null },
+        { ticker: 'AAPL', lastDate: '2024-01-05' },
+      ],
+    });
+    expect(plain(renderFreshness(freshness))).toBe(
+      'data: 2 of 2 tracked tickers are stale (no bar for 2024-01-09): AAPL since 2024-01-05; MSFT (no data at all)',
+    );
     // On 2024-01-08 the last trading day before is 2024-01-05: AAPL is current.
     const current = await dataFreshness(t.db, config, Date.parse('2024-01-08T15:00:00Z'));
     expect(current.stale).toEqual([{ ticker: 'MSFT', lastDate: null }]);
@@ -159,7 +214,10 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
     expect(error).toBeInstanceOf(WorkflowFailedError);
     const cause = (error as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
-    expect([(cause as ApplicationFailure).type, (cause as ApplicationFailure).nonRetryable]).toEqual(['BadInputError', true]);
+    expect([(cause as ApplicationFailure).type, (cause as ApplicationFailure).nonRetryable]).toEqual([
+      'BadInputError',
+      true,
+    ]);
     expect((cause as ApplicationFailure).message).toMatch(message);
   });
 });

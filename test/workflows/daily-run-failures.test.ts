@@ -28,15 +28,28 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir, smtpPort, tickers: ['AAPL'] });
 
   const startDaily = (config: AppConfig, input: DailyRunInput, taskQueue = config.temporal.taskQueue) =>
-    env.client.workflow.start('dailyRunWorkflow', { taskQueue, workflowId: `daily-${input.date}-${++runs}`, args: [input] });
+    env.client.workflow.start('dailyRunWorkflow', {
+      taskQueue,
+      workflowId: `daily-${input.date}-${++runs}`,
+      args: [input],
+    });
 
   /** `count` confirmed subscribers of AAPL sma_cross named `<prefix>-NNN@example.com` (plus `extra` addresses), by id. */
   async function subscribeMany(prefix: string, count: number, extra: string[] = []): Promise<Map<number, string>> {
-    const emails = [...Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}@example.com`), ...extra];
+    const emails = [
+      ...Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}@example.com`),
+      ...extra,
+    ];
     const out = new Map<number, string>();
     for (let i = 0; i < emails.length; i += 25) {
       const batch = await Promise.all(
-        emails.slice(i, i + 25).map((email) => subscribers.subscribe({ email, subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }], confirmed: true })),
+        emails.slice(i, i + 25).map((email) =>
+          subscribers.subscribe({
+            email,
+            subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+            confirmed: true,
+          }),
+        ),
       );
       for (const { subscriber } of batch) out.set(subscriber.id, subscriber.email);
     }
@@ -76,7 +89,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     subscribers = new PostgresSubscriberRepository(t.db);
     // Ingest the history and record the BUY day's signals once; each test then re-runs that day for its own subscribers.
     const config = configFor(await freePort());
-    const first = (await withTestWorker(env, config, async () => (await startDaily(config, { date: BUY_DAY })).result())) as DailyRunResult;
+    const first = (await withTestWorker(env, config, async () =>
+      (await startDaily(config, { date: BUY_DAY })).result(),
+    )) as DailyRunResult;
     expect(first.signals).toContainEqual({ date: BUY_DAY, ticker: 'AAPL', strategy: 'sma_cross', signal: 'BUY' });
     expect(first.notifications).toEqual({ sent: 0, skipped: 0, failed: 0 });
   });
@@ -98,7 +113,11 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
    * may hold a second copy of that same message (same Message-ID); everyone
    * else holds exactly one file.
    */
-  async function expectOneMessageEach(mailDir: string, expected: Map<number, string>, mayHaveCopy: ReadonlySet<string> = new Set()) {
+  async function expectOneMessageEach(
+    mailDir: string,
+    expected: Map<number, string>,
+    mayHaveCopy: ReadonlySet<string> = new Set(),
+  ) {
     const mail = await readMailbox(mailDir);
     const rows = await deliveries();
     expect([...new Set(mail.map((m) => m.to))].sort()).toEqual([...expected.values()].sort());
@@ -106,7 +125,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     for (const [id, email] of expected) {
       const messageId = deliveryMessageId('daily', BUY_DAY, id);
       const copies = mail.filter((m) => m.to === email);
-      expect(copies.map((m) => [m.messageId, m.subject, m.text])).toEqual(copies.map(() => [`<${messageId}>`, `BUY AAPL (sma_cross) on ${BUY_DAY}`, copies[0].text]));
+      expect(copies.map((m) => [m.messageId, m.subject, m.text])).toEqual(
+        copies.map(() => [`<${messageId}>`, `BUY AAPL (sma_cross) on ${BUY_DAY}`, copies[0].text]),
+      );
       expect(rows.find((r) => r.subscriber_id === id)).toMatchObject({ status: 'sent', message_id: messageId });
     }
     const extraCopies = Object.entries(duplicates(mail.map((m) => m.to)));
@@ -163,7 +184,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       // The stopped worker marked everything it sent: nothing is left claimed after an accepted send.
       const [mailAtStop, rowsAtStop] = [await readMailbox(mailDir), await deliveries()];
       expect(mailAtStop.length).toBeLessThan(recipients.size);
-      const sentAtStop = new Set(rowsAtStop.filter((r) => r.status === 'sent').map((r) => recipients.get(r.subscriber_id)!));
+      const sentAtStop = new Set(
+        rowsAtStop.filter((r) => r.status === 'sent').map((r) => recipients.get(r.subscriber_id)!),
+      );
       expect(mailAtStop.map((m) => m.to).filter((to) => !sentAtStop.has(to))).toEqual([]);
 
       worker = await startWorkerProcess(workerEnv);
@@ -212,10 +235,15 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       const result = await withTestWorker(env, config, async () => {
         const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 10 });
         // Down: every page's activity claims its deliveries, fails to send, and is retried with backoff.
-        await waitFor('email activities failing and retrying', async () => {
-          const pending = await pendingEmailActivities(BUY_DAY);
-          return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 3 && a.lastFailure);
-        }, 30_000, 100);
+        await waitFor(
+          'email activities failing and retrying',
+          async () => {
+            const pending = await pendingEmailActivities(BUY_DAY);
+            return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 3 && a.lastFailure);
+          },
+          30_000,
+          100,
+        );
         const claimed = await deliveries();
         expect(claimed.map((r) => r.status)).toEqual(recipients.size ? Array(recipients.size).fill('claimed') : []);
         expect(storedMessageCount(mailDir)).toBe(0);
@@ -240,10 +268,15 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     try {
       const result = await withTestWorker(env, config, async () => {
         const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 10 });
-        await waitFor('the greylisted pages to be retried', async () => {
-          const pending = await pendingEmailActivities(BUY_DAY);
-          return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 2 && a.lastFailure);
-        }, 30_000, 100);
+        await waitFor(
+          'the greylisted pages to be retried',
+          async () => {
+            const pending = await pendingEmailActivities(BUY_DAY);
+            return pending.length > 0 && pending.every((a) => (a.attempt ?? 0) >= 2 && a.lastFailure);
+          },
+          30_000,
+          100,
+        );
         expect(storedMessageCount(mailDir)).toBe(18);
         await sink.close();
         sink = await startMailSink({ port, dir: mailDir });
@@ -260,7 +293,11 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
   it('fails the run loudly on a refused SMTP login (535), refuses no subscriber, and delivers every email once after the fix', async () => {
     const recipients = await subscribeMany('login', 12);
     const mailDir = tempDir('algo-login-mail-');
-    const sink = await startMailSink({ port: 0, dir: mailDir, credentials: { user: 'signals', password: 'right-password' } });
+    const sink = await startMailSink({
+      port: 0,
+      dir: mailDir,
+      credentials: { user: 'signals', password: 'right-password' },
+    });
     const config = configFor(sink.port);
     // The login comes from the environment (SMTP_USER, SMTP_PASSWORD), as an operator would set it.
     const workerEnv = { ...workerProcessEnv(config, 'login', sink.port), SMTP_USER: 'signals' };
@@ -268,9 +305,17 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
     try {
       // Said at start already, before any run.
       const started = worker;
-      await waitFor('the worker to warn about the refused login', () => /warning: email to 127\.0\.0\.1:\d+ will fail until fixed: .*SMTP 535/.test(workerOutput(started)), 10_000, 50);
+      await waitFor(
+        'the worker to warn about the refused login',
+        () => /warning: email to 127\.0\.0\.1:\d+ will fail until fixed: .*SMTP 535/.test(workerOutput(started)),
+        10_000,
+        50,
+      );
       const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 }, workerEnv.TEMPORAL_TASK_QUEUE);
-      const failure = await handle.result().then(() => undefined, (err: unknown) => err);
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       // The innermost cause: the activity's non-retryable failure, naming the reply and the keys to check.
       let cause = (failure as WorkflowFailedError).cause as TemporalFailure | undefined;
@@ -280,7 +325,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       expect(cause!.message).toMatch(/SMTP 535.*check mail\.user, mail\.password/);
       // Not retried for hours, not one attempt per subscriber: the first email activity failed the fan-out.
       const history = await emailsOf(BUY_DAY).fetchHistory();
-      const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      const attempts = history
+        .events!.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt);
       expect(attempts.every((a) => a === 1)).toBe(true);
       // Nobody was refused for good, nothing was sent: the claims stay open for the run after the fix.
       expect(storedMessageCount(mailDir)).toBe(0);
@@ -290,7 +337,9 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
 
       await killWorkerProcess(worker, 'SIGTERM');
       worker = await startWorkerProcess({ ...workerEnv, SMTP_PASSWORD: 'right-password' });
-      const fixed = (await (await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 }, workerEnv.TEMPORAL_TASK_QUEUE)).result()) as DailyRunResult;
+      const fixed = (await (
+        await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 }, workerEnv.TEMPORAL_TASK_QUEUE)
+      ).result()) as DailyRunResult;
       expect(fixed.notifications).toEqual({ sent: recipients.size, skipped: 0, failed: 0 });
       await expectOneMessageEach(mailDir, recipients);
     } finally {
@@ -309,10 +358,15 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
         const handle = await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 });
         const result = (await handle.result()) as DailyRunResult;
         const history = await emailsOf(BUY_DAY).fetchHistory();
-        const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+        const attempts = history
+          .events!.filter((e) => e.activityTaskStartedEventAttributes)
+          .map((e) => e.activityTaskStartedEventAttributes!.attempt);
         expect(attempts.length).toBeGreaterThan(0);
         expect(attempts.every((a) => a === 1)).toBe(true);
-        return [result, (await (await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 })).result()) as DailyRunResult];
+        return [
+          result,
+          (await (await startDaily(config, { date: BUY_DAY, emailBatchSize: 4 })).result()) as DailyRunResult,
+        ];
       });
       expect(first.notifications).toEqual({ sent: 8, skipped: 0, failed: 2 });
       expect(again.notifications).toEqual({ sent: 0, skipped: 10, failed: 0 });
@@ -323,7 +377,8 @@ describe('dailyRunWorkflow email fan-out under failures (worker crash, SMTP outa
       expect(rows).toHaveLength(10);
       for (const row of rows) {
         const email = recipients.get(row.subscriber_id)!;
-        if (email.startsWith('bounce-')) expect(row).toMatchObject({ status: 'failed', error: expect.stringMatching(new RegExp(`550.*${email}`)) });
+        if (email.startsWith('bounce-'))
+          expect(row).toMatchObject({ status: 'failed', error: expect.stringMatching(new RegExp(`550.*${email}`)) });
         // Claimed once, by the first run: the re-run found each signal carried (or refused) and claimed nothing.
         expect(row.attempts).toBe(1);
       }

@@ -47,8 +47,18 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
 
   beforeAll(async () => {
     mailDir = tempDir('algo-daily-mail-');
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: mailDir })]);
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir: seedCsvDir(), smtpPort: sink.port, tickers: ['AAPL'] });
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: mailDir }),
+    ]);
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir: seedCsvDir(),
+      smtpPort: sink.port,
+      tickers: ['AAPL'],
+    });
     config.strategies = { default: SEED_STRATEGIES.map((name) => ({ name, params: {} })), perTicker: {} };
     prices = new PostgresPriceRepository(t.db);
     signals = new PostgresSignalRepository(t.db);
@@ -107,23 +117,54 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     }) as Promise<NotifyTickerResult>;
 
   const subscribe = async (email: string, pairs: Array<[string, string]>, confirmed = true) =>
-    (await subscribers.subscribe({ email, subscriptions: pairs.map(([ticker, strategy]) => ({ ticker, strategy })), confirmed })).subscriber.id;
+    (
+      await subscribers.subscribe({
+        email,
+        subscriptions: pairs.map(([ticker, strategy]) => ({ ticker, strategy })),
+        confirmed,
+      })
+    ).subscriber.id;
 
   /** What the production replay gives for `strategy` over every stored AAPL bar (initialised on the first one), by date. */
-  async function replay(strategy: string, to: IsoDate): Promise<Map<IsoDate, { signal: string; inputs: SignalRecord['inputs'] }>> {
+  async function replay(
+    strategy: string,
+    to: IsoDate,
+  ): Promise<Map<IsoDate, { signal: string; inputs: SignalRecord['inputs'] }>> {
     const bars = await prices.bars('AAPL', { to });
-    return new Map(runStrategy(strategy, {}, bars).records.map((r) => [r.date, { signal: r.signal, inputs: r.inputs }]));
+    return new Map(
+      runStrategy(strategy, {}, bars).records.map((r) => [r.date, { signal: r.signal, inputs: r.inputs }]),
+    );
   }
 
   it('records sma_cross and macd_cross day by day as the full replay and SEED.md give them, and emails each confirmed subscriber exactly once', async () => {
-    const ann = await subscribe('ann@example.com', [['AAPL', 'sma_cross'], ['AAPL', 'macd_cross']]);
+    const ann = await subscribe('ann@example.com', [
+      ['AAPL', 'sma_cross'],
+      ['AAPL', 'macd_cross'],
+    ]);
     // Bob also follows a strategy no config runs: subscribing is enough to have it evaluated.
-    const bob = await subscribe('bob@example.com', [['AAPL', 'sma_cross'], ['AAPL', 'macd_cross'], ['AAPL', 'donchian_breakout']]);
-    await subscribe('carl@example.com', [['AAPL', 'sma_cross'], ['AAPL', 'macd_cross']], false);
+    const bob = await subscribe('bob@example.com', [
+      ['AAPL', 'sma_cross'],
+      ['AAPL', 'macd_cross'],
+      ['AAPL', 'donchian_breakout'],
+    ]);
+    await subscribe(
+      'carl@example.com',
+      [
+        ['AAPL', 'sma_cross'],
+        ['AAPL', 'macd_cross'],
+      ],
+      false,
+    );
     // A confirmed subscriber of a ticker the CSV source does not have: that ticker fails alone.
     await subscribe('dora@example.com', [['ZZZZ', 'sma_cross']]);
-    const emailOf = new Map([[ann, 'ann@example.com'], [bob, 'bob@example.com']]);
-    const strategiesOf = new Map([[ann, ['macd_cross', 'sma_cross']], [bob, ['donchian_breakout', 'macd_cross', 'sma_cross']]]);
+    const emailOf = new Map([
+      [ann, 'ann@example.com'],
+      [bob, 'bob@example.com'],
+    ]);
+    const strategiesOf = new Map([
+      [ann, ['macd_cross', 'sma_cross']],
+      [bob, ['donchian_breakout', 'macd_cross', 'sma_cross']],
+    ]);
 
     const first: IsoDate = '2010-11-26';
     const days = [first, ...tradingDays(nextTradingDay(first), '2010-12-23')];
@@ -147,15 +188,21 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     for (const strategy of [...SEED_STRATEGIES, 'donchian_breakout']) {
       const expected = await replay(strategy, days[days.length - 1]);
       const recorded = stored.filter((s) => s.strategy === strategy && s.ticker === 'AAPL');
-      expect(recorded.map((s) => [s.date, s.signal, s.inputs])).toEqual(days.map((d) => [d, expected.get(d)!.signal, expected.get(d)!.inputs]));
+      expect(recorded.map((s) => [s.date, s.signal, s.inputs])).toEqual(
+        days.map((d) => [d, expected.get(d)!.signal, expected.get(d)!.inputs]),
+      );
       for (const s of recorded) expect(s.close).toBe(bars.find((b) => b.date === s.date)!.close);
     }
     // ... and SEED.md's rules, read independently, give the same BUY/SELL days.
     for (const strategy of ['sma_cross', 'macd_cross'] as const) {
       const reference = seedReferenceSignals(bars, strategy);
-      expect(stored.filter((s) => s.strategy === strategy).map((s) => [s.date, s.signal])).toEqual(days.map((d) => [d, reference.get(d)]));
+      expect(stored.filter((s) => s.strategy === strategy).map((s) => [s.date, s.signal])).toEqual(
+        days.map((d) => [d, reference.get(d)]),
+      );
     }
-    const actions = stored.filter((s) => s.signal === 'BUY' || s.signal === 'SELL').map((s) => `${s.date} ${s.strategy} ${s.signal}`);
+    const actions = stored
+      .filter((s) => s.signal === 'BUY' || s.signal === 'SELL')
+      .map((s) => `${s.date} ${s.strategy} ${s.signal}`);
     expect(actions).toEqual([
       '2010-11-29 sma_cross BUY',
       '2010-12-02 macd_cross BUY',
@@ -173,7 +220,12 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
         date,
         tradingDay: true,
         // BUY and SELL listed, every kind counted (HOLD and WAIT stay in Postgres).
-        counts: Object.fromEntries((['BUY', 'SELL', 'HOLD', 'WAIT'] as const).map((k) => [k, stored.filter((s) => s.date === date && s.signal === k).length])),
+        counts: Object.fromEntries(
+          (['BUY', 'SELL', 'HOLD', 'WAIT'] as const).map((k) => [
+            k,
+            stored.filter((s) => s.date === date && s.signal === k).length,
+          ]),
+        ),
         signals: stored
           .filter((s) => s.date === date && (s.signal === 'BUY' || s.signal === 'SELL'))
           .map(({ ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),
@@ -192,25 +244,44 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     for (const date of days) {
       const mail = mailByDay.get(date)!;
       const expectedRecipients = [...strategiesOf].filter(([, followed]) =>
-        stored.some((s) => s.date === date && followed.includes(s.strategy) && (s.signal === 'BUY' || s.signal === 'SELL')),
+        stored.some(
+          (s) => s.date === date && followed.includes(s.strategy) && (s.signal === 'BUY' || s.signal === 'SELL'),
+        ),
       );
       expect(mail.map((m) => m.to).sort()).toEqual(expectedRecipients.map(([id]) => emailOf.get(id)!).sort());
       for (const [id, followed] of expectedRecipients) {
         const message = mail.find((m) => m.to === emailOf.get(id))!;
-        const theirs = stored.filter((s) => s.date === date && followed.includes(s.strategy) && (s.signal === 'BUY' || s.signal === 'SELL'));
+        const theirs = stored.filter(
+          (s) => s.date === date && followed.includes(s.strategy) && (s.signal === 'BUY' || s.signal === 'SELL'),
+        );
         expect(message.subject).toBe(
-          theirs.length === 1 ? `${theirs[0].signal} AAPL (${theirs[0].strategy}) on ${date}` : `${theirs.length} signals on ${date}`,
+          theirs.length === 1
+            ? `${theirs[0].signal} AAPL (${theirs[0].strategy}) on ${date}`
+            : `${theirs.length} signals on ${date}`,
         );
         for (const s of theirs) {
-          const numbers = Object.entries({ close: s.close, ...s.inputs }).map(([k, v]) => `${k} ${v === null ? 'n/a' : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(4)}`);
+          const numbers = Object.entries({ close: s.close, ...s.inputs }).map(
+            ([k, v]) => `${k} ${v === null ? 'n/a' : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(4)}`,
+          );
           expect(Object.keys(s.inputs).length).toBeGreaterThan(0);
-          for (const part of [`${s.signal} AAPL on ${date} according to ${s.strategy}`, ...numbers]) expect(message.text).toContain(part);
-          const row = [`>${s.signal}</td>`, `<td>AAPL</td>`, `<td>${s.strategy} v${s.strategyVersion}</td>`, `<td>${date}</td>`, numbers.join(', ')];
+          for (const part of [`${s.signal} AAPL on ${date} according to ${s.strategy}`, ...numbers])
+            expect(message.text).toContain(part);
+          const row = [
+            `>${s.signal}</td>`,
+            `<td>AAPL</td>`,
+            `<td>${s.strategy} v${s.strategyVersion}</td>`,
+            `<td>${date}</td>`,
+            numbers.join(', '),
+          ];
           for (const part of row) expect(message.html).toContain(part);
         }
         expect(message.text).not.toMatch(/\b(HOLD|WAIT)\b/);
         const delivery = deliveries.find((d) => d.kind === 'daily' && d.run_date === date && d.subscriber_id === id)!;
-        expect(delivery).toMatchObject({ status: 'sent', attempts: 1, message_id: deliveryMessageId('daily', date, id) });
+        expect(delivery).toMatchObject({
+          status: 'sent',
+          attempts: 1,
+          message_id: deliveryMessageId('daily', date, id),
+        });
         expect(message.messageId).toBe(`<${delivery.message_id}>`);
         expect(message.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
         const link = /^<(.+)>$/.exec(message.headers.get('list-unsubscribe') ?? '')?.[1];
@@ -218,51 +289,95 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
         expect(message.text).toContain(link);
       }
     }
-    expect(mailByDay.get('2010-11-29')!.map((m) => m.subject)).toEqual(['BUY AAPL (sma_cross) on 2010-11-29', 'BUY AAPL (sma_cross) on 2010-11-29']);
-    expect(mailByDay.get('2010-12-22')!.map((m) => `${m.to}: ${m.subject}`).sort()).toEqual([
-      'ann@example.com: BUY AAPL (macd_cross) on 2010-12-22',
-      'bob@example.com: 2 signals on 2010-12-22',
+    expect(mailByDay.get('2010-11-29')!.map((m) => m.subject)).toEqual([
+      'BUY AAPL (sma_cross) on 2010-11-29',
+      'BUY AAPL (sma_cross) on 2010-11-29',
     ]);
+    expect(
+      mailByDay
+        .get('2010-12-22')!
+        .map((m) => `${m.to}: ${m.subject}`)
+        .sort(),
+    ).toEqual(['ann@example.com: BUY AAPL (macd_cross) on 2010-12-22', 'bob@example.com: 2 signals on 2010-12-22']);
     expect(deliveries).toHaveLength([...mailByDay.values()].flat().length);
 
     // Re-running dates already run sends nothing new and changes no signal.
-    const signalsBefore = await t.db.selectFrom('signals').selectAll().orderBy(['date', 'ticker', 'strategy']).execute();
+    const signalsBefore = await t.db
+      .selectFrom('signals')
+      .selectAll()
+      .orderBy(['date', 'ticker', 'strategy'])
+      .execute();
     const mailBefore = (await readMailbox(mailDir)).length;
-    const reruns = await withWorker(async () => [await runDaily({ date: '2010-11-29' }), await runDaily({ date: '2010-12-22' })]);
+    const reruns = await withWorker(async () => [
+      await runDaily({ date: '2010-11-29' }),
+      await runDaily({ date: '2010-12-22' }),
+    ]);
     for (const rerun of reruns) {
       const original = results[days.indexOf(rerun.date)];
       expect(rerun.notifications).toEqual({ sent: 0, skipped: original.notifications.sent, failed: 0 });
       expect(rerun.signals).toEqual(original.signals);
     }
-    expect(await t.db.selectFrom('signals').selectAll().orderBy(['date', 'ticker', 'strategy']).execute()).toEqual(signalsBefore);
+    expect(await t.db.selectFrom('signals').selectAll().orderBy(['date', 'ticker', 'strategy']).execute()).toEqual(
+      signalsBefore,
+    );
     expect((await readMailbox(mailDir)).length).toBe(mailBefore);
 
     // The unsubscribe link of an email works (RFC 8058 one-click POST), and it was signed for that subscriber only.
     const annMail = mailByDay.get('2010-12-22')!.find((m) => m.to === 'ann@example.com')!;
     const annLink = /^<(.+)>$/.exec(annMail.headers.get('list-unsubscribe')!)![1];
-    const forged = annLink.replace(/token=([^.]+)\.(.)/, (_, payload: string, c: string) => `token=${payload}.${c === 'A' ? 'B' : 'A'}`);
-    const rejected = await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const forged = annLink.replace(
+      /token=([^.]+)\.(.)/,
+      (_, payload: string, c: string) => `token=${payload}.${c === 'A' ? 'B' : 'A'}`,
+    );
+    const rejected = await fetch(forged, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(rejected.status).toBe(400);
     expect((await subscribers.findById(ann))!.status).toBe('confirmed');
-    const response = await fetch(annLink, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const response = await fetch(annLink, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     expect(response.status).toBe(200);
     expect((await subscribers.findById(ann))!.status).toBe('unsubscribed');
     expect((await subscribers.findById(bob))!.status).toBe('confirmed');
 
     // From then on she gets nothing; Bob still gets his (macd_cross says BUY on 2010-12-28; 2010-12-24 is a holiday).
-    const later = await withWorker(async () => [await runDaily({ date: nextTradingDay('2010-12-23') }), await runDaily({ date: '2010-12-28' })]);
+    const later = await withWorker(async () => [
+      await runDaily({ date: nextTradingDay('2010-12-23') }),
+      await runDaily({ date: '2010-12-28' }),
+    ]);
     expect(later.map((r) => [r.date, r.notifications])).toEqual([
       ['2010-12-27', { sent: 0, skipped: 0, failed: 0 }],
       ['2010-12-28', { sent: 1, skipped: 0, failed: 0 }],
     ]);
-    expect((await readMailbox(mailDir)).slice(mailBefore).map((m) => `${m.to}: ${m.subject}`)).toEqual(['bob@example.com: BUY AAPL (macd_cross) on 2010-12-28']);
+    expect((await readMailbox(mailDir)).slice(mailBefore).map((m) => `${m.to}: ${m.subject}`)).toEqual([
+      'bob@example.com: BUY AAPL (macd_cross) on 2010-12-28',
+    ]);
   });
 
   it('does nothing on a non-trading day and says why', async () => {
-    await subscribe('ann@example.com', [['AAPL', 'sma_cross'], ['AAPL', 'macd_cross']]);
+    await subscribe('ann@example.com', [
+      ['AAPL', 'sma_cross'],
+      ['AAPL', 'macd_cross'],
+    ]);
     const count = async (table: 'signals' | 'deliveries' | 'ingestion_runs') =>
-      Number((await t.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-    const before = { signals: await count('signals'), deliveries: await count('deliveries'), runs: await count('ingestion_runs') };
+      Number(
+        (
+          await t.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = {
+      signals: await count('signals'),
+      deliveries: await count('deliveries'),
+      runs: await count('ingestion_runs'),
+    };
 
     const results = await withWorker(async () => [
       await runDaily({ date: '2012-10-29' }),
@@ -270,11 +385,39 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       await runDaily({ date: '2010-11-25' }),
     ]);
     expect(results.map((r) => ({ ...r, runId: typeof r.runId }))).toEqual([
-      { runId: 'string', date: '2012-10-29', tradingDay: false, closure: expect.stringMatching(/Hurricane Sandy/), signals: [], notifications: { sent: 0, skipped: 0, failed: 0 }, tickers: [] },
-      { runId: 'string', date: '2010-11-27', tradingDay: false, closure: 'Weekend', signals: [], notifications: { sent: 0, skipped: 0, failed: 0 }, tickers: [] },
-      { runId: 'string', date: '2010-11-25', tradingDay: false, closure: expect.stringMatching(/Thanksgiving/), signals: [], notifications: { sent: 0, skipped: 0, failed: 0 }, tickers: [] },
+      {
+        runId: 'string',
+        date: '2012-10-29',
+        tradingDay: false,
+        closure: expect.stringMatching(/Hurricane Sandy/),
+        signals: [],
+        notifications: { sent: 0, skipped: 0, failed: 0 },
+        tickers: [],
+      },
+      {
+        runId: 'string',
+        date: '2010-11-27',
+        tradingDay: false,
+        closure: 'Weekend',
+        signals: [],
+        notifications: { sent: 0, skipped: 0, failed: 0 },
+        tickers: [],
+      },
+      {
+        runId: 'string',
+        date: '2010-11-25',
+        tradingDay: false,
+        closure: expect.stringMatching(/Thanksgiving/),
+        signals: [],
+        notifications: { sent: 0, skipped: 0, failed: 0 },
+        tickers: [],
+      },
     ]);
-    expect({ signals: await count('signals'), deliveries: await count('deliveries'), runs: await count('ingestion_runs') }).toEqual(before);
+    expect({
+      signals: await count('signals'),
+      deliveries: await count('deliveries'),
+      runs: await count('ingestion_runs'),
+    }).toEqual(before);
     expect(await services.deps.states.getMany([{ ticker: 'AAPL', strategy: 'sma_cross' }])).toEqual(new Map());
     expect(await readMailbox(mailDir)).toEqual([]);
   });
@@ -284,15 +427,27 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
     const [d1, d2, d3, d4] = tradingDays(nextTradingDay(d0), '2010-11-30');
     expect([d1, d2, d3, d4]).toEqual(['2010-11-24', '2010-11-26', '2010-11-29', '2010-11-30']);
     const eve = await subscribe('eve@example.com', [['AAPL', 'sma_cross']]);
-    const [r0, r4, again] = await withWorker(async () => [await runDaily({ date: d0 }), await runDaily({ date: d4 }), await runDaily({ date: d4 })]);
+    const [r0, r4, again] = await withWorker(async () => [
+      await runDaily({ date: d0 }),
+      await runDaily({ date: d4 }),
+      await runDaily({ date: d4 }),
+    ]);
     expect(Object.values(r0.counts!).reduce((a, b) => a + b)).toBe(2); // one signal of d0 per strategy
 
     const stored = await signals.list({});
     expect([...new Set(stored.map((s) => s.date))]).toEqual([d0, d1, d2, d3, d4]);
     // The run of d4 reports every day it recorded, the caught-up ones included.
     const caughtUp = stored.filter((s) => s.date > d0);
-    expect(r4.signals).toEqual(caughtUp.filter((s) => s.signal === 'BUY' || s.signal === 'SELL').map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })));
-    expect(r4.counts).toEqual(Object.fromEntries((['BUY', 'SELL', 'HOLD', 'WAIT'] as const).map((k) => [k, caughtUp.filter((s) => s.signal === k).length])));
+    expect(r4.signals).toEqual(
+      caughtUp
+        .filter((s) => s.signal === 'BUY' || s.signal === 'SELL')
+        .map(({ date, ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),
+    );
+    expect(r4.counts).toEqual(
+      Object.fromEntries(
+        (['BUY', 'SELL', 'HOLD', 'WAIT'] as const).map((k) => [k, caughtUp.filter((s) => s.signal === k).length]),
+      ),
+    );
     expect(r4.signals.length).toBeGreaterThan(0);
     const bars = await prices.bars('AAPL', { to: d4 });
     for (const strategy of SEED_STRATEGIES) {
@@ -305,7 +460,13 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       expect(state.state.lastDate).toBe(d4);
     }
     // The missed BUY of d3 was evaluated in order (a later HOLD needs it).
-    expect(stored.filter((s) => s.strategy === 'sma_cross').map((s) => s.signal)).toEqual(['WAIT', 'WAIT', 'WAIT', 'BUY', 'HOLD']);
+    expect(stored.filter((s) => s.strategy === 'sma_cross').map((s) => s.signal)).toEqual([
+      'WAIT',
+      'WAIT',
+      'WAIT',
+      'BUY',
+      'HOLD',
+    ]);
 
     // Nobody was told of it on d3 (no run): the d4 digest carries it, under its own heading, once.
     expect([r0.notifications, r4.notifications, again.notifications]).toEqual([
@@ -314,20 +475,30 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       { sent: 0, skipped: 1, failed: 0 },
     ]);
     const mail = await readMailbox(mailDir);
-    expect(mail.map((m) => [m.to, m.subject, m.messageId])).toEqual([['eve@example.com', `BUY AAPL (sma_cross) on ${d3}`, `<${deliveryMessageId('daily', d4, eve)}>`]]);
+    expect(mail.map((m) => [m.to, m.subject, m.messageId])).toEqual([
+      ['eve@example.com', `BUY AAPL (sma_cross) on ${d3}`, `<${deliveryMessageId('daily', d4, eve)}>`],
+    ]);
     const missed = mail[0].text.split('Missed while the daily job was not running (caught up in this run):');
     expect(missed).toHaveLength(2);
     expect(missed[0]).toContain('- none on this day');
     expect(missed[1]).toContain(`- BUY AAPL on ${d3} according to sma_cross (v1): close`);
   });
 
-  it('runs a `recommended` subscription with the recommendation\'s own parameters beside the configured strategy of the same name', async () => {
+  it("runs a `recommended` subscription with the recommendation's own parameters beside the configured strategy of the same name", async () => {
     const recommendations = new PostgresRecommendationRepository(t.db);
     const params = { fast: 2, slow: 5, trend: 20 };
-    const evidence = { windows: 0, options: { trainDays: 504, testDays: 126, stepDays: 126, minTrainTrades: 2, minTestTrades: 4 }, baseline: null, candidates: [] };
+    const evidence = {
+      windows: 0,
+      options: { trainDays: 504, testDays: 126, stepDays: 126, minTrainTrades: 2, minTestTrades: 4 },
+      baseline: null,
+      candidates: [],
+    };
     const rita = await subscribe('rita@example.com', [['AAPL', 'recommended']]);
     // Made after she subscribed: news for her first email.
-    await recommendations.save({ runId: 'rec-1', recommendations: [{ ticker: 'AAPL', asOf: '2010-11-26', strategy: 'sma_cross', params, reason: null, evidence }] });
+    await recommendations.save({
+      runId: 'rec-1',
+      recommendations: [{ ticker: 'AAPL', asOf: '2010-11-26', strategy: 'sma_cross', params, reason: null, evidence }],
+    });
     try {
       const days = ['2010-11-26', ...tradingDays(nextTradingDay('2010-11-26'), '2010-12-17')];
       const mailByDay = new Map<IsoDate, ReceivedEmail[]>();
@@ -344,11 +515,16 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       const byParams = new Map(runStrategy('sma_cross', params, bars).records.map((r) => [r.date, r]));
       const stored = await signals.list({ ticker: 'AAPL' });
       const recommended = stored.filter((s) => s.strategy === 'recommended:sma_cross');
-      expect(recommended.map((s) => [s.date, s.signal, s.inputs])).toEqual(days.map((d) => [d, byParams.get(d)!.signal, byParams.get(d)!.inputs]));
+      expect(recommended.map((s) => [s.date, s.signal, s.inputs])).toEqual(
+        days.map((d) => [d, byParams.get(d)!.signal, byParams.get(d)!.inputs]),
+      );
       // The configured sma_cross keeps its default parameters (its BUY of 2010-11-29 is not the recommendation's).
       const byDefault = await replay('sma_cross', days[days.length - 1]);
-      expect(stored.filter((s) => s.strategy === 'sma_cross').map((s) => [s.date, s.signal])).toEqual(days.map((d) => [d, byDefault.get(d)!.signal]));
-      const actions = (list: typeof stored) => list.filter((s) => s.signal === 'BUY' || s.signal === 'SELL').map((s) => `${s.date} ${s.signal}`);
+      expect(stored.filter((s) => s.strategy === 'sma_cross').map((s) => [s.date, s.signal])).toEqual(
+        days.map((d) => [d, byDefault.get(d)!.signal]),
+      );
+      const actions = (list: typeof stored) =>
+        list.filter((s) => s.signal === 'BUY' || s.signal === 'SELL').map((s) => `${s.date} ${s.signal}`);
       expect(actions(recommended)).toEqual(['2010-12-02 BUY', '2010-12-15 SELL', '2010-12-17 BUY']);
       expect(actions(stored.filter((s) => s.strategy === 'sma_cross'))).toEqual(['2010-11-29 BUY']);
 
@@ -359,12 +535,19 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
         'SELL AAPL (sma_cross) on 2010-12-15',
         'BUY AAPL (sma_cross) on 2010-12-17',
       ]);
-      expect(ritas[0].text).toContain('- now is a good time to BUY AAPL on 2010-12-02 according to sma_cross (recommended) (v1)');
+      expect(ritas[0].text).toContain(
+        '- now is a good time to BUY AAPL on 2010-12-02 according to sma_cross (recommended) (v1)',
+      );
       // (Links may carry the label; what people read does not.)
-      for (const m of ritas) expect([m.subject, ...m.text.split('\n').filter((l) => !l.includes('http'))].join('\n')).not.toContain('recommended:');
+      for (const m of ritas)
+        expect([m.subject, ...m.text.split('\n').filter((l) => !l.includes('http'))].join('\n')).not.toContain(
+          'recommended:',
+        );
       expect(ritas[0].text).toContain('Recommendation for AAPL changed: now sma_cross (fast=2, slow=5, trend=20)');
       expect(ritas[1].text).not.toContain('Recommendation for AAPL changed');
-      expect(ritas.map((m) => m.messageId)).toEqual(['2010-12-02', '2010-12-15', '2010-12-17'].map((d) => `<${deliveryMessageId('daily', d, rita)}>`));
+      expect(ritas.map((m) => m.messageId)).toEqual(
+        ['2010-12-02', '2010-12-15', '2010-12-17'].map((d) => `<${deliveryMessageId('daily', d, rita)}>`),
+      );
     } finally {
       await t.db.deleteFrom('recommendations').execute();
     }
@@ -396,7 +579,10 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
         [a, b, c, d].map((day) => [day, control.get(day)!.signal, control.get(day)!.inputs]),
       );
     }
-    expect(stored.filter((s) => s.date === d).map((s) => `${s.strategy} ${s.signal}`)).toEqual(['macd_cross BUY', 'sma_cross HOLD']);
+    expect(stored.filter((s) => s.date === d).map((s) => `${s.strategy} ${s.signal}`)).toEqual([
+      'macd_cross BUY',
+      'sma_cross HOLD',
+    ]);
   });
 
   it('notifyTickerWorkflow emails each confirmed subscriber of the ticker its latest signals, once however often asked', async () => {
@@ -404,20 +590,34 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       await runDaily({ date: '2010-12-01' });
       await runDaily({ date: '2010-12-02' });
     });
-    const ann = await subscribe('ann@example.com', [['AAPL', 'sma_cross'], ['AAPL', 'macd_cross']]);
+    const ann = await subscribe('ann@example.com', [
+      ['AAPL', 'sma_cross'],
+      ['AAPL', 'macd_cross'],
+    ]);
     const bob = await subscribe('bob@example.com', [['AAPL', 'macd_cross']]);
     await subscribe('carl@example.com', [['AAPL', 'macd_cross']], false);
     await subscribe('dora@example.com', [['AAPL', 'sma_cross']]);
     await subscribe('eve@example.com', [['MSFT', 'macd_cross']]);
 
-    const [once, twice] = await withWorker(async () => [await notifyTicker({ ticker: 'AAPL' }), await notifyTicker({ ticker: 'AAPL' })]);
+    const [once, twice] = await withWorker(async () => [
+      await notifyTicker({ ticker: 'AAPL' }),
+      await notifyTicker({ ticker: 'AAPL' }),
+    ]);
     expect(once).toEqual({ ticker: 'AAPL', date: '2010-12-02', notifications: { sent: 2, skipped: 0, failed: 0 } });
     expect(twice).toEqual({ ticker: 'AAPL', date: '2010-12-02', notifications: { sent: 0, skipped: 2, failed: 0 } });
 
     const mail = await readMailbox(mailDir);
     expect(mail.map((m) => [m.to, m.subject, m.messageId]).sort()).toEqual([
-      ['ann@example.com', 'BUY AAPL (macd_cross) on 2010-12-02', `<${deliveryMessageId('notification:AAPL', '2010-12-02', ann)}>`],
-      ['bob@example.com', 'BUY AAPL (macd_cross) on 2010-12-02', `<${deliveryMessageId('notification:AAPL', '2010-12-02', bob)}>`],
+      [
+        'ann@example.com',
+        'BUY AAPL (macd_cross) on 2010-12-02',
+        `<${deliveryMessageId('notification:AAPL', '2010-12-02', ann)}>`,
+      ],
+      [
+        'bob@example.com',
+        'BUY AAPL (macd_cross) on 2010-12-02',
+        `<${deliveryMessageId('notification:AAPL', '2010-12-02', bob)}>`,
+      ],
     ]);
     const none = await withWorker(() => notifyTicker({ ticker: 'MSFT' }));
     expect(none).toEqual({ ticker: 'MSFT', date: null, notifications: { sent: 0, skipped: 0, failed: 0 } });

@@ -31,9 +31,20 @@ describe('deliveries keyed by (subscriber, signal) on the real stack', () => {
   beforeAll(async () => {
     mailDir = tempDir('algo-per-signal-mail-');
     const csvDir = tempDir('algo-per-signal-csv-');
-    for (const ticker of TICKERS) fs.copyFileSync(path.join(SP500, `${ticker}_data.csv`), path.join(csvDir, `${ticker}.csv`));
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: mailDir })]);
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir, smtpPort: sink.port, tickers: TICKERS });
+    for (const ticker of TICKERS)
+      fs.copyFileSync(path.join(SP500, `${ticker}_data.csv`), path.join(csvDir, `${ticker}.csv`));
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: mailDir }),
+    ]);
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir,
+      smtpPort: sink.port,
+      tickers: TICKERS,
+    });
     config.strategies = { default: STRATEGIES.map((name) => ({ name, params: {} })), perTicker: {} };
   });
 
@@ -44,14 +55,25 @@ describe('deliveries keyed by (subscriber, signal) on the real stack', () => {
   });
 
   const runDaily = (input: DailyRunInput) =>
-    env.client.workflow.execute('dailyRunWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `daily-${input.date}-${++runs}`, args: [input] }) as Promise<DailyRunResult>;
+    env.client.workflow.execute('dailyRunWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `daily-${input.date}-${++runs}`,
+      args: [input],
+    }) as Promise<DailyRunResult>;
 
   it('partial run, full run, re-run of each date: every BUY/SELL in exactly one email, none twice, one email per run', async () => {
     const subscribers = new PostgresSubscriberRepository(t.db);
     const pairs = TICKERS.flatMap((ticker) => STRATEGIES.map((strategy) => ({ ticker, strategy })));
-    const ann = (await subscribers.subscribe({ email: 'ann@example.com', subscriptions: pairs, confirmed: true })).subscriber.id;
+    const ann = (await subscribers.subscribe({ email: 'ann@example.com', subscriptions: pairs, confirmed: true }))
+      .subscriber.id;
     // Ben follows MSFT only: the partial run of AAPL has nothing for him.
-    const ben = (await subscribers.subscribe({ email: 'ben@example.com', subscriptions: pairs.filter((p) => p.ticker === 'MSFT'), confirmed: true })).subscriber.id;
+    const ben = (
+      await subscribers.subscribe({
+        email: 'ben@example.com',
+        subscriptions: pairs.filter((p) => p.ticker === 'MSFT'),
+        confirmed: true,
+      })
+    ).subscriber.id;
 
     // Every 8th trading day: each run also catches up the days before it (their signals ride in its digests).
     const days = tradingDays('2013-05-01', '2013-08-30').filter((_, i) => i % 8 === 0);
@@ -65,13 +87,28 @@ describe('deliveries keyed by (subscriber, signal) on the real stack', () => {
       }
     });
 
-    const signals = await t.db.selectFrom('signals').select(['date', 'ticker', 'strategy', 'signal', 'run_date']).where('signal', 'in', ['BUY', 'SELL']).orderBy('date').orderBy('ticker').orderBy('strategy').execute();
+    const signals = await t.db
+      .selectFrom('signals')
+      .select(['date', 'ticker', 'strategy', 'signal', 'run_date'])
+      .where('signal', 'in', ['BUY', 'SELL'])
+      .orderBy('date')
+      .orderBy('ticker')
+      .orderBy('strategy')
+      .execute();
     const mail = await readMailbox(mailDir);
-    const mentions = (m: (typeof mail)[number], s: (typeof signals)[number]) => m.text.includes(`${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} `);
-    for (const [email, tickers] of [['ann@example.com', TICKERS], ['ben@example.com', ['MSFT']]] as const) {
+    const mentions = (m: (typeof mail)[number], s: (typeof signals)[number]) =>
+      m.text.includes(`${s.signal} ${s.ticker} on ${s.date} according to ${s.strategy} `);
+    for (const [email, tickers] of [
+      ['ann@example.com', TICKERS],
+      ['ben@example.com', ['MSFT']],
+    ] as const) {
       const theirs = signals.filter((s) => (tickers as readonly string[]).includes(s.ticker));
       const inbox = mail.filter((m) => m.to === email);
-      for (const s of theirs) expect([`${s.date} ${s.ticker} ${s.strategy}`, inbox.filter((m) => mentions(m, s)).length]).toEqual([`${s.date} ${s.ticker} ${s.strategy}`, 1]);
+      for (const s of theirs)
+        expect([`${s.date} ${s.ticker} ${s.strategy}`, inbox.filter((m) => mentions(m, s)).length]).toEqual([
+          `${s.date} ${s.ticker} ${s.strategy}`,
+          1,
+        ]);
       // Nothing else was emailed to them.
       const mentioned = inbox.reduce((n, m) => n + signals.filter((s) => mentions(m, s)).length, 0);
       expect(mentioned).toBe(theirs.length);
@@ -91,7 +128,13 @@ describe('deliveries keyed by (subscriber, signal) on the real stack', () => {
     }
     // On such a date Ann has two emails (digest 1 from the partial run, 2 from the full run), Ben one.
     const date = both[0];
-    const annOfDate = mail.filter((m) => m.to === 'ann@example.com' && [deliveryMessageId('daily', date, ann), deliveryMessageId('daily', date, ann, 2)].map((id) => `<${id}>`).includes(m.messageId));
+    const annOfDate = mail.filter(
+      (m) =>
+        m.to === 'ann@example.com' &&
+        [deliveryMessageId('daily', date, ann), deliveryMessageId('daily', date, ann, 2)]
+          .map((id) => `<${id}>`)
+          .includes(m.messageId),
+    );
     expect(annOfDate).toHaveLength(2);
     expect(mail.filter((m) => m.messageId === `<${deliveryMessageId('daily', date, ben)}>`)).toHaveLength(1);
     const carried = await t.db
@@ -99,10 +142,14 @@ describe('deliveries keyed by (subscriber, signal) on the real stack', () => {
       .select(['date', 'ticker', 'strategy', 'seq'])
       .where('run_date', '=', date)
       .where('subscriber_id', '=', ann)
-      .orderBy('date').orderBy('ticker').orderBy('strategy')
+      .orderBy('date')
+      .orderBy('ticker')
+      .orderBy('strategy')
       .execute();
     expect(carried.map((c) => [c.date, c.ticker, c.strategy, c.seq])).toEqual(
-      signals.filter((s) => s.run_date === date).map((s) => [s.date, s.ticker, s.strategy, s.ticker === 'AAPL' ? 1 : 2]),
+      signals
+        .filter((s) => s.run_date === date)
+        .map((s) => [s.date, s.ticker, s.strategy, s.ticker === 'AAPL' ? 1 : 2]),
     );
   }, 600_000);
 });

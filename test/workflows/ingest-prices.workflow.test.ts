@@ -5,7 +5,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppConfig } from '../../src/config/config';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { enrichBars } from '../../src/domain/indicators';
-import { ingestProgressQuery, type IngestPricesInput, type IngestPricesResult } from '../../src/workflows/ingest-prices.workflow';
+import {
+  ingestProgressQuery,
+  type IngestPricesInput,
+  type IngestPricesResult,
+} from '../../src/workflows/ingest-prices.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
@@ -41,16 +45,34 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
   const withWorker = <T>(fn: () => Promise<T>) => withTestWorker(env, config, fn);
 
   const ingest = (input: IngestPricesInput) =>
-    env.client.workflow.execute('ingestPricesWorkflow', { taskQueue: config.temporal.taskQueue, workflowId: `ingest-${Date.now()}-${Math.random()}`, args: [input] }) as Promise<IngestPricesResult>;
+    env.client.workflow.execute('ingestPricesWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `ingest-${Date.now()}-${Math.random()}`,
+      args: [input],
+    }) as Promise<IngestPricesResult>;
 
   it('ingests several tickers; the unreadable ones fail alone; re-ingesting changes nothing', async () => {
     const dir = csvDir(['AAPL', 'MSFT', 'XOM']);
-    const input: IngestPricesInput = { provider: 'csv', csvDir: dir, tickers: ['AAPL', 'BAD', 'MSFT', 'NOPE', 'XOM'], asOf: '2018-02-07', batchSize: 2 };
+    const input: IngestPricesInput = {
+      provider: 'csv',
+      csvDir: dir,
+      tickers: ['AAPL', 'BAD', 'MSFT', 'NOPE', 'XOM'],
+      asOf: '2018-02-07',
+      batchSize: 2,
+    };
     const first = await withWorker(() => ingest(input));
 
-    expect(first.tickers.filter((r) => r.ticker !== 'BAD' && r.ticker !== 'NOPE').map((r) => r.error ?? null)).toEqual([null, null, null]);
+    expect(first.tickers.filter((r) => r.ticker !== 'BAD' && r.ticker !== 'NOPE').map((r) => r.error ?? null)).toEqual([
+      null,
+      null,
+      null,
+    ]);
     expect(first.tickers.map((r) => [r.ticker, r.status])).toEqual([
-      ['AAPL', 'ok'], ['BAD', 'failed'], ['MSFT', 'ok'], ['NOPE', 'failed'], ['XOM', 'ok'],
+      ['AAPL', 'ok'],
+      ['BAD', 'failed'],
+      ['MSFT', 'ok'],
+      ['NOPE', 'failed'],
+      ['XOM', 'ok'],
     ]);
     expect(first.tickers.find((r) => r.ticker === 'NOPE')!.error).toMatch(/NOPE/);
     for (const ticker of ['AAPL', 'MSFT', 'XOM']) {
@@ -70,20 +92,39 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
 
   it('never ingests after the as-of date, and a later run adds exactly the missing days, enriched as a full recompute would', async () => {
     const dir = csvDir(['AAPL']);
-    const first = await withWorker(() => ingest({ provider: 'csv', csvDir: dir, tickers: ['AAPL'], asOf: '2016-06-30' }));
+    const first = await withWorker(() =>
+      ingest({ provider: 'csv', csvDir: dir, tickers: ['AAPL'], asOf: '2016-06-30' }),
+    );
     expect(first.tickers[0].lastDate).toBe('2016-06-30');
     expect((await repo.bars('AAPL', { from: '2016-07-01' })).length).toBe(0);
 
-    const second = await withWorker(() => ingest({ provider: 'csv', csvDir: dir, tickers: ['AAPL'], asOf: '2018-02-07' }));
+    const second = await withWorker(() =>
+      ingest({ provider: 'csv', csvDir: dir, tickers: ['AAPL'], asOf: '2018-02-07' }),
+    );
     const stored = await repo.bars('AAPL');
     expect(second.tickers[0].inserted).toBe(stored.filter((b) => b.date > '2016-06-30').length);
 
-    const full = enrichBars(stored.map(({ date, open, high, low, close, adjClose, volume }) => ({ date, open, high, low, close, adjClose, volume })), []);
+    const full = enrichBars(
+      stored.map(({ date, open, high, low, close, adjClose, volume }) => ({
+        date,
+        open,
+        high,
+        low,
+        close,
+        adjClose,
+        volume,
+      })),
+      [],
+    );
     expect(stored).toEqual(full);
   });
 
   it('completes with exactly the right rows when the worker is killed mid-run and restarted', async () => {
-    const tickers = fs.readdirSync(SP500).map((f) => f.replace('_data.csv', '')).sort().slice(0, 40);
+    const tickers = fs
+      .readdirSync(SP500)
+      .map((f) => f.replace('_data.csv', ''))
+      .sort()
+      .slice(0, 40);
     const dir = csvDir(tickers);
     const workerEnv = {
       DATABASE_URL: t.url,
@@ -100,7 +141,16 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
     const handle = await env.client.workflow.start('ingestPricesWorkflow', {
       taskQueue: `${config.temporal.taskQueue}-process`,
       workflowId: `ingest-kill-${Date.now()}`,
-      args: [{ provider: 'csv', csvDir: dir, tickers, asOf: '2018-02-07', batchSize: 2, maxConcurrentBatches: 1 } satisfies IngestPricesInput],
+      args: [
+        {
+          provider: 'csv',
+          csvDir: dir,
+          tickers,
+          asOf: '2018-02-07',
+          batchSize: 2,
+          maxConcurrentBatches: 1,
+        } satisfies IngestPricesInput,
+      ],
     });
     // Kill it (no graceful shutdown) once some batches are done and others are not.
     let progressAtKill: { done: number; total: number };
@@ -119,7 +169,12 @@ describe('ingestPricesWorkflow on a real Temporal dev server', () => {
     try {
       const result = (await handle.result()) as IngestPricesResult;
       expect(result.tickers.every((r) => r.status === 'ok')).toBe(true);
-      const counts = await t.db.selectFrom('daily_bars').select(['ticker', t.db.fn.countAll<number>().as('n')]).groupBy('ticker').orderBy('ticker').execute();
+      const counts = await t.db
+        .selectFrom('daily_bars')
+        .select(['ticker', t.db.fn.countAll<number>().as('n')])
+        .groupBy('ticker')
+        .orderBy('ticker')
+        .execute();
       // Every ticker's reported inserts equal its stored rows: nothing lost, nothing counted twice.
       expect(counts.map((c) => [c.ticker, Number(c.n)])).toEqual(result.tickers.map((r) => [r.ticker, r.inserted]));
     } finally {

@@ -37,16 +37,25 @@ describe('ingestPricesWorkflow over raw Alpha Vantage files (real Temporal, Post
   beforeEach(() => t.truncateAll());
 
   const ingest = (input: IngestPricesInput) =>
-    withTestWorker(env, config, () =>
-      env.client.workflow.execute('ingestPricesWorkflow', {
-        taskQueue: config.temporal.taskQueue, workflowId: `ingest-raw-${Date.now()}-${Math.random()}`, args: [input],
-      }) as Promise<IngestPricesResult>);
+    withTestWorker(
+      env,
+      config,
+      () =>
+        env.client.workflow.execute('ingestPricesWorkflow', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId: `ingest-raw-${Date.now()}-${Math.random()}`,
+          args: [input],
+        }) as Promise<IngestPricesResult>,
+    );
 
   it('fails an error document, an HTML page and an empty file alone, each with its reason; the real file lands', async () => {
     const dir = csvDir(['KO'], {
-      'ERRDOC.csv': '{\n    "Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED."\n}',
-      'LIMIT.csv': '{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}',
-      'PAGE.csv': '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n',
+      'ERRDOC.csv':
+        '{\n    "Error Message": "Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED."\n}',
+      'LIMIT.csv':
+        '{"Note": "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}',
+      'PAGE.csv':
+        '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n',
       'BLANK.csv': '',
       'HEADER.csv': 'timestamp,open,high,low,close,adjusted_close,volume,dividend_amount,split_coefficient\n',
     });
@@ -55,10 +64,19 @@ describe('ingestPricesWorkflow over raw Alpha Vantage files (real Temporal, Post
 
     const byTicker = new Map(result.tickers.map((r) => [r.ticker, r]));
     expect(result.tickers.map((r) => [r.ticker, r.status])).toEqual([
-      ['BLANK', 'failed'], ['ERRDOC', 'failed'], ['HEADER', 'failed'], ['KO', 'ok'], ['LIMIT', 'failed'], ['PAGE', 'failed'],
+      ['BLANK', 'failed'],
+      ['ERRDOC', 'failed'],
+      ['HEADER', 'failed'],
+      ['KO', 'ok'],
+      ['LIMIT', 'failed'],
+      ['PAGE', 'failed'],
     ]);
-    expect(byTicker.get('ERRDOC')!.error).toBe(`${path.join(dir, 'ERRDOC.csv')} is an error document from the provider: Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED.`);
-    expect(byTicker.get('LIMIT')!.error).toMatch(/LIMIT\.csv is a provider notice instead of data \(rate limit\?\): Thank you for using Alpha Vantage!/);
+    expect(byTicker.get('ERRDOC')!.error).toBe(
+      `${path.join(dir, 'ERRDOC.csv')} is an error document from the provider: Invalid API call. Please retry or visit the documentation (https://www.alphavantage.co/documentation/) for TIME_SERIES_DAILY_ADJUSTED.`,
+    );
+    expect(byTicker.get('LIMIT')!.error).toMatch(
+      /LIMIT\.csv is a provider notice instead of data \(rate limit\?\): Thank you for using Alpha Vantage!/,
+    );
     expect(byTicker.get('PAGE')!.error).toMatch(/PAGE\.csv is an HTML page, not CSV: "502 Bad Gateway"$/);
     expect(byTicker.get('BLANK')!.error).toMatch(/BLANK\.csv is empty: expected a header/);
     expect(byTicker.get('HEADER')!.error).toMatch(/HEADER\.csv is empty: a header and no rows$/);
@@ -76,21 +94,40 @@ describe('ingestPricesWorkflow over raw Alpha Vantage files (real Temporal, Post
 
   it('stores KO, NFLX and NKE split-adjusted with their raw close, their splits and dividends; a re-run changes nothing', async () => {
     const dir = csvDir(['KO', 'NFLX', 'NKE']);
-    const input: IngestPricesInput = { provider: 'csv', csvDir: dir, tickers: ['KO', 'NFLX', 'NKE'], asOf: '2021-04-21' };
+    const input: IngestPricesInput = {
+      provider: 'csv',
+      csvDir: dir,
+      tickers: ['KO', 'NFLX', 'NKE'],
+      asOf: '2021-04-21',
+    };
     const first = await ingest(input);
     expect(first.tickers.map((r) => [r.ticker, r.status, r.inserted, r.rejectedCount, r.newSplits])).toEqual([
-      ['KO', 'ok', 5402, 0, undefined], ['NFLX', 'ok', 4761, 0, undefined], ['NKE', 'ok', 5402, 0, undefined],
+      ['KO', 'ok', 5402, 0, undefined],
+      ['NFLX', 'ok', 4761, 0, undefined],
+      ['NKE', 'ok', 5402, 0, undefined],
     ]);
 
     const nflx = await repo.bars('NFLX');
     const day = (date: string) => nflx.find((b) => b.date === date)!;
-    expect(day('2015-07-14')).toMatchObject({ close: 702.6 / 7, open: 708.9 / 7, volume: 2819491 * 7, rawClose: 702.6, splitFactor: 7, adjClose: 100.3713282 });
+    expect(day('2015-07-14')).toMatchObject({
+      close: 702.6 / 7,
+      open: 708.9 / 7,
+      volume: 2819491 * 7,
+      rawClose: 702.6,
+      splitFactor: 7,
+      adjClose: 100.3713282,
+    });
     expect(day('2004-02-11')).toMatchObject({ close: 71.96 / 14, rawClose: 71.96, splitFactor: 14 });
     expect(day('2015-07-15')).not.toHaveProperty('rawClose');
     expect(day('2015-07-15').close).toBe(98.13);
     // The stored averages see no jump on the split day.
     expect(Math.abs(day('2015-07-15').sma7! / day('2015-07-14').sma7! - 1)).toBeLessThan(0.05);
-    const raw = await t.db.selectFrom('daily_bars').select(['raw_close', 'split_factor']).where('ticker', '=', 'NFLX').where('date', '=', '2015-07-14').executeTakeFirstOrThrow();
+    const raw = await t.db
+      .selectFrom('daily_bars')
+      .select(['raw_close', 'split_factor'])
+      .where('ticker', '=', 'NFLX')
+      .where('date', '=', '2015-07-14')
+      .executeTakeFirstOrThrow();
     expect(raw).toEqual({ raw_close: 702.6, split_factor: 7 });
 
     const splits = async (ticker: string) => (await repo.corporateActions(ticker)).filter((a) => a.splitFactor !== 1);
@@ -101,22 +138,44 @@ describe('ingestPricesWorkflow over raw Alpha Vantage files (real Temporal, Post
     expect((await splits('NKE')).map((a) => a.date)).toEqual(['2007-04-03', '2012-12-26', '2015-12-24']);
     expect((await splits('KO')).map((a) => [a.date, a.splitFactor])).toEqual([['2012-08-13', 2]]);
     expect((await repo.corporateActions('KO', { from: '2020-01-01' })).map((a) => [a.date, a.dividend])).toEqual([
-      ['2020-03-13', 0.41], ['2020-06-12', 0.41], ['2020-09-14', 0.41], ['2020-11-30', 0.41], ['2021-03-12', 0.42],
+      ['2020-03-13', 0.41],
+      ['2020-06-12', 0.41],
+      ['2020-09-14', 0.41],
+      ['2020-11-30', 0.41],
+      ['2021-03-12', 0.42],
     ]);
 
     const before = await t.db.selectFrom('daily_bars').selectAll().orderBy(['ticker', 'date']).execute();
-    const actionsBefore = await t.db.selectFrom('corporate_actions').select(['ticker', 'date', 'updated_at']).orderBy(['ticker', 'date']).execute();
+    const actionsBefore = await t.db
+      .selectFrom('corporate_actions')
+      .select(['ticker', 'date', 'updated_at'])
+      .orderBy(['ticker', 'date'])
+      .execute();
     const second = await ingest(input);
-    expect(second.tickers.map((r) => [r.inserted, r.updated])).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(second.tickers.map((r) => [r.inserted, r.updated])).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
     expect(await t.db.selectFrom('daily_bars').selectAll().orderBy(['ticker', 'date']).execute()).toEqual(before);
-    expect(await t.db.selectFrom('corporate_actions').select(['ticker', 'date', 'updated_at']).orderBy(['ticker', 'date']).execute()).toEqual(actionsBefore);
+    expect(
+      await t.db
+        .selectFrom('corporate_actions')
+        .select(['ticker', 'date', 'updated_at'])
+        .orderBy(['ticker', 'date'])
+        .execute(),
+    ).toEqual(actionsBefore);
   });
 
   it('reports a split that arrives after the stored history as newSplits (its earlier bars still need a re-adjust)', async () => {
     const dir = csvDir(['NFLX']);
     await ingest({ provider: 'csv', csvDir: dir, tickers: ['NFLX'], asOf: '2015-07-10' });
     const later = await ingest({ provider: 'csv', csvDir: dir, tickers: ['NFLX'], asOf: '2015-07-20' });
-    expect(later.tickers[0]).toMatchObject({ status: 'ok', inserted: 6, newSplits: [{ date: '2015-07-15', factor: 7, spinOff: false }] });
+    expect(later.tickers[0]).toMatchObject({
+      status: 'ok',
+      inserted: 6,
+      newSplits: [{ date: '2015-07-15', factor: 7, spinOff: false }],
+    });
     const recorded = await repo.recordedResults(later.runId, ['NFLX']);
     expect(recorded.get('NFLX')!.newSplits).toEqual([{ date: '2015-07-15', factor: 7, spinOff: false }]);
     expect((await repo.corporateActions('NFLX', { from: '2015-01-01' })).map((a) => a.date)).toEqual(['2015-07-15']);

@@ -27,7 +27,7 @@ jest.mock('content-disposition', () => ({ create: (name: string) => `attachment;
 const DATE = '2022-03-04';
 const API_KEY = 'old-clients-admin-key';
 
-describe('the old notification service\'s clients, unchanged, on the real stack (Temporal, Postgres, Redis, SMTP)', () => {
+describe("the old notification service's clients, unchanged, on the real stack (Temporal, Postgres, Redis, SMTP)", () => {
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
   let config: AppConfig;
@@ -44,10 +44,26 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
     writeCsv(csvDir, 'AAPL', barsWithBuyOn(DATE));
     writeCsv(csvDir, 'MSFT', syntheticBars(DATE, 7, 250));
     writeCsv(csvDir, 'NFLX', syntheticBars(DATE, 3, 400));
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: mailDir })]);
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: mailDir }),
+    ]);
     // Only MSFT by config: AAPL and NFLX are tracked because an old client POSTs them.
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir, smtpPort: sink.port, tickers: ['MSFT'] });
-    config.strategies = { default: [{ name: 'sma_cross', params: {} }, { name: 'macd_cross', params: {} }], perTicker: {} };
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir,
+      smtpPort: sink.port,
+      tickers: ['MSFT'],
+    });
+    config.strategies = {
+      default: [
+        { name: 'sma_cross', params: {} },
+        { name: 'macd_cross', params: {} },
+      ],
+      perTicker: {},
+    };
     config.api.apiKey = API_KEY;
     apiMailer = new NodemailerMailer({ host: '127.0.0.1', port: sink.port, secure: false, from: config.mail.from });
     api = buildApi({
@@ -79,7 +95,11 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
   });
 
   /** A request as the old clients send it: the admin key header, the body as given (no content type unless set). */
-  async function call(method: string, url: string, init: { body?: string; contentType?: string; admin?: boolean } = {}) {
+  async function call(
+    method: string,
+    url: string,
+    init: { body?: string; contentType?: string; admin?: boolean } = {},
+  ) {
     const headers: Record<string, string> = init.admin === false ? {} : { 'x-api-key': API_KEY };
     if (init.contentType) headers['content-type'] = init.contentType;
     const res = await fetch(`${baseUrl}${url}`, { method, headers, body: init.body });
@@ -96,9 +116,17 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
 
   it('POST /tickers (query, form), PUT an array, GET ?test=false, POST /notification with an old signal: the run tracks them, the signal is emailed once', async () => {
     // POST /tickers?ticker=AAPL with an empty body, and a form body, as the old clients send them.
-    expect(await call('POST', '/tickers?ticker=aapl')).toEqual({ status: 201, body: { ticker: 'AAPL', tracked: true, created: true } });
-    expect(await call('POST', '/tickers', { body: 'ticker=NFLX', contentType: 'application/x-www-form-urlencoded' })).toMatchObject({ status: 201, body: { ticker: 'NFLX' } });
-    expect((await call('POST', '/tickers', { body: JSON.stringify({ ticker: 'NFLX' }), contentType: 'application/json' })).status).toBe(200);
+    expect(await call('POST', '/tickers?ticker=aapl')).toEqual({
+      status: 201,
+      body: { ticker: 'AAPL', tracked: true, created: true },
+    });
+    expect(
+      await call('POST', '/tickers', { body: 'ticker=NFLX', contentType: 'application/x-www-form-urlencoded' }),
+    ).toMatchObject({ status: 201, body: { ticker: 'NFLX' } });
+    expect(
+      (await call('POST', '/tickers', { body: JSON.stringify({ ticker: 'NFLX' }), contentType: 'application/json' }))
+        .status,
+    ).toBe(200);
     expect((await call('POST', '/tickers')).status).toBe(400);
     expect((await call('POST', '/tickers?ticker=AAPL', { admin: false })).status).toBe(401);
 
@@ -114,13 +142,22 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
     const prices = new PostgresPriceRepository(t.db);
     expect((await prices.bars('AAPL', { from: DATE, to: DATE })).map((b) => b.date)).toEqual([DATE]);
     const recorded = await new PostgresSignalRepository(t.db).list({ date: DATE });
-    expect(recorded.filter((s) => s.ticker === 'AAPL').map((s) => [s.strategy, s.signal])).toEqual([['macd_cross', expect.any(String)], ['sma_cross', 'BUY']]);
+    expect(recorded.filter((s) => s.ticker === 'AAPL').map((s) => [s.strategy, s.signal])).toEqual([
+      ['macd_cross', expect.any(String)],
+      ['sma_cross', 'BUY'],
+    ]);
     expect(recorded.some((s) => s.ticker === 'NFLX')).toBe(true);
 
     // PUT /tickers/AAPL with a JSON array: confirmed subscribers at once, no opt-in email.
-    const put = await call('PUT', '/tickers/AAPL', { body: JSON.stringify(['ann@example.com', 'bob@example.com', 'ann@example.com']), contentType: 'application/json' });
+    const put = await call('PUT', '/tickers/AAPL', {
+      body: JSON.stringify(['ann@example.com', 'bob@example.com', 'ann@example.com']),
+      contentType: 'application/json',
+    });
     expect(put.status).toBe(200);
-    expect(put.body.subscribers.map((s: { email: string; status: string }) => [s.email, s.status])).toEqual([['ann@example.com', 'confirmed'], ['bob@example.com', 'confirmed']]);
+    expect(put.body.subscribers.map((s: { email: string; status: string }) => [s.email, s.status])).toEqual([
+      ['ann@example.com', 'confirmed'],
+      ['bob@example.com', 'confirmed'],
+    ]);
     expect(await readMailbox(mailDir)).toHaveLength(0);
 
     // GET /tickers/AAPL?test=false lists the addresses.
@@ -130,12 +167,21 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
     expect((await call('GET', '/tickers/AAPL?test=false', { admin: false })).body.emails).toBeUndefined();
 
     // A signal our rules do not give is refused, and nothing is sent.
-    const wrong = await call('POST', '/notification/AAPL/send', { body: JSON.stringify({ signal: 'SELL', strategy: 'SMACross', date: DATE, test: false }), contentType: 'application/json' });
+    const wrong = await call('POST', '/notification/AAPL/send', {
+      body: JSON.stringify({ signal: 'SELL', strategy: 'SMACross', date: DATE, test: false }),
+      contentType: 'application/json',
+    });
     expect(wrong.status).toBe(409);
     expect(wrong.body.message).toMatch(/sma_cross gave BUY for AAPL on 2022-03-04, not SELL/);
     // test: true checks and lists the recipients, sends nothing.
-    const dry = await call('POST', '/notification/AAPL/send', { body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }), contentType: 'application/json' });
-    expect(dry).toMatchObject({ status: 200, body: { test: true, strategy: 'sma_cross', recipients: ['ann@example.com', 'bob@example.com'] } });
+    const dry = await call('POST', '/notification/AAPL/send', {
+      body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }),
+      contentType: 'application/json',
+    });
+    expect(dry).toMatchObject({
+      status: 200,
+      body: { test: true, strategy: 'sma_cross', recipients: ['ann@example.com', 'bob@example.com'] },
+    });
 
     // The old body: the signal is emailed to the ticker's subscribers, once.
     const oldBody = JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: false });
@@ -157,17 +203,41 @@ describe('the old notification service\'s clients, unchanged, on the real stack 
     const bars = await new PostgresPriceRepository(t.db).bars('NFLX', { to: DATE });
     const ours = runStrategy('macd_cross', {}, bars).records.at(-1)!.signal;
     const other = ours === 'BUY' ? 'SELL' : 'BUY';
-    const wrong = await call('POST', '/notification/NFLX/send', { body: JSON.stringify({ signal: other, strategy: 'MACDCross', date: DATE, test: true }), contentType: 'application/json' });
+    const wrong = await call('POST', '/notification/NFLX/send', {
+      body: JSON.stringify({ signal: other, strategy: 'MACDCross', date: DATE, test: true }),
+      contentType: 'application/json',
+    });
     expect(wrong.status).toBe(409);
     expect(wrong.body.message).toBe(`macd_cross gives ${ours} for NFLX on ${DATE}, not ${other}; nothing was sent`);
     expect(await new PostgresSignalRepository(t.db).list({ ticker: 'NFLX', date: DATE })).toEqual([]);
     // AAPL's sma_cross gives BUY on the date (the fixture is made so): without its recorded row, it is replayed and recorded.
-    await t.db.deleteFrom('signals').where('ticker', '=', 'AAPL').where('strategy', '=', 'sma_cross').where('date', '=', DATE).execute();
-    const right = await call('POST', '/notification/AAPL/send', { body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }), contentType: 'application/json' });
-    expect(right).toMatchObject({ status: 200, body: { recorded: true, recipients: ['ann@example.com', 'bob@example.com'] } });
-    expect((await new PostgresSignalRepository(t.db).list({ ticker: 'AAPL', strategy: 'sma_cross', date: DATE })).map((s) => s.signal)).toEqual(['BUY']);
+    await t.db
+      .deleteFrom('signals')
+      .where('ticker', '=', 'AAPL')
+      .where('strategy', '=', 'sma_cross')
+      .where('date', '=', DATE)
+      .execute();
+    const right = await call('POST', '/notification/AAPL/send', {
+      body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }),
+      contentType: 'application/json',
+    });
+    expect(right).toMatchObject({
+      status: 200,
+      body: { recorded: true, recipients: ['ann@example.com', 'bob@example.com'] },
+    });
+    expect(
+      (await new PostgresSignalRepository(t.db).list({ ticker: 'AAPL', strategy: 'sma_cross', date: DATE })).map(
+        (s) => s.signal,
+      ),
+    ).toEqual(['BUY']);
     // No bar of that date: said, not guessed.
-    const noBar = await call('POST', '/notification/NFLX/send', { body: JSON.stringify({ signal: 'BUY', strategy: 'sma_cross', date: '2022-03-07', test: true }), contentType: 'application/json' });
-    expect(noBar).toMatchObject({ status: 409, body: { message: expect.stringMatching(/^no stored price of NFLX on 2022-03-07/) } });
+    const noBar = await call('POST', '/notification/NFLX/send', {
+      body: JSON.stringify({ signal: 'BUY', strategy: 'sma_cross', date: '2022-03-07', test: true }),
+      contentType: 'application/json',
+    });
+    expect(noBar).toMatchObject({
+      status: 409,
+      body: { message: expect.stringMatching(/^no stored price of NFLX on 2022-03-07/) },
+    });
   });
 });

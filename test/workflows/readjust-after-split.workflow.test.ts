@@ -28,7 +28,17 @@ const DAY_BEFORE = '2015-07-14';
 /** The raw file's rows of the window, as read (header first). */
 function windowRecords(): string[][] {
   const [header, ...records] = parseCsv(fs.readFileSync(RAW_NFLX, 'utf8'));
-  expect(header.fields).toEqual(['timestamp', 'open', 'high', 'low', 'close', 'adjusted_close', 'volume', 'dividend_amount', 'split_coefficient']);
+  expect(header.fields).toEqual([
+    'timestamp',
+    'open',
+    'high',
+    'low',
+    'close',
+    'adjusted_close',
+    'volume',
+    'dividend_amount',
+    'split_coefficient',
+  ]);
   return records.map((r) => r.fields).filter(([date]) => date >= WINDOW.from && date <= WINDOW.to);
 }
 
@@ -55,14 +65,18 @@ function yahooFile(dir: string, options: { adjusted: boolean; to: string }): voi
     expect(Number(dividend)).toBe(0);
     const r = options.adjusted ? Number(adjusted) / Number(close) : 1;
     const c = Number(close) * r;
-    lines.push([date, Number(open) * r, Number(high) * r, Number(low) * r, c, c, Math.round(Number(volume) / r)].join(','));
+    lines.push(
+      [date, Number(open) * r, Number(high) * r, Number(low) * r, c, c, Math.round(Number(volume) / r)].join(','),
+    );
   }
   fs.writeFileSync(path.join(dir, 'NFLX.csv'), `${lines.join('\n')}\n`);
 }
 
 /** Signals as `date strategy SIGNAL`, sorted. */
 async function signalsOf(t: TestDatabase): Promise<string[]> {
-  return (await new PostgresSignalRepository(t.db).list({ ticker: 'NFLX' })).map((s) => `${s.date} ${s.strategy} ${s.signal}`).sort();
+  return (await new PostgresSignalRepository(t.db).list({ ticker: 'NFLX' }))
+    .map((s) => `${s.date} ${s.strategy} ${s.signal}`)
+    .sort();
 }
 
 const INDICATORS = ['sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macdSignal'] as const;
@@ -115,7 +129,9 @@ describe('a split after the history is stored: re-adjustment as a child of the i
 
   const daily = (date: string, csvDir: string) =>
     env.client.workflow.execute(dailyRunWorkflow, {
-      taskQueue: config.temporal.taskQueue, workflowId: `readjust-test-daily-${date}-${++runs}`, args: [{ date, provider: 'csv', csvDir }],
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `readjust-test-daily-${date}-${++runs}`,
+      args: [{ date, provider: 'csv', csvDir }],
     });
 
   /** Every strategy state of NFLX in Redis, by strategy. */
@@ -129,15 +145,28 @@ describe('a split after the history is stored: re-adjustment as a child of the i
     await fresh();
     const dir = tempDir('algo-readjust-adjusted-');
     yahooFile(dir, { adjusted: true, to: WINDOW.to });
-    const results = await withTestWorker(env, config, async () => [await daily(DAY_BEFORE, dir), await daily(SPLIT_DAY, dir)]);
+    const results = await withTestWorker(env, config, async () => [
+      await daily(DAY_BEFORE, dir),
+      await daily(SPLIT_DAY, dir),
+    ]);
     return { results, signals: await signalsOf(t), states: await states(), bars: await prices.bars('NFLX') };
   }
 
   it('divides the stored bars by 7, recomputes indicators and strategy states, records it once; no signal the adjusted series would not give', async () => {
     // Teeth: over the stored (unadjusted) closes and the split day's raw close, four strategies trade.
-    const unadjusted = enrichBars(validatePriceRows(parsePriceCsv(fs.readFileSync(RAW_NFLX, 'utf8'), 'NFLX.csv'), { asOf: SPLIT_DAY }).bars, []);
-    const falseSignals = STRATEGIES.map((s) => `${s} ${runStrategy(s, {}, unadjusted).records.at(-1)!.signal}`).filter((s) => /BUY|SELL/.test(s));
-    expect(falseSignals).toEqual(['sma_cross SELL', 'macd_cross SELL', 'bollinger_reversion BUY', 'donchian_breakout SELL']);
+    const unadjusted = enrichBars(
+      validatePriceRows(parsePriceCsv(fs.readFileSync(RAW_NFLX, 'utf8'), 'NFLX.csv'), { asOf: SPLIT_DAY }).bars,
+      [],
+    );
+    const falseSignals = STRATEGIES.map((s) => `${s} ${runStrategy(s, {}, unadjusted).records.at(-1)!.signal}`).filter(
+      (s) => /BUY|SELL/.test(s),
+    );
+    expect(falseSignals).toEqual([
+      'sma_cross SELL',
+      'macd_cross SELL',
+      'bollinger_reversion BUY',
+      'donchian_breakout SELL',
+    ]);
 
     const reference = await adjustedReference();
 
@@ -163,48 +192,84 @@ describe('a split after the history is stored: re-adjustment as a child of the i
       const again = await daily(SPLIT_DAY, dir);
       const next = await daily('2015-07-16', dir);
       const input: ReadjustTickerInput = {
-        ticker: 'NFLX', cause: { reason: 'split', date: SPLIT_DAY, factor: 7, storedThrough: DAY_BEFORE }, asOf: SPLIT_DAY,
-        ingestionRunId: null, provider: 'csv', csvDir: dir,
+        ticker: 'NFLX',
+        cause: { reason: 'split', date: SPLIT_DAY, factor: 7, storedThrough: DAY_BEFORE },
+        asOf: SPLIT_DAY,
+        ingestionRunId: null,
+        provider: 'csv',
+        csvDir: dir,
       };
       const childAgain = await env.client.workflow.execute(readjustTickerWorkflow, {
-        taskQueue: config.temporal.taskQueue, workflowId: `readjust-NFLX-split-${SPLIT_DAY}`, args: [input],
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `readjust-NFLX-split-${SPLIT_DAY}`,
+        args: [input],
       });
       const finalBars = await prices.bars('NFLX', { to: SPLIT_DAY });
       // A first backfill that knew the split from the start, of the same file under another name.
       const backfill = await env.client.workflow.execute(ingestPricesWorkflow, {
-        taskQueue: config.temporal.taskQueue, workflowId: `readjust-test-backfill-${++runs}`,
+        taskQueue: config.temporal.taskQueue,
+        workflowId: `readjust-test-backfill-${++runs}`,
         args: [{ tickers: ['NFLXREF'], asOf: SPLIT_DAY, provider: 'csv', csvDir: dir }],
       });
       return { before, splitDay, child, afterSplit, statesAfter, again, next, childAgain, finalBars, backfill };
     });
 
     for (const run of [rerun.before, rerun.splitDay, rerun.again, rerun.next]) {
-      expect((run as DailyRunResult).tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: (run as DailyRunResult).date }]);
+      expect((run as DailyRunResult).tickers).toEqual([
+        {
+          ticker: 'NFLX',
+          ingestion: 'ok',
+          evaluation: 'ok',
+          provider: 'csv',
+          lastBarDate: (run as DailyRunResult).date,
+        },
+      ]);
     }
     const storedBefore = rerun.afterSplit.filter((b) => b.date < SPLIT_DAY);
     expect(storedBefore.length).toBeGreaterThan(500);
 
     // One record, factor 7, every stored bar changed (prices through the day before, indicators of the split day too).
-    expect(await readjustments.readjustments({ ticker: 'NFLX' })).toEqual([{
-      ticker: 'NFLX', date: SPLIT_DAY, factor: 7, rowsChanged: storedBefore.length + 1, reason: 'split',
-      detail: `split x7 on ${SPLIT_DAY}: bars through ${DAY_BEFORE} divided by 7`,
-      workflowId: `readjust-NFLX-split-${SPLIT_DAY}`, ingestionRunId: expect.any(String),
-    }]);
-    expect(rerun.child).toMatchObject({ rowsChanged: storedBefore.length + 1, alreadyRecorded: false, statesRebuilt: STRATEGIES.length });
+    expect(await readjustments.readjustments({ ticker: 'NFLX' })).toEqual([
+      {
+        ticker: 'NFLX',
+        date: SPLIT_DAY,
+        factor: 7,
+        rowsChanged: storedBefore.length + 1,
+        reason: 'split',
+        detail: `split x7 on ${SPLIT_DAY}: bars through ${DAY_BEFORE} divided by 7`,
+        workflowId: `readjust-NFLX-split-${SPLIT_DAY}`,
+        ingestionRunId: expect.any(String),
+      },
+    ]);
+    expect(rerun.child).toMatchObject({
+      rowsChanged: storedBefore.length + 1,
+      alreadyRecorded: false,
+      statesRebuilt: STRATEGIES.length,
+    });
     expect(rerun.childAgain).toMatchObject({ rowsChanged: storedBefore.length + 1, alreadyRecorded: true });
 
     // The stored bars before the split are the provider's adjusted closes, their raw close kept: within 1e-6 of it, and
     // the 1e-6 is the provider's own (it divided by its split coefficient 7.00000700001, we by 7: 1.000001e-6 apart).
     for (const bar of storedBefore) {
       expect(Math.abs(bar.close / adjustedCloses.get(bar.date)! - 1)).toBeLessThan(1.01e-6);
-      expect(Math.abs(bar.close * 7 / 7.00000700001 / adjustedCloses.get(bar.date)! - 1)).toBeLessThan(1e-8);
+      expect(Math.abs((bar.close * 7) / 7.00000700001 / adjustedCloses.get(bar.date)! - 1)).toBeLessThan(1e-8);
       expect(bar).toMatchObject({ rawClose: rawCloses.get(bar.date), splitFactor: 7 });
     }
     // Equal to a backfill that adjusted for the split up front: prices and every indicator.
     expect(rerun.backfill.tickers[0]).toMatchObject({ ticker: 'NFLXREF', status: 'ok' });
-    expect(maxRelativeDifference(rerun.afterSplit.filter((b) => b.date <= SPLIT_DAY), await prices.bars('NFLXREF'))).toBeLessThan(1e-12);
+    expect(
+      maxRelativeDifference(
+        rerun.afterSplit.filter((b) => b.date <= SPLIT_DAY),
+        await prices.bars('NFLXREF'),
+      ),
+    ).toBeLessThan(1e-12);
     // A re-run, the next day and the child again changed nothing of it.
-    expect(maxRelativeDifference(rerun.finalBars, rerun.afterSplit.filter((b) => b.date <= SPLIT_DAY))).toBe(0);
+    expect(
+      maxRelativeDifference(
+        rerun.finalBars,
+        rerun.afterSplit.filter((b) => b.date <= SPLIT_DAY),
+      ),
+    ).toBe(0);
     expect(await readjustments.readjustments()).toHaveLength(1);
 
     // The same signals and strategy states as over the adjusted series; no BUY or SELL on the split day.
@@ -212,7 +277,9 @@ describe('a split after the history is stored: re-adjustment as a child of the i
     expect(signals).toEqual(reference.signals);
     expect(signals.filter((s) => s.startsWith(SPLIT_DAY) && /BUY|SELL/.test(s))).toEqual([]);
     expect(rerun.statesAfter).toEqual(reference.states);
-    expect((rerun.splitDay as DailyRunResult).signals.filter((s) => s.signal === 'BUY' || s.signal === 'SELL')).toEqual([]);
+    expect((rerun.splitDay as DailyRunResult).signals.filter((s) => s.signal === 'BUY' || s.signal === 'SELL')).toEqual(
+      [],
+    );
   });
 
   it('backfills again when the provider rewrote its history (Yahoo after a split): the overlap no longer matches', async () => {
@@ -231,18 +298,33 @@ describe('a split after the history is stored: re-adjustment as a child of the i
       return { before, splitDay, child, next };
     });
     for (const run of [result.before, result.splitDay, result.next]) {
-      expect(run.tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: run.date }]);
+      expect(run.tickers).toEqual([
+        { ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: run.date },
+      ]);
     }
     const stored = await prices.bars('NFLX', { to: SPLIT_DAY });
     const [record, ...more] = await readjustments.readjustments();
     expect(more).toEqual([]);
     // The first day of the overlap (ten calendar days before the last stored one) is the first that differs.
-    expect(record).toMatchObject({ ticker: 'NFLX', date: '2015-07-06', factor: null, reason: 'adjusted_history_changed', rowsChanged: stored.length });
-    expect(record.detail).toMatch(/^close 2015-07-06: stored [\d.]+, provider [\d.]+ \(stored\/provider 7\); backfilled again from csv \(\d+ bars from 2013-06-03\)$/);
+    expect(record).toMatchObject({
+      ticker: 'NFLX',
+      date: '2015-07-06',
+      factor: null,
+      reason: 'adjusted_history_changed',
+      rowsChanged: stored.length,
+    });
+    expect(record.detail).toMatch(
+      /^close 2015-07-06: stored [\d.]+, provider [\d.]+ \(stored\/provider 7\); backfilled again from csv \(\d+ bars from 2013-06-03\)$/,
+    );
     expect(result.child).toMatchObject({ alreadyRecorded: false, statesRebuilt: STRATEGIES.length });
 
     // Stored as the adjusted provider serves it, as if it had always been: bars, signals, states.
-    expect(maxRelativeDifference(stored, reference.bars.filter((b) => b.date <= SPLIT_DAY))).toBeLessThan(1e-12);
+    expect(
+      maxRelativeDifference(
+        stored,
+        reference.bars.filter((b) => b.date <= SPLIT_DAY),
+      ),
+    ).toBeLessThan(1e-12);
     const signals = (await signalsOf(t)).filter((s) => s <= `${SPLIT_DAY}~`);
     expect(signals).toEqual(reference.signals);
     expect(signals.filter((s) => s.startsWith(SPLIT_DAY) && /BUY|SELL/.test(s))).toEqual([]);

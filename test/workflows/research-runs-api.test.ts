@@ -51,7 +51,11 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
       mailer,
       signer: new HmacTokenSigner(config.api.tokenSecret),
       temporal: TemporalGateway.fromConfig(env.client, config),
-      playground: { bars: new PostgresPriceRepository(t.db), sweeps: new PostgresSweepRepository(t.db), recommendations: new PostgresRecommendationRepository(t.db) },
+      playground: {
+        bars: new PostgresPriceRepository(t.db),
+        sweeps: new PostgresSweepRepository(t.db),
+        recommendations: new PostgresRecommendationRepository(t.db),
+      },
       webApp: false,
     });
     await api.listen({ host: '127.0.0.1', port: 0 });
@@ -75,24 +79,55 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
   });
 
   async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = ADMIN) {
-    const res = await fetch(`${baseUrl}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
   it('POST /sweeps starts a sweep (admin, checked first); GET /sweeps/{id} pages its rows; other workflow ids are 404', async () => {
-    expect((await call('POST', '/sweeps', { strategy: 'sma_cross', grid: 'fast=5..10:5' }, { 'content-type': 'application/json' })).status).toBe(401);
+    expect(
+      (
+        await call(
+          'POST',
+          '/sweeps',
+          { strategy: 'sma_cross', grid: 'fast=5..10:5' },
+          { 'content-type': 'application/json' },
+        )
+      ).status,
+    ).toBe(401);
     const bad = await call('POST', '/sweeps', { strategy: 'sma_cross', grid: 'moon=1..2' });
     expect(bad).toMatchObject({ status: 400, body: { field: 'grid' } });
 
-    const started = await call('POST', '/sweeps', { strategy: 'sma_cross', grid: 'fast=5..10:5', tickers: ['aapl', 'MSFT'] });
+    const started = await call('POST', '/sweeps', {
+      strategy: 'sma_cross',
+      grid: 'fast=5..10:5',
+      tickers: ['aapl', 'MSFT'],
+    });
     expect(started.status).toBe(202);
-    expect(started.body).toMatchObject({ id: expect.stringMatching(/^sweep-sma_cross-[0-9a-f]{8}$/), status: 'running', links: { self: `/sweeps/${started.body.id}` } });
+    expect(started.body).toMatchObject({
+      id: expect.stringMatching(/^sweep-sma_cross-[0-9a-f]{8}$/),
+      status: 'running',
+      links: { self: `/sweeps/${started.body.id}` },
+    });
     await env.client.workflow.getHandle(started.body.id).result();
 
     const first = await call('GET', `/sweeps/${started.body.id}?limit=3`);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ id: started.body.id, status: 'completed', sweep: { strategy: 'sma_cross', combos: 2, tickers: 2 } });
-    expect(first.body.items.map((r: { ticker: string; params: { fast: number } }) => [r.ticker, r.params.fast])).toEqual([['AAPL', 5], ['AAPL', 10], ['MSFT', 5]]);
+    expect(first.body).toMatchObject({
+      id: started.body.id,
+      status: 'completed',
+      sweep: { strategy: 'sma_cross', combos: 2, tickers: 2 },
+    });
+    expect(
+      first.body.items.map((r: { ticker: string; params: { fast: number } }) => [r.ticker, r.params.fast]),
+    ).toEqual([
+      ['AAPL', 5],
+      ['AAPL', 10],
+      ['MSFT', 5],
+    ]);
     const second = await call('GET', `/sweeps/${started.body.id}?limit=3&cursor=${first.body.nextCursor}`);
     expect(second.body).toMatchObject({ nextCursor: null, items: [{ ticker: 'MSFT', params: { fast: 10 } }] });
 
@@ -103,7 +138,10 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
   it('POST /recommendations starts a walk-forward run; GET /recommendations/runs/{id} reads it, GET /recommendations the current ones, paged', async () => {
     expect((await call('POST', '/recommendations', { strategies: ['moon'] })).status).toBe(400);
     expect((await call('POST', '/recommendations', {}, { 'content-type': 'application/json' })).status).toBe(401);
-    const started = await call('POST', '/recommendations', { tickers: ['AAPL', 'MSFT'], strategies: ['sma_cross', 'macd_cross'] });
+    const started = await call('POST', '/recommendations', {
+      tickers: ['AAPL', 'MSFT'],
+      strategies: ['sma_cross', 'macd_cross'],
+    });
     expect(started.status).toBe(202);
     expect(started.body.id).toMatch(/^recommend-[0-9a-f]{8}$/);
     await env.client.workflow.getHandle(started.body.id).result();
@@ -111,14 +149,23 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
     const run = await call('GET', `/recommendations/runs/${started.body.id}`);
     expect(run.status).toBe(200);
     expect(run.body).toMatchObject({ id: started.body.id, status: 'completed' });
-    expect(run.body.tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([['AAPL', 'ok'], ['MSFT', 'ok']]);
+    expect(run.body.tickers.map((x: { ticker: string; status: string }) => [x.ticker, x.status])).toEqual([
+      ['AAPL', 'ok'],
+      ['MSFT', 'ok'],
+    ]);
     expect((await call('GET', `/recommendations/runs/${ingestId}`)).status).toBe(404);
 
     const page1 = await call('GET', '/recommendations?limit=1', undefined, {});
     expect(page1.status).toBe(200);
-    expect(page1.body.items).toEqual([expect.objectContaining({ ticker: 'AAPL', runId: started.body.id, asOf: '2022-03-04' })]);
+    expect(page1.body.items).toEqual([
+      expect.objectContaining({ ticker: 'AAPL', runId: started.body.id, asOf: '2022-03-04' }),
+    ]);
     const page2 = await call('GET', `/recommendations?limit=1&cursor=${page1.body.nextCursor}`, undefined, {});
     expect(page2.body).toMatchObject({ nextCursor: null, items: [{ ticker: 'MSFT' }] });
-    expect((await call('GET', '/recommendations?ticker=msft', undefined, {})).body.items.map((r: { ticker: string }) => r.ticker)).toEqual(['MSFT']);
+    expect(
+      (await call('GET', '/recommendations?ticker=msft', undefined, {})).body.items.map(
+        (r: { ticker: string }) => r.ticker,
+      ),
+    ).toEqual(['MSFT']);
   });
 });

@@ -37,13 +37,32 @@ function rawDir(): string {
  */
 function adjustedDir(): string {
   const [header, ...records] = parseCsv(fs.readFileSync(RAW_NFLX, 'utf8'));
-  expect(header.fields).toEqual(['timestamp', 'open', 'high', 'low', 'close', 'adjusted_close', 'volume', 'dividend_amount', 'split_coefficient']);
+  expect(header.fields).toEqual([
+    'timestamp',
+    'open',
+    'high',
+    'low',
+    'close',
+    'adjusted_close',
+    'volume',
+    'dividend_amount',
+    'split_coefficient',
+  ]);
   const lines = ['Date,Open,High,Low,Close,Volume'];
   for (const { fields } of records) {
     const [date, open, high, low, close, adjusted, volume, dividend] = fields;
     expect(Number(dividend)).toBe(0);
     const r = Number(adjusted) / Number(close);
-    lines.push([date, Number(open) * r, Number(high) * r, Number(low) * r, Number(adjusted), Math.round(Number(volume) / r)].join(','));
+    lines.push(
+      [
+        date,
+        Number(open) * r,
+        Number(high) * r,
+        Number(low) * r,
+        Number(adjusted),
+        Math.round(Number(volume) / r),
+      ].join(','),
+    );
   }
   const dir = tempDir('algo-split-adjusted-');
   fs.writeFileSync(path.join(dir, 'NFLX.csv'), `${lines.join('\n')}\n`);
@@ -61,8 +80,18 @@ describe('the daily job on NFLX 2015-07-15 (7-for-1) over the raw file (real Tem
 
   beforeAll(async () => {
     mailDir = tempDir('algo-split-mail-');
-    [env, t, sink] = await Promise.all([startTestTemporal(), createTestDatabase(), startMailSink({ port: 0, dir: mailDir })]);
-    config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, csvDir: rawDir(), smtpPort: sink.port, tickers: ['NFLX'] });
+    [env, t, sink] = await Promise.all([
+      startTestTemporal(),
+      createTestDatabase(),
+      startMailSink({ port: 0, dir: mailDir }),
+    ]);
+    config = testConfig({
+      databaseUrl: t.url,
+      temporalAddress: env.address,
+      csvDir: rawDir(),
+      smtpPort: sink.port,
+      tickers: ['NFLX'],
+    });
     config.strategies = { default: STRATEGIES.map((name) => ({ name, params: {} })), perTicker: {} };
     services = testDependencies(config);
   });
@@ -79,18 +108,26 @@ describe('the daily job on NFLX 2015-07-15 (7-for-1) over the raw file (real Tem
     await services.deps.states.clear();
     emptyMailbox(mailDir);
     await new PostgresSubscriberRepository(t.db).subscribe({
-      email: 'quant@example.com', subscriptions: STRATEGIES.map((strategy) => ({ ticker: 'NFLX', strategy })), confirmed: true,
+      email: 'quant@example.com',
+      subscriptions: STRATEGIES.map((strategy) => ({ ticker: 'NFLX', strategy })),
+      confirmed: true,
     });
     const results: DailyRunResult[] = [];
     await withTestWorker(env, config, async () => {
       for (const date of DAYS) {
         const input: DailyRunInput = { date, provider: 'csv', csvDir };
-        results.push((await env.client.workflow.execute('dailyRunWorkflow', {
-          taskQueue: config.temporal.taskQueue, workflowId: `split-day-${date}-${++runs}`, args: [input],
-        })) as DailyRunResult);
+        results.push(
+          (await env.client.workflow.execute('dailyRunWorkflow', {
+            taskQueue: config.temporal.taskQueue,
+            workflowId: `split-day-${date}-${++runs}`,
+            args: [input],
+          })) as DailyRunResult,
+        );
       }
     });
-    const signals = (await new PostgresSignalRepository(t.db).list({})).map((s) => `${s.date} ${s.strategy} ${s.signal}`).sort();
+    const signals = (await new PostgresSignalRepository(t.db).list({}))
+      .map((s) => `${s.date} ${s.strategy} ${s.signal}`)
+      .sort();
     const mail = (await readMailbox(mailDir)).map((m) => m.subject).sort();
     const bars = await new PostgresPriceRepository(t.db).bars('NFLX', { from: '2015-07-14', to: '2015-07-15' });
     return { results, signals, mail, bars };
@@ -100,21 +137,38 @@ describe('the daily job on NFLX 2015-07-15 (7-for-1) over the raw file (real Tem
     // Teeth: the raw closes themselves, unadjusted, make four strategies trade on the split day.
     const rows = parsePriceCsv(fs.readFileSync(RAW_NFLX, 'utf8'), 'NFLX.csv');
     const unadjusted = enrichBars(validatePriceRows(rows, { asOf: '2015-07-15' }).bars, []);
-    const falseSignals = STRATEGIES.map((s) => `${s} ${runStrategy(s, {}, unadjusted).records.at(-1)!.signal}`).filter((s) => /BUY|SELL/.test(s));
-    expect(falseSignals).toEqual(['sma_cross SELL', 'macd_cross SELL', 'bollinger_reversion BUY', 'donchian_breakout SELL']);
+    const falseSignals = STRATEGIES.map((s) => `${s} ${runStrategy(s, {}, unadjusted).records.at(-1)!.signal}`).filter(
+      (s) => /BUY|SELL/.test(s),
+    );
+    expect(falseSignals).toEqual([
+      'sma_cross SELL',
+      'macd_cross SELL',
+      'bollinger_reversion BUY',
+      'donchian_breakout SELL',
+    ]);
 
     const raw = await dailyJobOver(rawDir());
     const adjusted = await dailyJobOver(adjustedDir());
 
     for (const run of [...raw.results, ...adjusted.results]) {
-      expect(run.tickers).toEqual([{ ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: run.date }]);
+      expect(run.tickers).toEqual([
+        { ticker: 'NFLX', ingestion: 'ok', evaluation: 'ok', provider: 'csv', lastBarDate: run.date },
+      ]);
     }
     // The raw run stored the split-adjusted series (the raw close kept aside), the other the provider's.
-    expect(raw.bars.map((b) => [b.date, b.rawClose ?? null, b.splitFactor ?? 1])).toEqual([['2015-07-14', 702.6, 7], ['2015-07-15', null, 1]]);
+    expect(raw.bars.map((b) => [b.date, b.rawClose ?? null, b.splitFactor ?? 1])).toEqual([
+      ['2015-07-14', 702.6, 7],
+      ['2015-07-15', null, 1],
+    ]);
     expect(Math.abs(raw.bars[0].close / adjusted.bars[0].close - 1)).toBeLessThan(1.01e-6);
 
     expect(raw.signals).toEqual(adjusted.signals);
-    expect(raw.signals.filter((s) => s.startsWith('2015-07-15'))).toEqual(STRATEGIES.map((s) => `2015-07-15 ${s} ${s === 'sma_cross' || s === 'macd_cross' || s === 'donchian_breakout' ? 'HOLD' : 'WAIT'}`).sort());
+    expect(raw.signals.filter((s) => s.startsWith('2015-07-15'))).toEqual(
+      STRATEGIES.map(
+        (s) =>
+          `2015-07-15 ${s} ${s === 'sma_cross' || s === 'macd_cross' || s === 'donchian_breakout' ? 'HOLD' : 'WAIT'}`,
+      ).sort(),
+    );
     expect(raw.signals.filter((s) => /BUY|SELL/.test(s))).toEqual([]);
     expect(raw.mail).toEqual(adjusted.mail);
     expect(raw.mail).toEqual([]);

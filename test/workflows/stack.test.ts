@@ -12,7 +12,12 @@ import { registerStackCommands } from '../../src/cli/commands/stack.command';
 import { isAlive } from '../../src/stack/processes';
 import { stackDown, stackStatus, stackUp, type StackPart } from '../../src/stack/stack';
 import { logLineReady, STACK_PROCESSES, type ManagedProcess } from '../../src/stack/stack-processes';
-import { defaultTemporalCacheDir, resolveTemporalBinary, TEMPORAL_CLI_FALLBACK_VERSIONS, TEMPORAL_CLI_VERSION } from '../../src/stack/temporal-binary';
+import {
+  defaultTemporalCacheDir,
+  resolveTemporalBinary,
+  TEMPORAL_CLI_FALLBACK_VERSIONS,
+  TEMPORAL_CLI_VERSION,
+} from '../../src/stack/temporal-binary';
 import { startTestTemporal } from '../support/temporal';
 import { TEST_POSTGRES_URL } from '../support/database';
 
@@ -27,7 +32,8 @@ function freePort(): Promise<number> {
   });
 }
 
-const byName = <P extends { name: string }>(parts: readonly P[]): Record<string, P> => Object.fromEntries(parts.map((p) => [p.name, p]));
+const byName = <P extends { name: string }>(parts: readonly P[]): Record<string, P> =>
+  Object.fromEntries(parts.map((p) => [p.name, p]));
 
 describe('resolveTemporalBinary', () => {
   let tmp: string;
@@ -40,16 +46,21 @@ describe('resolveTemporalBinary', () => {
     const configured = path.join(tmp, 'my-temporal');
     fs.writeFileSync(configured, '#!/bin/sh\n', { mode: 0o755 });
     await expect(resolveTemporalBinary({ configured, pathEnv: '' })).resolves.toBe(configured);
-    await expect(resolveTemporalBinary({ configured: path.join(tmp, 'missing'), pathEnv: '' })).rejects.toThrow(/is not an executable file/);
+    await expect(resolveTemporalBinary({ configured: path.join(tmp, 'missing'), pathEnv: '' })).rejects.toThrow(
+      /is not an executable file/,
+    );
   });
 
   it('takes `temporal` on PATH before the cache', async () => {
     const dir = path.join(tmp, 'path-bin');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'temporal'), '#!/bin/sh\n', { mode: 0o755 });
-    await expect(resolveTemporalBinary({ pathEnv: `/nonexistent${path.delimiter}${dir}`, cacheDir: path.join(tmp, 'empty-cache') })).resolves.toBe(
-      path.join(dir, 'temporal'),
-    );
+    await expect(
+      resolveTemporalBinary({
+        pathEnv: `/nonexistent${path.delimiter}${dir}`,
+        cacheDir: path.join(tmp, 'empty-cache'),
+      }),
+    ).resolves.toBe(path.join(dir, 'temporal'));
   });
 
   it('reuses the cached binary (no PATH, no Go needed); the cache lives under XDG_CACHE_HOME', async () => {
@@ -58,7 +69,9 @@ describe('resolveTemporalBinary', () => {
     const cacheDir = path.join(tmp, 'cache');
     fs.mkdirSync(cacheDir);
     fs.writeFileSync(path.join(cacheDir, 'temporal'), '#!/bin/sh\n', { mode: 0o755 });
-    await expect(resolveTemporalBinary({ pathEnv: '', cacheDir, go: '/nonexistent/go' })).resolves.toBe(path.join(cacheDir, 'temporal'));
+    await expect(resolveTemporalBinary({ pathEnv: '', cacheDir, go: '/nonexistent/go' })).resolves.toBe(
+      path.join(cacheDir, 'temporal'),
+    );
   });
 
   it('builds with Go into the cache, falling back to an older release when the proxy refuses the pinned one', async () => {
@@ -72,7 +85,9 @@ describe('resolveTemporalBinary', () => {
       { mode: 0o755 },
     );
     const log: string[] = [];
-    await expect(resolveTemporalBinary({ pathEnv: '', cacheDir, go, log: (l) => log.push(l) })).resolves.toBe(path.join(cacheDir, 'temporal'));
+    await expect(resolveTemporalBinary({ pathEnv: '', cacheDir, go, log: (l) => log.push(l) })).resolves.toBe(
+      path.join(cacheDir, 'temporal'),
+    );
     expect(fs.readFileSync(calls, 'utf8').trim().split('\n')).toEqual([
       `install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}`,
       `install github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_FALLBACK_VERSIONS[0]}`,
@@ -81,7 +96,9 @@ describe('resolveTemporalBinary', () => {
   });
 
   it('returns null when there is no binary and no Go, so the caller uses the SDK download', async () => {
-    await expect(resolveTemporalBinary({ pathEnv: '', cacheDir: path.join(tmp, 'no-cache'), go: null })).resolves.toBeNull();
+    await expect(
+      resolveTemporalBinary({ pathEnv: '', cacheDir: path.join(tmp, 'no-cache'), go: null }),
+    ).resolves.toBeNull();
   });
 });
 
@@ -140,7 +157,13 @@ describe('stack up | status | down', () => {
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    const [temporalPort, uiPort, probePort, smtpPort, apiPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const [temporalPort, uiPort, probePort, smtpPort, apiPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     externalPort = await freePort();
     const configFile = path.join(dataDir, 'test-config.yaml');
     fs.writeFileSync(configFile, `temporal:\n  devServer:\n    uiPort: ${uiPort}\n`);
@@ -175,12 +198,26 @@ describe('stack up | status | down', () => {
 
     const lines: string[] = [];
     const up = byName((await stackUp(config, { processes, log: (l) => lines.push(l) })).parts);
-    expect(Object.keys(up)).toEqual(['temporal', 'temporal-ui', 'postgres', 'redis', 'worker', 'mail-sink', 'api', 'probe', 'external-probe']);
-    for (const part of Object.values(up)) expect({ name: part.name, status: part.status }).toEqual({ name: part.name, status: 'up' });
+    expect(Object.keys(up)).toEqual([
+      'temporal',
+      'temporal-ui',
+      'postgres',
+      'redis',
+      'worker',
+      'mail-sink',
+      'api',
+      'probe',
+      'external-probe',
+    ]);
+    for (const part of Object.values(up))
+      expect({ name: part.name, status: part.status }).toEqual({ name: part.name, status: 'up' });
     expect(up.temporal).toMatchObject({ action: 'started', address: config.temporal.address, pid: expect.any(Number) });
     expect(up['temporal-ui'].address).toBe(`http://127.0.0.1:${config.temporal.devServer.uiPort}`);
     expect(up.worker).toMatchObject({ action: 'started', log: path.join(dataDir, 'logs', 'worker.log') });
-    expect(up['mail-sink']).toMatchObject({ action: 'started', address: `smtp://127.0.0.1:${config.mail.port} (messages in ${path.join(dataDir, 'mail')})` });
+    expect(up['mail-sink']).toMatchObject({
+      action: 'started',
+      address: `smtp://127.0.0.1:${config.mail.port} (messages in ${path.join(dataDir, 'mail')})`,
+    });
     expect(up.api).toMatchObject({ action: 'started', address: `http://127.0.0.1:${config.api.port} (docs: /docs)` });
     expect(up['external-probe']).toMatchObject({ action: 'external' });
     expect(up['external-probe'].pid).toBeUndefined();
@@ -191,7 +228,9 @@ describe('stack up | status | down', () => {
     // The dev server knows the namespace and answers a real client.
     const connection = await Connection.connect({ address: config.temporal.address });
     try {
-      const { namespaceInfo } = await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+      const { namespaceInfo } = await connection.workflowService.describeNamespace({
+        namespace: config.temporal.namespace,
+      });
       expect(namespaceInfo?.name).toBe(config.temporal.namespace);
     } finally {
       await connection.close();
@@ -207,7 +246,12 @@ describe('stack up | status | down', () => {
     expect(byName(twice.parts).worker.pid).toBe(first.worker.pid);
     const again = byName(once.parts);
     for (const name of ['temporal', 'worker', 'mail-sink', 'api', 'probe']) {
-      expect({ ...again[name], name }).toMatchObject({ name, status: 'up', action: 'already-running', pid: first[name].pid });
+      expect({ ...again[name], name }).toMatchObject({
+        name,
+        status: 'up',
+        action: 'already-running',
+        pid: first[name].pid,
+      });
     }
   });
 
@@ -227,14 +271,23 @@ describe('stack up | status | down', () => {
       process.env = savedEnv;
     }
     const { parts } = JSON.parse(written.join('')) as { parts: StackPart[] };
-    expect(parts.map((p) => p.name)).toEqual(['temporal', 'temporal-ui', 'postgres', 'redis', 'worker', 'mail-sink', 'api']);
+    expect(parts.map((p) => p.name)).toEqual([
+      'temporal',
+      'temporal-ui',
+      'postgres',
+      'redis',
+      'worker',
+      'mail-sink',
+      'api',
+    ]);
     for (const part of parts) {
       expect(['up', 'down']).toContain(part.status);
       expect(typeof part.address).toBe('string');
     }
     const parts_ = byName(parts);
     expect(parts_.temporal).toMatchObject({ status: 'up', pid: expect.any(Number) });
-    for (const name of ['worker', 'mail-sink', 'api']) expect(parts_[name]).toMatchObject({ status: 'up', pid: expect.any(Number) });
+    for (const name of ['worker', 'mail-sink', 'api'])
+      expect(parts_[name]).toMatchObject({ status: 'up', pid: expect.any(Number) });
     expect(parts_.postgres.address).toBe(databaseUrl);
   });
 
@@ -246,14 +299,17 @@ describe('stack up | status | down', () => {
 
     const down = byName((await stackDown(config, { processes, graceMs: 10_000 })).parts);
     expect(down.temporal).toMatchObject({ action: 'stopped', pid: running.temporal.pid });
-    for (const name of ['worker', 'mail-sink', 'api']) expect(down[name]).toMatchObject({ action: 'stopped', pid: running[name].pid });
+    for (const name of ['worker', 'mail-sink', 'api'])
+      expect(down[name]).toMatchObject({ action: 'stopped', pid: running[name].pid });
     expect(down.probe.action).toMatch(/stopped|killed/);
     expect(down['external-probe'].action).toBe('not-running');
-    for (const name of ['temporal', 'worker', 'mail-sink', 'api', 'probe']) expect(isAlive(running[name].pid!)).toBe(false);
+    for (const name of ['temporal', 'worker', 'mail-sink', 'api', 'probe'])
+      expect(isAlive(running[name].pid!)).toBe(false);
     expect(isAlive(grandchild)).toBe(false);
 
     const after = byName((await stackStatus(config, { processes })).parts);
-    for (const name of ['temporal', 'temporal-ui', 'worker', 'mail-sink', 'api', 'probe']) expect(after[name].status).toBe('down');
+    for (const name of ['temporal', 'temporal-ui', 'worker', 'mail-sink', 'api', 'probe'])
+      expect(after[name].status).toBe('down');
     // Not ours: still up.
     expect(after['external-probe'].status).toBe('up');
     expect(after.postgres.status).toBe('up');
@@ -270,7 +326,9 @@ describe('stack up | status | down', () => {
       address: () => 'nowhere',
       startTimeoutMs: 10_000,
     };
-    await expect(stackUp(config, { processes: [crasher] })).rejects.toThrow(/crasher exited while starting; see .*crasher\.log:\n.*cannot open the frobnicator/s);
+    await expect(stackUp(config, { processes: [crasher] })).rejects.toThrow(
+      /crasher exited while starting; see .*crasher\.log:\n.*cannot open the frobnicator/s,
+    );
     expect(byName((await stackStatus(config, { processes: [crasher] })).parts).crasher.status).toBe('down');
     expect(fs.existsSync(path.join(dataDir, 'run', 'crasher.pid.json'))).toBe(false);
   });

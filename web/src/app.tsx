@@ -10,7 +10,10 @@ export function App() {
       <Layout>
         <ErrorBoundary>
           <Router>
-            {[...ROUTES.map((r) => <Route key={r.path} path={r.path} component={r.component} />), <Route key="404" default component={NotFound} />]}
+            {[
+              ...ROUTES.map((r) => <Route key={r.path} path={r.path} component={r.component} />),
+              <Route key="404" default component={NotFound} />,
+            ]}
           </Router>
         </ErrorBoundary>
       </Layout>

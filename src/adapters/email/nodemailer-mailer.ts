@@ -1,7 +1,13 @@
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { TransientError } from '../../domain/errors';
-import { MailerConfigurationError, PermanentDeliveryError, type Mailer, type OutgoingEmail, type SendResult } from '../../domain/mailer';
+import {
+  MailerConfigurationError,
+  PermanentDeliveryError,
+  type Mailer,
+  type OutgoingEmail,
+  type SendResult,
+} from '../../domain/mailer';
 
 /** How to reach the SMTP server. */
 export interface SmtpMailerConfig {

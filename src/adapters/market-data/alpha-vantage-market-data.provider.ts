@@ -22,7 +22,8 @@ export const ALPHA_VANTAGE_BASE_URL = 'https://www.alphavantage.co';
 const COMPACT_CALENDAR_DAYS = 120;
 
 /** Texts of an `Information` / `Note` answer that mean "slow down", not "this will never work". */
-const RATE_LIMIT_TEXT = /rate limit|call frequency|requests per (day|minute)|calls per (day|minute)|spread out|higher API call/i;
+const RATE_LIMIT_TEXT =
+  /rate limit|call frequency|requests per (day|minute)|calls per (day|minute)|spread out|higher API call/i;
 
 /** The fields of one day of `Time Series (Daily)`. */
 interface AlphaVantageDay {
@@ -65,7 +66,9 @@ export class AlphaVantageMarketDataProvider implements MarketDataProvider {
     const ticker = sanitizeTicker(request.ticker);
     if (request.from !== undefined && request.from > request.to) return [];
     if (!this.options.apiKey) {
-      throw new MarketDataError(`Alpha Vantage needs an API key: set marketData.alphaVantage.apiKey (or ALPHA_VANTAGE_API_KEY)`);
+      throw new MarketDataError(
+        `Alpha Vantage needs an API key: set marketData.alphaVantage.apiKey (or ALPHA_VANTAGE_API_KEY)`,
+      );
     }
     const compact = request.from !== undefined && addDays(request.from, COMPACT_CALENDAR_DAYS) > todayUtc();
     const url = new URL('/query', this.baseUrl);
@@ -79,14 +82,17 @@ export class AlphaVantageMarketDataProvider implements MarketDataProvider {
     if (status === 429 || status >= 500) {
       throw new TransientError(`Alpha Vantage is unavailable for ${ticker} (HTTP ${status}): ${snippet(body)}`);
     }
-    if (status >= 400) throw new MarketDataError(`Alpha Vantage refused the request for ${ticker} (HTTP ${status}): ${snippet(body)}`);
+    if (status >= 400)
+      throw new MarketDataError(`Alpha Vantage refused the request for ${ticker} (HTTP ${status}): ${snippet(body)}`);
     const series = parseSeries(ticker, body);
     const rows: RawPriceRow[] = [];
     for (const date of Object.keys(series).sort()) {
       if ((request.from !== undefined && date < request.from) || date > request.to) continue;
       const day = series[date];
       if (typeof day !== 'object' || day === null) {
-        throw new MarketDataError(`Alpha Vantage returned a malformed series for ${ticker}: day ${date} is not an object`);
+        throw new MarketDataError(
+          `Alpha Vantage returned a malformed series for ${ticker}: day ${date} is not an object`,
+        );
       }
       rows.push({
         date,
@@ -106,12 +112,20 @@ export class AlphaVantageMarketDataProvider implements MarketDataProvider {
 
   private async get(url: URL, ticker: string): Promise<{ status: number; body: string }> {
     try {
-      const response = await this.fetchImpl(url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+      const response = await this.fetchImpl(url, {
+        signal: AbortSignal.timeout(this.timeoutMs),
+        headers: { accept: 'application/json' },
+      });
       return { status: response.status, body: await response.text() };
     } catch (error) {
       // Not `instanceof Error`: fetch's errors may come from another realm (undici under jest).
       const e = error as { name?: unknown; message?: unknown };
-      const reason = e?.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : typeof e?.message === 'string' ? e.message : String(error);
+      const reason =
+        e?.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : typeof e?.message === 'string'
+            ? e.message
+            : String(error);
       throw new TransientError(`network error fetching ${ticker} from Alpha Vantage: ${reason}`);
     }
   }
@@ -121,7 +135,8 @@ export class AlphaVantageMarketDataProvider implements MarketDataProvider {
 function parseSeries(ticker: string, body: string): Record<string, AlphaVantageDay> {
   const text = body.trim();
   if (text === '') throw new MarketDataError(`Alpha Vantage returned an empty response for ${ticker}`);
-  if (text.startsWith('<')) throw new MarketDataError(`Alpha Vantage returned HTML instead of data for ${ticker}: ${snippet(text)}`);
+  if (text.startsWith('<'))
+    throw new MarketDataError(`Alpha Vantage returned HTML instead of data for ${ticker}: ${snippet(text)}`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -143,7 +158,9 @@ function parseSeries(ticker: string, body: string): Record<string, AlphaVantageD
   }
   const series = doc['Time Series (Daily)'];
   if (typeof series !== 'object' || series === null || Array.isArray(series)) {
-    throw new MarketDataError(`Alpha Vantage returned a malformed response for ${ticker}: no "Time Series (Daily)" (keys: ${Object.keys(doc).join(', ') || 'none'})`);
+    throw new MarketDataError(
+      `Alpha Vantage returned a malformed response for ${ticker}: no "Time Series (Daily)" (keys: ${Object.keys(doc).join(', ') || 'none'})`,
+    );
   }
   return series as Record<string, AlphaVantageDay>;
 }

@@ -116,7 +116,9 @@ export class CsvMarketDataProvider implements MarketDataProvider {
     try {
       isDirectory = (await stat(this.dir)).isDirectory();
     } catch (error) {
-      throw new MarketDataError(`market-data directory ${this.dir} does not exist or cannot be read: ${describeFsError(error)}`);
+      throw new MarketDataError(
+        `market-data directory ${this.dir} does not exist or cannot be read: ${describeFsError(error)}`,
+      );
     }
     if (!isDirectory) throw new MarketDataError(`market-data directory ${this.dir} is not a directory`);
   }
@@ -184,7 +186,8 @@ export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
     if (error instanceof CsvSyntaxError) throw new MarketDataError(`${source}: ${error.message}`);
     throw error;
   }
-  if (columns === null) throw new MarketDataError(`${source} is empty: expected a header with ${REQUIRED_COLUMNS.join(', ')}`);
+  if (columns === null)
+    throw new MarketDataError(`${source} is empty: expected a header with ${REQUIRED_COLUMNS.join(', ')}`);
   if (rows.length === 0) throw new MarketDataError(`${source} is empty: a header and no rows`);
   return rows;
 }

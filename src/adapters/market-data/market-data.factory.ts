@@ -20,15 +20,25 @@ export interface MarketDataProviderOptions {
  * `requestsPerMinute` come wrapped in their rate limiter: build each once per
  * process (the worker caches them) so that every batch shares it.
  */
-export function createMarketDataProvider(name: MarketDataProviderName, options: MarketDataProviderOptions): MarketDataProvider {
+export function createMarketDataProvider(
+  name: MarketDataProviderName,
+  options: MarketDataProviderOptions,
+): MarketDataProvider {
   switch (name) {
     case 'csv':
       return new CsvMarketDataProvider(options.csvDir);
     case 'yahoo':
-      return limited(new YahooMarketDataProvider({ fetch: options.fetch, baseUrl: options.yahoo?.baseUrl }), options.yahoo?.requestsPerMinute);
+      return limited(
+        new YahooMarketDataProvider({ fetch: options.fetch, baseUrl: options.yahoo?.baseUrl }),
+        options.yahoo?.requestsPerMinute,
+      );
     case 'alphavantage':
       return limited(
-        new AlphaVantageMarketDataProvider({ apiKey: options.alphaVantage?.apiKey ?? '', baseUrl: options.alphaVantage?.baseUrl, fetch: options.fetch }),
+        new AlphaVantageMarketDataProvider({
+          apiKey: options.alphaVantage?.apiKey ?? '',
+          baseUrl: options.alphaVantage?.baseUrl,
+          fetch: options.fetch,
+        }),
         options.alphaVantage?.requestsPerMinute,
       );
     default: {

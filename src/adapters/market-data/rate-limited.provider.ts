@@ -19,7 +19,8 @@ export class RateLimitedMarketDataProvider implements MarketDataProvider {
     private readonly inner: MarketDataProvider,
     readonly requestsPerMinute: number,
   ) {
-    if (!(requestsPerMinute > 0)) throw new Error(`requestsPerMinute of ${inner.name} must be positive, got ${requestsPerMinute}`);
+    if (!(requestsPerMinute > 0))
+      throw new Error(`requestsPerMinute of ${inner.name} must be positive, got ${requestsPerMinute}`);
     this.name = inner.name;
     this.limiter = new Bottleneck({ maxConcurrent: 1, minTime: Math.ceil(60_000 / requestsPerMinute) });
     if (inner.listTickers) this.listTickers = () => inner.listTickers!();

@@ -64,11 +64,13 @@ export class YahooMarketDataProvider implements MarketDataProvider {
     );
     // The bar's trading day is the exchange's local date, not the UTC one.
     const offsetMs = typeof chart.meta?.gmtoffset === 'number' ? chart.meta.gmtoffset * 1000 : 0;
-    if (!Array.isArray(chart.quotes)) throw new MarketDataError(`Yahoo Finance returned a malformed chart for ${ticker}: no quotes`);
+    if (!Array.isArray(chart.quotes))
+      throw new MarketDataError(`Yahoo Finance returned a malformed chart for ${ticker}: no quotes`);
     const rows: RawPriceRow[] = [];
     for (const quote of chart.quotes) {
       const time = quote.date instanceof Date ? quote.date.getTime() : NaN;
-      if (Number.isNaN(time)) throw new MarketDataError(`Yahoo Finance returned a malformed chart for ${ticker}: a quote without a date`);
+      if (Number.isNaN(time))
+        throw new MarketDataError(`Yahoo Finance returned a malformed chart for ${ticker}: a quote without a date`);
       const date = isoDateOfInstant(time + offsetMs);
       if ((request.from !== undefined && date < request.from) || date > request.to) continue;
       rows.push({
@@ -111,11 +113,13 @@ function mapError(ticker: string, error: unknown, trace: FetchTrace): Error {
   if (error instanceof TransientError || error instanceof MarketDataError) return error;
   const detail = errorMessage(error);
   const status = trace.status;
-  if (status === 404) return new MarketDataError(`unknown ticker ${ticker}: Yahoo Finance has no data for it (HTTP 404: ${detail})`);
+  if (status === 404)
+    return new MarketDataError(`unknown ticker ${ticker}: Yahoo Finance has no data for it (HTTP 404: ${detail})`);
   if (status === 429 || (status !== undefined && status >= 500)) {
     return new TransientError(`Yahoo Finance is unavailable for ${ticker} (HTTP ${status}): ${detail}`);
   }
-  if (status !== undefined && status >= 400) return new MarketDataError(`Yahoo Finance refused the request for ${ticker} (HTTP ${status}): ${detail}`);
+  if (status !== undefined && status >= 400)
+    return new MarketDataError(`Yahoo Finance refused the request for ${ticker} (HTTP ${status}): ${detail}`);
   // No response at all and no network error: a fault of this code, not of the data; surface it unchanged.
   if (status === undefined) return error instanceof Error ? error : new Error(detail);
   return new MarketDataError(`Yahoo Finance returned a malformed chart for ${ticker}: ${detail}`);

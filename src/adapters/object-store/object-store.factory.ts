@@ -12,7 +12,10 @@ export function createObjectStore(config: Pick<AppConfig, 'backtests' | 'dataDir
       bucket: s3.bucket,
       region: s3.region,
       endpoint: s3.endpoint,
-      credentials: s3.accessKeyId && s3.secretAccessKey ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } : undefined,
+      credentials:
+        s3.accessKeyId && s3.secretAccessKey
+          ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
+          : undefined,
       forcePathStyle: s3.forcePathStyle,
       publicUrl: s3.publicUrl,
     });

@@ -1,4 +1,11 @@
-import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { BadInputError } from '../../domain/errors';
 import { isObjectKey, type ObjectStore, type StoredObject } from '../../domain/object-store';
 
@@ -42,7 +49,9 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: string | Uint8Array, contentType: string): Promise<void> {
     const Key = this.objectKey(key);
     await this.ensureBucket();
-    await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body: body, ContentType: contentType }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.options.bucket, Key, Body: body, ContentType: contentType }),
+    );
   }
 
   async get(key: string): Promise<StoredObject | null> {
@@ -68,7 +77,9 @@ export class S3ObjectStore implements ObjectStore {
       if (forcePathStyle) return `${root}/${encodeURIComponent(bucket)}/${path}`;
       return `${base.protocol}//${bucket}.${base.host}/${path}`;
     }
-    return forcePathStyle ? `https://s3.${region}.amazonaws.com/${encodeURIComponent(bucket)}/${path}` : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
+    return forcePathStyle
+      ? `https://s3.${region}.amazonaws.com/${encodeURIComponent(bucket)}/${path}`
+      : `https://${bucket}.s3.${region}.amazonaws.com/${path}`;
   }
 
   /** Close the client's sockets. */
@@ -109,5 +120,10 @@ export class S3ObjectStore implements ObjectStore {
 
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
+  return (
+    e?.name === 'NoSuchKey' ||
+    e?.name === 'NotFound' ||
+    e?.name === 'NoSuchBucket' ||
+    e?.$metadata?.httpStatusCode === 404
+  );
 }

@@ -4,7 +4,10 @@ import type { SignalRecord } from '../../domain/ports';
 import type { Database, SignalTable } from './database';
 
 /** The first and last stored day of `ticker`, or null when none is stored. */
-export async function storedRangeOf(db: Kysely<Database>, ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null> {
+export async function storedRangeOf(
+  db: Kysely<Database>,
+  ticker: string,
+): Promise<{ first: IsoDate; last: IsoDate } | null> {
   const row = await db
     .selectFrom('daily_bars')
     .select((eb) => [eb.fn.min('date').as('first'), eb.fn.max('date').as('last')])

@@ -14,8 +14,23 @@ import { epochDay } from '../../domain/strategies/bar-series';
 
 /** The staging table's float8 columns, in COPY order (volume is float8 here; the upsert casts it). */
 export const STAGED_NUMBER_COLUMNS = [
-  'open', 'high', 'low', 'close', 'adj_close', 'volume',
-  'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal', 'raw_close', 'split_factor',
+  'open',
+  'high',
+  'low',
+  'close',
+  'adj_close',
+  'volume',
+  'sma7',
+  'sma21',
+  'sma50',
+  'sma100',
+  'sma200',
+  'ema12',
+  'ema26',
+  'macd',
+  'macd_signal',
+  'raw_close',
+  'split_factor',
 ] as const;
 
 export const STAGING_TABLE = 'ingest_bars_staging';
@@ -36,9 +51,23 @@ const VOLUME_INDEX = STAGED_NUMBER_COLUMNS.indexOf('volume');
 function numberValues(bar: EnrichedBar): Array<number | null> {
   const adjusted = bar.splitFactor !== undefined && bar.splitFactor !== 1;
   return [
-    bar.open, bar.high, bar.low, bar.close, bar.adjClose, bar.volume,
-    bar.sma7, bar.sma21, bar.sma50, bar.sma100, bar.sma200, bar.ema12, bar.ema26, bar.macd, bar.macdSignal,
-    adjusted ? (bar.rawClose ?? null) : null, bar.splitFactor ?? 1,
+    bar.open,
+    bar.high,
+    bar.low,
+    bar.close,
+    bar.adjClose,
+    bar.volume,
+    bar.sma7,
+    bar.sma21,
+    bar.sma50,
+    bar.sma100,
+    bar.sma200,
+    bar.ema12,
+    bar.ema26,
+    bar.macd,
+    bar.macdSignal,
+    adjusted ? (bar.rawClose ?? null) : null,
+    bar.splitFactor ?? 1,
   ];
 }
 
@@ -82,7 +111,10 @@ function encodeTicker(ticker: string, bars: readonly EnrichedBar[], wholeVolume:
   return out.subarray(0, o);
 }
 
-function* copyChunks(batch: ReadonlyArray<{ ticker: string; bars: readonly EnrichedBar[] }>, wholeVolume: boolean): Generator<Buffer> {
+function* copyChunks(
+  batch: ReadonlyArray<{ ticker: string; bars: readonly EnrichedBar[] }>,
+  wholeVolume: boolean,
+): Generator<Buffer> {
   const header = Buffer.alloc(SIGNATURE.length + 8);
   SIGNATURE.copy(header, 0);
   // Flags (no OIDs) and header extension length, both 0.
@@ -96,7 +128,10 @@ function* copyChunks(batch: ReadonlyArray<{ ticker: string; bars: readonly Enric
 const COPY_COLUMNS = ['ticker', 'date', ...STAGED_NUMBER_COLUMNS].join(', ');
 
 /** COPY every bar of `batch` into the (created if needed) staging table on `client`, inside its open transaction. */
-export async function copyBarsToStaging(client: pg.PoolClient, batch: ReadonlyArray<{ ticker: string; bars: readonly EnrichedBar[] }>): Promise<void> {
+export async function copyBarsToStaging(
+  client: pg.PoolClient,
+  batch: ReadonlyArray<{ ticker: string; bars: readonly EnrichedBar[] }>,
+): Promise<void> {
   await client.query(CREATE_STAGING_SQL);
   const stream = client.query(copyFrom(`copy ${STAGING_TABLE} (${COPY_COLUMNS}) from stdin with (format binary)`));
   await pipeline(Readable.from(copyChunks(batch, false), { objectMode: false }), stream);
@@ -107,7 +142,10 @@ export async function copyBarsToStaging(client: pg.PoolClient, batch: ReadonlyAr
  * tickers that have no stored bar (nothing to upsert against), whose volumes
  * are whole ({@link hasWholeVolumes}). Any key conflict fails the COPY.
  */
-export async function copyBarsToTable(client: pg.PoolClient, batch: ReadonlyArray<{ ticker: string; bars: readonly EnrichedBar[] }>): Promise<void> {
+export async function copyBarsToTable(
+  client: pg.PoolClient,
+  batch: ReadonlyArray<{ ticker: string; bars: readonly EnrichedBar[] }>,
+): Promise<void> {
   const stream = client.query(copyFrom(`copy daily_bars (${COPY_COLUMNS}) from stdin with (format binary)`));
   await pipeline(Readable.from(copyChunks(batch, true), { objectMode: false }), stream);
 }

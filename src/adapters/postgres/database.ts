@@ -335,7 +335,9 @@ export function createDatabase(url: string, options: { max?: number } = {}): Kys
   // An idle connection that the server closes (a restart, a terminated backend)
   // is emitted here; unhandled it would crash the process. The pool drops the
   // client and the next query opens a new connection.
-  pool.on('error', (err) => console.warn(`postgres: an idle connection was closed (${err.message}); the next query reconnects`));
+  pool.on('error', (err) =>
+    console.warn(`postgres: an idle connection was closed (${err.message}); the next query reconnects`),
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pools.set(db, pool);
   return db;
@@ -351,7 +353,10 @@ export function poolOf(db: Kysely<Database>): pg.Pool | undefined {
  * Kysely instance bound to that very connection (for everything else), so
  * that both take part in one transaction.
  */
-export async function withRawConnection<T>(pool: pg.Pool, fn: (client: pg.PoolClient, db: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function withRawConnection<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient, db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

@@ -32,11 +32,17 @@ export const MIGRATIONS: Record<string, Migration> = {
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
   // Unordered: branches developed side by side add migrations whose numbers interleave;
   // a database that applied a later number first must still take an earlier one.
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    allowUnorderedMigrations: true,
+  });
   const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error).message ?? result.error)}`);
+    throw new Error(
+      `migration ${failed?.migrationName ?? '?'} failed: ${String((result.error as Error).message ?? result.error)}`,
+    );
   }
   return result;
 }

@@ -18,7 +18,21 @@ export type PackedLayout = 'prices' | 'enriched';
 
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
 const ENRICHED_COLUMNS = [
-  'open', 'high', 'low', 'close', 'adj_close', 'volume', 'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal',
+  'open',
+  'high',
+  'low',
+  'close',
+  'adj_close',
+  'volume',
+  'sma7',
+  'sma21',
+  'sma50',
+  'sma100',
+  'sma200',
+  'ema12',
+  'ema26',
+  'macd',
+  'macd_signal',
 ] as const;
 
 function packedExpression(layout: PackedLayout) {
@@ -41,7 +55,8 @@ export async function readPackedBars(
     from daily_bars
     where ticker = any(${[...tickers]}::text[]) ${range.to ? sql`and date <= ${range.to}` : sql``}
     group by ticker`.execute(db);
-  for (const row of result.rows) out.set(row.ticker, layout === 'prices' ? unpackPrices(row.packed) : unpackEnriched(row.packed));
+  for (const row of result.rows)
+    out.set(row.ticker, layout === 'prices' ? unpackPrices(row.packed) : unpackEnriched(row.packed));
   return out;
 }
 
@@ -54,9 +69,22 @@ function unpackPrices(packed: Buffer): EnrichedBar[] {
   for (let i = 0, o = 0; i < n; i++, o += PRICE_BYTES) {
     const close = packed.readDoubleBE(o + 28);
     bars[i] = {
-      date: isoOfEpochDay(packed.readInt32BE(o)), open: packed.readDoubleBE(o + 4), high: packed.readDoubleBE(o + 12), low: packed.readDoubleBE(o + 20),
-      close, adjClose: close, volume: 0,
-      sma7: null, sma21: null, sma50: null, sma100: null, sma200: null, ema12: null, ema26: null, macd: null, macdSignal: null,
+      date: isoOfEpochDay(packed.readInt32BE(o)),
+      open: packed.readDoubleBE(o + 4),
+      high: packed.readDoubleBE(o + 12),
+      low: packed.readDoubleBE(o + 20),
+      close,
+      adjClose: close,
+      volume: 0,
+      sma7: null,
+      sma21: null,
+      sma50: null,
+      sma100: null,
+      sma200: null,
+      ema12: null,
+      ema26: null,
+      macd: null,
+      macdSignal: null,
     };
   }
   return bars;
@@ -73,9 +101,21 @@ function unpackEnriched(packed: Buffer): EnrichedBar[] {
   for (let i = 0, o = 0; i < n; i++, o += ENRICHED_BYTES) {
     bars[i] = {
       date: isoOfEpochDay(packed.readInt32BE(o)),
-      open: num(o + 4), high: num(o + 12), low: num(o + 20), close: num(o + 28), adjClose: num(o + 36), volume: num(o + 44),
-      sma7: orNull(o + 52), sma21: orNull(o + 60), sma50: orNull(o + 68), sma100: orNull(o + 76), sma200: orNull(o + 84),
-      ema12: orNull(o + 92), ema26: orNull(o + 100), macd: orNull(o + 108), macdSignal: orNull(o + 116),
+      open: num(o + 4),
+      high: num(o + 12),
+      low: num(o + 20),
+      close: num(o + 28),
+      adjClose: num(o + 36),
+      volume: num(o + 44),
+      sma7: orNull(o + 52),
+      sma21: orNull(o + 60),
+      sma50: orNull(o + 68),
+      sma100: orNull(o + 76),
+      sma200: orNull(o + 84),
+      ema12: orNull(o + 92),
+      ema26: orNull(o + 100),
+      macd: orNull(o + 108),
+      macdSignal: orNull(o + 116),
     };
   }
   return bars;

@@ -62,14 +62,36 @@ export class PostgresBacktestRepository implements BacktestRepository {
     const row = await this.db
       .selectFrom('backtests')
       .select([
-        'id', 'ticker', 'strategy', 'strategy_version', 'params', 'options', 'start_date', 'end_date', 'initial_capital',
-        'final_capital', 'return_pct', 'num_trades', 'fees', 'initial_position', 'metrics', 'report_key', 'chart_key', 'report_url', 'created_at',
+        'id',
+        'ticker',
+        'strategy',
+        'strategy_version',
+        'params',
+        'options',
+        'start_date',
+        'end_date',
+        'initial_capital',
+        'final_capital',
+        'return_pct',
+        'num_trades',
+        'fees',
+        'initial_position',
+        'metrics',
+        'report_key',
+        'chart_key',
+        'report_url',
+        'created_at',
       ])
       .$if(options.withEquityCurve === true, (q) => q.select('equity_curve'))
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row) return null;
-    const trades = await this.db.selectFrom('backtest_trades').selectAll().where('backtest_id', '=', id).orderBy('seq').execute();
+    const trades = await this.db
+      .selectFrom('backtest_trades')
+      .selectAll()
+      .where('backtest_id', '=', id)
+      .orderBy('seq')
+      .execute();
     const curve = (row as { equity_curve?: BacktestRecord['equityCurve'] }).equity_curve;
     return {
       id: row.id,
@@ -86,7 +108,14 @@ export class PostgresBacktestRepository implements BacktestRepository {
       orders: row.num_trades,
       fees: row.fees,
       initialPosition: row.initial_position as BacktestTrade | null,
-      trades: trades.map((t) => ({ date: t.date, side: t.side, price: t.price, shares: t.shares, fee: t.fee, signalDate: t.signal_date })),
+      trades: trades.map((t) => ({
+        date: t.date,
+        side: t.side,
+        price: t.price,
+        shares: t.shares,
+        fee: t.fee,
+        signalDate: t.signal_date,
+      })),
       metrics: upgradeStoredMetrics(row.metrics as unknown as BacktestMetrics),
       equityCurve: curve ?? { dates: [], equity: [], shares: [], close: [] },
       reportKey: row.report_key,
@@ -99,5 +128,4 @@ export class PostgresBacktestRepository implements BacktestRepository {
   storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null> {
     return storedRangeOf(this.db, ticker);
   }
-
 }

@@ -1,6 +1,15 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { IsoDate } from '../../domain/dates';
-import type { ClaimStatus, DeliveryClaim, DeliveryRepository, DigestRecipient, PlannedDigest, RecipientPage, SignalRecord, SignalSelection } from '../../domain/ports';
+import type {
+  ClaimStatus,
+  DeliveryClaim,
+  DeliveryRepository,
+  DigestRecipient,
+  PlannedDigest,
+  RecipientPage,
+  SignalRecord,
+  SignalSelection,
+} from '../../domain/ports';
 import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database } from './database';
 
@@ -10,7 +19,10 @@ import type { Database } from './database';
  * recommended strategy, recorded under its label (`recommended:sma_cross`).
  */
 function notifiedSignals(selection: SignalSelection) {
-  const selected = 'runDate' in selection ? sql`g.run_date = ${selection.runDate}` : sql`g.date = ${selection.date} and g.ticker = ${selection.ticker}`;
+  const selected =
+    'runDate' in selection
+      ? sql`g.run_date = ${selection.runDate}`
+      : sql`g.date = ${selection.date} and g.ticker = ${selection.ticker}`;
   return sql`
     select distinct s.id as subscriber_id, s.email, g.date, g.ticker, g.strategy, g.strategy_version, g.signal, g.close, g.inputs
     from subscribers s
@@ -34,13 +46,24 @@ interface SignalRow {
 }
 
 const toSignalRecord = (r: SignalRow): SignalRecord => ({
-  date: r.date, ticker: r.ticker, strategy: r.strategy, strategyVersion: r.strategy_version, signal: r.signal, close: r.close, inputs: r.inputs,
+  date: r.date,
+  ticker: r.ticker,
+  strategy: r.strategy,
+  strategyVersion: r.strategy_version,
+  signal: r.signal,
+  close: r.close,
+  inputs: r.inputs,
 });
 
-const signalKey = (subscriberId: number, g: { date: string; ticker: string; strategy: string }) => `${subscriberId}|${g.date}|${g.ticker}|${g.strategy}`;
+const signalKey = (subscriberId: number, g: { date: string; ticker: string; strategy: string }) =>
+  `${subscriberId}|${g.date}|${g.ticker}|${g.strategy}`;
 
 /** The recipients of one page with their selected BUY and SELL signals. */
-async function recipientsOf(db: Kysely<Database> | Transaction<Database>, signals: SignalSelection, page: RecipientPage): Promise<DigestRecipient[]> {
+async function recipientsOf(
+  db: Kysely<Database> | Transaction<Database>,
+  signals: SignalSelection,
+  page: RecipientPage,
+): Promise<DigestRecipient[]> {
   const result = await sql<SignalRow>`
     select * from (${notifiedSignals(signals)}) n
     where subscriber_id between ${page.fromId} and ${page.toId}
@@ -83,7 +106,9 @@ export class PostgresDeliveryRepository implements DeliveryRepository {
     return this.db.transaction().execute(async (trx) => {
       // Two attempts of one page, or two fan-outs (the daily digest and a manual
       // send) reaching one subscriber, plan in turn: a signal goes in one digest.
-      await sql`select id from subscribers where id between ${page.fromId} and ${page.toId} order by id for update`.execute(trx);
+      await sql`select id from subscribers where id between ${page.fromId} and ${page.toId} order by id for update`.execute(
+        trx,
+      );
       const candidates = await recipientsOf(trx, input.signals, page);
 
       // Digests claimed by an attempt that died before sending them: resent as they were.
@@ -142,11 +167,33 @@ export class PostgresDeliveryRepository implements DeliveryRepository {
         // Attempts 0: the claim before sending counts the first attempt.
         await trx
           .insertInto('deliveries')
-          .values(fresh.map((d) => ({ kind, run_date: date, subscriber_id: d.subscriberId, seq: d.seq, message_id: input.messageId(d.subscriberId, d.seq), status: 'claimed' as const, attempts: 0 })))
+          .values(
+            fresh.map((d) => ({
+              kind,
+              run_date: date,
+              subscriber_id: d.subscriberId,
+              seq: d.seq,
+              message_id: input.messageId(d.subscriberId, d.seq),
+              status: 'claimed' as const,
+              attempts: 0,
+            })),
+          )
           .execute();
         await trx
           .insertInto('delivered_signals')
-          .values(fresh.flatMap((d) => d.signals.map((g) => ({ subscriber_id: d.subscriberId, date: g.date, ticker: g.ticker, strategy: g.strategy, kind, run_date: date, seq: d.seq }))))
+          .values(
+            fresh.flatMap((d) =>
+              d.signals.map((g) => ({
+                subscriber_id: d.subscriberId,
+                date: g.date,
+                ticker: g.ticker,
+                strategy: g.strategy,
+                kind,
+                run_date: date,
+                seq: d.seq,
+              })),
+            ),
+          )
           .execute();
       }
       for (const d of fresh) digests.set(d.subscriberId, d);
@@ -154,12 +201,19 @@ export class PostgresDeliveryRepository implements DeliveryRepository {
     });
   }
 
-  async claim(input: { kind: string; date: IsoDate; deliveries: readonly { subscriberId: number; seq?: number; messageId: string }[] }): Promise<Map<number, DeliveryClaim>> {
+  async claim(input: {
+    kind: string;
+    date: IsoDate;
+    deliveries: readonly { subscriberId: number; seq?: number; messageId: string }[];
+  }): Promise<Map<number, DeliveryClaim>> {
     const claims = new Map<number, DeliveryClaim>();
     // Ascending ids: two attempts claiming the same page lock rows in the same order.
     let pending = [...input.deliveries].sort((a, b) => a.subscriberId - b.subscriberId);
     for (let round = 0; pending.length > 0; round++) {
-      if (round === 3) throw new Error(`could not claim ${pending.length} deliveries of ${input.kind} ${input.date}: they keep changing under this claim`);
+      if (round === 3)
+        throw new Error(
+          `could not claim ${pending.length} deliveries of ${input.kind} ${input.date}: they keep changing under this claim`,
+        );
       // One statement: insert the new claims, count an attempt on the existing ones.
       // Both parts see the statement's snapshot, so a row another attempt
       // committed meanwhile is in neither: those are claimed again, below.
@@ -198,6 +252,10 @@ export class PostgresDeliveryRepository implements DeliveryRepository {
   }
 
   async markFailed(input: { messageId: string; error: string }): Promise<void> {
-    await this.db.updateTable('deliveries').set({ status: 'failed', error: input.error }).where('message_id', '=', input.messageId).execute();
+    await this.db
+      .updateTable('deliveries')
+      .set({ status: 'failed', error: input.error })
+      .where('message_id', '=', input.messageId)
+      .execute();
   }
 }

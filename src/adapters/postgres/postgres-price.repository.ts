@@ -5,7 +5,11 @@ import type { ReadjustmentCause } from '../../domain/readjustment';
 import type { IsoDate } from '../../domain/dates';
 import type { ProviderAttempt } from '../../domain/market-data';
 import type {
-  CorporateActionRepository, IngestionRunRepository, IngestionToSave, PriceRepository, TickerIngestionResult,
+  CorporateActionRepository,
+  IngestionRunRepository,
+  IngestionToSave,
+  PriceRepository,
+  TickerIngestionResult,
 } from '../../domain/ports';
 import type pg from 'pg';
 import { poolOf, withRawConnection, type Database, type DailyBarRow } from './database';
@@ -26,8 +30,23 @@ export function pgSafeJson(value: unknown): string {
 export const REPORTED_REJECTIONS_LIMIT = 100;
 
 const BAR_COLUMNS = [
-  'open', 'high', 'low', 'close', 'adj_close', 'volume',
-  'sma7', 'sma21', 'sma50', 'sma100', 'sma200', 'ema12', 'ema26', 'macd', 'macd_signal', 'raw_close', 'split_factor',
+  'open',
+  'high',
+  'low',
+  'close',
+  'adj_close',
+  'volume',
+  'sma7',
+  'sma21',
+  'sma50',
+  'sma100',
+  'sma200',
+  'ema12',
+  'ema26',
+  'macd',
+  'macd_signal',
+  'raw_close',
+  'split_factor',
 ] as const;
 
 /** Map a row to the domain's camelCase bar (snake_case stays in the adapter). */
@@ -172,7 +191,12 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
   }
 
   async storedTickers(): Promise<string[]> {
-    const rows = await this.db.selectFrom('tickers').select('symbol').where('last_date', 'is not', null).orderBy('symbol').execute();
+    const rows = await this.db
+      .selectFrom('tickers')
+      .select('symbol')
+      .where('last_date', 'is not', null)
+      .orderBy('symbol')
+      .execute();
     return rows.map((r) => r.symbol);
   }
 
@@ -197,7 +221,8 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
       return results;
     }
     const pool = poolOf(this.db);
-    if (!pool) throw new Error('PostgresPriceRepository needs a database made by createDatabase (COPY needs its pg pool)');
+    if (!pool)
+      throw new Error('PostgresPriceRepository needs a database made by createDatabase (COPY needs its pg pool)');
     return withRawConnection(pool, async (client, db) => {
       await client.query('begin');
       try {
@@ -222,14 +247,27 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     return rows.map((r) => ({ date: r.date, splitFactor: r.split_factor, dividend: r.dividend, spinOff: r.spin_off }));
   }
 
-  async saveCorporateActions(ticker: string, actions: readonly CorporateAction[], runId?: string): Promise<{ inserted: number; updated: number }> {
-    return upsertCorporateActions(this.db, actions.map((action) => ({ ticker, runId: runId ?? null, action })));
+  async saveCorporateActions(
+    ticker: string,
+    actions: readonly CorporateAction[],
+    runId?: string,
+  ): Promise<{ inserted: number; updated: number }> {
+    return upsertCorporateActions(
+      this.db,
+      actions.map((action) => ({ ticker, runId: runId ?? null, action })),
+    );
   }
 
   async startRun(input: { runId: string; asOf: IsoDate; provider: string; tickers: readonly string[] }): Promise<void> {
     await this.db
       .insertInto('ingestion_runs')
-      .values({ run_id: input.runId, as_of: input.asOf, provider: input.provider, tickers: [...input.tickers], status: 'running' })
+      .values({
+        run_id: input.runId,
+        as_of: input.asOf,
+        provider: input.provider,
+        tickers: [...input.tickers],
+        status: 'running',
+      })
       .onConflict((oc) => oc.column('run_id').doNothing())
       .execute();
   }
@@ -263,16 +301,33 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     );
   }
 
-  async recordFailure(runId: string, ticker: string, error: string, failover?: readonly ProviderAttempt[]): Promise<void> {
+  async recordFailure(
+    runId: string,
+    ticker: string,
+    error: string,
+    failover?: readonly ProviderAttempt[],
+  ): Promise<void> {
     const [last] = (await this.lastBarDates([ticker])).values();
     await this.writeResult(this.db, runId, {
-      ticker, status: 'failed', inserted: 0, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0, lastDate: last ?? null, error,
+      ticker,
+      status: 'failed',
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      rejected: [],
+      rejectedCount: 0,
+      lastDate: last ?? null,
+      error,
       ...providerFields(undefined, failover),
     });
   }
 
   async finishRun(runId: string, status: 'completed' | 'completed_with_failures'): Promise<void> {
-    await this.db.updateTable('ingestion_runs').set({ status, finished_at: sql`now()` }).where('run_id', '=', runId).execute();
+    await this.db
+      .updateTable('ingestion_runs')
+      .set({ status, finished_at: sql`now()` })
+      .where('run_id', '=', runId)
+      .execute();
   }
 
   private async writeResult(db: Kysely<Database>, runId: string, r: TickerIngestionResult): Promise<void> {
@@ -299,7 +354,11 @@ function resultValues(r: TickerIngestionResult) {
 }
 
 /** Record results of run `runId` (idempotent by (run, ticker)), in one statement. */
-async function writeResults(db: Kysely<Database>, runId: string, results: readonly TickerIngestionResult[]): Promise<void> {
+async function writeResults(
+  db: Kysely<Database>,
+  runId: string,
+  results: readonly TickerIngestionResult[],
+): Promise<void> {
   if (results.length === 0) return;
   await db
     .insertInto('ingestion_run_tickers')
@@ -324,7 +383,11 @@ async function writeResults(db: Kysely<Database>, runId: string, results: readon
 }
 
 /** The body of {@link PostgresPriceRepository.saveIngestions}, inside its transaction on `client` (= `db`). */
-async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: readonly IngestionToSave[]): Promise<TickerIngestionResult[]> {
+async function saveBatch(
+  client: pg.PoolClient,
+  db: Kysely<Database>,
+  batch: readonly IngestionToSave[],
+): Promise<TickerIngestionResult[]> {
   const tickers = batch.map((b) => b.ticker);
   await sql`insert into tickers (symbol) select unnest(${tickers}::text[]) on conflict (symbol) do nothing`.execute(db);
   // Locked until commit: two batches of the same ticker never interleave.
@@ -355,7 +418,10 @@ async function saveBatch(client: pg.PoolClient, db: Kysely<Database>, batch: rea
     for (const [ticker, c] of written) counts.set(ticker, c);
   }
   await storeRejections(db, batch);
-  await upsertCorporateActions(db, batch.flatMap((b) => (b.actions ?? []).map((action) => ({ ticker: b.ticker, runId: b.runId, action }))));
+  await upsertCorporateActions(
+    db,
+    batch.flatMap((b) => (b.actions ?? []).map((action) => ({ ticker: b.ticker, runId: b.runId, action }))),
+  );
   const spans = await sql<{ symbol: string; last_date: IsoDate | null }>`
     update tickers set
       first_date = (select min(date) from daily_bars where ticker = symbol),
@@ -409,9 +475,14 @@ function readjustmentCause(
 }
 
 /** The optional provider fields of a result: absent rather than empty. */
-function providerFields(provider: string | undefined, failover: readonly ProviderAttempt[] | undefined): Pick<TickerIngestionResult, 'provider' | 'failover'> {
+function providerFields(
+  provider: string | undefined,
+  failover: readonly ProviderAttempt[] | undefined,
+): Pick<TickerIngestionResult, 'provider' | 'failover'> {
   return {
     ...(provider ? { provider } : {}),
-    ...(failover && failover.length > 0 ? { failover: failover.map((a) => ({ provider: a.provider, error: a.error })) } : {}),
+    ...(failover && failover.length > 0
+      ? { failover: failover.map((a) => ({ provider: a.provider, error: a.error })) }
+      : {}),
   };
 }

@@ -24,7 +24,11 @@ export class PostgresReadjustmentRepository implements PriceReadjustmentReposito
   constructor(private readonly db: Kysely<Database>) {}
 
   async readjustmentOf(workflowId: string): Promise<PriceReadjustment | null> {
-    const row = await this.db.selectFrom('price_readjustments').selectAll().where('workflow_id', '=', workflowId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('price_readjustments')
+      .selectAll()
+      .where('workflow_id', '=', workflowId)
+      .executeTakeFirst();
     return row ? toReadjustment(row) : null;
   }
 
@@ -40,7 +44,10 @@ export class PostgresReadjustmentRepository implements PriceReadjustmentReposito
     rewrite: (stored: EnrichedBar[]) => EnrichedBar[],
   ): Promise<{ readjustment: PriceReadjustment; alreadyRecorded: boolean }> {
     const pool = poolOf(this.db);
-    if (!pool) throw new Error('PostgresReadjustmentRepository needs a database made by createDatabase (COPY needs its pg pool)');
+    if (!pool)
+      throw new Error(
+        'PostgresReadjustmentRepository needs a database made by createDatabase (COPY needs its pg pool)',
+      );
     return withRawConnection(pool, async (client, db) => {
       await client.query('begin');
       try {
@@ -64,10 +71,16 @@ async function rewriteInTransaction(
 ): Promise<{ readjustment: PriceReadjustment; alreadyRecorded: boolean }> {
   // The ingestion's writer locks the same row: no bar of this ticker changes until commit.
   await sql`select symbol from tickers where symbol = ${input.ticker} for update`.execute(db);
-  const recorded = await db.selectFrom('price_readjustments').selectAll().where('workflow_id', '=', input.workflowId).executeTakeFirst();
+  const recorded = await db
+    .selectFrom('price_readjustments')
+    .selectAll()
+    .where('workflow_id', '=', input.workflowId)
+    .executeTakeFirst();
   if (recorded) return { readjustment: toReadjustment(recorded), alreadyRecorded: true };
 
-  const stored = (await db.selectFrom('daily_bars').selectAll().where('ticker', '=', input.ticker).orderBy('date').execute()).map(toEnrichedBar);
+  const stored = (
+    await db.selectFrom('daily_bars').selectAll().where('ticker', '=', input.ticker).orderBy('date').execute()
+  ).map(toEnrichedBar);
   const bars = rewrite(stored);
   let rowsChanged = 0;
   if (bars.length > 0) {
@@ -76,7 +89,10 @@ async function rewriteInTransaction(
     rowsChanged = (counts?.inserted ?? 0) + (counts?.updated ?? 0);
   }
   if (input.actions && input.actions.length > 0) {
-    await upsertCorporateActions(db, input.actions.map((action) => ({ ticker: input.ticker, runId: input.ingestionRunId, action })));
+    await upsertCorporateActions(
+      db,
+      input.actions.map((action) => ({ ticker: input.ticker, runId: input.ingestionRunId, action })),
+    );
   }
   await sql`
     update tickers set

@@ -1,5 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import type { NewRecommendation, RecommendationChange, RecommendationStore, StoredRecommendation } from '../../domain/ports';
+import type {
+  NewRecommendation,
+  RecommendationChange,
+  RecommendationStore,
+  StoredRecommendation,
+} from '../../domain/ports';
 import type { StrategyParams } from '../../domain/strategies/strategy';
 import { RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import { recommendationChangeNote } from '../../domain/notifications/digest';
@@ -7,7 +12,10 @@ import type { Database, RecommendationTable } from './database';
 import type { Selectable } from 'kysely';
 
 /** Same strategy and same parameters (null = nothing recommended). */
-function sameRecommendation(a: { strategy: string | null; params: StrategyParams | null }, b: { strategy: string | null; params: StrategyParams | null }): boolean {
+function sameRecommendation(
+  a: { strategy: string | null; params: StrategyParams | null },
+  b: { strategy: string | null; params: StrategyParams | null },
+): boolean {
   if (a.strategy !== b.strategy) return false;
   const keys = (p: StrategyParams | null) => Object.keys(p ?? {}).sort();
   const ka = keys(a.params);
@@ -16,8 +24,17 @@ function sameRecommendation(a: { strategy: string | null; params: StrategyParams
 
 function toStored(r: Selectable<RecommendationTable>): StoredRecommendation {
   return {
-    ticker: r.ticker, runId: r.run_id, asOf: r.as_of, strategy: r.strategy, params: r.params, reason: r.reason,
-    evidence: r.evidence, current: r.current, changed: r.changed, previousStrategy: r.previous_strategy, previousParams: r.previous_params,
+    ticker: r.ticker,
+    runId: r.run_id,
+    asOf: r.as_of,
+    strategy: r.strategy,
+    params: r.params,
+    reason: r.reason,
+    evidence: r.evidence,
+    current: r.current,
+    changed: r.changed,
+    previousStrategy: r.previous_strategy,
+    previousParams: r.previous_params,
     createdAt: r.created_at.toISOString(),
   };
 }
@@ -35,7 +52,13 @@ export class PostgresRecommendationRepository implements RecommendationStore {
     if (tickers.length === 0) return [];
     return this.db.transaction().execute(async (trx) => {
       // Locked so that two runs saving the same ticker serialise on its current row.
-      const previous = await trx.selectFrom('recommendations').selectAll().where('ticker', 'in', tickers).where('current', '=', true).forUpdate().execute();
+      const previous = await trx
+        .selectFrom('recommendations')
+        .selectAll()
+        .where('ticker', 'in', tickers)
+        .where('current', '=', true)
+        .forUpdate()
+        .execute();
       const previousByTicker = new Map(previous.map((p) => [p.ticker, p]));
       const fresh = input.recommendations.filter((r) => previousByTicker.get(r.ticker)?.run_id !== input.runId);
       if (fresh.length > 0) {
@@ -45,9 +68,16 @@ export class PostgresRecommendationRepository implements RecommendationStore {
             fresh.map((r) => {
               const before = previousByTicker.get(r.ticker);
               return {
-                run_id: input.runId, ticker: r.ticker, strategy: r.strategy, params: r.params ? JSON.stringify(r.params) : null, reason: r.reason,
-                evidence: JSON.stringify(r.evidence), as_of: r.asOf, current: false,
-                previous_strategy: before?.strategy ?? null, previous_params: before?.params ? JSON.stringify(before.params) : null,
+                run_id: input.runId,
+                ticker: r.ticker,
+                strategy: r.strategy,
+                params: r.params ? JSON.stringify(r.params) : null,
+                reason: r.reason,
+                evidence: JSON.stringify(r.evidence),
+                as_of: r.asOf,
+                current: false,
+                previous_strategy: before?.strategy ?? null,
+                previous_params: before?.params ? JSON.stringify(before.params) : null,
                 changed: !before || !sameRecommendation(before, r),
               };
             }),
@@ -59,11 +89,30 @@ export class PostgresRecommendationRepository implements RecommendationStore {
         const newTickers = inserted.map((r) => r.ticker);
         if (newTickers.length > 0) {
           // Clear the old flags first: the partial unique index allows one current row per ticker.
-          await trx.updateTable('recommendations').set({ current: false }).where('ticker', 'in', newTickers).where('current', '=', true).execute();
-          await trx.updateTable('recommendations').set({ current: true }).where('id', 'in', inserted.map((r) => r.id)).execute();
+          await trx
+            .updateTable('recommendations')
+            .set({ current: false })
+            .where('ticker', 'in', newTickers)
+            .where('current', '=', true)
+            .execute();
+          await trx
+            .updateTable('recommendations')
+            .set({ current: true })
+            .where(
+              'id',
+              'in',
+              inserted.map((r) => r.id),
+            )
+            .execute();
         }
       }
-      const rows = await trx.selectFrom('recommendations').selectAll().where('run_id', '=', input.runId).where('ticker', 'in', tickers).orderBy('ticker').execute();
+      const rows = await trx
+        .selectFrom('recommendations')
+        .selectAll()
+        .where('run_id', '=', input.runId)
+        .where('ticker', 'in', tickers)
+        .orderBy('ticker')
+        .execute();
       return rows.map(toStored);
     });
   }
@@ -78,7 +127,12 @@ export class PostgresRecommendationRepository implements RecommendationStore {
   }
 
   async history(ticker: string): Promise<StoredRecommendation[]> {
-    const rows = await this.db.selectFrom('recommendations').selectAll().where('ticker', '=', ticker).orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('recommendations')
+      .selectAll()
+      .where('ticker', '=', ticker)
+      .orderBy('id')
+      .execute();
     return rows.map(toStored);
   }
 
@@ -91,8 +145,13 @@ export class PostgresRecommendationRepository implements RecommendationStore {
     const out = new Map<number, RecommendationChange[]>();
     if (subscriberIds.length === 0) return out;
     const result = await sql<{
-      subscriber_id: number; ticker: string; strategy: string | null; params: StrategyParams | null; reason: string | null;
-      previous_strategy: string | null; previous_params: StrategyParams | null;
+      subscriber_id: number;
+      ticker: string;
+      strategy: string | null;
+      params: StrategyParams | null;
+      reason: string | null;
+      previous_strategy: string | null;
+      previous_params: StrategyParams | null;
     }>`
       select distinct on (sub.subscriber_id, r.ticker)
         sub.subscriber_id, r.ticker, r.strategy, r.params, r.reason, r.previous_strategy, r.previous_params
@@ -106,7 +165,14 @@ export class PostgresRecommendationRepository implements RecommendationStore {
     for (const r of result.rows) {
       const id = Number(r.subscriber_id);
       const list = out.get(id) ?? [];
-      list.push({ ticker: r.ticker, strategy: r.strategy, params: r.params, reason: r.reason, previousStrategy: r.previous_strategy, previousParams: r.previous_params });
+      list.push({
+        ticker: r.ticker,
+        strategy: r.strategy,
+        params: r.params,
+        reason: r.reason,
+        previousStrategy: r.previous_strategy,
+        previousParams: r.previous_params,
+      });
       out.set(id, list);
     }
     return out;

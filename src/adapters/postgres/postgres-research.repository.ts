@@ -24,7 +24,6 @@ export class PostgresResearchRepository implements ResearchRepository {
     return storedRangeOf(this.db, ticker);
   }
 
-
   async signal(key: TickerStrategy & { date: IsoDate }): Promise<StoredSignal | null> {
     const row = await this.db
       .selectFrom('signals')
@@ -37,7 +36,11 @@ export class PostgresResearchRepository implements ResearchRepository {
   }
 
   async trades(input: { ticker: string; strategy?: string; from?: IsoDate; to?: IsoDate }): Promise<StoredSignal[]> {
-    let q = this.db.selectFrom('signals').selectAll().where('ticker', '=', input.ticker).where('signal', 'in', ['BUY', 'SELL']);
+    let q = this.db
+      .selectFrom('signals')
+      .selectAll()
+      .where('ticker', '=', input.ticker)
+      .where('signal', 'in', ['BUY', 'SELL']);
     if (input.strategy) q = q.where('strategy', '=', input.strategy);
     if (input.from) q = q.where('date', '>=', input.from);
     if (input.to) q = q.where('date', '<=', input.to);
@@ -58,7 +61,9 @@ export class PostgresResearchRepository implements ResearchRepository {
   }
 
   async labelStates(ticker: string): Promise<LabelState[]> {
-    const result = await sql<Selectable<SignalTable> & { last_buy: string | null; last_sell: string | null; trades: number }>`
+    const result = await sql<
+      Selectable<SignalTable> & { last_buy: string | null; last_sell: string | null; trades: number }
+    >`
       with trades as (
         select strategy, max(date) filter (where signal = 'BUY') as last_buy, max(date) filter (where signal = 'SELL') as last_sell,
           count(*)::int as trades
@@ -68,7 +73,13 @@ export class PostgresResearchRepository implements ResearchRepository {
       select l.*, t.last_buy, t.last_sell, coalesce(t.trades, 0) as trades
       from latest l left join trades t on t.strategy = l.strategy
       order by l.strategy`.execute(this.db);
-    return result.rows.map((r) => ({ strategy: r.strategy, last: toSignal(r), lastBuy: r.last_buy, lastSell: r.last_sell, trades: r.trades }));
+    return result.rows.map((r) => ({
+      strategy: r.strategy,
+      last: toSignal(r),
+      lastBuy: r.last_buy,
+      lastSell: r.last_sell,
+      trades: r.trades,
+    }));
   }
 
   async wasSent(key: TickerStrategy & { date: IsoDate }): Promise<boolean> {
@@ -78,7 +89,12 @@ export class PostgresResearchRepository implements ResearchRepository {
     return result.rows[0]?.sent ?? false;
   }
 
-  async sentPairs(input: { ticker?: string; strategy?: string; after?: TickerStrategy; limit: number }): Promise<TickerStrategy[]> {
+  async sentPairs(input: {
+    ticker?: string;
+    strategy?: string;
+    after?: TickerStrategy;
+    limit: number;
+  }): Promise<TickerStrategy[]> {
     const filters = [sql`g.signal in ('BUY', 'SELL')`, SENT];
     if (input.ticker) filters.push(sql`g.ticker = ${input.ticker}`);
     if (input.strategy === RECOMMENDED_STRATEGY) filters.push(sql`g.strategy like ${`${RECOMMENDED_LABEL_PREFIX}%`}`);
@@ -102,7 +118,9 @@ export class PostgresResearchRepository implements ResearchRepository {
     return result.rows.map(toSignal);
   }
 
-  async dailyDeliveries(dates: readonly IsoDate[]): Promise<Map<IsoDate, { sent: number; failed: number; claimed: number }>> {
+  async dailyDeliveries(
+    dates: readonly IsoDate[],
+  ): Promise<Map<IsoDate, { sent: number; failed: number; claimed: number }>> {
     if (dates.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('deliveries')
@@ -116,10 +134,15 @@ export class PostgresResearchRepository implements ResearchRepository {
       .where('run_date', 'in', [...dates])
       .groupBy('run_date')
       .execute();
-    return new Map(rows.map((r) => [r.run_date, { sent: Number(r.sent), failed: Number(r.failed), claimed: Number(r.claimed) }]));
+    return new Map(
+      rows.map((r) => [r.run_date, { sent: Number(r.sent), failed: Number(r.failed), claimed: Number(r.claimed) }]),
+    );
   }
 
-  async staleTickers(date: IsoDate, tickers: readonly string[]): Promise<Array<{ ticker: string; lastDate: IsoDate | null }>> {
+  async staleTickers(
+    date: IsoDate,
+    tickers: readonly string[],
+  ): Promise<Array<{ ticker: string; lastDate: IsoDate | null }>> {
     if (tickers.length === 0) return [];
     const result = await sql<{ ticker: string; last_date: string | null }>`
       select t.ticker, (select max(b.date) from daily_bars b where b.ticker = t.ticker and b.date <= ${date}::date) as last_date

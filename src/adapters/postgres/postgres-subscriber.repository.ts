@@ -35,7 +35,11 @@ async function subscriptionsOf(db: Db, subscriberId: number): Promise<Subscripti
 export class PostgresSubscriberRepository implements SubscriberRepository {
   constructor(private readonly db: Db) {}
 
-  async subscribe(input: { email: string; subscriptions: readonly Subscription[]; confirmed: boolean }): Promise<SubscribeOutcome> {
+  async subscribe(input: {
+    email: string;
+    subscriptions: readonly Subscription[];
+    confirmed: boolean;
+  }): Promise<SubscribeOutcome> {
     const { email, subscriptions, confirmed } = input;
     return this.db.transaction().execute(async (trx) => {
       // One statement decides the status: a confirmed subscriber stays confirmed, the admin path confirms, anything else is pending.
@@ -65,7 +69,10 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
           .returning(['ticker', 'strategy'])
           .execute();
       }
-      const subscriber: SubscriberWithSubscriptions = { ...toSubscriber(row), subscriptions: await subscriptionsOf(trx, subscriberId) };
+      const subscriber: SubscriberWithSubscriptions = {
+        ...toSubscriber(row),
+        subscriptions: await subscriptionsOf(trx, subscriberId),
+      };
       return { subscriber, created: row.created, added };
     });
   }
@@ -81,10 +88,18 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
     return updated ? toSubscriber(updated) : null;
   }
 
-  async unsubscribe(email: string, tickers?: readonly string[]): Promise<{ subscriber: Subscriber; removed: number } | null> {
+  async unsubscribe(
+    email: string,
+    tickers?: readonly string[],
+  ): Promise<{ subscriber: Subscriber; removed: number } | null> {
     return this.db.transaction().execute(async (trx) => {
       // Lock the row so that a concurrent subscribe cannot interleave with the "none left?" check.
-      const found = await trx.selectFrom('subscribers').select(['id', 'email', 'status']).where('email', '=', email).forUpdate().executeTakeFirst();
+      const found = await trx
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status'])
+        .where('email', '=', email)
+        .forUpdate()
+        .executeTakeFirst();
       if (!found) return null;
       const id = Number(found.id);
       let del = trx.deleteFrom('subscriptions').where('subscriber_id', '=', id);
@@ -97,7 +112,11 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
         .executeTakeFirstOrThrow();
       let status = found.status;
       if (left.n === 0 && status !== 'unsubscribed') {
-        await trx.updateTable('subscribers').set({ status: 'unsubscribed', unsubscribed_at: sql`now()` }).where('id', '=', id).execute();
+        await trx
+          .updateTable('subscribers')
+          .set({ status: 'unsubscribed', unsubscribed_at: sql`now()` })
+          .where('id', '=', id)
+          .execute();
         status = 'unsubscribed';
       }
       return { subscriber: toSubscriber({ ...found, status }), removed: Number(result.numDeletedRows) };
@@ -105,12 +124,20 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
   }
 
   async findByEmail(email: string): Promise<SubscriberWithSubscriptions | null> {
-    const row = await this.db.selectFrom('subscribers').select(['id', 'email', 'status']).where('email', '=', email).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('subscribers')
+      .select(['id', 'email', 'status'])
+      .where('email', '=', email)
+      .executeTakeFirst();
     return row ? { ...toSubscriber(row), subscriptions: await subscriptionsOf(this.db, Number(row.id)) } : null;
   }
 
   async findById(id: number): Promise<SubscriberWithSubscriptions | null> {
-    const row = await this.db.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('subscribers')
+      .select(['id', 'email', 'status'])
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? { ...toSubscriber(row), subscriptions: await subscriptionsOf(this.db, Number(row.id)) } : null;
   }
 
@@ -126,7 +153,8 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
     for (const r of rows) {
       let listing = byEmail.get(r.email);
       if (!listing) byEmail.set(r.email, (listing = { email: r.email, status: r.status, subscriptions: [] }));
-      if (r.ticker !== null && r.strategy !== null) listing.subscriptions.push({ ticker: r.ticker, strategy: r.strategy });
+      if (r.ticker !== null && r.strategy !== null)
+        listing.subscriptions.push({ ticker: r.ticker, strategy: r.strategy });
     }
     return [...byEmail.values()];
   }
@@ -154,12 +182,22 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
   }
 
   async untrackTicker(ticker: string): Promise<boolean> {
-    const deleted = await this.db.deleteFrom('tracked_tickers').where('ticker', '=', ticker).returning('ticker').executeTakeFirst();
+    const deleted = await this.db
+      .deleteFrom('tracked_tickers')
+      .where('ticker', '=', ticker)
+      .returning('ticker')
+      .executeTakeFirst();
     return deleted !== undefined;
   }
 
   async trackedTickers(configured: readonly string[]): Promise<TickerSummary[]> {
-    const result = await sql<{ ticker: string; configured: boolean; subscribers: number; pending: number; last_date: string | null }>`
+    const result = await sql<{
+      ticker: string;
+      configured: boolean;
+      subscribers: number;
+      pending: number;
+      last_date: string | null;
+    }>`
       with counts as (
         select sub.ticker,
                count(distinct s.id) filter (where s.status = 'confirmed')::int as subscribers,

@@ -12,7 +12,10 @@ import type { Database } from './database';
 
 type Db = Kysely<Database>;
 
-async function withSubscriptions(db: Db, row: { id: number | string; email: string; status: SubscriberStatus }): Promise<SubscriberWithSubscriptions> {
+async function withSubscriptions(
+  db: Db,
+  row: { id: number | string; email: string; status: SubscriberStatus },
+): Promise<SubscriberWithSubscriptions> {
   const id = Number(row.id);
   const subscriptions = await db
     .selectFrom('subscriptions')
@@ -28,16 +31,33 @@ async function withSubscriptions(db: Db, row: { id: number | string; email: stri
 export class PostgresSubscriptionChangeRepository implements SubscriptionChangeRepository {
   constructor(private readonly db: Db) {}
 
-  async request(input: { email: string; subscriptions: readonly Subscription[]; date: IsoDate }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }> {
+  async request(input: {
+    email: string;
+    subscriptions: readonly Subscription[];
+    date: IsoDate;
+  }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }> {
     return this.db.transaction().execute(async (trx) => {
       // An unknown address is stored pending with no subscriptions; a known one is left exactly as it is.
-      await trx.insertInto('subscribers').values({ email: input.email, status: 'pending' }).onConflict((oc) => oc.column('email').doNothing()).execute();
+      await trx
+        .insertInto('subscribers')
+        .values({ email: input.email, status: 'pending' })
+        .onConflict((oc) => oc.column('email').doNothing())
+        .execute();
       // Lock the subscriber so that concurrent requests count each other.
-      const subscriber = await trx.selectFrom('subscribers').select(['id']).where('email', '=', input.email).forUpdate().executeTakeFirstOrThrow();
+      const subscriber = await trx
+        .selectFrom('subscribers')
+        .select(['id'])
+        .where('email', '=', input.email)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       const subscriberId = Number(subscriber.id);
       const change = await trx
         .insertInto('subscription_changes')
-        .values({ subscriber_id: subscriberId, subscriptions: JSON.stringify(input.subscriptions), requested_on: input.date })
+        .values({
+          subscriber_id: subscriberId,
+          subscriptions: JSON.stringify(input.subscriptions),
+          requested_on: input.date,
+        })
         .returning(['id'])
         .executeTakeFirstOrThrow();
       const count = await trx
@@ -47,7 +67,13 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
         .where('requested_on', '=', input.date)
         .executeTakeFirstOrThrow();
       return {
-        change: { id: Number(change.id), subscriberId, email: input.email, subscriptions: [...input.subscriptions], applied: false },
+        change: {
+          id: Number(change.id),
+          subscriberId,
+          email: input.email,
+          subscriptions: [...input.subscriptions],
+          applied: false,
+        },
         requestsOnDate: count.n,
       };
     });
@@ -63,9 +89,15 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
         .forUpdate()
         .executeTakeFirst();
       if (!change) return null;
-      const current = await trx.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', '=', subscriberId).forUpdate().executeTakeFirst();
+      const current = await trx
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status'])
+        .where('id', '=', subscriberId)
+        .forUpdate()
+        .executeTakeFirst();
       if (!current) return null;
-      if (change.applied_at !== null) return { outcome: 'already_applied', subscriber: await withSubscriptions(trx, current), added: [] };
+      if (change.applied_at !== null)
+        return { outcome: 'already_applied', subscriber: await withSubscriptions(trx, current), added: [] };
       const pairs = change.subscriptions;
       const added =
         pairs.length === 0
@@ -82,14 +114,26 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
         .where('id', '=', subscriberId)
         .returning(['id', 'email', 'status'])
         .executeTakeFirstOrThrow();
-      await trx.updateTable('subscription_changes').set({ applied_at: sql`now()` }).where('id', '=', changeId).execute();
+      await trx
+        .updateTable('subscription_changes')
+        .set({ applied_at: sql`now()` })
+        .where('id', '=', changeId)
+        .execute();
       return { outcome: 'applied', subscriber: await withSubscriptions(trx, updated), added };
     });
   }
 
-  async replace(subscriberId: number, subscriptions: readonly Subscription[]): Promise<SubscriberWithSubscriptions | null> {
+  async replace(
+    subscriberId: number,
+    subscriptions: readonly Subscription[],
+  ): Promise<SubscriberWithSubscriptions | null> {
     return this.db.transaction().execute(async (trx) => {
-      const found = await trx.selectFrom('subscribers').select(['id', 'email', 'status']).where('id', '=', subscriberId).forUpdate().executeTakeFirst();
+      const found = await trx
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status'])
+        .where('id', '=', subscriberId)
+        .forUpdate()
+        .executeTakeFirst();
       if (!found) return null;
       // Neither tickers nor strategy names contain '/'.
       const keep = subscriptions.map((s) => `${s.ticker}/${s.strategy}`);

@@ -22,12 +22,29 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
     return readPackedBars(this.db, tickers, range, 'prices');
   }
 
-  async startSweep(input: { id: string; strategy: string; grid: string; parameterSets: readonly StrategyParams[]; tickers: number; from?: IsoDate; to?: IsoDate; initialCapital: number }): Promise<void> {
+  async startSweep(input: {
+    id: string;
+    strategy: string;
+    grid: string;
+    parameterSets: readonly StrategyParams[];
+    tickers: number;
+    from?: IsoDate;
+    to?: IsoDate;
+    initialCapital: number;
+  }): Promise<void> {
     await this.db
       .insertInto('sweeps')
       .values({
-        id: input.id, strategy: input.strategy, grid: input.grid, combos: input.parameterSets.length, parameter_sets: JSON.stringify(input.parameterSets), tickers: input.tickers,
-        from_date: input.from ?? null, to_date: input.to ?? null, initial_capital: input.initialCapital, status: 'running',
+        id: input.id,
+        strategy: input.strategy,
+        grid: input.grid,
+        combos: input.parameterSets.length,
+        parameter_sets: JSON.stringify(input.parameterSets),
+        tickers: input.tickers,
+        from_date: input.from ?? null,
+        to_date: input.to ?? null,
+        initial_capital: input.initialCapital,
+        status: 'running',
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -48,29 +65,58 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
   }
 
   async finishSweep(id: string): Promise<void> {
-    await this.db.updateTable('sweeps').set({ status: 'completed', finished_at: sql`now()` }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('sweeps')
+      .set({ status: 'completed', finished_at: sql`now()` })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Every stored row of a sweep, by ticker then grid order. */
   async sweepResults(sweepId: string): Promise<SweepResultRow[]> {
-    const sweep = await this.db.selectFrom('sweeps').select('parameter_sets').where('id', '=', sweepId).executeTakeFirst();
+    const sweep = await this.db
+      .selectFrom('sweeps')
+      .select('parameter_sets')
+      .where('id', '=', sweepId)
+      .executeTakeFirst();
     if (!sweep) return [];
-    const rows = await this.db.selectFrom('sweep_results').selectAll().where('sweep_id', '=', sweepId).orderBy(['ticker', 'combo']).execute();
+    const rows = await this.db
+      .selectFrom('sweep_results')
+      .selectAll()
+      .where('sweep_id', '=', sweepId)
+      .orderBy(['ticker', 'combo'])
+      .execute();
     return rows.map((r) => ({
-      ticker: r.ticker, combo: r.combo, params: sweep.parameter_sets[r.combo], returnPct: r.return_pct, numTrades: r.num_trades,
-      sharpe: r.sharpe, maxDrawdownPct: r.max_drawdown_pct, finalCapital: r.final_capital,
+      ticker: r.ticker,
+      combo: r.combo,
+      params: sweep.parameter_sets[r.combo],
+      returnPct: r.return_pct,
+      numTrades: r.num_trades,
+      sharpe: r.sharpe,
+      maxDrawdownPct: r.max_drawdown_pct,
+      finalCapital: r.final_capital,
     }));
   }
 
-  async sweepResultsPage(id: string, page: { limit: number; after?: { ticker: string; combo: number } }): Promise<SweepResultRow[]> {
+  async sweepResultsPage(
+    id: string,
+    page: { limit: number; after?: { ticker: string; combo: number } },
+  ): Promise<SweepResultRow[]> {
     const sweep = await this.db.selectFrom('sweeps').select('parameter_sets').where('id', '=', id).executeTakeFirst();
     if (!sweep) return [];
     let query = this.db.selectFrom('sweep_results').selectAll().where('sweep_id', '=', id);
-    if (page.after) query = query.where(sql<boolean>`(ticker, combo) > (${page.after.ticker}, ${page.after.combo}::int)`);
+    if (page.after)
+      query = query.where(sql<boolean>`(ticker, combo) > (${page.after.ticker}, ${page.after.combo}::int)`);
     const rows = await query.orderBy('ticker').orderBy('combo').limit(page.limit).execute();
     return rows.map((r) => ({
-      ticker: r.ticker, combo: r.combo, params: sweep.parameter_sets[r.combo], returnPct: r.return_pct, numTrades: r.num_trades,
-      sharpe: r.sharpe, maxDrawdownPct: r.max_drawdown_pct, finalCapital: r.final_capital,
+      ticker: r.ticker,
+      combo: r.combo,
+      params: sweep.parameter_sets[r.combo],
+      returnPct: r.return_pct,
+      numTrades: r.num_trades,
+      sharpe: r.sharpe,
+      maxDrawdownPct: r.max_drawdown_pct,
+      finalCapital: r.final_capital,
     }));
   }
 
@@ -83,13 +129,20 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
     // Milliseconds: what a JS Date (and so the cursor) holds; the id breaks ties.
     const started = sql<Date>`date_trunc('milliseconds', started_at)`;
     let query = this.db.selectFrom('sweeps').selectAll();
-    if (page.after) query = query.where(sql<boolean>`(${started}, id) < (${page.after.startedAt}::timestamptz, ${page.after.id})`);
+    if (page.after)
+      query = query.where(sql<boolean>`(${started}, id) < (${page.after.startedAt}::timestamptz, ${page.after.id})`);
     const rows = await query.orderBy(started, 'desc').orderBy('id', 'desc').limit(page.limit).execute();
     return rows.map(toStoredSweep);
   }
 
   async sweepTickers(id: string): Promise<string[]> {
-    const rows = await this.db.selectFrom('sweep_results').select('ticker').distinct().where('sweep_id', '=', id).orderBy('ticker').execute();
+    const rows = await this.db
+      .selectFrom('sweep_results')
+      .select('ticker')
+      .distinct()
+      .where('sweep_id', '=', id)
+      .orderBy('ticker')
+      .execute();
     return rows.map((r) => r.ticker);
   }
 
@@ -108,16 +161,29 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
     if (ticker) query = query.where('ticker', '=', ticker);
     const rows = await query.groupBy('combo').orderBy('combo').execute();
     return rows.map((r) => ({
-      combo: r.combo, tickers: Number(r.tickers), sharpe: r.sharpe === null ? null : Number(r.sharpe), returnPct: Number(r.return_pct),
-      maxDrawdownPct: Number(r.max_drawdown_pct), numTrades: Number(r.num_trades),
+      combo: r.combo,
+      tickers: Number(r.tickers),
+      sharpe: r.sharpe === null ? null : Number(r.sharpe),
+      returnPct: Number(r.return_pct),
+      maxDrawdownPct: Number(r.max_drawdown_pct),
+      numTrades: Number(r.num_trades),
     }));
   }
 }
 
 function toStoredSweep(r: Selectable<SweepTable>): StoredSweep {
   return {
-    id: r.id, strategy: r.strategy, grid: r.grid, combos: r.combos, parameterSets: r.parameter_sets, tickers: r.tickers,
-    from: r.from_date, to: r.to_date, initialCapital: r.initial_capital, status: r.status,
-    startedAt: r.started_at.toISOString(), finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    id: r.id,
+    strategy: r.strategy,
+    grid: r.grid,
+    combos: r.combos,
+    parameterSets: r.parameter_sets,
+    tickers: r.tickers,
+    from: r.from_date,
+    to: r.to_date,
+    initialCapital: r.initial_capital,
+    status: r.status,
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
   };
 }

@@ -30,7 +30,9 @@ export class PostgresTrackingRepository {
       this.subscribed().select('subscriptions.ticker').distinct().execute(),
       this.db.selectFrom('tracked_tickers').select('ticker').execute(),
     ]);
-    return [...new Set([...this.config.tickers, ...added.map((r) => r.ticker), ...subscribed.map((r) => r.ticker)])].sort();
+    return [
+      ...new Set([...this.config.tickers, ...added.map((r) => r.ticker), ...subscribed.map((r) => r.ticker)]),
+    ].sort();
   }
 
   /**
@@ -47,9 +49,17 @@ export class PostgresTrackingRepository {
     if (tickers.length === 0) return plans;
     const rows = await this.subscribed()
       .leftJoin('recommendations', (join) =>
-        join.onRef('recommendations.ticker', '=', 'subscriptions.ticker').on('recommendations.current', '=', true).on('subscriptions.strategy', '=', RECOMMENDED_STRATEGY),
+        join
+          .onRef('recommendations.ticker', '=', 'subscriptions.ticker')
+          .on('recommendations.current', '=', true)
+          .on('subscriptions.strategy', '=', RECOMMENDED_STRATEGY),
       )
-      .select(['subscriptions.ticker', 'subscriptions.strategy', 'recommendations.strategy as recommended', 'recommendations.params as recommendedParams'])
+      .select([
+        'subscriptions.ticker',
+        'subscriptions.strategy',
+        'recommendations.strategy as recommended',
+        'recommendations.params as recommendedParams',
+      ])
       .distinct()
       .where('subscriptions.ticker', 'in', [...tickers])
       .orderBy('subscriptions.ticker')

@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import type { RecommendationCache, StoredRecommendation } from '../../domain/ports';
 
 /** What the cache keeps of a current recommendation (the evidence stays in Postgres). */
-export type CachedRecommendation = Pick<StoredRecommendation, 'ticker' | 'strategy' | 'params' | 'reason' | 'runId' | 'asOf' | 'createdAt'>;
+export type CachedRecommendation = Pick<
+  StoredRecommendation,
+  'ticker' | 'strategy' | 'params' | 'reason' | 'runId' | 'asOf' | 'createdAt'
+>;
 
 /**
  * The current recommendation per ticker in Redis strings
@@ -23,7 +26,15 @@ export class RedisRecommendationCache implements RecommendationCache {
     if (recommendations.length === 0) return;
     const pipeline = this.redis.pipeline();
     for (const r of recommendations) {
-      const value: CachedRecommendation = { ticker: r.ticker, strategy: r.strategy, params: r.params, reason: r.reason, runId: r.runId, asOf: r.asOf, createdAt: r.createdAt };
+      const value: CachedRecommendation = {
+        ticker: r.ticker,
+        strategy: r.strategy,
+        params: r.params,
+        reason: r.reason,
+        runId: r.runId,
+        asOf: r.asOf,
+        createdAt: r.createdAt,
+      };
       pipeline.set(this.key(r.ticker), JSON.stringify(value));
     }
     for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;

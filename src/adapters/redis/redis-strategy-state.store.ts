@@ -32,13 +32,16 @@ export class RedisStrategyStateStore implements StrategyStateStore {
     replies.forEach(([err, value], i) => {
       if (err) throw err;
       const [fingerprint, state] = value as [string | null, string | null];
-      if (fingerprint && state) out.set(stateKey(keys[i].ticker, keys[i].strategy), { fingerprint, state: JSON.parse(state) });
+      if (fingerprint && state)
+        out.set(stateKey(keys[i].ticker, keys[i].strategy), { fingerprint, state: JSON.parse(state) });
     });
     return out;
   }
 
   async advance(ticker: string, strategy: string, value: StoredStrategyState): Promise<boolean> {
-    const written = await (this.redis as Redis & { algoAdvanceState(...args: string[]): Promise<number> }).algoAdvanceState(
+    const written = await (
+      this.redis as Redis & { algoAdvanceState(...args: string[]): Promise<number> }
+    ).algoAdvanceState(
       this.key(ticker, strategy),
       value.fingerprint,
       value.state.lastDate,

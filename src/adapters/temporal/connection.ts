@@ -22,5 +22,10 @@ export function temporalConnectionOptions(config: AppConfig) {
       : tls || apiKey
         ? true
         : undefined;
-  return { address, tls: tlsOptions, apiKey, metadata: apiKey ? { 'temporal-namespace': config.temporal.namespace } : undefined };
+  return {
+    address,
+    tls: tlsOptions,
+    apiKey,
+    metadata: apiKey ? { 'temporal-namespace': config.temporal.namespace } : undefined,
+  };
 }

@@ -2,7 +2,16 @@ import type { Client } from '@temporalio/client';
 import type { DailyRunHistory, DailyRunSummary } from '../../domain/research/ports';
 
 /** Temporal's WorkflowExecutionStatus codes (temporal.api.enums.v1, a stable wire enum). */
-const STATUS = ['UNSPECIFIED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT'];
+const STATUS = [
+  'UNSPECIFIED',
+  'RUNNING',
+  'COMPLETED',
+  'FAILED',
+  'CANCELED',
+  'TERMINATED',
+  'CONTINUED_AS_NEW',
+  'TIMED_OUT',
+];
 
 type Timestamp = { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined;
 
@@ -35,7 +44,14 @@ export class TemporalDailyRunHistory implements DailyRunHistory {
         const workflowId = e.execution?.workflowId ?? '';
         const runId = e.execution?.runId ?? '';
         const status = STATUS[Number(e.status ?? 0)] ?? 'UNKNOWN';
-        const summary: DailyRunSummary = { workflowId, runId, status, startTime: isoOf(e.startTime), closeTime: isoOf(e.closeTime), result: null };
+        const summary: DailyRunSummary = {
+          workflowId,
+          runId,
+          status,
+          startTime: isoOf(e.startTime),
+          closeTime: isoOf(e.closeTime),
+          result: null,
+        };
         if (status === 'COMPLETED' || status === 'FAILED') {
           try {
             summary.result = await this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();

@@ -21,7 +21,13 @@ function mac(secret: string, payload: string): Buffer {
 /** A URL-safe token carrying `claims`, signed with HMAC-SHA256 under `secret`. */
 export function signToken(claims: TokenClaims, secret: string): string {
   const payload = Buffer.from(
-    JSON.stringify({ v: TOKEN_VERSION, p: claims.purpose, s: claims.subscriberId, e: claims.email, ...(claims.changeId !== undefined ? { c: claims.changeId } : {}) }),
+    JSON.stringify({
+      v: TOKEN_VERSION,
+      p: claims.purpose,
+      s: claims.subscriberId,
+      e: claims.email,
+      ...(claims.changeId !== undefined ? { c: claims.changeId } : {}),
+    }),
   ).toString('base64url');
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
@@ -47,7 +53,12 @@ export function verifyToken(token: string, purpose: TokenPurpose, secret: string
   const d = decoded as { v?: unknown; p?: unknown; s?: unknown; e?: unknown; c?: unknown };
   if (d?.v !== TOKEN_VERSION || d.p !== purpose || !Number.isSafeInteger(d.s) || typeof d.e !== 'string') return null;
   if (d.c !== undefined && !Number.isSafeInteger(d.c)) return null;
-  return { purpose, subscriberId: d.s as number, email: d.e, ...(d.c !== undefined ? { changeId: d.c as number } : {}) };
+  return {
+    purpose,
+    subscriberId: d.s as number,
+    email: d.e,
+    ...(d.c !== undefined ? { changeId: d.c as number } : {}),
+  };
 }
 
 /** {@link TokenSigner} with HMAC-SHA256 and one secret (config `api.tokenSecret`). */

@@ -27,7 +27,9 @@ export function registerBacktestRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { id, runId } = await backtests.start(request.body);
-      return reply.code(202).send({ id, status: 'running', runId, links: { self: `/backtests/${id}`, report: `/backtests/${id}/report` } });
+      return reply
+        .code(202)
+        .send({ id, status: 'running', runId, links: { self: `/backtests/${id}`, report: `/backtests/${id}/report` } });
     },
   );
 
@@ -52,7 +54,8 @@ export function registerBacktestRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['backtests'],
-        summary: "A completed backtest in a chart's shape: its summary, equity and buy-and-hold per day, the window's bars, the fills",
+        summary:
+          "A completed backtest in a chart's shape: its summary, equity and buy-and-hold per day, the window's bars, the fills",
         params: backtestIdParams,
         response: { 200: backtestChartResponse },
       },
@@ -63,11 +66,19 @@ export function registerBacktestRoutes(app: ZodApp, ctx: ApiContext): void {
   app.get(
     '/backtests/:id/report',
     {
-      schema: { tags: ['backtests'], summary: "A backtest's HTML report (metrics table and equity chart)", params: backtestIdParams },
+      schema: {
+        tags: ['backtests'],
+        summary: "A backtest's HTML report (metrics table and equity chart)",
+        params: backtestIdParams,
+      },
     },
     async (request, reply) => {
       const body = await backtests.report(request.params.id);
-      return reply.code(200).header('content-type', 'text/html; charset=utf-8').header('content-security-policy', REPORT_CSP).send(body);
+      return reply
+        .code(200)
+        .header('content-type', 'text/html; charset=utf-8')
+        .header('content-security-policy', REPORT_CSP)
+        .send(body);
     },
   );
 }

@@ -14,7 +14,11 @@ export function registerEmailLinkRoutes(app: ZodApp, ctx: ApiContext): void {
     '/confirm',
     {
       preHandler: ctx.limits.clientAndAddress,
-      schema: { tags: ['subscriptions'], summary: 'Old confirm link: redirects to the web app\'s confirm page (/app/confirm), which applies it', querystring: tokenQuery },
+      schema: {
+        tags: ['subscriptions'],
+        summary: "Old confirm link: redirects to the web app's confirm page (/app/confirm), which applies it",
+        querystring: tokenQuery,
+      },
     },
     async (request, reply) => reply.redirect(`${APP_PATHS.confirm}?token=${encodeURIComponent(request.query.token)}`),
   );
@@ -23,9 +27,14 @@ export function registerEmailLinkRoutes(app: ZodApp, ctx: ApiContext): void {
     '/unsubscribe',
     {
       preHandler: ctx.limits.clientAndAddress,
-      schema: { tags: ['subscriptions'], summary: 'Unsubscribe link of every email: redirects to the web app\'s unsubscribe page (/app/unsubscribe)', querystring: tokenQuery },
+      schema: {
+        tags: ['subscriptions'],
+        summary: "Unsubscribe link of every email: redirects to the web app's unsubscribe page (/app/unsubscribe)",
+        querystring: tokenQuery,
+      },
     },
-    async (request, reply) => reply.redirect(`${APP_PATHS.unsubscribe}?token=${encodeURIComponent(request.query.token)}`),
+    async (request, reply) =>
+      reply.redirect(`${APP_PATHS.unsubscribe}?token=${encodeURIComponent(request.query.token)}`),
   );
 
   // Mail clients POST `List-Unsubscribe=One-Click` form-encoded or as multipart: accept both here only.

@@ -34,7 +34,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
       preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
-        summary: 'Replace the subscriptions of the manage link\'s address (empty: unsubscribed from everything)',
+        summary: "Replace the subscriptions of the manage link's address (empty: unsubscribed from everything)",
         headers: manageHeaders,
         body: manageBody,
         response: { 200: subscriberView, 400: errorResponse },
@@ -54,7 +54,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
       preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
-        summary: 'Unsubscribe the manage link\'s address from everything',
+        summary: "Unsubscribe the manage link's address from everything",
         headers: manageHeaders,
         response: { 200: subscriberView, 400: errorResponse },
       },

@@ -9,7 +9,8 @@ export function registerNotificationRoutes(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['tickers'],
-        summary: 'Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; ' +
+        summary:
+          'Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; ' +
           '{"date"}: those of that date; the old clients\' {"signal","strategy","date","test"}: that signal, once, if our rules give it (409 otherwise)',
         params: tickerParams,
         body: notifyBody,

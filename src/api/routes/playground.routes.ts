@@ -16,14 +16,18 @@ export interface PlaygroundDeps {
 export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
   const { backtests } = ctx;
   // The shared limiter (Redis-backed in production): every API process counts together.
-  const startsLimit = ctx.limits.perClient('playground-backtests', { max: ctx.deps.playground?.startsPerMinute ?? 20, windowSeconds: 60 });
+  const startsLimit = ctx.limits.perClient('playground-backtests', {
+    max: ctx.deps.playground?.startsPerMinute ?? 20,
+    windowSeconds: 60,
+  });
 
   app.post(
     '/playground/backtests',
     {
       schema: {
         tags: ['playground'],
-        summary: 'Start a backtest from the web playground (no key; a few per minute per client); poll GET /backtests/{id}',
+        summary:
+          'Start a backtest from the web playground (no key; a few per minute per client); poll GET /backtests/{id}',
         body: backtestBody,
       },
     },

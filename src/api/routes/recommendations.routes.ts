@@ -1,7 +1,13 @@
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted } from '../pagination';
 import { tickerParams } from '../schemas';
-import { foldsResponse, recommendationKey, recommendationsQuery, recommendBody, recommendRunParams } from './recommendations.schemas';
+import {
+  foldsResponse,
+  recommendationKey,
+  recommendationsQuery,
+  recommendBody,
+  recommendRunParams,
+} from './recommendations.schemas';
 
 /**
  * /recommendations: start a walk-forward run (admin) like `algo recommend`,
@@ -16,14 +22,20 @@ export function registerRecommendationRoutes(app: ZodApp, ctx: ApiContext): void
       onRequest: ctx.admin,
       schema: {
         tags: ['research'],
-        summary: 'Start a recommendation run (admin), like algo recommend: walk-forward per ticker, judged out of sample; poll GET /recommendations/runs/{id}',
+        summary:
+          'Start a recommendation run (admin), like algo recommend: walk-forward per ticker, judged out of sample; poll GET /recommendations/runs/{id}',
         security: [{ apiKey: [] }],
         body: recommendBody,
       },
     },
     async (request, reply) => {
-      const { id } = await recommendations.start({ tickers: request.body?.tickers, strategies: request.body?.strategies });
-      return reply.code(202).send({ id, status: 'running', links: { self: `/recommendations/runs/${id}`, current: '/recommendations' } });
+      const { id } = await recommendations.start({
+        tickers: request.body?.tickers,
+        strategies: request.body?.strategies,
+      });
+      return reply
+        .code(202)
+        .send({ id, status: 'running', links: { self: `/recommendations/runs/${id}`, current: '/recommendations' } });
     },
   );
 
@@ -47,14 +59,19 @@ export function registerRecommendationRoutes(app: ZodApp, ctx: ApiContext): void
     {
       schema: {
         tags: ['research'],
-        summary: 'Current recommendations by ticker (one ticker with ?ticker=), with the out-of-sample figures against buy-and-hold; paged by `limit` and `cursor`',
+        summary:
+          'Current recommendations by ticker (one ticker with ?ticker=), with the out-of-sample figures against buy-and-hold; paged by `limit` and `cursor`',
         querystring: recommendationsQuery,
       },
     },
     async (request) => {
       const { ticker, ...page } = request.query;
       const current = await recommendations.current(ticker);
-      return pageOfSorted(current, page, { of: (r) => ({ ticker: r.ticker }), schema: recommendationKey, isAfter: (r, key) => r.ticker > key.ticker });
+      return pageOfSorted(current, page, {
+        of: (r) => ({ ticker: r.ticker }),
+        schema: recommendationKey,
+        isAfter: (r, key) => r.ticker > key.ticker,
+      });
     },
   );
 
@@ -63,7 +80,8 @@ export function registerRecommendationRoutes(app: ZodApp, ctx: ApiContext): void
     {
       schema: {
         tags: ['research'],
-        summary: "A ticker's current recommendation with its walk-forward folds per candidate: train/test windows, the choice made on train, its out-of-sample result against buy-and-hold",
+        summary:
+          "A ticker's current recommendation with its walk-forward folds per candidate: train/test windows, the choice made on train, its out-of-sample result against buy-and-hold",
         params: tickerParams,
         response: { 200: foldsResponse },
       },

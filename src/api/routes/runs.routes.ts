@@ -11,7 +11,8 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['runs'],
-        summary: 'Recent daily runs (admin), newest first: status, per-ticker status, stale tickers, emails sent/skipped/failed, Temporal UI link',
+        summary:
+          'Recent daily runs (admin), newest first: status, per-ticker status, stale tickers, emails sent/skipped/failed, Temporal UI link',
         security: [{ apiKey: [] }],
         querystring: runsQuery,
         response: { 200: pageOf(runItem) },
@@ -26,8 +27,9 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['runs'],
-        summary: 'Start a daily run (admin): ingestion, strategies, signals, emails. One run per date at a time ' +
-          '(workflow id `daily-<date>`, as `algo run-daily` starts it; 409 while one runs); what the body leaves out comes from the worker\'s config',
+        summary:
+          'Start a daily run (admin): ingestion, strategies, signals, emails. One run per date at a time ' +
+          "(workflow id `daily-<date>`, as `algo run-daily` starts it; 409 while one runs); what the body leaves out comes from the worker's config",
         body: dailyRunBody,
       },
     },

@@ -14,9 +14,10 @@ export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['signals'],
-        summary: 'Recorded signals with the numbers behind them, ascending by date (give date, from or ticker); ' +
+        summary:
+          'Recorded signals with the numbers behind them, ascending by date (give date, from or ticker); ' +
           'paged: `limit` (default 500, at most 5000) and `cursor` (the `nextCursor` of the previous page). ' +
-          'The page is `items`; `signals` (the same list) and `count` (the page\'s) are kept for old clients',
+          "The page is `items`; `signals` (the same list) and `count` (the page's) are kept for old clients",
         querystring: signalsQuery,
       },
     },
@@ -33,7 +34,8 @@ export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['research'],
-        summary: 'One recorded signal: the numbers behind it, the rule in words, forward returns at 5/20/60 trading days, its recommendation',
+        summary:
+          'One recorded signal: the numbers behind it, the rule in words, forward returns at 5/20/60 trading days, its recommendation',
         params: signalParams,
         response: { 200: signalResponse },
       },
@@ -42,4 +44,5 @@ export function registerSignalRoutes(app: ZodApp, ctx: ApiContext): void {
       const { ticker, strategy, date } = request.params;
       return ctx.research().signalPage(ticker, strategy, date);
     },
-  );}
+  );
+}

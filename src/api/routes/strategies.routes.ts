@@ -11,12 +11,16 @@ const chartLineSchema = z.object({
 /** A chart's layout for one strategy: lines over the price, panes below it. */
 export const chartSpecSchema = z.object({
   overlays: z.array(chartLineSchema).describe('Lines drawn over the price, on its scale'),
-  panes: z.array(z.object({
-    id: z.string(),
-    label: z.string(),
-    lines: z.array(chartLineSchema),
-    levels: z.array(z.number()).optional().describe('Horizontal reference levels (RSI 30/70, MACD 0)'),
-  })).describe('Panes below the price, each with its own scale'),
+  panes: z
+    .array(
+      z.object({
+        id: z.string(),
+        label: z.string(),
+        lines: z.array(chartLineSchema),
+        levels: z.array(z.number()).optional().describe('Horizontal reference levels (RSI 30/70, MACD 0)'),
+      }),
+    )
+    .describe('Panes below the price, each with its own scale'),
 });
 
 export const strategyDescriptionSchema = z.object({
@@ -25,7 +29,9 @@ export const strategyDescriptionSchema = z.object({
   description: z.string(),
   rules: z.string().describe('The rule in words with the default parameters'),
   defaults: z.record(z.string(), z.number()),
-  paramsSchema: z.record(z.string(), z.unknown()).describe("JSON Schema of the parameters (from the strategy's zod schema)"),
+  paramsSchema: z
+    .record(z.string(), z.unknown())
+    .describe("JSON Schema of the parameters (from the strategy's zod schema)"),
   chart: chartSpecSchema,
 });
 

@@ -26,7 +26,8 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
       preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
-        summary: 'Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change)',
+        summary:
+          'Ask to subscribe an address: nothing changes until the link emailed to that address is followed (double opt-in for every change)',
         body: subscribeBody,
         response: { 202: subscribeResponse },
       },
@@ -63,7 +64,8 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
       preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
-        summary: 'Follow a confirm link (the web app\'s /app/confirm page): applies the subscription change it was sent for',
+        summary:
+          "Follow a confirm link (the web app's /app/confirm page): applies the subscription change it was sent for",
         body: tokenBody,
         response: { 200: confirmResponse, 400: errorResponse },
       },
@@ -81,7 +83,8 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
       preHandler: ctx.limits.clientAndAddress,
       schema: {
         tags: ['subscriptions'],
-        summary: 'Follow an unsubscribe link (the web app\'s /app/unsubscribe page): unsubscribes the address from everything',
+        summary:
+          "Follow an unsubscribe link (the web app's /app/unsubscribe page): unsubscribes the address from everything",
         body: tokenBody,
         response: { 200: unsubscribeResponse, 400: errorResponse },
       },

@@ -9,18 +9,42 @@ export const subscriptionPair = z.strictObject({ ticker: tickerSchema, strategy:
 /** One ticker with its own strategies (the web app's per-ticker choice). */
 export const subscriptionRequestItem = z.strictObject({
   ticker: tickerSchema,
-  strategies: z.array(strategyNameSchema).max(20).optional().describe('Default (omitted or empty): the strategies the ticker runs by config; "recommended" follows the recommendation'),
+  strategies: z
+    .array(strategyNameSchema)
+    .max(20)
+    .optional()
+    .describe(
+      'Default (omitted or empty): the strategies the ticker runs by config; "recommended" follows the recommendation',
+    ),
 });
 
 /** POST /subscriptions: `tickers` (with `strategies` for all of them) and/or `subscriptions` (per ticker). */
 export const subscribeBody = z
   .strictObject({
     email: emailSchema,
-    tickers: z.array(tickerSchema).min(1).max(MAX_TICKERS_PER_REQUEST).optional().describe('Tickers, each with `strategies` (or per ticker: `subscriptions`)'),
-    strategies: z.array(strategyNameSchema).min(1).max(20).optional().describe('Default: the strategies each ticker runs by config'),
-    subscriptions: z.array(subscriptionRequestItem).min(1).max(MAX_TICKERS_PER_REQUEST).optional().describe('Per ticker strategies (instead of tickers + strategies)'),
+    tickers: z
+      .array(tickerSchema)
+      .min(1)
+      .max(MAX_TICKERS_PER_REQUEST)
+      .optional()
+      .describe('Tickers, each with `strategies` (or per ticker: `subscriptions`)'),
+    strategies: z
+      .array(strategyNameSchema)
+      .min(1)
+      .max(20)
+      .optional()
+      .describe('Default: the strategies each ticker runs by config'),
+    subscriptions: z
+      .array(subscriptionRequestItem)
+      .min(1)
+      .max(MAX_TICKERS_PER_REQUEST)
+      .optional()
+      .describe('Per ticker strategies (instead of tickers + strategies)'),
   })
-  .refine((b) => (b.tickers?.length ?? 0) + (b.subscriptions?.length ?? 0) > 0, { message: 'give at least one ticker', path: ['tickers'] });
+  .refine((b) => (b.tickers?.length ?? 0) + (b.subscriptions?.length ?? 0) > 0, {
+    message: 'give at least one ticker',
+    path: ['tickers'],
+  });
 
 /** The token of a link in an email, in a JSON body (the web app's landing pages). */
 export const tokenBody = z.strictObject({ token: z.string().min(1).max(1024) });
@@ -44,7 +68,9 @@ export const subscribeResponse = z.object({
 });
 
 export const confirmResponse = subscriberView.extend({
-  outcome: z.enum(['applied', 'already_applied', 'confirmed']).describe('applied now; already_applied by an earlier click; confirmed: an older link confirmed the address'),
+  outcome: z
+    .enum(['applied', 'already_applied', 'confirmed'])
+    .describe('applied now; already_applied by an earlier click; confirmed: an older link confirmed the address'),
   added: z.array(subscriptionPair),
   manageUrl: z.string().describe('The signed manage link of this address'),
 });
@@ -53,7 +79,7 @@ export const unsubscribeResponse = z.object({ email: z.string(), status: z.liter
 
 export const optionsResponse = z.object({
   strategies: z.array(z.object({ name: z.string(), description: z.string() })),
-  recommended: z.literal(RECOMMENDED_STRATEGY).describe('The strategy name that follows each ticker\'s recommendation'),
+  recommended: z.literal(RECOMMENDED_STRATEGY).describe("The strategy name that follows each ticker's recommendation"),
   defaultStrategies: z.array(z.string()).describe('What a ticker runs by config when no strategy is picked'),
   maxTickers: z.number().int(),
   maxConfirmationEmailsPerDay: z.number().int(),

@@ -1,6 +1,15 @@
 import type { ApiContext, ZodApp } from '../api-context';
 import { cursorKey, pageOf, toPage } from '../pagination';
-import { heatmapQuery, heatmapResponse, sweepBody, sweepIdParams, sweepListKey, sweepMeta, sweepPageQuery, sweepRowKey } from './sweeps.schemas';
+import {
+  heatmapQuery,
+  heatmapResponse,
+  sweepBody,
+  sweepIdParams,
+  sweepListKey,
+  sweepMeta,
+  sweepPageQuery,
+  sweepRowKey,
+} from './sweeps.schemas';
 
 /**
  * /sweeps: start a sweep (admin: it occupies the workers) like `algo sweep`,
@@ -15,14 +24,17 @@ export function registerSweepRoutes(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['research'],
-        summary: 'Start a sweep (admin), like algo sweep: one strategy over a parameter grid for many tickers; poll GET /sweeps/{id}',
+        summary:
+          'Start a sweep (admin), like algo sweep: one strategy over a parameter grid for many tickers; poll GET /sweeps/{id}',
         security: [{ apiKey: [] }],
         body: sweepBody,
       },
     },
     async (request, reply) => {
       const { id } = await sweeps.start(request.body);
-      return reply.code(202).send({ id, status: 'running', links: { self: `/sweeps/${id}`, heatmap: `/sweeps/${id}/heatmap` } });
+      return reply
+        .code(202)
+        .send({ id, status: 'running', links: { self: `/sweeps/${id}`, heatmap: `/sweeps/${id}/heatmap` } });
     },
   );
 
@@ -48,7 +60,8 @@ export function registerSweepRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['research'],
-        summary: 'A sweep: 202 while it starts, then its stored rows (one per ticker and parameter set, paged by `limit` and `cursor`), or its failure; 404 unknown',
+        summary:
+          'A sweep: 202 while it starts, then its stored rows (one per ticker and parameter set, paged by `limit` and `cursor`), or its failure; 404 unknown',
         params: sweepIdParams,
         querystring: sweepPageQuery,
       },
@@ -68,7 +81,8 @@ export function registerSweepRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['research'],
-        summary: 'A sweep as a parameter heatmap: two parameters on the axes, a metric per cell (one ticker, or every ticker averaged)',
+        summary:
+          'A sweep as a parameter heatmap: two parameters on the axes, a metric per cell (one ticker, or every ticker averaged)',
         params: sweepIdParams,
         querystring: heatmapQuery,
         response: { 200: heatmapResponse },

@@ -20,7 +20,10 @@ export const sweepBody = z.strictObject({
 });
 
 export const sweepIdParams = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a sweep id').describe('Sweep id (its workflow id)'),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'not a sweep id')
+    .describe('Sweep id (its workflow id)'),
 });
 
 export const sweepRowKey = z.object({ ticker: z.string().max(40), combo: z.number().int().min(0) });
@@ -28,8 +31,7 @@ export const sweepListKey = z.object({ startedAt: z.string().max(40), id: z.stri
 export const sweepPageQuery = pageQuery.strict();
 
 export const heatmapQuery = z.strictObject({
-  ticker: tickerSymbolSchema.optional()
-    .describe('One ticker (default: every ticker of the sweep, averaged)'),
+  ticker: tickerSymbolSchema.optional().describe('One ticker (default: every ticker of the sweep, averaged)'),
   metric: z.enum(HEATMAP_METRICS).optional().describe('Cell metric (default sharpe)'),
   x: z.string().max(40).optional().describe('Parameter on the x axis (default: the first that varies)'),
   y: z.string().max(40).optional().describe('Parameter on the y axis (default: the second that varies)'),
@@ -38,14 +40,25 @@ export const heatmapQuery = z.strictObject({
 const paramsSchema = z.record(z.string(), z.number());
 
 export const sweepMeta = z.object({
-  id: z.string(), strategy: z.string(), grid: z.string(), combos: z.number(), tickers: z.number(),
-  from: z.string().nullable(), to: z.string().nullable(), initialCapital: z.number(), status: z.enum(['running', 'completed']),
-  startedAt: z.string(), finishedAt: z.string().nullable(),
+  id: z.string(),
+  strategy: z.string(),
+  grid: z.string(),
+  combos: z.number(),
+  tickers: z.number(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  initialCapital: z.number(),
+  status: z.enum(['running', 'completed']),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
 });
 
 const cellSchema = z.object({
-  value: z.number().nullable(), params: paramsSchema, tickers: z.number(),
-  sharpe: z.number().nullable(), returnPct: z.number(),
+  value: z.number().nullable(),
+  params: paramsSchema,
+  tickers: z.number(),
+  sharpe: z.number().nullable(),
+  returnPct: z.number(),
   maxDrawdownPct: z.number().describe('A positive magnitude'),
   numTrades: z.number().describe('Orders: each BUY and each SELL (averaged over the tickers)'),
 });

@@ -42,7 +42,8 @@ export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['research'],
-        summary: 'Current state per strategy (configured, recommended, recorded), the recommendation with its out-of-sample evidence, latest BUY/SELL signals',
+        summary:
+          'Current state per strategy (configured, recommended, recorded), the recommendation with its out-of-sample evidence, latest BUY/SELL signals',
         params: tickerParams,
         response: { 200: stateResponse },
       },
@@ -57,7 +58,8 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['tickers'],
-        summary: 'Tracked tickers (configured, added and subscribed) with their configured strategies, subscriber counts and ' +
+        summary:
+          'Tracked tickers (configured, added and subscribed) with their configured strategies, subscriber counts and ' +
           'last stored date; paged by `limit` and `cursor`',
         querystring: pageQuery.strict(),
       },
@@ -79,14 +81,18 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['tickers'],
-        summary: 'Start tracking a ticker (admin): the next daily run ingests and evaluates it. JSON {"ticker"}, a form body ticker=AAPL, or ?ticker=AAPL with an empty body',
+        summary:
+          'Start tracking a ticker (admin): the next daily run ingests and evaluates it. JSON {"ticker"}, a form body ticker=AAPL, or ?ticker=AAPL with an empty body',
         querystring: addTickerQuery,
         body: addTickerBody,
       },
     },
     async (request, reply) => {
       const ticker = request.body?.ticker ?? request.query.ticker;
-      if (!ticker) throw new BadInputError('give the ticker: {"ticker": "AAPL"}, a form body ticker=AAPL or ?ticker=AAPL', { field: 'ticker' });
+      if (!ticker)
+        throw new BadInputError('give the ticker: {"ticker": "AAPL"}, a form body ticker=AAPL or ?ticker=AAPL', {
+          field: 'ticker',
+        });
       const [result] = await ctx.tickers.track([ticker], 'api');
       return reply.code(result.created ? 201 : 200).send(result);
     },
@@ -97,7 +103,8 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['tickers'],
-        summary: 'A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers\' addresses, and every subscriber, ' +
+        summary:
+          "A tracked ticker: subscriber counts (with x-api-key: `emails`, its confirmed subscribers' addresses, and every subscriber, " +
           'paged by `limit` and `cursor`) and its latest signals',
         params: tickerParams,
         querystring: tickerQuery,
@@ -130,7 +137,8 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
       onRequest: ctx.admin,
       schema: {
         tags: ['tickers'],
-        summary: 'Add subscribers to a ticker (admin): a JSON array of addresses (the old clients) makes them confirmed subscribers; ' +
+        summary:
+          'Add subscribers to a ticker (admin): a JSON array of addresses (the old clients) makes them confirmed subscribers; ' +
           'the object form sends new addresses the opt-in email unless confirmed is true',
         params: tickerParams,
         body: addSubscribersBody,
@@ -139,8 +147,16 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
     async (request) => {
       const { ticker } = request.params;
       // The old clients' bare array: addresses that become confirmed subscribers.
-      const { emails, strategies, confirmed } = Array.isArray(request.body) ? { emails: request.body, strategies: undefined, confirmed: true } : request.body;
-      const subscribers = await ctx.tickers.addSubscribers({ ticker, emails, strategies, confirmed, today: ctx.today() });
+      const { emails, strategies, confirmed } = Array.isArray(request.body)
+        ? { emails: request.body, strategies: undefined, confirmed: true }
+        : request.body;
+      const subscribers = await ctx.tickers.addSubscribers({
+        ticker,
+        emails,
+        strategies,
+        confirmed,
+        today: ctx.today(),
+      });
       return { ticker, subscribers };
     },
   );

@@ -12,7 +12,8 @@ export function registerTrackRecordRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['research'],
-        summary: 'Per strategy and ticker: forward hit rates at 5/20/60 days of the signals actually emailed (BUY up, SELL down), next to what a backtest promised',
+        summary:
+          'Per strategy and ticker: forward hit rates at 5/20/60 days of the signals actually emailed (BUY up, SELL down), next to what a backtest promised',
         querystring: trackRecordQuery,
         response: { 200: pageOf(trackRecordItem) },
       },
@@ -20,7 +21,10 @@ export function registerTrackRecordRoutes(app: ZodApp, ctx: ApiContext): void {
     async (request) => {
       const { ticker, strategy, limit, cursor } = request.query;
       const page = await ctx.research().trackRecord({ ticker, strategy, limit, after: cursorKey(cursor, pairKey) });
-      return { items: page.items, nextCursor: page.last ? encodeCursor({ ticker: page.last.ticker, strategy: page.last.strategy }) : null };
+      return {
+        items: page.items,
+        nextCursor: page.last ? encodeCursor({ ticker: page.last.ticker, strategy: page.last.strategy }) : null,
+      };
     },
   );
 }

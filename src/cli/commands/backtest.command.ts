@@ -20,11 +20,15 @@ interface BacktestOptions {
 export function parseParamsOption(option: string, value: string | undefined): Record<string, number> | undefined {
   if (value === undefined) return undefined;
   const params: Record<string, number> = {};
-  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z][A-Za-z0-9_]*)=(.+)$/.exec(pair);
     if (!match) throw new BadInputError(`${option}: "${pair}" is not name=value`);
     const number = Number(match[2].trim());
-    if (match[2].trim() === '' || !Number.isFinite(number)) throw new BadInputError(`${option}: parameter ${match[1]} must be a number (got "${match[2]}")`);
+    if (match[2].trim() === '' || !Number.isFinite(number))
+      throw new BadInputError(`${option}: parameter ${match[1]} must be a number (got "${match[2]}")`);
     params[match[1]] = number;
   }
   return params;
@@ -57,7 +61,9 @@ export function backtestRequest(opts: BacktestOptions): BacktestRequest {
 
 /** The human rendering of the one summary: the headline the report shows, then where the report is. */
 export function renderBacktest(s: BacktestSummary): string {
-  const params = Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ');
+  const params = Object.entries(s.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   const row = (label: string, value: string) => `  ${label.padEnd(18)} ${value}`;
   const m = s.metrics;
   return [
@@ -76,7 +82,7 @@ export function renderBacktest(s: BacktestSummary): string {
 export function registerBacktestCommands(program: Command): void {
   program
     .command('backtest')
-    .description('backtest a strategy on one ticker\'s stored prices (runs the backtest workflow and waits)')
+    .description("backtest a strategy on one ticker's stored prices (runs the backtest workflow and waits)")
     .requiredOption('--ticker <ticker>', 'ticker with stored prices, e.g. AAPL')
     .requiredOption('--strategy <name>', 'strategy name, e.g. sma_cross')
     .option('--params <k=v,...>', 'strategy parameters over the defaults, e.g. fast=10,slow=30')
@@ -88,7 +94,9 @@ export function registerBacktestCommands(program: Command): void {
     .action(async (opts: BacktestOptions, cmd: Command) => {
       const request = backtestRequest(opts);
       await withContext(cmd, async (ctx) => {
-        const summary = await ctx.services.backtests.run(request, (started) => ctx.out.info(`backtest ${started.id} started`));
+        const summary = await ctx.services.backtests.run(request, (started) =>
+          ctx.out.info(`backtest ${started.id} started`),
+        );
         ctx.out.result(summary, () => renderBacktest(summary));
       });
     });

@@ -31,7 +31,9 @@ export function registerCalendarCommands(program: Command): void {
               lines.push(color.yellow(`${d} ${WEEKDAYS[dayOfWeek(d)]}  closed: ${reason}`));
             }
           }
-          lines.push(`${days.length} trading day${days.length === 1 ? '' : 's'} from ${from} to ${to}, ${closed} weekday closure${closed === 1 ? '' : 's'}`);
+          lines.push(
+            `${days.length} trading day${days.length === 1 ? '' : 's'} from ${from} to ${to}, ${closed} weekday closure${closed === 1 ? '' : 's'}`,
+          );
           return lines.join('\n');
         });
       });

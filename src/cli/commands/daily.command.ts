@@ -34,7 +34,11 @@ export function dailyRunRequest(ctx: CliContext, opts: DailyOptions): DailyRunRe
 }
 
 /** Run a daily run through the service and wait for it, telling where to watch it. One run per date at a time. */
-export async function runDaily(ctx: CliContext, request: DailyRunRequest, onStarted?: (started: WorkflowStarted) => void): Promise<DailyRunResult> {
+export async function runDaily(
+  ctx: CliContext,
+  request: DailyRunRequest,
+  onStarted?: (started: WorkflowStarted) => void,
+): Promise<DailyRunResult> {
   return ctx.services.dailyRuns.run(request, (started) => {
     ctx.out.info(`daily run ${started.workflowId} started; watch it at ${started.url}`);
     onStarted?.(started);
@@ -48,10 +52,15 @@ export function describeStale(stale: ReadonlyArray<{ ticker: string; lastDate: s
     const key = s.lastDate ?? '';
     byDate.set(key, [...(byDate.get(key) ?? []), s.ticker]);
   }
-  const groups = [...byDate].sort(([a], [b]) => (a < b ? 1 : -1)).map(([date, tickers]) => {
-    const names = tickers.length > max ? `${tickers.slice(0, max).join(', ')} and ${tickers.length - max} more` : tickers.join(', ');
-    return date ? `${names} since ${date}` : `${names} (no data at all)`;
-  });
+  const groups = [...byDate]
+    .sort(([a], [b]) => (a < b ? 1 : -1))
+    .map(([date, tickers]) => {
+      const names =
+        tickers.length > max
+          ? `${tickers.slice(0, max).join(', ')} and ${tickers.length - max} more`
+          : tickers.join(', ');
+      return date ? `${names} since ${date}` : `${names} (no data at all)`;
+    });
   return groups.join('; ');
 }
 
@@ -64,11 +73,18 @@ export function renderDailyRun(result: DailyRunResult): string {
   const kinds = c ? ` (${c.BUY} BUY, ${c.SELL} SELL, ${c.HOLD} HOLD, ${c.WAIT} WAIT)` : `, ${notified.length} BUY/SELL`;
   const lines = [
     `${result.date}: ${recorded} signals recorded${kinds} for ${result.tickers.length} tickers`,
-    ...notified.map((s) => `  ${s.signal === 'BUY' ? color.green('BUY ') : color.red('SELL')} ${s.ticker.padEnd(6)} ${s.strategy}${s.date !== result.date ? ` (${s.date})` : ''}`),
+    ...notified.map(
+      (s) =>
+        `  ${s.signal === 'BUY' ? color.green('BUY ') : color.red('SELL')} ${s.ticker.padEnd(6)} ${s.strategy}${s.date !== result.date ? ` (${s.date})` : ''}`,
+    ),
   ];
   const stale = result.stale ?? [];
   if (stale.length > 0) {
-    lines.push(color.yellow(`stale: ${stale.length} of ${result.tickers.length} tickers have no bar for ${result.date}, nothing evaluated on it: ${describeStale(stale)}`));
+    lines.push(
+      color.yellow(
+        `stale: ${stale.length} of ${result.tickers.length} tickers have no bar for ${result.date}, nothing evaluated on it: ${describeStale(stale)}`,
+      ),
+    );
   }
   const failed = result.tickers.filter((t) => t.error);
   for (const t of failed) lines.push(color.yellow(`  ${t.ticker}: ${t.error}`));
@@ -89,7 +105,9 @@ export function registerDailyCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const result = await runDaily(ctx, dailyRunRequest(ctx, opts));
         const { runId, date, tradingDay, counts, signals, stale, notifications } = result;
-        ctx.out.result({ runId, date, tradingDay, counts, signals, stale, notifications }, () => renderDailyRun(result));
+        ctx.out.result({ runId, date, tradingDay, counts, signals, stale, notifications }, () =>
+          renderDailyRun(result),
+        );
       });
     });
 
@@ -100,7 +118,11 @@ export function registerDailyCommands(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const result = await ctx.services.dailyRuns.rebuildStates();
-        ctx.out.result(result, () => `cleared ${result.cleared} states, rebuilt ${result.rebuilt} from Postgres for ${result.tickers} tickers`);
+        ctx.out.result(
+          result,
+          () =>
+            `cleared ${result.cleared} states, rebuilt ${result.rebuilt} from Postgres for ${result.tickers} tickers`,
+        );
       });
     });
 }

@@ -35,7 +35,11 @@ export function registerDemoCommands(program: Command): void {
         const pairs = subscribed.subscriptions.length;
         out.info(color.bold(`4/5 daily job for ${date} (ingests the sample, runs ${pairs} strategy pairs, emails)`));
         let temporalUi = '';
-        const result = await runDaily(ctx, { date, provider: 'csv', csvDir: config.marketData.csvDir }, (started) => (temporalUi = started.url));
+        const result = await runDaily(
+          ctx,
+          { date, provider: 'csv', csvDir: config.marketData.csvDir },
+          (started) => (temporalUi = started.url),
+        );
 
         out.info(color.bold('5/5 results'));
         const mail = (await listMailSink(stackPaths(config).mailDir)).filter((m) => m.to.includes(DEMO_SUBSCRIBER));

@@ -33,13 +33,18 @@ export function ingestRequest(ctx: CliContext, opts: IngestOptions): IngestReque
 /** Run an ingestion through the service, with a progress bar on a terminal. */
 export async function runIngestion(ctx: CliContext, request: IngestRequest): Promise<IngestPricesResult> {
   const bar = process.stderr.isTTY
-    ? new SingleBar({ format: 'ingest [{bar}] {value}/{total} tickers, {failed} failed', stream: process.stderr }, Presets.shades_classic)
+    ? new SingleBar(
+        { format: 'ingest [{bar}] {value}/{total} tickers, {failed} failed', stream: process.stderr },
+        Presets.shades_classic,
+      )
     : undefined;
   let barStarted = false;
   try {
     return await ctx.services.marketData.ingest(request, {
       started: (started, input) =>
-        ctx.out.info(`ingestion ${started.workflowId} started (as of ${input.asOf}, provider ${(input.providers ?? [input.provider]).join(' > ')})`),
+        ctx.out.info(
+          `ingestion ${started.workflowId} started (as of ${input.asOf}, provider ${(input.providers ?? [input.provider]).join(' > ')})`,
+        ),
       progress: (p) => {
         if (!bar) return;
         if (!barStarted) bar.start(p.total, 0, { failed: 0 });
@@ -58,7 +63,9 @@ export function renderIngestion(result: IngestPricesResult): string {
     const counts = `${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged, ${t.rejectedCount} rejected`;
     const detail = t.status === 'failed' ? color.red(t.error ?? '') : color.dim(`last ${t.lastDate ?? '-'}`);
     const source = t.provider ? `${t.provider.padEnd(12)} ` : ''.padEnd(13);
-    const skipped = t.failover?.length ? color.yellow(`  (failed over from ${t.failover.map((a) => a.provider).join(', ')})`) : '';
+    const skipped = t.failover?.length
+      ? color.yellow(`  (failed over from ${t.failover.map((a) => a.provider).join(', ')})`)
+      : '';
     return `${status} ${t.ticker.padEnd(6)} ${source}${counts}  ${detail}${skipped}`;
   });
   const failed = result.tickers.filter((t) => t.status === 'failed').length;
@@ -70,7 +77,10 @@ export function registerIngestCommands(program: Command): void {
   program
     .command('ingest')
     .description('ingest and enrich daily prices through the ingestion workflow')
-    .option('--provider <names>', 'csv, yahoo or alphavantage, or a failover order such as yahoo,alphavantage (default: config)')
+    .option(
+      '--provider <names>',
+      'csv, yahoo or alphavantage, or a failover order such as yahoo,alphavantage (default: config)',
+    )
     .option('--dir <dir>', 'directory of CSV files (csv provider)')
     .option('--tickers <list>', 'comma-separated tickers (default: every file in --dir, or the configured list)')
     .option('--as-of <date>', 'ingest nothing after this date, YYYY-MM-DD (default: today in New York)')
@@ -79,7 +89,10 @@ export function registerIngestCommands(program: Command): void {
       await withContext(cmd, async (ctx) => {
         const result = await runIngestion(ctx, ingestRequest(ctx, opts));
         ctx.out.result(
-          { runId: result.runId, tickers: result.tickers.map(({ lastDate: _lastDate, rejectedCount: _count, ...t }) => t) },
+          {
+            runId: result.runId,
+            tickers: result.tickers.map(({ lastDate: _lastDate, rejectedCount: _count, ...t }) => t),
+          },
           () => renderIngestion(result),
         );
         if (result.tickers.some((t) => t.status === 'failed')) process.exitCode = EXIT_SOME_TICKERS_FAILED;

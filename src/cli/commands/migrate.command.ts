@@ -8,7 +8,9 @@ export function registerMigrateCommands(program: Command): void {
     .action(async (_opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const result = await ctx.services.migrate();
-        ctx.out.result(result, () => (result.applied.length ? `applied ${result.applied.join(', ')}` : 'schema is up to date'));
+        ctx.out.result(result, () =>
+          result.applied.length ? `applied ${result.applied.join(', ')}` : 'schema is up to date',
+        );
       });
     });
 }

@@ -20,7 +20,16 @@ export function registerPricesCommands(program: Command): void {
           [
             'date        close      sma7     sma21     sma50    sma200      macd    signal',
             ...bars.map((b) =>
-              [b.date, fmt(b.close), fmt(b.sma7), fmt(b.sma21), fmt(b.sma50), fmt(b.sma200), fmt(b.macd, 4), fmt(b.macdSignal, 4)]
+              [
+                b.date,
+                fmt(b.close),
+                fmt(b.sma7),
+                fmt(b.sma21),
+                fmt(b.sma50),
+                fmt(b.sma200),
+                fmt(b.macd, 4),
+                fmt(b.macdSignal, 4),
+              ]
                 .map((v, i) => (i === 0 ? v : v.padStart(9)))
                 .join(' '),
             ),

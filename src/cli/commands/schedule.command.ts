@@ -7,7 +7,13 @@ import { withContext } from '../context';
 
 /** `Tue 2026-12-01 18:30 America/New_York (23:30 UTC)`, and why the run will do nothing on a closed day. */
 export function describeScheduledRun(at: Date): string {
-  const local = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const local = new Intl.DateTimeFormat('en-US', {
+    timeZone: ZONE,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
   const part = (type: string) => local.find((p) => p.type === type)?.value ?? '';
   const day = isoDateInZone(at.getTime(), ZONE);
   const closed = closureReason(day);
@@ -16,7 +22,9 @@ export function describeScheduledRun(at: Date): string {
 }
 
 export function registerScheduleCommands(program: Command): void {
-  const schedule = program.command('schedule').description('the Temporal Schedule of the daily job (weekdays 18:30 America/New_York)');
+  const schedule = program
+    .command('schedule')
+    .description('the Temporal Schedule of the daily job (weekdays 18:30 America/New_York)');
   schedule
     .command('create')
     .description('create or replace the daily schedule')
@@ -24,7 +32,10 @@ export function registerScheduleCommands(program: Command): void {
     .action(async (opts: { at: string }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         await ctx.services.dailySchedule.create(parseScheduleTime(opts.at));
-        ctx.out.result({ scheduleId: DAILY_SCHEDULE_ID, created: true }, () => `schedule ${DAILY_SCHEDULE_ID} created: weekdays ${opts.at} America/New_York`);
+        ctx.out.result(
+          { scheduleId: DAILY_SCHEDULE_ID, created: true },
+          () => `schedule ${DAILY_SCHEDULE_ID} created: weekdays ${opts.at} America/New_York`,
+        );
       });
     });
 
@@ -46,7 +57,9 @@ export function registerScheduleCommands(program: Command): void {
             `${summary.scheduleId}: ${summary.paused ? 'paused' : 'active'}`,
             'next runs:',
             ...d.nextRuns.map((t) => `  ${describeScheduledRun(t)}`),
-            ...(summary.recentRuns.length ? ['recent runs:', ...summary.recentRuns.map((r) => `  ${r.scheduledAt}  ${r.workflowId}`)] : []),
+            ...(summary.recentRuns.length
+              ? ['recent runs:', ...summary.recentRuns.map((r) => `  ${r.scheduledAt}  ${r.workflowId}`)]
+              : []),
           ].join('\n'),
         );
       });
@@ -64,7 +77,10 @@ export function registerScheduleCommands(program: Command): void {
       .action(async (_o: unknown, cmd: Command) => {
         await withContext(cmd, async (ctx) => {
           await ctx.services.dailySchedule.act(name);
-          ctx.out.result({ scheduleId: DAILY_SCHEDULE_ID, action: name }, () => `schedule ${DAILY_SCHEDULE_ID}: ${name} done`);
+          ctx.out.result(
+            { scheduleId: DAILY_SCHEDULE_ID, action: name },
+            () => `schedule ${DAILY_SCHEDULE_ID}: ${name} done`,
+          );
         });
       });
   }

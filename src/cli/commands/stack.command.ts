@@ -9,7 +9,9 @@ import { describeStale } from './daily.command';
 export function renderFreshness(data: DataFreshness | { error: string }): string {
   if ('error' in data) return color.dim(`data: cannot tell which tickers are stale (${data.error})`);
   if (data.stale.length === 0) return `data: all ${data.tracked} tracked tickers have their bar for ${data.expected}`;
-  return color.yellow(`data: ${data.stale.length} of ${data.tracked} tracked tickers are stale (no bar for ${data.expected}): ${describeStale(data.stale)}`);
+  return color.yellow(
+    `data: ${data.stale.length} of ${data.tracked} tracked tickers are stale (no bar for ${data.expected}): ${describeStale(data.stale)}`,
+  );
 }
 
 function renderParts(parts: readonly (StackPart & { action?: string })[]): string {
@@ -26,7 +28,9 @@ function renderParts(parts: readonly (StackPart & { action?: string })[]): strin
 
 /** `algo stack up | down | status`: the local stack, in the background. */
 export function registerStackCommands(program: Command): void {
-  const stack = program.command('stack').description('the local stack: Temporal dev server and UI, Postgres, Redis, worker, mail sink, API');
+  const stack = program
+    .command('stack')
+    .description('the local stack: Temporal dev server and UI, Postgres, Redis, worker, mail sink, API');
 
   stack
     .command('up')
@@ -50,7 +54,10 @@ export function registerStackCommands(program: Command): void {
         const result = await stackDown(config, { log: (line) => out.info(color.dim(line)) });
         out.result(result, () =>
           result.parts
-            .map((p) => `${p.name.padEnd(10)}  ${p.action === 'not-running' ? color.dim('not running') : color.yellow(p.action)}${p.pid ? color.dim(` pid ${p.pid}`) : ''}`)
+            .map(
+              (p) =>
+                `${p.name.padEnd(10)}  ${p.action === 'not-running' ? color.dim('not running') : color.yellow(p.action)}${p.pid ? color.dim(` pid ${p.pid}`) : ''}`,
+            )
             .join('\n'),
         );
       }),

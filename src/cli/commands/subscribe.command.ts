@@ -7,7 +7,10 @@ import { tickerListOption, tickerOption, todayInNewYork } from '../options';
 /** A comma-separated strategy list, de-duplicated (names are checked against the registry by the service). */
 function strategyListOption(option: string, value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new BadInputError(`${option}: give at least one strategy`);
   return [...new Set(names)];
 }
@@ -28,40 +31,56 @@ export function registerSubscriptionCommands(program: Command): void {
     .command('subscribe <email>')
     .description('subscribe an address to tickers (a confirmation email is sent unless --confirm)')
     .requiredOption('--tickers <list>', 'comma-separated tickers, e.g. AAPL,MSFT (untracked ones start being tracked)')
-    .option('--strategies <list>', 'comma-separated strategies (default: those each ticker runs by config; "recommended" is allowed)')
+    .option(
+      '--strategies <list>',
+      'comma-separated strategies (default: those each ticker runs by config; "recommended" is allowed)',
+    )
     .option('--confirm', 'admin path: confirmed at once, no opt-in email', false)
-    .action(async (emailArg: string, opts: { tickers: string; strategies?: string; confirm: boolean }, cmd: Command) => {
-      await withContext(cmd, async (ctx) => {
-        const email = emailArgument(emailArg);
-        const tickers = tickerListOption('--tickers', opts.tickers)!;
-        const strategies = strategyListOption('--strategies', opts.strategies);
-        const today = todayInNewYork();
-        const result = await ctx.services.subscriptions.subscribe({ email, tickers, strategies, confirmed: opts.confirm, today });
-        if (result.confirmation === 'deferred') {
-          const { host, port } = ctx.config.mail;
-          ctx.out.warn(`the mail server at ${host}:${port} did not take the confirmation email; run the command again to retry`);
-        }
-        ctx.out.result(result, () =>
-          [
-            `${result.email}: ${result.status}`,
-            `  subscribed to ${describePairs(result.subscriptions)}`,
-            `  new: ${describePairs(result.added)}`,
-            `  confirmation email: ${result.confirmation.replace('_', ' ')}`,
-          ].join('\n'),
-        );
-      });
-    });
+    .action(
+      async (emailArg: string, opts: { tickers: string; strategies?: string; confirm: boolean }, cmd: Command) => {
+        await withContext(cmd, async (ctx) => {
+          const email = emailArgument(emailArg);
+          const tickers = tickerListOption('--tickers', opts.tickers)!;
+          const strategies = strategyListOption('--strategies', opts.strategies);
+          const today = todayInNewYork();
+          const result = await ctx.services.subscriptions.subscribe({
+            email,
+            tickers,
+            strategies,
+            confirmed: opts.confirm,
+            today,
+          });
+          if (result.confirmation === 'deferred') {
+            const { host, port } = ctx.config.mail;
+            ctx.out.warn(
+              `the mail server at ${host}:${port} did not take the confirmation email; run the command again to retry`,
+            );
+          }
+          ctx.out.result(result, () =>
+            [
+              `${result.email}: ${result.status}`,
+              `  subscribed to ${describePairs(result.subscriptions)}`,
+              `  new: ${describePairs(result.added)}`,
+              `  confirmation email: ${result.confirmation.replace('_', ' ')}`,
+            ].join('\n'),
+          );
+        });
+      },
+    );
 
   program
     .command('unsubscribe <email>')
-    .description('remove an address\'s subscriptions (all of them, or those to --tickers)')
+    .description("remove an address's subscriptions (all of them, or those to --tickers)")
     .option('--tickers <list>', 'comma-separated tickers to unsubscribe from (default: all)')
     .action(async (emailArg: string, opts: { tickers?: string }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const email = emailArgument(emailArg);
         const tickers = tickerListOption('--tickers', opts.tickers);
         const result = await ctx.services.subscriptions.unsubscribe({ email, tickers });
-        ctx.out.result(result, () => `${result.email}: ${result.removed} subscription(s) removed, now ${result.status}`);
+        ctx.out.result(
+          result,
+          () => `${result.email}: ${result.removed} subscription(s) removed, now ${result.status}`,
+        );
       });
     });
 

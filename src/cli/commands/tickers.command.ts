@@ -10,9 +10,11 @@ const tracked = (ctx: CliContext) => ctx.services.tickers.list();
 
 function renderTickers(tickers: readonly TrackedTicker[]): string {
   return [
-    ...tickers.map((t) =>
-      `${t.ticker.padEnd(8)} ${(t.configured ? 'configured' : 'added/subscribed').padEnd(17)} ` +
-      `${String(t.subscribers).padStart(4)} subscribers, ${t.pendingSubscribers} pending, last bar ${t.lastDate ?? '-'}`),
+    ...tickers.map(
+      (t) =>
+        `${t.ticker.padEnd(8)} ${(t.configured ? 'configured' : 'added/subscribed').padEnd(17)} ` +
+        `${String(t.subscribers).padStart(4)} subscribers, ${t.pendingSubscribers} pending, last bar ${t.lastDate ?? '-'}`,
+    ),
     `${tickers.length} tracked tickers`,
   ].join('\n');
 }
@@ -21,7 +23,9 @@ const tickerArguments = (args: readonly string[]) => args.map((a) => tickerOptio
 
 /** `algo tickers list|add|remove` and `algo notify`: the CLI side of GET/POST /tickers and POST /notification/{ticker}/send. */
 export function registerTickerCommands(program: Command): void {
-  const tickers = program.command('tickers').description('the tickers the daily run tracks (configured, added, subscribed)');
+  const tickers = program
+    .command('tickers')
+    .description('the tickers the daily run tracks (configured, added, subscribed)');
 
   tickers
     .command('list', { isDefault: true })
@@ -39,27 +43,41 @@ export function registerTickerCommands(program: Command): void {
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const results = await ctx.services.tickers.track(tickerArguments(args), 'cli');
-        ctx.out.result(results, () => results.map((r) => `${r.ticker}: ${r.created ? 'now tracked' : 'already tracked'}`).join('\n'));
+        ctx.out.result(results, () =>
+          results.map((r) => `${r.ticker}: ${r.created ? 'now tracked' : 'already tracked'}`).join('\n'),
+        );
       });
     });
 
   tickers
     .command('remove <tickers...>')
-    .description('stop tracking added tickers (configured and subscribed tickers stay tracked; stored prices and signals are kept)')
+    .description(
+      'stop tracking added tickers (configured and subscribed tickers stay tracked; stored prices and signals are kept)',
+    )
     .action(async (args: string[], _opts: unknown, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const results = await ctx.services.tickers.untrack(tickerArguments(args));
         ctx.out.result(results, () =>
-          results.map((r) => `${r.ticker}: ${r.removed ? 'removed' : 'was not added'}${r.reason ? color.yellow(`; still tracked: ${r.reason}`) : ''}`).join('\n'),
+          results
+            .map(
+              (r) =>
+                `${r.ticker}: ${r.removed ? 'removed' : 'was not added'}${r.reason ? color.yellow(`; still tracked: ${r.reason}`) : ''}`,
+            )
+            .join('\n'),
         );
       });
     });
 
   program
     .command('notify <ticker>')
-    .description('email every confirmed subscriber of a ticker its BUY/SELL signals of a date, once (like POST /notification/{ticker}/send)')
-    .option('--date <date>', 'the signals of this date, YYYY-MM-DD (default: the ticker\'s latest BUY/SELL date)')
-    .option('--signal <signal>', 'the old clients\' way: the signal to send (BUY or SELL), checked against our rules; needs --strategy and --date')
+    .description(
+      'email every confirmed subscriber of a ticker its BUY/SELL signals of a date, once (like POST /notification/{ticker}/send)',
+    )
+    .option('--date <date>', "the signals of this date, YYYY-MM-DD (default: the ticker's latest BUY/SELL date)")
+    .option(
+      '--signal <signal>',
+      "the old clients' way: the signal to send (BUY or SELL), checked against our rules; needs --strategy and --date",
+    )
     .option('--strategy <name>', 'with --signal: the strategy, old name (SMACross) or ours (sma_cross)')
     .action(async (tickerArg: string, opts: { date?: string; signal?: string; strategy?: string }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
@@ -68,7 +86,8 @@ export function registerTickerCommands(program: Command): void {
         let reported: ReportedSignalRequest | undefined;
         if (opts.signal !== undefined || opts.strategy !== undefined) {
           const signal = opts.signal?.toUpperCase();
-          if (signal !== 'BUY' && signal !== 'SELL') throw new BadInputError('--signal: BUY or SELL (with --strategy and --date)');
+          if (signal !== 'BUY' && signal !== 'SELL')
+            throw new BadInputError('--signal: BUY or SELL (with --strategy and --date)');
           if (!opts.strategy || !date) throw new BadInputError('--signal needs --strategy and --date');
           reported = { signal, strategy: opts.strategy, date };
         }

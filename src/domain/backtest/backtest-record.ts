@@ -122,7 +122,8 @@ export const BACKTEST_LIMITS = {
 } as const;
 
 /** A value as a message shows it: JSON, but NaN and Infinity by name. */
-const shown = (value: unknown): string => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value) ?? String(value));
+const shown = (value: unknown): string =>
+  typeof value === 'number' && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
 
 /**
  * Validate a request without touching storage: ticker format, strategy and
@@ -130,39 +131,60 @@ const shown = (value: unknown): string => (typeof value === 'number' && !Number.
  * BadInputError that names the bad field (an unknown strategy lists the known ones).
  * Used at the edges (CLI, API) and again by the activity.
  */
-export function checkBacktestRequestShape(request: BacktestRequest): Omit<CheckedBacktestRequest, 'from' | 'to'> & { from?: IsoDate; to?: IsoDate } {
+export function checkBacktestRequestShape(
+  request: BacktestRequest,
+): Omit<CheckedBacktestRequest, 'from' | 'to'> & { from?: IsoDate; to?: IsoDate } {
   if (request === null || typeof request !== 'object') throw new BadInputError('backtest request must be an object');
   const ticker = parseTickerSymbol(request.ticker, 'ticker');
   const strategy = withField('strategy', () => getStrategy(String(request.strategy)));
   const params = { ...strategy.parseParams(request.params) };
-  for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {
+  for (const [name, value] of [
+    ['from', request.from],
+    ['to', request.to],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'string' || !isIsoDate(value))) {
-      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`, { field: name });
+      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`, {
+        field: name,
+      });
     }
   }
-  if (request.from && request.to && request.from > request.to) throw new BadInputError(`from ${request.from} is after to ${request.to}`, { field: 'from' });
+  if (request.from && request.to && request.from > request.to)
+    throw new BadInputError(`from ${request.from} is after to ${request.to}`, { field: 'from' });
   const capital = request.capital ?? 1000;
   if (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0) {
     throw new BadInputError(`capital must be a positive number (got ${shown(request.capital)})`, { field: 'capital' });
   }
   if (capital > BACKTEST_LIMITS.maxCapital) {
-    throw new BadInputError(`capital must be at most ${BACKTEST_LIMITS.maxCapital} (got ${shown(capital)})`, { field: 'capital' });
+    throw new BadInputError(`capital must be at most ${BACKTEST_LIMITS.maxCapital} (got ${shown(capital)})`, {
+      field: 'capital',
+    });
   }
   const options: Required<BacktestOptions> = {
     commissionBps: nonNegative('feesBps', request.feesBps, BACKTEST_LIMITS.maxFeesBps),
-    commissionPerTrade: nonNegative('commissionPerTrade', request.commissionPerTrade, BACKTEST_LIMITS.maxCommissionPerTrade),
+    commissionPerTrade: nonNegative(
+      'commissionPerTrade',
+      request.commissionPerTrade,
+      BACKTEST_LIMITS.maxCommissionPerTrade,
+    ),
     slippageBps: nonNegative('slippageBps', request.slippageBps, Infinity),
     wholeShares: request.wholeShares ?? false,
     execution: request.execution ?? 'close',
   };
   if (options.slippageBps >= BACKTEST_LIMITS.slippageBpsBelow) {
-    throw new BadInputError(`slippageBps must be below ${BACKTEST_LIMITS.slippageBpsBelow} (got ${options.slippageBps})`, { field: 'slippageBps' });
+    throw new BadInputError(
+      `slippageBps must be below ${BACKTEST_LIMITS.slippageBpsBelow} (got ${options.slippageBps})`,
+      { field: 'slippageBps' },
+    );
   }
   if (typeof options.wholeShares !== 'boolean') {
-    throw new BadInputError(`wholeShares must be true or false (got ${shown(options.wholeShares)})`, { field: 'wholeShares' });
+    throw new BadInputError(`wholeShares must be true or false (got ${shown(options.wholeShares)})`, {
+      field: 'wholeShares',
+    });
   }
   if (options.execution !== 'close' && options.execution !== 'next_open') {
-    throw new BadInputError(`execution must be close or next_open (got ${shown(options.execution)})`, { field: 'execution' });
+    throw new BadInputError(`execution must be close or next_open (got ${shown(options.execution)})`, {
+      field: 'execution',
+    });
   }
   return { ticker, strategy: strategy.name, params, from: request.from, to: request.to, capital, options };
 }
@@ -194,7 +216,11 @@ function nonNegative(name: string, value: unknown, max: number): number {
  * paid. pnl is after both fills' commissions; returnPct is pnl over the
  * entry's cost (price x shares + fee); barsHeld counts trading days of `dates`.
  */
-export function toRoundTrips(fills: readonly BacktestTrade[], dates: readonly IsoDate[], lastClose: number): MetricsTrade[] {
+export function toRoundTrips(
+  fills: readonly BacktestTrade[],
+  dates: readonly IsoDate[],
+  lastClose: number,
+): MetricsTrade[] {
   const index = new Map(dates.map((date, i) => [date, i]));
   const dayOf = (date: IsoDate): number => {
     const i = index.get(date);
@@ -233,7 +259,10 @@ export function toRoundTrips(fills: readonly BacktestTrade[], dates: readonly Is
 }
 
 /** Every {@link BacktestMetrics} of an engine result (full output). */
-export function backtestMetrics(result: BacktestResult, riskFreeRate = 0): { metrics: BacktestMetrics; roundTrips: MetricsTrade[] } {
+export function backtestMetrics(
+  result: BacktestResult,
+  riskFreeRate = 0,
+): { metrics: BacktestMetrics; roundTrips: MetricsTrade[] } {
   const fills = result.initialPosition ? [result.initialPosition, ...result.trades] : result.trades;
   const closes = Array.from(result.close);
   const roundTrips = toRoundTrips(fills, result.dates, closes[closes.length - 1]);
@@ -256,7 +285,12 @@ export function backtestMetrics(result: BacktestResult, riskFreeRate = 0): { met
   return { metrics, roundTrips };
 }
 
-const summaryTrade = (t: BacktestTrade): BacktestSummaryTrade => ({ date: t.date, side: t.side, price: t.price, shares: t.shares });
+const summaryTrade = (t: BacktestTrade): BacktestSummaryTrade => ({
+  date: t.date,
+  side: t.side,
+  price: t.price,
+  shares: t.shares,
+});
 
 /** The summary of a stored backtest (what the workflow returns and the API serves). */
 export function backtestSummary(record: BacktestRecord): BacktestSummary {
@@ -292,9 +326,15 @@ export async function resolveBacktestRequest(
   const shaped = checkBacktestRequestShape(request);
   const range = await storedRange(shaped.ticker);
   if (!range) throw new UnknownTickerError(shaped.ticker);
-  for (const [name, date] of [['from', shaped.from], ['to', shaped.to]] as const) {
+  for (const [name, date] of [
+    ['from', shaped.from],
+    ['to', shaped.to],
+  ] as const) {
     if (date !== undefined && (date < range.first || date > range.last)) {
-      throw new BadInputError(`${name} ${date} is outside the stored data of ${shaped.ticker} (${range.first} to ${range.last})`, { field: name });
+      throw new BadInputError(
+        `${name} ${date} is outside the stored data of ${shaped.ticker} (${range.first} to ${range.last})`,
+        { field: name },
+      );
     }
   }
   return { ...shaped, from: shaped.from ?? range.first, to: shaped.to ?? range.last };

@@ -20,14 +20,19 @@ export function defaultRecommendStrategies(): string[] {
  * parseable grids with at least one valid set (the default grid when none is
  * given). Throws BadInputError naming the bad one.
  */
-export function resolveCandidates(strategies?: readonly string[], grids: Readonly<Record<string, string>> = {}): RecommendCandidate[] {
+export function resolveCandidates(
+  strategies?: readonly string[],
+  grids: Readonly<Record<string, string>> = {},
+): RecommendCandidate[] {
   const names = strategies?.length ? [...new Set(strategies)] : defaultRecommendStrategies();
   for (const name of Object.keys(grids)) {
-    if (!names.includes(name)) throw new BadInputError(`grid given for ${name}, which is not among the strategies (${names.join(', ')})`);
+    if (!names.includes(name))
+      throw new BadInputError(`grid given for ${name}, which is not among the strategies (${names.join(', ')})`);
   }
   return names.map((strategy) => {
     getStrategy(strategy);
-    if (strategy === 'buy_and_hold') throw new BadInputError('buy_and_hold is the baseline every recommendation must beat, not a candidate');
+    if (strategy === 'buy_and_hold')
+      throw new BadInputError('buy_and_hold is the baseline every recommendation must beat, not a candidate');
     const grid = grids[strategy] ?? DEFAULT_RECOMMEND_GRIDS[strategy];
     if (!grid) throw new BadInputError(`no grid for ${strategy}: give one`);
     validateGrid(strategy, parseGrid(grid));

@@ -4,9 +4,21 @@ import { BarSeries } from '../strategies/bar-series';
 import { getStrategy } from '../strategies/registry';
 import { evaluateSignals, initialMachineState, SIGNAL_CODE, SIGNAL_OF_CODE } from '../strategies/state-machine';
 import type { Signal } from '../strategies/strategy';
-import type { BacktestInput, BacktestOptions, BacktestResult, BacktestTrade, SerializedBacktestResult } from './backtest.types';
+import type {
+  BacktestInput,
+  BacktestOptions,
+  BacktestResult,
+  BacktestTrade,
+  SerializedBacktestResult,
+} from './backtest.types';
 
-export type { BacktestInput, BacktestOptions, BacktestResult, BacktestTrade, SerializedBacktestResult } from './backtest.types';
+export type {
+  BacktestInput,
+  BacktestOptions,
+  BacktestResult,
+  BacktestTrade,
+  SerializedBacktestResult,
+} from './backtest.types';
 
 const NO_ORDER = 0;
 const BUY_ORDER = 1;
@@ -47,7 +59,11 @@ export function runBacktest(input: BacktestInput): BacktestResult {
   const { start, end } = window(series, input.startDate, input.endDate);
   const n = series.length;
   // Scratch buffers owned by the series: a sweep allocates them once per ticker, not once per run.
-  const prepared = strategy.prepare(series, params, series.memo('scratch:events', () => new Uint8Array(n)));
+  const prepared = strategy.prepare(
+    series,
+    params,
+    series.memo('scratch:events', () => new Uint8Array(n)),
+  );
   const codes = series.memo('scratch:codes', () => new Int8Array(n));
   evaluateSignals(prepared, initialMachineState(prepared, start), start + 1, end, codes);
 
@@ -175,7 +191,11 @@ export function serializeBacktest(result: BacktestResult): SerializedBacktestRes
 }
 
 /** The window's bar indices; BadInputError naming the date when it is outside the bars. */
-function window(series: BarSeries, startDate: IsoDate | undefined, endDate: IsoDate | undefined): { start: number; end: number } {
+function window(
+  series: BarSeries,
+  startDate: IsoDate | undefined,
+  endDate: IsoDate | undefined,
+): { start: number; end: number } {
   const n = series.length;
   if (n === 0) throw new BadInputError('no bars to backtest');
   const first = series.dates[0];
@@ -210,10 +230,14 @@ function checkOptions(options: BacktestOptions): Required<BacktestOptions> {
       throw new BadInputError(`backtest option ${key} must be a number >= 0 (got ${JSON.stringify(value)})`);
     }
   }
-  if (checked.slippageBps >= 10_000) throw new BadInputError(`backtest option slippageBps must be below 10000 (got ${checked.slippageBps})`);
-  if (typeof checked.wholeShares !== 'boolean') throw new BadInputError(`backtest option wholeShares must be true or false`);
+  if (checked.slippageBps >= 10_000)
+    throw new BadInputError(`backtest option slippageBps must be below 10000 (got ${checked.slippageBps})`);
+  if (typeof checked.wholeShares !== 'boolean')
+    throw new BadInputError(`backtest option wholeShares must be true or false`);
   if (checked.execution !== 'close' && checked.execution !== 'next_open') {
-    throw new BadInputError(`backtest option execution must be close or next_open (got ${JSON.stringify(checked.execution)})`);
+    throw new BadInputError(
+      `backtest option execution must be close or next_open (got ${JSON.stringify(checked.execution)})`,
+    );
   }
   return checked;
 }

@@ -76,14 +76,23 @@ export function sweepHeatmap(input: {
 }): SweepHeatmap {
   const metric = input.metric ?? 'sharpe';
   const names = input.parameterSets.length ? Object.keys(input.parameterSets[0]) : [];
-  const distinct = new Map(names.map((n) => [n, [...new Set(input.parameterSets.map((p) => p[n]))].sort((a, b) => a - b)]));
+  const distinct = new Map(
+    names.map((n) => [n, [...new Set(input.parameterSets.map((p) => p[n]))].sort((a, b) => a - b)]),
+  );
   const varying = names.filter((n) => distinct.get(n)!.length > 1);
-  for (const [axis, name] of [['x', input.x], ['y', input.y]] as const) {
+  for (const [axis, name] of [
+    ['x', input.x],
+    ['y', input.y],
+  ] as const) {
     if (name !== undefined && !varying.includes(name)) {
-      throw new BadInputError(`${axis}: ${name} is not a parameter that varies in this sweep (varying: ${varying.join(', ') || 'none'})`, { field: axis });
+      throw new BadInputError(
+        `${axis}: ${name} is not a parameter that varies in this sweep (varying: ${varying.join(', ') || 'none'})`,
+        { field: axis },
+      );
     }
   }
-  if (input.x !== undefined && input.x === input.y) throw new BadInputError('x and y must be different parameters', { field: 'y' });
+  if (input.x !== undefined && input.x === input.y)
+    throw new BadInputError('x and y must be different parameters', { field: 'y' });
   const x = input.x ?? varying.find((n) => n !== input.y) ?? null;
   const y = input.y ?? varying.find((n) => n !== x) ?? null;
   const xs = x ? distinct.get(x)! : [];
@@ -99,7 +108,13 @@ export function sweepHeatmap(input: {
     const current = cells[yi][xi];
     if (current === null || betterFor(metric, value, current.value)) {
       const cell: HeatmapCell = {
-        value, params, tickers: f.tickers, sharpe: f.sharpe, returnPct: f.returnPct, maxDrawdownPct: f.maxDrawdownPct, numTrades: f.numTrades,
+        value,
+        params,
+        tickers: f.tickers,
+        sharpe: f.sharpe,
+        returnPct: f.returnPct,
+        maxDrawdownPct: f.maxDrawdownPct,
+        numTrades: f.numTrades,
       };
       cells[yi][xi] = cell;
       if (best === null || betterFor(metric, value, best.value)) best = cell;
@@ -107,7 +122,16 @@ export function sweepHeatmap(input: {
   }
   const rest = varying.filter((n) => n !== x && n !== y);
   return {
-    metric, varying, x, y, xs, ys, cells, best,
-    others: rest.length ? `each cell shows the best ${rest.join(', ')} for its ${[x, y].filter(Boolean).join(' and ')}` : 'every parameter set has its own cell',
+    metric,
+    varying,
+    x,
+    y,
+    xs,
+    ys,
+    cells,
+    best,
+    others: rest.length
+      ? `each cell shows the best ${rest.join(', ')} for its ${[x, y].filter(Boolean).join(' and ')}`
+      : 'every parameter set has its own cell',
   };
 }

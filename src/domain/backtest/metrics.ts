@@ -180,7 +180,11 @@ export interface MetricsInput {
  * Metrics stored before the trade counts were named apart (`numTrades` and
  * `numOpenTrades` counted round trips) under today's names.
  */
-export function upgradeStoredMetrics(stored: BacktestMetrics | (Omit<BacktestMetrics, 'roundTrips' | 'openRoundTrips'> & { numTrades: number; numOpenTrades: number })): BacktestMetrics {
+export function upgradeStoredMetrics(
+  stored:
+    | BacktestMetrics
+    | (Omit<BacktestMetrics, 'roundTrips' | 'openRoundTrips'> & { numTrades: number; numOpenTrades: number }),
+): BacktestMetrics {
   if ('roundTrips' in stored) return stored;
   const { numTrades, numOpenTrades, ...rest } = stored;
   return { ...rest, roundTrips: numTrades, openRoundTrips: numOpenTrades };
@@ -265,7 +269,11 @@ export function computeMetrics(input: MetricsInput): BacktestMetrics {
  * trading days later; signals with fewer than `horizon` days left are not
  * counted. `null` when no signal qualifies.
  */
-export function hitRate(closes: readonly number[], buySignalIndexes: readonly number[], horizon: number): number | null {
+export function hitRate(
+  closes: readonly number[],
+  buySignalIndexes: readonly number[],
+  horizon: number,
+): number | null {
   const judged = buySignalIndexes.filter((i) => i + horizon <= closes.length - 1);
   if (judged.length === 0) return null;
   const hits = judged.filter((i) => closes[i + horizon] > closes[i]).length;

@@ -33,7 +33,10 @@ const NUMBER = String.raw`-?\d+(?:\.\d+)?`;
 const axisSchema = z
   .string()
   .trim()
-  .regex(new RegExp(`^[A-Za-z][A-Za-z0-9_]*=${NUMBER}(?:\\.\\.${NUMBER}(?::${NUMBER})?)?$`), 'expected name=a..b:step, name=a..b or name=value');
+  .regex(
+    new RegExp(`^[A-Za-z][A-Za-z0-9_]*=${NUMBER}(?:\\.\\.${NUMBER}(?::${NUMBER})?)?$`),
+    'expected name=a..b:step, name=a..b or name=value',
+  );
 
 /**
  * Parses `fast=5..20:5,slow=20..100:10` into axes. A part is `name=a..b:step`
@@ -42,28 +45,39 @@ const axisSchema = z
  * repeated name, or more than `maxCombos` parameter sets in all.
  */
 export function parseGrid(text: string, maxCombos = MAX_GRID_COMBOS): ParamGrid {
-  if (typeof text !== 'string' || text.trim() === '') throw new BadInputError('grid: give at least one part, e.g. fast=5..20:5');
+  if (typeof text !== 'string' || text.trim() === '')
+    throw new BadInputError('grid: give at least one part, e.g. fast=5..20:5');
   const axes: ParamGrid = [];
   for (const part of text.split(',')) {
     const parsed = axisSchema.safeParse(part);
-    if (!parsed.success) throw new BadInputError(`grid part ${JSON.stringify(part.trim().slice(0, 60))}: ${parsed.error.issues[0].message}`);
+    if (!parsed.success)
+      throw new BadInputError(
+        `grid part ${JSON.stringify(part.trim().slice(0, 60))}: ${parsed.error.issues[0].message}`,
+      );
     const [name, range] = parsed.data.split('=');
     const [bounds, stepText] = range.split(':');
     const [lowText, highText] = bounds.split('..');
     const low = Number(lowText);
     const high = highText === undefined ? low : Number(highText);
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!(step > 0)) throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: the step must be greater than 0`);
-    if (high < low) throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: the end ${high} is below the start ${low}`);
-    if (axes.some((a) => a.name === name)) throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: ${name} is given twice`);
+    if (!(step > 0))
+      throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: the step must be greater than 0`);
+    if (high < low)
+      throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: the end ${high} is below the start ${low}`);
+    if (axes.some((a) => a.name === name))
+      throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: ${name} is given twice`);
     const count = Math.floor((high - low) / step + 1e-9) + 1;
-    if (count > maxCombos) throw new BadInputError(`grid part ${JSON.stringify(part.trim())}: ${count} values, more than the ${maxCombos} a sweep allows`);
+    if (count > maxCombos)
+      throw new BadInputError(
+        `grid part ${JSON.stringify(part.trim())}: ${count} values, more than the ${maxCombos} a sweep allows`,
+      );
     // Rounded so that 1.5..3:0.5 gives 2.5, not 2.5000000000000004.
     const values = Array.from({ length: count }, (_, i) => Number((low + i * step).toFixed(10)));
     axes.push({ name, values });
   }
   const combos = gridSize(axes);
-  if (combos > maxCombos) throw new BadInputError(`grid: ${combos} parameter sets, more than the ${maxCombos} a sweep allows`);
+  if (combos > maxCombos)
+    throw new BadInputError(`grid: ${combos} parameter sets, more than the ${maxCombos} a sweep allows`);
   return axes;
 }
 
@@ -105,7 +119,9 @@ export function validateGrid(strategy: AnyStrategy | string, grid: ParamGrid): V
   const known = Object.keys(resolved.defaults);
   for (const axis of grid) {
     if (!known.includes(axis.name)) {
-      throw new BadInputError(`grid part ${axis.name}: ${resolved.name} has no parameter ${axis.name} (its parameters: ${known.join(', ') || 'none'})`);
+      throw new BadInputError(
+        `grid part ${axis.name}: ${resolved.name} has no parameter ${axis.name} (its parameters: ${known.join(', ') || 'none'})`,
+      );
     }
   }
   const combos: StrategyParams[] = [];
@@ -120,7 +136,8 @@ export function validateGrid(strategy: AnyStrategy | string, grid: ParamGrid): V
       skippedReason ??= err.message;
     }
   }
-  if (combos.length === 0) throw new BadInputError(`grid: no parameter set is valid for ${resolved.name} (${skippedReason})`);
+  if (combos.length === 0)
+    throw new BadInputError(`grid: no parameter set is valid for ${resolved.name} (${skippedReason})`);
   return { strategy: resolved.name, combos, skipped, ...(skippedReason ? { skippedReason } : {}) };
 }
 
@@ -162,8 +179,13 @@ export function sweepSeries(input: SweepInput): SweepRow[] {
   const rows: SweepRow[] = new Array(input.combos.length);
   for (let c = 0; c < input.combos.length; c++) {
     const result = runBacktest({
-      bars: series, strategy, params: input.combos[c], startDate: input.startDate, endDate: input.endDate,
-      initialCapital: input.initialCapital, output: 'summary',
+      bars: series,
+      strategy,
+      params: input.combos[c],
+      startDate: input.startDate,
+      endDate: input.endDate,
+      initialCapital: input.initialCapital,
+      output: 'summary',
     });
     const stats = newEquityStats(result.initialCapital);
     addEquityPath(stats, series, result);
@@ -293,7 +315,10 @@ export function bestSweepRow(rows: readonly SweepRow[], minTrades = 0): SweepRow
 }
 
 /** Negative when `a` ranks before `b`: higher Sharpe (null last), then higher return. */
-export function compareRows(a: Pick<SweepRow, 'sharpe' | 'returnPct'>, b: Pick<SweepRow, 'sharpe' | 'returnPct'>): number {
+export function compareRows(
+  a: Pick<SweepRow, 'sharpe' | 'returnPct'>,
+  b: Pick<SweepRow, 'sharpe' | 'returnPct'>,
+): number {
   const sa = a.sharpe ?? -Infinity;
   const sb = b.sharpe ?? -Infinity;
   if (sa !== sb) return sb - sa;
@@ -324,9 +349,14 @@ export function checkSweepRequest(request: SweepRequest): SweepRequest {
     if (err instanceof BadInputError && !err.field) throw new BadInputError(err.message, { field: 'grid' });
     throw err;
   }
-  for (const [name, value] of [['from', request.from], ['to', request.to]] as const) {
+  for (const [name, value] of [
+    ['from', request.from],
+    ['to', request.to],
+  ] as const) {
     if (value !== undefined && !isIsoDate(value)) {
-      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`, { field: name });
+      throw new BadInputError(`${name}: ${JSON.stringify(value)} is not a valid date (expected YYYY-MM-DD)`, {
+        field: name,
+      });
     }
   }
   if (request.from && request.to && request.from > request.to) {
@@ -334,8 +364,18 @@ export function checkSweepRequest(request: SweepRequest): SweepRequest {
   }
   const { capital } = request;
   if (capital !== undefined && (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0)) {
-    throw new BadInputError(`capital must be a positive number (got ${Number.isFinite(capital) ? JSON.stringify(capital) : String(capital)})`, { field: 'capital' });
+    throw new BadInputError(
+      `capital must be a positive number (got ${Number.isFinite(capital) ? JSON.stringify(capital) : String(capital)})`,
+      { field: 'capital' },
+    );
   }
   const tickers = request.tickers ? parseTickerSymbols(request.tickers) : undefined;
-  return { strategy: request.strategy, grid, ...(tickers ? { tickers } : {}), from: request.from, to: request.to, capital };
+  return {
+    strategy: request.strategy,
+    grid,
+    ...(tickers ? { tickers } : {}),
+    from: request.from,
+    to: request.to,
+    capital,
+  };
 }

@@ -6,7 +6,15 @@ import { BarSeries } from '../strategies/bar-series';
 import { getStrategy } from '../strategies/registry';
 import type { AnyStrategy, StrategyParams } from '../strategies/strategy';
 import { runBacktest } from './engine';
-import { addEquityPath, compareRows, newEquityStats, sharpeOf, sweepSeries, type EquityStats, type SweepRow } from './sweep';
+import {
+  addEquityPath,
+  compareRows,
+  newEquityStats,
+  sharpeOf,
+  sweepSeries,
+  type EquityStats,
+  type SweepRow,
+} from './sweep';
 
 /*
  * Walk-forward evaluation: an honest answer to "which strategy should I
@@ -155,19 +163,40 @@ export function walkForward(input: {
   const windows = walkForwardWindows(series.length, options);
   if (windows.length === 0) {
     return {
-      bars: series.length, windows: 0, candidates: [], baseline: null, recommendation: null,
+      bars: series.length,
+      windows: 0,
+      candidates: [],
+      baseline: null,
+      recommendation: null,
       reason: `too little history: ${series.length} bars, a walk-forward needs at least ${options.trainDays + options.testDays} (train ${options.trainDays} + test ${options.testDays})`,
     };
   }
   const baseline = evaluateBaseline(series, windows, options);
-  const candidates = input.candidates.map((c) => evaluateCandidate(series, typeof c.strategy === 'string' ? getStrategy(c.strategy) : c.strategy, c.combos, windows, options));
-  candidates.sort((a, b) => (a.eligible === b.eligible ? compareRows(asRow(a.outOfSample), asRow(b.outOfSample)) : a.eligible ? -1 : 1));
+  const candidates = input.candidates.map((c) =>
+    evaluateCandidate(
+      series,
+      typeof c.strategy === 'string' ? getStrategy(c.strategy) : c.strategy,
+      c.combos,
+      windows,
+      options,
+    ),
+  );
+  candidates.sort((a, b) =>
+    a.eligible === b.eligible ? compareRows(asRow(a.outOfSample), asRow(b.outOfSample)) : a.eligible ? -1 : 1,
+  );
 
   const best = candidates.find((c) => c.eligible);
   let reason: string | undefined;
   if (!best) {
-    reason = candidates.length === 0 ? 'no candidate strategy' : `no strategy met the minimums out of sample (${candidates.map((c) => `${c.strategy}: ${c.reason}`).join('; ')})`;
-  } else if (options.mustBeatBaseline && baseline && (best.outOfSample.sharpe ?? -Infinity) <= (baseline.sharpe ?? -Infinity)) {
+    reason =
+      candidates.length === 0
+        ? 'no candidate strategy'
+        : `no strategy met the minimums out of sample (${candidates.map((c) => `${c.strategy}: ${c.reason}`).join('; ')})`;
+  } else if (
+    options.mustBeatBaseline &&
+    baseline &&
+    (best.outOfSample.sharpe ?? -Infinity) <= (baseline.sharpe ?? -Infinity)
+  ) {
     reason = `buy_and_hold did better out of sample (Sharpe ${fmt(baseline.sharpe)}, return ${baseline.returnPct.toFixed(2)}%) than the best eligible strategy, ${best.strategy} (Sharpe ${fmt(best.outOfSample.sharpe)}, return ${best.outOfSample.returnPct.toFixed(2)}%)`;
   }
   return {
@@ -175,7 +204,8 @@ export function walkForward(input: {
     windows: windows.length,
     candidates,
     baseline,
-    recommendation: best && !reason ? { strategy: best.strategy, params: best.currentParams!, outOfSample: best.outOfSample } : null,
+    recommendation:
+      best && !reason ? { strategy: best.strategy, params: best.currentParams!, outOfSample: best.outOfSample } : null,
     ...(reason ? { reason } : {}),
   };
 }
@@ -197,7 +227,15 @@ function evaluateCandidate(
     const testStats = newEquityStats(capital);
     let testTrades = 0;
     if (chosen) {
-      const result = runBacktest({ bars: series, strategy, params: chosen.params, startDate: dates[w.testStart], endDate: dates[w.testEnd], initialCapital: capital, output: 'summary' });
+      const result = runBacktest({
+        bars: series,
+        strategy,
+        params: chosen.params,
+        startDate: dates[w.testStart],
+        endDate: dates[w.testEnd],
+        initialCapital: capital,
+        output: 'summary',
+      });
       addEquityPath(testStats, series, result);
       addEquityPath(stitched, series, result);
       testTrades = result.orders;
@@ -217,13 +255,22 @@ function evaluateCandidate(
       buyAndHoldReturnPct: buyAndHoldReturnPct(close, w.testStart, w.testEnd) ?? 0,
     };
   });
-  const latest = chooseOnTrain(series, strategy, combos, Math.max(0, series.length - options.trainDays), series.length - 1, options);
+  const latest = chooseOnTrain(
+    series,
+    strategy,
+    combos,
+    Math.max(0, series.length - options.trainDays),
+    series.length - 1,
+    options,
+  );
   const oos = outOfSample(stitched, capital, trades);
   let reason: string | undefined;
-  if (trades < options.minTestTrades) reason = `${trades} out-of-sample trades, fewer than the minimum ${options.minTestTrades}`;
+  if (trades < options.minTestTrades)
+    reason = `${trades} out-of-sample trades, fewer than the minimum ${options.minTestTrades}`;
   else if (oos.sharpe === null) reason = 'no out-of-sample volatility (Sharpe undefined)';
   else if (oos.sharpe <= 0) reason = `out-of-sample Sharpe ${fmt(oos.sharpe)} is not positive`;
-  else if (!latest) reason = `no parameter set traded ${options.minTrainTrades} times on the latest ${options.trainDays} bars`;
+  else if (!latest)
+    reason = `no parameter set traded ${options.minTrainTrades} times on the latest ${options.trainDays} bars`;
   return {
     strategy: strategy.name,
     outOfSample: oos,
@@ -235,8 +282,22 @@ function evaluateCandidate(
 }
 
 /** The best parameter set on bars [start, end] with at least `minTrainTrades` trades; null when none qualifies. */
-function chooseOnTrain(series: BarSeries, strategy: AnyStrategy, combos: readonly StrategyParams[], start: number, end: number, options: Required<WalkForwardOptions>): SweepRow | null {
-  const rows = sweepSeries({ bars: series, strategy, combos, startDate: series.dates[start], endDate: series.dates[end], initialCapital: options.initialCapital });
+function chooseOnTrain(
+  series: BarSeries,
+  strategy: AnyStrategy,
+  combos: readonly StrategyParams[],
+  start: number,
+  end: number,
+  options: Required<WalkForwardOptions>,
+): SweepRow | null {
+  const rows = sweepSeries({
+    bars: series,
+    strategy,
+    combos,
+    startDate: series.dates[start],
+    endDate: series.dates[end],
+    initialCapital: options.initialCapital,
+  });
   let best: SweepRow | null = null;
   for (const row of rows) {
     if (row.numTrades < options.minTrainTrades) continue;
@@ -246,10 +307,21 @@ function chooseOnTrain(series: BarSeries, strategy: AnyStrategy, combos: readonl
 }
 
 /** buy_and_hold over each test window, stitched. */
-function evaluateBaseline(series: BarSeries, windows: readonly WindowBounds[], options: Required<WalkForwardOptions>): OutOfSample {
+function evaluateBaseline(
+  series: BarSeries,
+  windows: readonly WindowBounds[],
+  options: Required<WalkForwardOptions>,
+): OutOfSample {
   const stats = newEquityStats(options.initialCapital);
   for (const w of windows) {
-    const result = runBacktest({ bars: series, strategy: 'buy_and_hold', startDate: series.dates[w.testStart], endDate: series.dates[w.testEnd], initialCapital: options.initialCapital, output: 'summary' });
+    const result = runBacktest({
+      bars: series,
+      strategy: 'buy_and_hold',
+      startDate: series.dates[w.testStart],
+      endDate: series.dates[w.testEnd],
+      initialCapital: options.initialCapital,
+      output: 'summary',
+    });
     addEquityPath(stats, series, result);
   }
   return outOfSample(stats, options.initialCapital, 0);
@@ -263,11 +335,17 @@ function flatPath(stats: EquityStats, days: number): void {
     stats.mean += delta / stats.count;
     stats.m2 += delta * (0 - stats.mean);
   }
-  if (stats.equity < stats.peak) stats.maxDrawdownPct = Math.max(stats.maxDrawdownPct, (1 - stats.equity / stats.peak) * 100);
+  if (stats.equity < stats.peak)
+    stats.maxDrawdownPct = Math.max(stats.maxDrawdownPct, (1 - stats.equity / stats.peak) * 100);
 }
 
 function outOfSample(stats: EquityStats, capital: number, trades: number): OutOfSample {
-  return { returnPct: (stats.equity / capital - 1) * 100, sharpe: sharpeOf(stats), maxDrawdownPct: stats.maxDrawdownPct, trades };
+  return {
+    returnPct: (stats.equity / capital - 1) * 100,
+    sharpe: sharpeOf(stats),
+    maxDrawdownPct: stats.maxDrawdownPct,
+    trades,
+  };
 }
 
 const asRow = (o: OutOfSample) => ({ sharpe: o.sharpe, returnPct: o.returnPct });
@@ -275,12 +353,19 @@ const fmt = (v: number | null) => (v === null ? 'undefined' : v.toFixed(2));
 
 function resolveOptions(options: WalkForwardOptions): Required<WalkForwardOptions> {
   const testDays = options.testDays ?? WALK_FORWARD_DEFAULTS.testDays;
-  const resolved = { ...WALK_FORWARD_DEFAULTS, ...stripUndefined(options), stepDays: options.stepDays ?? testDays, testDays };
+  const resolved = {
+    ...WALK_FORWARD_DEFAULTS,
+    ...stripUndefined(options),
+    stepDays: options.stepDays ?? testDays,
+    testDays,
+  };
   for (const key of ['trainDays', 'testDays', 'stepDays'] as const) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 2) throw new BadInputError(`walk-forward option ${key} must be a whole number >= 2 (got ${resolved[key]})`);
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 2)
+      throw new BadInputError(`walk-forward option ${key} must be a whole number >= 2 (got ${resolved[key]})`);
   }
   for (const key of ['minTrainTrades', 'minTestTrades'] as const) {
-    if (!Number.isInteger(resolved[key]) || resolved[key] < 0) throw new BadInputError(`walk-forward option ${key} must be a whole number >= 0 (got ${resolved[key]})`);
+    if (!Number.isInteger(resolved[key]) || resolved[key] < 0)
+      throw new BadInputError(`walk-forward option ${key} must be a whole number >= 0 (got ${resolved[key]})`);
   }
   return resolved;
 }

@@ -137,17 +137,28 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  */
 export async function deliverExactlyOnce(
   deps: DeliveryDependencies,
-  input: { kind: string; date: IsoDate; items: readonly DeliveryItem[]; concurrency: number; onMarked?: (ids: readonly number[]) => void },
+  input: {
+    kind: string;
+    date: IsoDate;
+    items: readonly DeliveryItem[];
+    concurrency: number;
+    onMarked?: (ids: readonly number[]) => void;
+  },
 ): Promise<DeliveryOutcome> {
   const { kind, date } = input;
   const outcome: DeliveryOutcome = { sent: [], alreadySent: [], refused: [], refusedBefore: [], deferred: [] };
   if (input.items.length === 0) return outcome;
   // Outcomes are by subscriber: one email per subscriber per call.
-  if (new Set(input.items.map((i) => i.subscriberId)).size !== input.items.length) throw new Error(`deliveries ${kind} ${date}: a subscriber appears twice in one call`);
+  if (new Set(input.items.map((i) => i.subscriberId)).size !== input.items.length)
+    throw new Error(`deliveries ${kind} ${date}: a subscriber appears twice in one call`);
   const claims = await deps.deliveries.claim({
     kind,
     date,
-    deliveries: input.items.map((item) => ({ subscriberId: item.subscriberId, seq: item.seq ?? 1, messageId: deliveryMessageId(kind, date, item.subscriberId, item.seq) })),
+    deliveries: input.items.map((item) => ({
+      subscriberId: item.subscriberId,
+      seq: item.seq ?? 1,
+      messageId: deliveryMessageId(kind, date, item.subscriberId, item.seq),
+    })),
   });
   const messageIdOf = (subscriberId: number) => claims.get(subscriberId)!.messageId;
   const marks = new SentMarks(

@@ -72,11 +72,14 @@ export function composeDigest(input: DigestInput): DigestContent {
   const current = input.signals.filter((s) => s.date >= input.date).sort(byDateTickerStrategy);
   const missed = input.signals.filter((s) => s.date < input.date).sort(byDateTickerStrategy);
   const subject = digestSubject(input.date, [...current, ...missed]);
-  const line = (s: SignalRecord) => `- now is a good time to ${s.signal} ${s.ticker} on ${s.date} according to ${strategyDisplayName(s.strategy)} (v${s.strategyVersion}): ${describeInputs(s)}`;
-  const missedLine = (s: SignalRecord) => `- ${s.signal} ${s.ticker} on ${s.date} according to ${strategyDisplayName(s.strategy)} (v${s.strategyVersion}): ${describeInputs(s)}`;
+  const line = (s: SignalRecord) =>
+    `- now is a good time to ${s.signal} ${s.ticker} on ${s.date} according to ${strategyDisplayName(s.strategy)} (v${s.strategyVersion}): ${describeInputs(s)}`;
+  const missedLine = (s: SignalRecord) =>
+    `- ${s.signal} ${s.ticker} on ${s.date} according to ${strategyDisplayName(s.strategy)} (v${s.strategyVersion}): ${describeInputs(s)}`;
   const notes = input.notes ?? [];
   const why = input.signalLink;
-  const withWhy = (format: (s: SignalRecord) => string) => (s: SignalRecord) => (why ? `${format(s)}\n  Why: ${why(s)}` : format(s));
+  const withWhy = (format: (s: SignalRecord) => string) => (s: SignalRecord) =>
+    why ? `${format(s)}\n  Why: ${why(s)}` : format(s);
   const text = [
     `Signals for ${input.date}:`,
     '',
@@ -123,11 +126,20 @@ export interface RecommendationChangeInput {
 }
 
 const describeStrategy = (strategy: string | null, params: Readonly<Record<string, number>> | null) =>
-  strategy === null ? 'none' : `${strategy}${params && Object.keys(params).length ? ` (${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(', ')})` : ''}`;
+  strategy === null
+    ? 'none'
+    : `${strategy}${
+        params && Object.keys(params).length
+          ? ` (${Object.entries(params)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(', ')})`
+          : ''
+      }`;
 
 /** The digest note telling a `recommended` subscriber that the strategy they follow for a ticker changed. */
 export function recommendationChangeNote(change: RecommendationChangeInput): string {
-  const was = change.previousStrategy === null ? '' : `, was ${describeStrategy(change.previousStrategy, change.previousParams)}`;
+  const was =
+    change.previousStrategy === null ? '' : `, was ${describeStrategy(change.previousStrategy, change.previousParams)}`;
   if (change.strategy === null) {
     return `Recommendation for ${change.ticker} changed: no strategy is recommended now${was} (${change.reason ?? 'no reason given'}); your "recommended" subscription sends nothing for ${change.ticker} until one is.`;
   }

@@ -30,20 +30,39 @@ export async function confirmReportedSignal(
   const [recorded] = await deps.signals.list({ ticker, date, strategy });
   if (recorded) {
     if (recorded.signal !== signal) {
-      throw new ConflictError(`${strategy} gave ${recorded.signal} for ${ticker} on ${date}, not ${signal}; nothing was sent`);
+      throw new ConflictError(
+        `${strategy} gave ${recorded.signal} for ${ticker} on ${date}, not ${signal}; nothing was sent`,
+      );
     }
     return false;
   }
   const bars = deps.prices ? await deps.prices.bars(ticker, { to: date }) : [];
   if (bars.length === 0 || bars[bars.length - 1].date !== date) {
-    throw new ConflictError(`no stored price of ${ticker} on ${date}; the daily run of that date ingests it (POST /tickers to track it)`);
+    throw new ConflictError(
+      `no stored price of ${ticker} on ${date}; the daily run of that date ingests it (POST /tickers to track it)`,
+    );
   }
   const params = plans.find((p) => p.name === strategy && p.label === undefined)?.params ?? {};
   const record = runStrategy(definition, params, bars).records.find((r) => r.date === date);
   if (!record || record.signal !== signal) {
-    throw new ConflictError(`${strategy} gives ${record?.signal ?? 'no signal'} for ${ticker} on ${date}, not ${signal}; nothing was sent`);
+    throw new ConflictError(
+      `${strategy} gives ${record?.signal ?? 'no signal'} for ${ticker} on ${date}, not ${signal}; nothing was sent`,
+    );
   }
   const close = bars[bars.length - 1].close;
-  await deps.signals.record([{ date, ticker, strategy, strategyVersion: definition.version, signal: record.signal, close, inputs: record.inputs }], date);
+  await deps.signals.record(
+    [
+      {
+        date,
+        ticker,
+        strategy,
+        strategyVersion: definition.version,
+        signal: record.signal,
+        close,
+        inputs: record.inputs,
+      },
+    ],
+    date,
+  );
   return true;
 }

@@ -65,7 +65,10 @@ export function isHit(signal: 'BUY' | 'SELL', returnPct: number | null): boolean
 }
 
 /** Hit rate and mean directional return per horizon of `outcomes`. */
-export function hitRates(outcomes: readonly SignalOutcome[], horizons: readonly number[] = FORWARD_HORIZONS): HorizonStats[] {
+export function hitRates(
+  outcomes: readonly SignalOutcome[],
+  horizons: readonly number[] = FORWARD_HORIZONS,
+): HorizonStats[] {
   return horizons.map((days, h) => {
     let signals = 0;
     let hits = 0;
@@ -77,7 +80,13 @@ export function hitRates(outcomes: readonly SignalOutcome[], horizons: readonly 
       if (isHit(o.signal, r)) hits++;
       edge += o.signal === 'BUY' ? r : -r;
     }
-    return { days, signals, hits, hitRate: signals ? hits / signals : null, meanEdgePct: signals ? edge / signals : null };
+    return {
+      days,
+      signals,
+      hits,
+      hitRate: signals ? hits / signals : null,
+      meanEdgePct: signals ? edge / signals : null,
+    };
   });
 }
 

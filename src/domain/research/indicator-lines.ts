@@ -14,7 +14,13 @@ const rounded = (v: number): number | null => (Number.isFinite(v) ? Math.round(v
  * the averages. A line the strategy does not compute is left out. The one
  * computation behind the ticker chart and the backtest chart.
  */
-export function indicatorLines(series: BarSeries, strategy: AnyStrategy, params: StrategyParams, start: number, end: number): Record<string, IndicatorValues> {
+export function indicatorLines(
+  series: BarSeries,
+  strategy: AnyStrategy,
+  params: StrategyParams,
+  start: number,
+  end: number,
+): Record<string, IndicatorValues> {
   const spec = strategy.chart(params);
   const keys = [...spec.overlays, ...spec.panes.flatMap((p) => p.lines)].map((line) => line.key);
   const lines: Record<string, IndicatorValues> = {};

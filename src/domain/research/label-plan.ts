@@ -37,7 +37,8 @@ export function planForLabel(input: {
   }
   if (recommended) {
     const r = input.recommendation;
-    if (r?.strategy === name && r.params) return { label, strategy, params: strategy.parseParams(r.params), source: 'recommendation' };
+    if (r?.strategy === name && r.params)
+      return { label, strategy, params: strategy.parseParams(r.params), source: 'recommendation' };
     return { label, strategy, params: strategy.parseParams(), source: 'defaults' };
   }
   const plan = input.configured.find((p) => p.name === name);
@@ -54,7 +55,10 @@ export function parseParamList(text: string | undefined): Record<string, string>
   if (!text?.trim()) return out;
   for (const pair of text.split(',')) {
     const m = /^\s*([A-Za-z][A-Za-z0-9_]*)\s*=\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$/.exec(pair);
-    if (!m) throw new BadInputError(`params: expected name=number pairs separated by commas (e.g. fast=10,slow=30), got ${JSON.stringify(pair.slice(0, 40))}`);
+    if (!m)
+      throw new BadInputError(
+        `params: expected name=number pairs separated by commas (e.g. fast=10,slow=30), got ${JSON.stringify(pair.slice(0, 40))}`,
+      );
     out[m[1]] = m[2];
   }
   return out;

@@ -48,7 +48,12 @@ export interface ResearchRepository {
    * (ticker, label) pairs with at least one sent BUY or SELL, ascending,
    * after the `after` pair (keyset paging), at most `limit`.
    */
-  sentPairs(input: { ticker?: string; strategy?: string; after?: TickerStrategy; limit: number }): Promise<TickerStrategy[]>;
+  sentPairs(input: {
+    ticker?: string;
+    strategy?: string;
+    after?: TickerStrategy;
+    limit: number;
+  }): Promise<TickerStrategy[]>;
   /** The sent BUY and SELL signals of `pairs`, ascending by date. */
   sentTrades(pairs: readonly TickerStrategy[]): Promise<StoredSignal[]>;
   /** Deliveries of the daily digests of `dates`: how many were sent, failed for good, or still claimed. */

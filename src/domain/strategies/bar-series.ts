@@ -3,7 +3,13 @@ import { BadInputError } from '../errors';
 import type { IsoDate } from '../dates';
 
 /** Moving-average periods that have a stored column on every bar. */
-const STORED_SMA: Readonly<Record<number, keyof Indicators>> = { 7: 'sma7', 21: 'sma21', 50: 'sma50', 100: 'sma100', 200: 'sma200' };
+const STORED_SMA: Readonly<Record<number, keyof Indicators>> = {
+  7: 'sma7',
+  21: 'sma21',
+  50: 'sma50',
+  100: 'sma100',
+  200: 'sma200',
+};
 
 /** Options of {@link BarSeries.from}. */
 export interface BarSeriesOptions {
@@ -56,7 +62,9 @@ export class BarSeries {
       this.low[i] = bar.low;
       this.close[i] = bar.close;
       if (i > 0 && this.days[i] <= this.days[i - 1]) {
-        throw new BadInputError(`bars must be ascending by date without duplicates: ${bars[i - 1].date} then ${bar.date}`);
+        throw new BadInputError(
+          `bars must be ascending by date without duplicates: ${bars[i - 1].date} then ${bar.date}`,
+        );
       }
     }
     this.dates = dates;
@@ -156,7 +164,11 @@ export function orNull(value: number): number | null {
 /** Days since 1970-01-01 of an ISO date (no Date parsing: this runs once per bar). */
 export function epochDay(date: IsoDate): number {
   // Digits read in place (no slices, no Date, no helper closure): this runs once per bar.
-  const y = (date.charCodeAt(0) - 48) * 1000 + (date.charCodeAt(1) - 48) * 100 + (date.charCodeAt(2) - 48) * 10 + (date.charCodeAt(3) - 48);
+  const y =
+    (date.charCodeAt(0) - 48) * 1000 +
+    (date.charCodeAt(1) - 48) * 100 +
+    (date.charCodeAt(2) - 48) * 10 +
+    (date.charCodeAt(3) - 48);
   const m = (date.charCodeAt(5) - 48) * 10 + (date.charCodeAt(6) - 48);
   const d = (date.charCodeAt(8) - 48) * 10 + (date.charCodeAt(9) - 48);
   // Days from civil (H. Hinnant's algorithm).

@@ -23,7 +23,8 @@ export type BollingerReversionParams = { period: number; stdDev: number };
 export const bollingerReversion = defineStrategy<BollingerReversionParams>({
   name: 'bollinger_reversion',
   version: 1,
-  description: 'Buy when the close falls below the lower Bollinger band (20, 2σ), sell when it rises above the upper band',
+  description:
+    'Buy when the close falls below the lower Bollinger band (20, 2σ), sell when it rises above the upper band',
   defaults: { period: 20, stdDev: 2 },
   paramsSchema: z
     .object({

@@ -58,7 +58,9 @@ export function defineStrategy<P extends StrategyParams>(spec: StrategySpec<P>):
     for (const [key, value] of Object.entries(raw ?? {})) {
       if (!known.includes(key)) {
         const list = known.length ? known.join(', ') : 'none';
-        throw new BadInputError(`unknown parameter ${key} for strategy ${spec.name} (its parameters: ${list})`, { field: `params.${key}` });
+        throw new BadInputError(`unknown parameter ${key} for strategy ${spec.name} (its parameters: ${list})`, {
+          field: `params.${key}`,
+        });
       }
       if (value !== undefined) merged[key] = value;
     }
@@ -66,7 +68,10 @@ export function defineStrategy<P extends StrategyParams>(spec: StrategySpec<P>):
     if (!result.success) {
       const issue = result.error.issues[0];
       const name = String(issue.path[0] ?? known[0]);
-      throw new BadInputError(`bad parameter ${name} for strategy ${spec.name}: ${issue.message} (got ${JSON.stringify(merged[name])})`, { field: `params.${name}` });
+      throw new BadInputError(
+        `bad parameter ${name} for strategy ${spec.name}: ${issue.message} (got ${JSON.stringify(merged[name])})`,
+        { field: `params.${name}` },
+      );
     }
     return result.data;
   }
@@ -76,7 +81,8 @@ export function defineStrategy<P extends StrategyParams>(spec: StrategySpec<P>):
 function safeKey(raw: RawStrategyParams): string | undefined {
   if (raw === null || typeof raw !== 'object') return undefined;
   for (const value of Object.values(raw)) {
-    if (!(typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) || value === undefined)) return undefined;
+    if (!(typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)) || value === undefined))
+      return undefined;
   }
   return JSON.stringify(raw);
 }

@@ -23,7 +23,10 @@ export interface StrategyDescription {
 
 /** The JSON schema of a strategy's parameters with each one's default filled in. */
 export function paramsJsonSchema(strategy: AnyStrategy): Record<string, unknown> {
-  const schema = z.toJSONSchema(strategy.paramsSchema as z.ZodType, { unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(strategy.paramsSchema as z.ZodType, { unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   const properties = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
   for (const [name, value] of Object.entries(strategy.defaults)) {
     if (properties[name]) properties[name] = { ...properties[name], default: value };

@@ -42,16 +42,18 @@ export const macdCross = defineStrategy<MacdCrossParams>({
     `(EMA(${p.signal}) of the MACD line); SELL when it crosses below. In between: HOLD while in, WAIT while out.`,
   chart: (p) => ({
     overlays: [],
-    panes: [{
-      id: 'macd',
-      label: `MACD(${p.fast}, ${p.slow}, ${p.signal})`,
-      lines: [
-        { key: 'histogram', label: 'Histogram', kind: 'histogram' },
-        { key: 'macd', label: 'MACD' },
-        { key: 'macdSignal', label: `Signal(${p.signal})` },
-      ],
-      levels: [0],
-    }],
+    panes: [
+      {
+        id: 'macd',
+        label: `MACD(${p.fast}, ${p.slow}, ${p.signal})`,
+        lines: [
+          { key: 'histogram', label: 'Histogram', kind: 'histogram' },
+          { key: 'macd', label: 'MACD' },
+          { key: 'macdSignal', label: `Signal(${p.signal})` },
+        ],
+        levels: [0],
+      },
+    ],
   }),
   lookback: (p) => (p.fast === 12 && p.slow === 26 && p.signal === 9 ? 1 : Number.POSITIVE_INFINITY),
   prepare(series: BarSeries, p: MacdCrossParams, events = new Uint8Array(series.length)): PreparedStrategy {
@@ -70,8 +72,17 @@ export const macdCross = defineStrategy<MacdCrossParams>({
       events,
       crossDownNeedsCountedCrossUp: false,
       initiallyOpen: (i) => macd[i] - signal[i] > 0,
-      inputs: (i) => ({ close: close[i], macd: orNull(macd[i]), macdSignal: orNull(signal[i]), histogram: orNull(macd[i] - signal[i]) }),
-      lines: { macd, macdSignal: signal, histogram: series.memo(`macdHist:${p.fast}:${p.slow}:${p.signal}`, () => macd.map((m, i) => m - signal[i])) },
+      inputs: (i) => ({
+        close: close[i],
+        macd: orNull(macd[i]),
+        macdSignal: orNull(signal[i]),
+        histogram: orNull(macd[i] - signal[i]),
+      }),
+      lines: {
+        macd,
+        macdSignal: signal,
+        histogram: series.memo(`macdHist:${p.fast}:${p.slow}:${p.signal}`, () => macd.map((m, i) => m - signal[i])),
+      },
     };
   },
 });

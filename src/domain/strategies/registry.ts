@@ -9,13 +9,19 @@ import type { AnyStrategy, StrategyParams } from './strategy';
 
 /** Every strategy by name. */
 export const strategyRegistry: ReadonlyMap<string, AnyStrategy> = new Map<string, AnyStrategy>(
-  [smaCross, macdCross, rsiReversion, bollingerReversion, donchianBreakout, buyAndHold].map((s) => [s.name, s as unknown as AnyStrategy]),
+  [smaCross, macdCross, rsiReversion, bollingerReversion, donchianBreakout, buyAndHold].map((s) => [
+    s.name,
+    s as unknown as AnyStrategy,
+  ]),
 );
 
 /** The strategy called `name`; BadInputError listing the known ones otherwise. */
 export function getStrategy(name: string): AnyStrategy {
   const strategy = strategyRegistry.get(name);
-  if (!strategy) throw new BadInputError(`unknown strategy ${JSON.stringify(name)} (known: ${[...strategyRegistry.keys()].join(', ')})`);
+  if (!strategy)
+    throw new BadInputError(
+      `unknown strategy ${JSON.stringify(name)} (known: ${[...strategyRegistry.keys()].join(', ')})`,
+    );
   return strategy;
 }
 
@@ -29,5 +35,10 @@ export interface StrategyInfo {
 
 /** Every strategy, in registry order. */
 export function listStrategies(): StrategyInfo[] {
-  return [...strategyRegistry.values()].map((s) => ({ name: s.name, version: s.version, description: s.description, defaults: { ...s.defaults } }));
+  return [...strategyRegistry.values()].map((s) => ({
+    name: s.name,
+    version: s.version,
+    description: s.description,
+    defaults: { ...s.defaults },
+  }));
 }

@@ -38,7 +38,14 @@ export const rsiReversion = defineStrategy<RsiReversionParams>({
     `SELL when it crosses down through ${p.upper} (leaving overbought). In between: HOLD while in, WAIT while out.`,
   chart: (p) => ({
     overlays: [],
-    panes: [{ id: 'rsi', label: `RSI(${p.period})`, lines: [{ key: 'rsi', label: `RSI(${p.period})` }], levels: [p.lower, p.upper] }],
+    panes: [
+      {
+        id: 'rsi',
+        label: `RSI(${p.period})`,
+        lines: [{ key: 'rsi', label: `RSI(${p.period})` }],
+        levels: [p.lower, p.upper],
+      },
+    ],
   }),
   lookback: () => Number.POSITIVE_INFINITY,
   prepare(series: BarSeries, p: RsiReversionParams, events = new Uint8Array(series.length)): PreparedStrategy {

@@ -68,7 +68,12 @@ export const smaCross = defineStrategy<SmaCrossParams>({
       events,
       crossDownNeedsCountedCrossUp: true,
       initiallyOpen: (i) => fast[i] > slow[i],
-      inputs: (i) => ({ close: close[i], [kFast]: orNull(fast[i]), [kSlow]: orNull(slow[i]), [kTrend]: orNull(trend[i]) }),
+      inputs: (i) => ({
+        close: close[i],
+        [kFast]: orNull(fast[i]),
+        [kSlow]: orNull(slow[i]),
+        [kTrend]: orNull(trend[i]),
+      }),
       lines: { [kFast]: fast, [kSlow]: slow, [kTrend]: trend },
     };
   },

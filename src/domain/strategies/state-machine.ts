@@ -66,7 +66,13 @@ export function initialMachineState(prepared: PreparedStrategy, i: number): Mach
  * signal code into `out[i]`. The one strategy path: the daily job's
  * replay and catch-up and the backtest all go through here.
  */
-export function evaluateSignals(prepared: PreparedStrategy, state: MachineState, from: number, to: number, out: Int8Array): void {
+export function evaluateSignals(
+  prepared: PreparedStrategy,
+  state: MachineState,
+  from: number,
+  to: number,
+  out: Int8Array,
+): void {
   const events = prepared.events;
   const days = prepared.series.days;
   const ordered = prepared.crossDownNeedsCountedCrossUp;
@@ -116,7 +122,12 @@ export function fromStrategyState(state: StrategyState): MachineState {
   if (state.lastStatus !== 'BUY' && state.lastStatus !== 'SELL') {
     throw new BadInputError(`strategy state: lastStatus must be BUY or SELL (got ${JSON.stringify(state.lastStatus)})`);
   }
-  return { open: state.lastStatus === 'BUY', up: epochDay(state.lastCrossUp), down: epochDay(state.lastCrossDown), last: epochDay(state.lastDate) };
+  return {
+    open: state.lastStatus === 'BUY',
+    up: epochDay(state.lastCrossUp),
+    down: epochDay(state.lastCrossDown),
+    last: epochDay(state.lastDate),
+  };
 }
 
 /**
@@ -207,18 +218,28 @@ export function runStrategy(
     from = options.fromIndex ?? series.indexOnOrAfter(addDays(options.initialState.lastDate, 1));
   } else {
     const start = options.fromIndex ?? 0;
-    if (start < 0 || start >= n) throw new BadInputError(`cannot initialise ${resolved.name}: bar ${start} is outside the ${n} bars`);
+    if (start < 0 || start >= n)
+      throw new BadInputError(`cannot initialise ${resolved.name}: bar ${start} is outside the ${n} bars`);
     machine = initialMachineState(prepared, start);
     from = start + 1;
   }
   if (from < 0 || from > n) throw new BadInputError(`fromIndex ${from} is outside the ${n} bars`);
   if (options.initialState && from < n && series.dates[from] <= options.initialState.lastDate) {
     // Applying a day twice would move the state machine on twice (BUY, then HOLD).
-    throw new BadInputError(`the state already covers ${options.initialState.lastDate}: cannot evaluate ${series.dates[from]} again`);
+    throw new BadInputError(
+      `the state already covers ${options.initialState.lastDate}: cannot evaluate ${series.dates[from]} again`,
+    );
   }
   const out = new Int8Array(n);
   evaluateSignals(prepared, machine, from, n - 1, out);
   const records: SignalRecord[] = new Array(n - from);
-  for (let i = from; i < n; i++) records[i - from] = { date: series.dates[i], signal: SIGNAL_OF_CODE[out[i]], inputs: prepared.inputs(i) };
-  return { strategy: resolved.name, version: resolved.version, params: parsed, records, state: toStrategyState(machine) };
+  for (let i = from; i < n; i++)
+    records[i - from] = { date: series.dates[i], signal: SIGNAL_OF_CODE[out[i]], inputs: prepared.inputs(i) };
+  return {
+    strategy: resolved.name,
+    version: resolved.version,
+    params: parsed,
+    records,
+    state: toStrategyState(machine),
+  };
 }

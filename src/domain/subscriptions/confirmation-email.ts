@@ -5,7 +5,12 @@ import type { Subscription } from './subscription.types';
 export const CONFIRMATION_DELIVERY_KIND = 'confirmation';
 
 /** Subject, text and HTML of the double opt-in email. */
-export function composeConfirmation(input: { confirmUrl: string; unsubscribeUrl: string; subscriptions: readonly Subscription[]; manageUrl: string }): {
+export function composeConfirmation(input: {
+  confirmUrl: string;
+  unsubscribeUrl: string;
+  subscriptions: readonly Subscription[];
+  manageUrl: string;
+}): {
   subject: string;
   text: string;
   html: string;

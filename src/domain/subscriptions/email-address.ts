@@ -20,7 +20,8 @@ export function emailProblem(input: string): string | null {
   if (trimmed.length > MAX_EMAIL_LENGTH) return `invalid email address (longer than ${MAX_EMAIL_LENGTH} characters)`;
   if (/[<>]/.test(trimmed)) return 'invalid email address (give the bare address, without a display name)';
   if (!emailSchema.safeParse(trimmed).success) return 'invalid email address';
-  if (trimmed.indexOf('@') > MAX_LOCAL_PART_LENGTH) return `invalid email address (the part before @ is longer than ${MAX_LOCAL_PART_LENGTH} characters)`;
+  if (trimmed.indexOf('@') > MAX_LOCAL_PART_LENGTH)
+    return `invalid email address (the part before @ is longer than ${MAX_LOCAL_PART_LENGTH} characters)`;
   return null;
 }
 

@@ -28,8 +28,16 @@ export function confirmUrl(links: LinkContext, subscriber: LinkSubscriber): stri
 }
 
 /** `${publicUrl}/app/confirm?token=...`: the link that applies one pending subscription change. */
-export function confirmChangeUrl(links: LinkContext, change: { id: number; subscriberId: number; email: string }): string {
-  const token = links.signer.sign({ purpose: 'confirm', subscriberId: change.subscriberId, email: change.email, changeId: change.id });
+export function confirmChangeUrl(
+  links: LinkContext,
+  change: { id: number; subscriberId: number; email: string },
+): string {
+  const token = links.signer.sign({
+    purpose: 'confirm',
+    subscriberId: change.subscriberId,
+    email: change.email,
+    changeId: change.id,
+  });
   return `${base(links.publicUrl)}${APP_PATHS.confirm}?token=${encodeURIComponent(token)}`;
 }
 

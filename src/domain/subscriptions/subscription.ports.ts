@@ -22,7 +22,11 @@ export interface SubscriberRepository {
    * or confirmed when `confirmed` is true; a pending one becomes confirmed
    * when `confirmed` is true; a confirmed one stays confirmed.
    */
-  subscribe(input: { email: string; subscriptions: readonly Subscription[]; confirmed: boolean }): Promise<SubscribeOutcome>;
+  subscribe(input: {
+    email: string;
+    subscriptions: readonly Subscription[];
+    confirmed: boolean;
+  }): Promise<SubscribeOutcome>;
   /** Confirm a pending subscriber (a confirmed one is left as it is); null when unknown or unsubscribed. */
   confirm(subscriberId: number): Promise<Subscriber | null>;
   /**
@@ -64,7 +68,11 @@ export interface SubscriberRepository {
  */
 export interface SubscriptionChangeRepository {
   /** Store a pending change adding `subscriptions` to `email`; `requestsOnDate` counts this address's changes requested on `date`, this one included. */
-  request(input: { email: string; subscriptions: readonly Subscription[]; date: IsoDate }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }>;
+  request(input: {
+    email: string;
+    subscriptions: readonly Subscription[];
+    date: IsoDate;
+  }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }>;
   /**
    * Apply change `changeId` of `subscriberId` once, in one transaction: add its
    * pairs, confirm the subscriber (pending or unsubscribed become confirmed),

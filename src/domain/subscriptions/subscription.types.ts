@@ -83,7 +83,6 @@ export function strategyOfLabel(label: string): { strategy: string; recommended:
   return { strategy: recommended ? label.slice(RECOMMENDED_LABEL_PREFIX.length) : label, recommended };
 }
 
-
 /** A subscription asked for through the public API, waiting for the confirmation link sent to the address. */
 export interface PendingSubscriptionChange {
   id: number;

@@ -14,7 +14,8 @@ export const DESKTOP = { width: 1280, height: 900 };
 
 /** Launch headless Chromium with the flags this machine needs (no sandbox as root, no GPU, no background network). */
 export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -45,7 +46,11 @@ export async function openPage(browser: Browser, baseUrl: string, viewport = DES
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     // A 4xx the page asked for on purpose (a field error) is logged by Chromium as a failed resource: not an error of the page.
-    if (msg.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())) errors.push(`console: ${msg.text()}`);
+    if (
+      msg.type() === 'error' &&
+      !/Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text())
+    )
+      errors.push(`console: ${msg.text()}`);
   });
   return { page, context, errors, close: () => context.close() };
 }

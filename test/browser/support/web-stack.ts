@@ -114,7 +114,10 @@ export async function startWebStack(options: WebStackOptions = {}): Promise<WebS
     async call(method, url, body, admin) {
       const res = await fetch(`${baseUrl}${url}`, {
         method,
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(admin ? { 'x-api-key': WEB_API_KEY } : {}) },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(admin ? { 'x-api-key': WEB_API_KEY } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         redirect: 'manual',
       });
@@ -141,7 +144,10 @@ export async function startWebStack(options: WebStackOptions = {}): Promise<WebS
 /** `npm run build:web` once when dist/web is missing (a test run on a fresh clone). */
 function ensureWebBuilt(): void {
   if (webAppBuilt()) return;
-  const { status, stderr } = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const { status, stderr } = spawnSync('npm', ['run', '--silent', 'build:web'], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+  });
   if (status !== 0) throw new Error(`npm run build:web failed: ${stderr}`);
 }
 

@@ -1,5 +1,13 @@
 import { BadInputError } from '../../../src/domain/errors';
-import { BarSeries, emaOf, epochDay, isoOfEpochDay, priorHighest, priorLowest, simpleMovingAverage } from '../../../src/domain/strategies';
+import {
+  BarSeries,
+  emaOf,
+  epochDay,
+  isoOfEpochDay,
+  priorHighest,
+  priorLowest,
+  simpleMovingAverage,
+} from '../../../src/domain/strategies';
 import { closesToBars } from './hand-made';
 
 describe('BarSeries and its indicator kernels', () => {
@@ -33,8 +41,16 @@ describe('BarSeries and its indicator kernels', () => {
 
   it('finds window edges by date and rejects bars out of order', () => {
     const series = BarSeries.from(closesToBars('2024-01-01', [1, 2, 3]));
-    expect([series.indexOnOrAfter('2023-12-31'), series.indexOnOrAfter('2024-01-02'), series.indexOnOrAfter('2024-02-01')]).toEqual([0, 1, 3]);
-    expect([series.indexOnOrBefore('2023-12-31'), series.indexOnOrBefore('2024-01-02'), series.indexOnOrBefore('2024-02-01')]).toEqual([-1, 1, 2]);
+    expect([
+      series.indexOnOrAfter('2023-12-31'),
+      series.indexOnOrAfter('2024-01-02'),
+      series.indexOnOrAfter('2024-02-01'),
+    ]).toEqual([0, 1, 3]);
+    expect([
+      series.indexOnOrBefore('2023-12-31'),
+      series.indexOnOrBefore('2024-01-02'),
+      series.indexOnOrBefore('2024-02-01'),
+    ]).toEqual([-1, 1, 2]);
     const bars = closesToBars('2024-01-01', [1, 2]);
     expect(() => BarSeries.from([bars[1], bars[0]])).toThrow(BadInputError);
     expect(() => BarSeries.from([bars[0], bars[0]])).toThrow(/ascending by date without duplicates/);

@@ -1,4 +1,10 @@
-import { BarSeries, describeStrategies, describeStrategy, getStrategy, strategyRegistry } from '../../../src/domain/strategies';
+import {
+  BarSeries,
+  describeStrategies,
+  describeStrategy,
+  getStrategy,
+  strategyRegistry,
+} from '../../../src/domain/strategies';
 import { loadSeedBars } from './seed-bars';
 
 /** Parameters other than the defaults, valid for each strategy, to check that rules and charts follow them. */
@@ -19,30 +25,33 @@ describe('strategies describe themselves', () => {
     expect(Object.keys(OTHER_PARAMS).sort()).toEqual([...strategyRegistry.keys()].sort());
   });
 
-  it.each([...strategyRegistry.keys()])('%s: its rule names its parameters, its chart keys are series of the prepared strategy', (name) => {
-    const strategy = getStrategy(name);
-    const params = strategy.parseParams(OTHER_PARAMS[name]);
-    const rules = strategy.rules(params);
-    expect(rules).toMatch(/BUY/);
-    expect(rules).not.toEqual(strategy.description);
-    for (const value of Object.values(params)) expect(rules).toContain(String(value));
+  it.each([...strategyRegistry.keys()])(
+    '%s: its rule names its parameters, its chart keys are series of the prepared strategy',
+    (name) => {
+      const strategy = getStrategy(name);
+      const params = strategy.parseParams(OTHER_PARAMS[name]);
+      const rules = strategy.rules(params);
+      expect(rules).toMatch(/BUY/);
+      expect(rules).not.toEqual(strategy.description);
+      for (const value of Object.values(params)) expect(rules).toContain(String(value));
 
-    const prepared = strategy.prepare(series, params);
-    const chart = strategy.chart(params);
-    const keys = [...chart.overlays, ...chart.panes.flatMap((p) => p.lines)].map((l) => l.key);
-    expect(new Set(keys).size).toBe(keys.length);
-    for (const key of keys) {
-      const line = prepared.lines?.[key];
-      expect(line).toBeInstanceOf(Float64Array);
-      expect(line!.length).toBe(series.length);
-      expect(Array.from(line!).some((v) => Number.isFinite(v))).toBe(true);
-      // A series drawn under the same name as a recorded input shows the recorded number.
-      const day = series.length - 1;
-      const input = prepared.inputs(day)[key];
-      if (input !== undefined) expect(line![day]).toBe(input);
-    }
-    if (name !== 'buy_and_hold') expect(keys.length).toBeGreaterThan(0);
-  });
+      const prepared = strategy.prepare(series, params);
+      const chart = strategy.chart(params);
+      const keys = [...chart.overlays, ...chart.panes.flatMap((p) => p.lines)].map((l) => l.key);
+      expect(new Set(keys).size).toBe(keys.length);
+      for (const key of keys) {
+        const line = prepared.lines?.[key];
+        expect(line).toBeInstanceOf(Float64Array);
+        expect(line!.length).toBe(series.length);
+        expect(Array.from(line!).some((v) => Number.isFinite(v))).toBe(true);
+        // A series drawn under the same name as a recorded input shows the recorded number.
+        const day = series.length - 1;
+        const input = prepared.inputs(day)[key];
+        if (input !== undefined) expect(line![day]).toBe(input);
+      }
+      if (name !== 'buy_and_hold') expect(keys.length).toBeGreaterThan(0);
+    },
+  );
 
   it('describes parameters as JSON Schema with bounds, descriptions and defaults', () => {
     const sma = describeStrategy(getStrategy('sma_cross'));
@@ -52,12 +61,16 @@ describe('strategies describe themselves', () => {
     );
     expect(sma.paramsSchema).toMatchObject({
       type: 'object',
-      properties: { fast: { type: 'integer', minimum: 1, maximum: 1000, default: 7, description: 'Days of the fast SMA' } },
+      properties: {
+        fast: { type: 'integer', minimum: 1, maximum: 1000, default: 7, description: 'Days of the fast SMA' },
+      },
       additionalProperties: false,
     });
     expect(sma.chart.overlays.map((o) => o.label)).toEqual(['SMA(7)', 'SMA(21)', 'SMA(50)']);
     const rsi = describeStrategy(getStrategy('rsi_reversion'), { lower: 20 });
-    expect(rsi.chart.panes).toEqual([{ id: 'rsi', label: 'RSI(14)', lines: [{ key: 'rsi', label: 'RSI(14)' }], levels: [20, 70] }]);
+    expect(rsi.chart.panes).toEqual([
+      { id: 'rsi', label: 'RSI(14)', lines: [{ key: 'rsi', label: 'RSI(14)' }], levels: [20, 70] },
+    ]);
     expect((rsi.paramsSchema.properties as Record<string, { type: string }>).lower.type).toBe('number');
     for (const d of describeStrategies()) {
       expect(Object.keys(d.paramsSchema.properties as object)).toEqual(Object.keys(d.defaults));

@@ -1,10 +1,30 @@
 import type { EnrichedBar, Indicators } from '../../../src/domain/bar';
 
-const NO_INDICATORS: Indicators = { sma7: null, sma21: null, sma50: null, sma100: null, sma200: null, ema12: null, ema26: null, macd: null, macdSignal: null };
+const NO_INDICATORS: Indicators = {
+  sma7: null,
+  sma21: null,
+  sma50: null,
+  sma100: null,
+  sma200: null,
+  ema12: null,
+  ema26: null,
+  macd: null,
+  macdSignal: null,
+};
 
 /** A hand-made bar: OHLC all equal to `close` unless given, indicators null unless given. */
 export function bar(date: string, close: number, fields: Partial<EnrichedBar> = {}): EnrichedBar {
-  return { date, open: close, high: close, low: close, close, adjClose: close, volume: 1000, ...NO_INDICATORS, ...fields };
+  return {
+    date,
+    open: close,
+    high: close,
+    low: close,
+    close,
+    adjClose: close,
+    volume: 1000,
+    ...NO_INDICATORS,
+    ...fields,
+  };
 }
 
 /** Consecutive calendar days from `start` (weekends included: the rules do not care). */

@@ -72,12 +72,23 @@ describe('macd_cross on the seed AAPL data', () => {
 
   it('with non-default periods computes MACD from the closes, equal to technicalindicators MACD', () => {
     const { macd, signal } = BarSeries.from(bars).macd(8, 17, 9);
-    const theirs = MACD.calculate({ values: closes, fastPeriod: 8, slowPeriod: 17, signalPeriod: 9, SimpleMAOscillator: false, SimpleMASignal: false });
+    const theirs = MACD.calculate({
+      values: closes,
+      fastPeriod: 8,
+      slowPeriod: 17,
+      signalPeriod: 9,
+      SimpleMAOscillator: false,
+      SimpleMASignal: false,
+    });
     const offset = closes.length - theirs.length;
     let worst = 0;
     for (let i = 0; i < theirs.length; i++) {
       if (theirs[i].signal === undefined) continue;
-      worst = Math.max(worst, Math.abs(macd[i + offset] - theirs[i].MACD!), Math.abs(signal[i + offset] - theirs[i].signal!));
+      worst = Math.max(
+        worst,
+        Math.abs(macd[i + offset] - theirs[i].MACD!),
+        Math.abs(signal[i + offset] - theirs[i].signal!),
+      );
     }
     expect(worst).toBeLessThan(1e-9);
   });

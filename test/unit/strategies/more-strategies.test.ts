@@ -30,8 +30,21 @@ describe('rsi_reversion', () => {
 
   it('buys when RSI crosses up through the lower level and sells when it crosses down through the upper one', () => {
     // 0 -> 50 crosses up through 30: BUY; 87.5 -> 43.75 crosses down through 70: SELL; 21.875 -> 47.9: BUY.
-    expect(signals('rsi_reversion', { period: 2 }, bars)).toEqual(['WAIT', 'WAIT', 'BUY', 'HOLD', 'HOLD', 'SELL', 'WAIT', 'BUY']);
-    expect(runStrategy('rsi_reversion', { period: 2 }, bars).records[2].inputs).toEqual({ close: 9, rsi: 50, rsiBefore: 0 });
+    expect(signals('rsi_reversion', { period: 2 }, bars)).toEqual([
+      'WAIT',
+      'WAIT',
+      'BUY',
+      'HOLD',
+      'HOLD',
+      'SELL',
+      'WAIT',
+      'BUY',
+    ]);
+    expect(runStrategy('rsi_reversion', { period: 2 }, bars).records[2].inputs).toEqual({
+      close: 9,
+      rsi: 50,
+      rsiBefore: 0,
+    });
   });
 
   it('matches technicalindicators RSI(14) on AAPL (which rounds to 2 decimals)', () => {
@@ -59,7 +72,17 @@ describe('bollinger_reversion', () => {
   const bars = closesToBars('2024-01-01', [10, 10, 10, 10, 7, 10, 13, 13, 13, 9]);
 
   it('buys on a close below the lower band and sells on a close above the upper band', () => {
-    expect(signals('bollinger_reversion', { period: 3, stdDev: 1 }, bars)).toEqual(['WAIT', 'WAIT', 'WAIT', 'BUY', 'HOLD', 'SELL', 'WAIT', 'WAIT', 'BUY']);
+    expect(signals('bollinger_reversion', { period: 3, stdDev: 1 }, bars)).toEqual([
+      'WAIT',
+      'WAIT',
+      'WAIT',
+      'BUY',
+      'HOLD',
+      'SELL',
+      'WAIT',
+      'WAIT',
+      'BUY',
+    ]);
     const inputs = runStrategy('bollinger_reversion', { period: 3, stdDev: 1 }, bars).records[3].inputs;
     expect(inputs.middle).toBe(9);
     expect(inputs.lower).toBeCloseTo(9 - Math.sqrt(2), 12);
@@ -74,7 +97,12 @@ describe('bollinger_reversion', () => {
     let worst = 0;
     for (let i = 0; i < theirs.length; i++) {
       const inputs = records[i + 19 - 1].inputs;
-      worst = Math.max(worst, Math.abs(inputs.lower! - theirs[i].lower), Math.abs(inputs.upper! - theirs[i].upper), Math.abs(inputs.middle! - theirs[i].middle));
+      worst = Math.max(
+        worst,
+        Math.abs(inputs.lower! - theirs[i].lower),
+        Math.abs(inputs.upper! - theirs[i].upper),
+        Math.abs(inputs.middle! - theirs[i].middle),
+      );
     }
     expect(worst).toBeLessThan(1e-9);
   });
@@ -89,8 +117,22 @@ describe('donchian_breakout', () => {
   const bars = closes.map((c, i) => bar(d[i], c, { high: c + 0.5, low: c - 0.5 }));
 
   it('buys on a close above the prior entry-day high and sells on a close below the prior exit-day low', () => {
-    expect(signals('donchian_breakout', { entry: 3, exit: 2 }, bars)).toEqual(['WAIT', 'WAIT', 'WAIT', 'BUY', 'HOLD', 'SELL', 'WAIT', 'WAIT', 'BUY']);
-    expect(runStrategy('donchian_breakout', { entry: 3, exit: 2 }, bars).records[3].inputs).toEqual({ close: 7, channelHigh: 6.5, channelLow: 3.5 });
+    expect(signals('donchian_breakout', { entry: 3, exit: 2 }, bars)).toEqual([
+      'WAIT',
+      'WAIT',
+      'WAIT',
+      'BUY',
+      'HOLD',
+      'SELL',
+      'WAIT',
+      'WAIT',
+      'BUY',
+    ]);
+    expect(runStrategy('donchian_breakout', { entry: 3, exit: 2 }, bars).records[3].inputs).toEqual({
+      close: 7,
+      channelHigh: 6.5,
+      channelLow: 3.5,
+    });
   });
 });
 
@@ -98,7 +140,12 @@ describe('buy_and_hold', () => {
   it('is open from the first day and holds', () => {
     const result = runStrategy('buy_and_hold', undefined, closesToBars('2024-01-01', [1, 2, 3]));
     expect(result.records.map((r) => r.signal)).toEqual(['HOLD', 'HOLD']);
-    expect(result.state).toEqual({ lastStatus: 'BUY', lastCrossUp: '2023-12-31', lastCrossDown: '2023-12-30', lastDate: '2024-01-03' });
+    expect(result.state).toEqual({
+      lastStatus: 'BUY',
+      lastCrossUp: '2023-12-31',
+      lastCrossDown: '2023-12-30',
+      lastDate: '2024-01-03',
+    });
   });
 
   it('has no parameters', () => {
@@ -108,7 +155,14 @@ describe('buy_and_hold', () => {
 
 describe('the registry', () => {
   it('lists every strategy with a version, a description and default parameters', () => {
-    expect(listStrategies().map((s) => s.name)).toEqual(['sma_cross', 'macd_cross', 'rsi_reversion', 'bollinger_reversion', 'donchian_breakout', 'buy_and_hold']);
+    expect(listStrategies().map((s) => s.name)).toEqual([
+      'sma_cross',
+      'macd_cross',
+      'rsi_reversion',
+      'bollinger_reversion',
+      'donchian_breakout',
+      'buy_and_hold',
+    ]);
     for (const info of listStrategies()) {
       expect(Number.isInteger(info.version) && info.version >= 1).toBe(true);
       expect(info.description.length).toBeGreaterThan(10);
@@ -118,7 +172,9 @@ describe('the registry', () => {
 
   it('rejects an unknown strategy, listing the known ones', () => {
     expect(() => getStrategy('moon_phase')).toThrow(BadInputError);
-    expect(() => getStrategy('moon_phase')).toThrow(/unknown strategy "moon_phase" \(known: sma_cross, macd_cross, rsi_reversion/);
+    expect(() => getStrategy('moon_phase')).toThrow(
+      /unknown strategy "moon_phase" \(known: sma_cross, macd_cross, rsi_reversion/,
+    );
     expect(() => runStrategy('moon_phase', {}, closesToBars('2024-01-01', [1]))).toThrow(BadInputError);
   });
 });
@@ -126,20 +182,25 @@ describe('the registry', () => {
 describe('every strategy on the seed AAPL data', () => {
   const { bars } = loadSeedBars('AAPL_2004-01-02_2010-12-31.csv');
 
-  it.each([...strategyRegistry.keys()])('%s: catching up from a stored state equals one replay, and a finite lookback is enough', (name) => {
-    const strategy = getStrategy(name);
-    const whole = runStrategy(strategy, undefined, bars);
-    const split = 1200;
-    const head = runStrategy(strategy, undefined, bars.slice(0, split));
-    const stored = JSON.parse(JSON.stringify(head.state)) as StrategyState;
-    const tail = runStrategy(strategy, undefined, bars, { initialState: stored });
-    expect([...head.records, ...tail.records]).toEqual(whole.records);
-    expect(tail.state).toEqual(whole.state);
-    if (name !== 'buy_and_hold') expect(whole.records.some((r) => r.signal === 'BUY')).toBe(true);
-    const lookback = strategy.lookback(strategy.parseParams());
-    if (Number.isFinite(lookback)) {
-      const windowed = runStrategy(strategy, undefined, BarSeries.from(bars.slice(split - lookback)), { initialState: stored });
-      expect(windowed.records).toEqual(tail.records);
-    }
-  });
+  it.each([...strategyRegistry.keys()])(
+    '%s: catching up from a stored state equals one replay, and a finite lookback is enough',
+    (name) => {
+      const strategy = getStrategy(name);
+      const whole = runStrategy(strategy, undefined, bars);
+      const split = 1200;
+      const head = runStrategy(strategy, undefined, bars.slice(0, split));
+      const stored = JSON.parse(JSON.stringify(head.state)) as StrategyState;
+      const tail = runStrategy(strategy, undefined, bars, { initialState: stored });
+      expect([...head.records, ...tail.records]).toEqual(whole.records);
+      expect(tail.state).toEqual(whole.state);
+      if (name !== 'buy_and_hold') expect(whole.records.some((r) => r.signal === 'BUY')).toBe(true);
+      const lookback = strategy.lookback(strategy.parseParams());
+      if (Number.isFinite(lookback)) {
+        const windowed = runStrategy(strategy, undefined, BarSeries.from(bars.slice(split - lookback)), {
+          initialState: stored,
+        });
+        expect(windowed.records).toEqual(tail.records);
+      }
+    },
+  );
 });

@@ -16,7 +16,10 @@ export interface SeedSma {
 
 /** Reads a seed AAPL CSV (CRLF, mixed quoting, NULL) into bars, enriched by `enrichBars(bars, [])`. */
 export function loadSeedBars(file: string): { bars: EnrichedBar[]; seedSma: Map<string, SeedSma> } {
-  const lines = fs.readFileSync(path.join(SEED_DIR, file), 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = fs
+    .readFileSync(path.join(SEED_DIR, file), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   const header = lines[0].split(',').map((h) => h.replace(/"/g, ''));
   const col = (name: string) => header.indexOf(name);
   const raw: Bar[] = [];
@@ -38,7 +41,13 @@ export function loadSeedBars(file: string): { bars: EnrichedBar[]; seedSma: Map<
       adjClose: num(cells, 'adj_close')!,
       volume: num(cells, 'volume')!,
     });
-    if (col('ma_7') >= 0) seedSma.set(date, { ma7: num(cells, 'ma_7'), ma21: num(cells, 'ma_21'), ma50: num(cells, 'ma_50'), ma200: num(cells, 'ma_200') });
+    if (col('ma_7') >= 0)
+      seedSma.set(date, {
+        ma7: num(cells, 'ma_7'),
+        ma21: num(cells, 'ma_21'),
+        ma50: num(cells, 'ma_50'),
+        ma200: num(cells, 'ma_200'),
+      });
   }
   return { bars: enrichBars(raw, []), seedSma };
 }

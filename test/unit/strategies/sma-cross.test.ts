@@ -14,7 +14,13 @@ import { bar, days } from './hand-made';
 import { loadSeedBars } from './seed-bars';
 
 /** A bar with the three averages sma_cross reads (null = undefined). */
-function smaBar(date: string, close: number, sma7: number | null, sma21: number | null, sma50: number | null): EnrichedBar {
+function smaBar(
+  date: string,
+  close: number,
+  sma7: number | null,
+  sma21: number | null,
+  sma50: number | null,
+): EnrichedBar {
   return bar(date, close, { sma7, sma21, sma50 });
 }
 
@@ -129,19 +135,33 @@ describe('sma_cross rules traced by hand', () => {
 
   it('starts open and sells on the first cross down (initial cross down is before the initial cross up)', () => {
     const e = days('2024-02-01', 4);
-    const open = [smaBar(e[0], 5, 3, 2, 1), smaBar(e[1], 5, 3, 2, 1), smaBar(e[2], 5, 1, 2, 1), smaBar(e[3], 5, 1, 2, 1)];
+    const open = [
+      smaBar(e[0], 5, 3, 2, 1),
+      smaBar(e[1], 5, 3, 2, 1),
+      smaBar(e[2], 5, 1, 2, 1),
+      smaBar(e[3], 5, 1, 2, 1),
+    ];
     expect(signalsOf(open).signals).toEqual(['HOLD', 'SELL', 'WAIT']);
   });
 
   it('refuses to evaluate a day the state already covers', () => {
     const head = runStrategy('sma_cross', undefined, bars.slice(0, 5));
-    expect(() => runStrategy('sma_cross', undefined, bars, { initialState: head.state, fromIndex: 4 })).toThrow(/already covers 2024-01-05/);
+    expect(() => runStrategy('sma_cross', undefined, bars, { initialState: head.state, fromIndex: 4 })).toThrow(
+      /already covers 2024-01-05/,
+    );
   });
 
   it('rejects a malformed stored state', () => {
-    const bad = { lastStatus: 'MAYBE', lastCrossUp: '2024-01-01', lastCrossDown: '2024-01-02', lastDate: '2024-01-03' } as unknown as StrategyState;
+    const bad = {
+      lastStatus: 'MAYBE',
+      lastCrossUp: '2024-01-01',
+      lastCrossDown: '2024-01-02',
+      lastDate: '2024-01-03',
+    } as unknown as StrategyState;
     expect(() => runStrategy('sma_cross', undefined, bars, { initialState: bad })).toThrow(/lastStatus/);
-    expect(() => runStrategy('sma_cross', undefined, bars, { initialState: { ...bad, lastStatus: 'BUY', lastDate: 'yesterday' } })).toThrow(/lastDate/);
+    expect(() =>
+      runStrategy('sma_cross', undefined, bars, { initialState: { ...bad, lastStatus: 'BUY', lastDate: 'yesterday' } }),
+    ).toThrow(/lastDate/);
   });
 });
 
@@ -178,7 +198,8 @@ describe('sma_cross on the seed AAPL data', () => {
       const ours = series.sma(period);
       expect(Number.isNaN(ours[period - 2])).toBe(true);
       let worst = 0;
-      for (let i = period - 1; i < bars.length; i++) worst = Math.max(worst, Math.abs(ours[i] - expected[i - period + 1]));
+      for (let i = period - 1; i < bars.length; i++)
+        worst = Math.max(worst, Math.abs(ours[i] - expected[i - period + 1]));
       expect(worst).toBeLessThan(1e-9);
     }
   });
@@ -186,7 +207,11 @@ describe('sma_cross on the seed AAPL data', () => {
   it('computed averages equal the stored columns bit for bit, so both paths give the same signals', () => {
     const computed = BarSeries.from(bars, { useStoredIndicators: false });
     const stored = BarSeries.from(bars);
-    for (const [period, column] of [[7, 'sma7'], [21, 'sma21'], [50, 'sma50']] as const) {
+    for (const [period, column] of [
+      [7, 'sma7'],
+      [21, 'sma21'],
+      [50, 'sma50'],
+    ] as const) {
       const ours = computed.sma(period);
       const theirs = stored.stored(column);
       const differing = ours.filter((v, i) => !Object.is(v, theirs[i])).length;

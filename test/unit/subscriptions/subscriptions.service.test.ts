@@ -7,7 +7,12 @@ import { SubscriptionsService } from '../../../src/services/subscriptions.servic
 const SECRET = 'a-test-secret-of-enough-length';
 const signer = new HmacTokenSigner(SECRET);
 const links = { publicUrl: 'https://signals.example.com', signer };
-const ann: SubscriberWithSubscriptions = { id: 7, email: 'ann@example.com', status: 'confirmed', subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }] };
+const ann: SubscriberWithSubscriptions = {
+  id: 7,
+  email: 'ann@example.com',
+  status: 'confirmed',
+  subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+};
 
 /** A service over one stored subscriber (by id), recording sent emails. */
 function serviceWith(stored: SubscriberWithSubscriptions[]) {
@@ -18,7 +23,9 @@ function serviceWith(stored: SubscriberWithSubscriptions[]) {
     unsubscribe: async (email: string) => {
       unsubscribed.push(email);
       const found = stored.find((s) => s.email === email);
-      return found ? { subscriber: { id: found.id, email, status: 'unsubscribed' as const }, removed: found.subscriptions.length } : null;
+      return found
+        ? { subscriber: { id: found.id, email, status: 'unsubscribed' as const }, removed: found.subscriptions.length }
+        : null;
     },
     confirm: async (id: number) => {
       const found = stored.find((s) => s.id === id);
@@ -39,10 +46,21 @@ function serviceWith(stored: SubscriberWithSubscriptions[]) {
       markSent: async () => undefined,
       markFailed: async () => undefined,
     },
-    mailer: { send: async (message: OutgoingEmail) => { sent.push(message); return { messageId: message.messageId, accepted: [message.to], rejected: [] }; } } as never,
+    mailer: {
+      send: async (message: OutgoingEmail) => {
+        sent.push(message);
+        return { messageId: message.messageId, accepted: [message.to], rejected: [] };
+      },
+    } as never,
     links,
-    knownStrategies: [{ name: 'sma_cross', description: '' }, { name: 'macd_cross', description: '' }],
-    strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: { XOM: [{ name: 'rsi_reversion', params: {} }] } },
+    knownStrategies: [
+      { name: 'sma_cross', description: '' },
+      { name: 'macd_cross', description: '' },
+    ],
+    strategies: {
+      default: [{ name: 'sma_cross', params: {} }],
+      perTicker: { XOM: [{ name: 'rsi_reversion', params: {} }] },
+    },
   });
   return { service, sent, unsubscribed };
 }
@@ -52,9 +70,16 @@ const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
 describe('SubscriptionsService.verifiedSubscriber: verify the token, find the subscriber, compare the address', () => {
   it('gives the subscriber and the claims of a genuine link for its purpose', async () => {
     const { service } = serviceWith([ann]);
-    for (const [purpose, url] of [['confirm', confirmUrl(links, ann)], ['unsubscribe', unsubscribeUrl(links, ann)], ['manage', manageUrl(links, ann)]] as const) {
+    for (const [purpose, url] of [
+      ['confirm', confirmUrl(links, ann)],
+      ['unsubscribe', unsubscribeUrl(links, ann)],
+      ['manage', manageUrl(links, ann)],
+    ] as const) {
       const verified = await service.verifiedSubscriber(tokenOf(url), purpose);
-      expect(verified).toEqual({ subscriber: ann, claims: { purpose, subscriberId: 7, email: 'ann@example.com' } satisfies TokenClaims });
+      expect(verified).toEqual({
+        subscriber: ann,
+        claims: { purpose, subscriberId: 7, email: 'ann@example.com' } satisfies TokenClaims,
+      });
     }
   });
 
@@ -70,15 +95,28 @@ describe('SubscriptionsService.verifiedSubscriber: verify the token, find the su
     const token = tokenOf(manageUrl(links, ann));
     const [payload, mac] = token.split('.');
     const forged = Buffer.from(JSON.stringify({ v: 1, p: 'manage', s: 8, e: 'bob@example.com' })).toString('base64url');
-    const otherSecret = new HmacTokenSigner('another-secret-of-enough-length').sign({ purpose: 'manage', subscriberId: 7, email: 'ann@example.com' });
-    for (const bad of [`${forged}.${mac}`, `${payload}.${mac.slice(0, -2)}`, `${payload}x.${mac}`, payload, '', otherSecret]) {
+    const otherSecret = new HmacTokenSigner('another-secret-of-enough-length').sign({
+      purpose: 'manage',
+      subscriberId: 7,
+      email: 'ann@example.com',
+    });
+    for (const bad of [
+      `${forged}.${mac}`,
+      `${payload}.${mac.slice(0, -2)}`,
+      `${payload}x.${mac}`,
+      payload,
+      '',
+      otherSecret,
+    ]) {
       expect(await service.verifiedSubscriber(bad, 'manage')).toBeNull();
     }
   });
 
   it('refuses a link whose subscriber has another address since, or is unknown', async () => {
     const token = tokenOf(manageUrl(links, ann));
-    expect(await serviceWith([{ ...ann, email: 'ann.new@example.com' }]).service.verifiedSubscriber(token, 'manage')).toBeNull();
+    expect(
+      await serviceWith([{ ...ann, email: 'ann.new@example.com' }]).service.verifiedSubscriber(token, 'manage'),
+    ).toBeNull();
     expect(await serviceWith([]).service.verifiedSubscriber(token, 'manage')).toBeNull();
   });
 
@@ -93,7 +131,11 @@ describe('SubscriptionsService.verifiedSubscriber: verify the token, find the su
 
   it('a valid unsubscribe link unsubscribes its own address', async () => {
     const { service, unsubscribed } = serviceWith([ann]);
-    expect(await service.unsubscribeByToken(tokenOf(unsubscribeUrl(links, ann)))).toEqual({ id: 7, email: 'ann@example.com', status: 'unsubscribed' });
+    expect(await service.unsubscribeByToken(tokenOf(unsubscribeUrl(links, ann)))).toEqual({
+      id: 7,
+      email: 'ann@example.com',
+      status: 'unsubscribed',
+    });
     expect(unsubscribed).toEqual(['ann@example.com']);
   });
 });
@@ -101,9 +143,17 @@ describe('SubscriptionsService.verifiedSubscriber: verify the token, find the su
 describe('SubscriptionsService.subscribe', () => {
   it('follows the strategies each ticker runs by config and sends one confirmation carrying the confirm, manage and unsubscribe links', async () => {
     const { service, sent } = serviceWith([]);
-    const result = await service.subscribe({ email: ' Cy@Example.com', tickers: ['AAPL', 'XOM'], confirmed: false, today: '2024-01-05' });
+    const result = await service.subscribe({
+      email: ' Cy@Example.com',
+      tickers: ['AAPL', 'XOM'],
+      confirmed: false,
+      today: '2024-01-05',
+    });
     expect(result).toMatchObject({ email: 'cy@example.com', status: 'pending', confirmation: 'sent' });
-    expect(result.subscriptions).toEqual([{ ticker: 'AAPL', strategy: 'sma_cross' }, { ticker: 'XOM', strategy: 'rsi_reversion' }]);
+    expect(result.subscriptions).toEqual([
+      { ticker: 'AAPL', strategy: 'sma_cross' },
+      { ticker: 'XOM', strategy: 'rsi_reversion' },
+    ]);
     expect(sent).toHaveLength(1);
     expect(sent[0].text).toMatch(/Confirm your subscription: https:\/\/signals\.example\.com\/confirm\?token=/);
     expect(sent[0].text).toMatch(/Manage your subscriptions: https:\/\/signals\.example\.com\/app\/manage\?token=/);
@@ -112,8 +162,17 @@ describe('SubscriptionsService.subscribe', () => {
 
   it('refuses unknown strategies and an empty ticker list', async () => {
     const { service } = serviceWith([]);
-    await expect(service.subscribe({ email: 'cy@example.com', tickers: ['AAPL'], strategies: ['nope'], confirmed: true, today: '2024-01-05' }))
-      .rejects.toThrow(/unknown strategy "nope"/);
-    await expect(service.subscribe({ email: 'cy@example.com', tickers: [], confirmed: true, today: '2024-01-05' })).rejects.toThrow(/give at least one ticker/);
+    await expect(
+      service.subscribe({
+        email: 'cy@example.com',
+        tickers: ['AAPL'],
+        strategies: ['nope'],
+        confirmed: true,
+        today: '2024-01-05',
+      }),
+    ).rejects.toThrow(/unknown strategy "nope"/);
+    await expect(
+      service.subscribe({ email: 'cy@example.com', tickers: [], confirmed: true, today: '2024-01-05' }),
+    ).rejects.toThrow(/give at least one ticker/);
   });
 });

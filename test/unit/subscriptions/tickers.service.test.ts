@@ -1,19 +1,26 @@
 import type { TickerSummary } from '../../../src/domain/subscriptions';
 import { TickersService } from '../../../src/services/tickers.service';
 
-const summary = (ticker: string, over: Partial<TickerSummary> = {}): TickerSummary =>
-  ({ ticker, configured: false, subscribers: 0, pendingSubscribers: 0, lastDate: null, ...over });
+const summary = (ticker: string, over: Partial<TickerSummary> = {}): TickerSummary => ({
+  ticker,
+  configured: false,
+  subscribers: 0,
+  pendingSubscribers: 0,
+  lastDate: null,
+  ...over,
+});
 
 /** A service over an in-memory tracked set: configured MSFT, added IBM and KO, KO with a pending subscriber. */
 function service() {
   const added = new Set(['IBM', 'KO']);
   const subscribers = {
     // Like Postgres: configured, added, and subscribed (KO) tickers.
-    trackedTickers: async () => [
-      ...[...added].filter((t) => t !== 'KO').map((t) => summary(t)),
-      summary('KO', { pendingSubscribers: 1 }),
-      summary('MSFT', { configured: true }),
-    ].sort((a, b) => a.ticker.localeCompare(b.ticker)),
+    trackedTickers: async () =>
+      [
+        ...[...added].filter((t) => t !== 'KO').map((t) => summary(t)),
+        summary('KO', { pendingSubscribers: 1 }),
+        summary('MSFT', { configured: true }),
+      ].sort((a, b) => a.ticker.localeCompare(b.ticker)),
     trackTicker: async (ticker: string) => !added.has(ticker) && Boolean(added.add(ticker)),
     untrackTicker: async (ticker: string) => added.delete(ticker),
     list: async () => [],
@@ -22,10 +29,17 @@ function service() {
   return new TickersService({
     subscribers,
     signals: { list: async () => [] },
-    subscriptions: { subscribe: async () => { throw new Error('not used'); } },
+    subscriptions: {
+      subscribe: async () => {
+        throw new Error('not used');
+      },
+    },
     config: {
       tickers: ['MSFT'],
-      strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: { MSFT: [{ name: 'rsi_reversion', params: {} }] } },
+      strategies: {
+        default: [{ name: 'sma_cross', params: {} }],
+        perTicker: { MSFT: [{ name: 'rsi_reversion', params: {} }] },
+      },
     },
   });
 }

@@ -6,7 +6,9 @@ import type { paths } from './schema';
  * bodies checked against web/src/api/schema.d.ts, which `npm run openapi`
  * generates from the API's own OpenAPI document. Same origin (the API serves the app).
  */
-export const api = createClient<paths>({ baseUrl: typeof window === 'undefined' ? 'http://127.0.0.1:8000' : window.location.origin });
+export const api = createClient<paths>({
+  baseUrl: typeof window === 'undefined' ? 'http://127.0.0.1:8000' : window.location.origin,
+});
 
 /** The API's error body (src/api/errors.ts ErrorBody). */
 export interface ApiError {
@@ -19,7 +21,8 @@ export function asApiError(error: unknown, status?: number): ApiError {
   if (error && typeof error === 'object' && 'message' in error && typeof (error as ApiError).message === 'string') {
     return { error: String((error as ApiError).error ?? 'error'), message: (error as ApiError).message };
   }
-  if (error instanceof Error) return { error: 'network', message: `The server could not be reached (${error.message}).` };
+  if (error instanceof Error)
+    return { error: 'network', message: `The server could not be reached (${error.message}).` };
   return { error: 'error', message: `Request failed${status ? ` (HTTP ${status})` : ''}.` };
 }
 

@@ -11,7 +11,17 @@ export interface EquityLine {
 }
 
 /** Several equity curves on one lightweight-charts line chart (compare page), with a legend. */
-export function EquityChart({ lines, label, height = 320, unit = '' }: { lines: readonly EquityLine[]; label: string; height?: number; unit?: string }) {
+export function EquityChart({
+  lines,
+  label,
+  height = 320,
+  unit = '',
+}: {
+  lines: readonly EquityLine[];
+  label: string;
+  height?: number;
+  unit?: string;
+}) {
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = container.current;
@@ -21,7 +31,13 @@ export function EquityChart({ lines, label, height = 320, unit = '' }: { lines: 
       localization: { priceFormatter: (v: number) => `${v.toFixed(1)}${unit}` },
     });
     for (const l of lines) {
-      const s = chart.addSeries(LineSeries, { color: l.color, lineWidth: 2, lineStyle: l.dashed ? 2 : 0, title: l.label, priceLineVisible: false });
+      const s = chart.addSeries(LineSeries, {
+        color: l.color,
+        lineWidth: 2,
+        lineStyle: l.dashed ? 2 : 0,
+        title: l.label,
+        priceLineVisible: false,
+      });
       s.setData(l.points.map((p) => ({ time: p.time as Time, value: p.value })));
     }
     chart.timeScale().fitContent();
@@ -29,7 +45,15 @@ export function EquityChart({ lines, label, height = 320, unit = '' }: { lines: 
   }, [lines, unit]);
   return (
     <figure class="chart">
-      <div ref={container} class="chart-canvas" style={{ height: `${height}px` }} role="img" aria-label={label} data-testid="equity-chart" data-lines={lines.length} />
+      <div
+        ref={container}
+        class="chart-canvas"
+        style={{ height: `${height}px` }}
+        role="img"
+        aria-label={label}
+        data-testid="equity-chart"
+        data-lines={lines.length}
+      />
       <figcaption class="legend">
         {lines.map((l) => (
           <span key={l.label}>

@@ -41,7 +41,12 @@ interface FieldProps {
   error?: string;
   hint?: ComponentChildren;
   /** Render the control given its id and the aria attributes linking label, hint and error. */
-  children: (a: { id: string; name: string; 'aria-invalid'?: 'true'; 'aria-describedby'?: string }) => ComponentChildren;
+  children: (a: {
+    id: string;
+    name: string;
+    'aria-invalid'?: 'true';
+    'aria-describedby'?: string;
+  }) => ComponentChildren;
 }
 
 /** A labelled control with its hint and its error right under it, linked for screen readers. */
@@ -53,8 +58,17 @@ export function Field({ label, name, error, hint, children }: FieldProps) {
   return (
     <div class={`field${error ? ' has-error' : ''}`}>
       <label for={id}>{label}</label>
-      {hint && <div id={hintId} class="hint">{hint}</div>}
-      {children({ id, name, ...(error ? { 'aria-invalid': 'true' as const } : {}), ...(describedBy ? { 'aria-describedby': describedBy } : {}) })}
+      {hint && (
+        <div id={hintId} class="hint">
+          {hint}
+        </div>
+      )}
+      {children({
+        id,
+        name,
+        ...(error ? { 'aria-invalid': 'true' as const } : {}),
+        ...(describedBy ? { 'aria-describedby': describedBy } : {}),
+      })}
       {error && (
         <div id={errorId} class="field-error" role="alert" data-field-error={name}>
           {error}
@@ -65,13 +79,26 @@ export function Field({ label, name, error, hint, children }: FieldProps) {
 }
 
 /** A text input inside a {@link Field}. */
-export function TextField(props: Omit<FieldProps, 'children'> & Omit<PartialInputHTMLAttributes<HTMLInputElement>, 'label' | 'name' | 'children' | 'role'> & { type?: 'text' | 'email' | 'search' | 'number' | 'date' }) {
+export function TextField(
+  props: Omit<FieldProps, 'children'> &
+    Omit<PartialInputHTMLAttributes<HTMLInputElement>, 'label' | 'name' | 'children' | 'role'> & {
+      type?: 'text' | 'email' | 'search' | 'number' | 'date';
+    },
+) {
   const { label, name, error, hint, ...input } = props;
-  return <Field label={label} name={name} error={error} hint={hint}>{(a) => <input type="text" {...(input as Record<string, unknown>)} {...a} />}</Field>;
+  return (
+    <Field label={label} name={name} error={error} hint={hint}>
+      {(a) => <input type="text" {...(input as Record<string, unknown>)} {...a} />}
+    </Field>
+  );
 }
 
 /** The error that names no field, above the submit button. */
 export function FormError({ error }: { error?: string }) {
   if (!error) return null;
-  return <p class="form-error" role="alert">{error}</p>;
+  return (
+    <p class="form-error" role="alert">
+      {error}
+    </p>
+  );
 }

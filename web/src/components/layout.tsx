@@ -8,20 +8,28 @@ export function Layout({ children }: { children: ComponentChildren }) {
   const { path } = useLocation();
   return (
     <>
-      <a class="skip" href="#main">Skip to content</a>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
       <header class="top">
-        <a class="brand" href="/app/">Algo Signals</a>
+        <a class="brand" href="/app/">
+          Algo Signals
+        </a>
         <nav aria-label="Main">
           <ul>
             {ROUTES.filter((r) => r.nav).map((r) => (
               <li key={r.path}>
-                <a href={r.path} aria-current={path === (r.path.replace(/\/+$/, '') || '/') ? 'page' : undefined}>{r.nav}</a>
+                <a href={r.path} aria-current={path === (r.path.replace(/\/+$/, '') || '/') ? 'page' : undefined}>
+                  {r.nav}
+                </a>
               </li>
             ))}
           </ul>
         </nav>
       </header>
-      <main id="main" tabIndex={-1}>{children}</main>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
       <footer class="foot">
         Signals are not advice. <a href="/docs">API</a>
       </footer>

@@ -67,7 +67,9 @@ const SELL = '#c62828';
 const colourOf = (l: ChartLine, i: number) => l.color ?? PALETTE[i % PALETTE.length];
 
 const lineData = (l: ChartLine) =>
-  l.points.filter((p) => p.value !== null && Number.isFinite(p.value)).map((p) => ({ time: p.date as Time, value: p.value as number }));
+  l.points
+    .filter((p) => p.value !== null && Number.isFinite(p.value))
+    .map((p) => ({ time: p.date as Time, value: p.value as number }));
 
 /**
  * A price chart on lightweight-charts v5: candlesticks or a close line,
@@ -75,7 +77,16 @@ const lineData = (l: ChartLine) =>
  * optional second pane for equity curves. Resizes with its container. Use it
  * for every chart in the app so that they all look and behave alike.
  */
-export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane = [], focusDate, height = 360, label }: PriceChartProps) {
+export function PriceChart({
+  bars,
+  kind,
+  overlays = [],
+  markers = [],
+  lowerPane = [],
+  focusDate,
+  height = 360,
+  label,
+}: PriceChartProps) {
   const container = useRef<HTMLDivElement>(null);
   const chartRef = useRef<IChartApi | null>(null);
 
@@ -85,20 +96,36 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
     const chart = createChart(el, CHART_OPTIONS);
     chartRef.current = chart;
 
-    const candles = (kind ?? (bars.every((b) => b.open != null && b.high != null && b.low != null) ? 'candles' : 'line')) === 'candles';
+    const candles =
+      (kind ?? (bars.every((b) => b.open != null && b.high != null && b.low != null) ? 'candles' : 'line')) ===
+      'candles';
     const main = candles
-      ? chart.addSeries(CandlestickSeries, { upColor: BUY, downColor: SELL, borderVisible: false, wickUpColor: BUY, wickDownColor: SELL })
+      ? chart.addSeries(CandlestickSeries, {
+          upColor: BUY,
+          downColor: SELL,
+          borderVisible: false,
+          wickUpColor: BUY,
+          wickDownColor: SELL,
+        })
       : chart.addSeries(LineSeries, { color: '#222', lineWidth: 2 });
     if (candles) {
       (main as ReturnType<typeof chart.addSeries<'Candlestick'>>).setData(
         bars.map((b) => ({ time: b.date as Time, open: b.open!, high: b.high!, low: b.low!, close: b.close })),
       );
     } else {
-      (main as ReturnType<typeof chart.addSeries<'Line'>>).setData(bars.map((b) => ({ time: b.date as Time, value: b.close })));
+      (main as ReturnType<typeof chart.addSeries<'Line'>>).setData(
+        bars.map((b) => ({ time: b.date as Time, value: b.close })),
+      );
     }
 
     overlays.forEach((l, i) => {
-      const s = chart.addSeries(LineSeries, { color: colourOf(l, i), lineWidth: 1, title: l.label, priceLineVisible: false, lastValueVisible: false });
+      const s = chart.addSeries(LineSeries, {
+        color: colourOf(l, i),
+        lineWidth: 1,
+        title: l.label,
+        priceLineVisible: false,
+        lastValueVisible: false,
+      });
       s.setData(lineData(l));
     });
 
@@ -117,14 +144,19 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
     createSeriesMarkers(main, seriesMarkers);
 
     lowerPane.forEach((l, i) => {
-      const s = chart.addSeries(LineSeries, { color: colourOf(l, overlays.length + i), lineWidth: 2, title: l.label, priceLineVisible: false }, 1);
+      const s = chart.addSeries(
+        LineSeries,
+        { color: colourOf(l, overlays.length + i), lineWidth: 2, title: l.label, priceLineVisible: false },
+        1,
+      );
       s.setData(lineData(l));
     });
     if (lowerPane.length > 0) chart.panes()[1]?.setStretchFactor(0.6);
 
     if (focusDate && bars.length > 0) {
       const i = bars.findIndex((b) => b.date >= focusDate);
-      if (i >= 0) chart.timeScale().setVisibleLogicalRange({ from: Math.max(0, i - 60), to: Math.min(bars.length - 1, i + 40) });
+      if (i >= 0)
+        chart.timeScale().setVisibleLogicalRange({ from: Math.max(0, i - 60), to: Math.min(bars.length - 1, i + 40) });
     } else {
       chart.timeScale().fitContent();
     }
@@ -136,7 +168,15 @@ export function PriceChart({ bars, kind, overlays = [], markers = [], lowerPane 
 
   return (
     <figure class="chart">
-      <div ref={container} class="chart-canvas" style={{ height: `${height + (lowerPane.length ? 160 : 0)}px` }} role="img" aria-label={label} data-testid="price-chart" data-markers={markers.length} />
+      <div
+        ref={container}
+        class="chart-canvas"
+        style={{ height: `${height + (lowerPane.length ? 160 : 0)}px` }}
+        role="img"
+        aria-label={label}
+        data-testid="price-chart"
+        data-markers={markers.length}
+      />
       {(overlays.length > 0 || lowerPane.length > 0) && (
         <figcaption class="legend">
           {[...overlays, ...lowerPane].map((l, i) => (

@@ -45,7 +45,12 @@ export function paramsFromSchema(schema: unknown, defaults: Record<string, unkno
   return Object.entries(props).map(([name, raw]) => {
     const p = raw.anyOf?.find((x) => x.type === 'number' || x.type === 'integer') ?? raw;
     const types = Array.isArray(p.type) ? p.type : [p.type];
-    const def = typeof p.default === 'number' ? p.default : typeof defaults[name] === 'number' ? (defaults[name] as number) : undefined;
+    const def =
+      typeof p.default === 'number'
+        ? p.default
+        : typeof defaults[name] === 'number'
+          ? (defaults[name] as number)
+          : undefined;
     return {
       name,
       integer: types.includes('integer'),
@@ -87,7 +92,12 @@ export function useStrategies(): { strategies: StrategyInfo[] | null; error: Api
 }
 
 /** The numeric inputs of a strategy's parameters, each labelled, with its range as a hint and its error (`params.<name>`) under it. */
-export function ParamFields({ strategy, values, errors, onChange }: {
+export function ParamFields({
+  strategy,
+  values,
+  errors,
+  onChange,
+}: {
   strategy: StrategyInfo;
   values: Record<string, string>;
   errors: Record<string, string>;
@@ -99,10 +109,27 @@ export function ParamFields({ strategy, values, errors, onChange }: {
       <legend>Parameters of {strategy.name}</legend>
       <div class="grid-fields">
         {strategy.params.map((p) => {
-          const range = [p.minimum !== undefined ? `≥ ${p.minimum}` : '', p.maximum !== undefined ? `≤ ${p.maximum}` : ''].filter(Boolean).join(', ');
-          const hint = [p.description, range && `${p.integer ? 'whole number' : 'number'} ${range}`, p.default !== undefined && `default ${p.default}`].filter(Boolean).join('; ');
+          const range = [
+            p.minimum !== undefined ? `≥ ${p.minimum}` : '',
+            p.maximum !== undefined ? `≤ ${p.maximum}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
+          const hint = [
+            p.description,
+            range && `${p.integer ? 'whole number' : 'number'} ${range}`,
+            p.default !== undefined && `default ${p.default}`,
+          ]
+            .filter(Boolean)
+            .join('; ');
           return (
-            <Field key={p.name} label={p.name} name={`params.${p.name}`} error={errors[`params.${p.name}`]} hint={hint || undefined}>
+            <Field
+              key={p.name}
+              label={p.name}
+              name={`params.${p.name}`}
+              error={errors[`params.${p.name}`]}
+              hint={hint || undefined}
+            >
               {(a) => (
                 <input
                   {...a}

@@ -9,7 +9,14 @@ import { ParamFields, useStrategies, type StrategyInfo } from '../components/str
 
 export type BacktestChart = paths['/backtests/{id}/chart']['get']['responses'][200]['content']['application/json'];
 
-interface Progress { stage: string; step: string | null; attempt: number; waitingForWorker: boolean; lastError: string | null; percent: number }
+interface Progress {
+  stage: string;
+  step: string | null;
+  attempt: number;
+  waitingForWorker: boolean;
+  lastError: string | null;
+  percent: number;
+}
 
 /** The form's state: every control as the text it shows. */
 interface FormState {
@@ -30,17 +37,28 @@ function formFromQuery(q: Record<string, string>): FormState {
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(q)) if (k.startsWith('p.')) params[k.slice(2)] = v;
   return {
-    ticker: q.ticker ?? 'AAPL', strategy: q.strategy ?? 'sma_cross', params, from: q.from ?? '', to: q.to ?? '',
-    capital: q.capital ?? '10000', feesBps: q.feesBps ?? '0', slippageBps: q.slippageBps ?? '0',
+    ticker: q.ticker ?? 'AAPL',
+    strategy: q.strategy ?? 'sma_cross',
+    params,
+    from: q.from ?? '',
+    to: q.to ?? '',
+    capital: q.capital ?? '10000',
+    feesBps: q.feesBps ?? '0',
+    slippageBps: q.slippageBps ?? '0',
   };
 }
 
 function formFromChart(c: BacktestChart): FormState {
   const options = c.options as Record<string, unknown>;
   return {
-    ticker: c.ticker, strategy: c.strategy, params: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, String(v)])),
-    from: c.startDate, to: c.endDate, capital: String(c.initialCapital),
-    feesBps: String(options.commissionBps ?? 0), slippageBps: String(options.slippageBps ?? 0),
+    ticker: c.ticker,
+    strategy: c.strategy,
+    params: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, String(v)])),
+    from: c.startDate,
+    to: c.endDate,
+    capital: String(c.initialCapital),
+    feesBps: String(options.commissionBps ?? 0),
+    slippageBps: String(options.slippageBps ?? 0),
   };
 }
 
@@ -49,7 +67,11 @@ const num = (s: string) => (s.trim() === '' ? undefined : Number(s));
 /** The request body; a parameter left empty keeps the strategy's default. */
 function bodyOf(f: FormState, strategy: StrategyInfo | undefined) {
   const known = new Set(strategy?.params.map((p) => p.name) ?? Object.keys(f.params));
-  const params = Object.fromEntries(Object.entries(f.params).filter(([k, v]) => known.has(k) && v.trim() !== '').map(([k, v]) => [k, Number(v)]));
+  const params = Object.fromEntries(
+    Object.entries(f.params)
+      .filter(([k, v]) => known.has(k) && v.trim() !== '')
+      .map(([k, v]) => [k, Number(v)]),
+  );
   return {
     ticker: f.ticker.trim(),
     strategy: f.strategy,
@@ -66,7 +88,8 @@ function bodyOf(f: FormState, strategy: StrategyInfo | undefined) {
 export function errorsOf(body: unknown, status?: number): Record<string, string> {
   const error = asApiError(body, status);
   const field = (body as { field?: unknown } | null)?.field;
-  if (typeof field === 'string' && FIELDS.includes(field.split('.')[0])) return { [field]: error.message, [field.split('.')[0]]: error.message };
+  if (typeof field === 'string' && FIELDS.includes(field.split('.')[0]))
+    return { [field]: error.message, [field.split('.')[0]]: error.message };
   return fieldErrors(error, FIELDS);
 }
 
@@ -97,7 +120,10 @@ export default function Backtest() {
   const id = query.id;
 
   useEffect(() => {
-    api.GET('/tickers').then(({ data }) => setTickers(listItems<{ ticker: string }>(data, 'tickers').map((t) => t.ticker)), () => undefined);
+    api.GET('/tickers').then(
+      ({ data }) => setTickers(listItems<{ ticker: string }>(data, 'tickers').map((t) => t.ticker)),
+      () => undefined,
+    );
   }, []);
 
   // A shared link (?id=): follow the run to its result, and show its inputs in the form.
@@ -109,10 +135,24 @@ export default function Backtest() {
     const step = async (): Promise<void> => {
       if (token !== poll.current) return;
       const res = await fetch(`/backtests/${encodeURIComponent(id)}`);
-      const body = (await res.json().catch(() => null)) as { status?: string; progress?: Progress; error?: string; message?: string } | null;
+      const body = (await res.json().catch(() => null)) as {
+        status?: string;
+        progress?: Progress;
+        error?: string;
+        message?: string;
+      } | null;
       if (token !== poll.current) return;
       if (res.status === 202) {
-        setProgress(body?.progress ?? { stage: 'queued', step: null, attempt: 1, waitingForWorker: false, lastError: null, percent: 0 });
+        setProgress(
+          body?.progress ?? {
+            stage: 'queued',
+            step: null,
+            attempt: 1,
+            waitingForWorker: false,
+            lastError: null,
+            percent: 0,
+          },
+        );
         setTimeout(() => void step(), 400);
         return;
       }
@@ -125,7 +165,10 @@ export default function Backtest() {
       if (!chart.data) return setRunError(asApiError(chart.error, chart.response.status).message);
       setResult(chart.data);
       setForm(formFromChart(chart.data));
-      rememberRun({ id, label: `${chart.data.ticker} ${chart.data.strategy} (${paramText(chart.data.params)}) ${chart.data.startDate}…${chart.data.endDate}` });
+      rememberRun({
+        id,
+        label: `${chart.data.ticker} ${chart.data.strategy} (${paramText(chart.data.params)}) ${chart.data.startDate}…${chart.data.endDate}`,
+      });
     };
     step().catch((e: unknown) => {
       setBusy(false);
@@ -145,7 +188,11 @@ export default function Backtest() {
     setRunError(null);
     setBusy(true);
     try {
-      const res = await fetch('/playground/backtests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(bodyOf(form, strategy)) });
+      const res = await fetch('/playground/backtests', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(bodyOf(form, strategy)),
+      });
       const body = (await res.json().catch(() => null)) as { id?: string } | null;
       if (res.status !== 202 || !body?.id) {
         setBusy(false);
@@ -161,78 +208,209 @@ export default function Backtest() {
   };
 
   const markers = useMemo(
-    () => (result?.trades ?? []).map((t) => ({ date: t.time, side: t.side, text: t.initial ? `${t.side} (start)` : t.side })),
+    () =>
+      (result?.trades ?? []).map((t) => ({
+        date: t.time,
+        side: t.side,
+        text: t.initial ? `${t.side} (start)` : t.side,
+      })),
     [result],
   );
-  const bars = useMemo(() => (result?.bars ?? []).map((b) => ({ date: b.time, open: b.open, high: b.high, low: b.low, close: b.close })), [result]);
+  const bars = useMemo(
+    () => (result?.bars ?? []).map((b) => ({ date: b.time, open: b.open, high: b.high, low: b.low, close: b.close })),
+    [result],
+  );
   const overlays = useMemo(
-    () => (result?.overlays ?? []).map((o) => ({ label: o.label, points: o.points.map((p) => ({ date: p.time, value: p.value })) })),
+    () =>
+      (result?.overlays ?? []).map((o) => ({
+        label: o.label,
+        points: o.points.map((p) => ({ date: p.time, value: p.value })),
+      })),
     [result],
   );
   const equity = useMemo(
-    () => (result ? [
-      { label: `${result.strategy} equity`, color: '#2962ff', points: result.equity.map((p) => ({ date: p.time, value: p.value })) },
-      { label: 'Buy and hold', color: '#ff6d00', points: result.buyAndHold.map((p) => ({ date: p.time, value: p.value })) },
-    ] : []),
+    () =>
+      result
+        ? [
+            {
+              label: `${result.strategy} equity`,
+              color: '#2962ff',
+              points: result.equity.map((p) => ({ date: p.time, value: p.value })),
+            },
+            {
+              label: 'Buy and hold',
+              color: '#ff6d00',
+              points: result.buyAndHold.map((p) => ({ date: p.time, value: p.value })),
+            },
+          ]
+        : [],
     [result],
   );
 
   return (
     <section>
       <h1>Backtest playground</h1>
-      <p class="muted">Run any strategy on a tracked ticker with your own parameters and costs. The result has its own link: share it, or compare up to four.</p>
+      <p class="muted">
+        Run any strategy on a tracked ticker with your own parameters and costs. The result has its own link: share it,
+        or compare up to four.
+      </p>
       <form onSubmit={submit} noValidate aria-label="Backtest" class="card playground-form">
         <div class="grid-fields">
           <Field label="Ticker" name="ticker" error={errors.ticker}>
             {(a) => (
-              <input {...a} type="text" list="playground-tickers" autoComplete="off" autoCapitalize="characters" value={form.ticker}
-                onInput={(e) => set({ ticker: (e.currentTarget as HTMLInputElement).value.toUpperCase() })} />
+              <input
+                {...a}
+                type="text"
+                list="playground-tickers"
+                autoComplete="off"
+                autoCapitalize="characters"
+                value={form.ticker}
+                onInput={(e) => set({ ticker: (e.currentTarget as HTMLInputElement).value.toUpperCase() })}
+              />
             )}
           </Field>
-          <datalist id="playground-tickers">{tickers.map((t) => <option key={t} value={t} />)}</datalist>
-          <Field label="Strategy" name="strategy" error={errors.strategy ?? (strategiesError ? `Strategies could not be loaded: ${strategiesError.message}` : undefined)}>
+          <datalist id="playground-tickers">
+            {tickers.map((t) => (
+              <option key={t} value={t} />
+            ))}
+          </datalist>
+          <Field
+            label="Strategy"
+            name="strategy"
+            error={
+              errors.strategy ??
+              (strategiesError ? `Strategies could not be loaded: ${strategiesError.message}` : undefined)
+            }
+          >
             {(a) => (
-              <select {...a} value={form.strategy} onChange={(e) => set({ strategy: (e.currentTarget as HTMLSelectElement).value, params: {} })}>
-                {(strategies ?? [{ name: form.strategy, description: '', params: [] }]).map((s) => <option key={s.name} value={s.name}>{s.name}</option>)}
+              <select
+                {...a}
+                value={form.strategy}
+                onChange={(e) => set({ strategy: (e.currentTarget as HTMLSelectElement).value, params: {} })}
+              >
+                {(strategies ?? [{ name: form.strategy, description: '', params: [] }]).map((s) => (
+                  <option key={s.name} value={s.name}>
+                    {s.name}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
         </div>
-        {strategy && <p class="muted rules" data-testid="strategy-rules"><strong>{strategy.name}</strong>{strategy.rules ? ' with its defaults' : ''}: {strategy.rules ?? strategy.description}</p>}
-        {strategy && <ParamFields strategy={strategy} values={form.params} errors={errors} onChange={(name, value) => set({ params: { ...form.params, [name]: value } })} />}
+        {strategy && (
+          <p class="muted rules" data-testid="strategy-rules">
+            <strong>{strategy.name}</strong>
+            {strategy.rules ? ' with its defaults' : ''}: {strategy.rules ?? strategy.description}
+          </p>
+        )}
+        {strategy && (
+          <ParamFields
+            strategy={strategy}
+            values={form.params}
+            errors={errors}
+            onChange={(name, value) => set({ params: { ...form.params, [name]: value } })}
+          />
+        )}
         <div class="grid-fields">
-          <TextField label="From" name="from" type="date" value={form.from} error={errors.from} hint="Empty: the first stored day" onInput={(e) => set({ from: (e.currentTarget as HTMLInputElement).value })} />
-          <TextField label="To" name="to" type="date" value={form.to} error={errors.to} hint="Empty: the last stored day" onInput={(e) => set({ to: (e.currentTarget as HTMLInputElement).value })} />
-          <TextField label="Capital" name="capital" type="number" inputMode="decimal" value={form.capital} error={errors.capital} onInput={(e) => set({ capital: (e.currentTarget as HTMLInputElement).value })} />
-          <TextField label="Fees (bps of each fill)" name="feesBps" type="number" inputMode="decimal" value={form.feesBps} error={errors.feesBps} onInput={(e) => set({ feesBps: (e.currentTarget as HTMLInputElement).value })} />
-          <TextField label="Slippage (bps)" name="slippageBps" type="number" inputMode="decimal" value={form.slippageBps} error={errors.slippageBps} onInput={(e) => set({ slippageBps: (e.currentTarget as HTMLInputElement).value })} />
+          <TextField
+            label="From"
+            name="from"
+            type="date"
+            value={form.from}
+            error={errors.from}
+            hint="Empty: the first stored day"
+            onInput={(e) => set({ from: (e.currentTarget as HTMLInputElement).value })}
+          />
+          <TextField
+            label="To"
+            name="to"
+            type="date"
+            value={form.to}
+            error={errors.to}
+            hint="Empty: the last stored day"
+            onInput={(e) => set({ to: (e.currentTarget as HTMLInputElement).value })}
+          />
+          <TextField
+            label="Capital"
+            name="capital"
+            type="number"
+            inputMode="decimal"
+            value={form.capital}
+            error={errors.capital}
+            onInput={(e) => set({ capital: (e.currentTarget as HTMLInputElement).value })}
+          />
+          <TextField
+            label="Fees (bps of each fill)"
+            name="feesBps"
+            type="number"
+            inputMode="decimal"
+            value={form.feesBps}
+            error={errors.feesBps}
+            onInput={(e) => set({ feesBps: (e.currentTarget as HTMLInputElement).value })}
+          />
+          <TextField
+            label="Slippage (bps)"
+            name="slippageBps"
+            type="number"
+            inputMode="decimal"
+            value={form.slippageBps}
+            error={errors.slippageBps}
+            onInput={(e) => set({ slippageBps: (e.currentTarget as HTMLInputElement).value })}
+          />
         </div>
         <FormError error={errors['']} />
-        <button type="submit" disabled={busy}>{busy ? 'Running…' : 'Run backtest'}</button>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Running…' : 'Run backtest'}
+        </button>
       </form>
 
       {progress && (
         <div class="card" role="status" aria-live="polite" data-testid="backtest-progress">
-          <label for="backtest-progress-bar">{STAGE_TEXT[progress.stage] ?? progress.stage}{progress.step ? ` (${progress.step})` : ''}{progress.attempt > 1 ? `, attempt ${progress.attempt}` : ''}</label>
+          <label for="backtest-progress-bar">
+            {STAGE_TEXT[progress.stage] ?? progress.stage}
+            {progress.step ? ` (${progress.step})` : ''}
+            {progress.attempt > 1 ? `, attempt ${progress.attempt}` : ''}
+          </label>
           <progress id="backtest-progress-bar" max={100} value={progress.percent} />
           {progress.lastError && <p class="muted">Last attempt failed: {progress.lastError}</p>}
         </div>
       )}
-      {runError && <p class="error" role="alert">{runError}</p>}
+      {runError && (
+        <p class="error" role="alert">
+          {runError}
+        </p>
+      )}
 
       {result && (
         <article aria-labelledby="result-title" data-testid="backtest-result">
-          <h2 id="result-title">{result.ticker} · {result.strategy} ({paramText(result.params)}) · {result.startDate} to {result.endDate}</h2>
-          {result.rules && <p class="muted" data-testid="result-rules">Rule: {result.rules}</p>}
+          <h2 id="result-title">
+            {result.ticker} · {result.strategy} ({paramText(result.params)}) · {result.startDate} to {result.endDate}
+          </h2>
+          {result.rules && (
+            <p class="muted" data-testid="result-rules">
+              Rule: {result.rules}
+            </p>
+          )}
           <p class="headline" data-testid="backtest-headline">
             {backtestHeadline(result).map(([label, value], i) => (
-              <span key={label} data-headline={label}>{i > 0 ? ', ' : ''}{label} <strong class={value.startsWith('-') ? 'sell' : value.startsWith('+') ? 'buy' : ''}>{value}</strong></span>
+              <span key={label} data-headline={label}>
+                {i > 0 ? ', ' : ''}
+                {label}{' '}
+                <strong class={value.startsWith('-') ? 'sell' : value.startsWith('+') ? 'buy' : ''}>{value}</strong>
+              </span>
             ))}
             ; {formatMetric(result.initialCapital, '', 0)} → {formatMetric(result.finalCapital)}
             {result.fees > 0 ? `, fees ${formatMetric(result.fees)}` : ''}.{' '}
-            <a href={`/app/compare?ids=${encodeURIComponent(result.id)}`}>Compare…</a> · <a href={result.reportHref}>HTML report</a>
+            <a href={`/app/compare?ids=${encodeURIComponent(result.id)}`}>Compare…</a> ·{' '}
+            <a href={result.reportHref}>HTML report</a>
           </p>
-          <PriceChart bars={bars} markers={markers} overlays={overlays} lowerPane={equity} label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`} />
+          <PriceChart
+            bars={bars}
+            markers={markers}
+            overlays={overlays}
+            lowerPane={equity}
+            label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`}
+          />
           <h3>Metrics</h3>
           <div class="table-wrap">
             <table data-testid="metrics-table">
@@ -240,8 +418,12 @@ export default function Backtest() {
               <tbody>
                 {formatMetrics(result).map((row) => (
                   <tr key={row.key}>
-                    <th scope="row" title={row.hint}>{row.label}</th>
-                    <td class="num" data-metric={row.key}>{row.value}</td>
+                    <th scope="row" title={row.hint}>
+                      {row.label}
+                    </th>
+                    <td class="num" data-metric={row.key}>
+                      {row.value}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -250,12 +432,23 @@ export default function Backtest() {
           <h3>Trades</h3>
           <div class="table-wrap">
             <table>
-              <thead><tr><th>Date</th><th>Side</th><th class="num">Price</th><th class="num">Shares</th><th class="num">Fee</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>Date</th>
+                  <th>Side</th>
+                  <th class="num">Price</th>
+                  <th class="num">Shares</th>
+                  <th class="num">Fee</th>
+                </tr>
+              </thead>
               <tbody>
                 {result.trades.map((t, i) => (
                   <tr key={i}>
                     <td>{t.time}</td>
-                    <td class={t.side === 'BUY' ? 'buy' : 'sell'}>{t.side}{t.initial ? ' (start)' : ''}</td>
+                    <td class={t.side === 'BUY' ? 'buy' : 'sell'}>
+                      {t.side}
+                      {t.initial ? ' (start)' : ''}
+                    </td>
                     <td class="num">{t.price.toFixed(2)}</td>
                     <td class="num">{t.shares.toFixed(4)}</td>
                     <td class="num">{t.fee.toFixed(2)}</td>

@@ -22,7 +22,9 @@ export default function Confirm() {
   const { query } = useLocation();
   const token = query.token ?? '';
   const [result, setResult] = useState<Confirmed | null>(null);
-  const [error, setError] = useState<string | null>(token ? null : 'This link has no token. Copy the whole link from the email.');
+  const [error, setError] = useState<string | null>(
+    token ? null : 'This link has no token. Copy the whole link from the email.',
+  );
 
   useEffect(() => {
     if (!token) return;
@@ -36,8 +38,12 @@ export default function Confirm() {
     return (
       <section>
         <h1>This link does not work</h1>
-        <p role="alert" class="error">{error}</p>
-        <p><a href="/app/subscribe">Subscribe again</a></p>
+        <p role="alert" class="error">
+          {error}
+        </p>
+        <p>
+          <a href="/app/subscribe">Subscribe again</a>
+        </p>
       </section>
     );
   }
@@ -47,19 +53,37 @@ export default function Confirm() {
     <section aria-live="polite">
       <h1>{title}</h1>
       <p class="result">
-        {result.outcome === 'already_applied'
-          ? <>You had already followed this link; nothing changed.</>
-          : <><strong>{result.email}</strong> will get an email on the evenings these tickers have a BUY or SELL signal.</>}
+        {result.outcome === 'already_applied' ? (
+          <>You had already followed this link; nothing changed.</>
+        ) : (
+          <>
+            <strong>{result.email}</strong> will get an email on the evenings these tickers have a BUY or SELL signal.
+          </>
+        )}
       </p>
       {result.added.length > 0 && (
         <>
           <h2>Added now</h2>
-          <ul data-testid="added">{result.added.map((p) => <li key={`${p.ticker}/${p.strategy}`}>{p.ticker} ({p.strategy})</li>)}</ul>
+          <ul data-testid="added">
+            {result.added.map((p) => (
+              <li key={`${p.ticker}/${p.strategy}`}>
+                {p.ticker} ({p.strategy})
+              </li>
+            ))}
+          </ul>
         </>
       )}
       <h2>All your subscriptions</h2>
-      <ul data-testid="subscriptions">{result.subscriptions.map((p) => <li key={`${p.ticker}/${p.strategy}`}>{p.ticker} ({p.strategy})</li>)}</ul>
-      <p><a href={appPath(result.manageUrl)}>Manage your subscriptions</a> (every email has this link too)</p>
+      <ul data-testid="subscriptions">
+        {result.subscriptions.map((p) => (
+          <li key={`${p.ticker}/${p.strategy}`}>
+            {p.ticker} ({p.strategy})
+          </li>
+        ))}
+      </ul>
+      <p>
+        <a href={appPath(result.manageUrl)}>Manage your subscriptions</a> (every email has this link too)
+      </p>
     </section>
   );
 }

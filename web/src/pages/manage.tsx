@@ -19,7 +19,9 @@ export default function Manage() {
   const { query } = useLocation();
   const token = query.token ?? '';
   const [view, setView] = useState<View | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(token ? null : 'This link has no token. Copy the whole link from the email.');
+  const [loadError, setLoadError] = useState<string | null>(
+    token ? null : 'This link has no token. Copy the whole link from the email.',
+  );
   const [status, setStatus] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [strategies, setStrategies] = useState<string[]>([]);
@@ -34,12 +36,15 @@ export default function Manage() {
       ({ data, error: e, response }) => (data ? setView(data) : setLoadError(asApiError(e, response.status).message)),
       (e: unknown) => setLoadError(asApiError(e).message),
     );
-    api.GET('/subscriptions/options').then(({ data }) => {
-      if (!data) return;
-      const names = [data.recommended, ...data.strategies.map((s) => s.name)];
-      setStrategies(names);
-      setStrategy(data.defaultStrategies[0] ?? names[0]);
-    }, () => undefined);
+    api.GET('/subscriptions/options').then(
+      ({ data }) => {
+        if (!data) return;
+        const names = [data.recommended, ...data.strategies.map((s) => s.name)];
+        setStrategies(names);
+        setStrategy(data.defaultStrategies[0] ?? names[0]);
+      },
+      () => undefined,
+    );
   }, [token]);
 
   const save = async (subscriptions: Pair[], said: string) => {
@@ -78,7 +83,9 @@ export default function Manage() {
     return (
       <section>
         <h1>This link does not work</h1>
-        <p role="alert" class="error">{loadError}</p>
+        <p role="alert" class="error">
+          {loadError}
+        </p>
       </section>
     );
   }
@@ -91,25 +98,51 @@ export default function Manage() {
       <h1>Your subscriptions</h1>
       <p>
         <strong data-testid="manage-email">{view.email}</strong> ·{' '}
-        <span data-testid="manage-status">{view.status === 'confirmed' ? 'receiving signals' : view.status === 'pending' ? 'not confirmed yet' : 'unsubscribed'}</span>
+        <span data-testid="manage-status">
+          {view.status === 'confirmed'
+            ? 'receiving signals'
+            : view.status === 'pending'
+              ? 'not confirmed yet'
+              : 'unsubscribed'}
+        </span>
       </p>
-      <p role="status" class="ok" data-testid="manage-said">{status}</p>
+      <p role="status" class="ok" data-testid="manage-said">
+        {status}
+      </p>
       {view.subscriptions.length === 0 ? (
         <p class="muted">No subscriptions.</p>
       ) : (
         <div class="table-wrap">
           <table data-testid="manage-table">
             <thead>
-              <tr><th scope="col">Ticker</th><th scope="col">Strategy</th><th scope="col"><span class="visually-hidden">Action</span></th></tr>
+              <tr>
+                <th scope="col">Ticker</th>
+                <th scope="col">Strategy</th>
+                <th scope="col">
+                  <span class="visually-hidden">Action</span>
+                </th>
+              </tr>
             </thead>
             <tbody>
               {view.subscriptions.map((p) => (
                 <tr key={`${p.ticker}/${p.strategy}`}>
-                  <td><a href={`/app/tickers/${encodeURIComponent(p.ticker)}`}>{p.ticker}</a></td>
+                  <td>
+                    <a href={`/app/tickers/${encodeURIComponent(p.ticker)}`}>{p.ticker}</a>
+                  </td>
                   <td>{p.strategy}</td>
                   <td>
-                    <button type="button" class="secondary" disabled={busy} aria-label={`Unsubscribe from ${p.ticker} (${p.strategy})`}
-                      onClick={() => save(view.subscriptions.filter((q) => q !== p), `Removed ${p.ticker} (${p.strategy}).`)}>
+                    <button
+                      type="button"
+                      class="secondary"
+                      disabled={busy}
+                      aria-label={`Unsubscribe from ${p.ticker} (${p.strategy})`}
+                      onClick={() =>
+                        save(
+                          view.subscriptions.filter((q) => q !== p),
+                          `Removed ${p.ticker} (${p.strategy}).`,
+                        )
+                      }
+                    >
                       Unsubscribe
                     </button>
                   </td>
@@ -129,22 +162,38 @@ export default function Manage() {
         }}
       >
         <div class="inline-add">
-          <TextField label="Ticker" name="subscriptions" value={ticker} error={addError} autoComplete="off" autoCapitalize="characters" onInput={(e) => setTicker((e.target as HTMLInputElement).value)} />
+          <TextField
+            label="Ticker"
+            name="subscriptions"
+            value={ticker}
+            error={addError}
+            autoComplete="off"
+            autoCapitalize="characters"
+            onInput={(e) => setTicker((e.target as HTMLInputElement).value)}
+          />
           <Field label="Strategy" name="strategy">
             {(a) => (
               <select {...a} value={strategy} onChange={(e) => setStrategy((e.target as HTMLSelectElement).value)}>
-                {strategies.map((s) => <option key={s} value={s}>{s}</option>)}
+                {strategies.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
               </select>
             )}
           </Field>
-          <button type="submit" disabled={busy}>Add</button>
+          <button type="submit" disabled={busy}>
+            Add
+          </button>
         </div>
         <FormError error={errors['']} />
       </form>
 
       {view.subscriptions.length > 0 && (
         <div class="actions">
-          <button type="button" class="danger" disabled={busy} onClick={unsubscribeAll}>Unsubscribe from everything</button>
+          <button type="button" class="danger" disabled={busy} onClick={unsubscribeAll}>
+            Unsubscribe from everything
+          </button>
         </div>
       )}
     </section>

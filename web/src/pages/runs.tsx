@@ -24,7 +24,11 @@ export default function RunsPage() {
 
   const load = async (apiKey: string, after?: string) => {
     setError(undefined);
-    const { data, error: err, response } = await api.GET('/runs', {
+    const {
+      data,
+      error: err,
+      response,
+    } = await api.GET('/runs', {
       params: { query: { limit: 10, ...(after ? { cursor: after } : {}) } },
       headers: { 'x-api-key': apiKey },
     });
@@ -55,8 +59,21 @@ export default function RunsPage() {
             setKey(draft.trim());
           }}
         >
-          <Field label="Admin key" name="apiKey" error={keyError} hint="The x-api-key of this install; kept in this tab only.">
-            {(a) => <input {...a} type="password" autoComplete="current-password" value={draft} onInput={(e) => setDraft((e.currentTarget as HTMLInputElement).value)} />}
+          <Field
+            label="Admin key"
+            name="apiKey"
+            error={keyError}
+            hint="The x-api-key of this install; kept in this tab only."
+          >
+            {(a) => (
+              <input
+                {...a}
+                type="password"
+                autoComplete="current-password"
+                value={draft}
+                onInput={(e) => setDraft((e.currentTarget as HTMLInputElement).value)}
+              />
+            )}
           </Field>
           <button type="submit">Show runs</button>
         </form>
@@ -67,7 +84,17 @@ export default function RunsPage() {
     <section>
       <h1>Daily runs</h1>
       <p>
-        <button type="button" class="secondary" onClick={() => { sessionStorage.removeItem(KEY); setKey(''); setRuns(null); }}>Forget the key</button>
+        <button
+          type="button"
+          class="secondary"
+          onClick={() => {
+            sessionStorage.removeItem(KEY);
+            setKey('');
+            setRuns(null);
+          }}
+        >
+          Forget the key
+        </button>
       </p>
       <FormError error={error} />
       {!runs && !error && <p aria-busy="true">Loading…</p>}
@@ -76,30 +103,64 @@ export default function RunsPage() {
         <div class="table-wrap">
           <table data-testid="runs">
             <thead>
-              <tr><th>Date</th><th>Status</th><th>Started</th><th class="num">BUY/SELL</th><th class="num">Emails sent</th><th class="num">skipped</th><th class="num">failed</th><th>Stale tickers</th><th>Tickers</th><th>Temporal</th></tr>
+              <tr>
+                <th>Date</th>
+                <th>Status</th>
+                <th>Started</th>
+                <th class="num">BUY/SELL</th>
+                <th class="num">Emails sent</th>
+                <th class="num">skipped</th>
+                <th class="num">failed</th>
+                <th>Stale tickers</th>
+                <th>Tickers</th>
+                <th>Temporal</th>
+              </tr>
             </thead>
             <tbody>
               {runs.map((r) => {
                 const bad = r.tickers.filter((t) => t.ingestion !== 'ok' || t.evaluation === 'failed');
                 return (
                   <tr key={r.runId}>
-                    <th scope="row">{r.date ?? '–'}{r.tradingDay === false ? <span class="muted"> closed: {r.closure}</span> : null}</th>
-                    <td class={r.status === 'COMPLETED' ? 'ok' : r.status === 'RUNNING' ? undefined : 'error'} title={r.failure ?? undefined}>{r.status.toLowerCase()}</td>
+                    <th scope="row">
+                      {r.date ?? '–'}
+                      {r.tradingDay === false ? <span class="muted"> closed: {r.closure}</span> : null}
+                    </th>
+                    <td
+                      class={r.status === 'COMPLETED' ? 'ok' : r.status === 'RUNNING' ? undefined : 'error'}
+                      title={r.failure ?? undefined}
+                    >
+                      {r.status.toLowerCase()}
+                    </td>
                     <td>{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
                     <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
                     <td class="num">{r.notifications?.sent ?? '–'}</td>
                     <td class="num">{r.notifications?.skipped ?? '–'}</td>
                     <td class={`num${r.notifications?.failed ? ' error' : ''}`}>{r.notifications?.failed ?? '–'}</td>
-                    <td>{r.stale.length === 0 ? 'none' : r.stale.map((s) => `${s.ticker} (last ${s.lastDate ?? 'never'})`).join(', ')}</td>
+                    <td>
+                      {r.stale.length === 0
+                        ? 'none'
+                        : r.stale.map((s) => `${s.ticker} (last ${s.lastDate ?? 'never'})`).join(', ')}
+                    </td>
                     <td>
                       <details>
-                        <summary>{r.tickers.length} tickers{bad.length ? `, ${bad.length} failed` : ', all ok'}</summary>
+                        <summary>
+                          {r.tickers.length} tickers{bad.length ? `, ${bad.length} failed` : ', all ok'}
+                        </summary>
                         <ul class="plain">
-                          {r.tickers.map((t) => <li key={t.ticker}>{t.ticker}: ingestion {t.ingestion}, evaluation {t.evaluation}{t.error ? ` (${t.error})` : ''}</li>)}
+                          {r.tickers.map((t) => (
+                            <li key={t.ticker}>
+                              {t.ticker}: ingestion {t.ingestion}, evaluation {t.evaluation}
+                              {t.error ? ` (${t.error})` : ''}
+                            </li>
+                          ))}
                         </ul>
                       </details>
                     </td>
-                    <td><a href={r.temporalUrl} target="_blank" rel="noreferrer">{r.workflowId}</a></td>
+                    <td>
+                      <a href={r.temporalUrl} target="_blank" rel="noreferrer">
+                        {r.workflowId}
+                      </a>
+                    </td>
                   </tr>
                 );
               })}
@@ -107,7 +168,11 @@ export default function RunsPage() {
           </table>
         </div>
       )}
-      {cursor && <button type="button" class="secondary" onClick={() => void load(key, cursor)}>Older runs</button>}
+      {cursor && (
+        <button type="button" class="secondary" onClick={() => void load(key, cursor)}>
+          Older runs
+        </button>
+      )}
     </section>
   );
 }

@@ -32,10 +32,23 @@ export default function SignalPage() {
   return (
     <section>
       <h1>
-        {data ? <span class={data.signal.signal === 'BUY' ? 'buy' : data.signal.signal === 'SELL' ? 'sell' : undefined}>{data.signal.signal}</span> : 'Signal'} {ticker} on {date}
+        {data ? (
+          <span class={data.signal.signal === 'BUY' ? 'buy' : data.signal.signal === 'SELL' ? 'sell' : undefined}>
+            {data.signal.signal}
+          </span>
+        ) : (
+          'Signal'
+        )}{' '}
+        {ticker} on {date}
       </h1>
-      <p class="muted">by {labelName(strategy)} · <a href={tickerPath(ticker, strategy)}>all of {ticker}</a></p>
-      {error && <p role="alert" class="error">{error}</p>}
+      <p class="muted">
+        by {labelName(strategy)} · <a href={tickerPath(ticker, strategy)}>all of {ticker}</a>
+      </p>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
       {!data && !error && <p aria-busy="true">Loading…</p>}
       {data && (
         <>
@@ -44,9 +57,18 @@ export default function SignalPage() {
             <h2 id="rule-h">The rule</h2>
             <p data-testid="signal-rule">{data.strategy.rules}</p>
             <p class="muted">
-              {data.strategy.name} v{data.signal.strategyVersion} with {Object.entries(data.strategy.params).map(([k, v]) => `${k}=${v}`).join(', ') || 'no parameters'}
-              {' '}({data.strategy.source === 'recommendation' ? 'the recommended parameters' : data.strategy.source === 'config' ? 'as configured' : 'defaults'}).
-              {' '}Recorded by the daily run of {data.signal.runDate}{data.sent ? ', emailed to subscribers.' : ', not emailed.'}
+              {data.strategy.name} v{data.signal.strategyVersion} with{' '}
+              {Object.entries(data.strategy.params)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ') || 'no parameters'}{' '}
+              (
+              {data.strategy.source === 'recommendation'
+                ? 'the recommended parameters'
+                : data.strategy.source === 'config'
+                  ? 'as configured'
+                  : 'defaults'}
+              ). Recorded by the daily run of {data.signal.runDate}
+              {data.sent ? ', emailed to subscribers.' : ', not emailed.'}
             </p>
           </section>
           <section aria-labelledby="inputs-h">
@@ -54,9 +76,16 @@ export default function SignalPage() {
             <div class="table-wrap">
               <table data-testid="signal-inputs">
                 <tbody>
-                  {Object.entries(data.signal.inputs).sort(([a], [b]) => (a === 'close' ? -1 : b === 'close' ? 1 : a.localeCompare(b, 'en', { numeric: true }))).map(([k, v]) => (
-                    <tr key={k}><th scope="row">{k}</th><td class="num">{typeof v === 'number' ? num(v, 4) : v ?? 'undefined'}</td></tr>
-                  ))}
+                  {Object.entries(data.signal.inputs)
+                    .sort(([a], [b]) =>
+                      a === 'close' ? -1 : b === 'close' ? 1 : a.localeCompare(b, 'en', { numeric: true }),
+                    )
+                    .map(([k, v]) => (
+                      <tr key={k}>
+                        <th scope="row">{k}</th>
+                        <td class="num">{typeof v === 'number' ? num(v, 4) : (v ?? 'undefined')}</td>
+                      </tr>
+                    ))}
                 </tbody>
               </table>
             </div>
@@ -65,24 +94,38 @@ export default function SignalPage() {
             <h2 id="after-h">What happened after</h2>
             <div class="table-wrap">
               <table data-testid="forward-returns">
-                <thead><tr><th>After</th><th>Date</th><th class="num">Close</th><th class="num">Return</th><th>Went its way?</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th>After</th>
+                    <th>Date</th>
+                    <th class="num">Close</th>
+                    <th class="num">Return</th>
+                    <th>Went its way?</th>
+                  </tr>
+                </thead>
                 <tbody>
                   {data.forward.map((f) => {
-                    const way = f.returnPct === null ? null : data.signal.signal === 'SELL' ? f.returnPct < 0 : f.returnPct > 0;
+                    const way =
+                      f.returnPct === null ? null : data.signal.signal === 'SELL' ? f.returnPct < 0 : f.returnPct > 0;
                     return (
                       <tr key={f.days}>
                         <th scope="row">{f.days} trading days</th>
                         <td>{f.date ?? 'not yet'}</td>
                         <td class="num">{num(f.close)}</td>
                         <td class="num">{pct(f.returnPct, 2)}</td>
-                        <td class={way === null ? 'muted' : way ? 'buy' : 'sell'}>{way === null ? 'no data yet' : way ? 'yes' : 'no'}</td>
+                        <td class={way === null ? 'muted' : way ? 'buy' : 'sell'}>
+                          {way === null ? 'no data yet' : way ? 'yes' : 'no'}
+                        </td>
                       </tr>
                     );
                   })}
                 </tbody>
               </table>
             </div>
-            <p class="muted">Close of the later day against the close of {date} ({num(data.signal.close)}). A BUY went its way if the price rose, a SELL if it fell.</p>
+            <p class="muted">
+              Close of the later day against the close of {date} ({num(data.signal.close)}). A BUY went its way if the
+              price rose, a SELL if it fell.
+            </p>
           </section>
           {data.recommendation && <RecommendationCard rec={data.recommendation} />}
         </>
@@ -91,9 +134,30 @@ export default function SignalPage() {
   );
 }
 
-function SignalChart({ ticker, strategy, date, window }: { ticker: string; strategy: string; date: string; window: { from: string; to: string } }) {
+function SignalChart({
+  ticker,
+  strategy,
+  date,
+  window,
+}: {
+  ticker: string;
+  strategy: string;
+  date: string;
+  window: { from: string; to: string };
+}) {
   const { data, error } = useChartData(ticker, { strategy, from: window.from, to: window.to });
-  if (error) return <p role="alert" class="error">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
   if (!data) return <p aria-busy="true">Loading the chart…</p>;
-  return <StrategyChart data={data} focusDate={date} label={`${ticker} around ${date}, the ${labelName(strategy)} signal marked`} />;
+  return (
+    <StrategyChart
+      data={data}
+      focusDate={date}
+      label={`${ticker} around ${date}, the ${labelName(strategy)} signal marked`}
+    />
+  );
 }

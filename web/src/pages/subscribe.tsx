@@ -38,12 +38,22 @@ export default function Subscribe() {
   const [email, setEmail] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const [done, setDone] = useState<{ email: string; subscriptions: Array<{ ticker: string; strategy: string }> } | null>(null);
+  const [done, setDone] = useState<{
+    email: string;
+    subscriptions: Array<{ ticker: string; strategy: string }>;
+  } | null>(null);
 
   useEffect(() => {
     // GET /tickers has answered `{ tickers }` and answers `{ items, nextCursor }` with paging: listItems reads both.
-    api.GET('/tickers').then(({ data, error: e }) => (e ? setLoadError(asApiError(e).message) : setTracked(listItems<TickerRow>(data, 'tickers'))), (e: unknown) => setLoadError(asApiError(e).message));
-    api.GET('/subscriptions/options').then(({ data, error: e }) => (e || !data ? setLoadError(asApiError(e).message) : setOptions(data)), (e: unknown) => setLoadError(asApiError(e).message));
+    api.GET('/tickers').then(
+      ({ data, error: e }) =>
+        e ? setLoadError(asApiError(e).message) : setTracked(listItems<TickerRow>(data, 'tickers')),
+      (e: unknown) => setLoadError(asApiError(e).message),
+    );
+    api.GET('/subscriptions/options').then(
+      ({ data, error: e }) => (e || !data ? setLoadError(asApiError(e).message) : setOptions(data)),
+      (e: unknown) => setLoadError(asApiError(e).message),
+    );
   }, []);
 
   const matches = useMemo(() => {
@@ -55,9 +65,19 @@ export default function Subscribe() {
   const tickersError = errors.subscriptions ?? errors.tickers;
 
   const toggle = (ticker: string, isNew = false) =>
-    setPicks((ps) => (ps.some((p) => p.ticker === ticker) ? ps.filter((p) => p.ticker !== ticker) : [...ps, { ticker, strategies: [], isNew }]));
+    setPicks((ps) =>
+      ps.some((p) => p.ticker === ticker)
+        ? ps.filter((p) => p.ticker !== ticker)
+        : [...ps, { ticker, strategies: [], isNew }],
+    );
   const setStrategy = (ticker: string, strategy: string, on: boolean) =>
-    setPicks((ps) => ps.map((p) => (p.ticker !== ticker ? p : { ...p, strategies: on ? [...p.strategies, strategy] : p.strategies.filter((s) => s !== strategy) })));
+    setPicks((ps) =>
+      ps.map((p) =>
+        p.ticker !== ticker
+          ? p
+          : { ...p, strategies: on ? [...p.strategies, strategy] : p.strategies.filter((s) => s !== strategy) },
+      ),
+    );
 
   const addSymbol = () => {
     const symbol = newSymbol.trim().toUpperCase();
@@ -75,7 +95,17 @@ export default function Subscribe() {
     setBusy(true);
     setError(null);
     try {
-      const body = { email, ...(picks.length ? { subscriptions: picks.map((p) => ({ ticker: p.ticker, ...(p.strategies.length ? { strategies: p.strategies } : {}) })) } : {}) };
+      const body = {
+        email,
+        ...(picks.length
+          ? {
+              subscriptions: picks.map((p) => ({
+                ticker: p.ticker,
+                ...(p.strategies.length ? { strategies: p.strategies } : {}),
+              })),
+            }
+          : {}),
+      };
       const { data, error: err, response } = await api.POST('/subscriptions', { body });
       if (err || !response.ok) setError(asApiError(err, response.status));
       else setDone(data as unknown as { email: string; subscriptions: Array<{ ticker: string; strategy: string }> });
@@ -91,7 +121,8 @@ export default function Subscribe() {
       <section aria-live="polite">
         <h1>Check your inbox</h1>
         <p>
-          We sent a confirmation link to <strong>{done.email}</strong>. Nothing is subscribed until you follow it; the link adds:
+          We sent a confirmation link to <strong>{done.email}</strong>. Nothing is subscribed until you follow it; the
+          link adds:
         </p>
         <ul data-testid="requested">
           {done.subscriptions.map((s) => (
@@ -100,24 +131,45 @@ export default function Subscribe() {
             </li>
           ))}
         </ul>
-        <p class="muted">No email? Look in the spam folder, or subscribe again (a few confirmation emails a day per address at most).</p>
+        <p class="muted">
+          No email? Look in the spam folder, or subscribe again (a few confirmation emails a day per address at most).
+        </p>
       </section>
     );
   }
 
   const strategyChoices = options ? [options.recommended, ...options.strategies.map((s) => s.name)] : [];
-  const describe = (name: string) => (name === options?.recommended ? 'the strategy the walk-forward backtests recommend for this ticker' : options?.strategies.find((s) => s.name === name)?.description ?? '');
+  const describe = (name: string) =>
+    name === options?.recommended
+      ? 'the strategy the walk-forward backtests recommend for this ticker'
+      : (options?.strategies.find((s) => s.name === name)?.description ?? '');
 
   return (
     <section>
       <h1>Subscribe</h1>
-      <p>Get an email on the evenings one of your tickers gets a BUY or SELL signal. You confirm by a link we email you; every email has a link to change or stop it.</p>
-      {loadError && <p class="error" role="alert">{loadError}</p>}
+      <p>
+        Get an email on the evenings one of your tickers gets a BUY or SELL signal. You confirm by a link we email you;
+        every email has a link to change or stop it.
+      </p>
+      {loadError && (
+        <p class="error" role="alert">
+          {loadError}
+        </p>
+      )}
       <form onSubmit={submit} noValidate>
         <fieldset>
           <legend>Tickers</legend>
           <Field label="Search the tracked tickers" name="search">
-            {(a) => <input {...a} type="search" value={query} onInput={(e) => setQuery((e.target as HTMLInputElement).value)} placeholder="e.g. AAPL" autoComplete="off" />}
+            {(a) => (
+              <input
+                {...a}
+                type="search"
+                value={query}
+                onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+                placeholder="e.g. AAPL"
+                autoComplete="off"
+              />
+            )}
           </Field>
           <div class="checks" role="group" aria-label="Tracked tickers">
             {matches.map((t) => (
@@ -144,7 +196,9 @@ export default function Subscribe() {
               autoComplete="off"
               autoCapitalize="characters"
             />
-            <button type="button" class="secondary" onClick={addSymbol}>Add</button>
+            <button type="button" class="secondary" onClick={addSymbol}>
+              Add
+            </button>
           </div>
         </fieldset>
 
@@ -156,16 +210,25 @@ export default function Subscribe() {
               <div class="pick-head">
                 <strong>{p.ticker}</strong>
                 {p.isNew && <span class="chip">new: tracked from the next run</span>}
-                <button type="button" class="link" onClick={() => toggle(p.ticker)} aria-label={`Remove ${p.ticker}`}>Remove</button>
+                <button type="button" class="link" onClick={() => toggle(p.ticker)} aria-label={`Remove ${p.ticker}`}>
+                  Remove
+                </button>
               </div>
               <div class="checks" role="group" aria-label={`Strategies for ${p.ticker}`}>
                 {strategyChoices.map((name) => (
                   <label key={name} title={describe(name)}>
-                    <input type="checkbox" checked={p.strategies.includes(name)} onChange={(e) => setStrategy(p.ticker, name, (e.target as HTMLInputElement).checked)} /> {name}
+                    <input
+                      type="checkbox"
+                      checked={p.strategies.includes(name)}
+                      onChange={(e) => setStrategy(p.ticker, name, (e.target as HTMLInputElement).checked)}
+                    />{' '}
+                    {name}
                   </label>
                 ))}
               </div>
-              {p.strategies.length === 0 && options && <div class="hint">None picked: the configured ones ({options.defaultStrategies.join(', ')}).</div>}
+              {p.strategies.length === 0 && options && (
+                <div class="hint">None picked: the configured ones ({options.defaultStrategies.join(', ')}).</div>
+              )}
             </div>
           ))}
           {tickersError && (
@@ -175,9 +238,19 @@ export default function Subscribe() {
           )}
         </fieldset>
 
-        <TextField label="Email" name="email" type="email" value={email} error={errors.email} autoComplete="email" onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+        <TextField
+          label="Email"
+          name="email"
+          type="email"
+          value={email}
+          error={errors.email}
+          autoComplete="email"
+          onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
+        />
         <FormError error={errors['']} />
-        <button type="submit" disabled={busy}>{busy ? 'Sending…' : 'Send me the confirmation link'}</button>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Sending…' : 'Send me the confirmation link'}
+        </button>
       </form>
     </section>
   );

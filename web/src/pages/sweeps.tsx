@@ -8,7 +8,12 @@ type Heatmap = paths['/sweeps/{id}/heatmap']['get']['responses'][200]['content']
 type SweepList = paths['/sweeps']['get']['responses'][200]['content']['application/json'];
 type Metric = Heatmap['metric'];
 
-const METRIC_LABEL: Record<Metric, string> = { sharpe: 'Sharpe', returnPct: 'Return %', maxDrawdownPct: 'Max drawdown %', numTrades: 'Orders' };
+const METRIC_LABEL: Record<Metric, string> = {
+  sharpe: 'Sharpe',
+  returnPct: 'Return %',
+  maxDrawdownPct: 'Max drawdown %',
+  numTrades: 'Orders',
+};
 
 /** Cell colour: red (worst) to green (best) over the map's range; drawdown reversed. */
 function colour(value: number | null, min: number, max: number, metric: Metric): string {
@@ -32,26 +37,60 @@ function SweepList() {
   return (
     <section>
       <h1>Parameter sweeps</h1>
-      <p class="muted">Each sweep backtests one strategy over a grid of parameters on many tickers (<code>algo sweep --strategy S --grid k=a..b:step</code>). Open one to see it as a heatmap.</p>
-      {error && <p class="error" role="alert">{error}</p>}
-      {page && page.items.length === 0 && <p>No sweep yet. Start one with <code>npm run algo -- sweep --strategy sma_cross --grid fast=5..20:5,slow=30..90:30</code>.</p>}
+      <p class="muted">
+        Each sweep backtests one strategy over a grid of parameters on many tickers (
+        <code>algo sweep --strategy S --grid k=a..b:step</code>). Open one to see it as a heatmap.
+      </p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {page && page.items.length === 0 && (
+        <p>
+          No sweep yet. Start one with{' '}
+          <code>npm run algo -- sweep --strategy sma_cross --grid fast=5..20:5,slow=30..90:30</code>.
+        </p>
+      )}
       {page && page.items.length > 0 && (
         <div class="table-wrap">
           <table data-testid="sweep-list">
-            <thead><tr><th>Sweep</th><th>Strategy</th><th>Grid</th><th class="num">Sets</th><th class="num">Tickers</th><th>Status</th><th>Started</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Sweep</th>
+                <th>Strategy</th>
+                <th>Grid</th>
+                <th class="num">Sets</th>
+                <th class="num">Tickers</th>
+                <th>Status</th>
+                <th>Started</th>
+              </tr>
+            </thead>
             <tbody>
               {page.items.map((s) => (
                 <tr key={s.id}>
-                  <td><a href={`/app/sweeps/${encodeURIComponent(s.id)}`}>{s.id}</a></td>
-                  <td>{s.strategy}</td><td><code>{s.grid}</code></td><td class="num">{s.combos}</td><td class="num">{s.tickers}</td>
-                  <td>{s.status}</td><td>{s.startedAt.slice(0, 16).replace('T', ' ')}</td>
+                  <td>
+                    <a href={`/app/sweeps/${encodeURIComponent(s.id)}`}>{s.id}</a>
+                  </td>
+                  <td>{s.strategy}</td>
+                  <td>
+                    <code>{s.grid}</code>
+                  </td>
+                  <td class="num">{s.combos}</td>
+                  <td class="num">{s.tickers}</td>
+                  <td>{s.status}</td>
+                  <td>{s.startedAt.slice(0, 16).replace('T', ' ')}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      {page?.nextCursor && <button type="button" class="secondary" onClick={() => setCursor(page.nextCursor ?? undefined)}>Older sweeps</button>}
+      {page?.nextCursor && (
+        <button type="button" class="secondary" onClick={() => setCursor(page.nextCursor ?? undefined)}>
+          Older sweeps
+        </button>
+      )}
     </section>
   );
 }
@@ -70,7 +109,12 @@ function SweepHeatmap({ id }: { id: string }) {
   const metric = (query.metric as Metric) ?? 'sharpe';
   useEffect(() => {
     setError(null);
-    const q = { ...(ticker ? { ticker } : {}), metric, ...(query.x ? { x: query.x } : {}), ...(query.y ? { y: query.y } : {}) };
+    const q = {
+      ...(ticker ? { ticker } : {}),
+      metric,
+      ...(query.x ? { x: query.x } : {}),
+      ...(query.y ? { y: query.y } : {}),
+    };
     api.GET('/sweeps/{id}/heatmap', { params: { path: { id }, query: q } }).then(
       ({ data, error: err, response }) => (data ? setMap(data) : setError(asApiError(err, response.status).message)),
       (e: unknown) => setError(asApiError(e).message),
@@ -86,7 +130,10 @@ function SweepHeatmap({ id }: { id: string }) {
   const [min, max] = [Math.min(...values), Math.max(...values)];
   const digits = metric === 'numTrades' ? 1 : 2;
   const playground = (params: Record<string, number>) => {
-    const q = new URLSearchParams({ ticker: map?.ticker || map?.tickers[0] || '', strategy: map?.sweep.strategy ?? '' });
+    const q = new URLSearchParams({
+      ticker: map?.ticker || map?.tickers[0] || '',
+      strategy: map?.sweep.strategy ?? '',
+    });
     for (const [k, v] of Object.entries(params)) q.set(`p.${k}`, String(v));
     if (map?.sweep.from) q.set('from', map.sweep.from);
     if (map?.sweep.to) q.set('to', map.sweep.to);
@@ -96,41 +143,91 @@ function SweepHeatmap({ id }: { id: string }) {
 
   return (
     <section>
-      <p><a href="/app/sweeps">← All sweeps</a></p>
+      <p>
+        <a href="/app/sweeps">← All sweeps</a>
+      </p>
       <h1>Sweep {map ? `of ${map.sweep.strategy}` : ''}</h1>
       {map && (
         <p class="muted">
-          <code>{map.sweep.grid}</code>: {map.sweep.combos} parameter sets × {map.tickers.length} tickers, {map.sweep.from ?? 'first day'} to {map.sweep.to ?? 'last day'}, {map.sweep.status}. {map.others.charAt(0).toUpperCase() + map.others.slice(1)}.
+          <code>{map.sweep.grid}</code>: {map.sweep.combos} parameter sets × {map.tickers.length} tickers,{' '}
+          {map.sweep.from ?? 'first day'} to {map.sweep.to ?? 'last day'}, {map.sweep.status}.{' '}
+          {map.others.charAt(0).toUpperCase() + map.others.slice(1)}.
         </p>
       )}
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
       {map && (
         <form class="card grid-fields" aria-label="Heatmap settings" onSubmit={(e) => e.preventDefault()}>
           <div class="field">
             <label for="hm-ticker">Ticker</label>
-            <select id="hm-ticker" value={ticker} onChange={(e) => setQuery({ ticker: (e.currentTarget as HTMLSelectElement).value })}>
+            <select
+              id="hm-ticker"
+              value={ticker}
+              onChange={(e) => setQuery({ ticker: (e.currentTarget as HTMLSelectElement).value })}
+            >
               <option value="">All tickers (mean)</option>
-              {map.tickers.map((t) => <option key={t} value={t}>{t}</option>)}
+              {map.tickers.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
             </select>
           </div>
           <div class="field">
             <label for="hm-metric">Metric</label>
-            <select id="hm-metric" value={metric} onChange={(e) => setQuery({ metric: (e.currentTarget as HTMLSelectElement).value })}>
-              {(Object.keys(METRIC_LABEL) as Metric[]).map((m) => <option key={m} value={m}>{METRIC_LABEL[m]}</option>)}
+            <select
+              id="hm-metric"
+              value={metric}
+              onChange={(e) => setQuery({ metric: (e.currentTarget as HTMLSelectElement).value })}
+            >
+              {(Object.keys(METRIC_LABEL) as Metric[]).map((m) => (
+                <option key={m} value={m}>
+                  {METRIC_LABEL[m]}
+                </option>
+              ))}
             </select>
           </div>
           {map.varying.length > 2 && (
             <>
               <div class="field">
                 <label for="hm-x">Columns</label>
-                <select id="hm-x" value={map.x ?? ''} onChange={(e) => setQuery({ x: (e.currentTarget as HTMLSelectElement).value, y: map.y === (e.currentTarget as HTMLSelectElement).value ? '' : map.y ?? '' })}>
-                  {map.varying.map((v) => <option key={v} value={v}>{v}</option>)}
+                <select
+                  id="hm-x"
+                  value={map.x ?? ''}
+                  onChange={(e) =>
+                    setQuery({
+                      x: (e.currentTarget as HTMLSelectElement).value,
+                      y: map.y === (e.currentTarget as HTMLSelectElement).value ? '' : (map.y ?? ''),
+                    })
+                  }
+                >
+                  {map.varying.map((v) => (
+                    <option key={v} value={v}>
+                      {v}
+                    </option>
+                  ))}
                 </select>
               </div>
               <div class="field">
                 <label for="hm-y">Rows</label>
-                <select id="hm-y" value={map.y ?? ''} onChange={(e) => setQuery({ y: (e.currentTarget as HTMLSelectElement).value, x: map.x === (e.currentTarget as HTMLSelectElement).value ? '' : map.x ?? '' })}>
-                  {map.varying.map((v) => <option key={v} value={v}>{v}</option>)}
+                <select
+                  id="hm-y"
+                  value={map.y ?? ''}
+                  onChange={(e) =>
+                    setQuery({
+                      y: (e.currentTarget as HTMLSelectElement).value,
+                      x: map.x === (e.currentTarget as HTMLSelectElement).value ? '' : (map.x ?? ''),
+                    })
+                  }
+                >
+                  {map.varying.map((v) => (
+                    <option key={v} value={v}>
+                      {v}
+                    </option>
+                  ))}
                 </select>
               </div>
             </>
@@ -141,23 +238,48 @@ function SweepHeatmap({ id }: { id: string }) {
         <div class="table-wrap">
           <table class="heatmap" data-testid="heatmap">
             <caption>
-              {METRIC_LABEL[map.metric]} {map.ticker ? `on ${map.ticker}` : 'averaged over the tickers'}: rows {map.y ?? '–'}, columns {map.x ?? '–'}
+              {METRIC_LABEL[map.metric]} {map.ticker ? `on ${map.ticker}` : 'averaged over the tickers'}: rows{' '}
+              {map.y ?? '–'}, columns {map.x ?? '–'}
             </caption>
             <thead>
               <tr>
-                <th scope="col">{map.y ?? ''} \ {map.x ?? ''}</th>
-                {(map.x ? map.xs : ['']).map((x) => <th scope="col" key={x} class="num">{x}</th>)}
+                <th scope="col">
+                  {map.y ?? ''} \ {map.x ?? ''}
+                </th>
+                {(map.x ? map.xs : ['']).map((x) => (
+                  <th scope="col" key={x} class="num">
+                    {x}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {map.cells.map((row, yi) => (
                 <tr key={yi}>
-                  <th scope="row" class="num">{map.y ? map.ys[yi] : ''}</th>
+                  <th scope="row" class="num">
+                    {map.y ? map.ys[yi] : ''}
+                  </th>
                   {row.map((cell, xi) => (
-                    <td key={xi} class={`num cell${cell && map.best && paramText(cell.params) === paramText(map.best.params) ? ' best' : ''}`}
+                    <td
+                      key={xi}
+                      class={`num cell${cell && map.best && paramText(cell.params) === paramText(map.best.params) ? ' best' : ''}`}
                       style={{ background: colour(cell?.value ?? null, min, max, map.metric) }}
-                      title={cell ? `${paramText(cell.params)}: Sharpe ${formatMetric(cell.sharpe)}, return ${formatMetric(cell.returnPct, '%')}, drawdown ${formatMetric(cell.maxDrawdownPct, '%')}, ${formatMetric(cell.numTrades, '', 1)} orders` : 'no valid set'}>
-                      {cell ? <a href={playground(cell.params)} aria-label={`${paramText(cell.params)}: ${formatMetric(cell.value, '', digits)}, open in the playground`}>{formatMetric(cell.value, '', digits)}</a> : '·'}
+                      title={
+                        cell
+                          ? `${paramText(cell.params)}: Sharpe ${formatMetric(cell.sharpe)}, return ${formatMetric(cell.returnPct, '%')}, drawdown ${formatMetric(cell.maxDrawdownPct, '%')}, ${formatMetric(cell.numTrades, '', 1)} orders`
+                          : 'no valid set'
+                      }
+                    >
+                      {cell ? (
+                        <a
+                          href={playground(cell.params)}
+                          aria-label={`${paramText(cell.params)}: ${formatMetric(cell.value, '', digits)}, open in the playground`}
+                        >
+                          {formatMetric(cell.value, '', digits)}
+                        </a>
+                      ) : (
+                        '·'
+                      )}
                     </td>
                   ))}
                 </tr>
@@ -168,9 +290,10 @@ function SweepHeatmap({ id }: { id: string }) {
       )}
       {map?.best && (
         <p data-testid="heatmap-best">
-          Best: <strong>{paramText(map.best.params)}</strong> with {METRIC_LABEL[map.metric]} {formatMetric(map.best.value, '', digits)}{' '}
-          (return {formatMetric(map.best.returnPct, '%')}, drawdown {formatMetric(map.best.maxDrawdownPct, '%')}).{' '}
-          <a href={playground(map.best.params)}>Backtest it</a>. In-sample figures: see the recommendation page for out-of-sample evidence.
+          Best: <strong>{paramText(map.best.params)}</strong> with {METRIC_LABEL[map.metric]}{' '}
+          {formatMetric(map.best.value, '', digits)} (return {formatMetric(map.best.returnPct, '%')}, drawdown{' '}
+          {formatMetric(map.best.maxDrawdownPct, '%')}). <a href={playground(map.best.params)}>Backtest it</a>.
+          In-sample figures: see the recommendation page for out-of-sample evidence.
         </p>
       )}
     </section>

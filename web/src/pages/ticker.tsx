@@ -47,7 +47,11 @@ export default function TickerPage() {
   return (
     <section>
       <h1>{ticker}</h1>
-      {error && <p role="alert" class="error">{error}</p>}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
       {!state && !error && <p aria-busy="true">Loading…</p>}
       {state && !state.stored && <p>No prices stored yet: the next daily run ingests {ticker}.</p>}
       {state && state.stored && strategy && from && to && (
@@ -55,21 +59,50 @@ export default function TickerPage() {
           <form class="controls" onSubmit={(e) => e.preventDefault()} aria-label="Chart window">
             <div class="field">
               <label for="strategy">Strategy</label>
-              <select id="strategy" value={strategy} onChange={(e) => setQuery({ strategy: (e.currentTarget as HTMLSelectElement).value })}>
-                {state.strategies.map((s) => <option key={s.strategy.label} value={s.strategy.label}>{labelName(s.strategy.label)}</option>)}
+              <select
+                id="strategy"
+                value={strategy}
+                onChange={(e) => setQuery({ strategy: (e.currentTarget as HTMLSelectElement).value })}
+              >
+                {state.strategies.map((s) => (
+                  <option key={s.strategy.label} value={s.strategy.label}>
+                    {labelName(s.strategy.label)}
+                  </option>
+                ))}
               </select>
             </div>
             <div class="field">
               <label for="from">From</label>
-              <input id="from" type="date" value={from} min={state.stored.first} max={to} onChange={(e) => setQuery({ from: (e.currentTarget as HTMLInputElement).value })} />
+              <input
+                id="from"
+                type="date"
+                value={from}
+                min={state.stored.first}
+                max={to}
+                onChange={(e) => setQuery({ from: (e.currentTarget as HTMLInputElement).value })}
+              />
             </div>
             <div class="field">
               <label for="to">To</label>
-              <input id="to" type="date" value={to} min={from} max={state.stored.last} onChange={(e) => setQuery({ to: (e.currentTarget as HTMLInputElement).value })} />
+              <input
+                id="to"
+                type="date"
+                value={to}
+                min={from}
+                max={state.stored.last}
+                onChange={(e) => setQuery({ to: (e.currentTarget as HTMLInputElement).value })}
+              />
             </div>
             <div class="field" role="group" aria-label="Window length">
               {WINDOWS.map((w) => (
-                <button key={w.label} type="button" class="secondary small" onClick={() => setQuery({ from: addDays(to, -w.days) })}>{w.label}</button>
+                <button
+                  key={w.label}
+                  type="button"
+                  class="secondary small"
+                  onClick={() => setQuery({ from: addDays(to, -w.days) })}
+                >
+                  {w.label}
+                </button>
               ))}
             </div>
           </form>
@@ -85,12 +118,23 @@ export default function TickerPage() {
 
 function TickerChart({ ticker, strategy, from, to }: { ticker: string; strategy: string; from: string; to: string }) {
   const { data, error } = useChartData(ticker, { strategy, from, to });
-  if (error) return <p role="alert" class="error">{error}</p>;
+  if (error)
+    return (
+      <p role="alert" class="error">
+        {error}
+      </p>
+    );
   if (!data) return <p aria-busy="true">Loading the chart…</p>;
   return (
     <>
-      <StrategyChart data={data} label={`${ticker} from ${data.from} to ${data.to} with ${labelName(strategy)}: ${data.markers.length} signals marked`} />
-      <p class="muted" data-testid="chart-rule"><strong>{data.strategy.name}</strong>: {data.strategy.rules}{data.truncated ? ` (window cut to its last ${data.bars.length} days)` : ''}</p>
+      <StrategyChart
+        data={data}
+        label={`${ticker} from ${data.from} to ${data.to} with ${labelName(strategy)}: ${data.markers.length} signals marked`}
+      />
+      <p class="muted" data-testid="chart-rule">
+        <strong>{data.strategy.name}</strong>: {data.strategy.rules}
+        {data.truncated ? ` (window cut to its last ${data.bars.length} days)` : ''}
+      </p>
     </>
   );
 }
@@ -101,15 +145,49 @@ function StrategyStates({ state, current }: { state: State; current: string }) {
       <h2 id="state-h">State per strategy</h2>
       <div class="table-wrap">
         <table data-testid="strategy-states">
-          <thead><tr><th>Strategy</th><th>Position</th><th>Last signal</th><th>Last BUY</th><th>Last SELL</th><th class="num">BUY/SELL</th></tr></thead>
+          <thead>
+            <tr>
+              <th>Strategy</th>
+              <th>Position</th>
+              <th>Last signal</th>
+              <th>Last BUY</th>
+              <th>Last SELL</th>
+              <th class="num">BUY/SELL</th>
+            </tr>
+          </thead>
           <tbody>
             {state.strategies.map((s) => (
               <tr key={s.strategy.label} aria-current={s.strategy.label === current ? 'true' : undefined}>
-                <th scope="row"><a href={tickerPath(state.ticker, s.strategy.label)}>{labelName(s.strategy.label)}</a> <span class="muted">{Object.entries(s.strategy.params).map(([k, v]) => `${k}=${v}`).join(' ')}</span></th>
-                <td class={s.position === 'long' ? 'buy' : undefined}>{s.position === 'long' ? 'in (long)' : s.position === 'flat' ? 'out (flat)' : 'not run yet'}</td>
+                <th scope="row">
+                  <a href={tickerPath(state.ticker, s.strategy.label)}>{labelName(s.strategy.label)}</a>{' '}
+                  <span class="muted">
+                    {Object.entries(s.strategy.params)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(' ')}
+                  </span>
+                </th>
+                <td class={s.position === 'long' ? 'buy' : undefined}>
+                  {s.position === 'long' ? 'in (long)' : s.position === 'flat' ? 'out (flat)' : 'not run yet'}
+                </td>
                 <td>{s.lastSignal ? `${s.lastSignal.signal} ${s.lastSignal.date}` : '–'}</td>
-                <td>{s.lastBuy ? <a href={signalPath({ ticker: state.ticker, strategy: s.strategy.label, date: s.lastBuy })}>{s.lastBuy}</a> : '–'}</td>
-                <td>{s.lastSell ? <a href={signalPath({ ticker: state.ticker, strategy: s.strategy.label, date: s.lastSell })}>{s.lastSell}</a> : '–'}</td>
+                <td>
+                  {s.lastBuy ? (
+                    <a href={signalPath({ ticker: state.ticker, strategy: s.strategy.label, date: s.lastBuy })}>
+                      {s.lastBuy}
+                    </a>
+                  ) : (
+                    '–'
+                  )}
+                </td>
+                <td>
+                  {s.lastSell ? (
+                    <a href={signalPath({ ticker: state.ticker, strategy: s.strategy.label, date: s.lastSell })}>
+                      {s.lastSell}
+                    </a>
+                  ) : (
+                    '–'
+                  )}
+                </td>
                 <td class="num">{s.trades}</td>
               </tr>
             ))}
@@ -129,7 +207,15 @@ function LatestSignals({ state }: { state: State }) {
       ) : (
         <div class="table-wrap">
           <table data-testid="latest-signals">
-            <thead><tr><th>Date</th><th>Signal</th><th>Strategy</th><th class="num">Close</th><th></th></tr></thead>
+            <thead>
+              <tr>
+                <th>Date</th>
+                <th>Signal</th>
+                <th>Strategy</th>
+                <th class="num">Close</th>
+                <th></th>
+              </tr>
+            </thead>
             <tbody>
               {state.latestSignals.map((s) => (
                 <tr key={`${s.date}-${s.strategy}`}>
@@ -137,7 +223,9 @@ function LatestSignals({ state }: { state: State }) {
                   <td class={s.signal === 'BUY' ? 'buy' : 'sell'}>{s.signal}</td>
                   <td>{labelName(s.strategy)}</td>
                   <td class="num">{num(s.close)}</td>
-                  <td><a href={signalPath(s)}>why?</a></td>
+                  <td>
+                    <a href={signalPath(s)}>why?</a>
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -11,7 +11,9 @@ export default function Unsubscribe() {
   const { query } = useLocation();
   const token = query.token ?? '';
   const [done, setDone] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(token ? null : 'This link has no token. Copy the whole link from the email.');
+  const [error, setError] = useState<string | null>(
+    token ? null : 'This link has no token. Copy the whole link from the email.',
+  );
   const [busy, setBusy] = useState(false);
 
   const unsubscribe = async () => {
@@ -31,8 +33,12 @@ export default function Unsubscribe() {
     return (
       <section aria-live="polite">
         <h1>Unsubscribed</h1>
-        <p class="result"><strong>{done}</strong> will receive no more emails from Algo Signals.</p>
-        <p>Changed your mind? <a href="/app/subscribe">Subscribe again</a>.</p>
+        <p class="result">
+          <strong>{done}</strong> will receive no more emails from Algo Signals.
+        </p>
+        <p>
+          Changed your mind? <a href="/app/subscribe">Subscribe again</a>.
+        </p>
       </section>
     );
   }
@@ -40,11 +46,15 @@ export default function Unsubscribe() {
     <section>
       <h1>Unsubscribe</h1>
       {error ? (
-        <p role="alert" class="error">{error}</p>
+        <p role="alert" class="error">
+          {error}
+        </p>
       ) : (
         <>
           <p>Stop every email from Algo Signals to the address this link was sent to?</p>
-          <button type="button" class="danger" onClick={unsubscribe} disabled={busy}>{busy ? 'Unsubscribing…' : 'Unsubscribe from everything'}</button>
+          <button type="button" class="danger" onClick={unsubscribe} disabled={busy}>
+            {busy ? 'Unsubscribing…' : 'Unsubscribe from everything'}
+          </button>
           <p class="muted">To stop only some tickers, use the “Manage your subscriptions” link in the email instead.</p>
         </>
       )}

@@ -7,13 +7,17 @@ export const pct = (v: number | null | undefined, digits = 1): string =>
 export const drawdown = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(digits)} %`;
 
-export const rate = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${Math.round(v * 100)} %`);
+export const rate = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '–' : `${Math.round(v * 100)} %`;
 
 export const num = (v: number | null | undefined, digits = 2): string =>
-  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '–'
+    : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 
 /** `recommended:sma_cross` -> `sma_cross (recommended)`: labels as people read them. */
-export const labelName = (label: string): string => (label.startsWith('recommended:') ? `${label.slice('recommended:'.length)} (recommended)` : label);
+export const labelName = (label: string): string =>
+  label.startsWith('recommended:') ? `${label.slice('recommended:'.length)} (recommended)` : label;
 
 /** The app page of one signal (the same path emails link to: src/domain/subscriptions/links.ts signalUrl). */
 export const signalPath = (s: { ticker: string; strategy: string; date: string }): string =>

@@ -6,7 +6,10 @@ import { PriceChart, type ChartLine, type ChartMarker } from '../components/pric
 export type ChartData = paths['/tickers/{ticker}/chart']['get']['responses'][200]['content']['application/json'];
 
 /** GET /tickers/{ticker}/chart for a window: the bars, the strategy's indicators and its markers. */
-export function useChartData(ticker: string, query: { strategy?: string; params?: string; from?: string; to?: string }) {
+export function useChartData(
+  ticker: string,
+  query: { strategy?: string; params?: string; from?: string; to?: string },
+) {
   const [data, setData] = useState<ChartData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const key = JSON.stringify([ticker, query]);
@@ -45,11 +48,33 @@ export function StrategyChart({ data, focusDate, label }: { data: ChartData; foc
     const lower: ChartLine[] = pane
       ? [
           ...pane.lines.filter((l) => l.kind !== 'histogram').map((l) => line(l.key, l.label)),
-          ...(pane.levels ?? []).map((level) => ({ label: `${pane.label.split('(')[0]} ${level}`, color: '#9aa3b2', points: dates.map((date) => ({ date, value: level })) })),
+          ...(pane.levels ?? []).map((level) => ({
+            label: `${pane.label.split('(')[0]} ${level}`,
+            color: '#9aa3b2',
+            points: dates.map((date) => ({ date, value: level })),
+          })),
         ]
       : [];
-    const marks: ChartMarker[] = data.markers.map((m) => ({ date: m.date, side: m.signal, text: m.date === focusDate ? `${m.signal} ${m.date}` : m.signal }));
-    return { overlays: data.chart.overlays.map((o) => line(o.key, o.label)), lowerPane: lower, markers: marks, bars: data.bars };
+    const marks: ChartMarker[] = data.markers.map((m) => ({
+      date: m.date,
+      side: m.signal,
+      text: m.date === focusDate ? `${m.signal} ${m.date}` : m.signal,
+    }));
+    return {
+      overlays: data.chart.overlays.map((o) => line(o.key, o.label)),
+      lowerPane: lower,
+      markers: marks,
+      bars: data.bars,
+    };
   }, [data, focusDate]);
-  return <PriceChart bars={bars} overlays={overlays} lowerPane={lowerPane} markers={markers} focusDate={focusDate} label={label} />;
+  return (
+    <PriceChart
+      bars={bars}
+      overlays={overlays}
+      lowerPane={lowerPane}
+      markers={markers}
+      focusDate={focusDate}
+      label={label}
+    />
+  );
 }

@@ -26,7 +26,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('report_url', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await db.schema.createIndex('backtests_by_ticker').on('backtests').columns(['ticker', 'strategy', 'created_at']).execute();
+  await db.schema
+    .createIndex('backtests_by_ticker')
+    .on('backtests')
+    .columns(['ticker', 'strategy', 'created_at'])
+    .execute();
 
   // Trades are rows: "every SELL of AAPL backtests in 2008" is a plain query.
   await db.schema

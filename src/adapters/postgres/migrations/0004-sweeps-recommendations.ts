@@ -55,7 +55,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('recommendations_run_ticker', ['run_id', 'ticker'])
     .execute();
   await sql`create unique index recommendations_current on recommendations (ticker) where current`.execute(db);
-  await db.schema.createIndex('recommendations_changes').on('recommendations').columns(['ticker', 'created_at']).where(sql.ref('changed'), '=', true).execute();
+  await db.schema
+    .createIndex('recommendations_changes')
+    .on('recommendations')
+    .columns(['ticker', 'created_at'])
+    .where(sql.ref('changed'), '=', true)
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

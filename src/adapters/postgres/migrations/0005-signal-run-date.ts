@@ -10,7 +10,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Before this column every run emailed only its own day's signals.
   await sql`update signals set run_date = date`.execute(db);
   await sql`alter table signals alter column run_date set not null`.execute(db);
-  await db.schema.createIndex('signals_run_date_idx').on('signals').columns(['run_date', 'ticker', 'strategy']).execute();
+  await db.schema
+    .createIndex('signals_run_date_idx')
+    .on('signals')
+    .columns(['run_date', 'ticker', 'strategy'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

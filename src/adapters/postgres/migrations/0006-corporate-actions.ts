@@ -34,7 +34,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // null: the bar was not adjusted (close is the raw close).
   await db.schema.alterTable('daily_bars').addColumn('raw_close', 'double precision').execute();
   // The product of later split factors the prices were divided by (1: none).
-  await db.schema.alterTable('daily_bars').addColumn('split_factor', 'double precision', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('daily_bars')
+    .addColumn('split_factor', 'double precision', (c) => c.notNull().defaultTo(1))
+    .execute();
 
   await db.schema
     .alterTable('ingestion_run_tickers')

@@ -13,9 +13,15 @@ import { sql, type Kysely } from 'kysely';
  * an upgrade does not resend what was already delivered.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('deliveries').addColumn('seq', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('deliveries')
+    .addColumn('seq', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await db.schema.alterTable('deliveries').dropConstraint('deliveries_pk').execute();
-  await db.schema.alterTable('deliveries').addPrimaryKeyConstraint('deliveries_pk', ['kind', 'run_date', 'subscriber_id', 'seq']).execute();
+  await db.schema
+    .alterTable('deliveries')
+    .addPrimaryKeyConstraint('deliveries_pk', ['kind', 'run_date', 'subscriber_id', 'seq'])
+    .execute();
 
   await db.schema
     .createTable('delivered_signals')
@@ -27,12 +33,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('run_date', 'date', (c) => c.notNull())
     .addColumn('seq', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('delivered_signals_pk', ['subscriber_id', 'date', 'ticker', 'strategy'])
-    .addForeignKeyConstraint('delivered_signals_delivery_fk', ['kind', 'run_date', 'subscriber_id', 'seq'], 'deliveries', ['kind', 'run_date', 'subscriber_id', 'seq'], (c) =>
-      c.onDelete('cascade'),
+    .addForeignKeyConstraint(
+      'delivered_signals_delivery_fk',
+      ['kind', 'run_date', 'subscriber_id', 'seq'],
+      'deliveries',
+      ['kind', 'run_date', 'subscriber_id', 'seq'],
+      (c) => c.onDelete('cascade'),
     )
     .execute();
-  await db.schema.createIndex('delivered_signals_delivery_idx').on('delivered_signals').columns(['kind', 'run_date', 'subscriber_id', 'seq']).execute();
-  await db.schema.createIndex('delivered_signals_signal_idx').on('delivered_signals').columns(['date', 'ticker', 'strategy']).execute();
+  await db.schema
+    .createIndex('delivered_signals_delivery_idx')
+    .on('delivered_signals')
+    .columns(['kind', 'run_date', 'subscriber_id', 'seq'])
+    .execute();
+  await db.schema
+    .createIndex('delivered_signals_signal_idx')
+    .on('delivered_signals')
+    .columns(['date', 'ticker', 'strategy'])
+    .execute();
 
   // The signals each existing digest or manual send selected, by the same rule the fan-out uses.
   await sql`
@@ -52,6 +70,9 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('delivered_signals').ifExists().execute();
   await sql`delete from deliveries where seq > 1`.execute(db);
   await db.schema.alterTable('deliveries').dropConstraint('deliveries_pk').execute();
-  await db.schema.alterTable('deliveries').addPrimaryKeyConstraint('deliveries_pk', ['kind', 'run_date', 'subscriber_id']).execute();
+  await db.schema
+    .alterTable('deliveries')
+    .addPrimaryKeyConstraint('deliveries_pk', ['kind', 'run_date', 'subscriber_id'])
+    .execute();
   await db.schema.alterTable('deliveries').dropColumn('seq').execute();
 }

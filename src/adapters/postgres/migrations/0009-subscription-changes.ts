@@ -17,7 +17,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('applied_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('subscription_changes_subscriber_idx').on('subscription_changes').columns(['subscriber_id', 'requested_on']).execute();
+  await db.schema
+    .createIndex('subscription_changes_subscriber_idx')
+    .on('subscription_changes')
+    .columns(['subscriber_id', 'requested_on'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

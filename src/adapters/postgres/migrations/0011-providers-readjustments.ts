@@ -33,7 +33,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('recorded_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addUniqueConstraint('price_readjustments_once', ['workflow_id'])
     .execute();
-  await db.schema.createIndex('price_readjustments_ticker_idx').on('price_readjustments').columns(['ticker', 'date']).execute();
+  await db.schema
+    .createIndex('price_readjustments_ticker_idx')
+    .on('price_readjustments')
+    .columns(['ticker', 'date'])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
