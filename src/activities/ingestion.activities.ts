@@ -8,12 +8,13 @@ import type { EnrichedBar, RawPriceRow } from '../domain/bar';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
 import { OVERLAP_CALENDAR_DAYS, overlapMismatch } from '../domain/readjustment';
-import type {
-  IngestionRunRepository,
-  IngestionToSave,
-  MarketDataProvider,
-  PriceRepository,
-  TickerIngestionResult,
+import {
+  failedTickerIngestion,
+  type IngestionRunRepository,
+  type IngestionToSave,
+  type MarketDataProvider,
+  type PriceRepository,
+  type TickerIngestionResult,
 } from '../domain/ports';
 
 /** Which market-data source an ingestion reads. */
@@ -165,15 +166,7 @@ export function createIngestionActivities(deps: IngestionDependencies) {
           const failover = err instanceof ProvidersUnavailableError ? err.attempts : undefined;
           await deps.runs.recordFailure(runId, ticker, message, failover);
           results.set(ticker, {
-            ticker,
-            status: 'failed',
-            inserted: 0,
-            updated: 0,
-            unchanged: 0,
-            rejected: [],
-            rejectedCount: 0,
-            lastDate: lastDates.get(ticker) ?? null,
-            error: message,
+            ...failedTickerIngestion(ticker, message, lastDates.get(ticker) ?? null),
             ...(failover ? { failover } : {}),
           });
         } else {

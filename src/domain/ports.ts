@@ -61,6 +61,25 @@ export interface TickerIngestionResult extends UpsertCounts {
   failover?: ProviderAttempt[];
 }
 
+/** The outcome of a ticker that failed to ingest: nothing written by this run, its reason and its last stored bar. */
+export function failedTickerIngestion(
+  ticker: string,
+  error: string,
+  lastDate: IsoDate | null,
+): TickerIngestionResult & { status: 'failed'; error: string } {
+  return {
+    ticker,
+    status: 'failed',
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    rejected: [],
+    rejectedCount: 0,
+    lastDate,
+    error,
+  };
+}
+
 /** One ticker's fetched, validated and enriched data, as an ingestion run stores it. */
 export interface IngestionToSave {
   runId: string;
@@ -349,19 +368,23 @@ export interface SweepResultRow {
   finalCapital: number;
 }
 
+/** A sweep as recorded when it starts. */
+export interface SweepStart {
+  id: string;
+  strategy: string;
+  grid: string;
+  /** The valid parameter sets, in grid order (rows index them by `combo`). */
+  parameterSets: readonly StrategyParams[];
+  tickers: number;
+  from?: IsoDate;
+  to?: IsoDate;
+  initialCapital: number;
+}
+
 /** Storage of sweeps and their per-(ticker, parameter set) rows. */
 export interface SweepStore {
   /** Record a sweep's start with its valid parameter sets in grid order (idempotent by id). */
-  startSweep(input: {
-    id: string;
-    strategy: string;
-    grid: string;
-    parameterSets: readonly StrategyParams[];
-    tickers: number;
-    from?: IsoDate;
-    to?: IsoDate;
-    initialCapital: number;
-  }): Promise<void>;
+  startSweep(input: SweepStart): Promise<void>;
   /** Store a batch's rows in one statement (`combo` indexes the parameter sets; `params` is not stored again); a retried batch rewrites the same keys. */
   saveSweepResults(sweepId: string, rows: readonly SweepResultRow[]): Promise<void>;
   /** Mark the sweep completed. */

@@ -11,7 +11,7 @@ import {
 import type { IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { MarketDataProviderName } from '../domain/market-data';
-import type { TickerIngestionResult } from '../domain/ports';
+import { failedTickerIngestion, type TickerIngestionResult } from '../domain/ports';
 import type { Activities } from '../activities';
 import { chunk, failureMessage, pool } from './batching';
 import { readjustTickerWorkflow, type ReadjustTickerResult } from './readjust-ticker.workflow';
@@ -122,17 +122,7 @@ export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<In
       });
     } catch (err) {
       const error = failureMessage(err);
-      batchResults = batch.map((ticker) => ({
-        ticker,
-        status: 'failed',
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: [],
-        rejectedCount: 0,
-        lastDate: null,
-        error,
-      }));
+      batchResults = batch.map((ticker) => failedTickerIngestion(ticker, error, null));
     }
     for (const r of batchResults) {
       results.set(r.ticker, r);

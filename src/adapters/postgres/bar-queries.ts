@@ -3,6 +3,28 @@ import type { IsoDate } from '../../domain/dates';
 import type { SignalRecord } from '../../domain/ports';
 import type { Database, SignalTable } from './database';
 
+/** The numeric columns of a stored bar that the enriched layout reads: prices, volume and indicators. */
+export const ENRICHED_BAR_COLUMNS = [
+  'open',
+  'high',
+  'low',
+  'close',
+  'adj_close',
+  'volume',
+  'sma7',
+  'sma21',
+  'sma50',
+  'sma100',
+  'sma200',
+  'ema12',
+  'ema26',
+  'macd',
+  'macd_signal',
+] as const;
+
+/** Every numeric column of `daily_bars`, in the order COPY and the upsert write them. */
+export const STORED_BAR_COLUMNS = [...ENRICHED_BAR_COLUMNS, 'raw_close', 'split_factor'] as const;
+
 /** The first and last stored day of `ticker`, or null when none is stored. */
 export async function storedRangeOf(
   db: Kysely<Database>,

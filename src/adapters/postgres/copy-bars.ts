@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EnrichedBar } from '../../domain/bar';
 import { epochDay } from '../../domain/strategies/bar-series';
+import { STORED_BAR_COLUMNS } from './bar-queries';
 
 /**
  * Bulk load of bars with Postgres COPY in binary format into a per-connection
@@ -13,25 +14,7 @@ import { epochDay } from '../../domain/strategies/bar-series';
  */
 
 /** The staging table's float8 columns, in COPY order (volume is float8 here; the upsert casts it). */
-export const STAGED_NUMBER_COLUMNS = [
-  'open',
-  'high',
-  'low',
-  'close',
-  'adj_close',
-  'volume',
-  'sma7',
-  'sma21',
-  'sma50',
-  'sma100',
-  'sma200',
-  'ema12',
-  'ema26',
-  'macd',
-  'macd_signal',
-  'raw_close',
-  'split_factor',
-] as const;
+export const STAGED_NUMBER_COLUMNS = STORED_BAR_COLUMNS;
 
 export const STAGING_TABLE = 'ingest_bars_staging';
 

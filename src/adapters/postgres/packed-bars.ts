@@ -3,6 +3,7 @@ import type { EnrichedBar } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
 import { isoOfEpochDay } from '../../domain/strategies/bar-series';
 import type { Database } from './database';
+import { ENRICHED_BAR_COLUMNS } from './bar-queries';
 
 /**
  * Bars of many tickers in one query, one bytea per ticker: per bar the epoch
@@ -17,23 +18,7 @@ import type { Database } from './database';
 export type PackedLayout = 'prices' | 'enriched';
 
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close'] as const;
-const ENRICHED_COLUMNS = [
-  'open',
-  'high',
-  'low',
-  'close',
-  'adj_close',
-  'volume',
-  'sma7',
-  'sma21',
-  'sma50',
-  'sma100',
-  'sma200',
-  'ema12',
-  'ema26',
-  'macd',
-  'macd_signal',
-] as const;
+const ENRICHED_COLUMNS = ENRICHED_BAR_COLUMNS;
 
 function packedExpression(layout: PackedLayout) {
   const columns = layout === 'prices' ? PRICE_COLUMNS : ENRICHED_COLUMNS;

@@ -4,17 +4,19 @@ import { splitsOf, type CorporateAction, type SplitEvent } from '../../domain/co
 import type { ReadjustmentCause } from '../../domain/readjustment';
 import type { IsoDate } from '../../domain/dates';
 import type { ProviderAttempt } from '../../domain/market-data';
-import type {
-  CorporateActionRepository,
-  IngestionRunRepository,
-  IngestionToSave,
-  PriceRepository,
-  TickerIngestionResult,
+import {
+  failedTickerIngestion,
+  type CorporateActionRepository,
+  type IngestionRunRepository,
+  type IngestionToSave,
+  type PriceRepository,
+  type TickerIngestionResult,
 } from '../../domain/ports';
 import type pg from 'pg';
 import { poolOf, withRawConnection, type Database, type DailyBarRow } from './database';
 import { copyBarsToStaging, copyBarsToTable, hasWholeVolumes, STAGING_TABLE } from './copy-bars';
 import { readPackedBars } from './packed-bars';
+import { STORED_BAR_COLUMNS } from './bar-queries';
 
 /** Postgres text and jsonb cannot hold NUL: a garbage source file must still be recordable. */
 export function pgSafeText(text: string): string {
@@ -29,25 +31,7 @@ export function pgSafeJson(value: unknown): string {
 /** How many rejected rows a run's report keeps per ticker (all are stored in rejected_rows). */
 export const REPORTED_REJECTIONS_LIMIT = 100;
 
-const BAR_COLUMNS = [
-  'open',
-  'high',
-  'low',
-  'close',
-  'adj_close',
-  'volume',
-  'sma7',
-  'sma21',
-  'sma50',
-  'sma100',
-  'sma200',
-  'ema12',
-  'ema26',
-  'macd',
-  'macd_signal',
-  'raw_close',
-  'split_factor',
-] as const;
+const BAR_COLUMNS = STORED_BAR_COLUMNS;
 
 /** Map a row to the domain's camelCase bar (snake_case stays in the adapter). */
 export function toEnrichedBar(row: Omit<DailyBarRow, 'ticker'>): EnrichedBar {
@@ -309,15 +293,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
   ): Promise<void> {
     const [last] = (await this.lastBarDates([ticker])).values();
     await this.writeResult(this.db, runId, {
-      ticker,
-      status: 'failed',
-      inserted: 0,
-      updated: 0,
-      unchanged: 0,
-      rejected: [],
-      rejectedCount: 0,
-      lastDate: last ?? null,
-      error,
+      ...failedTickerIngestion(ticker, error, last ?? null),
       ...providerFields(undefined, failover),
     });
   }

@@ -1,11 +1,18 @@
 import { sql, type Kysely } from 'kysely';
-import type { StoredSweep, SweepReader, SweepResultRow, SweepStore, TickerBarsReader } from '../../domain/ports';
+import type {
+  StoredSweep,
+  SweepReader,
+  SweepResultRow,
+  SweepStart,
+  SweepStore,
+  TickerBarsReader,
+} from '../../domain/ports';
 import type { ComboFigures } from '../../domain/backtest/heatmap';
 import type { EnrichedBar } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
 import type { StrategyParams } from '../../domain/strategies/strategy';
 import type { Selectable } from 'kysely';
-import type { Database, SweepTable } from './database';
+import type { Database, SweepResultTable, SweepTable } from './database';
 import { readPackedBars } from './packed-bars';
 
 /**
@@ -22,16 +29,7 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
     return readPackedBars(this.db, tickers, range, 'prices');
   }
 
-  async startSweep(input: {
-    id: string;
-    strategy: string;
-    grid: string;
-    parameterSets: readonly StrategyParams[];
-    tickers: number;
-    from?: IsoDate;
-    to?: IsoDate;
-    initialCapital: number;
-  }): Promise<void> {
+  async startSweep(input: SweepStart): Promise<void> {
     await this.db
       .insertInto('sweeps')
       .values({
@@ -86,16 +84,7 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
       .where('sweep_id', '=', sweepId)
       .orderBy(['ticker', 'combo'])
       .execute();
-    return rows.map((r) => ({
-      ticker: r.ticker,
-      combo: r.combo,
-      params: sweep.parameter_sets[r.combo],
-      returnPct: r.return_pct,
-      numTrades: r.num_trades,
-      sharpe: r.sharpe,
-      maxDrawdownPct: r.max_drawdown_pct,
-      finalCapital: r.final_capital,
-    }));
+    return rows.map((r) => toResultRow(r, sweep.parameter_sets));
   }
 
   async sweepResultsPage(
@@ -108,16 +97,7 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
     if (page.after)
       query = query.where(sql<boolean>`(ticker, combo) > (${page.after.ticker}, ${page.after.combo}::int)`);
     const rows = await query.orderBy('ticker').orderBy('combo').limit(page.limit).execute();
-    return rows.map((r) => ({
-      ticker: r.ticker,
-      combo: r.combo,
-      params: sweep.parameter_sets[r.combo],
-      returnPct: r.return_pct,
-      numTrades: r.num_trades,
-      sharpe: r.sharpe,
-      maxDrawdownPct: r.max_drawdown_pct,
-      finalCapital: r.final_capital,
-    }));
+    return rows.map((r) => toResultRow(r, sweep.parameter_sets));
   }
 
   async sweep(id: string): Promise<StoredSweep | null> {
@@ -169,6 +149,20 @@ export class PostgresSweepRepository implements SweepStore, TickerBarsReader, Sw
       numTrades: Number(r.num_trades),
     }));
   }
+}
+
+/** A stored result row with the parameter set its `combo` indexes. */
+function toResultRow(r: Selectable<SweepResultTable>, parameterSets: readonly StrategyParams[]): SweepResultRow {
+  return {
+    ticker: r.ticker,
+    combo: r.combo,
+    params: parameterSets[r.combo],
+    returnPct: r.return_pct,
+    numTrades: r.num_trades,
+    sharpe: r.sharpe,
+    maxDrawdownPct: r.max_drawdown_pct,
+    finalCapital: r.final_capital,
+  };
 }
 
 function toStoredSweep(r: Selectable<SweepTable>): StoredSweep {
