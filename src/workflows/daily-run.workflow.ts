@@ -137,6 +137,21 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
     },
   );
 
+  /** A ticker's line of the result; `withSource` (since the bounded-result patch): its provider and last bar. */
+  const tickerRow = (ticker: string, withSource: boolean): DailyRunTicker => {
+    const ing = ingested.get(ticker);
+    const ev = evaluations.get(ticker);
+    const error = ing?.error ?? ev?.error;
+    return {
+      ticker,
+      ingestion: ing?.status ?? 'failed',
+      evaluation: ev?.status ?? 'skipped',
+      ...(withSource && ing?.provider ? { provider: ing.provider } : {}),
+      ...(withSource && ev?.lastBarDate ? { lastBarDate: ev.lastBarDate } : {}),
+      ...(error ? { error } : {}),
+    };
+  };
+
   if (!patched(BOUNDED_RUN_RESULT)) {
     const signals = await fast.runSignals({ date, tickers });
     const notifications = await sendEmails({ kind: 'daily', date }, settings.emailBatchSize);
@@ -146,35 +161,13 @@ export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<Daily
       tradingDay: true,
       signals,
       notifications,
-      tickers: tickers.map((ticker) => {
-        const ing = ingested.get(ticker);
-        const ev = evaluations.get(ticker);
-        const error = ing?.error ?? ev?.error;
-        return {
-          ticker,
-          ingestion: ing?.status ?? 'failed',
-          evaluation: ev?.status ?? 'skipped',
-          ...(error ? { error } : {}),
-        };
-      }),
+      tickers: tickers.map((ticker) => tickerRow(ticker, false)),
     };
   }
 
   const { counts, signals } = await fast.runSignalSummary({ date, tickers });
   const notifications = await sendEmails({ kind: 'daily', date }, settings.emailBatchSize);
-  const perTicker = tickers.map((ticker): DailyRunTicker => {
-    const ing = ingested.get(ticker);
-    const ev = evaluations.get(ticker);
-    const error = ing?.error ?? ev?.error;
-    return {
-      ticker,
-      ingestion: ing?.status ?? 'failed',
-      evaluation: ev?.status ?? 'skipped',
-      ...(ing?.provider ? { provider: ing.provider } : {}),
-      ...(ev?.lastBarDate ? { lastBarDate: ev.lastBarDate } : {}),
-      ...(error ? { error } : {}),
-    };
-  });
+  const perTicker = tickers.map((ticker) => tickerRow(ticker, true));
   const stale = perTicker
     .filter((t) => t.evaluation === 'stale' || t.evaluation === 'no_data')
     .map((t) => ({ ticker: t.ticker, lastDate: t.lastBarDate ?? null }));

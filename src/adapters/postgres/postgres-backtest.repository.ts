@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { BacktestRecord } from '../../domain/backtest/backtest-record';
 import type { BacktestRepository } from '../../domain/ports';
-import type { BacktestOptions, BacktestTrade } from '../../domain/backtest/engine';
+import type { BacktestOptions, BacktestTrade } from '../../domain/backtest/backtest.types';
 import { upgradeStoredMetrics, type BacktestMetrics } from '../../domain/backtest/metrics';
 import type { IsoDate } from '../../domain/dates';
 import type { Database } from './database';

@@ -1,4 +1,4 @@
-import { type BacktestOptions, type BacktestResult, type BacktestTrade } from './engine';
+import type { BacktestOptions, BacktestResult, BacktestTrade } from './backtest.types';
 import { computeMetrics, type BacktestMetrics, type MetricsTrade } from './metrics';
 import { isIsoDate, type IsoDate } from '../dates';
 import { BadInputError, UnknownTickerError } from '../errors';

@@ -12,14 +12,6 @@ import type {
   SerializedBacktestResult,
 } from './backtest.types';
 
-export type {
-  BacktestInput,
-  BacktestOptions,
-  BacktestResult,
-  BacktestTrade,
-  SerializedBacktestResult,
-} from './backtest.types';
-
 const NO_ORDER = 0;
 const BUY_ORDER = 1;
 const SELL_ORDER = 2;
