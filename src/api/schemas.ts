@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isIsoDate } from '../domain/dates';
-import { tickerSymbolSchema } from '../domain/ticker-symbol';
+import { tickerSymbolSchema } from '../domain/ticker-symbol.schema';
 import { emailAddressSchema } from '../domain/subscriptions';
 import { pageQuery } from './pagination';
 

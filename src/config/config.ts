@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { MARKET_DATA_PROVIDERS } from '../domain/market-data';
-import { tickerSymbolSchema } from '../domain/ticker-symbol';
+import { tickerSymbolSchema } from '../domain/ticker-symbol.schema';
 
 /** The project root (where package.json and config/ live). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HEATMAP_METRICS } from '../../domain/backtest/heatmap';
 import { pageQuery } from '../pagination';
-import { tickerSymbolSchema } from '../../domain/ticker-symbol';
+import { tickerSymbolSchema } from '../../domain/ticker-symbol.schema';
 
 /**
  * Schemas of /sweeps. The start body checks types only: the rules on the
