@@ -13,3 +13,4 @@ export { buyAndHold, type BuyAndHoldParams } from './buy-and-hold.strategy';
 export * from './describe-strategy';
 export * from './legacy-names';
 export * from './rules';
+export * from './look-ahead';

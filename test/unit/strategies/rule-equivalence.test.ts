@@ -12,7 +12,7 @@ import { loadSp500, SP500_DIR } from '../sp500-bars';
  * One engine: each built-in strategy re-expressed as a rule (BUILT_IN_RULES)
  * gives the same signals, the same final state and the same backtest on real
  * S&P 500 tickers. Every 10th ticker here (51 of 505); RULE_EQUIVALENCE_ALL=1
- * checks all 505 (about two minutes on one core).
+ * checks all 505 (five minutes on the shared two-core machine).
  */
 const ALL = fs
   .readdirSync(SP500_DIR)
