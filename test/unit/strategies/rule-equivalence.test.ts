@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { runBacktest } from '../../../src/domain/backtest/engine';
+import { parseGrid, sweepSeries, validateGrid } from '../../../src/domain/backtest/sweep';
+import { walkForward } from '../../../src/domain/backtest/walk-forward';
 import { BarSeries } from '../../../src/domain/strategies/bar-series';
 import type { AnyStrategy } from '../../../src/domain/strategies/strategy';
 import { getStrategy } from '../../../src/domain/strategies/registry';
@@ -76,5 +78,27 @@ describe(`built-in strategies re-expressed as rules, on ${TICKERS.length} S&P 50
     expect(differing).toEqual([]);
     // Not vacuous: every strategy trades on these tickers.
     for (const { builtIn } of PAIRS) expect(orders[builtIn.name]).toBeGreaterThan(TICKERS.length);
+  });
+});
+
+describe('a rule strategy in sweeps and walk-forward', () => {
+  const bars = loadSp500('MSFT');
+  const { builtIn, rule } = PAIRS[0];
+  const combos = validateGrid(builtIn, parseGrid('fast=5..15:5,slow=20..40:10,trend=50')).combos;
+
+  it('sweeps to the same rows as the built-in, its grid validated by its own schema', () => {
+    expect(validateGrid(rule, parseGrid('fast=5..15:5,slow=20..40:10,trend=50')).combos).toEqual(combos);
+    const a = sweepSeries({ bars, strategy: builtIn, combos });
+    const b = sweepSeries({ bars, strategy: rule, combos });
+    expect(b).toEqual(a);
+  });
+
+  it('walks forward to the same evidence as the built-in', () => {
+    const a = walkForward({ bars, candidates: [{ strategy: builtIn, combos }] });
+    const b = walkForward({ bars, candidates: [{ strategy: rule, combos }] });
+    expect(a.windows).toBeGreaterThan(0);
+    expect(JSON.stringify(b.candidates.map((c) => ({ ...c, strategy: '' })))).toBe(
+      JSON.stringify(a.candidates.map((c) => ({ ...c, strategy: '' }))),
+    );
   });
 });

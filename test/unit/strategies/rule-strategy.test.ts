@@ -109,3 +109,35 @@ describe('a rule strategy compiled', () => {
     expect(run.records[3].inputs).toEqual({ close: 11, 'sma(2)': 10, 'sma(3)': 28 / 3 });
   });
 });
+
+describe('rule operands', () => {
+  it('compute volume, ROC, Wilder ATR, highest/lowest (today included) and the prior Donchian channel', () => {
+    const strategy = ruleStrategy({
+      name: 'operands',
+      description: 'every operand kind',
+      entry: {
+        all: [
+          'volume > 0',
+          'roc(1) > 0',
+          'atr(2) > 0',
+          'highest(close, 2) > lowest(low, 2)',
+          'close > donchian(2).upper',
+        ],
+      },
+      exit: 'close < 0',
+    });
+    const run = runStrategy(strategy, undefined, closesToBars('2024-01-01', [10, 12, 11, 13]));
+    expect(run.records[2].inputs).toEqual({
+      close: 13,
+      volume: 1000,
+      'roc(1)': ((13 - 11) / 11) * 100,
+      // True ranges 2, 1, 2: the first ATR(2) is (2 + 1) / 2, then (1.5 + 2) / 2.
+      'atr(2)': 1.75,
+      'highest(close, 2)': 13,
+      'lowest(low, 2)': 11,
+      'donchian(2).upper': 12,
+    });
+    expect(run.records.map((r) => r.signal)).toEqual(['WAIT', 'WAIT', 'BUY']);
+    expect(strategy.lookback(strategy.defaults)).toBe(Infinity);
+  });
+});
