@@ -21,6 +21,7 @@ import { MarketDataService } from '../services/market-data.service';
 import { NotificationsService } from '../services/notifications.service';
 import { RecommendationsService } from '../services/recommendations.service';
 import { SignalsService } from '../services/signals.service';
+import { StrategiesService } from '../services/strategies.service';
 import type { SubscriptionServices } from '../services/subscription-services';
 import { SweepsService } from '../services/sweeps.service';
 import type { TemporalGatewayProvider } from '../services/temporal-gateway';
@@ -36,6 +37,7 @@ export interface CliServices extends SubscriptionServices {
   readonly backtests: BacktestsService;
   readonly sweeps: SweepsService;
   readonly recommendations: RecommendationsService;
+  readonly strategies: StrategiesService;
   /** Create the database if needed and migrate it to the latest schema. */
   migrate(): Promise<{ database: string; created: boolean; applied: string[] }>;
   /** The latest day of the bundled sample with a BUY or SELL signal (`algo demo`). */
@@ -126,6 +128,7 @@ export function createCliServices(connections: CliConnections): CliServices & { 
     sweeps: () => new SweepsService({ temporal }),
     recommendations: () =>
       new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }),
+    strategies: () => new StrategiesService({ prices: prices(), defaultTickers: config.tickers }),
   });
   return Object.assign(services, {
     async migrate() {

@@ -10,6 +10,7 @@ import { registerMigrateCommands } from './commands/migrate.command';
 import { registerPricesCommands } from './commands/prices.command';
 import { registerSignalCommands } from './commands/signals.command';
 import { registerStackCommands } from './commands/stack.command';
+import { registerStrategyCommands } from './commands/strategy.command';
 import { registerSubscriptionCommands } from './commands/subscribe.command';
 import { registerResearchCommands } from './commands/research.command';
 import { registerTickerCommands } from './commands/tickers.command';
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerMailCommands(program);
   registerMigrateCommands(program);
   registerResearchCommands(program);
+  registerStrategyCommands(program);
 }

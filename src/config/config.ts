@@ -4,6 +4,9 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { MARKET_DATA_PROVIDERS } from '../domain/market-data';
 import { tickerSymbolSchema } from '../domain/ticker-symbol.schema';
+import { BadInputError } from '../domain/errors';
+import { registerStrategies } from '../domain/strategies/registry';
+import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
 
 /** The project root (where package.json and config/ live). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -112,6 +115,13 @@ export const configSchema = z.object({
           z.array(z.object({ name: z.string().min(1), params: z.record(z.string(), z.number()).default({}) })),
         )
         .default({}),
+      /**
+       * Rule strategies (README, "Strategies by configuration"): each is
+       * checked and registered at start beside the built-ins, so that the
+       * lists above, backtests and sweeps can name them. A broken rule stops
+       * the start with its path and error.
+       */
+      rules: z.array(z.unknown()).optional(),
     })
     .default({
       default: [
@@ -280,6 +290,30 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /**
+ * Compiles the configured rule strategies and registers them (the worker, the
+ * API and the CLI all load the config this way); ConfigError naming the rule
+ * and the path inside it when one is invalid or its name is taken.
+ */
+export function registerRuleStrategies(rules: readonly unknown[]): void {
+  const compiled = rules.map((raw, i) => {
+    try {
+      return ruleStrategy(raw);
+    } catch (err) {
+      if (!(err instanceof BadInputError)) throw err;
+      const name = (raw as { name?: unknown } | null)?.name;
+      const which = typeof name === 'string' ? ` (${name})` : '';
+      throw new ConfigError(`invalid configuration: strategies.rules[${i}]${which}: ${err.message}`);
+    }
+  });
+  try {
+    registerStrategies(compiled);
+  } catch (err) {
+    if (err instanceof BadInputError) throw new ConfigError(`invalid configuration: strategies.rules: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
  * Load config/default.yaml, merge the file named by ALGO_CONFIG over it, then
  * the environment overrides, and validate. Relative paths (csvDir, dataDir)
  * are resolved against the project root.
@@ -296,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${formatIssues(parsed.error.issues)}`);
   const config = parsed.data;
+  registerRuleStrategies(config.strategies.rules ?? []);
   config.dataDir = path.resolve(PROJECT_ROOT, config.dataDir);
   config.marketData.csvDir = path.resolve(PROJECT_ROOT, config.marketData.csvDir);
   config.backtests.reports.dir = path.resolve(

@@ -102,6 +102,11 @@ export class BarSeries {
     return this.memo(`sma:${period}`, () => simpleMovingAverage(this.close, period));
   }
 
+  /** The traded volume of each bar. */
+  volume(): Float64Array {
+    return this.memo('volume', () => Float64Array.from(this.bars, (bar) => bar.volume));
+  }
+
   /** The EMA of the close over `period` days ({@link emaOf}), computed and cached. */
   ema(period: number): Float64Array {
     return this.memo(`ema:${period}`, () => emaOf(this.close, period));

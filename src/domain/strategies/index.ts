@@ -12,3 +12,5 @@ export { donchianBreakout, type DonchianBreakoutParams } from './donchian-breako
 export { buyAndHold, type BuyAndHoldParams } from './buy-and-hold.strategy';
 export * from './describe-strategy';
 export * from './legacy-names';
+export * from './rules';
+export * from './look-ahead';

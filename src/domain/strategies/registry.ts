@@ -7,13 +7,38 @@ import { rsiReversion } from './rsi-reversion.strategy';
 import { smaCross } from './sma-cross.strategy';
 import type { AnyStrategy, StrategyParams } from './strategy';
 
-/** Every strategy by name. */
-export const strategyRegistry: ReadonlyMap<string, AnyStrategy> = new Map<string, AnyStrategy>(
-  [smaCross, macdCross, rsiReversion, bollingerReversion, donchianBreakout, buyAndHold].map((s) => [
-    s.name,
-    s as unknown as AnyStrategy,
-  ]),
-);
+const BUILT_IN: readonly AnyStrategy[] = [
+  smaCross,
+  macdCross,
+  rsiReversion,
+  bollingerReversion,
+  donchianBreakout,
+  buyAndHold,
+] as unknown as AnyStrategy[];
+
+const registry = new Map<string, AnyStrategy>(BUILT_IN.map((s) => [s.name, s]));
+
+/** Every strategy by name: the built-ins, then those registered at start (rule strategies from the config). */
+export const strategyRegistry: ReadonlyMap<string, AnyStrategy> = registry;
+
+/**
+ * Adds strategies to the registry (the composition roots do it at start, from
+ * the config). A name already taken by a built-in, by another of `strategies`
+ * or by a different earlier registration is refused; registering the same
+ * definition again (same name and version) is a no-op, so a second start in one process is harmless.
+ */
+export function registerStrategies(strategies: readonly AnyStrategy[]): void {
+  const names = new Set<string>();
+  for (const strategy of strategies) {
+    const existing = registry.get(strategy.name);
+    const builtIn = BUILT_IN.some((s) => s.name === strategy.name);
+    if (names.has(strategy.name) || builtIn || (existing && existing.version !== strategy.version)) {
+      throw new BadInputError(`strategy name ${JSON.stringify(strategy.name)} is already taken`);
+    }
+    names.add(strategy.name);
+  }
+  for (const strategy of strategies) if (!registry.has(strategy.name)) registry.set(strategy.name, strategy);
+}
 
 /** The strategy called `name`; BadInputError listing the known ones otherwise. */
 export function getStrategy(name: string): AnyStrategy {
