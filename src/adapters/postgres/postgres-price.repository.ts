@@ -6,6 +6,7 @@ import type { IsoDate } from '../../domain/dates';
 import type { ProviderAttempt } from '../../domain/market-data';
 import {
   failedTickerIngestion,
+  type BarWindow,
   type CorporateActionRepository,
   type IngestionRunRepository,
   type IngestionToSave,
@@ -15,7 +16,7 @@ import {
 import type pg from 'pg';
 import { poolOf, withRawConnection, type Database, type DailyBarRow } from './database';
 import { copyBarsToStaging, copyBarsToTable, hasWholeVolumes, STAGING_TABLE } from './copy-bars';
-import { readPackedBars } from './packed-bars';
+import { readPackedBars, readPackedRecentBars } from './packed-bars';
 import { STORED_BAR_COLUMNS } from './bar-queries';
 
 /** A table this small plans well on any statistics; below it a backfill never pays for an ANALYZE. */
@@ -209,6 +210,13 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
 
   async barsOfTickers(tickers: readonly string[], range: { to: IsoDate }): Promise<Map<string, EnrichedBar[]>> {
     return readPackedBars(this.db, tickers, range, 'enriched');
+  }
+
+  async recentBarsOfTickers(
+    windows: readonly BarWindow[],
+    range: { to: IsoDate },
+  ): Promise<Map<string, EnrichedBar[]>> {
+    return readPackedRecentBars(this.db, windows, range);
   }
 
   async storedTickers(): Promise<string[]> {
