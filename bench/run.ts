@@ -5,6 +5,7 @@ import { ingestBench } from './ingest.bench';
 import { dailyBench } from './daily.bench';
 import { backtestBench } from './backtest.bench';
 import { sweepBench } from './sweep.bench';
+import { scaleBench } from './scale.bench';
 import { duration, num, type BenchRow } from './support';
 
 /** Issue 4 item 9: the 505 x 100 sweep, database read included. */
@@ -42,7 +43,11 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   ingest: ingestBench,
   daily: dailyBench,
   sweep: sweepRows,
+  scale: scaleBench,
 };
+
+/** Run only when named: the scale benchmark builds and loads 5,050 tickers (minutes). */
+const ONLY_BY_NAME = new Set(['scale']);
 
 function machine(): string {
   const [load1] = os.loadavg();
@@ -85,7 +90,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const selected =
-    names.length > 0 ? Object.keys(BENCHMARKS).filter((n) => names.includes(n)) : Object.keys(BENCHMARKS);
+    names.length > 0
+      ? Object.keys(BENCHMARKS).filter((n) => names.includes(n))
+      : Object.keys(BENCHMARKS).filter((n) => !ONLY_BY_NAME.has(n));
   const loadBefore = machine();
   const rows: BenchRow[] = [];
   let failed = 0;

@@ -4,9 +4,11 @@ import type { EnrichedBar } from '../domain/bar';
 import { BadInputError } from '../domain/errors';
 import {
   stateKey,
+  type BarWindow,
   type PriceRepository,
   type SignalRecord,
   type SignalRepository,
+  type StoredStrategyState,
   type StrategyStateStore,
 } from '../domain/ports';
 import {
@@ -17,6 +19,7 @@ import {
   type AnyStrategy,
   type StrategyParams,
   type StrategyPlan,
+  type StrategyState,
 } from '../domain/strategies';
 
 export interface SignalDependencies {
@@ -67,6 +70,61 @@ export function strategyFingerprint(strategy: AnyStrategy, params: StrategyParam
   return `${strategy.name}@v${strategy.version}:${JSON.stringify(sorted)}`;
 }
 
+/** A planned strategy, resolved: its rules, validated parameters, fingerprint and label. */
+interface ResolvedPlan {
+  strategy: AnyStrategy;
+  params: StrategyParams;
+  fingerprint: string;
+  label: string;
+}
+
+/** The plans of one ticker resolved; throws BadInputError for an unknown strategy or bad parameters. */
+function resolvePlans(plans: readonly StrategyPlan[]): ResolvedPlan[] {
+  return plans.map((plan) => {
+    const strategy = getStrategy(plan.name);
+    const params = strategy.parseParams(plan.params);
+    return { strategy, params, fingerprint: strategyFingerprint(strategy, params), label: planLabel(plan) };
+  });
+}
+
+/** The stored state of one plan when it was computed with the same rules and parameters, else undefined. */
+function currentState(
+  stored: ReadonlyMap<string, StoredStrategyState>,
+  ticker: string,
+  resolved: readonly ResolvedPlan[],
+  label: string,
+): StrategyState | undefined {
+  const plan = resolved.find((r) => r.label === label);
+  const previous = stored.get(stateKey(ticker, label));
+  return plan && previous?.fingerprint === plan.fingerprint ? previous.state : undefined;
+}
+
+/**
+ * The bars a ticker's evaluation reads when every one of its strategies has
+ * a current state and a bounded lookback: that many bars before (and with)
+ * the oldest state's last day, and every day after. Undefined (its whole
+ * history) otherwise: a new or changed strategy replays from the first bar,
+ * and a recursive indicator (EMA of other parameters, Wilder RSI) is only
+ * exact over the whole history.
+ */
+export function barWindowOf(
+  ticker: string,
+  resolved: readonly ResolvedPlan[],
+  stored: ReadonlyMap<string, StoredStrategyState>,
+): BarWindow | undefined {
+  if (resolved.length === 0) return undefined;
+  let through: IsoDate | undefined;
+  let before = 0;
+  for (const plan of resolved) {
+    const state = currentState(stored, ticker, resolved, plan.label);
+    const lookback = plan.strategy.lookback(plan.params);
+    if (!state || !Number.isFinite(lookback)) return undefined;
+    if (through === undefined || state.lastDate < through) through = state.lastDate;
+    before = Math.max(before, Math.ceil(lookback));
+  }
+  return { ticker, through: through!, before };
+}
+
 /** Signal activities: strategies over stored bars, signals to Postgres, state to Redis. */
 export function createSignalActivities(deps: SignalDependencies) {
   /**
@@ -79,21 +137,15 @@ export function createSignalActivities(deps: SignalDependencies) {
   async function evaluateTicker(
     ticker: string,
     bars: readonly EnrichedBar[],
-    plans: readonly StrategyPlan[],
+    resolved: readonly ResolvedPlan[],
+    stored: ReadonlyMap<string, StoredStrategyState>,
     date: IsoDate,
   ): Promise<TickerEvaluation> {
     if (bars.length === 0) return { ticker, status: 'no_data', recorded: 0 };
     const series = BarSeries.from(bars);
-    const resolved = plans.map((plan) => {
-      const strategy = getStrategy(plan.name);
-      const params = strategy.parseParams(plan.params);
-      return { strategy, params, fingerprint: strategyFingerprint(strategy, params), label: planLabel(plan) };
-    });
-    const stored = await deps.states.getMany(resolved.map((r) => ({ ticker, strategy: r.label })));
     const toRecord: SignalRecord[] = [];
     const newStates = resolved.map(({ strategy, params, fingerprint, label }) => {
-      const previous = stored.get(stateKey(ticker, label));
-      const initialState = previous?.fingerprint === fingerprint ? previous.state : undefined;
+      const initialState = currentState(stored, ticker, resolved, label);
       const run = runStrategy(strategy, params, series, initialState ? { initialState } : {});
       const records = initialState ? run.records : run.records.filter((r) => r.date === date);
       for (const r of records) {
@@ -115,6 +167,32 @@ export function createSignalActivities(deps: SignalDependencies) {
     // Without a bar for the run date, strategies only caught up to the last bar there is: said, not hidden.
     const lastBarDate = series.dates[series.length - 1];
     return { ticker, status: lastBarDate === date ? 'ok' : 'stale', recorded, lastBarDate };
+  }
+
+  /**
+   * The bars each ticker's evaluation needs, in at most two reads: a ticker
+   * whose every strategy has a current state reads its declared lookback
+   * before the oldest state's last day (see {@link barWindowOf}); a new or
+   * stale one, or one with a strategy of unbounded lookback, its whole history.
+   */
+  async function barsNeeded(
+    plans: ReadonlyMap<string, readonly ResolvedPlan[]>,
+    stored: ReadonlyMap<string, StoredStrategyState>,
+    date: IsoDate,
+  ): Promise<Map<string, EnrichedBar[]>> {
+    const windows: BarWindow[] = [];
+    const whole: string[] = [];
+    for (const [ticker, resolved] of plans) {
+      const window = barWindowOf(ticker, resolved, stored);
+      if (window) windows.push(window);
+      else whole.push(ticker);
+    }
+    const [recent, histories] = await Promise.all([
+      deps.prices.recentBarsOfTickers(windows, { to: date }),
+      deps.prices.barsOfTickers(whole, { to: date }),
+    ]);
+    for (const [ticker, bars] of recent) histories.set(ticker, bars);
+    return histories;
   }
 
   return {
@@ -144,15 +222,32 @@ export function createSignalActivities(deps: SignalDependencies) {
     /** Evaluate every planned strategy of a batch of tickers up to `date`. One ticker's bad input fails that ticker only. */
     async evaluateStrategies(input: { date: IsoDate; tickers: string[] }): Promise<TickerEvaluation[]> {
       const plans = await deps.strategyPlans(input.tickers);
-      // Every history of the batch in one read: per-ticker reads were most of this activity's time.
-      const barsByTicker = await deps.prices.barsOfTickers(input.tickers, { to: input.date });
+      const failed = new Map<string, string>();
+      const resolved = new Map<string, ResolvedPlan[]>();
+      for (const ticker of input.tickers) {
+        try {
+          resolved.set(ticker, resolvePlans(plans.get(ticker) ?? []));
+        } catch (err) {
+          if (!(err instanceof BadInputError)) throw err;
+          failed.set(ticker, err.message);
+        }
+      }
+      // Every state of the batch in one round trip, then only the bars they need in one or two reads.
+      const stored = await deps.states.getMany(
+        [...resolved].flatMap(([ticker, list]) => list.map((r) => ({ ticker, strategy: r.label }))),
+      );
+      const barsByTicker = await barsNeeded(resolved, stored, input.date);
       const results: TickerEvaluation[] = [];
       for (const ticker of input.tickers) {
         Context.current().heartbeat(ticker);
+        const error = failed.get(ticker);
+        if (error !== undefined) {
+          results.push({ ticker, status: 'failed', recorded: 0, error });
+          continue;
+        }
         try {
-          results.push(
-            await evaluateTicker(ticker, barsByTicker.get(ticker) ?? [], plans.get(ticker) ?? [], input.date),
-          );
+          const bars = barsByTicker.get(ticker) ?? [];
+          results.push(await evaluateTicker(ticker, bars, resolved.get(ticker)!, stored, input.date));
         } catch (err) {
           if (!(err instanceof BadInputError)) throw err; // transient: Temporal retries the batch; the work is idempotent
           results.push({ ticker, status: 'failed', recorded: 0, error: err.message });

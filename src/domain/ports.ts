@@ -99,6 +99,13 @@ export interface IngestionToSave {
   historyMismatch?: { date: IsoDate; detail: string };
 }
 
+/** A ticker's bars from `before` bars ahead of `through` on (see {@link PriceRepository.recentBarsOfTickers}). */
+export interface BarWindow {
+  ticker: string;
+  through: IsoDate;
+  before: number;
+}
+
 /** Storage of daily bars, their indicators and rejected source rows. */
 export interface PriceRepository {
   /** The last stored bar date of each ticker; tickers without bars are absent. */
@@ -109,6 +116,13 @@ export interface PriceRepository {
   bars(ticker: string, range?: { from?: IsoDate; to?: IsoDate }): Promise<EnrichedBar[]>;
   /** Every stored bar up to `to` of each of `tickers` in one read, ascending by date; tickers without bars are absent. */
   barsOfTickers(tickers: readonly string[], range: { to: IsoDate }): Promise<Map<string, EnrichedBar[]>>;
+  /**
+   * The recent bars of many tickers in one read: per window, the ticker's last
+   * `before` + 1 bars on or before `through` and every bar after it up to `to`
+   * (every bar when it has fewer), ascending; tickers without bars are absent.
+   * What a day's evaluation of strategies whose state is current needs.
+   */
+  recentBarsOfTickers(windows: readonly BarWindow[], range: { to: IsoDate }): Promise<Map<string, EnrichedBar[]>>;
   /**
    * In one transaction: upsert `bars` by (ticker, date), store `rejected`
    * (a row rejected before for the same reason is not stored twice) and record

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { EnrichedBar } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
+import type { BarWindow } from '../../domain/ports';
 import { isoOfEpochDay } from '../../domain/strategies/bar-series';
 import type { Database } from './database';
 import { ENRICHED_BAR_COLUMNS } from './bar-queries';
@@ -42,6 +43,31 @@ export async function readPackedBars(
     group by ticker`.execute(db);
   for (const row of result.rows)
     out.set(row.ticker, layout === 'prices' ? unpackPrices(row.packed) : unpackEnriched(row.packed));
+  return out;
+}
+
+/**
+ * {@link readPackedBars} of recent bars (see PriceRepository.recentBarsOfTickers):
+ * per window, from its `before`-th bar back of `through` (found on the
+ * primary key) to `to`. Reads what a day needs, not a whole history.
+ */
+export async function readPackedRecentBars(
+  db: Kysely<Database>,
+  windows: readonly BarWindow[],
+  range: { to: IsoDate },
+): Promise<Map<string, EnrichedBar[]>> {
+  const out = new Map<string, EnrichedBar[]>();
+  if (windows.length === 0) return out;
+  const result = await sql<{ ticker: string; packed: Buffer }>`
+    select b.ticker, string_agg(${packedExpression('enriched')}, ''::bytea order by b.date) as packed
+    from unnest(${windows.map((w) => w.ticker)}::text[], ${windows.map((w) => w.through)}::date[],
+                ${windows.map((w) => w.before)}::int[]) as w(w_ticker, w_through, w_before)
+    cross join lateral (
+      select coalesce((select d.date from daily_bars d where d.ticker = w.w_ticker and d.date <= w.w_through
+                       order by d.date desc offset w.w_before limit 1), '-infinity'::date) as since) s
+    join daily_bars b on b.ticker = w.w_ticker and b.date >= s.since and b.date <= ${range.to}
+    group by b.ticker`.execute(db);
+  for (const row of result.rows) out.set(row.ticker, unpackEnriched(row.packed));
   return out;
 }
 

@@ -6,6 +6,7 @@ import type { IsoDate } from '../../domain/dates';
 import type { ProviderAttempt } from '../../domain/market-data';
 import {
   failedTickerIngestion,
+  type BarWindow,
   type CorporateActionRepository,
   type IngestionRunRepository,
   type IngestionToSave,
@@ -15,8 +16,45 @@ import {
 import type pg from 'pg';
 import { poolOf, withRawConnection, type Database, type DailyBarRow } from './database';
 import { copyBarsToStaging, copyBarsToTable, hasWholeVolumes, STAGING_TABLE } from './copy-bars';
-import { readPackedBars } from './packed-bars';
+import { readPackedBars, readPackedRecentBars } from './packed-bars';
 import { STORED_BAR_COLUMNS } from './bar-queries';
+
+/** A table this small plans well on any statistics; below it a backfill never pays for an ANALYZE. */
+export const ANALYZE_MIN_ROWS = 10_000;
+
+/**
+ * ANALYZE daily_bars when its planner statistics no longer describe it: never
+ * analyzed and past {@link ANALYZE_MIN_ROWS}, or as many rows written since the
+ * last ANALYZE as it had then (so a backfill analyzes a logarithmic number of
+ * times). Without statistics the planner took a 25-ticker read for an eighth of
+ * the table and scanned all of it: every batch of a daily run then cost the
+ * whole universe. autovacuum would do this, but it may be off (it is on the
+ * bench machine), and its thresholds lag a bulk load. One session at a time
+ * (an advisory lock): concurrent ANALYZEs of one table only repeat the work.
+ * `written`: rows the caller has just written (the statistics views count
+ * them a moment later). Returns true when it analyzed.
+ */
+export async function refreshBarStatistics(db: Kysely<Database>, written = 0): Promise<boolean> {
+  const { rows } = await sql<{ tuples: number; modified: number }>`
+    select c.reltuples::float8 as tuples, coalesce(s.n_mod_since_analyze, 0)::float8 as modified
+    from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
+    where c.oid = 'daily_bars'::regclass`.execute(db);
+  const tuples = rows[0]?.tuples ?? 0;
+  const modified = Math.max(rows[0]?.modified ?? 0, written);
+  const stale = tuples < 0 ? modified >= ANALYZE_MIN_ROWS : modified >= Math.max(tuples, ANALYZE_MIN_ROWS);
+  if (!stale) return false;
+  return db.connection().execute(async (conn) => {
+    const lock = sql<{ locked: boolean }>`select pg_try_advisory_lock(hashtext('analyze daily_bars')) as locked`;
+    const { rows: locked } = await lock.execute(conn);
+    if (!locked[0]?.locked) return false;
+    try {
+      await sql`analyze daily_bars`.execute(conn);
+      return true;
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext('analyze daily_bars'))`.execute(conn);
+    }
+  });
+}
 
 /** Postgres text and jsonb cannot hold NUL: a garbage source file must still be recordable. */
 export function pgSafeText(text: string): string {
@@ -174,6 +212,13 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     return readPackedBars(this.db, tickers, range, 'enriched');
   }
 
+  async recentBarsOfTickers(
+    windows: readonly BarWindow[],
+    range: { to: IsoDate },
+  ): Promise<Map<string, EnrichedBar[]>> {
+    return readPackedRecentBars(this.db, windows, range);
+  }
+
   async storedTickers(): Promise<string[]> {
     const rows = await this.db
       .selectFrom('tickers')
@@ -207,17 +252,20 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
     const pool = poolOf(this.db);
     if (!pool)
       throw new Error('PostgresPriceRepository needs a database made by createDatabase (COPY needs its pg pool)');
-    return withRawConnection(pool, async (client, db) => {
+    const results = await withRawConnection(pool, async (client, db) => {
       await client.query('begin');
       try {
-        const results = await saveBatch(client, db, batch);
+        const saved = await saveBatch(client, db, batch);
         await client.query('commit');
-        return results;
+        return saved;
       } catch (err) {
         await client.query('rollback').catch(() => undefined);
         throw err;
       }
     });
+    const inserted = results.reduce((n, r) => n + r.inserted, 0);
+    if (inserted > 0) await refreshBarStatistics(this.db, inserted);
+    return results;
   }
 
   async corporateActions(ticker: string, range: { from?: IsoDate; to?: IsoDate } = {}): Promise<CorporateAction[]> {
