@@ -17,8 +17,9 @@ import { addSubscribersBody, addTickerBody, addTickerQuery, emailKey, tickerKey,
 export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
   // The old clients POST /tickers with a form body `ticker=AAPL`: parsed here only.
   void app.register(async (parent) => {
+    // An empty form body (curl -d '', the old script's POST /tickers?ticker=AAPL) is no body: the query names the ticker.
     parent.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      done(null, body === '' ? null : Object.fromEntries(new URLSearchParams(body as string)));
     });
     registerTickerRoutesIn(parent.withTypeProvider<ZodTypeProvider>(), ctx);
   });
