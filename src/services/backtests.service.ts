@@ -11,11 +11,11 @@ import {
 } from '../domain/backtest/backtest-record';
 import { buyAndHoldCurve } from '../domain/backtest/buy-and-hold';
 import type { IsoDate } from '../domain/dates';
-import { NotFoundError, ServiceUnavailableError } from '../domain/errors';
+import { BadInputError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { backtestReportKeys, type ObjectStore } from '../domain/object-store';
 import type { BacktestRepository, PriceRepository } from '../domain/ports';
 import { indicatorLines } from '../domain/research/indicator-lines';
-import { BarSeries, getStrategy } from '../domain/strategies';
+import { BarSeries, getStrategy, strategyFromLegacyName } from '../domain/strategies';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
 import type {
@@ -138,6 +138,30 @@ export interface BacktestsServiceDeps {
   unique?: () => string;
 }
 
+/** The old backtester's request (`POST /backtest`): its field names, its `max`. */
+export interface OldBacktestRequest {
+  ticker: string;
+  /** Old name (SMACross) or ours (sma_cross). */
+  strategy: string;
+  /** `max` (the first stored day, the default) or a trading day (anything else is a {@link BadInputError}). */
+  start_date?: 'max' | IsoDate;
+  /** Last day (default: the last stored day). */
+  end_date?: IsoDate;
+  /** Starting capital (default 1000). */
+  starting_capital?: number;
+}
+
+/** The old backtester's answer body: `cap_gains` the percent gain (2 places), `num_trades` each BUY and each SELL. */
+export interface OldBacktestAnswer {
+  ticker: string;
+  start_date: IsoDate;
+  end_date: IsoDate;
+  init_cap: number;
+  final_cap: number;
+  cap_gains: number;
+  num_trades: number;
+}
+
 /** A completed backtest in a chart's shape: the summary, equity against buy-and-hold, the bars, the fills, the indicator lines. */
 export interface BacktestChart extends Omit<BacktestSummary, 'trades'> {
   fees: number;
@@ -220,6 +244,51 @@ export class BacktestsService {
     return gateway.execute(backtestWorkflow, id, [{ ...request, ticker: checked.ticker }], (started) =>
       onStarted?.({ id, ...started }),
     );
+  }
+
+  /**
+   * The old backtester (`POST /backtest`): the same checked request and the same
+   * engine (a backtest run and stored like any other), answered in its shape.
+   * As there, a start date that is not a stored trading day of the ticker is an error.
+   */
+  async runOldBacktester(request: OldBacktestRequest): Promise<OldBacktestAnswer> {
+    const from = request.start_date === undefined || request.start_date === 'max' ? undefined : request.start_date;
+    const backtest: BacktestRequest = {
+      ticker: request.ticker,
+      strategy: strategyFromLegacyName(request.strategy),
+      ...(from ? { from } : {}),
+      ...(request.end_date ? { to: request.end_date } : {}),
+      ...(request.starting_capital !== undefined ? { capital: request.starting_capital } : {}),
+    };
+    const checked = await this.check(backtest).catch((err: unknown) => {
+      // The old field names in the message's field.
+      if (err instanceof BadInputError && err.field) {
+        const old: Record<string, string> = { from: 'start_date', to: 'end_date', capital: 'starting_capital' };
+        const field = old[err.field] ?? err.field;
+        throw new BadInputError(
+          err.message.replace(/^(from|to|capital)\b/, (name) => old[name]),
+          { field },
+        );
+      }
+      throw err;
+    });
+    if (from) {
+      const day = await this.need(this.deps.prices, 'prices').bars(checked.ticker, { from, to: from });
+      if (day.length === 0)
+        throw new BadInputError(`start_date ${from} is not a trading day of ${checked.ticker} in the stored data`, {
+          field: 'start_date',
+        });
+    }
+    const summary = await this.run(backtest);
+    return {
+      ticker: summary.ticker,
+      start_date: summary.startDate,
+      end_date: summary.endDate,
+      init_cap: summary.initialCapital,
+      final_cap: summary.finalCapital,
+      cap_gains: summary.returnPct,
+      num_trades: summary.orders,
+    };
   }
 
   /** A stored backtest as the one summary with what is stored behind it; null when none is stored under `id`. */
