@@ -134,7 +134,7 @@ export interface BacktestsServiceDeps {
   prices?: Pick<PriceRepository, 'bars'>;
   /** How to reach Temporal (absent: runs are not known here). */
   temporal?: TemporalGatewayProvider;
-  /** The unique part of a new backtest's id (default: 8 hex digits of a random UUID). */
+  /** The unique part of a new backtest's id (default: 32 hex digits, 128 random bits). */
   unique?: () => string;
 }
 
@@ -219,7 +219,8 @@ export class BacktestsService {
     return backtestWorkflowId(
       checked.ticker,
       checked.strategy,
-      this.deps.unique?.() ?? crypto.randomUUID().slice(0, 8),
+      // 128 random bits: the id is the only guard of a result's public reads.
+      this.deps.unique?.() ?? crypto.randomBytes(16).toString('hex'),
     );
   }
 

@@ -162,7 +162,7 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       status: 'running',
       links: { self: `/backtests/${started.id}`, report: `/backtests/${started.id}/report` },
     });
-    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{8}$/);
+    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{32}$/);
     expect(startedIds).toEqual([started.id]);
 
     // No worker yet: the run waits on the task queue.

@@ -13,6 +13,7 @@ export function registerNotificationRoutes(app: ZodApp, ctx: ApiContext): void {
           'Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; ' +
           '{"date"}: those of that date; the old clients\' {"signal","strategy","date","test"}: that signal, once, recorded as reported ' +
           '(whatever our rules give; 409 only if a different signal is recorded); with "check": true, only if our rules give it (409 otherwise)',
+        security: [{ apiKey: [] }],
         params: tickerParams,
         body: notifyBody,
       },

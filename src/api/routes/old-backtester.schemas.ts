@@ -14,7 +14,9 @@ export const oldBacktestBody = z.strictObject({
   starting_capital: z
     .number()
     .optional()
-    .describe(`Starting capital, above 0 and at most ${BACKTEST_LIMITS.maxCapital} (default 1000)`),
+    .describe(
+      `Starting capital, at least ${BACKTEST_LIMITS.minCapital} and at most ${BACKTEST_LIMITS.maxCapital} (default 1000)`,
+    ),
 });
 
 /** The old backtester's answer: HTTP 200 with `{"status": 200, "body": {...}}`. */

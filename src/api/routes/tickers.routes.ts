@@ -84,6 +84,7 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
         tags: ['tickers'],
         summary:
           'Start tracking a ticker (admin): the next daily run ingests and evaluates it. JSON {"ticker"}, a form body ticker=AAPL, or ?ticker=AAPL with an empty body',
+        security: [{ apiKey: [] }],
         querystring: addTickerQuery,
         body: addTickerBody,
       },
@@ -141,6 +142,7 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
         summary:
           'Add subscribers to a ticker (admin): a JSON array of addresses (the old clients) makes them confirmed subscribers; ' +
           'the object form sends new addresses the opt-in email unless confirmed is true',
+        security: [{ apiKey: [] }],
         params: tickerParams,
         body: addSubscribersBody,
       },
