@@ -172,6 +172,9 @@ describe("the old notification service's script (curl), unchanged but for the ad
     const mails = await readMailbox(mailDir);
     expect(mails.map((m) => m.to)).toEqual(['algotrading.consumer@gmail.com']);
     expect(mails[0].text).toMatch(/BUY AAPL[^\n]*sma_cross/);
+    // Every signal email carries the subscriber's manage link beside the unsubscribe link (issue 18.10).
+    expect(mails[0].text).toMatch(/Manage your subscriptions: http\S+\/app\/manage\?token=\S+/);
+    expect(mails[0].html).toMatch(/<a href="http[^"]+\/app\/manage\?token=[^"]+">Manage your subscriptions<\/a>/);
 
     // Recorded as reported: who reported it, and (no stored bar of the date) no close and no word of ours.
     const [recorded] = await new PostgresSignalRepository(t.db).list({ ticker: 'AAPL', date: '2022-03-04' });
