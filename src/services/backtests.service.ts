@@ -299,6 +299,8 @@ export class BacktestsService {
     return {
       status: 'completed',
       ...backtestSummary(record),
+      // The report's link, never where the server stores it (a path of its disk, a bucket URL).
+      report: backtestReportHref(id),
       strategyVersion: record.strategyVersion,
       options: record.options,
       fees: record.fees,
@@ -369,6 +371,7 @@ export class BacktestsService {
     }
     return {
       ...backtestSummary(record),
+      report: backtestReportHref(record.id),
       fees: record.fees,
       options: record.options,
       equity: dates.map((time, i) => ({ time, value: equity[i] })),

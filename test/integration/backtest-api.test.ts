@@ -188,8 +188,11 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       status: 'completed',
       strategyVersion: 1,
       fees: 0,
+      // The report's link, never the server's path of it (issue 18.6).
+      report: `/backtests/${started.id}/report`,
       reportHref: `/backtests/${started.id}/report`,
     });
+    expect(JSON.stringify(body)).not.toContain(reportsDir);
     expect(body.equityCurve).toBeUndefined();
 
     const withCurve = (await (await get(`/backtests/${started.id}?equity=true`)).json()) as {
