@@ -15,7 +15,7 @@ import { createMarketDataProvider } from './adapters/market-data/market-data.fac
 import type { MarketDataProviderName } from './domain/market-data';
 import type { MarketDataProvider } from './domain/ports';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
-import { signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
+import { manageUrl, signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { DailyRunDefaults } from './activities/daily-run.activities';
 import { createMailer, linkContext, openDatabase, openRedis } from './composition';
@@ -52,6 +52,7 @@ export function createDependencies(config: AppConfig) {
         url: unsubscribeUrl(links, { id: subscriberId, email }),
         headers: unsubscribeHeaders(links, { id: subscriberId, email }),
       }),
+      manage: ({ subscriberId, email }) => manageUrl(links, { id: subscriberId, email }),
       signal: (s) => signalUrl(config.api.publicUrl, s),
     },
     sendConcurrency: 10,

@@ -9,6 +9,8 @@ import type { DeliveryRepository, RecipientPage, SignalSelection } from '../doma
 /** Links and headers every email carries (signed one-click unsubscribe). */
 export interface UnsubscribeLinks {
   unsubscribe(subscriber: { subscriberId: number; email: string }): { url: string; headers: Record<string, string> };
+  /** The subscriber's signed manage page, linked from every signal email. */
+  manage(subscriber: { subscriberId: number; email: string }): string;
   /** Optional: the web app's page of one signal, linked from each signal of a digest. */
   signal?(signal: { ticker: string; strategy: string; date: string }): string;
 }
@@ -103,6 +105,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
               email: recipient.email,
               signals: recipient.signals,
               unsubscribeUrl: link.url,
+              manageUrl: deps.links.manage(recipient),
               notes: notes.get(recipient.subscriberId),
               signalLink,
             });

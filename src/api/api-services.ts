@@ -64,7 +64,7 @@ export function createApiServices(deps: ApiDeps, today: () => IsoDate): ApiServi
       backtests: deps.backtests,
       reports: deps.reports,
       temporal: knownTemporal,
-      prices: deps.playground?.bars,
+      prices: deps.playground?.bars ?? deps.prices,
     }),
     sweeps: new SweepsService({ sweeps: deps.playground?.sweeps, temporal: knownTemporal }),
     recommendations: new RecommendationsService({

@@ -18,6 +18,7 @@ import { registerSignalRoutes } from './routes/signals.routes';
 import { registerSubscriptionRoutes } from './routes/subscriptions.routes';
 import { registerTickerRoutes } from './routes/tickers.routes';
 import { registerBacktestRoutes } from './routes/backtests.routes';
+import { registerOldBacktesterRoutes } from './routes/old-backtester.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerHealthRoutes } from './routes/health.routes';
@@ -86,6 +87,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerEmailLinkRoutes(app, ctx);
     registerSignalRoutes(app, ctx);
     registerBacktestRoutes(app, ctx);
+    registerOldBacktesterRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
     registerStrategyRoutes(app);
     registerHealthRoutes(app, ctx);

@@ -25,10 +25,14 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
+/** The shortest admin key a reachable API accepts: guessing it must be hopeless, not merely slow. */
+export const MIN_REACHABLE_API_KEY_LENGTH = 32;
+
 /**
  * Why the API must not listen with this config, or null when it may: on a
  * non-loopback host (0.0.0.0, a LAN address, a name) the shipped `apiKey`
- * and `tokenSecret` would let anyone administer it and forge links.
+ * and `tokenSecret` would let anyone administer it and forge links, and a
+ * short `apiKey` could be guessed.
  */
 export function unsafeListenReason(
   api: Pick<AppConfig['api'], 'host' | 'apiKey' | 'tokenSecret'>,
@@ -39,6 +43,12 @@ export function unsafeListenReason(
     api.apiKey === shipped.apiKey ? 'api.apiKey (API_KEY)' : null,
     api.tokenSecret === shipped.tokenSecret ? 'api.tokenSecret (TOKEN_SECRET)' : null,
   ].filter((x): x is string => x !== null);
-  if (defaults.length === 0) return null;
+  if (defaults.length === 0) {
+    if (api.apiKey.length >= MIN_REACHABLE_API_KEY_LENGTH) return null;
+    return (
+      `refusing to listen on ${api.host}: api.apiKey (API_KEY) is shorter than ${MIN_REACHABLE_API_KEY_LENGTH} characters; ` +
+      'set a longer one (openssl rand -hex 24) or listen on 127.0.0.1'
+    );
+  }
   return `refusing to listen on ${api.host}: ${defaults.join(' and ')} still the shipped default; set your own or listen on 127.0.0.1`;
 }

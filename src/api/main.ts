@@ -1,3 +1,4 @@
+import { apiLoggerOptions } from './logging';
 import { sql } from 'kysely';
 import { loadConfig } from '../config/config';
 import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     healthCheck: async () => {
       await sql`select 1`.execute(db);
     },
-    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    logger: apiLoggerOptions(process.env.LOG_LEVEL ?? 'info'),
   });
 
   let closing = false;

@@ -48,6 +48,12 @@ export const notifyBody = z
       .boolean()
       .optional()
       .describe('Old clients: true checks the request and lists the recipients, sends nothing'),
+    check: z
+      .boolean()
+      .optional()
+      .describe(
+        "With signal: send it only if our rules give it (409 otherwise); default: the reporter's word is taken",
+      ),
   })
   .refine((b) => (b.signal === undefined) === (b.strategy === undefined), {
     message: 'give signal and strategy together',

@@ -226,8 +226,11 @@ export interface SignalRecord {
   strategy: string;
   strategyVersion: number;
   signal: Signal;
-  close: number;
+  /** The close of the date; null for a reported signal without a stored bar of that date. */
+  close: number | null;
   inputs: SignalInputs;
+  /** Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give. */
+  reportedBy?: string;
 }
 
 /** Which signals {@link SignalRepository.list} returns. */

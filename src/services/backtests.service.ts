@@ -11,11 +11,11 @@ import {
 } from '../domain/backtest/backtest-record';
 import { buyAndHoldCurve } from '../domain/backtest/buy-and-hold';
 import type { IsoDate } from '../domain/dates';
-import { NotFoundError, ServiceUnavailableError } from '../domain/errors';
+import { BadInputError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { backtestReportKeys, type ObjectStore } from '../domain/object-store';
 import type { BacktestRepository, PriceRepository } from '../domain/ports';
 import { indicatorLines } from '../domain/research/indicator-lines';
-import { BarSeries, getStrategy } from '../domain/strategies';
+import { BarSeries, getStrategy, strategyFromLegacyName } from '../domain/strategies';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
 import type {
@@ -134,8 +134,32 @@ export interface BacktestsServiceDeps {
   prices?: Pick<PriceRepository, 'bars'>;
   /** How to reach Temporal (absent: runs are not known here). */
   temporal?: TemporalGatewayProvider;
-  /** The unique part of a new backtest's id (default: 8 hex digits of a random UUID). */
+  /** The unique part of a new backtest's id (default: 32 hex digits, 128 random bits). */
   unique?: () => string;
+}
+
+/** The old backtester's request (`POST /backtest`): its field names, its `max`. */
+export interface OldBacktestRequest {
+  ticker: string;
+  /** Old name (SMACross) or ours (sma_cross). */
+  strategy: string;
+  /** `max` (the first stored day, the default) or a trading day (anything else is a {@link BadInputError}). */
+  start_date?: 'max' | IsoDate;
+  /** Last day (default: the last stored day). */
+  end_date?: IsoDate;
+  /** Starting capital (default 1000). */
+  starting_capital?: number;
+}
+
+/** The old backtester's answer body: `cap_gains` the percent gain (2 places), `num_trades` each BUY and each SELL. */
+export interface OldBacktestAnswer {
+  ticker: string;
+  start_date: IsoDate;
+  end_date: IsoDate;
+  init_cap: number;
+  final_cap: number;
+  cap_gains: number;
+  num_trades: number;
 }
 
 /** A completed backtest in a chart's shape: the summary, equity against buy-and-hold, the bars, the fills, the indicator lines. */
@@ -195,7 +219,8 @@ export class BacktestsService {
     return backtestWorkflowId(
       checked.ticker,
       checked.strategy,
-      this.deps.unique?.() ?? crypto.randomUUID().slice(0, 8),
+      // 128 random bits: the id is the only guard of a result's public reads.
+      this.deps.unique?.() ?? crypto.randomBytes(16).toString('hex'),
     );
   }
 
@@ -222,6 +247,51 @@ export class BacktestsService {
     );
   }
 
+  /**
+   * The old backtester (`POST /backtest`): the same checked request and the same
+   * engine (a backtest run and stored like any other), answered in its shape.
+   * As there, a start date that is not a stored trading day of the ticker is an error.
+   */
+  async runOldBacktester(request: OldBacktestRequest): Promise<OldBacktestAnswer> {
+    const from = request.start_date === undefined || request.start_date === 'max' ? undefined : request.start_date;
+    const backtest: BacktestRequest = {
+      ticker: request.ticker,
+      strategy: strategyFromLegacyName(request.strategy),
+      ...(from ? { from } : {}),
+      ...(request.end_date ? { to: request.end_date } : {}),
+      ...(request.starting_capital !== undefined ? { capital: request.starting_capital } : {}),
+    };
+    const checked = await this.check(backtest).catch((err: unknown) => {
+      // The old field names in the message's field.
+      if (err instanceof BadInputError && err.field) {
+        const old: Record<string, string> = { from: 'start_date', to: 'end_date', capital: 'starting_capital' };
+        const field = old[err.field] ?? err.field;
+        throw new BadInputError(
+          err.message.replace(/^(from|to|capital)\b/, (name) => old[name]),
+          { field },
+        );
+      }
+      throw err;
+    });
+    if (from) {
+      const day = await this.need(this.deps.prices, 'prices').bars(checked.ticker, { from, to: from });
+      if (day.length === 0)
+        throw new BadInputError(`start_date ${from} is not a trading day of ${checked.ticker} in the stored data`, {
+          field: 'start_date',
+        });
+    }
+    const summary = await this.run(backtest);
+    return {
+      ticker: summary.ticker,
+      start_date: summary.startDate,
+      end_date: summary.endDate,
+      init_cap: summary.initialCapital,
+      final_cap: summary.finalCapital,
+      cap_gains: summary.returnPct,
+      num_trades: summary.orders,
+    };
+  }
+
   /** A stored backtest as the one summary with what is stored behind it; null when none is stored under `id`. */
   async completed(id: string, options: { withEquityCurve?: boolean } = {}): Promise<CompletedBacktest | null> {
     const record = await this.need(this.deps.backtests, 'repository').get(id, options);
@@ -229,6 +299,8 @@ export class BacktestsService {
     return {
       status: 'completed',
       ...backtestSummary(record),
+      // The report's link, never where the server stores it (a path of its disk, a bucket URL).
+      report: backtestReportHref(id),
       strategyVersion: record.strategyVersion,
       options: record.options,
       fees: record.fees,
@@ -299,6 +371,7 @@ export class BacktestsService {
     }
     return {
       ...backtestSummary(record),
+      report: backtestReportHref(record.id),
       fees: record.fees,
       options: record.options,
       equity: dates.map((time, i) => ({ time, value: equity[i] })),

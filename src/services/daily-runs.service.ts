@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { SignalDependencies } from '../activities/signals.activities';
 import { rebuildStrategyStates } from '../activities/signals.activities';
 import type { IsoDate } from '../domain/dates';
@@ -7,6 +8,20 @@ import type { DailyRunHistory, DailyRunSummary, ResearchRepository } from '../do
 import { dailyRunWorkflow, type DailyRunInput, type DailyRunResult } from '../workflows/daily-run.workflow';
 import { dailyRunWorkflowId } from '../workflows/workflow-ids';
 import type { TemporalGateway, WorkflowStarted } from './temporal-gateway';
+
+/** A check of a Temporal page token inside our cursor (integrity, not secrecy: GET /runs is an admin read). */
+const checkOf = (token: string): string => crypto.createHash('sha256').update(token).digest('base64url').slice(0, 16);
+
+/** The cursor of GET /runs: Temporal's page token and its check. */
+const cursorOf = (token: string): string => `${token}.${checkOf(token)}`;
+
+/** The page token inside a cursor made by {@link cursorOf}; null for anything else. */
+function pageTokenOf(cursor: string): string | null {
+  const dot = cursor.lastIndexOf('.');
+  if (dot <= 0) return null;
+  const token = cursor.slice(0, dot);
+  return checkOf(token) === cursor.slice(dot + 1) ? token : null;
+}
 
 /** What {@link DailyRunsService} needs; the optional parts are only needed by the use cases that read them. */
 export interface DailyRunsDependencies {
@@ -64,7 +79,11 @@ export class DailyRunsService {
   /** The workflow id and input `request` runs as: validated, dated, tickers de-duplicated, nothing else added. */
   resolve(request: DailyRunRequest): { workflowId: string; input: DailyRunInput } {
     validateDailyRunRequest(request);
-    const date = request.date ?? this.deps.today();
+    const today = this.deps.today();
+    const date = request.date ?? today;
+    // A run ingests its date's bar: a date after today has none yet (and 9999-12-31 never will).
+    if (date > today)
+      throw new BadInputError(`date ${date} is after today (${today}): no run for it yet`, { field: 'date' });
     const input: DailyRunInput = { date };
     if (request.tickers) input.tickers = [...new Set(request.tickers)];
     if (request.provider !== undefined) input.provider = request.provider;
@@ -94,9 +113,12 @@ export class DailyRunsService {
   }): Promise<{ items: DailyRunListItem[]; nextCursor: string | null }> {
     const { history, research } = this.deps;
     if (!history) throw new ServiceUnavailableError('the run history (Temporal) is not configured');
+    // A cursor not made here is refused at once: Temporal takes seconds to refuse a garbage page token.
+    const token = page.cursor === undefined ? undefined : pageTokenOf(page.cursor);
+    if (token === null) throw new BadInputError('query.cursor: not a cursor of this list', { field: 'cursor' });
     let listed;
     try {
-      listed = await history.list({ limit: page.limit, page: page.cursor });
+      listed = await history.list({ limit: page.limit, page: token });
     } catch (err) {
       const message = (err as Error).message ?? '';
       if (page.cursor && /page ?token/i.test(message))
@@ -112,7 +134,7 @@ export class DailyRunsService {
     const dates = [...new Set(results.flatMap((r) => (r?.date ? [r.date] : [])))];
     const deliveries = research ? await research.dailyDeliveries(dates) : new Map<string, DailyDeliveries>();
     const items = await Promise.all(listed.runs.map((run, i) => this.listItem(run, results[i], deliveries)));
-    return { items, nextCursor: listed.nextPage };
+    return { items, nextCursor: listed.nextPage === null ? null : cursorOf(listed.nextPage) };
   }
 
   private async listItem(

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import type { IsoDate } from '../domain/dates';
 import { UnknownTickerError } from '../domain/errors';
-import { confirmReportedSignal } from '../domain/notifications/reported-signal';
+import { confirmReportedSignal, recordReportedSignal } from '../domain/notifications/reported-signal';
 import type { PriceRepository, SignalRepository } from '../domain/ports';
+import type { Signal } from '../domain/strategies/strategy';
 import { strategyFromLegacyName } from '../domain/strategies';
 import { configuredStrategies, type StrategiesConfig } from '../domain/strategies/configured-strategies';
 import type { SubscriberRepository } from '../domain/subscriptions';
@@ -28,8 +29,9 @@ export interface NotificationsDependencies {
 /**
  * Emailing one ticker's subscribers its BUY/SELL signals of a date, once:
  * `POST /notification/{ticker}/send` and `algo notify`. The old clients'
- * form names the signal they expect ({@link ReportedSignalRequest}): it is
- * sent only if our rules give it.
+ * form names the signal the old strategy service gave ({@link ReportedSignalRequest}):
+ * it is recorded as reported and sent, whatever our rules give; with `check`,
+ * it is sent only if our rules give it.
  */
 export interface NotifyRequest {
   ticker: string;
@@ -44,6 +46,10 @@ export interface ReportedSignalRequest {
   /** Old name (SMACross) or ours (sma_cross). */
   strategy: string;
   date: IsoDate;
+  /** Who reports it (recorded with the signal); default `unknown`. */
+  reportedBy?: string;
+  /** Send it only if our rules give it (a ConflictError otherwise), instead of taking the reporter's word. */
+  check?: boolean;
 }
 
 /** What a dry run (`test: true`) of a reported signal answers: whether it was recorded now, and who would be emailed. */
@@ -54,6 +60,8 @@ export interface NotifyDryRun {
   strategy: string;
   signal: 'BUY' | 'SELL';
   recorded: boolean;
+  /** What our rules give on that date (null without a stored bar); absent in the checked mode, where it is the signal. */
+  ours?: Signal | null;
   recipients: string[];
 }
 
@@ -62,7 +70,7 @@ export class NotificationsService {
 
   /** Check a request without sending: the ticker is tracked and the reported signal is ours; lists the recipients. */
   async dryRun(request: NotifyRequest & { reported: ReportedSignalRequest }): Promise<NotifyDryRun> {
-    const { strategy, recorded } = await this.check(request);
+    const { strategy, recorded, ours } = await this.check(request, { dryRun: true });
     const { ticker } = request;
     const { signal, date } = request.reported;
     return {
@@ -72,6 +80,7 @@ export class NotificationsService {
       strategy: strategy!,
       signal,
       recorded: recorded!,
+      ...(ours !== undefined ? { ours } : {}),
       recipients: await this.recipients(ticker, strategy!),
     };
   }
@@ -90,21 +99,24 @@ export class NotificationsService {
     return (await this.deps.temporal()).execute(notifyTickerWorkflow, workflowId, [input], onStarted);
   }
 
-  /** The ticker is tracked ({@link UnknownTickerError} otherwise), and a reported signal is the one our rules give (ConflictError). */
-  private async check(request: NotifyRequest): Promise<{ strategy?: string; recorded?: boolean }> {
+  /**
+   * The ticker is tracked ({@link UnknownTickerError} otherwise), and a reported signal is recorded
+   * (as reported; in the checked mode, only if it is the one our rules give: a ConflictError otherwise).
+   */
+  private async check(
+    request: NotifyRequest,
+    options: { dryRun?: boolean } = {},
+  ): Promise<{ strategy?: string; recorded?: boolean; ours?: Signal | null }> {
     const { ticker, reported } = request;
     const tracked = await this.deps.subscribers.trackedTickers(this.deps.config.tickers);
     if (!tracked.some((t) => t.ticker === ticker)) throw new UnknownTickerError(ticker);
     if (!reported) return {};
     const strategy = strategyFromLegacyName(reported.strategy);
     const plans = configuredStrategies(this.deps.config.strategies, ticker);
-    const recorded = await confirmReportedSignal(this.deps, plans, {
-      ticker,
-      date: reported.date,
-      strategy,
-      signal: reported.signal,
-    });
-    return { strategy, recorded };
+    const signal = { ticker, date: reported.date, strategy, signal: reported.signal };
+    if (reported.check) return { strategy, recorded: await confirmReportedSignal(this.deps, plans, signal) };
+    const reportedBy = reported.reportedBy ?? 'unknown';
+    return { strategy, ...(await recordReportedSignal(this.deps, plans, { ...signal, reportedBy }, options)) };
   }
 
   /** The confirmed subscribers of `ticker` who follow `strategy` on it. */

@@ -8,6 +8,7 @@ import type {
 } from '../domain/ports';
 import { backtestPromise, forwardReturns, hitRates, type SignalOutcome } from '../domain/research/forward-returns';
 import { indicatorLines } from '../domain/research/indicator-lines';
+import { ourSignalOn } from '../domain/notifications/reported-signal';
 import { parseParamList, planForLabel, type LabelPlan } from '../domain/research/label-plan';
 import type { ResearchRepository, StoredSignal, TickerStrategy } from '../domain/research/ports';
 import { BarSeries } from '../domain/strategies/bar-series';
@@ -160,12 +161,18 @@ export class ResearchService {
     // 60 trading days fit in 100 calendar days; read a little more for long closures.
     const after = BarSeries.from(await this.deps.prices.bars(ticker, { from: date, to: addDays(date, 120) }));
     const index = after.length > 0 && after.dates[0] === date ? 0 : -1;
+    // A reported signal (an old client's word): what our rules give on that date, where we have the bar.
+    const ours = signal.reportedBy
+      ? ((await ourSignalOn(this.deps, this.configured(ticker), { ticker, date, strategy: plan.strategy.name }))
+          ?.signal ?? null)
+      : undefined;
     return {
       signal: publicSignal(signal),
       strategy: planView(plan),
       chart: plan.strategy.chart(plan.params),
       forward: forwardReturns(after, index),
       sent: await this.deps.repository.wasSent({ ticker, strategy: label, date }),
+      ...(ours !== undefined ? { ours } : {}),
       recommendation: recommendation ? recommendationView(recommendation) : null,
       chartWindow: { from: addDays(date, -270), to: addDays(date, 120) },
     };

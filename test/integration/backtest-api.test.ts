@@ -162,7 +162,7 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       status: 'running',
       links: { self: `/backtests/${started.id}`, report: `/backtests/${started.id}/report` },
     });
-    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{8}$/);
+    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{32}$/);
     expect(startedIds).toEqual([started.id]);
 
     // No worker yet: the run waits on the task queue.
@@ -188,8 +188,11 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       status: 'completed',
       strategyVersion: 1,
       fees: 0,
+      // The report's link, never the server's path of it (issue 18.6).
+      report: `/backtests/${started.id}/report`,
       reportHref: `/backtests/${started.id}/report`,
     });
+    expect(JSON.stringify(body)).not.toContain(reportsDir);
     expect(body.equityCurve).toBeUndefined();
 
     const withCurve = (await (await get(`/backtests/${started.id}?equity=true`)).json()) as {

@@ -200,7 +200,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
     starts += 1;
     expect(res.status).toBe(202);
     const started = (await res.json()) as { id: string; links: { self: string; chart: string } };
-    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{8}$/);
+    expect(started.id).toMatch(/^backtest-AAPL-sma_cross-[0-9a-f]{32}$/);
     expect(started.links.chart).toBe(`/backtests/${started.id}/chart`);
 
     // No worker yet: the run waits on its task queue, and says so.

@@ -5,7 +5,7 @@ import { isLoopbackHost, shippedSecrets, unsafeListenReason } from '../../src/ap
 
 describe('the API refuses a reachable address with the shipped secrets', () => {
   const shipped = shippedSecrets();
-  const own = { apiKey: 'my-own-admin-key-42', tokenSecret: 'my-own-token-secret-0123456789' };
+  const own = { apiKey: 'my-own-admin-key-0123456789abcdef', tokenSecret: 'my-own-token-secret-0123456789' };
 
   it('reads the shipped defaults from config/default.yaml', () => {
     const config = loadConfig({});
@@ -28,6 +28,13 @@ describe('the API refuses a reachable address with the shipped secrets', () => {
     expect(unsafeListenReason({ host: '192.168.1.10', ...own, tokenSecret: shipped.tokenSecret! })).toMatch(
       /api\.tokenSecret/,
     );
+  });
+
+  it('refuses an admin key shorter than 32 characters on a non-loopback host, not on loopback', () => {
+    const short = { ...own, apiKey: 'x'.repeat(31) };
+    expect(unsafeListenReason({ host: '0.0.0.0', ...short })).toMatch(/api\.apiKey \(API_KEY\) is shorter than 32/);
+    expect(unsafeListenReason({ host: '0.0.0.0', ...own, apiKey: 'x'.repeat(32) })).toBeNull();
+    expect(unsafeListenReason({ host: '127.0.0.1', ...short })).toBeNull();
   });
 
   it('src/api/main.ts exits 1 before connecting anything', () => {

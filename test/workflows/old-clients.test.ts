@@ -166,13 +166,13 @@ describe("the old notification service's clients, unchanged, on the real stack (
     expect(get.body.emails).toEqual(['ann@example.com', 'bob@example.com']);
     expect((await call('GET', '/tickers/AAPL?test=false', { admin: false })).body.emails).toBeUndefined();
 
-    // A signal our rules do not give is refused, and nothing is sent.
+    // A signal other than the one recorded for that day is refused, and nothing is sent.
     const wrong = await call('POST', '/notification/AAPL/send', {
       body: JSON.stringify({ signal: 'SELL', strategy: 'SMACross', date: DATE, test: false }),
       contentType: 'application/json',
     });
     expect(wrong.status).toBe(409);
-    expect(wrong.body.message).toMatch(/sma_cross gave BUY for AAPL on 2022-03-04, not SELL/);
+    expect(wrong.body.message).toMatch(/sma_cross recorded BUY for AAPL on 2022-03-04, not SELL/);
     // test: true checks and lists the recipients, sends nothing.
     const dry = await call('POST', '/notification/AAPL/send', {
       body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }),
@@ -198,13 +198,13 @@ describe("the old notification service's clients, unchanged, on the real stack (
     expect(await readMailbox(mailDir)).toHaveLength(2);
   });
 
-  it('a reported signal not recorded yet is checked against our rules over the stored bars, then recorded', async () => {
+  it('with check: a reported signal not recorded yet is checked against our rules over the stored bars, then recorded', async () => {
     await t.db.deleteFrom('signals').where('ticker', '=', 'NFLX').where('date', '=', DATE).execute();
     const bars = await new PostgresPriceRepository(t.db).bars('NFLX', { to: DATE });
     const ours = runStrategy('macd_cross', {}, bars).records.at(-1)!.signal;
     const other = ours === 'BUY' ? 'SELL' : 'BUY';
     const wrong = await call('POST', '/notification/NFLX/send', {
-      body: JSON.stringify({ signal: other, strategy: 'MACDCross', date: DATE, test: true }),
+      body: JSON.stringify({ signal: other, strategy: 'MACDCross', date: DATE, test: true, check: true }),
       contentType: 'application/json',
     });
     expect(wrong.status).toBe(409);
@@ -218,7 +218,7 @@ describe("the old notification service's clients, unchanged, on the real stack (
       .where('date', '=', DATE)
       .execute();
     const right = await call('POST', '/notification/AAPL/send', {
-      body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true }),
+      body: JSON.stringify({ signal: 'BUY', strategy: 'SMACross', date: DATE, test: true, check: true }),
       contentType: 'application/json',
     });
     expect(right).toMatchObject({
@@ -232,12 +232,21 @@ describe("the old notification service's clients, unchanged, on the real stack (
     ).toEqual(['BUY']);
     // No bar of that date: said, not guessed.
     const noBar = await call('POST', '/notification/NFLX/send', {
-      body: JSON.stringify({ signal: 'BUY', strategy: 'sma_cross', date: '2022-03-07', test: true }),
+      body: JSON.stringify({ signal: 'BUY', strategy: 'sma_cross', date: '2022-03-07', test: true, check: true }),
       contentType: 'application/json',
     });
     expect(noBar).toMatchObject({
       status: 409,
       body: { message: expect.stringMatching(/^no stored price of NFLX on 2022-03-07/) },
     });
+    // Without check, the reporter's word is taken: a dry run says what our rules give and records nothing.
+    const reported = await call('POST', '/notification/NFLX/send', {
+      body: JSON.stringify({ signal: other, strategy: 'MACDCross', date: DATE, test: true }),
+      contentType: 'application/json',
+    });
+    expect(reported).toMatchObject({ status: 200, body: { recorded: false, ours, signal: other } });
+    expect(
+      await new PostgresSignalRepository(t.db).list({ ticker: 'NFLX', date: DATE, strategy: 'macd_cross' }),
+    ).toEqual([]);
   });
 });

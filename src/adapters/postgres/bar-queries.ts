@@ -49,5 +49,6 @@ export function signalRecordOf(row: Selectable<SignalTable>): SignalRecord {
     signal: row.signal,
     close: row.close,
     inputs: row.inputs as SignalRecord['inputs'],
+    ...(row.reported_by ? { reportedBy: row.reported_by } : {}),
   };
 }

@@ -131,12 +131,15 @@ export interface SignalTable {
   strategy: string;
   strategy_version: number;
   signal: 'BUY' | 'SELL' | 'HOLD' | 'WAIT';
-  close: number;
+  /** The close of the date; null for a reported signal without a stored bar (migration 0018). */
+  close: number | null;
   /** The numbers the decision used (close, indicator values), by name. */
   inputs: ColumnType<Record<string, number | string | null>, string, string>;
   recorded_at: Timestamp;
   /** The daily run that recorded it: its own date, or a later run that caught up a missed day. */
   run_date: DateColumn;
+  /** Who reported it (an old client's POST /notification/{ticker}/send, migration 0018); null for ours. */
+  reported_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SubscriberTable {

@@ -13,11 +13,12 @@ export class PostgresSignalRepository implements SignalRepository {
     if (signals.length === 0) return 0;
     const result = await sql<{ n: number }>`
       with inserted as (
-        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs, run_date)
+        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs, reported_by, run_date)
         select *, coalesce(${runDate ?? null}::date, date) from unnest(
           ${signals.map((s) => s.date)}::date[], ${signals.map((s) => s.ticker)}::text[], ${signals.map((s) => s.strategy)}::text[],
           ${signals.map((s) => s.strategyVersion)}::int[], ${signals.map((s) => s.signal)}::text[], ${signals.map((s) => s.close)}::float8[],
-          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[]) as t(date, ticker, strategy, strategy_version, signal, close, inputs)
+          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[], ${signals.map((s) => s.reportedBy ?? null)}::text[])
+          as t(date, ticker, strategy, strategy_version, signal, close, inputs, reported_by)
         on conflict (date, ticker, strategy) do nothing
         returning 1)
       select count(*)::int as n from inserted`.execute(this.db);

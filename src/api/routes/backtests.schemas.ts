@@ -22,7 +22,9 @@ export const backtestBody = z.strictObject({
   capital: z
     .number()
     .optional()
-    .describe(`Starting capital, above 0 and at most ${BACKTEST_LIMITS.maxCapital} (default 1000)`),
+    .describe(
+      `Starting capital, at least ${BACKTEST_LIMITS.minCapital} and at most ${BACKTEST_LIMITS.maxCapital} (default 1000)`,
+    ),
   feesBps: z
     .number()
     .optional()

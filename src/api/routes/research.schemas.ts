@@ -43,9 +43,15 @@ const signalSchema = z.object({
   strategy: z.string(),
   strategyVersion: z.number().int(),
   signal: z.enum(['BUY', 'SELL', 'HOLD', 'WAIT']),
-  close: z.number(),
+  close: z.number().nullable().describe('The close of the date; null for a reported signal without a stored bar'),
   inputs: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
   runDate: z.string().describe('The daily run that recorded it'),
+  reportedBy: z
+    .string()
+    .optional()
+    .describe(
+      "Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give",
+    ),
 });
 
 const planSchema = z.object({
@@ -134,6 +140,11 @@ export const signalResponse = z.object({
     .array(forwardSchema)
     .describe('Close 5/20/60 trading days later against the close of the signal day (null past the data)'),
   sent: z.boolean().describe('Whether an email carried it'),
+  ours: z
+    .enum(['BUY', 'SELL', 'HOLD', 'WAIT'])
+    .nullable()
+    .optional()
+    .describe('For a reported signal: what our rules give on that date (null without a stored bar of it)'),
   recommendation: recommendationSchema
     .nullable()
     .describe('For a recommended:<name> label, the current recommendation and its evidence'),

@@ -30,6 +30,7 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
         summary:
           'Start a daily run (admin): ingestion, strategies, signals, emails. One run per date at a time ' +
           "(workflow id `daily-<date>`, as `algo run-daily` starts it; 409 while one runs); what the body leaves out comes from the worker's config",
+        security: [{ apiKey: [] }],
         body: dailyRunBody,
       },
     },

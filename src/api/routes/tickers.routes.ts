@@ -17,8 +17,9 @@ import { addSubscribersBody, addTickerBody, addTickerQuery, emailKey, tickerKey,
 export function registerTickerRoutes(app: ZodApp, ctx: ApiContext): void {
   // The old clients POST /tickers with a form body `ticker=AAPL`: parsed here only.
   void app.register(async (parent) => {
+    // An empty form body (curl -d '', the old script's POST /tickers?ticker=AAPL) is no body: the query names the ticker.
     parent.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      done(null, body === '' ? null : Object.fromEntries(new URLSearchParams(body as string)));
     });
     registerTickerRoutesIn(parent.withTypeProvider<ZodTypeProvider>(), ctx);
   });
@@ -83,6 +84,7 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
         tags: ['tickers'],
         summary:
           'Start tracking a ticker (admin): the next daily run ingests and evaluates it. JSON {"ticker"}, a form body ticker=AAPL, or ?ticker=AAPL with an empty body',
+        security: [{ apiKey: [] }],
         querystring: addTickerQuery,
         body: addTickerBody,
       },
@@ -140,6 +142,7 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
         summary:
           'Add subscribers to a ticker (admin): a JSON array of addresses (the old clients) makes them confirmed subscribers; ' +
           'the object form sends new addresses the opt-in email unless confirmed is true',
+        security: [{ apiKey: [] }],
         params: tickerParams,
         body: addSubscribersBody,
       },

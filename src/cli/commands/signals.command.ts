@@ -10,7 +10,7 @@ export type SignalRow = {
   strategy: string;
   strategyVersion: number;
   signal: SignalRecord['signal'];
-  close: number;
+  close: number | null;
 } & Record<string, number | string | null>;
 
 /** Flatten a record; an input named like a fixed field never overwrites it. */

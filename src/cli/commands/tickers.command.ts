@@ -89,7 +89,8 @@ export function registerTickerCommands(program: Command): void {
           if (signal !== 'BUY' && signal !== 'SELL')
             throw new BadInputError('--signal: BUY or SELL (with --strategy and --date)');
           if (!opts.strategy || !date) throw new BadInputError('--signal needs --strategy and --date');
-          reported = { signal, strategy: opts.strategy, date };
+          // Sent only if our rules give it: the CLI is ours, not an old strategy service reporting its word.
+          reported = { signal, strategy: opts.strategy, date, check: true };
         }
         const result = await ctx.services.notifications.send({ ticker, date, reported }, (started) =>
           ctx.out.info(`notification ${started.workflowId} started`),

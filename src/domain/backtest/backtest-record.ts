@@ -111,6 +111,8 @@ export interface BacktestRecord extends BacktestFigures {
 
 /** The limits of a backtest request: one definition for every door (API, CLI, playground, workflow). */
 export const BACKTEST_LIMITS = {
+  /** Smallest starting capital: below a cent, the equity curve underflows to nothing worth charting. */
+  minCapital: 0.01,
   /** Largest starting capital. */
   maxCapital: 1e12,
   /** Largest commission in basis points (100 %). */
@@ -153,6 +155,11 @@ export function checkBacktestRequestShape(
   const capital = request.capital ?? 1000;
   if (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0) {
     throw new BadInputError(`capital must be a positive number (got ${shown(request.capital)})`, { field: 'capital' });
+  }
+  if (capital < BACKTEST_LIMITS.minCapital) {
+    throw new BadInputError(`capital must be at least ${BACKTEST_LIMITS.minCapital} (got ${shown(capital)})`, {
+      field: 'capital',
+    });
   }
   if (capital > BACKTEST_LIMITS.maxCapital) {
     throw new BadInputError(`capital must be at most ${BACKTEST_LIMITS.maxCapital} (got ${shown(capital)})`, {

@@ -10,6 +10,8 @@ export interface DigestInput {
   signals: readonly SignalRecord[];
   /** One-click unsubscribe link (signed token). */
   unsubscribeUrl: string;
+  /** The subscriber's manage page (signed token): change tickers and strategies, pause, unsubscribe. */
+  manageUrl?: string;
   /** Strategy recommendations that changed since the subscriber's last email, if any. */
   notes?: readonly string[];
   /** The "why did I get this" page of a signal (the web app's signal page); each signal links to it when given. */
@@ -88,6 +90,7 @@ export function composeDigest(input: DigestInput): DigestContent {
     ...(notes.length ? ['', ...notes] : []),
     '',
     'These are signals from automated strategies, not advice. No order is ever placed for you.',
+    ...(input.manageUrl ? [`Manage your subscriptions: ${input.manageUrl}`] : []),
     `Unsubscribe: ${input.unsubscribeUrl}`,
   ].join('\n');
   const table = (signals: readonly SignalRecord[]) => {
@@ -110,7 +113,7 @@ ${current.length ? table(current) : '<p>No signal on this day.</p>'}
 ${missed.length ? `<h3>${escapeHtml(MISSED_DAYS_HEADING)}</h3>\n${table(missed)}` : ''}
 ${notes.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}
 <p style="color:#666;font-size:12px">Signals from automated strategies, not advice. No order is ever placed for you.<br>
-<a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>
+${input.manageUrl ? `<a href="${escapeHtml(input.manageUrl)}">Manage your subscriptions</a> · ` : ''}<a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>
 </body></html>`;
   return { subject, text, html };
 }

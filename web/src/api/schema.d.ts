@@ -852,12 +852,15 @@ export interface paths {
                                 strategyVersion: number;
                                 /** @enum {string} */
                                 signal: "BUY" | "SELL" | "HOLD" | "WAIT";
-                                close: number;
+                                /** @description The close of the date; null for a reported signal without a stored bar */
+                                close: number | null;
                                 inputs: {
                                     [key: string]: (number | string) | null;
                                 };
                                 /** @description The daily run that recorded it */
                                 runDate: string;
+                                /** @description Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give */
+                                reportedBy?: string;
                             };
                             strategy: {
                                 label: string;
@@ -907,6 +910,11 @@ export interface paths {
                             }[];
                             /** @description Whether an email carried it */
                             sent: boolean;
+                            /**
+                             * @description For a reported signal: what our rules give on that date (null without a stored bar of it)
+                             * @enum {string|null}
+                             */
+                            ours?: "BUY" | "SELL" | "HOLD" | "WAIT" | null;
                             /** @description For a recommended:<name> label, the current recommendation and its evidence */
                             recommendation: {
                                 strategy: string | null;
@@ -1105,12 +1113,15 @@ export interface paths {
                                 strategyVersion: number;
                                 /** @enum {string} */
                                 signal: "BUY" | "SELL" | "HOLD" | "WAIT";
-                                close: number;
+                                /** @description The close of the date; null for a reported signal without a stored bar */
+                                close: number | null;
                                 inputs: {
                                     [key: string]: (number | string) | null;
                                 };
                                 /** @description The daily run that recorded it */
                                 runDate: string;
+                                /** @description Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give */
+                                reportedBy?: string;
                             }[];
                         };
                     };
@@ -2307,6 +2318,8 @@ export interface paths {
                         strategy?: string;
                         /** @description Old clients: true checks the request and lists the recipients, sends nothing */
                         test?: boolean;
+                        /** @description With signal: send it only if our rules give it (409 otherwise); default: the reporter's word is taken */
+                        check?: boolean;
                     } | null;
                 };
             };

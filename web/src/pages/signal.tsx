@@ -70,6 +70,12 @@ export default function SignalPage() {
               ). Recorded by the daily run of {data.signal.runDate}
               {data.sent ? ', emailed to subscribers.' : ', not emailed.'}
             </p>
+            {data.signal.reportedBy ? (
+              <p data-testid="signal-reported">
+                Reported by {data.signal.reportedBy}, not computed here: our rules give{' '}
+                {data.ours ?? 'nothing yet (no stored price of that day)'} on {date}.
+              </p>
+            ) : null}
           </section>
           <section aria-labelledby="inputs-h">
             <h2 id="inputs-h">The numbers behind it</h2>
