@@ -145,8 +145,30 @@ export const configSchema = z.object({
     port: z.coerce.number().int().min(1).max(65535).default(8000),
     /** Key for admin endpoints (header `x-api-key`). */
     apiKey: z.string().min(8, 'at least 8 characters'),
-    /** Base of links in emails (confirm, unsubscribe). */
+    /**
+     * The address people and emails reach the API at (behind a reverse proxy:
+     * the proxy's https URL); every link the system makes (confirm,
+     * unsubscribe, manage, signal pages) starts with it.
+     */
     publicUrl: z.string().url().default('http://127.0.0.1:8000'),
+    /**
+     * Behind a reverse proxy: which X-Forwarded-For hops to believe, so rate
+     * limits and logs see the client, not the proxy (Fastify `trustProxy`).
+     * `false` (default): none; `true`: every hop; a number: that many hops;
+     * else addresses/CIDRs, comma-separated (`127.0.0.1,10.0.0.0/8`). Env TRUST_PROXY.
+     */
+    trustProxy: z
+      .union([
+        z.boolean(),
+        z.number().int().min(1),
+        z
+          .string()
+          .min(1)
+          .transform((v): boolean | number | string =>
+            v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
+          ),
+      ])
+      .default(false),
     /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
     tokenSecret: z.string().min(16, 'at least 16 characters'),
     /**
@@ -155,6 +177,15 @@ export const configSchema = z.object({
      */
     rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
   }),
+  worker: z
+    .object({
+      /**
+       * A file the worker touches every 10 s while it runs (the Docker health
+       * check reads its age); omitted: none. Env WORKER_HEALTH_FILE.
+       */
+      healthFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
   ingestion: z
     .object({
       batchSize: z.number().int().min(1).max(500).default(25),
@@ -228,6 +259,8 @@ const ENV_OVERRIDES: Record<string, string> = {
   API_PORT: 'api.port',
   API_KEY: 'api.apiKey',
   PUBLIC_URL: 'api.publicUrl',
+  TRUST_PROXY: 'api.trustProxy',
+  WORKER_HEALTH_FILE: 'worker.healthFile',
   TOKEN_SECRET: 'api.tokenSecret',
   REPORTS_STORE: 'backtests.reports.store',
   REPORTS_DIR: 'backtests.reports.dir',
