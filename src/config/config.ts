@@ -89,6 +89,14 @@ export const configSchema = z.object({
     tls: tlsSchema.default(false),
     /** Temporal Cloud API key; implies TLS. */
     apiKey: z.string().min(1).optional(),
+    /**
+     * Which Temporal server `algo stack up` expects at a local `address`:
+     * `dev` (default) starts the dev server (SQLite in dataDir); `postgres`
+     * is production mode, the self-hosted Temporal Service on Postgres
+     * (src/stack/temporal-server.ts), which stack up does not start yet: it
+     * must already answer at `address`. Env TEMPORAL_SERVER.
+     */
+    server: z.enum(['dev', 'postgres']).default('dev'),
     /** Base URL of the Temporal Web UI that run links point to (default: the dev server's UI, http://<address host>:<uiPort>). */
     uiUrl: z.string().url().optional(),
     devServer: z
@@ -238,6 +246,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   TEMPORAL_TASK_QUEUE: 'temporal.taskQueue',
   TEMPORAL_API_KEY: 'temporal.apiKey',
   TEMPORAL_BINARY: 'temporal.devServer.binary',
+  TEMPORAL_SERVER: 'temporal.server',
   TEMPORAL_UI_URL: 'temporal.uiUrl',
   ALGO_DATA_DIR: 'dataDir',
   ALGO_PROVIDER: 'marketData.provider',
