@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, type AppConfig } from './config/config';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
@@ -136,11 +137,38 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       `worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
     );
     void warnOnMailProblem(mailer, config);
-    await worker.run();
+    const stopHealth = config.worker.healthFile ? touchWhileRunning(worker, config.worker.healthFile) : undefined;
+    try {
+      await worker.run();
+    } finally {
+      stopHealth?.();
+    }
   } finally {
     await connection.close();
     await close();
   }
+}
+
+/** How often the health file is touched; a health check calls the worker dead when it is much older. */
+export const HEALTH_FILE_INTERVAL_MS = 10_000;
+
+/**
+ * Touch `file` now and every {@link HEALTH_FILE_INTERVAL_MS} while the worker
+ * is RUNNING (the Docker health check reads its age); returns the stopper.
+ */
+export function touchWhileRunning(worker: Pick<Worker, 'getState'>, file: string): () => void {
+  const touch = () => {
+    if (worker.getState() !== 'RUNNING') return;
+    try {
+      fs.writeFileSync(file, `${new Date().toISOString()}\n`);
+    } catch (err) {
+      console.warn(`worker: cannot write the health file ${file}: ${(err as Error).message}`);
+    }
+  };
+  touch();
+  const timer = setInterval(touch, HEALTH_FILE_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

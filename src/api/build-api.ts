@@ -35,6 +35,13 @@ export type { ApiDeps } from './api-context';
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 
+/** Config `api.trustProxy` as Fastify takes it: a hop count becomes "trust the nearest n hops". */
+export function fastifyTrustProxy(
+  value: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof value === 'number' ? (_address, hop) => hop < value : value;
+}
+
 /**
  * The HTTP API: the old notification service's endpoints plus subscribe,
  * confirm, unsubscribe, signals and daily runs; OpenAPI docs at /docs. Every
@@ -49,6 +56,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     routerOptions: { maxParamLength: 100 },
     // A client aborting early must not crash or leak.
     return503OnClosing: true,
+    // Behind a reverse proxy, request.ip (rate limits, logs) is the client from X-Forwarded-For.
+    trustProxy: fastifyTrustProxy(deps.config.api.trustProxy ?? false),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -3,6 +3,7 @@ import { registerBacktestCommands } from './commands/backtest.command';
 import { registerCalendarCommands } from './commands/calendar.command';
 import { registerDailyCommands } from './commands/daily.command';
 import { registerDemoCommands } from './commands/demo.command';
+import { registerDockerCommands } from './commands/docker.command';
 import { registerScheduleCommands } from './commands/schedule.command';
 import { registerIngestCommands } from './commands/ingest.command';
 import { registerMailCommands } from './commands/mail.command';
@@ -19,6 +20,7 @@ import { registerTickerCommands } from './commands/tickers.command';
 export function registerCommands(program: Command): void {
   registerDemoCommands(program);
   registerStackCommands(program);
+  registerDockerCommands(program);
   registerIngestCommands(program);
   registerPricesCommands(program);
   registerDailyCommands(program);

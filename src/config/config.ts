@@ -92,6 +92,14 @@ export const configSchema = z.object({
     tls: tlsSchema.default(false),
     /** Temporal Cloud API key; implies TLS. */
     apiKey: z.string().min(1).optional(),
+    /**
+     * Which Temporal server `algo stack up` expects at a local `address`:
+     * `dev` (default) starts the dev server (SQLite in dataDir); `postgres`
+     * is production mode, the self-hosted Temporal Service on Postgres
+     * (src/stack/temporal-server.ts), which stack up does not start yet: it
+     * must already answer at `address`. Env TEMPORAL_SERVER.
+     */
+    server: z.enum(['dev', 'postgres']).default('dev'),
     /** Base URL of the Temporal Web UI that run links point to (default: the dev server's UI, http://<address host>:<uiPort>). */
     uiUrl: z.string().url().optional(),
     devServer: z
@@ -155,8 +163,30 @@ export const configSchema = z.object({
     port: z.coerce.number().int().min(1).max(65535).default(8000),
     /** Key for admin endpoints (header `x-api-key`). */
     apiKey: z.string().min(8, 'at least 8 characters'),
-    /** Base of links in emails (confirm, unsubscribe). */
+    /**
+     * The address people and emails reach the API at (behind a reverse proxy:
+     * the proxy's https URL); every link the system makes (confirm,
+     * unsubscribe, manage, signal pages) starts with it.
+     */
     publicUrl: z.string().url().default('http://127.0.0.1:8000'),
+    /**
+     * Behind a reverse proxy: which X-Forwarded-For hops to believe, so rate
+     * limits and logs see the client, not the proxy (Fastify `trustProxy`).
+     * `false` (default): none; `true`: every hop; a number: that many hops;
+     * else addresses/CIDRs, comma-separated (`127.0.0.1,10.0.0.0/8`). Env TRUST_PROXY.
+     */
+    trustProxy: z
+      .union([
+        z.boolean(),
+        z.number().int().min(1),
+        z
+          .string()
+          .min(1)
+          .transform((v): boolean | number | string =>
+            v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v,
+          ),
+      ])
+      .default(false),
     /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
     tokenSecret: z.string().min(16, 'at least 16 characters'),
     /**
@@ -165,6 +195,15 @@ export const configSchema = z.object({
      */
     rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
   }),
+  worker: z
+    .object({
+      /**
+       * A file the worker touches every 10 s while it runs (the Docker health
+       * check reads its age); omitted: none. Env WORKER_HEALTH_FILE.
+       */
+      healthFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
   ingestion: z
     .object({
       batchSize: z.number().int().min(1).max(500).default(25),
@@ -217,6 +256,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   TEMPORAL_TASK_QUEUE: 'temporal.taskQueue',
   TEMPORAL_API_KEY: 'temporal.apiKey',
   TEMPORAL_BINARY: 'temporal.devServer.binary',
+  TEMPORAL_SERVER: 'temporal.server',
   TEMPORAL_UI_URL: 'temporal.uiUrl',
   ALGO_DATA_DIR: 'dataDir',
   ALGO_PROVIDER: 'marketData.provider',
@@ -238,6 +278,8 @@ const ENV_OVERRIDES: Record<string, string> = {
   API_PORT: 'api.port',
   API_KEY: 'api.apiKey',
   PUBLIC_URL: 'api.publicUrl',
+  TRUST_PROXY: 'api.trustProxy',
+  WORKER_HEALTH_FILE: 'worker.healthFile',
   TOKEN_SECRET: 'api.tokenSecret',
   REPORTS_STORE: 'backtests.reports.store',
   REPORTS_DIR: 'backtests.reports.dir',

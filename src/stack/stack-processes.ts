@@ -77,7 +77,8 @@ function apiHost(config: AppConfig): string {
 export const temporalDevServer: ManagedProcess = {
   name: 'temporal',
   stage: 0,
-  enabled: (ctx) => isLocalTemporal(ctx.config),
+  // Production mode (temporal.server: postgres) runs the self-hosted server instead.
+  enabled: (ctx) => isLocalTemporal(ctx.config) && ctx.config.temporal.server === 'dev',
   async command(ctx) {
     const { config } = ctx;
     const binary = await ensureTemporalBinary({ configured: config.temporal.devServer.binary, log: ctx.log });

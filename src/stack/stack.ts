@@ -225,6 +225,12 @@ export async function stackUp(config: AppConfig, options: StackOptions = {}): Pr
   log(`postgres: ${created ? 'created database and ' : ''}migrated to the latest schema`);
   await checkRedis(config.redis.url);
   log('redis: reachable');
+  if (config.temporal.server === 'postgres' && !(await temporalAnswers(config))) {
+    throw new Error(
+      `temporal.server is postgres (production mode), and no Temporal server answers at ${config.temporal.address}: ` +
+        'start the self-hosted server first (stack up does not start it yet), or set TEMPORAL_SERVER=dev for the dev server',
+    );
+  }
   if (!isLocalTemporal(config) && !(await temporalAnswers(config))) {
     throw new Error(
       `cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}); check temporal.address, TLS and API key`,

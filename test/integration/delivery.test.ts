@@ -188,11 +188,15 @@ describe('deliverExactlyOnce', () => {
     expect(deferred.deferred.map((d) => d.subscriberId).sort((a, b) => a - b)).toEqual(ids);
     expect((await rows()).every((r) => r.status === 'claimed')).toBe(true);
 
-    // The database refuses the mark: the call fails, but only after every send has settled.
+    // The database refuses the mark: no send starts after the first refusal, and the call fails
+    // once its retries are spent, but only after every send has settled.
     let inFlight = 0;
     let maxInFlightAtFailure = -1;
+    let markFailures = 0;
+    let startedAfterFailure = 0;
     const slow: Mailer = {
       async send(message: OutgoingEmail): Promise<SendResult> {
+        if (markFailures > 0) startedAfterFailure++;
         inFlight++;
         await new Promise((r) => setTimeout(r, 20));
         inFlight--;
@@ -202,17 +206,23 @@ describe('deliverExactlyOnce', () => {
     const failingMarks = {
       claim: deliveries.claim.bind(deliveries),
       markFailed: deliveries.markFailed.bind(deliveries),
-      markSent: () => Promise.reject(new Error('connection terminated')),
+      markSent: () => {
+        markFailures++;
+        return Promise.reject(new Error('connection terminated'));
+      },
     };
     await expect(
       deliverExactlyOnce(
         { deliveries: failingMarks, mailer: slow },
-        { kind: 'daily', date: DATE, items: items(ids), concurrency: 2 },
+        { kind: 'daily', date: DATE, items: items(ids), concurrency: 2, markRetryDelaysMs: [10, 10] },
       ).finally(() => {
         maxInFlightAtFailure = inFlight;
       }),
     ).rejects.toThrow('connection terminated');
     expect(maxInFlightAtFailure).toBe(0);
+    expect(startedAfterFailure).toBe(0);
+    // The first UPDATE and its two retries.
+    expect(markFailures).toBe(3);
 
     const retried = await deliverExactlyOnce(
       { deliveries, mailer },
@@ -220,5 +230,40 @@ describe('deliverExactlyOnce', () => {
     );
     expect(retried.sent.sort((a, b) => a - b)).toEqual(ids);
     expect((await rows()).map((r) => [r.status, r.attempts])).toEqual(ids.map(() => ['sent', 3]));
+  });
+
+  it('holds the sending while the "sent" UPDATE fails, and goes on once a retry of it succeeds', async () => {
+    const ids = await subscribers(40);
+    const before = (await readMailbox(mailDir)).length;
+    let failuresLeft = 2;
+    let failing = false;
+    let sentWhileFailing = 0;
+    const flakyMarks = {
+      claim: deliveries.claim.bind(deliveries),
+      markFailed: deliveries.markFailed.bind(deliveries),
+      markSent: async (input: { messageIds: readonly string[] }) => {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          failing = true;
+          throw new Error('terminating connection due to administrator command');
+        }
+        failing = false;
+        await deliveries.markSent(input);
+      },
+    };
+    const counting: Mailer = {
+      send(message) {
+        if (failing) sentWhileFailing++;
+        return mailer.send(message);
+      },
+    };
+    const outcome = await deliverExactlyOnce(
+      { deliveries: flakyMarks, mailer: counting },
+      { kind: 'daily', date: DATE, items: items(ids), concurrency: 4, markRetryDelaysMs: [20, 20, 20] },
+    );
+    expect([...outcome.sent].sort((a, b) => a - b)).toEqual(ids);
+    expect(sentWhileFailing).toBe(0);
+    expect((await rows()).every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
+    expect((await readMailbox(mailDir)).slice(before)).toHaveLength(40);
   });
 });

@@ -34,24 +34,19 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
   let nameSpace: string;
   const signer = new HmacTokenSigner(SECRET);
 
-  beforeAll(async () => {
-    t = await createTestDatabase();
-    redis = openRedis(loadConfig());
-    nameSpace = `algo-test-${crypto.randomBytes(4).toString('hex')}:rate-limit:`;
-    mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rate-limit-mail-'));
-    sink = await startMailSink({ port: 0, dir: mailDir });
-    mailer = new NodemailerMailer({
-      host: '127.0.0.1',
-      port: sink.port,
-      secure: false,
-      from: 'Algo Signals <signals@localhost>',
-      timeoutMs: 3000,
-    });
-    app = buildApi({
+  function buildTestApi(trustProxy: boolean | number): FastifyInstance {
+    return buildApi({
       config: {
         tickers: ['AAPL'],
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: 'rate-limit-admin', publicUrl: PUBLIC_URL, tokenSecret: SECRET },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: 'rate-limit-admin',
+          publicUrl: PUBLIC_URL,
+          tokenSecret: SECRET,
+          trustProxy,
+        },
       },
       rateLimit: {
         limits: { perClient: { max: 6, windowSeconds: 60 }, perAddress: { max: 2, windowSeconds: 600 } },
@@ -67,6 +62,22 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
       today: () => '2024-01-05',
       webApp: false,
     });
+  }
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    redis = openRedis(loadConfig());
+    nameSpace = `algo-test-${crypto.randomBytes(4).toString('hex')}:rate-limit:`;
+    mailDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rate-limit-mail-'));
+    sink = await startMailSink({ port: 0, dir: mailDir });
+    mailer = new NodemailerMailer({
+      host: '127.0.0.1',
+      port: sink.port,
+      secure: false,
+      from: 'Algo Signals <signals@localhost>',
+      timeoutMs: 3000,
+    });
+    app = buildTestApi(false);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -147,5 +158,33 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     expect(confirm.status).toBe(400);
     // Admin and read endpoints are not limited.
     expect((await fetch(`${baseUrl}/tickers`)).status).toBe(200);
+  });
+
+  it('behind a reverse proxy (api.trustProxy: 1), each client is counted by its X-Forwarded-For address; without it, by the proxy', async () => {
+    const proxied = buildTestApi(1);
+    await proxied.listen({ host: '127.0.0.1', port: 0 });
+    const address = proxied.server.address();
+    const proxiedUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const subscribeVia = async (url: string, email: string, client: string) =>
+      (
+        await fetch(`${url}/subscriptions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+          body: JSON.stringify({ email, tickers: ['AAPL'] }),
+        })
+      ).status;
+    try {
+      for (let i = 0; i < 6; i++) expect(await subscribeVia(proxiedUrl, `a${i}@example.com`, '203.0.113.7')).toBe(202);
+      expect(await subscribeVia(proxiedUrl, 'a6@example.com', '203.0.113.7')).toBe(429);
+      // Another client behind the same proxy has its own count.
+      expect(await subscribeVia(proxiedUrl, 'b0@example.com', '198.51.100.9')).toBe(202);
+    } finally {
+      await proxied.close();
+    }
+    // The API that trusts no proxy counts the proxy itself: the header changes nothing.
+    const keys = await redis.keys(`${nameSpace}*`);
+    if (keys.length) await redis.del(...keys);
+    for (let i = 0; i < 6; i++) expect(await subscribeVia(baseUrl, `c${i}@example.com`, `192.0.2.${i}`)).toBe(202);
+    expect(await subscribeVia(baseUrl, 'c6@example.com', '192.0.2.99')).toBe(429);
   });
 });

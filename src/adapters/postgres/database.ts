@@ -341,6 +341,16 @@ export function createDatabase(url: string, options: { max?: number } = {}): Kys
   pool.on('error', (err) =>
     console.warn(`postgres: an idle connection was closed (${err.message}); the next query reconnects`),
   );
+  // The pool listens on idle clients only: a client checked out (a transaction
+  // between statements, a COPY) whose server goes away (57P01 on a restart)
+  // emits 'error' with no listener, and that kills the process. Every client
+  // gets its own listener for its whole life; the query or transaction that
+  // was using it fails on its own, and the pool discards the broken client.
+  pool.on('connect', (client) => {
+    client.on('error', (err) =>
+      console.warn(`postgres: a connection in use was closed (${err.message}); its query fails and is retried`),
+    );
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pools.set(db, pool);
   return db;

@@ -49,23 +49,32 @@ export interface DeliveryDependencies {
 /** Most ids one "sent" UPDATE carries, and longest an id waits for one. */
 const MARK_BATCH = 100;
 const MARK_DELAY_MS = 50;
+/** Waits before each new try of a failed "sent" UPDATE (a database restart takes a few seconds): then it gives up. */
+export const MARK_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1_000, 2_000, 4_000, 8_000];
 
 /**
  * Marks deliveries sent in few statements: an UPDATE goes when 100 ids wait
  * or the oldest has waited 50 ms, one at a time. The wait is the price of
  * the crash window: a sender killed in it resends those messages, with the
- * same Message-IDs. A failure is kept and thrown by {@link drain}, never
- * left unhandled; after one, nothing more is marked.
+ * same Message-IDs. A failed UPDATE keeps its ids and is tried again after
+ * each of `retryDelaysMs`; while it fails, {@link ready} holds the senders
+ * back, so a send-out that cannot record sends nothing more. The last
+ * failure is kept and thrown by {@link ready} and {@link drain}, never left
+ * unhandled; after it, nothing more is marked.
  */
 class SentMarks {
   private pending: number[] = [];
   private running: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The latest failed UPDATE while retries remain. */
+  private trouble: unknown;
+  private failedTries = 0;
   private failure: unknown;
 
   constructor(
     private readonly mark: (ids: number[]) => Promise<void>,
     private readonly onMarked: (ids: readonly number[]) => void,
+    private readonly retryDelaysMs: readonly number[],
   ) {}
 
   add(subscriberId: number): void {
@@ -74,9 +83,11 @@ class SentMarks {
   }
 
   private schedule(): void {
-    if (this.running || this.pending.length === 0 || this.failure !== undefined) return;
-    if (this.pending.length >= MARK_BATCH) this.start();
-    else this.timer ??= setTimeout(() => this.start(), MARK_DELAY_MS);
+    if (this.running || this.timer || this.pending.length === 0 || this.failure !== undefined) return;
+    if (this.trouble !== undefined)
+      this.timer = setTimeout(() => this.start(), this.retryDelaysMs[this.failedTries - 1]);
+    else if (this.pending.length >= MARK_BATCH) this.start();
+    else this.timer = setTimeout(() => this.start(), MARK_DELAY_MS);
   }
 
   private start(): void {
@@ -85,9 +96,17 @@ class SentMarks {
     if (this.running || this.pending.length === 0 || this.failure !== undefined) return;
     const ids = this.pending.splice(0);
     this.running = this.mark(ids)
-      .then(() => this.onMarked(ids))
+      .then(() => {
+        this.trouble = undefined;
+        this.failedTries = 0;
+        this.onMarked(ids);
+      })
       .catch((err: unknown) => {
-        this.failure = err;
+        // Keep the ids: they were sent, and a retry of the UPDATE records them.
+        this.pending.unshift(...ids);
+        this.failedTries++;
+        if (this.failedTries > this.retryDelaysMs.length) this.failure = err;
+        else this.trouble = err;
       })
       .finally(() => {
         this.running = undefined;
@@ -95,12 +114,23 @@ class SentMarks {
       });
   }
 
-  /** Mark every added id now and wait for it; throws the first failure. */
+  /** Resolves at once while marks succeed; waits out a failing UPDATE's retries; throws once they are spent. */
+  async ready(): Promise<void> {
+    while (this.trouble !== undefined && this.failure === undefined) {
+      if (this.running) await this.running;
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Mark every added id now (retrying as above) and wait for it; throws the final failure. */
   async drain(): Promise<void> {
     for (;;) {
       if (this.running) await this.running;
-      else if (this.pending.length > 0 && this.failure === undefined) this.start();
-      else break;
+      else if (this.pending.length > 0 && this.failure === undefined) {
+        if (this.trouble !== undefined && this.timer) await this.ready().catch(() => undefined);
+        else this.start();
+      } else break;
     }
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -130,7 +160,10 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
  * rejection is recorded; a transient failure leaves the claim open for a
  * retry. A {@link MailerConfigurationError} (refused login) stops the
  * sending and is thrown once what was sent is marked: every claim not sent
- * stays open. `onMarked` hears of every batch of ids marked sent.
+ * stays open. `onMarked` hears of every batch of ids marked sent. A failed
+ * "sent" UPDATE stops new sends at once; it is tried again after each of
+ * `markRetryDelaysMs` (sending resumes when it succeeds) and then thrown,
+ * once the sends in flight have settled.
  *
  * The one gap SMTP leaves: a sender killed between the server's `250` and
  * the mark resends, on retry, the same message with the same Message-ID.
@@ -143,6 +176,8 @@ export async function deliverExactlyOnce(
     items: readonly DeliveryItem[];
     concurrency: number;
     onMarked?: (ids: readonly number[]) => void;
+    /** Waits before each new try of a failed "sent" UPDATE; default {@link MARK_RETRY_DELAYS_MS}. */
+    markRetryDelaysMs?: readonly number[];
   },
 ): Promise<DeliveryOutcome> {
   const { kind, date } = input;
@@ -167,6 +202,7 @@ export async function deliverExactlyOnce(
       outcome.sent.push(...ids);
       input.onMarked?.(ids);
     },
+    input.markRetryDelaysMs ?? MARK_RETRY_DELAYS_MS,
   );
   const toSend: Array<{ item: DeliveryItem; messageId: string }> = [];
   for (const item of input.items) {
@@ -179,8 +215,14 @@ export async function deliverExactlyOnce(
 
   // A refused login fails every send the same way: stop sending, keep the claims open for the run after the fix.
   let misconfigured: MailerConfigurationError | undefined;
+  // A refusal that could not be recorded stops the other lanes too (its own lane throws it).
+  let unrecorded = false;
   const sending = mapLimit(toSend, input.concurrency, async ({ item, messageId }) => {
-    if (misconfigured) return;
+    if (misconfigured || unrecorded) return;
+    // A send-out that cannot record what it sent sends nothing more until it can (or gives up):
+    // a database restart then costs at most the messages already in flight.
+    await marks.ready();
+    if (misconfigured || unrecorded) return;
     try {
       await deps.mailer.send({ ...item.compose(), messageId });
     } catch (err) {
@@ -188,7 +230,10 @@ export async function deliverExactlyOnce(
       if (err instanceof MailerConfigurationError) {
         misconfigured ??= err;
       } else if (err instanceof PermanentDeliveryError) {
-        await deps.deliveries.markFailed({ messageId, error });
+        await deps.deliveries.markFailed({ messageId, error }).catch((markError: unknown) => {
+          unrecorded = true;
+          throw markError;
+        });
         outcome.refused.push({ subscriberId: item.subscriberId, error });
       } else {
         outcome.deferred.push({ subscriberId: item.subscriberId, error });
