@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import type { SignalDependencies } from '../activities/signals.activities';
-import { rebuildStrategyStates } from '../activities/signals.activities';
+import { rebuildStrategyStates, type StrategyStatePorts } from '../domain/strategy-states';
 import type { IsoDate } from '../domain/dates';
 import { validateDailyRunRequest, type DailyRunRequest } from '../domain/daily-run-request';
 import { BadInputError, ServiceUnavailableError } from '../domain/errors';
@@ -36,7 +35,7 @@ export interface DailyRunsDependencies {
   /** Email deliveries per date and stale tickers of old results (GET /runs). */
   research?: Pick<ResearchRepository, 'dailyDeliveries' | 'staleTickers'>;
   /** Strategy states and what they are rebuilt from (`algo state rebuild`). */
-  strategyStates?(): SignalDependencies;
+  strategyStates?(): StrategyStatePorts & { trackedTickers(): Promise<string[]> };
 }
 
 /** A daily run as GET /runs lists it. */

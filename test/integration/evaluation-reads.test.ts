@@ -1,10 +1,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
-import {
-  createSignalActivities,
-  strategyFingerprint,
-  type TickerEvaluation,
-} from '../../src/activities/signals.activities';
+import { createSignalActivities, type TickerEvaluation } from '../../src/activities/signals.activities';
+import { strategyFingerprint } from '../../src/domain/strategy-states';
 import type { EnrichedBar } from '../../src/domain/bar';
 import type { IsoDate } from '../../src/domain/dates';
 import { enrichBars } from '../../src/domain/indicators';

@@ -39,7 +39,7 @@ describe('layer rules', () => {
       ],
       [
         'src/cli/commands/layer-probe.command.ts',
-        "export { rebuildStrategyStates } from '../../activities/signals.activities';\n",
+        "export { createSignalActivities } from '../../activities/signals.activities';\n",
       ],
     ] as const;
     for (const [file, text] of probes) fs.writeFileSync(path.join(root, file), text);

@@ -10,7 +10,7 @@ import { PostgresRecommendationRepository } from '../../src/adapters/postgres/po
 import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { buildApi } from '../../src/api/build-api';
-import { rebuildStrategyStates } from '../../src/activities/signals.activities';
+import { rebuildStrategyStates } from '../../src/domain/strategy-states';
 import { deliveryMessageId } from '../../src/domain/notifications/delivery';
 import { tradingDays, nextTradingDay } from '../../src/domain/calendar';
 import type { IsoDate } from '../../src/domain/dates';
