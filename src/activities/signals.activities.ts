@@ -95,8 +95,8 @@ function currentState(
  * a current state and a bounded lookback: that many bars before (and with)
  * the oldest state's last day, and every day after. Undefined (its whole
  * history) otherwise: a new or changed strategy replays from the first bar,
- * and a recursive indicator (EMA of other parameters, Wilder RSI) is only
- * exact over the whole history.
+ * and a recursive indicator (EMA of other parameters, Wilder RSI without the
+ * averages its state carries) is only exact over the whole history.
  */
 export function barWindowOf(
   ticker: string,
@@ -108,8 +108,10 @@ export function barWindowOf(
   let before = 0;
   for (const plan of resolved) {
     const state = currentState(stored, ticker, resolved, plan.label);
-    const lookback = plan.strategy.lookback(plan.params);
-    if (!state || !Number.isFinite(lookback)) return undefined;
+    if (!state) return undefined;
+    const carried = state.carry !== undefined && plan.strategy.carriedLookback;
+    const lookback = carried ? plan.strategy.carriedLookback!(plan.params) : plan.strategy.lookback(plan.params);
+    if (!Number.isFinite(lookback)) return undefined;
     if (through === undefined || state.lastDate < through) through = state.lastDate;
     before = Math.max(before, Math.ceil(lookback));
   }

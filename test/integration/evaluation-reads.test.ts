@@ -82,8 +82,10 @@ describe('a daily evaluation reads what the day needs', () => {
   beforeAll(async () => {
     t = await createTestDatabase();
     repo = new PostgresPriceRepository(t.db);
-    await repo.startRun({ runId: 'run-1', asOf: day3, provider: 'csv', tickers: ['LONG', 'RSI'] });
-    await repo.saveIngestions(['LONG', 'RSI'].map((ticker) => ({ runId: 'run-1', ticker, bars: all, rejected: [] })));
+    await repo.startRun({ runId: 'run-1', asOf: day3, provider: 'csv', tickers: ['LONG', 'RSI', 'OTHER'] });
+    await repo.saveIngestions(
+      ['LONG', 'RSI', 'OTHER'].map((ticker) => ({ runId: 'run-1', ticker, bars: all, rejected: [] })),
+    );
   });
   afterAll(() => t.destroy());
 
@@ -147,11 +149,32 @@ describe('a daily evaluation reads what the day needs', () => {
     }
   });
 
-  it('a strategy whose indicator is only exact over the whole history (Wilder RSI) still reads it', async () => {
-    const { evaluate, read } = activities({ RSI: [{ name: 'sma_cross' }, { name: 'rsi_reversion' }] });
+  it('Wilder RSI reads a bounded window from the averages its state carries, with the same signals', async () => {
+    const plans: StrategyPlan[] = [{ name: 'sma_cross' }, { name: 'rsi_reversion' }];
+    const { evaluate, read, states, recorded } = activities({ RSI: plans });
+    await evaluate(day1);
+    const after1 = new Map(states.states);
+    expect(after1.get(stateKey('RSI', 'rsi_reversion'))!.state.carry).toBeDefined();
+    read.clear();
+    recorded.length = 0;
+    await evaluate(day3);
+    // sma_cross's lookback (1) before day 1, day 1, the two missed days.
+    expect(read.get('RSI')).toBe(1 + 1 + 2);
+    const rsi = getStrategy('rsi_reversion');
+    const whole = runStrategy(rsi, undefined, all, {
+      initialState: after1.get(stateKey('RSI', 'rsi_reversion'))!.state,
+    });
+    expect(recorded.filter((r) => r.strategy === 'rsi_reversion').map((r) => [r.date, r.signal, r.inputs])).toEqual(
+      whole.records.map((r) => [r.date, r.signal, r.inputs]),
+    );
+    expect(states.states.get(stateKey('RSI', 'rsi_reversion'))!.state).toEqual(whole.state);
+  });
+
+  it('a recursive indicator without a carried state (MACD of other parameters) still reads the whole history', async () => {
+    const { evaluate, read } = activities({ OTHER: [{ name: 'macd_cross', params: { fast: 10 } }] });
     await evaluate(day1);
     read.clear();
     await evaluate(day3);
-    expect(read.get('RSI')).toBe(dates.length);
+    expect(read.get('OTHER')).toBe(dates.length);
   });
 });

@@ -273,6 +273,21 @@ export function rollingStdDev(values: Float64Array, mean: Float64Array, period: 
   return out;
 }
 
+/** Wilder's average gain and loss per day (NaN where undefined) and the RSI of them. */
+export interface WilderAverages {
+  gain: Float64Array;
+  loss: Float64Array;
+  rsi: Float64Array;
+}
+
+/** Wilder's average gain and loss after one day: what a strategy state carries to go on from that day. */
+export interface WilderSeed {
+  /** Index of the day the averages are of. */
+  index: number;
+  gain: number;
+  loss: number;
+}
+
 /**
  * Wilder's RSI over `period` changes of the close: the first average gain and
  * loss are plain means of the first `period` changes, then
@@ -280,26 +295,53 @@ export function rollingStdDev(values: Float64Array, mean: Float64Array, period: 
  * 100 when there was no loss, 50 when nothing moved. NaN for the first `period` days.
  */
 export function wilderRsi(close: Float64Array, period: number): Float64Array {
+  return wilderAverages(close, period).rsi;
+}
+
+/**
+ * {@link wilderRsi} with its running averages. With `seed`, the averages of
+ * day `seed.index` are the seed's and the days after go on from them (days
+ * before are NaN): the same numbers, bit for bit, as over the whole history
+ * the seed was taken from, since each day's step reads only the day before.
+ */
+export function wilderAverages(close: Float64Array, period: number, seed?: WilderSeed): WilderAverages {
   const n = close.length;
-  const out = new Float64Array(n).fill(NaN);
-  if (n <= period) return out;
+  const averages = {
+    gain: new Float64Array(n).fill(NaN),
+    loss: new Float64Array(n).fill(NaN),
+    rsi: new Float64Array(n).fill(NaN),
+  };
+  let start: number;
   let gain = 0;
   let loss = 0;
-  for (let i = 1; i <= period; i++) {
-    const change = close[i] - close[i - 1];
-    if (change > 0) gain += change;
-    else loss -= change;
+  if (seed) {
+    if (seed.index < 0 || seed.index >= n) return averages;
+    start = seed.index;
+    gain = seed.gain;
+    loss = seed.loss;
+  } else {
+    if (n <= period) return averages;
+    start = period;
+    for (let i = 1; i <= period; i++) {
+      const change = close[i] - close[i - 1];
+      if (change > 0) gain += change;
+      else loss -= change;
+    }
+    gain /= period;
+    loss /= period;
   }
-  gain /= period;
-  loss /= period;
-  out[period] = rsiOf(gain, loss);
-  for (let i = period + 1; i < n; i++) {
+  averages.gain[start] = gain;
+  averages.loss[start] = loss;
+  averages.rsi[start] = rsiOf(gain, loss);
+  for (let i = start + 1; i < n; i++) {
     const change = close[i] - close[i - 1];
     gain = (gain * (period - 1) + (change > 0 ? change : 0)) / period;
     loss = (loss * (period - 1) + (change < 0 ? -change : 0)) / period;
-    out[i] = rsiOf(gain, loss);
+    averages.gain[i] = gain;
+    averages.loss[i] = loss;
+    averages.rsi[i] = rsiOf(gain, loss);
   }
-  return out;
+  return averages;
 }
 
 function rsiOf(gain: number, loss: number): number {

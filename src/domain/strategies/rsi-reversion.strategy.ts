@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { wilderRsi, orNull, type BarSeries } from './bar-series';
+import { BadInputError } from '../errors';
+import { wilderAverages, orNull, type BarSeries, type WilderSeed } from './bar-series';
 import { defineStrategy, integerParam, numberParam } from './define-strategy';
-import { CROSS_DOWN, CROSS_UP, type PreparedStrategy } from './strategy';
+import { CROSS_DOWN, CROSS_UP, type CarriedFrom, type PreparedStrategy } from './strategy';
 
 // Module-local copies for the hot loop (a bundler may turn imported bindings into getters).
 const UP = CROSS_UP;
@@ -47,9 +48,16 @@ export const rsiReversion = defineStrategy<RsiReversionParams>({
       },
     ],
   }),
+  // Wilder's averages are recursive: exact only over the whole history, or from the ones the state carries.
   lookback: () => Number.POSITIVE_INFINITY,
-  prepare(series: BarSeries, p: RsiReversionParams, events = new Uint8Array(series.length)): PreparedStrategy {
-    const rsi = series.memo(`rsi:${p.period}`, () => wilderRsi(series.close, p.period));
+  // The carried day's close is the one bar the next change needs.
+  carriedLookback: () => 0,
+  prepare(series: BarSeries, p: RsiReversionParams, events = new Uint8Array(series.length), carried?: CarriedFrom) {
+    const seed = seedOf(series, carried);
+    const averages = series.memo(`wilder:${p.period}${seed ? `@${seed.index}` : ''}`, () =>
+      wilderAverages(series.close, p.period, seed),
+    );
+    const rsi = averages.rsi;
     const n = series.length;
     events[0] = 0;
     for (let i = 1; i < n; i++) {
@@ -65,6 +73,27 @@ export const rsiReversion = defineStrategy<RsiReversionParams>({
       initiallyOpen: () => false,
       inputs: (i) => ({ close: close[i], rsi: orNull(rsi[i]), rsiBefore: i > 0 ? orNull(rsi[i - 1]) : null }),
       lines: { rsi },
-    };
+      carry: (i) =>
+        Number.isNaN(averages.gain[i]) ? undefined : { avgGain: averages.gain[i], avgLoss: averages.loss[i] },
+    } satisfies PreparedStrategy;
   },
 });
+
+/**
+ * The Wilder seed of a carried state whose day is in `series`, else undefined
+ * (replay from the first bar). Throws BadInputError for carried values that
+ * are not averages (the state may come from Redis).
+ */
+function seedOf(series: BarSeries, carried: CarriedFrom | undefined): WilderSeed | undefined {
+  if (!carried) return undefined;
+  const { avgGain, avgLoss } = carried.values;
+  for (const [key, value] of Object.entries({ avgGain, avgLoss })) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new BadInputError(
+        `strategy state of rsi_reversion: carry.${key} must be a finite number >= 0 (got ${JSON.stringify(value)})`,
+      );
+  }
+  const index = series.indexOnOrAfter(carried.date);
+  if (index >= series.length || series.dates[index] !== carried.date) return undefined;
+  return { index, gain: avgGain, loss: avgLoss };
+}

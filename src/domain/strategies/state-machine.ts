@@ -212,7 +212,13 @@ export function runStrategy(
   const n = series.length;
   let machine: MachineState;
   let from: number;
-  const prepared = resolved.prepare(series, parsed);
+  const carry = options.initialState?.carry;
+  const prepared = resolved.prepare(
+    series,
+    parsed,
+    undefined,
+    carry ? { date: options.initialState!.lastDate, values: carry } : undefined,
+  );
   if (options.initialState) {
     machine = fromStrategyState(options.initialState);
     from = options.fromIndex ?? series.indexOnOrAfter(addDays(options.initialState.lastDate, 1));
@@ -240,6 +246,14 @@ export function runStrategy(
     version: resolved.version,
     params: parsed,
     records,
-    state: toStrategyState(machine),
+    state: withCarry(toStrategyState(machine), prepared),
   };
+}
+
+/** `state` with the running indicator values of its last day, when the strategy carries any and they are defined. */
+function withCarry(state: StrategyState, prepared: PreparedStrategy): StrategyState {
+  if (!prepared.carry) return state;
+  const i = prepared.series.indexOnOrAfter(state.lastDate);
+  const values = prepared.series.dates[i] === state.lastDate ? prepared.carry(i) : undefined;
+  return values ? { ...state, carry: values } : state;
 }

@@ -25,6 +25,22 @@ export interface StrategyState {
   lastCrossDown: IsoDate;
   /** The last day this state has seen (the first day, right after initialisation). */
   lastDate: IsoDate;
+  /**
+   * The running values of the strategy's recursive indicators after
+   * `lastDate` (Wilder RSI's average gain and loss), so that the next
+   * evaluation goes on from a few bars, not the whole history. Absent for
+   * strategies without any, and in states written before they were kept.
+   */
+  carry?: CarriedValues;
+}
+
+/** Named running values of a strategy's recursive indicators after one day (see {@link StrategyState.carry}). */
+export type CarriedValues = Record<string, number>;
+
+/** {@link StrategyState.carry} with the day it is of, as {@link Strategy.prepare} takes it. */
+export interface CarriedFrom {
+  date: IsoDate;
+  values: CarriedValues;
 }
 
 /** The numbers a decision used (close and indicator values), recorded with the signal; null = undefined. */
@@ -67,6 +83,11 @@ export interface PreparedStrategy {
    * (`NaN` where undefined); the arrays the events were computed from, not copies.
    */
   readonly lines?: Readonly<Record<string, Float64Array>>;
+  /**
+   * The running values to carry after day `i` (see {@link StrategyState.carry}),
+   * undefined where they are not defined yet; absent when the strategy carries nothing.
+   */
+  carry?(i: number): CarriedValues | undefined;
 }
 
 /** One series a chart draws: `key` names a column of {@link PreparedStrategy.lines}. */
@@ -131,12 +152,19 @@ export interface Strategy<P extends StrategyParams = StrategyParams> {
    */
   lookback(params: P): number;
   /**
+   * The {@link lookback} when the state carries the strategy's running
+   * indicator values ({@link StrategyState.carry}); absent when it carries none.
+   */
+  carriedLookback?(params: P): number;
+  /**
    * Computes the events over `series` (indicators are cached in the series,
    * shared across parameter sets). `events`, when given, is a
    * `series.length` buffer to write every day's events into (the backtest
    * engine reuses one per series to spare an allocation per run); otherwise a new one.
+   * `carried`, when its day is in the series, seeds the recursive indicators
+   * there (days before it are undefined); otherwise they start from the first bar.
    */
-  prepare(series: BarSeries, params: P, events?: Uint8Array): PreparedStrategy;
+  prepare(series: BarSeries, params: P, events?: Uint8Array, carried?: CarriedFrom): PreparedStrategy;
 }
 
 /** Any registered strategy, whatever its parameter type. */

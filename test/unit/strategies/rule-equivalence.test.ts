@@ -42,9 +42,10 @@ function signature(strategy: AnyStrategy, series: BarSeries, params?: Record<str
   const run = runStrategy(strategy, params, series);
   const startDate = series.dates[Math.min(199, series.length - 1)];
   const backtest = runBacktest({ bars: series, strategy, params, startDate });
+  // The machine's state; the running averages a built-in carries to read less (rsi_reversion) are its own.
   return JSON.stringify({
     signals: run.records.map((r) => r.signal).join(''),
-    state: run.state,
+    state: { ...run.state, carry: undefined },
     backtest: {
       finalCapital: backtest.finalCapital,
       returnPct: backtest.returnPct,
