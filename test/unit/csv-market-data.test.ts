@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import fsPromises from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
   CsvMarketDataProvider,
+  WHOLE_FILE_BYTES,
   parseCsv,
   parsePriceCsv,
 } from '../../src/adapters/market-data/csv-market-data.provider';
@@ -288,5 +290,102 @@ describe('every S&P 500 file', () => {
       expect(rejected).toEqual([]);
       expect(bars).toHaveLength(1259);
     }
+  });
+});
+
+describe('CsvMarketDataProvider: a day reads the end of a long file, not the whole of it', () => {
+  let tmp: string;
+  /** 40 years of weekdays, oldest first, as the S&P files are written. */
+  const dates: string[] = [];
+  for (let day = Date.UTC(1985, 0, 2); dates.length < 10_400; day += 86_400_000) {
+    const weekday = new Date(day).getUTCDay();
+    if (weekday !== 0 && weekday !== 6) dates.push(new Date(day).toISOString().slice(0, 10));
+  }
+  // As long as an S&P file's lines: prices to 4 places, volumes in millions.
+  const line = (date: string, i: number, close = 10 + (i % 50) + 0.1234) =>
+    `${date},${close.toFixed(4)},${(close + 1).toFixed(4)},${(close - 1).toFixed(4)},${close.toFixed(4)},${2_000_000 + i},LONG`;
+  const header = 'date,open,high,low,close,volume,Name';
+  const file = () => path.join(tmp, 'LONG_data.csv');
+  const last = dates[dates.length - 1];
+  const from = dates[dates.length - 8];
+
+  /** Bytes read from files while `run` runs (every read of the provider goes through a file handle). */
+  async function bytesReadBy<T>(run: () => Promise<T>): Promise<{ result: T; bytes: number }> {
+    let bytes = 0;
+    const realOpen = fsPromises.open;
+    const spy = jest.spyOn(fsPromises, 'open').mockImplementation(async (...args) => {
+      const handle = await realOpen(...args);
+      const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<{ bytesRead: number }>;
+      const readFile = handle.readFile.bind(handle) as (...a: unknown[]) => Promise<string | Buffer>;
+      Object.assign(handle, {
+        read: async (...a: unknown[]) => {
+          const out = await read(...a);
+          bytes += out.bytesRead;
+          return out;
+        },
+        readFile: async (...a: unknown[]) => {
+          const out = await readFile(...a);
+          bytes += Buffer.byteLength(out);
+          return out;
+        },
+      });
+      return handle;
+    });
+    try {
+      return { result: await run(), bytes };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-tail-'));
+    fs.writeFileSync(file(), [header, ...dates.map((d, i) => line(d, i))].join('\n') + '\n');
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('reads a known ticker’s next days from the end of a 40-year file: far less than the file, the same rows', async () => {
+    const p = new CsvMarketDataProvider(tmp);
+    const size = fs.statSync(file()).size;
+    expect(size).toBeGreaterThan(2 * WHOLE_FILE_BYTES);
+    const whole = await bytesReadBy(() => p.fetchDaily({ ticker: 'LONG', to: last }));
+    const day = await bytesReadBy(() => p.fetchDaily({ ticker: 'LONG', from, to: last }));
+    expect(whole.bytes).toBe(size);
+    expect(day.bytes).toBeLessThan(size / 20);
+    expect(day.result.map((r) => r.date)).toEqual(dates.slice(-8));
+    expect(day.result[day.result.length - 1]).toEqual({ ...whole.result[whole.result.length - 1], line: undefined });
+  });
+
+  it('reads a rewritten file as it is now (no remembered offset to go wrong)', async () => {
+    const p = new CsvMarketDataProvider(tmp);
+    await p.fetchDaily({ ticker: 'LONG', from, to: last });
+    // The provider rewrote its history (a split): every close is different, and the file shorter.
+    const kept = dates.slice(0, -3);
+    fs.writeFileSync(file(), [header, ...kept.map((d, i) => line(d, i, 5.5))].join('\n') + '\n');
+    const rows = await p.fetchDaily({ ticker: 'LONG', from, to: last });
+    expect(rows.map((r) => [r.date, r.close])).toEqual(dates.slice(-8, -3).map((d) => [d, '5.5000']));
+  });
+
+  it('reads a newest-first file whole, with the same rows as an oldest-first one', async () => {
+    fs.writeFileSync(file(), [header, ...dates.map((d, i) => line(d, i)).reverse()].join('\n') + '\n');
+    const p = new CsvMarketDataProvider(tmp);
+    const { result, bytes } = await bytesReadBy(() => p.fetchDaily({ ticker: 'LONG', from, to: last }));
+    expect(result.map((r) => r.date).sort()).toEqual(dates.slice(-8));
+    expect(bytes).toBeGreaterThanOrEqual(fs.statSync(file()).size);
+  });
+
+  it('reads the whole file, with its line numbers, when the days asked for go back to its start', async () => {
+    const p = new CsvMarketDataProvider(tmp);
+    const rows = await p.fetchDaily({ ticker: 'LONG', from: '1980-01-01', to: last });
+    expect(rows).toHaveLength(dates.length);
+    expect(rows[0]).toMatchObject({ date: dates[0], line: 2 });
+  });
+
+  it('still names the broken line of a file whose tail does not parse', async () => {
+    fs.appendFileSync(file(), `${last.replace('-', '/')},"1,2,3,4,5,X\n`);
+    const p = new CsvMarketDataProvider(tmp);
+    await expect(p.fetchDaily({ ticker: 'LONG', from, to: last })).rejects.toThrow(
+      new RegExp(`LONG_data\\.csv: unterminated quoted field starting on line ${dates.length + 2}`),
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { RawPriceRow } from '../../domain/bar';
 import type { IsoDate } from '../../domain/dates';
@@ -55,11 +55,29 @@ export class CsvMarketDataProvider implements MarketDataProvider {
 
   constructor(private readonly dir: string) {}
 
-  /** Raw rows of `ticker` dated in [from, to]; rows whose date does not parse are always kept. */
+  /**
+   * Raw rows of `ticker` dated in [from, to]; rows whose date does not parse
+   * are kept. With `from` (a known ticker's next days) a large file is read
+   * from its end back to the first row before `from` (see {@link readRowsFrom}),
+   * so a day's read does not grow with the file's years; a file whose rows
+   * are not in date order is read whole.
+   */
   async fetchDaily(request: { ticker: string; from?: IsoDate; to: IsoDate }): Promise<RawPriceRow[]> {
     const ticker = sanitizeTicker(request.ticker);
-    const { file, text } = await this.readTickerFile(ticker);
-    const rows = parsePriceCsv(text, file);
+    const { file, handle } = await this.openTickerFile(ticker);
+    let rows: RawPriceRow[];
+    try {
+      const size = (await handle.stat()).size;
+      const tail = request.from !== undefined && size > WHOLE_FILE_BYTES;
+      rows =
+        (tail ? await readRowsFrom(handle, size, request.from!, file) : null) ??
+        parsePriceCsv(await handle.readFile('utf8'), file);
+    } catch (error) {
+      if (error instanceof MarketDataError) throw error;
+      throw new MarketDataError(`cannot read price file ${file}: ${describeFsError(error)}`);
+    } finally {
+      await handle.close();
+    }
     const { from, to } = request;
     const inRange = (date: string) => (from === undefined || date >= from) && date <= to;
     return rows.filter((row) => {
@@ -90,12 +108,12 @@ export class CsvMarketDataProvider implements MarketDataProvider {
     }
   }
 
-  private async readTickerFile(ticker: string): Promise<{ file: string; text: string }> {
+  private async openTickerFile(ticker: string): Promise<{ file: string; handle: FileHandle }> {
     const candidates = [`${ticker}.csv`, `${ticker}_data.csv`];
     for (const name of candidates) {
       const file = path.join(this.dir, name);
-      const text = await readIfExists(file);
-      if (text !== null) return { file, text };
+      const handle = await openIfExists(file);
+      if (handle !== null) return { file, handle };
     }
     await this.assertDirectory();
     // File systems are case-sensitive; accept `aapl.csv` for AAPL as listTickers does.
@@ -103,8 +121,8 @@ export class CsvMarketDataProvider implements MarketDataProvider {
     const match = (await this.readDirectory()).find((name) => wanted.has(name.toLowerCase()));
     if (match) {
       const file = path.join(this.dir, match);
-      const text = await readIfExists(file);
-      if (text !== null) return { file, text };
+      const handle = await openIfExists(file);
+      if (handle !== null) return { file, handle };
     }
     throw new MarketDataError(
       `no price file for ticker ${ticker} in ${this.dir} (tried ${candidates.map((c) => path.join(this.dir, c)).join(', ')})`,
@@ -133,14 +151,82 @@ export function sanitizeTicker(ticker: string): string {
   return upper;
 }
 
-/** The file's text, null when it does not exist, a {@link MarketDataError} when it cannot be read. */
-async function readIfExists(file: string): Promise<string | null> {
+/** The file opened for reading, null when it does not exist, a {@link MarketDataError} when it cannot be opened. */
+async function openIfExists(file: string): Promise<FileHandle | null> {
   try {
-    return await readFile(file, 'utf8');
+    return await open(file, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new MarketDataError(`cannot read price file ${file}: ${describeFsError(error)}`);
   }
+}
+
+/** Files up to this size are read whole: reading from the end would save little. */
+export const WHOLE_FILE_BYTES = 256 * 1024;
+/** Where the header line must end (a longer one: the file is read whole). */
+const HEADER_BYTES = 4096;
+/** The first step back from a file's end; each further step doubles. */
+const TAIL_STEP_BYTES = 16 * 1024;
+
+/**
+ * The rows of a price file from the last one dated before `from` on, read
+ * from the file's end back in doubling steps: the header, then only the tail
+ * that holds them. The file is judged as it is now, never from a remembered
+ * offset, so a file rewritten since the last run reads like any other. Null
+ * (read the whole file) when the tail's rows are not in ascending date order
+ * (a newest-first export) or the tail does not parse (the whole file's read
+ * gives the error). Rows from the tail carry no line number (the lines before it are not counted).
+ */
+async function readRowsFrom(
+  handle: FileHandle,
+  size: number,
+  from: IsoDate,
+  source: string,
+): Promise<RawPriceRow[] | null> {
+  const head = await readBytes(handle, 0, Math.min(size, HEADER_BYTES));
+  const headerEnd = head.indexOf(LF);
+  if (headerEnd < 0) return null;
+  const header = head.subarray(0, headerEnd + 1).toString('utf8');
+  const bodyStart = headerEnd + 1;
+  let start = size;
+  let step = TAIL_STEP_BYTES;
+  let tail = Buffer.alloc(0);
+  for (;;) {
+    const next = Math.max(bodyStart, start - step);
+    tail = Buffer.concat([await readBytes(handle, next, start - next), tail]);
+    start = next;
+    step *= 2;
+    // Back at the header: the whole file is read, and parsed as such.
+    if (start === bodyStart) return parsePriceCsv(header + tail.toString('utf8'), source);
+    // The bytes before the first line break may be the end of a cut line.
+    const firstLine = tail.indexOf(LF);
+    if (firstLine < 0 || firstLine === tail.length - 1) continue;
+    let rows: RawPriceRow[];
+    try {
+      rows = parsePriceCsv(header + tail.subarray(firstLine + 1).toString('utf8'), source);
+    } catch (error) {
+      if (error instanceof MarketDataError) return null;
+      throw error;
+    }
+    const dates = rows.map((row) => normalizeRawDate(row.date)).filter((date): date is IsoDate => date !== null);
+    if (dates.some((date, i) => i > 0 && date < dates[i - 1])) return null;
+    if (dates.length > 0 && dates[0] < from) {
+      for (const row of rows) delete row.line;
+      return rows;
+    }
+  }
+}
+
+/** `length` bytes of the file from `position`. */
+async function readBytes(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, position + read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+  }
+  return buffer.subarray(0, read);
 }
 
 function describeFsError(error: unknown): string {
