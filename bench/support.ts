@@ -99,6 +99,76 @@ export function startBenchTemporal(): Promise<TestWorkflowEnvironment> {
 export const startBenchWorker = startTestWorker;
 export type BenchWorker = TestWorker;
 
+/** The real worker (src/worker.ts) in its own process; its memory is its own, not the bench's. */
+export interface BenchWorkerProcess {
+  pid: number;
+  /** Reset the kernel's peak resident set (VmHWM) of the process: the next {@link peakRss} counts from now. */
+  resetPeak(): Promise<void>;
+  /** The process's peak resident memory in bytes (VmHWM of /proc/PID/status) since start or the last reset. */
+  peakRss(): Promise<number>;
+  /** SIGTERM, then wait for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The worker as `npm run worker` runs it (`tsx src/worker.ts`, the workflow
+ * bundle built at start) on `config`'s database, Redis prefix, task queue and
+ * CSV directory, its tracked tickers given by `ALGO_TICKERS`. Resolves when it
+ * says it is ready.
+ */
+export async function startBenchWorkerProcess(config: AppConfig): Promise<BenchWorkerProcess> {
+  const env = {
+    ...process.env,
+    DATABASE_URL: config.database.url,
+    REDIS_URL: config.redis.url,
+    REDIS_KEY_PREFIX: config.redis.keyPrefix,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    ALGO_CSV_DIR: config.marketData.csvDir,
+    ALGO_TICKERS: config.tickers.join(','),
+    SMTP_PORT: String(config.mail.port),
+  };
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', path.join(PROJECT_ROOT, 'src/worker.ts')], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker not ready after 300 s: ${output}`)), 300_000);
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+      if (output.includes('worker ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}: ${output}`));
+    });
+  });
+  const pid = child.pid!;
+  return {
+    pid,
+    // Writing 5 to clear_refs resets the peak RSS (Linux, proc(5)).
+    resetPeak: () => fs.promises.writeFile(`/proc/${pid}/clear_refs`, '5'),
+    async peakRss() {
+      const status = await fs.promises.readFile(`/proc/${pid}/status`, 'utf8');
+      const kb = /^VmHWM:\s+(\d+) kB/m.exec(status);
+      if (!kb) throw new Error(`no VmHWM in /proc/${pid}/status`);
+      return Number(kb[1]) * 1024;
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** A running mail sink and the directory its `.eml` files land in. */
 export interface BenchMailSink {
   port: number;
