@@ -137,7 +137,7 @@ export const configSchema = z.object({
        * (loadStrategyModules); relative paths are resolved against the project
        * root. Env ALGO_STRATEGY_MODULES (comma-separated).
        */
-      modules: z.array(z.string().min(1)).default([]),
+      modules: z.array(z.string().min(1)).optional(),
     })
     .default({
       default: [
@@ -145,7 +145,6 @@ export const configSchema = z.object({
         { name: 'macd_cross', params: {} },
       ],
       perTicker: {},
-      modules: [],
     }),
   mail: z
     .object({
@@ -385,7 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   registerRuleStrategies(config.strategies.rules ?? []);
   config.dataDir = path.resolve(PROJECT_ROOT, config.dataDir);
   config.marketData.csvDir = path.resolve(PROJECT_ROOT, config.marketData.csvDir);
-  config.strategies.modules = config.strategies.modules.map((m) => path.resolve(PROJECT_ROOT, m));
+  config.strategies.modules = (config.strategies.modules ?? []).map((m) => path.resolve(PROJECT_ROOT, m));
   config.backtests.reports.dir = path.resolve(
     PROJECT_ROOT,
     config.backtests.reports.dir ?? path.join(config.dataDir, 'reports'),
