@@ -24,8 +24,36 @@ function compare(op: Comparator, a: number, b: number): boolean {
   return op === '>' ? a > b : op === '>=' ? a >= b : op === '<' ? a < b : a <= b;
 }
 
-/** The comparison that holds when `op` does not (for defined values). */
-const OPPOSITE: Readonly<Record<Comparator, Comparator>> = { '>': '<=', '>=': '<', '<': '>=', '<=': '>' };
+/**
+ * `out[i] = 1` where `a[i] op b[i]`, else 0: one loop per comparator, since a
+ * sweep runs this over every day of every parameter set (the hot path of a rule).
+ */
+function compareEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint8Array): void {
+  const n = out.length;
+  if (op === '>') for (let i = 0; i < n; i++) out[i] = a[i] > b[i] ? 1 : 0;
+  else if (op === '>=') for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? 1 : 0;
+  else if (op === '<') for (let i = 0; i < n; i++) out[i] = a[i] < b[i] ? 1 : 0;
+  else for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? 1 : 0;
+}
+
+/** `out[i] = 0` where `out[i]` is 1 but `a[i] op b[i]` does not hold. */
+function andCompareEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint8Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) if (out[i] === 1 && !compare(op, a[i], b[i])) out[i] = 0;
+}
+
+/**
+ * `out[i] = 1` where `a op b` holds on day i and its opposite held on day
+ * i − 1 (both false on undefined values; day 0 never): one fused loop per comparator.
+ */
+function becomesEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint8Array): void {
+  const n = out.length;
+  if (n > 0) out[0] = 0;
+  if (op === '>') for (let i = 1; i < n; i++) out[i] = a[i] > b[i] && a[i - 1] <= b[i - 1] ? 1 : 0;
+  else if (op === '>=') for (let i = 1; i < n; i++) out[i] = a[i] >= b[i] && a[i - 1] < b[i - 1] ? 1 : 0;
+  else if (op === '<') for (let i = 1; i < n; i++) out[i] = a[i] < b[i] && a[i - 1] >= b[i - 1] ? 1 : 0;
+  else for (let i = 1; i < n; i++) out[i] = a[i] <= b[i] && a[i - 1] > b[i - 1] ? 1 : 0;
+}
 
 /**
  * A condition on every day of `series` (1 = holds). A day reads only its own
@@ -39,16 +67,13 @@ export function conditionValues(series: BarSeries, condition: Condition, values:
     case 'compare': {
       const a = operandValues(series, condition.left, values);
       const b = operandValues(series, condition.right, values);
-      for (let i = 0; i < n; i++) out[i] = compare(condition.op, a[i], b[i]) ? 1 : 0;
+      compareEach(condition.op, a, b, out);
       return out;
     }
     case 'becomes': {
       const a = operandValues(series, condition.left, values);
       const b = operandValues(series, condition.right, values);
-      const before = OPPOSITE[condition.op];
-      for (let i = 1; i < n; i++) {
-        out[i] = compare(condition.op, a[i], b[i]) && compare(before, a[i - 1], b[i - 1]) ? 1 : 0;
-      }
+      becomesEach(condition.op, a, b, out);
       return out;
     }
     case 'held': {
@@ -63,12 +88,18 @@ export function conditionValues(series: BarSeries, condition: Condition, values:
     }
     case 'all':
     case 'any': {
-      const parts = condition.of.map((c) => conditionValues(series, c, values));
-      const all = condition.kind === 'all';
-      for (let i = 0; i < n; i++) {
-        let v = all;
-        for (const part of parts) v = all ? v && part[i] === 1 : v || part[i] === 1;
-        out[i] = v ? 1 : 0;
+      // Day by day AND (all) or OR (any) of the parts' 0/1 values; `all: []` holds, `any: []` does not.
+      if (condition.of.length === 0) return out.fill(condition.kind === 'all' ? 1 : 0);
+      out.set(conditionValues(series, condition.of[0], values));
+      for (const c of condition.of.slice(1)) {
+        if (condition.kind === 'all' && c.kind === 'compare') {
+          // In place, reading the operands only on the days that still hold (a sweep's hot path).
+          andCompareEach(c.op, operandValues(series, c.left, values), operandValues(series, c.right, values), out);
+          continue;
+        }
+        const part = conditionValues(series, c, values);
+        if (condition.kind === 'all') for (let i = 0; i < n; i++) out[i] &= part[i];
+        else for (let i = 0; i < n; i++) out[i] |= part[i];
       }
       return out;
     }
@@ -234,19 +265,33 @@ export function compileRuleStrategy(definition: RuleStrategyDefinition): Strateg
     prepare(series: BarSeries, p: StrategyParams, events = new Uint8Array(series.length)): PreparedStrategy {
       const entry = conditionValues(series, definition.entry, p);
       const exit = conditionValues(series, definition.exit, p);
-      const open = definition.startOpen ? conditionValues(series, definition.startOpen, p) : undefined;
+      // The initial position is read once per run (a backtest's first day): computed on first use.
+      const startOpen = definition.startOpen;
+      let open: Uint8Array | undefined;
       const n = series.length;
       events[0] = 0;
       for (let i = 1; i < n; i++) events[i] = (entry[i] ? CROSS_UP : 0) | (exit[i] ? CROSS_DOWN : 0);
-      const lines: Record<string, Float64Array> = { close: series.close };
-      for (const expr of operands) lines[printExpr(expr, p)] = operandValues(series, expr, p);
+      // Named lines only when read (charts, recorded inputs): a sweep's backtests never read them.
+      let lines: Record<string, Float64Array> | undefined;
+      const linesOf = () => {
+        if (lines) return lines;
+        lines = { close: series.close };
+        for (const expr of operands) lines[printExpr(expr, p)] = operandValues(series, expr, p);
+        return lines;
+      };
       return {
         series,
         events,
         crossDownNeedsCountedCrossUp: definition.exitNeedsEntry,
-        initiallyOpen: (i) => (open ? open[i] === 1 : false),
-        inputs: (i) => Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, orNull(v[i])])),
-        lines,
+        initiallyOpen: (i) => {
+          if (!startOpen) return false;
+          open ??= conditionValues(series, startOpen, p);
+          return open[i] === 1;
+        },
+        inputs: (i) => Object.fromEntries(Object.entries(linesOf()).map(([k, v]) => [k, orNull(v[i])])),
+        get lines() {
+          return linesOf();
+        },
       };
     },
   });
