@@ -56,13 +56,18 @@ function becomesEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint
 }
 
 /**
- * A condition on every day of `series` (1 = holds). A day reads only its own
+ * A condition on every day of `series` (1 = holds), written into `out` (every
+ * day of it) when given. A day reads only its own
  * bar and earlier ones: `becomes`/crosses read the day before, `for N days`
  * the N − 1 days before; on day 0 they are false.
  */
-export function conditionValues(series: BarSeries, condition: Condition, values: Values): Uint8Array {
+export function conditionValues(
+  series: BarSeries,
+  condition: Condition,
+  values: Values,
+  out: Uint8Array = new Uint8Array(series.length),
+): Uint8Array {
   const n = series.length;
-  const out = new Uint8Array(n);
   switch (condition.kind) {
     case 'compare': {
       const a = operandValues(series, condition.left, values);
@@ -90,7 +95,7 @@ export function conditionValues(series: BarSeries, condition: Condition, values:
     case 'any': {
       // Day by day AND (all) or OR (any) of the parts' 0/1 values; `all: []` holds, `any: []` does not.
       if (condition.of.length === 0) return out.fill(condition.kind === 'all' ? 1 : 0);
-      out.set(conditionValues(series, condition.of[0], values));
+      conditionValues(series, condition.of[0], values, out);
       for (const c of condition.of.slice(1)) {
         if (condition.kind === 'all' && c.kind === 'compare') {
           // In place, reading the operands only on the days that still hold (a sweep's hot path).
@@ -263,12 +268,23 @@ export function compileRuleStrategy(definition: RuleStrategyDefinition): Strateg
     chart: (p) => chartOf(definition, p),
     lookback: (p) => Math.max(...conditions.map((c) => conditionLookback(c, p))),
     prepare(series: BarSeries, p: StrategyParams, events = new Uint8Array(series.length)): PreparedStrategy {
-      const entry = conditionValues(series, definition.entry, p);
-      const exit = conditionValues(series, definition.exit, p);
+      const n = series.length;
+      // Scratch buffers of the series, reused by every parameter set of a sweep (read before prepare returns).
+      const entry = conditionValues(
+        series,
+        definition.entry,
+        p,
+        series.memo('rule:entry', () => new Uint8Array(n)),
+      );
+      const exit = conditionValues(
+        series,
+        definition.exit,
+        p,
+        series.memo('rule:exit', () => new Uint8Array(n)),
+      );
       // The initial position is read once per run (a backtest's first day): computed on first use.
       const startOpen = definition.startOpen;
       let open: Uint8Array | undefined;
-      const n = series.length;
       events[0] = 0;
       for (let i = 1; i < n; i++) events[i] = (entry[i] ? CROSS_UP : 0) | (exit[i] ? CROSS_DOWN : 0);
       // Named lines only when read (charts, recorded inputs): a sweep's backtests never read them.
