@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ingestBench } from './ingest.bench';
 import { dailyBench } from './daily.bench';
 import { backtestBench } from './backtest.bench';
-import { sweepBench } from './sweep.bench';
+import { RULE_SWEEP_RATIO_TARGET, sweepBench } from './sweep.bench';
 import { scaleBench } from './scale.bench';
 import { duration, num, type BenchRow } from './support';
 
@@ -31,6 +31,14 @@ async function sweepRows(): Promise<BenchRow[]> {
           value: duration(value),
           target: `<= ${duration(SWEEP_TARGET_MS)}`,
           met: value <= SWEEP_TARGET_MS,
+        };
+      }
+      if (typeof value === 'number' && /ratio/.test(key)) {
+        return {
+          figure,
+          value: `${num(value, 2)}x`,
+          target: `<= ${RULE_SWEEP_RATIO_TARGET}x`,
+          met: value <= RULE_SWEEP_RATIO_TARGET,
         };
       }
       return { figure, value: typeof value === 'number' ? num(value, Number.isInteger(value) ? 0 : 2) : value };

@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config/config';
 import { parseGrid, sweepSeries, validateGrid } from '../src/domain/backtest/sweep';
 import { enrichBars } from '../src/domain/indicators';
 import { validatePriceRows } from '../src/domain/price-validation';
-import { BarSeries } from '../src/domain/strategies';
+import { BarSeries, BUILT_IN_RULES, ruleStrategy, type AnyStrategy } from '../src/domain/strategies';
 import { Cleanup, createBenchDatabase, duration, log, num, since, SP500_DIR } from './support';
 
 /** Issue 4 item 9: 505 tickers x 100 parameter sets of sma_cross, database read included. */
@@ -22,6 +22,10 @@ const TARGET_MS = 3_000;
 const GRID = 'fast=5..50:5,slow=60..240:20';
 const BATCH_SIZE = 25;
 const LANES = Number(process.env.SWEEP_BENCH_LANES ?? 4);
+/** Issue 19: a sweep of a rule strategy stays within this factor of the same sweep of its built-in. */
+export const RULE_SWEEP_RATIO_TARGET = 2;
+/** Interleaved timings of each, the best kept: one run alone moves by half on a busy machine. */
+const RULE_SWEEP_REPEATS = 3;
 /** vectorbt's published figure for this kind of simulation, for comparison. */
 const VECTORBT_EVALS_PER_SECOND = 48e6;
 
@@ -129,6 +133,29 @@ export async function sweepBench(): Promise<Record<string, number | string>> {
     const insertMs = since(start);
     const evaluations = barCount * combos;
 
+    // The same in-memory sweep of sma_cross written as a rule (built-in-rules.ts), each on fresh series so
+    // that neither reuses the other's cached averages.
+    const rule = ruleStrategy(BUILT_IN_RULES.find((r) => r.name === 'sma_cross_rule'));
+    const sweepInMemory = (strategy: AnyStrategy | 'sma_cross') => {
+      const begin = performance.now();
+      const out = [...bars.values()].map((b) =>
+        sweepSeries({ bars: BarSeries.from(b), strategy, combos: validCombos }),
+      );
+      return { ms: since(begin), out };
+    };
+    const builtInMs: number[] = [];
+    const ruleMs: number[] = [];
+    let sameRows = true;
+    for (let k = 0; k < RULE_SWEEP_REPEATS; k++) {
+      const a = sweepInMemory('sma_cross');
+      const b = sweepInMemory(rule);
+      builtInMs.push(a.ms);
+      ruleMs.push(b.ms);
+      sameRows &&= a.out.every((rows, t) => rows.every((r, c) => r.returnPct === b.out[t][c].returnPct));
+    }
+    const ratio = Math.min(...ruleMs) / Math.min(...builtInMs);
+    log(`rule sweep: built-in ${builtInMs.map(Math.round).join('/')} ms, rule ${ruleMs.map(Math.round).join('/')} ms`);
+
     const figures: Record<string, number | string> = {
       'sweep tickers': ok,
       'sweep parameter sets': combos,
@@ -143,6 +170,10 @@ export async function sweepBench(): Promise<Record<string, number | string>> {
       'sweep bar-evaluations per second (compute)': Math.round(evaluations / (computeMs / 1000)),
       'sweep bar-evaluations per second (wall)': Math.round(evaluations / (wallMs / 1000)),
       'vectorbt published bar-evaluations per second': VECTORBT_EVALS_PER_SECOND,
+      'sweep built-in compute ms (sma_cross, in memory, best of 3)': Math.round(Math.min(...builtInMs)),
+      'sweep rule compute ms (sma_cross_rule, in memory, best of 3)': Math.round(Math.min(...ruleMs)),
+      'sweep rule rows equal the built-in': sameRows ? 'yes' : 'NO',
+      'sweep rule / built-in compute ratio': Math.round(ratio * 100) / 100,
     };
     return figures;
   } finally {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig, type AppConfig } from './config/config';
+import { loadStrategyModules } from './config/strategy-modules';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
 import { PostgresReadjustmentRepository } from './adapters/postgres/postgres-readjustment.repository';
@@ -120,6 +121,8 @@ export function marketDataProviders(config: AppConfig, fetchImpl?: typeof fetch)
 
 /** Start a worker on the configured task queue; resolves when it stops (SIGINT/SIGTERM). */
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
+  // Before any connection: a broken or peeking plugin stops the start with its path.
+  await loadStrategyModules(config.strategies.modules ?? []);
   const { deps, mailer, close } = createDependencies(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {

@@ -1,6 +1,7 @@
 import { apiLoggerOptions } from './logging';
 import { sql } from 'kysely';
 import { loadConfig } from '../config/config';
+import { loadStrategyModules } from '../config/strategy-modules';
 import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
@@ -20,6 +21,7 @@ import { unsafeListenReason } from './listen-guard';
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  await loadStrategyModules(config.strategies.modules ?? []);
   const unsafe = unsafeListenReason(config.api);
   if (unsafe) throw new Error(unsafe);
   const db = openDatabase(config);

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../adapters/postgres/database';
 import { connectTemporal, openDatabase, openRedis, type TemporalClientHandle } from '../composition';
 import { loadConfig, type AppConfig } from '../config/config';
+import { loadStrategyModules } from '../config/strategy-modules';
 import { TemporalGateway } from '../services/temporal-gateway';
 import { createCliServices, type CliServices } from './cli-services';
 import { createOutput, type Output } from './output';
@@ -23,6 +24,7 @@ export interface CliContext {
 export async function withContext(cmd: Command, body: (ctx: CliContext) => Promise<void>): Promise<void> {
   const opts = cmd.optsWithGlobals() as { json?: boolean };
   const config = loadConfig();
+  await loadStrategyModules(config.strategies.modules ?? []);
   let db: Kysely<Database> | undefined;
   let redis: Redis | undefined;
   let temporal: TemporalClientHandle | undefined;

@@ -130,6 +130,14 @@ export const configSchema = z.object({
        * the start with its path and error.
        */
       rules: z.array(z.unknown()).optional(),
+      /**
+       * Strategy plugins (README, "Strategy plugins"): files or folders of
+       * TypeScript/JavaScript modules exporting strategies made with
+       * `defineStrategy`, loaded by the worker, the API and the CLI at start
+       * (loadStrategyModules); relative paths are resolved against the project
+       * root. Env ALGO_STRATEGY_MODULES (comma-separated).
+       */
+      modules: z.array(z.string().min(1)).optional(),
     })
     .default({
       default: [
@@ -290,10 +298,11 @@ const ENV_OVERRIDES: Record<string, string> = {
   S3_SECRET_ACCESS_KEY: 'backtests.reports.s3.secretAccessKey',
   S3_PUBLIC_URL: 'backtests.reports.s3.publicUrl',
   RISK_FREE_RATE: 'backtests.riskFreeRate',
+  ALGO_STRATEGY_MODULES: 'strategies.modules',
 };
 
 /** Keys whose environment override is a comma-separated list. */
-const LIST_KEYS = new Set(['tickers', 'marketData.providers']);
+const LIST_KEYS = new Set(['tickers', 'marketData.providers', 'strategies.modules']);
 
 /** Thrown when the configuration is invalid; the message names each bad key. */
 export class ConfigError extends Error {
@@ -375,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   registerRuleStrategies(config.strategies.rules ?? []);
   config.dataDir = path.resolve(PROJECT_ROOT, config.dataDir);
   config.marketData.csvDir = path.resolve(PROJECT_ROOT, config.marketData.csvDir);
+  config.strategies.modules = (config.strategies.modules ?? []).map((m) => path.resolve(PROJECT_ROOT, m));
   config.backtests.reports.dir = path.resolve(
     PROJECT_ROOT,
     config.backtests.reports.dir ?? path.join(config.dataDir, 'reports'),

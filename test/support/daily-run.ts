@@ -74,6 +74,9 @@ export interface WorkerProcessEnv {
   ALGO_TICKERS?: string;
   SMTP_USER?: string;
   SMTP_PASSWORD?: string;
+  /** A config file merged over config/default.yaml (strategy plugins, strategy lists). */
+  ALGO_CONFIG?: string;
+  ALGO_STRATEGY_MODULES?: string;
 }
 
 /**

@@ -9,9 +9,16 @@ export interface RecommendCandidate {
   grid: string;
 }
 
-/** Strategies a recommendation considers by default: every registered one but the buy_and_hold baseline. */
+/**
+ * Strategies a recommendation considers by default: the built-ins with a
+ * curated grid ({@link DEFAULT_RECOMMEND_GRIDS}; never the buy_and_hold
+ * baseline). Configured rules and plugins are not candidates (README,
+ * "Walk-forward candidates"): every candidate added to a walk-forward is one
+ * more chance to pick a lucky fit, a rule is often written after looking at
+ * the same history, and a re-expression of a built-in would be counted twice.
+ */
 export function defaultRecommendStrategies(): string[] {
-  return [...strategyRegistry.keys()].filter((s) => s !== 'buy_and_hold');
+  return [...strategyRegistry.keys()].filter((s) => s in DEFAULT_RECOMMEND_GRIDS);
 }
 
 /**
@@ -34,7 +41,12 @@ export function resolveCandidates(
     if (strategy === 'buy_and_hold')
       throw new BadInputError('buy_and_hold is the baseline every recommendation must beat, not a candidate');
     const grid = grids[strategy] ?? DEFAULT_RECOMMEND_GRIDS[strategy];
-    if (!grid) throw new BadInputError(`no grid for ${strategy}: give one`);
+    if (!grid) {
+      throw new BadInputError(
+        `${strategy} is not a walk-forward candidate: only the built-ins with a recommendation grid are ` +
+          `(${Object.keys(DEFAULT_RECOMMEND_GRIDS).join(', ')}); backtest or sweep a configured rule or plugin instead`,
+      );
+    }
     validateGrid(strategy, parseGrid(grid));
     return { strategy, grid };
   });

@@ -129,3 +129,26 @@ export function checkLookAhead(
     ok: differingDays === 0 && warmUp.ok,
   };
 }
+
+/**
+ * Why `report` refuses its strategy, in one line (the first day that looks
+ * ahead, else a declared lookback shorter than the warm-up), or null when it
+ * passes: what a refused plugin or rule is told when it is loaded or saved.
+ */
+export function lookAheadRefusal(report: LookAheadReport): string | null {
+  const d = report.firstDifference;
+  if (d) {
+    const what = d.what === 'input' ? `input ${d.key}` : d.what;
+    return (
+      `looks ahead: first on ${d.date} (${report.differingDays} of ${report.daysChecked} days differ): ` +
+      `its ${what} is ${JSON.stringify(d.whole)} with the whole series ` +
+      `and ${JSON.stringify(d.truncated)} with only the bars up to that day`
+    );
+  }
+  const w = report.warmUp;
+  if (w.ok) return null;
+  return w.converges
+    ? `declares a lookback of ${w.declared} bars but needs ${w.needed} bars of warm-up`
+    : `declares a lookback of ${w.declared} bars but its days never equal a whole-history evaluation ` +
+        `(a recursive indicator): declare Infinity`;
+}

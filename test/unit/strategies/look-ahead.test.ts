@@ -5,10 +5,11 @@ import { getStrategy } from '../../../src/domain/strategies/registry';
 import { BUILT_IN_RULES } from '../../../src/domain/strategies/rules/built-in-rules';
 import { ruleStrategy } from '../../../src/domain/strategies/rules/rule-strategy';
 import { CROSS_DOWN, CROSS_UP, type AnyStrategy } from '../../../src/domain/strategies/strategy';
+import { near52WeekHigh } from '../../../examples/strategies/near-52-week-high.strategy';
 import { loadSp500 } from '../sp500-bars';
 
-/** Two real tickers, 400 bars each (the check prepares the strategy once per day). */
-const SERIES = ['AAPL', 'XOM'].map((ticker) => ({ ticker, bars: loadSp500(ticker).slice(0, 400) }));
+/** Three real tickers, 400 bars each (the check prepares the strategy once per day). */
+const SERIES = ['AAPL', 'XOM', 'NVDA'].map((ticker) => ({ ticker, bars: loadSp500(ticker).slice(0, 400) }));
 
 /** Deliberately wrong: decides on day i from the close of day i + 1. */
 const peeking = defineStrategy<Record<string, never>>({
@@ -33,6 +34,8 @@ const STRATEGIES: AnyStrategy[] = [
   ...BUILT_INS.map(getStrategy),
   getStrategy('buy_and_hold'),
   ...BUILT_IN_RULES.map((raw) => ruleStrategy(raw)),
+  // The example plugin (examples/strategies) is held to the built-ins' proof.
+  near52WeekHigh as unknown as AnyStrategy,
 ];
 
 describe('no look-ahead, proven day by day', () => {
@@ -41,6 +44,8 @@ describe('no look-ahead, proven day by day', () => {
       for (const params of [
         undefined,
         ...(s.name.startsWith('sma_cross') ? [{ fast: 10, slow: 30, trend: 60 }] : []),
+        // A shorter window, so that most of the 400 days have a defined high.
+        ...(s.name === 'near_52_week_high' ? [{ window: 50 }] : []),
       ]) {
         const report = checkLookAhead(s, params, bars);
         expect(report.firstDifference).toBeNull();
@@ -63,6 +68,12 @@ describe('no look-ahead, proven day by day', () => {
     expect(checkLookAhead(getStrategy('donchian_breakout'), undefined, bars).warmUp).toMatchObject({
       needed: 20,
       declared: 20,
+    });
+    // The example plugin's year-long high: exactly its declared window.
+    expect(checkLookAhead(near52WeekHigh as unknown as AnyStrategy, undefined, bars).warmUp).toMatchObject({
+      needed: 252,
+      converges: true,
+      declared: 252,
     });
     // Wilder RSI is recursive: the cut series never equals the whole one exactly.
     expect(checkLookAhead(getStrategy('rsi_reversion'), undefined, bars).warmUp).toMatchObject({

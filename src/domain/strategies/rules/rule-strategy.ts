@@ -24,31 +24,61 @@ function compare(op: Comparator, a: number, b: number): boolean {
   return op === '>' ? a > b : op === '>=' ? a >= b : op === '<' ? a < b : a <= b;
 }
 
-/** The comparison that holds when `op` does not (for defined values). */
-const OPPOSITE: Readonly<Record<Comparator, Comparator>> = { '>': '<=', '>=': '<', '<': '>=', '<=': '>' };
+/**
+ * `out[i] = 1` where `a[i] op b[i]`, else 0: one loop per comparator, since a
+ * sweep runs this over every day of every parameter set (the hot path of a rule).
+ */
+function compareEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint8Array): void {
+  const n = out.length;
+  if (op === '>') for (let i = 0; i < n; i++) out[i] = a[i] > b[i] ? 1 : 0;
+  else if (op === '>=') for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? 1 : 0;
+  else if (op === '<') for (let i = 0; i < n; i++) out[i] = a[i] < b[i] ? 1 : 0;
+  else for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? 1 : 0;
+}
+
+/** `out[i] = 0` where `out[i]` is 1 but `a[i] op b[i]` does not hold. */
+function andCompareEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint8Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) if (out[i] === 1 && !compare(op, a[i], b[i])) out[i] = 0;
+}
 
 /**
- * A condition on every day of `series` (1 = holds). A day reads only its own
+ * `out[i] = 1` where `a op b` holds on day i and its opposite held on day
+ * i − 1 (both false on undefined values; day 0 never): one fused loop per comparator.
+ */
+function becomesEach(op: Comparator, a: Float64Array, b: Float64Array, out: Uint8Array): void {
+  const n = out.length;
+  if (n > 0) out[0] = 0;
+  if (op === '>') for (let i = 1; i < n; i++) out[i] = a[i] > b[i] && a[i - 1] <= b[i - 1] ? 1 : 0;
+  else if (op === '>=') for (let i = 1; i < n; i++) out[i] = a[i] >= b[i] && a[i - 1] < b[i - 1] ? 1 : 0;
+  else if (op === '<') for (let i = 1; i < n; i++) out[i] = a[i] < b[i] && a[i - 1] >= b[i - 1] ? 1 : 0;
+  else for (let i = 1; i < n; i++) out[i] = a[i] <= b[i] && a[i - 1] > b[i - 1] ? 1 : 0;
+}
+
+/**
+ * A condition on every day of `series` (1 = holds), written into `out` (every
+ * day of it) when given. A day reads only its own
  * bar and earlier ones: `becomes`/crosses read the day before, `for N days`
  * the N − 1 days before; on day 0 they are false.
  */
-export function conditionValues(series: BarSeries, condition: Condition, values: Values): Uint8Array {
+export function conditionValues(
+  series: BarSeries,
+  condition: Condition,
+  values: Values,
+  out: Uint8Array = new Uint8Array(series.length),
+): Uint8Array {
   const n = series.length;
-  const out = new Uint8Array(n);
   switch (condition.kind) {
     case 'compare': {
       const a = operandValues(series, condition.left, values);
       const b = operandValues(series, condition.right, values);
-      for (let i = 0; i < n; i++) out[i] = compare(condition.op, a[i], b[i]) ? 1 : 0;
+      compareEach(condition.op, a, b, out);
       return out;
     }
     case 'becomes': {
       const a = operandValues(series, condition.left, values);
       const b = operandValues(series, condition.right, values);
-      const before = OPPOSITE[condition.op];
-      for (let i = 1; i < n; i++) {
-        out[i] = compare(condition.op, a[i], b[i]) && compare(before, a[i - 1], b[i - 1]) ? 1 : 0;
-      }
+      becomesEach(condition.op, a, b, out);
       return out;
     }
     case 'held': {
@@ -63,12 +93,18 @@ export function conditionValues(series: BarSeries, condition: Condition, values:
     }
     case 'all':
     case 'any': {
-      const parts = condition.of.map((c) => conditionValues(series, c, values));
-      const all = condition.kind === 'all';
-      for (let i = 0; i < n; i++) {
-        let v = all;
-        for (const part of parts) v = all ? v && part[i] === 1 : v || part[i] === 1;
-        out[i] = v ? 1 : 0;
+      // Day by day AND (all) or OR (any) of the parts' 0/1 values; `all: []` holds, `any: []` does not.
+      if (condition.of.length === 0) return out.fill(condition.kind === 'all' ? 1 : 0);
+      conditionValues(series, condition.of[0], values, out);
+      for (const c of condition.of.slice(1)) {
+        if (condition.kind === 'all' && c.kind === 'compare') {
+          // In place, reading the operands only on the days that still hold (a sweep's hot path).
+          andCompareEach(c.op, operandValues(series, c.left, values), operandValues(series, c.right, values), out);
+          continue;
+        }
+        const part = conditionValues(series, c, values);
+        if (condition.kind === 'all') for (let i = 0; i < n; i++) out[i] &= part[i];
+        else for (let i = 0; i < n; i++) out[i] |= part[i];
       }
       return out;
     }
@@ -232,21 +268,46 @@ export function compileRuleStrategy(definition: RuleStrategyDefinition): Strateg
     chart: (p) => chartOf(definition, p),
     lookback: (p) => Math.max(...conditions.map((c) => conditionLookback(c, p))),
     prepare(series: BarSeries, p: StrategyParams, events = new Uint8Array(series.length)): PreparedStrategy {
-      const entry = conditionValues(series, definition.entry, p);
-      const exit = conditionValues(series, definition.exit, p);
-      const open = definition.startOpen ? conditionValues(series, definition.startOpen, p) : undefined;
       const n = series.length;
+      // Scratch buffers of the series, reused by every parameter set of a sweep (read before prepare returns).
+      const entry = conditionValues(
+        series,
+        definition.entry,
+        p,
+        series.memo('rule:entry', () => new Uint8Array(n)),
+      );
+      const exit = conditionValues(
+        series,
+        definition.exit,
+        p,
+        series.memo('rule:exit', () => new Uint8Array(n)),
+      );
+      // The initial position is read once per run (a backtest's first day): computed on first use.
+      const startOpen = definition.startOpen;
+      let open: Uint8Array | undefined;
       events[0] = 0;
       for (let i = 1; i < n; i++) events[i] = (entry[i] ? CROSS_UP : 0) | (exit[i] ? CROSS_DOWN : 0);
-      const lines: Record<string, Float64Array> = { close: series.close };
-      for (const expr of operands) lines[printExpr(expr, p)] = operandValues(series, expr, p);
+      // Named lines only when read (charts, recorded inputs): a sweep's backtests never read them.
+      let lines: Record<string, Float64Array> | undefined;
+      const linesOf = () => {
+        if (lines) return lines;
+        lines = { close: series.close };
+        for (const expr of operands) lines[printExpr(expr, p)] = operandValues(series, expr, p);
+        return lines;
+      };
       return {
         series,
         events,
         crossDownNeedsCountedCrossUp: definition.exitNeedsEntry,
-        initiallyOpen: (i) => (open ? open[i] === 1 : false),
-        inputs: (i) => Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, orNull(v[i])])),
-        lines,
+        initiallyOpen: (i) => {
+          if (!startOpen) return false;
+          open ??= conditionValues(series, startOpen, p);
+          return open[i] === 1;
+        },
+        inputs: (i) => Object.fromEntries(Object.entries(linesOf()).map(([k, v]) => [k, orNull(v[i])])),
+        get lines() {
+          return linesOf();
+        },
       };
     },
   });
