@@ -108,10 +108,13 @@ export class StrategiesService {
     const versions = await saved.versions();
     const changed = versions.filter((v) => this.loaded.get(v.name)?.version !== v.version).map((v) => v.name);
     const stored = new Set(versions.map((v) => v.name));
-    if (changed.length === 0 && [...this.loaded.keys()].every((name) => stored.has(name))) return;
+    const inRegistry = [...this.loaded].every(([name, strategy]) => strategyRegistry.get(name) === strategy);
+    if (changed.length === 0 && inRegistry && [...this.loaded.keys()].every((name) => stored.has(name))) return;
     for (const row of await saved.get(changed)) {
       try {
-        this.loaded.set(row.name, ruleStrategy(row.rule));
+        const strategy = ruleStrategy(row.rule);
+        refuseLookAhead(strategy);
+        this.loaded.set(row.name, strategy);
       } catch (err) {
         if (!(err instanceof BadInputError)) throw err;
         this.deps.warn?.(`saved strategy ${row.name} is not loaded: ${err.message}`);
