@@ -122,7 +122,8 @@ export class StrategiesService {
     }
     for (const name of [...this.loaded.keys()]) if (!stored.has(name)) this.loaded.delete(name);
     const { refused } = syncSavedStrategies([...this.loaded.values()]);
-    for (const name of refused) this.deps.warn?.(`saved strategy ${name} is not loaded: a configured strategy has its name`);
+    for (const name of refused)
+      this.deps.warn?.(`saved strategy ${name} is not loaded: a configured strategy has its name`);
   }
 
   private requireSaved(): SavedStrategyRepository {
