@@ -69,6 +69,15 @@ export class StrategiesService {
   }
 
   /**
+   * A rule strategy checked and described without saving it (the rule
+   * builder's live preview): its version, rule in words, parameters and
+   * chart; BadInputError naming the rule's field when it is invalid.
+   */
+  preview(raw: unknown): StrategyDescription {
+    return describeStrategy(ruleStrategy(raw));
+  }
+
+  /**
    * Saves a rule strategy (the JSON of the rule schema): checked (BadInputError
    * naming the rule's field), proved not to look ahead on the sample series
    * (refused with the first offending day), stored with the version of its

@@ -8,6 +8,7 @@ import { PostgresBacktestRepository } from '../../src/adapters/postgres/postgres
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresRecommendationRepository } from '../../src/adapters/postgres/postgres-recommendation.repository';
+import { PostgresResearchRepository } from '../../src/adapters/postgres/postgres-research.repository';
 import { PostgresSavedStrategyRepository } from '../../src/adapters/postgres/postgres-saved-strategy.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../../src/adapters/postgres/postgres-subscriber.repository';
@@ -98,6 +99,11 @@ describe('a rule strategy saved over the API runs like a built-in (real Temporal
       playground: {
         bars: prices,
         sweeps: new PostgresSweepRepository(t.db),
+        recommendations: new PostgresRecommendationRepository(t.db),
+      },
+      research: {
+        repository: new PostgresResearchRepository(t.db),
+        prices,
         recommendations: new PostgresRecommendationRepository(t.db),
       },
     });
@@ -211,6 +217,25 @@ describe('a rule strategy saved over the API runs like a built-in (real Temporal
     expect(recorded).toEqual({ signal: 'BUY', strategy_version: ruleStrategy(RULE).version });
     const mail = (await readMailbox(mailDir)).filter((m) => m.to === 'rule-fan@example.com');
     expect(mail.map((m) => m.subject)).toEqual([`BUY AAPL (${RULE.name}) on ${date}`]);
+
+    // Its "why" page: the rule in words, the value of every operand on that day, the chart's indicators.
+    syncSavedStrategies([]);
+    const why = (await (await get(`/signals/AAPL/${RULE.name}/${date}`)).json()) as {
+      signal: { inputs: Record<string, number | null> };
+      strategy: { rules: string };
+      chart: { overlays: Array<{ key: string }>; panes: Array<{ lines: Array<{ key: string }> }> };
+    };
+    const here = runStrategy(ruleStrategy(RULE), {}, bars).records.find((r) => r.date === date)!;
+    expect(why.strategy.rules).toBe(ruleStrategy(RULE).rules({ fast: 10, slow: 30 }));
+    expect(Object.keys(why.signal.inputs).sort()).toEqual(['close', 'rsi(14)', 'sma(10)', 'sma(30)']);
+    for (const key of ['sma(10)', 'sma(30)', 'rsi(14)'])
+      expect(why.signal.inputs[key]).toBeCloseTo(here.inputs[key] as number, 9);
+    const drawn = [...why.chart.overlays, ...why.chart.panes.flatMap((p) => p.lines)].map((l) => l.key).sort();
+    expect(drawn).toEqual(['rsi(14)', 'sma(10)', 'sma(30)']);
+    const chart = (await (await get(`/tickers/AAPL/chart?strategy=${RULE.name}&to=${date}`)).json()) as {
+      indicators: Record<string, unknown>;
+    };
+    expect(Object.keys(chart.indicators)).toEqual(expect.arrayContaining(drawn));
   }, 300_000);
 
   it('a changed definition gets a new version; the recorded signals keep theirs', async () => {

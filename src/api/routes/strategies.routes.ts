@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RULE_LANGUAGE } from '../../domain/strategies/rules/rule-parser';
 import { ruleStrategySchema } from '../../domain/strategies/rules/rule-schema';
 import type { ApiContext, ZodApp } from '../api-context';
 
@@ -57,6 +58,46 @@ export function registerStrategyRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async () => ({ strategies: ctx.strategies.list() }),
+  );
+
+  app.get(
+    '/strategies/rule-language',
+    {
+      schema: {
+        tags: ['strategies'],
+        summary: 'What a rule condition is written with: price fields, indicators (arguments, outputs), operators',
+        response: {
+          200: z.object({
+            prices: z.array(z.string()),
+            indicators: z.array(
+              z.object({ name: z.string(), args: z.array(z.string()), outputs: z.array(z.string()) }),
+            ),
+            comparators: z.array(z.string()),
+            crosses: z.array(z.string()),
+          }),
+        },
+      },
+    },
+    async () => ({
+      prices: [...RULE_LANGUAGE.prices],
+      indicators: RULE_LANGUAGE.indicators.map((i) => ({ ...i, args: [...i.args], outputs: [...i.outputs] })),
+      comparators: [...RULE_LANGUAGE.comparators],
+      crosses: [...RULE_LANGUAGE.crosses],
+    }),
+  );
+
+  app.post(
+    '/strategies/preview',
+    {
+      schema: {
+        tags: ['strategies'],
+        summary:
+          'Check a rule strategy without saving it: its version, rule in words, parameters and chart, or a 400 naming the field',
+        body: ruleStrategySchema,
+        response: { 200: strategyDescriptionSchema },
+      },
+    },
+    async (request) => ctx.strategies.preview(request.body),
   );
 
   app.post(
