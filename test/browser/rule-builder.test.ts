@@ -29,7 +29,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     const offered = await page
       .getByLabel('Entry 1: operator')
       .locator('option')
-      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value));
     expect(offered).toEqual([...language.comparators, ...language.crosses]);
 
     // A typo: its error is under that very field, and the words wait for the fix.
@@ -47,10 +47,8 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     await page.getByLabel('Entry 2: operator').selectOption('<');
     await page.getByLabel('Entry 2: right operand').fill('70');
     await page.getByLabel('Name').fill('builder_cross');
-    await page.waitForFunction(() =>
-      document.querySelector('[data-testid=rule-words]')?.textContent?.includes('RSI(14) is below 70'),
-    );
-    await page.waitForFunction(() => decodeURIComponent(location.search).includes('builder_cross'));
+    await words.filter({ hasText: 'RSI(14) is below 70' }).waitFor();
+    await page.waitForURL(/builder_cross/);
     const shared = page.url();
     await screenshot(page, 'rule-builder');
 
@@ -60,9 +58,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     await other.page.getByLabel('Entry 2: left operand').waitFor();
     expect(await other.page.getByLabel('Name').inputValue()).toBe('builder_cross');
     expect(await other.page.getByLabel('Entry 2: right operand').inputValue()).toBe('70');
-    await other.page.waitForFunction(() =>
-      document.querySelector('[data-testid=rule-words]')?.textContent?.includes('RSI(14) is below 70'),
-    );
+    await other.page.getByTestId('rule-words').filter({ hasText: 'RSI(14) is below 70' }).waitFor();
     await screenshot(other.page, 'rule-builder-phone');
     expect(other.errors).toEqual([]);
     await other.close();
