@@ -18,10 +18,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     const { page, errors, close } = await openPage(browser, stack.baseUrl);
     await page.goto('/app/strategies/new');
     const words = page.getByTestId('rule-words');
-    await expect(words.textContent()).resolves.toBeDefined();
-    await page.waitForFunction(() =>
-      document.querySelector('[data-testid=rule-words]')?.textContent?.startsWith('BUY'),
-    );
+    await words.filter({ hasText: /^BUY when/ }).waitFor();
     expect(await words.textContent()).toMatch(/^BUY when SMA\(10\) crosses above SMA\(30\)/);
 
     // The operator list comes from the API's rule language.
