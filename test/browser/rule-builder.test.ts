@@ -43,7 +43,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     await page.getByLabel('Entry 2: left operand').fill('rsi(14)');
     await page.getByLabel('Entry 2: operator').selectOption('<');
     await page.getByLabel('Entry 2: right operand').fill('70');
-    await page.getByLabel('Name').fill('builder_cross');
+    await page.getByLabel('Strategy name').fill('builder_cross');
     await words.filter({ hasText: 'RSI(14) is below 70' }).waitFor();
     await page.waitForURL(/builder_cross/);
     const shared = page.url();
@@ -53,7 +53,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     const other = await openPage(browser, stack.baseUrl, PHONE);
     await other.page.goto(shared);
     await other.page.getByLabel('Entry 2: left operand').waitFor();
-    expect(await other.page.getByLabel('Name').inputValue()).toBe('builder_cross');
+    expect(await other.page.getByLabel('Strategy name').inputValue()).toBe('builder_cross');
     expect(await other.page.getByLabel('Entry 2: right operand').inputValue()).toBe('70');
     await other.page.getByTestId('rule-words').filter({ hasText: 'RSI(14) is below 70' }).waitFor();
     await screenshot(other.page, 'rule-builder-phone');

@@ -58,8 +58,9 @@ function ruleOf(b: Builder) {
         .filter((p) => p.name.trim())
         .map((p) => [p.name.trim(), { default: Number(p.default), min: Number(p.min), max: Number(p.max) }]),
     ),
-    entry: { all: b.entry.map(conditionText) },
-    exit: { any: b.exit.map(conditionText) },
+    // One condition is written alone: its words then read "BUY when ...", not "either ...".
+    entry: b.entry.length === 1 ? conditionText(b.entry[0]) : { all: b.entry.map(conditionText) },
+    exit: b.exit.length === 1 ? conditionText(b.exit[0]) : { any: b.exit.map(conditionText) },
   };
 }
 
@@ -300,11 +301,11 @@ export default function RuleBuilderPage() {
       </datalist>
       <form onSubmit={save} noValidate>
         <TextField
-          label="Name"
+          label="Strategy name"
           name="name"
           value={builder.name}
           error={errorAt('name')}
-          hint="lower case letters, digits and _"
+          hint="lower case letters, digits and underscores, starting with a letter"
           onInput={(e) => update((b) => ((b.name = e.currentTarget.value), b))}
         />
         <TextField
