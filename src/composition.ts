@@ -73,7 +73,7 @@ export function createSubscriptionServicesOn(
     signals: new PostgresSignalRepository(db),
     mailer,
     links: linkContext(config),
-    knownStrategies: listStrategies(),
+    knownStrategies: listStrategies,
     config,
   });
   return { ...services, close: () => mailer.close() };

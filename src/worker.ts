@@ -12,6 +12,8 @@ import { createObjectStore } from './adapters/object-store/object-store.factory'
 import { RedisStrategyStateStore } from './adapters/redis/redis-strategy-state.store';
 import { PostgresSweepRepository } from './adapters/postgres/postgres-sweep.repository';
 import { PostgresRecommendationRepository } from './adapters/postgres/postgres-recommendation.repository';
+import { PostgresSavedStrategyRepository } from './adapters/postgres/postgres-saved-strategy.repository';
+import { StrategiesService } from './services/strategies.service';
 import { RedisRecommendationCache } from './adapters/redis/redis-recommendation.cache';
 import { createMarketDataProvider } from './adapters/market-data/market-data.factory';
 import type { MarketDataProviderName } from './domain/market-data';
@@ -38,6 +40,12 @@ export function createDependencies(config: AppConfig) {
   const reports = createObjectStore(config);
   const sweeps = new PostgresSweepRepository(db);
   const recommendations = new PostgresRecommendationRepository(db);
+  const strategies = new StrategiesService({
+    prices,
+    defaultTickers: config.tickers,
+    saved: new PostgresSavedStrategyRepository(db),
+    warn: (message) => console.warn(message),
+  });
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
@@ -67,6 +75,7 @@ export function createDependencies(config: AppConfig) {
     recommendationCache: new RedisRecommendationCache(redis, config.redis.keyPrefix),
     recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
     runDefaults: dailyRunDefaults(config),
+    refreshStrategies: () => strategies.refreshSaved(),
   };
   return {
     deps,

@@ -14,11 +14,18 @@ export type ActivityDependencies = IngestionDependencies &
   BacktestDependencies &
   ResearchDependencies &
   ReadjustmentDependencies &
-  DailyRunDependencies;
+  DailyRunDependencies & {
+    /**
+     * Brings the rule strategies saved over the API into the registry (a small
+     * query by version); called before every activity, so a rule saved or
+     * changed a moment ago runs in the next daily run, backtest or sweep.
+     */
+    refreshStrategies?: () => Promise<void>;
+  };
 
 /** All activities, with domain errors mapped to Temporal failures. */
 export function createActivities(deps: ActivityDependencies) {
-  return mapDomainFailures({
+  const activities = {
     ...createIngestionActivities(deps),
     ...createSignalActivities(deps),
     ...createNotificationActivities(deps),
@@ -26,7 +33,23 @@ export function createActivities(deps: ActivityDependencies) {
     ...createResearchActivities(deps),
     ...createReadjustmentActivities(deps),
     ...createDailyRunActivities(deps),
-  });
+  };
+  return mapDomainFailures(deps.refreshStrategies ? runFirst(deps.refreshStrategies, activities) : activities);
+}
+
+/** Every function of an activities object, calling `first` before it. */
+function runFirst<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  first: () => Promise<void>,
+  activities: T,
+): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = async (...args: never[]) => {
+      await first();
+      return fn(...args);
+    };
+  }
+  return wrapped as T;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

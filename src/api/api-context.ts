@@ -17,7 +17,7 @@ import type { BacktestRepository } from '../domain/ports';
 import type { ObjectStore } from '../domain/object-store';
 import type { TemporalGateway } from '../services/temporal-gateway';
 import type { PlaygroundDeps } from './routes/playground.routes';
-import type { PriceRepository, RecommendationStore } from '../domain/ports';
+import type { PriceRepository, RecommendationStore, SavedStrategyRepository } from '../domain/ports';
 import type { DailyRunHistory, ResearchRepository } from '../domain/research/ports';
 
 /** What {@link buildApi} needs; tests pass real repositories and a gateway over a real or recording Temporal client. */
@@ -40,6 +40,8 @@ export interface ApiDeps {
   signer: TokenSigner;
   /** The one door to Temporal: starts daily runs and notifications (503 without). */
   temporal?: TemporalGateway;
+  /** Rule strategies saved over POST /strategies (503 without), loaded before each request. */
+  savedStrategies?: SavedStrategyRepository;
   /** Registered strategy names (default: the strategy registry's). */
   knownStrategies?: readonly string[];
   /** Today's date on the exchange's clock (default: New York's). */

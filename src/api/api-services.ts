@@ -7,6 +7,7 @@ import { NotificationsService } from '../services/notifications.service';
 import { RecommendationsService } from '../services/recommendations.service';
 import { ResearchService } from '../services/research.service';
 import { SignalsService } from '../services/signals.service';
+import { StrategiesService } from '../services/strategies.service';
 import { createSubscriptionServices, type SubscriptionServices } from '../services/subscription-services';
 import { SweepsService } from '../services/sweeps.service';
 import type { TemporalGatewayProvider } from '../services/temporal-gateway';
@@ -20,6 +21,8 @@ export interface ApiServices extends SubscriptionServices {
   backtests: BacktestsService;
   sweeps: SweepsService;
   recommendations: RecommendationsService;
+  /** The strategy listing, saving rule strategies and keeping saved ones loaded. */
+  strategies: StrategiesService;
   /** The research pages' reads; a 503 when the server has no research repository. */
   research(): ResearchService;
 }
@@ -43,7 +46,7 @@ export function createApiServices(deps: ApiDeps, today: () => IsoDate): ApiServi
     ...createSubscriptionServices({
       ...deps,
       links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
-      knownStrategies: deps.knownStrategies?.map((name) => ({ name, description: '' })) ?? listStrategies(),
+      knownStrategies: () => deps.knownStrategies?.map((name) => ({ name, description: '' })) ?? listStrategies(),
     }),
     dailyRuns: new DailyRunsService({
       temporal,
@@ -70,6 +73,11 @@ export function createApiServices(deps: ApiDeps, today: () => IsoDate): ApiServi
     recommendations: new RecommendationsService({
       recommendations: deps.playground?.recommendations,
       temporal: knownTemporal,
+    }),
+    strategies: new StrategiesService({
+      prices: deps.prices,
+      defaultTickers: deps.config.tickers,
+      saved: deps.savedStrategies,
     }),
     research: () => {
       if (!researchService) throw new ServiceUnavailableError('research reads are not configured');

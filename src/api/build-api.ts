@@ -73,6 +73,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     ...createApiServices(deps, today),
   };
 
+  // Saved rule strategies may change in another process: bring them in before a route reads the registry.
+  // A failed refresh keeps what is loaded (stale beats down); the web app's files need none.
+  app.addHook('preHandler', async (request) => {
+    if (request.routeOptions.url?.startsWith('/app')) return;
+    await shared.strategies.refreshSaved().catch((err: unknown) => {
+      request.log.warn({ err }, 'saved strategies not refreshed');
+    });
+  });
+
   void app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -98,7 +107,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerBacktestRoutes(app, ctx);
     registerOldBacktesterRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
-    registerStrategyRoutes(app);
+    registerStrategyRoutes(app, ctx);
     registerHealthRoutes(app, ctx);
     registerSweepRoutes(app, ctx);
     registerRecommendationRoutes(app, ctx);

@@ -12,6 +12,7 @@ import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-
 import { PostgresSweepRepository } from '../adapters/postgres/postgres-sweep.repository';
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
 import { connectTemporal, createMailer, createTokenSigner, openDatabase, openRedis } from '../composition';
+import { PostgresSavedStrategyRepository } from '../adapters/postgres/postgres-saved-strategy.repository';
 import { buildApi } from './build-api';
 import { TemporalGateway } from '../services/temporal-gateway';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     signals: new PostgresSignalRepository(db),
     prices: new PostgresPriceRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
+    savedStrategies: new PostgresSavedStrategyRepository(db),
     mailer,
     signer: createTokenSigner(config),
     temporal: gateway,

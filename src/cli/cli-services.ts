@@ -6,6 +6,7 @@ import { ensureDatabaseExists, migrateToLatest } from '../adapters/postgres/migr
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
 import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
+import { PostgresSavedStrategyRepository } from '../adapters/postgres/postgres-saved-strategy.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
 import { PostgresTrackingRepository } from '../adapters/postgres/postgres-tracking.repository';
@@ -128,7 +129,12 @@ export function createCliServices(connections: CliConnections): CliServices & { 
     sweeps: () => new SweepsService({ temporal }),
     recommendations: () =>
       new RecommendationsService({ recommendations: new PostgresRecommendationRepository(db()), temporal }),
-    strategies: () => new StrategiesService({ prices: prices(), defaultTickers: config.tickers }),
+    strategies: () =>
+      new StrategiesService({
+        prices: prices(),
+        defaultTickers: config.tickers,
+        saved: new PostgresSavedStrategyRepository(db()),
+      }),
   });
   return Object.assign(services, {
     async migrate() {

@@ -503,3 +503,22 @@ export interface SweepReader {
   /** Per parameter set: its figures averaged over the tickers (one ticker's own when given; null Sharpes left out). */
   comboFigures(id: string, ticker?: string): Promise<import('./backtest/heatmap').ComboFigures[]>;
 }
+
+/** A rule strategy saved over the API (POST /strategies). */
+export interface SavedRuleStrategy {
+  name: string;
+  /** The version of its definition (`ruleVersion`): a changed definition has another. */
+  version: number;
+  /** The rule as written (the JSON the rule schema accepts). */
+  rule: unknown;
+}
+
+/** Storage of saved rule strategies (Postgres: table saved_rule_strategies), one per name. */
+export interface SavedStrategyRepository {
+  /** Every saved rule's name and version: what a refresh compares before reading any rule. */
+  versions(): Promise<{ name: string; version: number }[]>;
+  /** The saved rules of these names (those that exist). */
+  get(names: readonly string[]): Promise<SavedRuleStrategy[]>;
+  /** Stores a rule under its name, replacing the one saved before; `created` is false on a replacement. */
+  save(strategy: SavedRuleStrategy): Promise<{ created: boolean }>;
+}

@@ -15,7 +15,7 @@ export interface SubscriptionPorts {
   mailer: Mailer;
   links: LinkContext;
   /** Registered strategies (besides `recommended`), with what they do. */
-  knownStrategies: ReadonlyArray<{ name: string; description: string }>;
+  knownStrategies: () => ReadonlyArray<{ name: string; description: string }>;
   config: { tickers: readonly string[]; strategies: StrategiesConfig };
 }
 

@@ -116,7 +116,7 @@ export interface SubscriptionsServiceDeps {
   mailer: Mailer;
   links: LinkContext;
   /** Registered strategies (besides `recommended`), with what they do. */
-  knownStrategies: ReadonlyArray<{ name: string; description: string }>;
+  knownStrategies: () => ReadonlyArray<{ name: string; description: string }>;
   /** The config's strategies: a subscription without strategies follows those its ticker runs. */
   strategies: StrategiesConfig;
 }
@@ -139,7 +139,7 @@ export class SubscriptionsService {
   /** What the subscribe form offers: the strategies, "recommended", the configured default, the limits. */
   options(): SubscriptionOptions {
     return {
-      strategies: this.deps.knownStrategies.map(({ name, description }) => ({ name, description })),
+      strategies: this.deps.knownStrategies().map(({ name, description }) => ({ name, description })),
       recommended: RECOMMENDED_STRATEGY,
       defaultStrategies: this.deps.strategies.default.map((s) => s.name),
       maxTickers: MAX_TICKERS_PER_REQUEST,
@@ -307,7 +307,7 @@ export class SubscriptionsService {
     options: { allowNone?: boolean } = {},
   ): Subscription[] {
     if (items.length === 0 && !options.allowNone) throw new BadInputError('tickers: give at least one ticker');
-    const known = this.deps.knownStrategies.map((s) => s.name);
+    const known = this.deps.knownStrategies().map((s) => s.name);
     const seen = new Set<string>();
     const out: Subscription[] = [];
     for (const item of items) {

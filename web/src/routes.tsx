@@ -32,6 +32,7 @@ export const ROUTES: RouteEntry[] = [
   { path: '/app/runs', component: lazy(() => import('./pages/runs')), nav: 'Runs' },
   // -- playground pages (backtest, compare, sweep, recommendation)
   { path: '/app/backtest', component: lazy(() => import('./pages/backtest')), nav: 'Backtest' },
+  { path: '/app/strategies/new', component: lazy(() => import('./pages/rule-builder')), nav: 'Rule builder' },
   { path: '/app/compare', component: lazy(() => import('./pages/compare')) },
   { path: '/app/sweeps', component: lazy(() => import('./pages/sweeps')), nav: 'Sweeps' },
   { path: '/app/sweeps/:id', component: lazy(() => import('./pages/sweeps')) },

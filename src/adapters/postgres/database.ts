@@ -293,6 +293,15 @@ export interface RecommendationTable {
 }
 
 /** Every table, for Kysely. */
+/** A rule strategy saved over the API: the rule as written and the version of its definition. */
+export interface SavedRuleStrategyTable {
+  name: string;
+  version: number;
+  rule: ColumnType<unknown, string, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   tickers: TickerTable;
   tracked_tickers: TrackedTickerTable;
@@ -313,6 +322,7 @@ export interface Database {
   sweep_results: SweepResultTable;
   recommendations: RecommendationTable;
   subscription_changes: SubscriptionChangeTable;
+  saved_rule_strategies: SavedRuleStrategyTable;
 }
 
 export type DailyBarRow = Selectable<DailyBarTable>;

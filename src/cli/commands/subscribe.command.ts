@@ -39,6 +39,8 @@ export function registerSubscriptionCommands(program: Command): void {
     .action(
       async (emailArg: string, opts: { tickers: string; strategies?: string; confirm: boolean }, cmd: Command) => {
         await withContext(cmd, async (ctx) => {
+          // A rule saved over the API is a strategy name like any other.
+          await ctx.services.strategies.refreshSaved();
           const email = emailArgument(emailArg);
           const tickers = tickerListOption('--tickers', opts.tickers)!;
           const strategies = strategyListOption('--strategies', opts.strategies);

@@ -17,6 +17,11 @@ const BUILT_IN: readonly AnyStrategy[] = [
 ] as unknown as AnyStrategy[];
 
 const registry = new Map<string, AnyStrategy>(BUILT_IN.map((s) => [s.name, s]));
+/** Names of the strategies that came from saved rules (the others are built-ins or registered at start). */
+const savedNames = new Set<string>();
+
+/** Where a registered strategy comes from: code, the config (or a plugin) loaded at start, or a rule saved over the API. */
+export type StrategyOrigin = 'built-in' | 'configured' | 'saved';
 
 /** Every strategy by name: the built-ins, then those registered at start (rule strategies from the config). */
 export const strategyRegistry: ReadonlyMap<string, AnyStrategy> = registry;
@@ -38,6 +43,41 @@ export function registerStrategies(strategies: readonly AnyStrategy[]): void {
     names.add(strategy.name);
   }
   for (const strategy of strategies) if (!registry.has(strategy.name)) registry.set(strategy.name, strategy);
+}
+
+/** Where the registered strategy `name` comes from (undefined: not registered). */
+export function strategyOrigin(name: string): StrategyOrigin | undefined {
+  if (!registry.has(name)) return undefined;
+  if (BUILT_IN.some((s) => s.name === name)) return 'built-in';
+  return savedNames.has(name) ? 'saved' : 'configured';
+}
+
+/**
+ * Makes the saved rule strategies of the registry those of `strategies` (all
+ * of them, as stored): a new name is added, a new version replaces the old
+ * one, a name no longer stored is removed. A saved rule whose name a built-in
+ * or a configured strategy took is left out and returned, so that one bad row
+ * never stops a worker.
+ */
+export function syncSavedStrategies(strategies: readonly AnyStrategy[]): { refused: string[] } {
+  const refused: string[] = [];
+  const keep = new Set<string>();
+  for (const strategy of strategies) {
+    const origin = strategyOrigin(strategy.name);
+    if (origin === 'built-in' || origin === 'configured') {
+      refused.push(strategy.name);
+      continue;
+    }
+    keep.add(strategy.name);
+    savedNames.add(strategy.name);
+    registry.set(strategy.name, strategy);
+  }
+  for (const name of [...savedNames]) {
+    if (keep.has(name)) continue;
+    savedNames.delete(name);
+    registry.delete(name);
+  }
+  return { refused };
 }
 
 /** The strategy called `name`; BadInputError listing the known ones otherwise. */

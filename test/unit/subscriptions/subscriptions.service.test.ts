@@ -53,7 +53,7 @@ function serviceWith(stored: SubscriberWithSubscriptions[]) {
       },
     } as never,
     links,
-    knownStrategies: [
+    knownStrategies: () => [
       { name: 'sma_cross', description: '' },
       { name: 'macd_cross', description: '' },
     ],

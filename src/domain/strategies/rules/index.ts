@@ -1,5 +1,12 @@
 export * from './rule-ast';
-export { parseCondition, parseConstraint, printCondition, printExpr, RuleSyntaxError } from './rule-parser';
+export {
+  parseCondition,
+  parseConstraint,
+  printCondition,
+  printExpr,
+  RULE_LANGUAGE,
+  RuleSyntaxError,
+} from './rule-parser';
 export * from './rule-schema';
 export * from './rule-strategy';
 export { ruleInWords } from './rule-words';

@@ -49,6 +49,18 @@ export function isPeriodArgument(name: IndicatorName, index: number): boolean {
 
 const COMPARATORS: readonly string[] = ['>', '>=', '<', '<='];
 
+/** What a condition may be written with: the rule builder's choices come from here, so they never drift from the parser. */
+export const RULE_LANGUAGE = {
+  prices: PRICES,
+  indicators: (Object.keys(INDICATORS) as IndicatorName[]).map((name) => ({
+    name,
+    args: INDICATORS[name].args,
+    outputs: INDICATORS[name].outputs ?? [],
+  })),
+  comparators: COMPARATORS,
+  crosses: ['crosses_above', 'crosses_below'],
+} as const;
+
 type Token = { type: 'number'; value: number; text: string } | { type: 'word' | 'symbol'; text: string };
 
 function tokenize(text: string): Token[] {

@@ -313,7 +313,17 @@ export function compileRuleStrategy(definition: RuleStrategyDefinition): Strateg
   });
 }
 
+/** The rule as written of each strategy {@link ruleStrategy} made (what GET /strategies shows and the builder edits). */
+const writtenRules = new WeakMap<object, unknown>();
+
 /** A written rule strategy (YAML/JSON) parsed, checked and compiled; BadInputError `path: sentence` when invalid. */
 export function ruleStrategy(raw: unknown): Strategy<StrategyParams> {
-  return compileRuleStrategy(parseRuleStrategy(raw));
+  const strategy = compileRuleStrategy(parseRuleStrategy(raw));
+  writtenRules.set(strategy, structuredClone(raw));
+  return strategy;
+}
+
+/** The rule as written of a strategy made by {@link ruleStrategy}; undefined for a strategy written in code. */
+export function writtenRule(strategy: object): unknown {
+  return writtenRules.get(strategy);
 }
