@@ -19,7 +19,11 @@ import { temporalConnectionOptions } from './adapters/temporal/connection';
 import { manageUrl, signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { DailyRunDefaults } from './activities/daily-run.activities';
-import { createMailer, linkContext, openDatabase, openRedis } from './composition';
+import { createMailer, lazyTemporalClient, linkContext, openDatabase, openRedis } from './composition';
+import { PostgresAlertLog } from './adapters/postgres/postgres-alert.log';
+import { TemporalDailyRunLookup } from './adapters/temporal/temporal-daily-run-lookup';
+import { temporalWorkflowListUrl, temporalWorkflowUrl } from './adapters/temporal/ui-links';
+import { dailyRunDateOfWorkflowId } from './workflows/workflow-ids';
 
 /**
  * The worker's composition root: it wires the real clients (built by
@@ -37,6 +41,8 @@ export function createDependencies(config: AppConfig) {
   const reports = createObjectStore(config);
   const sweeps = new PostgresSweepRepository(db);
   const recommendations = new PostgresRecommendationRepository(db);
+  // The watchdog reads the daily runs from visibility; connected on its first check.
+  const temporal = lazyTemporalClient(config);
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
@@ -66,6 +72,19 @@ export function createDependencies(config: AppConfig) {
     recommendationCache: new RedisRecommendationCache(redis, config.redis.keyPrefix),
     recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
     runDefaults: dailyRunDefaults(config),
+    watchdog: {
+      runs: new TemporalDailyRunLookup(
+        temporal.client,
+        config.temporal.namespace,
+        (workflowId, runId) => temporalWorkflowUrl(config, workflowId, runId),
+        dailyRunDateOfWorkflowId,
+      ),
+      alerts: new PostgresAlertLog(db),
+      mailer,
+      recipient: config.alerts.email,
+      deadline: config.alerts.deadline,
+      runsUrl: temporalWorkflowListUrl(config, 'dailyRunWorkflow'),
+    },
   };
   return {
     deps,
@@ -75,6 +94,7 @@ export function createDependencies(config: AppConfig) {
     async close() {
       mailer.close?.();
       reports.close?.();
+      await temporal.close();
       redis.disconnect();
       await db.destroy();
     },

@@ -195,6 +195,18 @@ export const configSchema = z.object({
      */
     rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
   }),
+  /** The daily run's watchdog (issue 17.5): who is told, and by when the day's run must have finished. */
+  alerts: z
+    .object({
+      /** Who gets the alert email when a trading day's run failed or is late; omitted: nobody (the check still runs). Env ALERTS_EMAIL. */
+      email: z.string().email().optional(),
+      /** HH:MM in America/New_York by which the trading day's run must have finished. Env ALERTS_DEADLINE. */
+      deadline: z
+        .string()
+        .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'a time HH:MM (America/New_York)')
+        .default('20:00'),
+    })
+    .prefault({}),
   worker: z
     .object({
       /**
@@ -280,6 +292,8 @@ const ENV_OVERRIDES: Record<string, string> = {
   PUBLIC_URL: 'api.publicUrl',
   TRUST_PROXY: 'api.trustProxy',
   WORKER_HEALTH_FILE: 'worker.healthFile',
+  ALERTS_EMAIL: 'alerts.email',
+  ALERTS_DEADLINE: 'alerts.deadline',
   TOKEN_SECRET: 'api.tokenSecret',
   REPORTS_STORE: 'backtests.reports.store',
   REPORTS_DIR: 'backtests.reports.dir',
