@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type Logger } from '@temporalio/worker';
+import { installWorkerRuntime } from './worker-runtime';
 import { loadConfig, type AppConfig } from './config/config';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
 import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
@@ -140,6 +141,7 @@ export function marketDataProviders(config: AppConfig, fetchImpl?: typeof fetch)
 
 /** Start a worker on the configured task queue; resolves when it stops (SIGINT/SIGTERM). */
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
+  const logger = installWorkerRuntime(config);
   const { deps, mailer, close } = createDependencies(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
@@ -153,11 +155,14 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       // page cut short would resend, on retry, what it sent before the mark.
       shutdownGraceTime: '30s',
     });
-    console.log(
+    logger.info(
       `worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+      config.worker.metricsAddress ? { metrics: `http://${config.worker.metricsAddress}/metrics` } : {},
     );
-    void warnOnMailProblem(mailer, config);
-    const stopHealth = config.worker.healthFile ? touchWhileRunning(worker, config.worker.healthFile) : undefined;
+    void warnOnMailProblem(mailer, config, logger);
+    const stopHealth = config.worker.healthFile
+      ? touchWhileRunning(worker, config.worker.healthFile, logger)
+      : undefined;
     try {
       await worker.run();
     } finally {
@@ -176,13 +181,17 @@ export const HEALTH_FILE_INTERVAL_MS = 10_000;
  * Touch `file` now and every {@link HEALTH_FILE_INTERVAL_MS} while the worker
  * is RUNNING (the Docker health check reads its age); returns the stopper.
  */
-export function touchWhileRunning(worker: Pick<Worker, 'getState'>, file: string): () => void {
+export function touchWhileRunning(
+  worker: Pick<Worker, 'getState'>,
+  file: string,
+  logger: Pick<Logger, 'warn'> = { warn: (message) => console.warn(message) },
+): () => void {
   const touch = () => {
     if (worker.getState() !== 'RUNNING') return;
     try {
       fs.writeFileSync(file, `${new Date().toISOString()}\n`);
     } catch (err) {
-      console.warn(`worker: cannot write the health file ${file}: ${(err as Error).message}`);
+      logger.warn(`worker: cannot write the health file ${file}: ${(err as Error).message}`);
     }
   };
   touch();
@@ -196,14 +205,16 @@ export function touchWhileRunning(worker: Pick<Worker, 'getState'>, file: string
  * configured login or cannot be reached. Only a warning: the worker has
  * other work, and each run still fails loudly on a refused login.
  */
-async function warnOnMailProblem(mailer: ReturnType<typeof createMailer>, config: AppConfig): Promise<void> {
+async function warnOnMailProblem(
+  mailer: ReturnType<typeof createMailer>,
+  config: AppConfig,
+  logger: Pick<Logger, 'warn'>,
+): Promise<void> {
   try {
     await mailer.verify();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    console.error(
-      `worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`,
-    );
+    logger.warn(`worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`);
   }
 }
 

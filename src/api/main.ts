@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     healthCheck: async () => {
       await sql`select 1`.execute(db);
     },
-    logger: apiLoggerOptions(process.env.LOG_LEVEL ?? 'info'),
+    logger: apiLoggerOptions(config.logging.level.toLowerCase()),
   });
 
   let closing = false;
@@ -80,7 +80,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   await app.listen({ host: config.api.host, port: config.api.port });
-  process.stdout.write(`api ready on http://${config.api.host}:${config.api.port}\n`);
+  // Fastify's logger writes JSON lines already; with logging.format json, so does this one.
+  const ready = `api ready on http://${config.api.host}:${config.api.port}`;
+  process.stdout.write(
+    config.logging.format === 'json'
+      ? `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: ready })}\n`
+      : `${ready}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -214,6 +214,27 @@ export const configSchema = z.object({
        * check reads its age); omitted: none. Env WORKER_HEALTH_FILE.
        */
       healthFile: z.string().min(1).optional(),
+      /**
+       * host:port of the worker's Prometheus endpoint (`/metrics`: the Temporal
+       * SDK's metrics and the app's daily-run metrics); omitted: none. Env WORKER_METRICS_ADDRESS.
+       */
+      metricsAddress: z
+        .string()
+        .regex(/^[^:\s]+:\d+$/, 'host:port')
+        .optional(),
+    })
+    .prefault({}),
+  /** The worker's and the API's logs. */
+  logging: z
+    .object({
+      /** `json`: one JSON object per line (worker and API); `text`: the worker's readable lines. Env LOG_FORMAT. */
+      format: z.enum(['text', 'json']).default('text'),
+      /** Least severe level written. Env LOG_LEVEL. */
+      level: z
+        .string()
+        .transform((v) => v.toUpperCase())
+        .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']))
+        .default('INFO'),
     })
     .prefault({}),
   ingestion: z
@@ -292,6 +313,9 @@ const ENV_OVERRIDES: Record<string, string> = {
   PUBLIC_URL: 'api.publicUrl',
   TRUST_PROXY: 'api.trustProxy',
   WORKER_HEALTH_FILE: 'worker.healthFile',
+  WORKER_METRICS_ADDRESS: 'worker.metricsAddress',
+  LOG_FORMAT: 'logging.format',
+  LOG_LEVEL: 'logging.level',
   ALERTS_EMAIL: 'alerts.email',
   ALERTS_DEADLINE: 'alerts.deadline',
   TOKEN_SECRET: 'api.tokenSecret',
