@@ -16,6 +16,7 @@ import { TemporalGateway } from '../services/temporal-gateway';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { unsafeListenReason } from './listen-guard';
+import { dependencyChecks } from './readiness';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     healthCheck: async () => {
       await sql`select 1`.execute(db);
     },
+    readinessChecks: dependencyChecks({ db, redis, temporal: client }),
     logger: apiLoggerOptions(config.logging.level.toLowerCase()),
   });
 
