@@ -74,6 +74,8 @@ export interface WorkerProcessEnv {
   ALGO_TICKERS?: string;
   SMTP_USER?: string;
   SMTP_PASSWORD?: string;
+  WORKER_METRICS_ADDRESS?: string;
+  LOG_FORMAT?: string;
 }
 
 /**
