@@ -32,7 +32,7 @@ export class TemporalDailyRunLookup implements DailyRunLookup {
       const page = await this.client.workflowService.listWorkflowExecutions({
         namespace: this.namespace,
         pageSize: 200,
-        query: `WorkflowType = 'dailyRunWorkflow' AND StartTime >= '${since}' ORDER BY StartTime DESC`,
+        query: `WorkflowType = 'dailyRunWorkflow' AND StartTime >= '${since}'`,
         nextPageToken,
       });
       for (const e of page.executions ?? []) {
@@ -53,7 +53,8 @@ export class TemporalDailyRunLookup implements DailyRunLookup {
       }
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
-    return runs;
+    // Newest first (SQL visibility stores take no ORDER BY): ISO instants sort as strings.
+    return runs.sort((a, b) => (b.startTime ?? '').localeCompare(a.startTime ?? ''));
   }
 
   private async failureOf(workflowId: string, runId: string): Promise<string> {
