@@ -21,7 +21,7 @@ export function recordDailyRunMetrics(result: DailyRunResult): void {
     .set(result.stale?.length ?? 0);
   // Workflow time (Date.now() is the current workflow task's time): deterministic.
   metricMeter
-    .createHistogram('algo_daily_run_duration', 'float', 'seconds', 'Wall time of a daily run, start to result')
+    .createHistogram('algo_daily_run_duration_seconds', 'float', 'seconds', 'Wall time of a daily run, start to result')
     .record((Date.now() - workflowInfo().runStartTime.getTime()) / 1000, { trading_day: String(result.tradingDay) });
 }
 
