@@ -47,7 +47,7 @@ export class PgDumpBackupTool implements DatabaseBackupTool {
       });
     }
     // Lines such as `215; 1259 16390 TABLE public daily_bars postgres`.
-    return [...listing.matchAll(/^\d+; \d+ \d+ TABLE \S+ (\S+)/gm)].map((m) => m[1]);
+    return [...listing.matchAll(/^\d+; \d+ \d+ TABLE (?!DATA )\S+ (\S+)/gm)].map((m) => m[1]);
   }
 
   async existingTables(): Promise<string[]> {
