@@ -25,7 +25,7 @@ export function installWorkerRuntime(config: AppConfig): Logger {
     telemetryOptions: {
       logging: { filter: { core: level, other: 'WARN' }, forward: {} },
       ...(config.worker.metricsAddress
-        ? { metrics: { prometheus: { bindAddress: config.worker.metricsAddress, countersTotalSuffix: true } } }
+        ? { metrics: { prometheus: { bindAddress: config.worker.metricsAddress } } }
         : {}),
     },
   });

@@ -21,6 +21,10 @@ import { freePort, tempDir, waitFor } from '../support/mail';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig } from '../support/worker';
 
+// @fastify/static requires the ESM-only content-disposition@3, which jest's CommonJS runtime cannot load
+// (see test/integration/api.test.ts); the API never calls reply.download(), its only user.
+jest.mock('content-disposition', () => ({ create: (name: string) => `attachment; filename="${name}"` }));
+
 describe('watching it: the worker Prometheus endpoint and JSON logs, the API /ready and /metrics', () => {
   let env: TestWorkflowEnvironment;
   let t: TestDatabase;
@@ -82,12 +86,22 @@ describe('watching it: the worker Prometheus endpoint and JSON logs, the API /re
 
     const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     // Workflow metrics reach the exporter through a sink after the activation completes.
+    let last = '';
     const text = await waitFor('the daily run metrics', async () => {
-      const body = await scrape();
-      return /algo_daily_run_emails_total\{[^}]*outcome="sent"[^}]*\} 1\b/.test(body) ? body : null;
+      last = await scrape();
+      return /^algo_daily_run_emails\{[^}]*outcome="sent"[^}]*\} 1$/m.test(last) ? last : null;
+    }).catch((err: Error) => {
+      // Say what the endpoint did serve.
+      const seen = last.split('\n').filter((l) => /algo|workflow_completed/.test(l));
+      const logged = workerOutput(worker!)
+        .split('\n')
+        .filter((l) => /sink|metric/i.test(l));
+      throw new Error(
+        `${err.message}; the endpoint served:\n${seen.join('\n') || last.slice(0, 2000)}\nworker said:\n${logged.join('\n')}`,
+      );
     });
-    expect(text).toMatch(/^temporal_workflow_completed_total\{/m);
-    expect(text).toMatch(new RegExp(`^algo_daily_run_signals_total\\{[^}]*kind="BUY"[^}]*\\} ${buys}$`, 'm'));
+    expect(text).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="dailyRunWorkflow"[^}]*\} 1$/m);
+    expect(text).toMatch(new RegExp(`^algo_daily_run_signals\\{[^}]*kind="BUY"[^}]*\\} ${buys}$`, 'm'));
     expect(text).toMatch(/^algo_daily_run_stale_tickers\{[^}]*\} 0$/m);
     expect(text).toMatch(/^algo_daily_run_duration_seconds_count\{[^}]*trading_day="true"[^}]*\} 1$/m);
 
