@@ -94,21 +94,27 @@ export async function connectTemporal(
   config: AppConfig,
   options: { lazy?: boolean; connectTimeout?: Duration } = {},
 ): Promise<TemporalClientHandle> {
+  if (options.lazy) return lazyTemporalClient(config);
   let connection: Connection;
-  if (options.lazy) {
-    connection = Connection.lazy(temporalConnectionOptions(config));
-  } else {
-    try {
-      connection = await Connection.connect({
-        ...temporalConnectionOptions(config),
-        connectTimeout: options.connectTimeout ?? '5s',
-      });
-    } catch (err) {
-      throw new Error(
-        `cannot reach Temporal at ${config.temporal.address} (${(err as Error).message}); start it with: npm run algo -- stack up`,
-      );
-    }
+  try {
+    connection = await Connection.connect({
+      ...temporalConnectionOptions(config),
+      connectTimeout: options.connectTimeout ?? '5s',
+    });
+  } catch (err) {
+    throw new Error(
+      `cannot reach Temporal at ${config.temporal.address} (${(err as Error).message}); start it with: npm run algo -- stack up`,
+    );
   }
+  return {
+    client: new Client({ connection, namespace: config.temporal.namespace }),
+    close: () => connection.close().catch(() => undefined),
+  };
+}
+
+/** A Temporal client that connects on first use (built synchronously: the worker's activities read visibility with it). */
+export function lazyTemporalClient(config: AppConfig): TemporalClientHandle {
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   return {
     client: new Client({ connection, namespace: config.temporal.namespace }),
     close: () => connection.close().catch(() => undefined),

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type Logger } from '@temporalio/worker';
+import { installWorkerRuntime } from './worker-runtime';
 import { loadConfig, type AppConfig } from './config/config';
 import { loadStrategyModules } from './config/strategy-modules';
 import { PostgresPriceRepository } from './adapters/postgres/postgres-price.repository';
@@ -22,7 +23,11 @@ import { temporalConnectionOptions } from './adapters/temporal/connection';
 import { manageUrl, signalUrl, unsubscribeHeaders, unsubscribeUrl } from './domain/subscriptions';
 import { createActivities, type ActivityDependencies } from './activities';
 import type { DailyRunDefaults } from './activities/daily-run.activities';
-import { createMailer, linkContext, openDatabase, openRedis } from './composition';
+import { createMailer, lazyTemporalClient, linkContext, openDatabase, openRedis } from './composition';
+import { PostgresAlertLog } from './adapters/postgres/postgres-alert.log';
+import { TemporalDailyRunLookup } from './adapters/temporal/temporal-daily-run-lookup';
+import { temporalWorkflowListUrl, temporalWorkflowUrl } from './adapters/temporal/ui-links';
+import { dailyRunDateOfWorkflowId } from './workflows/workflow-ids';
 
 /**
  * The worker's composition root: it wires the real clients (built by
@@ -46,6 +51,8 @@ export function createDependencies(config: AppConfig) {
     saved: new PostgresSavedStrategyRepository(db),
     warn: (message) => console.warn(message),
   });
+  // The watchdog reads the daily runs from visibility; connected on its first check.
+  const temporal = lazyTemporalClient(config);
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
@@ -76,6 +83,19 @@ export function createDependencies(config: AppConfig) {
     recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
     runDefaults: dailyRunDefaults(config),
     refreshStrategies: () => strategies.refreshSaved(),
+    watchdog: {
+      runs: new TemporalDailyRunLookup(
+        temporal.client,
+        config.temporal.namespace,
+        (workflowId, runId) => temporalWorkflowUrl(config, workflowId, runId),
+        dailyRunDateOfWorkflowId,
+      ),
+      alerts: new PostgresAlertLog(db),
+      mailer,
+      recipient: config.alerts.email,
+      deadline: config.alerts.deadline,
+      runsUrl: temporalWorkflowListUrl(config, 'dailyRunWorkflow'),
+    },
   };
   return {
     deps,
@@ -85,6 +105,7 @@ export function createDependencies(config: AppConfig) {
     async close() {
       mailer.close?.();
       reports.close?.();
+      await temporal.close();
       redis.disconnect();
       await db.destroy();
     },
@@ -132,6 +153,7 @@ export function marketDataProviders(config: AppConfig, fetchImpl?: typeof fetch)
 export async function runWorker(config: AppConfig = loadConfig()): Promise<void> {
   // Before any connection: a broken or peeking plugin stops the start with its path.
   await loadStrategyModules(config.strategies.modules ?? []);
+  const logger = installWorkerRuntime(config);
   const { deps, mailer, close } = createDependencies(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   try {
@@ -145,11 +167,14 @@ export async function runWorker(config: AppConfig = loadConfig()): Promise<void>
       // page cut short would resend, on retry, what it sent before the mark.
       shutdownGraceTime: '30s',
     });
-    console.log(
+    logger.info(
       `worker ready: task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+      config.worker.metricsAddress ? { metrics: `http://${config.worker.metricsAddress}/metrics` } : {},
     );
-    void warnOnMailProblem(mailer, config);
-    const stopHealth = config.worker.healthFile ? touchWhileRunning(worker, config.worker.healthFile) : undefined;
+    void warnOnMailProblem(mailer, config, logger);
+    const stopHealth = config.worker.healthFile
+      ? touchWhileRunning(worker, config.worker.healthFile, logger)
+      : undefined;
     try {
       await worker.run();
     } finally {
@@ -168,13 +193,17 @@ export const HEALTH_FILE_INTERVAL_MS = 10_000;
  * Touch `file` now and every {@link HEALTH_FILE_INTERVAL_MS} while the worker
  * is RUNNING (the Docker health check reads its age); returns the stopper.
  */
-export function touchWhileRunning(worker: Pick<Worker, 'getState'>, file: string): () => void {
+export function touchWhileRunning(
+  worker: Pick<Worker, 'getState'>,
+  file: string,
+  logger: Pick<Logger, 'warn'> = { warn: (message) => console.warn(message) },
+): () => void {
   const touch = () => {
     if (worker.getState() !== 'RUNNING') return;
     try {
       fs.writeFileSync(file, `${new Date().toISOString()}\n`);
     } catch (err) {
-      console.warn(`worker: cannot write the health file ${file}: ${(err as Error).message}`);
+      logger.warn(`worker: cannot write the health file ${file}: ${(err as Error).message}`);
     }
   };
   touch();
@@ -188,14 +217,16 @@ export function touchWhileRunning(worker: Pick<Worker, 'getState'>, file: string
  * configured login or cannot be reached. Only a warning: the worker has
  * other work, and each run still fails loudly on a refused login.
  */
-async function warnOnMailProblem(mailer: ReturnType<typeof createMailer>, config: AppConfig): Promise<void> {
+async function warnOnMailProblem(
+  mailer: ReturnType<typeof createMailer>,
+  config: AppConfig,
+  logger: Pick<Logger, 'warn'>,
+): Promise<void> {
   try {
     await mailer.verify();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    console.error(
-      `worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`,
-    );
+    logger.warn(`worker: warning: email to ${config.mail.host}:${config.mail.port} will fail until fixed: ${message}`);
   }
 }
 

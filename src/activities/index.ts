@@ -6,6 +6,7 @@ import { createBacktestActivities, type BacktestDependencies } from './backtest.
 import { createResearchActivities, type ResearchDependencies } from './research.activities';
 import { createReadjustmentActivities, type ReadjustmentDependencies } from './readjustment.activities';
 import { createDailyRunActivities, type DailyRunDependencies } from './daily-run.activities';
+import { createWatchdogActivities, type WatchdogDependencies } from './watchdog.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
 export type ActivityDependencies = IngestionDependencies &
@@ -14,7 +15,8 @@ export type ActivityDependencies = IngestionDependencies &
   BacktestDependencies &
   ResearchDependencies &
   ReadjustmentDependencies &
-  DailyRunDependencies & {
+  DailyRunDependencies &
+  WatchdogDependencies & {
     /**
      * Brings the rule strategies saved over the API into the registry (a small
      * query by version); called before every activity, so a rule saved or
@@ -33,6 +35,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createResearchActivities(deps),
     ...createReadjustmentActivities(deps),
     ...createDailyRunActivities(deps),
+    ...createWatchdogActivities(deps),
   };
   return mapDomainFailures(deps.refreshStrategies ? runFirst(deps.refreshStrategies, activities) : activities);
 }

@@ -48,6 +48,8 @@ export interface ApiDeps {
   today?: () => IsoDate;
   /** Checks the database answers, for GET /health. */
   healthCheck?: () => Promise<void>;
+  /** GET /ready: each dependency's check by name (database, redis, temporal); a throw or 2 s of silence is down. */
+  readinessChecks?: Record<string, () => Promise<void>>;
   /** Fastify logger option (default: off; main.ts turns it on). */
   logger?: boolean | Record<string, unknown>;
   /** Largest accepted request body in bytes (default 64 KiB). */

@@ -22,6 +22,7 @@ import { registerOldBacktesterRoutes } from './routes/old-backtester.routes';
 import { registerPlaygroundRoutes } from './routes/playground.routes';
 import { registerStrategyRoutes } from './routes/strategies.routes';
 import { registerHealthRoutes } from './routes/health.routes';
+import { countRequests, HttpRequestMetrics } from './http-metrics';
 import { registerSweepRoutes } from './routes/sweeps.routes';
 import { registerTrackRecordRoutes } from './routes/track-record.routes';
 import { registerRecommendationRoutes } from './routes/recommendations.routes';
@@ -62,6 +63,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandling(app);
+  const metrics = new HttpRequestMetrics();
+  countRequests(app, metrics);
 
   const strategiesFor = (ticker: string) => configuredStrategyNames(deps.config.strategies, ticker);
   const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
@@ -108,7 +111,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     registerOldBacktesterRoutes(app, ctx);
     registerPlaygroundRoutes(app, ctx);
     registerStrategyRoutes(app, ctx);
-    registerHealthRoutes(app, ctx);
+    registerHealthRoutes(app, ctx, metrics);
     registerSweepRoutes(app, ctx);
     registerRecommendationRoutes(app, ctx);
     registerTrackRecordRoutes(app, ctx);

@@ -18,6 +18,7 @@ import { TemporalGateway } from '../services/temporal-gateway';
 import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { unsafeListenReason } from './listen-guard';
+import { dependencyChecks } from './readiness';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
     healthCheck: async () => {
       await sql`select 1`.execute(db);
     },
-    logger: apiLoggerOptions(process.env.LOG_LEVEL ?? 'info'),
+    readinessChecks: dependencyChecks({ db, redis, temporal: client }),
+    logger: apiLoggerOptions(config.logging.level.toLowerCase()),
   });
 
   let closing = false;
@@ -84,7 +86,13 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   await app.listen({ host: config.api.host, port: config.api.port });
-  process.stdout.write(`api ready on http://${config.api.host}:${config.api.port}\n`);
+  // Fastify's logger writes JSON lines already; with logging.format json, so does this one.
+  const ready = `api ready on http://${config.api.host}:${config.api.port}`;
+  process.stdout.write(
+    config.logging.format === 'json'
+      ? `${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: ready })}\n`
+      : `${ready}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -10,11 +10,13 @@ import { PostgresSavedStrategyRepository } from '../adapters/postgres/postgres-s
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
 import { PostgresTrackingRepository } from '../adapters/postgres/postgres-tracking.repository';
+import { PgDumpBackupTool } from '../adapters/postgres/pg-dump-backup.tool';
 import { RedisStrategyStateStore } from '../adapters/redis/redis-strategy-state.store';
 import { createSubscriptionServicesOn } from '../composition';
 import type { AppConfig } from '../config/config';
 import type { IsoDate } from '../domain/dates';
 import { BacktestsService } from '../services/backtests.service';
+import { BackupsService } from '../services/backups.service';
 import { DailyRunsService } from '../services/daily-runs.service';
 import { DailyScheduleService } from '../services/daily-schedule.service';
 import { latestSignalDay } from '../services/demo.service';
@@ -39,6 +41,7 @@ export interface CliServices extends SubscriptionServices {
   readonly sweeps: SweepsService;
   readonly recommendations: RecommendationsService;
   readonly strategies: StrategiesService;
+  readonly backups: BackupsService;
   /** Create the database if needed and migrate it to the latest schema. */
   migrate(): Promise<{ database: string; created: boolean; applied: string[] }>;
   /** The latest day of the bundled sample with a BUY or SELL signal (`algo demo`). */
@@ -52,6 +55,9 @@ export interface CliConnections {
   redis(): Redis;
   temporal: TemporalGatewayProvider;
 }
+
+/** The app database's name, from its URL. */
+const databaseName = (config: AppConfig): string => decodeURIComponent(new URL(config.database.url).pathname.slice(1));
 
 /** A getter that builds its value on first use. */
 function lazy<T>(build: () => T): () => T {
@@ -79,17 +85,8 @@ export function createCliServices(connections: CliConnections): CliServices & { 
   const prices = lazy(() => new PostgresPriceRepository(db()));
   const signalRepository = lazy(() => new PostgresSignalRepository(db()));
   const subscriptions = lazy(() => createSubscriptionServicesOn(db(), config, { maxConnections: 1 }));
-  let subscriptionsOpened = false;
-  const services = lazyProperties<Omit<CliServices, 'migrate' | 'latestSignalDay'>>({
-    subscriptions: () => {
-      subscriptionsOpened = true;
-      return subscriptions().subscriptions;
-    },
-    tickers: () => {
-      subscriptionsOpened = true;
-      return subscriptions().tickers;
-    },
-    dailyRuns: () =>
+  const dailyRuns = lazy(
+    () =>
       new DailyRunsService({
         temporal,
         today: todayInNewYork,
@@ -104,6 +101,18 @@ export function createCliServices(connections: CliConnections): CliServices & { 
           };
         },
       }),
+  );
+  let subscriptionsOpened = false;
+  const services = lazyProperties<Omit<CliServices, 'migrate' | 'latestSignalDay'>>({
+    subscriptions: () => {
+      subscriptionsOpened = true;
+      return subscriptions().subscriptions;
+    },
+    tickers: () => {
+      subscriptionsOpened = true;
+      return subscriptions().tickers;
+    },
+    dailyRuns,
     dailySchedule: () => new DailyScheduleService({ temporal, taskQueue: config.temporal.taskQueue }),
     marketData: () =>
       new MarketDataService({
@@ -135,13 +144,20 @@ export function createCliServices(connections: CliConnections): CliServices & { 
         defaultTickers: config.tickers,
         saved: new PostgresSavedStrategyRepository(db()),
       }),
+    backups: () =>
+      new BackupsService({
+        tool: new PgDumpBackupTool(config.database.url),
+        database: databaseName(config),
+        migrate: async () => ((await migrateToLatest(db())).results ?? []).map((r) => r.migrationName),
+        rebuildStates: () => dailyRuns().rebuildStates(),
+      }),
   });
   return Object.assign(services, {
     async migrate() {
       const created = await ensureDatabaseExists(config.database.url);
       const result = await migrateToLatest(db());
       const applied = (result.results ?? []).map((r) => r.migrationName);
-      return { database: new URL(config.database.url).pathname.slice(1), created, applied };
+      return { database: databaseName(config), created, applied };
     },
     latestSignalDay: () =>
       latestSignalDay({

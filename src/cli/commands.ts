@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBacktestCommands } from './commands/backtest.command';
+import { registerBackupCommands } from './commands/backup.command';
 import { registerCalendarCommands } from './commands/calendar.command';
 import { registerDailyCommands } from './commands/daily.command';
 import { registerDemoCommands } from './commands/demo.command';
@@ -32,6 +33,7 @@ export function registerCommands(program: Command): void {
   registerCalendarCommands(program);
   registerMailCommands(program);
   registerMigrateCommands(program);
+  registerBackupCommands(program);
   registerResearchCommands(program);
   registerStrategyCommands(program);
 }

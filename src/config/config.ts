@@ -204,6 +204,18 @@ export const configSchema = z.object({
      */
     rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
   }),
+  /** The daily run's watchdog (issue 17.5): who is told, and by when the day's run must have finished. */
+  alerts: z
+    .object({
+      /** Who gets the alert email when a trading day's run failed or is late; omitted: nobody (the check still runs). Env ALERTS_EMAIL. */
+      email: z.string().email().optional(),
+      /** HH:MM in America/New_York by which the trading day's run must have finished. Env ALERTS_DEADLINE. */
+      deadline: z
+        .string()
+        .regex(/^([01]?\d|2[0-3]):[0-5]\d$/, 'a time HH:MM (America/New_York)')
+        .default('20:00'),
+    })
+    .prefault({}),
   worker: z
     .object({
       /**
@@ -211,6 +223,27 @@ export const configSchema = z.object({
        * check reads its age); omitted: none. Env WORKER_HEALTH_FILE.
        */
       healthFile: z.string().min(1).optional(),
+      /**
+       * host:port of the worker's Prometheus endpoint (`/metrics`: the Temporal
+       * SDK's metrics and the app's daily-run metrics); omitted: none. Env WORKER_METRICS_ADDRESS.
+       */
+      metricsAddress: z
+        .string()
+        .regex(/^[^:\s]+:\d+$/, 'host:port')
+        .optional(),
+    })
+    .prefault({}),
+  /** The worker's and the API's logs. */
+  logging: z
+    .object({
+      /** `json`: one JSON object per line (worker and API); `text`: the worker's readable lines. Env LOG_FORMAT. */
+      format: z.enum(['text', 'json']).default('text'),
+      /** Least severe level written. Env LOG_LEVEL. */
+      level: z
+        .string()
+        .transform((v) => v.toUpperCase())
+        .pipe(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']))
+        .default('INFO'),
     })
     .prefault({}),
   ingestion: z
@@ -289,6 +322,11 @@ const ENV_OVERRIDES: Record<string, string> = {
   PUBLIC_URL: 'api.publicUrl',
   TRUST_PROXY: 'api.trustProxy',
   WORKER_HEALTH_FILE: 'worker.healthFile',
+  WORKER_METRICS_ADDRESS: 'worker.metricsAddress',
+  LOG_FORMAT: 'logging.format',
+  LOG_LEVEL: 'logging.level',
+  ALERTS_EMAIL: 'alerts.email',
+  ALERTS_DEADLINE: 'alerts.deadline',
   TOKEN_SECRET: 'api.tokenSecret',
   REPORTS_STORE: 'backtests.reports.store',
   REPORTS_DIR: 'backtests.reports.dir',

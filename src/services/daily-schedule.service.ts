@@ -1,7 +1,8 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { BadInputError, NotFoundError } from '../domain/errors';
 import { dailyRunWorkflow, type DailyRunInput } from '../workflows/daily-run.workflow';
-import { DAILY_SCHEDULE_ID, SCHEDULED_DAILY_RUN_ID_PREFIX } from '../workflows/workflow-ids';
+import { dailyRunWatchdogWorkflow, type DailyRunWatchdogInput } from '../workflows/daily-run-watchdog.workflow';
+import { DAILY_SCHEDULE_ID, SCHEDULED_DAILY_RUN_ID_PREFIX, WATCHDOG_SCHEDULE_ID } from '../workflows/workflow-ids';
 import type { TemporalGateway } from './temporal-gateway';
 
 /** The time zone of the exchange, and of the schedule. */
@@ -35,13 +36,15 @@ export function parseScheduleTime(value: string): { hour: number; minute: number
 export class DailyScheduleService {
   constructor(private readonly deps: { temporal(): Promise<TemporalGateway>; taskQueue: string }) {}
 
-  /** Create (or replace) the schedule. */
+  /** Create (or replace) the schedule, and its watchdog's. */
   async create(at = { hour: 18, minute: 30 }): Promise<void> {
     const { client } = await this.deps.temporal();
-    try {
-      await client.schedule.getHandle(DAILY_SCHEDULE_ID).delete();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    for (const id of [DAILY_SCHEDULE_ID, WATCHDOG_SCHEDULE_ID]) {
+      try {
+        await client.schedule.getHandle(id).delete();
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      }
     }
     const input: DailyRunInput = {};
     await client.schedule.create({
@@ -61,6 +64,22 @@ export class DailyScheduleService {
       },
       // Never two runs at once; a run missed while the server was down is caught up within a day.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
+    });
+    const watchdogInput: DailyRunWatchdogInput = {};
+    await client.schedule.create({
+      scheduleId: WATCHDOG_SCHEDULE_ID,
+      // Every 15 minutes, every day: a failure is told within 15 minutes, a late run just after the deadline;
+      // the check itself skips days the exchange is closed.
+      spec: { intervals: [{ every: '15 minutes' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: dailyRunWatchdogWorkflow,
+        workflowId: WATCHDOG_SCHEDULE_ID,
+        taskQueue: this.deps.taskQueue,
+        args: [watchdogInput],
+      },
+      // A missed check is not worth catching up: the next one judges the same day.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
     });
   }
 
@@ -85,18 +104,30 @@ export class DailyScheduleService {
     };
   }
 
-  /** Pause, resume, run now (for today in New York) or delete the schedule. */
+  /** Pause, resume, run now (for today in New York) or delete the schedule; delete removes its watchdog's too. */
   async act(action: DailyScheduleAction): Promise<void> {
     const h = await this.handle();
     try {
       if (action === 'pause') await h.pause('paused from the CLI');
       else if (action === 'unpause') await h.unpause('resumed from the CLI');
       else if (action === 'trigger') await h.trigger(ScheduleOverlapPolicy.SKIP);
-      else await h.delete();
+      else {
+        await h.delete();
+        await this.deleteWatchdog();
+      }
     } catch (err) {
       if (err instanceof ScheduleNotFoundError)
         throw new NotFoundError(`no schedule ${DAILY_SCHEDULE_ID}; create it: algo schedule create`);
       throw err;
+    }
+  }
+
+  private async deleteWatchdog(): Promise<void> {
+    const { client } = await this.deps.temporal();
+    try {
+      await client.schedule.getHandle(WATCHDOG_SCHEDULE_ID).delete();
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
     }
   }
 

@@ -12,6 +12,7 @@ import { chunk, failureMessage, pool } from './batching';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
 import { sendEmails } from './send-notifications.workflow';
 import { dailyIngestionWorkflowId } from './workflow-ids';
+import { recordDailyRunFailure, recordDailyRunMetrics } from './run-metrics';
 
 /** Input of {@link dailyRunWorkflow}: a {@link DailyRunRequest}; every field is optional (a Schedule passes `{}`). */
 export type DailyRunInput = DailyRunRequest;
@@ -84,6 +85,19 @@ function runDate(input: DailyRunInput): IsoDate {
  * config, through an activity.
  */
 export async function dailyRunWorkflow(input: DailyRunInput = {}): Promise<DailyRunResult> {
+  let result: DailyRunResult;
+  try {
+    result = await dailyRun(input);
+  } catch (err) {
+    recordDailyRunFailure();
+    throw err;
+  }
+  recordDailyRunMetrics(result);
+  return result;
+}
+
+/** The run itself; {@link dailyRunWorkflow} records its metrics. */
+async function dailyRun(input: DailyRunInput): Promise<DailyRunResult> {
   const { runId } = workflowInfo();
   const date = runDate(input);
   const empty = { sent: 0, skipped: 0, failed: 0 };

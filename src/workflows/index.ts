@@ -8,3 +8,4 @@ export { backtestWorkflow } from './backtest.workflow';
 export { sweepWorkflow } from './sweep.workflow';
 export { recommendWorkflow } from './recommend.workflow';
 export { readjustTickerWorkflow } from './readjust-ticker.workflow';
+export { dailyRunWatchdogWorkflow } from './daily-run-watchdog.workflow';

@@ -1,5 +1,5 @@
 import type { NotificationTarget } from '../activities/notifications.activities';
-import type { IsoDate } from '../domain/dates';
+import { isoDateInZone, type IsoDate } from '../domain/dates';
 import type { ReadjustmentCause } from '../domain/readjustment';
 
 /**
@@ -18,6 +18,28 @@ export const SCHEDULED_DAILY_RUN_ID_PREFIX = 'daily-scheduled';
 
 /** A daily run started by hand (CLI or API) for `date`: one at a time per date, whatever door it came through. */
 export const dailyRunWorkflowId = (date: IsoDate): string => `daily-${date}`;
+
+/**
+ * The date a daily run is for, from its workflow id: `daily-<date>` (by hand)
+ * or `daily-scheduled-<scheduled instant>` (the Schedule appends its RFC 3339
+ * time; the run's date is that instant's day in New York, as the run computes
+ * it); null for any other id.
+ */
+export function dailyRunDateOfWorkflowId(workflowId: string): IsoDate | null {
+  const scheduledPrefix = `${SCHEDULED_DAILY_RUN_ID_PREFIX}-`;
+  if (workflowId.startsWith(scheduledPrefix)) {
+    const ms = Date.parse(workflowId.slice(scheduledPrefix.length));
+    return Number.isNaN(ms) ? null : isoDateInZone(ms, 'America/New_York');
+  }
+  const m = /^daily-(\d{4}-\d{2}-\d{2})$/.exec(workflowId);
+  return m ? m[1] : null;
+}
+
+/** The daily run watchdog's Schedule (every 15 minutes) and the prefix of the checks it starts. */
+export const WATCHDOG_SCHEDULE_ID = 'daily-run-watchdog';
+
+/** A watchdog check started by hand (`algo watchdog check`). */
+export const watchdogWorkflowId = (unique: string): string => `daily-run-watchdog-${unique}`;
 
 /** The ingestion child of a daily run. */
 export const dailyIngestionWorkflowId = (parentWorkflowId: string): string => `${parentWorkflowId}-ingest`;

@@ -77,6 +77,8 @@ export interface WorkerProcessEnv {
   /** A config file merged over config/default.yaml (strategy plugins, strategy lists). */
   ALGO_CONFIG?: string;
   ALGO_STRATEGY_MODULES?: string;
+  WORKER_METRICS_ADDRESS?: string;
+  LOG_FORMAT?: string;
 }
 
 /**

@@ -186,6 +186,20 @@ export interface DeliveryTable {
   sent_at: Timestamp | null;
 }
 
+/** One alert about a day's daily run (the watchdog), once per (date, cause). */
+export interface DailyRunAlertTable {
+  date: DateColumn;
+  cause: 'failed' | 'not_finished';
+  status: 'claimed' | 'sent' | 'refused';
+  recipient: string;
+  message_id: string;
+  workflow_id: string | null;
+  detail: string;
+  error: string | null;
+  claimed_at: ColumnType<Date, Date | undefined, never>;
+  sent_at: Timestamp | null;
+}
+
 /** Which delivery carried a (subscriber, signal): at most one, whatever the kind or number of runs. */
 export interface DeliveredSignalTable {
   subscriber_id: number;
@@ -323,6 +337,7 @@ export interface Database {
   recommendations: RecommendationTable;
   subscription_changes: SubscriptionChangeTable;
   saved_rule_strategies: SavedRuleStrategyTable;
+  daily_run_alerts: DailyRunAlertTable;
 }
 
 export type DailyBarRow = Selectable<DailyBarTable>;

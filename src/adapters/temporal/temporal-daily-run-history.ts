@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { DailyRunHistory, DailyRunSummary } from '../../domain/research/ports';
 
-/** Temporal's WorkflowExecutionStatus codes (temporal.api.enums.v1, a stable wire enum). */
-const STATUS = [
+/** Temporal's WorkflowExecutionStatus codes, by number (temporal.api.enums.v1, a stable wire enum). */
+export const WORKFLOW_STATUS = [
   'UNSPECIFIED',
   'RUNNING',
   'COMPLETED',
@@ -13,9 +13,9 @@ const STATUS = [
   'TIMED_OUT',
 ];
 
-type Timestamp = { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined;
+export type Timestamp = { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined;
 
-const isoOf = (ts: Timestamp): string | null => {
+export const isoOf = (ts: Timestamp): string | null => {
   if (!ts?.seconds) return null;
   const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
   return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
@@ -43,7 +43,7 @@ export class TemporalDailyRunHistory implements DailyRunHistory {
       (response.executions ?? []).slice(0, input.limit).map(async (e): Promise<DailyRunSummary> => {
         const workflowId = e.execution?.workflowId ?? '';
         const runId = e.execution?.runId ?? '';
-        const status = STATUS[Number(e.status ?? 0)] ?? 'UNKNOWN';
+        const status = WORKFLOW_STATUS[Number(e.status ?? 0)] ?? 'UNKNOWN';
         const summary: DailyRunSummary = {
           workflowId,
           runId,

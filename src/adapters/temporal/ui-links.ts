@@ -12,3 +12,9 @@ export function temporalWorkflowUrl(config: Pick<AppConfig, 'temporal'>, workflo
   const ns = encodeURIComponent(config.temporal.namespace);
   return `${temporalUiBase(config)}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
 }
+
+/** The Temporal Web UI's list of the runs of one workflow type. */
+export function temporalWorkflowListUrl(config: Pick<AppConfig, 'temporal'>, workflowType: string): string {
+  const ns = encodeURIComponent(config.temporal.namespace);
+  return `${temporalUiBase(config)}/namespaces/${ns}/workflows?query=${encodeURIComponent(`WorkflowType="${workflowType}"`)}`;
+}
