@@ -74,6 +74,7 @@ export interface WorkerProcessEnv {
   ALGO_TICKERS?: string;
   SMTP_USER?: string;
   SMTP_PASSWORD?: string;
+  MAIL_MAX_PER_SECOND?: string;
 }
 
 /**
