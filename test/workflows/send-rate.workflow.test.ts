@@ -108,10 +108,10 @@ describe('mail.maxPerSecond across two worker processes', () => {
     expect(mail.map((m) => m.messageId).sort()).toEqual(mail.map((m) => `<${idOf.get(m.to)}>`).sort());
     expect([...idOf.keys()].sort()).toEqual(mail.map((m) => m.to).sort());
 
-    // 200 slots 100 ms apart: the last arrives 19.9 s after the first, and no 5 s holds more than 50 (+2 for jitter).
+    // 200 slots 100 ms apart: the last arrives 19.9 s after the first, and no 5 s holds more than 50 (+5 for a late event loop).
     const arrivals = mail.map((m) => arrivalOf(m.file)).sort((a, b) => a - b);
     expect(arrivals[arrivals.length - 1] - arrivals[0]).toBeGreaterThanOrEqual(19_000);
-    const crowded = arrivals.filter((at, i) => i + 52 < arrivals.length && arrivals[i + 52] - at < 5_000);
+    const crowded = arrivals.filter((at, i) => i + 55 < arrivals.length && arrivals[i + 55] - at < 5_000);
     expect(crowded).toEqual([]);
   });
 });
