@@ -19,7 +19,7 @@ export const SEED_AAPL_FILE = path.join(SHARED_DATA, 'seed', 'AAPL_1980-12-12_20
 const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** Postgres server of the benchmarks; each one gets its own database on it. */
-const BENCH_POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** One line of the final table: a figure, its target (if any) and whether it was met. */
 export interface BenchRow {

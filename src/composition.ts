@@ -5,6 +5,8 @@ import type { Kysely } from 'kysely';
 import type { AppConfig } from './config/config';
 import { createDatabase, type Database } from './adapters/postgres/database';
 import { NodemailerMailer } from './adapters/email/nodemailer-mailer';
+import { RateLimitedMailer, type ClosableMailer } from './adapters/email/rate-limited.mailer';
+import { RedisSendRateLimiter } from './adapters/redis/redis-send-rate.limiter';
 import { HmacTokenSigner } from './adapters/tokens/hmac-token.signer';
 import { temporalConnectionOptions } from './adapters/temporal/connection';
 import type { LinkContext } from './domain/subscriptions';
@@ -32,10 +34,19 @@ export function openRedis(config: AppConfig): Redis {
   return new Redis(config.redis.url, { maxRetriesPerRequest: 3 });
 }
 
-/** The SMTP mailer of `config.mail`; `maxConnections` bounds its pool (the worker fans out, the CLI sends one). */
-export function createMailer(config: AppConfig, options: { maxConnections?: number } = {}): NodemailerMailer {
-  const { host, port, secure, user, password, from } = config.mail;
-  return new NodemailerMailer({
+/**
+ * The SMTP mailer of `config.mail`; `maxConnections` bounds its pool (the
+ * worker fans out, the CLI sends one). With `mail.maxPerSecond` set, every
+ * message waits for a slot counted in Redis (on `redis`, else a connection of
+ * its own, closed with the mailer), so the worker processes, the API and the
+ * CLI send at that rate together.
+ */
+export function createMailer(
+  config: AppConfig,
+  options: { maxConnections?: number; redis?: Redis } = {},
+): ClosableMailer {
+  const { host, port, secure, user, password, from, maxPerSecond } = config.mail;
+  const smtp = new NodemailerMailer({
     host,
     port,
     secure,
@@ -43,6 +54,10 @@ export function createMailer(config: AppConfig, options: { maxConnections?: numb
     from,
     maxConnections: options.maxConnections,
   });
+  if (maxPerSecond === undefined) return smtp;
+  const redis = options.redis ?? openRedis(config);
+  const limiter = new RedisSendRateLimiter(redis, { prefix: config.redis.keyPrefix, maxPerSecond });
+  return new RateLimitedMailer(smtp, limiter, options.redis ? undefined : () => redis.disconnect());
 }
 
 /** The signer of confirm, unsubscribe and manage tokens. */

@@ -40,7 +40,7 @@ export function createDependencies(config: AppConfig) {
   const redis = openRedis(config);
   const prices = new PostgresPriceRepository(db);
   const tracking = new PostgresTrackingRepository(db, config);
-  const mailer = createMailer(config);
+  const mailer = createMailer(config, { redis });
   const links = linkContext(config);
   const reports = createObjectStore(config);
   const sweeps = new PostgresSweepRepository(db);

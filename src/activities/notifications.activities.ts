@@ -98,6 +98,7 @@ export function createNotificationActivities(deps: NotificationDependencies) {
         items: recipients.map((recipient) => ({
           subscriberId: recipient.subscriberId,
           seq: recipient.seq,
+          claimedNow: recipient.claimedNow,
           compose: () => {
             const link = deps.links.unsubscribe(recipient);
             const content = composeDigest({

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const temporal = await connectTemporal(config, { lazy: true });
   const { client } = temporal;
   const gateway = TemporalGateway.fromConfig(client, config);
-  const mailer = createMailer(config, { maxConnections: 2 });
+  const mailer = createMailer(config, { maxConnections: 2, redis });
   const reports = createObjectStore(config);
   const app = buildApi({
     config,

@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { MARKET_DATA_PROVIDERS } from '../domain/market-data';
 import { tickerSymbolSchema } from '../domain/ticker-symbol.schema';
 import { BadInputError } from '../domain/errors';
+import {
+  EMAIL_ACTIVITIES_AT_ONCE,
+  EMAIL_ACTIVITY_TIMEOUT_SECONDS,
+  largestEmailPage,
+} from '../domain/notifications/fan-out';
 import { registerStrategies } from '../domain/strategies/registry';
 import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
 import { refuseLookAhead } from '../domain/strategies/look-ahead-gate';
@@ -159,6 +164,28 @@ export const configSchema = z.object({
       from: z.string().min(3).default('Algo Signals <signals@localhost>'),
       /** Subscribers per email activity: 10,000 subscribers are 50 activities. */
       batchSize: z.number().int().min(1).max(5000).default(200),
+      /**
+       * Most messages a second the whole deployment sends (Amazon SES starts
+       * at 14): every worker, the API and the CLI take turns in one counter
+       * in Redis. Unset: no limit.
+       */
+      maxPerSecond: z.coerce.number().positive().max(100_000).optional(),
+    })
+    .superRefine((mail, ctx) => {
+      if (mail.maxPerSecond === undefined) return;
+      const largest = largestEmailPage(mail.maxPerSecond);
+      if (largest < 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['maxPerSecond'],
+          message: `${mail.maxPerSecond} a second is too slow for any email activity to finish within its timeout (at least ${EMAIL_ACTIVITIES_AT_ONCE / (EMAIL_ACTIVITY_TIMEOUT_SECONDS / 2)} a second)`,
+        });
+      else if (mail.batchSize > largest)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['batchSize'],
+          message: `${mail.batchSize} recipients per email activity at mail.maxPerSecond ${mail.maxPerSecond} would outlast the activity timeout: at most ${largest}`,
+        });
     })
     .default({
       host: '127.0.0.1',
@@ -316,6 +343,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   SMTP_USER: 'mail.user',
   SMTP_PASSWORD: 'mail.password',
   MAIL_FROM: 'mail.from',
+  MAIL_MAX_PER_SECOND: 'mail.maxPerSecond',
   API_HOST: 'api.host',
   API_PORT: 'api.port',
   API_KEY: 'api.apiKey',

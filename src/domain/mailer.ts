@@ -77,3 +77,12 @@ export class MailerConfigurationError extends ConfigurationError {
     super(message);
   }
 }
+
+/**
+ * The deployment's send rate (`mail.maxPerSecond`): every process that sends
+ * email asks it for a slot, so the limit holds for all of them together.
+ */
+export interface SendRateLimiter {
+  /** Resolve when this process may send one message; throws when the shared counter cannot be reached. */
+  waitForSlot(): Promise<void>;
+}

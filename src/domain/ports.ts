@@ -301,6 +301,12 @@ export interface DeliveryClaim {
 /** A digest to send: its subscriber, its number among the (kind, date) emails of that subscriber, and the signals it carries. */
 export interface PlannedDigest extends DigestRecipient {
   seq: number;
+  /**
+   * Claimed by this very call (a new digest), under its Message-ID: it goes out
+   * without a second claim. Absent on a digest an earlier attempt claimed and
+   * left open, which is claimed again (an attempt counted, its status read).
+   */
+  claimedNow?: { messageId: string };
 }
 
 /**

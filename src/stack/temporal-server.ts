@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
@@ -50,6 +51,37 @@ export interface TemporalServerPorts {
   membership: [number, number, number, number];
   /** Prometheus metrics, moved off 127.0.0.1:8000 (the API's port). */
   metrics: number;
+}
+
+/** A port in [20000, {@link MAX_MEMBERSHIP_PORT}] nobody listened on a moment ago (ephemeral ports are above the limit). */
+async function freePortBelowMembershipLimit(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * (MAX_MEMBERSHIP_PORT - 20_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/** Ten distinct free ports for one server process, every one of them storable as a membership port. */
+export async function freeTemporalServerPorts(): Promise<TemporalServerPorts> {
+  const ports: number[] = [];
+  while (ports.length < 10) {
+    const port = await freePortBelowMembershipLimit();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return {
+    frontend: ports[0],
+    frontendHttp: ports[1],
+    history: ports[2],
+    matching: ports[3],
+    worker: ports[4],
+    membership: [ports[5], ports[6], ports[7], ports[8]],
+    metrics: ports[9],
+  };
 }
 
 /** `<GOMODCACHE>/go.temporal.io/server@v<version>/schema/postgresql/v12`: the schemas shipped with the module. */

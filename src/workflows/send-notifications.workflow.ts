@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { executeChild, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
+import { EMAIL_ACTIVITIES_AT_ONCE, EMAIL_ACTIVITY_TIMEOUT_SECONDS } from '../domain/notifications/fan-out';
 import type { Activities } from '../activities';
 import type { NotificationCounts, NotificationTarget } from '../activities/notifications.activities';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
@@ -21,7 +22,7 @@ const fast = proxyActivities<Activities>(FAST_ACTIVITY_OPTIONS);
 
 // SMTP outages can last: keep retrying with backoff for hours, not minutes.
 const email = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: `${EMAIL_ACTIVITY_TIMEOUT_SECONDS} seconds`,
   scheduleToCloseTimeout: '12 hours',
   heartbeatTimeout: '30s',
   retry: {
@@ -33,7 +34,7 @@ const email = proxyActivities<Activities>({
 });
 
 /** Email activities in flight at once: 8 pages of 200 keep well inside Temporal's pending-activity limit. */
-const EMAIL_LANES = 8;
+const EMAIL_LANES = EMAIL_ACTIVITIES_AT_ONCE;
 
 /** Email every page of a fan-out, a few activities at a time; returns the totals. */
 async function fanOutNotifications(target: NotificationTarget, pageSize: number): Promise<NotificationCounts> {

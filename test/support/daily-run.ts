@@ -79,6 +79,7 @@ export interface WorkerProcessEnv {
   ALGO_STRATEGY_MODULES?: string;
   WORKER_METRICS_ADDRESS?: string;
   LOG_FORMAT?: string;
+  MAIL_MAX_PER_SECOND?: string;
 }
 
 /**

@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import pg from 'pg';
 import {
+  freeTemporalServerPorts,
   goModCache,
-  MAX_MEMBERSHIP_PORT,
   postgresSchemaDir,
   setupTemporalSchemas,
   writeTemporalServerConfig,
@@ -32,19 +31,6 @@ if (missing.length > 0 || !canCreateCluster()) {
   );
 }
 const describeWithServer = describe;
-
-/** A port in [20000, limit] nobody listens on a moment ago (ephemeral ports are above the membership limit). */
-async function freePortBelow(limit: number): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * (limit - 20_000));
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 describeWithServer('the self-hosted Temporal server on Postgres', () => {
   let postgres: PrivatePostgres;
@@ -99,25 +85,10 @@ describeWithServer('the self-hosted Temporal server on Postgres', () => {
     expect(await existing('temporal')).toEqual({ exists: true, hasSchema: true });
     expect(await existing('temporal_visibility')).toEqual({ exists: true, hasSchema: true });
 
-    const ports: number[] = [];
-    while (ports.length < 10) {
-      const port = await freePortBelow(MAX_MEMBERSHIP_PORT);
-      if (!ports.includes(port)) ports.push(port);
-    }
-    const frontend = ports[0];
+    const ports = await freeTemporalServerPorts();
+    const frontend = ports.frontend;
     const root = tempDir('algo-temporal-server-');
-    const args = writeTemporalServerConfig(root, {
-      persistence,
-      ports: {
-        frontend,
-        frontendHttp: ports[1],
-        history: ports[2],
-        matching: ports[3],
-        worker: ports[4],
-        membership: [ports[5], ports[6], ports[7], ports[8]],
-        metrics: ports[9],
-      },
-    });
+    const args = writeTemporalServerConfig(root, { persistence, ports });
     server = spawn(serverBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));

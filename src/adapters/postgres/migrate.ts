@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012-readjustment-cause';
 import * as m0018 from './migrations/0018-reported-signals';
 import * as m0060 from './migrations/0060-saved-rule-strategies';
 import * as m0030 from './migrations/0030-daily-run-alerts';
+import * as m0025 from './migrations/0025-deliveries-room-for-updates';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -32,6 +33,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0018-reported-signals': m0018,
   '0060-saved-rule-strategies': m0060,
   '0030-daily-run-alerts': m0030,
+  '0025-deliveries-room-for-updates': m0025,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

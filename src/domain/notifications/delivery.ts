@@ -1,6 +1,6 @@
 import type { IsoDate } from '../dates';
 import { MailerConfigurationError, PermanentDeliveryError, type Mailer, type OutgoingEmail } from '../mailer';
-import type { DeliveryRepository } from '../ports';
+import type { DeliveryClaim, DeliveryRepository } from '../ports';
 
 /**
  * Exactly-once email, the one path every email of the system takes (daily
@@ -24,6 +24,11 @@ export interface DeliveryItem {
   subscriberId: number;
   /** The n-th email of this (kind, date, subscriber); default 1. */
   seq?: number;
+  /**
+   * Claimed by the caller in this same attempt, under this Message-ID (a
+   * digest planned a moment ago): sent without claiming it again.
+   */
+  claimedNow?: { messageId: string };
   compose(): Omit<OutgoingEmail, 'messageId'>;
 }
 
@@ -154,7 +159,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 
 /**
  * Deliver `items` exactly once per (kind, date, subscriber, seq): claim them all
- * in one statement; skip what an earlier attempt sent or saw refused; send
+ * in one statement (but those the caller claimed itself in this attempt); skip what an earlier attempt sent or saw refused; send
  * the rest (new claims, and claims an attempt that died left open, again
  * with their stored Message-ID), `concurrency` at a time. A permanent
  * rejection is recorded; a transient failure leaves the claim open for a
@@ -186,15 +191,21 @@ export async function deliverExactlyOnce(
   // Outcomes are by subscriber: one email per subscriber per call.
   if (new Set(input.items.map((i) => i.subscriberId)).size !== input.items.length)
     throw new Error(`deliveries ${kind} ${date}: a subscriber appears twice in one call`);
-  const claims = await deps.deliveries.claim({
-    kind,
-    date,
-    deliveries: input.items.map((item) => ({
-      subscriberId: item.subscriberId,
-      seq: item.seq ?? 1,
-      messageId: deliveryMessageId(kind, date, item.subscriberId, item.seq),
-    })),
-  });
+  const toClaim = input.items.filter((item) => !item.claimedNow);
+  const claims =
+    toClaim.length === 0
+      ? new Map<number, DeliveryClaim>()
+      : await deps.deliveries.claim({
+          kind,
+          date,
+          deliveries: toClaim.map((item) => ({
+            subscriberId: item.subscriberId,
+            seq: item.seq ?? 1,
+            messageId: deliveryMessageId(kind, date, item.subscriberId, item.seq),
+          })),
+        });
+  for (const item of input.items)
+    if (item.claimedNow) claims.set(item.subscriberId, { status: 'claimed', messageId: item.claimedNow.messageId });
   const messageIdOf = (subscriberId: number) => claims.get(subscriberId)!.messageId;
   const marks = new SentMarks(
     (ids) => deps.deliveries.markSent({ messageIds: ids.map(messageIdOf) }),
