@@ -1,52 +1,24 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { dropDatabase } from '../../src/adapters/postgres/migrate';
 import { temporalDatabaseState } from '../../src/stack/production-server';
 import { stackDown, stackStatus, stackUp, type StackPart } from '../../src/stack/stack';
 import { temporalServer, temporalUi, worker, type StackContext } from '../../src/stack/stack-processes';
-import { defaultTemporalCacheDir } from '../../src/stack/temporal-binary';
 import { temporalServerPorts } from '../../src/stack/temporal-server';
 import type { ingestPricesWorkflow } from '../../src/workflows';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort, tempDir } from '../support/mail';
+import { productionConfig, requireProductionBinaries } from '../support/production-temporal';
+import { freePort } from '../support/mail';
 
 // Production mode end to end: `algo stack up` with temporal.server=postgres builds
 // nothing here (.ci/run has built the binaries into the cache), sets up the server's
 // two databases on the app's Postgres, starts the real Temporal server 1.29.1 and its
 // UI server, registers the namespace with the configured retention, and a worker runs
 // a workflow on it; a second `stack up` and a restart are idempotent.
-const bin = defaultTemporalCacheDir();
-const missing = ['server', 'sql', 'temporal-ui-server'].filter((name) => !fs.existsSync(path.join(bin, name)));
-if (missing.length > 0) {
-  throw new Error(
-    `production-mode tests need ${missing.join(', ')} in ${bin}: run \`npx tsx src/stack/ensure-temporal-server.ts\` ` +
-      '(or `algo stack up` with TEMPORAL_SERVER=postgres) once to build them',
-  );
-}
+requireProductionBinaries();
 
 const byName = <P extends { name: string }>(parts: readonly P[]): Record<string, P> =>
   Object.fromEntries(parts.map((p) => [p.name, p]));
-
-const portFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const probe = net.createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-
-/** A frontend port whose whole layout (history, matching, worker, membership, metrics, HTTP) is free. */
-async function freeServerPort(): Promise<number> {
-  for (;;) {
-    const frontend = 21_000 + Math.floor(Math.random() * 11_000);
-    const p = temporalServerPorts(frontend);
-    const all = [p.frontend, p.frontendHttp, p.history, p.matching, p.worker, p.metrics, ...p.membership];
-    if ((await Promise.all(all.map(portFree))).every(Boolean)) return frontend;
-  }
-}
 
 const DAY_SECONDS = 86_400;
 
@@ -64,26 +36,13 @@ describe('algo stack up in production mode (temporal.server: postgres)', () => {
   const processes = [temporalServer, temporalUi, worker];
   let database: TestDatabase;
   let config: AppConfig;
-  const suffix = crypto.randomBytes(3).toString('hex');
   const lines: string[] = [];
   const log = (line: string) => lines.push(line);
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    config = loadConfig({
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: `127.0.0.1:${await freeServerPort()}`,
-      TEMPORAL_SERVER: 'postgres',
-      TEMPORAL_TASK_QUEUE: `production-mode-${suffix}`,
-      ALGO_DATA_DIR: tempDir('algo-production-mode-'),
-    });
-    // The server's databases beside the app's on the shared Postgres, named for this run.
-    config.temporal.production = {
-      ...config.temporal.production,
-      uiPort: await freePort(),
-      database: `temporal_t${suffix}`,
-      visibilityDatabase: `temporal_visibility_t${suffix}`,
-    };
+    config = await productionConfig(database.url);
+    config.temporal.production.uiPort = await freePort();
   }, 60_000);
 
   afterAll(async () => {
@@ -139,7 +98,7 @@ describe('algo stack up in production mode (temporal.server: postgres)', () => {
       const client = new Client({ connection, namespace: config.temporal.namespace });
       const result = await client.workflow.execute<typeof ingestPricesWorkflow>('ingestPricesWorkflow', {
         taskQueue: config.temporal.taskQueue,
-        workflowId: `production-mode-ingest-${suffix}`,
+        workflowId: `production-mode-ingest-${config.temporal.taskQueue}`,
         args: [{ tickers: ['AAPL'], asOf: '2018-02-07', provider: 'csv' }],
       });
       expect(result.tickers).toEqual([expect.objectContaining({ ticker: 'AAPL', status: 'ok' })]);
@@ -173,7 +132,9 @@ describe('algo stack up in production mode (temporal.server: postgres)', () => {
     const connection = await Connection.connect({ address: config.temporal.address });
     try {
       const client = new Client({ connection, namespace: config.temporal.namespace });
-      const described = await client.workflow.getHandle(`production-mode-ingest-${suffix}`).describe();
+      const described = await client.workflow
+        .getHandle(`production-mode-ingest-${config.temporal.taskQueue}`)
+        .describe();
       expect(described.status.name).toBe('COMPLETED');
     } finally {
       await connection.close();
