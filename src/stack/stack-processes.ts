@@ -134,8 +134,7 @@ export const temporalServer: ManagedProcess = {
   },
   recognize: (ctx) => (isProductionMode(ctx) ? temporalFrontendAnswers(ctx.config) : temporalAnswers(ctx.config)),
   port: (ctx) => splitAddress(ctx.config.temporal.address),
-  address: (ctx) =>
-    `${ctx.config.temporal.address}${isProductionMode(ctx) ? ' (Temporal server on Postgres)' : ' (dev server)'}`,
+  address: (ctx) => ctx.config.temporal.address,
   // A first production start also sets up the schemas before the frontend answers.
   startTimeoutMs: 120_000,
 };
