@@ -35,7 +35,7 @@ export interface NotificationTarget {
 
 export interface NotificationCounts {
   sent: number;
-  /** Already delivered (or refused for good) by an earlier run. */
+  /** Already delivered (or refused for good) by an earlier run; this run's own earlier attempts count as sent. */
   skipped: number;
   /** Refused for good by the SMTP server in this run. */
   failed: number;
@@ -67,9 +67,9 @@ export function createNotificationActivities(deps: NotificationDependencies) {
      */
     async sendNotifications(input: NotificationTarget & { page: RecipientPage }): Promise<NotificationCounts> {
       const context = Context.current();
-      // Marked sent by earlier attempts of this same activity: still this run's sends.
-      const sentBefore = (context.info.heartbeatDetails as { sent?: number[] } | undefined)?.sent ?? [];
-      const sentByThisActivity = new Set<number>(sentBefore);
+      // The fan-out run: every delivery it marks sent records it, so its retries know their own sends.
+      const { workflowId, runId } = context.info.workflowExecution;
+      const sentBy = `${workflowId}/${runId}`;
       const { digests: recipients, delivered } = await deps.deliveries.planDigests({
         kind: input.kind,
         date: input.date,
@@ -82,13 +82,12 @@ export function createNotificationActivities(deps: NotificationDependencies) {
         : undefined;
       const notes =
         (await deps.recommendationNotes?.(recipients.map((r) => r.subscriberId))) ?? new Map<number, string[]>();
-      // The SDK encodes every heartbeat call before throttling it: beat at most once a second
-      // on progress, and on a timer while sends are slow, so the activity is not timed out
-      // (and retried alongside itself) while it still works.
+      // Beat at most once a second on progress, and on a timer while sends are slow, so the
+      // activity is not timed out (and retried alongside itself) while it still works.
       let lastBeat = 0;
       const beat = () => {
         lastBeat = Date.now();
-        context.heartbeat({ sent: [...sentByThisActivity] });
+        context.heartbeat();
       };
       const timer = setInterval(beat, 5_000);
       const outcome = await deliverExactlyOnce(deps, {
@@ -113,17 +112,16 @@ export function createNotificationActivities(deps: NotificationDependencies) {
             return { to: recipient.email, ...content, headers: link.headers };
           },
         })),
-        onMarked: (ids) => {
-          for (const id of ids) sentByThisActivity.add(id);
+        sentBy,
+        onMarked: () => {
           if (Date.now() - lastBeat >= 1_000) beat();
         },
-      }).finally(() => {
-        clearInterval(timer);
-        // What a retry must know: every id marked sent by this attempt.
-        beat();
-      });
+      }).finally(() => clearInterval(timer));
       const alreadyDone = [...outcome.alreadySent, ...delivered];
-      const sentEarlier = alreadyDone.filter((id) => sentByThisActivity.has(id)).length;
+      // Sent by an earlier attempt of this run (its worker killed mid-page): this run's sends, not earlier runs'.
+      const sentEarlier = (
+        await deps.deliveries.sentBy({ kind: input.kind, date: input.date, subscriberIds: alreadyDone, sentBy })
+      ).length;
       if (outcome.deferred.length > 0) {
         const email = new Map(recipients.map((r) => [r.subscriberId, r.email]));
         throw ApplicationFailure.retryable(

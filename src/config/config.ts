@@ -99,13 +99,35 @@ export const configSchema = z.object({
     /** Temporal Cloud API key; implies TLS. */
     apiKey: z.string().min(1).optional(),
     /**
-     * Which Temporal server `algo stack up` expects at a local `address`:
-     * `dev` (default) starts the dev server (SQLite in dataDir); `postgres`
-     * is production mode, the self-hosted Temporal Service on Postgres
-     * (src/stack/temporal-server.ts), which stack up does not start yet: it
-     * must already answer at `address`. Env TEMPORAL_SERVER.
+     * Which Temporal server `algo stack up` runs at a local `address`: `dev`
+     * (default) the CLI's dev server (SQLite in dataDir), for development and
+     * testing; `postgres` production mode, the self-hosted Temporal Service
+     * on the app's Postgres with its Web UI (src/stack/temporal-server.ts,
+     * README "Running it every day"). Env TEMPORAL_SERVER.
      */
     server: z.enum(['dev', 'postgres']).default('dev'),
+    /** Production mode's server (`server: postgres`); ignored by the dev server. */
+    production: z
+      .object({
+        /**
+         * How long the namespace keeps a closed workflow's history, in days
+         * (Temporal's retention period; at least 1). Applied at every `stack up`.
+         * Env TEMPORAL_RETENTION_DAYS.
+         */
+        retentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+        /** Port of its Web UI (the Temporal UI server) on 127.0.0.1. */
+        uiPort: z.coerce.number().int().min(1).max(65535).default(8233),
+        /** Its two databases on the app's Postgres server (database.url's host, port and user). */
+        database: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case database name')
+          .default('temporal'),
+        visibilityDatabase: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case database name')
+          .default('temporal_visibility'),
+      })
+      .prefault({}),
     /** Base URL of the Temporal Web UI that run links point to (default: the dev server's UI, http://<address host>:<uiPort>). */
     uiUrl: z.string().url().optional(),
     devServer: z
@@ -327,6 +349,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   TEMPORAL_BINARY: 'temporal.devServer.binary',
   TEMPORAL_SERVER: 'temporal.server',
   TEMPORAL_UI_URL: 'temporal.uiUrl',
+  TEMPORAL_RETENTION_DAYS: 'temporal.production.retentionDays',
   ALGO_DATA_DIR: 'dataDir',
   ALGO_PROVIDER: 'marketData.provider',
   ALGO_CSV_DIR: 'marketData.csvDir',

@@ -350,8 +350,10 @@ export interface DeliveryRepository {
     date: IsoDate;
     deliveries: readonly { subscriberId: number; seq?: number; messageId: string }[];
   }): Promise<Map<number, DeliveryClaim>>;
-  /** Mark claimed deliveries sent, by Message-ID, in one round trip. */
-  markSent(input: { messageIds: readonly string[] }): Promise<void>;
+  /** Mark claimed deliveries sent, by Message-ID, in one round trip; `sentBy` names the fan-out run that sent them. */
+  markSent(input: { messageIds: readonly string[]; sentBy?: string }): Promise<void>;
+  /** Of `subscriberIds`, those with a (kind, date) delivery marked sent by the fan-out run `sentBy`. */
+  sentBy(input: { kind: string; date: IsoDate; subscriberIds: readonly number[]; sentBy: string }): Promise<number[]>;
   /** Mark a delivery failed for good (a permanent SMTP rejection), with the reason. */
   markFailed(input: { messageId: string; error: string }): Promise<void>;
 }

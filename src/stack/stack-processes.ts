@@ -2,6 +2,12 @@ import path from 'node:path';
 import type { AppConfig } from '../config/config';
 import { isPortOpen, logHasLine } from './processes';
 import { isLocalTemporal, splitAddress, temporalAnswers } from './services';
+import {
+  ensureNamespace,
+  prepareProductionServer,
+  prepareProductionUi,
+  temporalFrontendAnswers,
+} from './production-server';
 import { ensureTemporalBinary } from './temporal-binary';
 
 /** What an entry's functions receive. */
@@ -47,6 +53,8 @@ export interface ManagedProcess {
   port?: (ctx: StackContext) => { host: string; port: number };
   /** Checked after the start, until it is true or `startTimeoutMs` passes; default: `port` answers. */
   ready?: ReadinessCheck;
+  /** Run once it is up (started now, or already running), before the next stage starts: setup it needs at every start. */
+  afterReady?: (ctx: StackContext) => Promise<void>;
   /** Whether what answers on `port` is this service, when `stack up` did not start it; default: any answer counts. */
   recognize?: (ctx: StackContext) => Promise<boolean>;
   /** Where a user finds it. */
@@ -73,42 +81,74 @@ function apiHost(config: AppConfig): string {
   return ['0.0.0.0', '::', ''].includes(config.api.host) ? '127.0.0.1' : config.api.host;
 }
 
-/** The Temporal dev server: state in `<dataDir>/temporal/temporal.db`, so runs survive a restart. */
-export const temporalDevServer: ManagedProcess = {
+/** The CLI's dev server's command: state in `<dataDir>/temporal/temporal.db`, so runs survive a restart. */
+async function devServerCommand(ctx: StackContext): Promise<string[]> {
+  const { config } = ctx;
+  const binary = await ensureTemporalBinary({ configured: config.temporal.devServer.binary, log: ctx.log });
+  const { host, port } = splitAddress(config.temporal.address);
+  const args = [
+    binary,
+    'server',
+    'start-dev',
+    '--ip',
+    host === 'localhost' ? '127.0.0.1' : host,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(config.temporal.devServer.uiPort),
+    '--db-filename',
+    path.join(config.dataDir, 'temporal', 'temporal.db'),
+    '--log-level',
+    'warn',
+  ];
+  // "default" always exists; others are created at start.
+  if (config.temporal.namespace !== 'default') args.push('--namespace', config.temporal.namespace);
+  return args;
+}
+
+const isProductionMode = (ctx: StackContext) => ctx.config.temporal.server === 'postgres';
+
+/**
+ * The local Temporal server: the dev server (`temporal.server: dev`), or in
+ * production mode (`postgres`) the Temporal server on the app's Postgres,
+ * its schemas set up and its namespace registered at every start.
+ */
+export const temporalServer: ManagedProcess = {
   name: 'temporal',
   stage: 0,
-  // Production mode (temporal.server: postgres) runs the self-hosted server instead.
-  enabled: (ctx) => isLocalTemporal(ctx.config) && ctx.config.temporal.server === 'dev',
-  async command(ctx) {
-    const { config } = ctx;
-    const binary = await ensureTemporalBinary({ configured: config.temporal.devServer.binary, log: ctx.log });
-    const { host, port } = splitAddress(config.temporal.address);
-    const args = [
-      binary,
-      'server',
-      'start-dev',
-      '--ip',
-      host === 'localhost' ? '127.0.0.1' : host,
-      '--port',
-      String(port),
-      '--ui-port',
-      String(config.temporal.devServer.uiPort),
-      '--db-filename',
-      path.join(config.dataDir, 'temporal', 'temporal.db'),
-      '--log-level',
-      'warn',
-    ];
-    // "default" always exists; others are created at start.
-    if (config.temporal.namespace !== 'default') args.push('--namespace', config.temporal.namespace);
-    return args;
-  },
-  // The UI comes up a moment after the frontend; users are sent to it, so wait for both.
+  enabled: (ctx) => isLocalTemporal(ctx.config),
+  command: (ctx) => (isProductionMode(ctx) ? prepareProductionServer(ctx.config, ctx.log) : devServerCommand(ctx)),
+  // The dev server's UI comes up a moment after its frontend; users are sent to it, so wait for both.
+  // The production server has no namespace until afterReady registers it: its frontend answering is enough.
   ready: async (ctx) =>
-    (await temporalAnswers(ctx.config)) && isPortOpen('127.0.0.1', ctx.config.temporal.devServer.uiPort, 500),
-  recognize: (ctx) => temporalAnswers(ctx.config),
+    isProductionMode(ctx)
+      ? temporalFrontendAnswers(ctx.config)
+      : (await temporalAnswers(ctx.config)) && isPortOpen('127.0.0.1', ctx.config.temporal.devServer.uiPort, 500),
+  async afterReady(ctx) {
+    if (!isProductionMode(ctx)) return;
+    const action = await ensureNamespace(ctx.config);
+    const { namespace, production } = ctx.config.temporal;
+    ctx.log(
+      `temporal: namespace ${namespace} ${action.replace('-', ' ')} (retention ${production.retentionDays} days)`,
+    );
+  },
+  recognize: (ctx) => (isProductionMode(ctx) ? temporalFrontendAnswers(ctx.config) : temporalAnswers(ctx.config)),
   port: (ctx) => splitAddress(ctx.config.temporal.address),
   address: (ctx) => ctx.config.temporal.address,
-  startTimeoutMs: 60_000,
+  // A first production start also sets up the schemas before the frontend answers.
+  startTimeoutMs: 120_000,
+};
+
+/** Production mode's Web UI (the Temporal UI server); the dev server serves its own. */
+export const temporalUi: ManagedProcess = {
+  name: 'temporal-ui',
+  // After the server's stage, which builds the binaries this one runs.
+  stage: 1,
+  enabled: (ctx) => isLocalTemporal(ctx.config) && isProductionMode(ctx),
+  command: (ctx) => prepareProductionUi(ctx.config, ctx.log),
+  port: (ctx) => ({ host: '127.0.0.1', port: ctx.config.temporal.production.uiPort }),
+  address: (ctx) => `http://127.0.0.1:${ctx.config.temporal.production.uiPort}`,
+  startTimeoutMs: 30_000,
 };
 
 export const worker: ManagedProcess = {
@@ -146,4 +186,4 @@ export const api: ManagedProcess = {
 };
 
 /** Every process the stack manages, in start order (stopped in reverse). Temporal first: the others connect to it. */
-export const STACK_PROCESSES: readonly ManagedProcess[] = [temporalDevServer, worker, mailSink, api];
+export const STACK_PROCESSES: readonly ManagedProcess[] = [temporalServer, temporalUi, worker, mailSink, api];

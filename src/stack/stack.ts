@@ -22,6 +22,7 @@ import {
   redisAnswers,
   temporalAnswers,
 } from './services';
+import { localTemporalUiPort } from '../adapters/temporal/ui-links';
 import { STACK_PROCESSES, type ManagedProcess, type StackContext } from './stack-processes';
 import { ensureWebAppBuilt } from './web-build';
 
@@ -130,8 +131,15 @@ async function waitReady(ctx: StackContext, entry: ManagedProcess, pid: number, 
   }
 }
 
-/** Start one process unless ours is already running; leave a healthy one alone. */
+/** Start one process unless ours is already running (then its `afterReady` setup). */
 async function ensureProcess(ctx: StackContext, entry: ManagedProcess): Promise<StackUpPart> {
+  const part = await startProcess(ctx, entry);
+  await entry.afterReady?.(ctx);
+  return part;
+}
+
+/** Start one process unless ours is already running; leave a healthy one alone. */
+async function startProcess(ctx: StackContext, entry: ManagedProcess): Promise<StackUpPart> {
   const log = logFileOf(ctx, entry);
   const base = { name: entry.name, address: entry.address(ctx), log };
   const record = runningRecord(ctx, entry);
@@ -225,12 +233,6 @@ export async function stackUp(config: AppConfig, options: StackOptions = {}): Pr
   log(`postgres: ${created ? 'created database and ' : ''}migrated to the latest schema`);
   await checkRedis(config.redis.url);
   log('redis: reachable');
-  if (config.temporal.server === 'postgres' && !(await temporalAnswers(config))) {
-    throw new Error(
-      `temporal.server is postgres (production mode), and no Temporal server answers at ${config.temporal.address}: ` +
-        'start the self-hosted server first (stack up does not start it yet), or set TEMPORAL_SERVER=dev for the dev server',
-    );
-  }
   if (!isLocalTemporal(config) && !(await temporalAnswers(config))) {
     throw new Error(
       `cannot reach Temporal at ${config.temporal.address} (namespace ${config.temporal.namespace}); check temporal.address, TLS and API key`,
@@ -310,7 +312,7 @@ export async function stackStatus(config: AppConfig, options: StackOptions = {})
   const ctx = contextFor(config, options.log ?? (() => undefined));
   const processes = options.processes ?? STACK_PROCESSES;
   const local = isLocalTemporal(config);
-  const uiPort = config.temporal.devServer.uiPort;
+  const uiPort = localTemporalUiPort(config);
 
   const processPart = async (entry: ManagedProcess): Promise<StackPart> => {
     if (entry.enabled && !entry.enabled(ctx))
@@ -335,18 +337,21 @@ export async function stackStatus(config: AppConfig, options: StackOptions = {})
       address: config.temporal.address,
     };
   };
+  const uiEntry = processes.find((p) => p.name === 'temporal-ui');
   const uiPart = async (): Promise<StackPart> =>
-    local
-      ? {
-          name: 'temporal-ui',
-          status: (await isPortOpen('127.0.0.1', uiPort, 500)) ? 'up' : 'down',
-          address: `http://127.0.0.1:${uiPort}`,
-        }
-      : {
-          name: 'temporal-ui',
-          status: 'down',
-          address: `not managed: Temporal at ${config.temporal.address} is remote`,
-        };
+    local && uiEntry && config.temporal.server === 'postgres'
+      ? processPart(uiEntry)
+      : local
+        ? {
+            name: 'temporal-ui',
+            status: (await isPortOpen('127.0.0.1', uiPort, 500)) ? 'up' : 'down',
+            address: `http://127.0.0.1:${uiPort}`,
+          }
+        : {
+            name: 'temporal-ui',
+            status: 'down',
+            address: `not managed: Temporal at ${config.temporal.address} is remote`,
+          };
 
   const parts = await Promise.all([
     temporalPart(),
@@ -361,7 +366,7 @@ export async function stackStatus(config: AppConfig, options: StackOptions = {})
     redisAnswers(config.redis.url).then(
       (up): StackPart => ({ name: 'redis', status: up ? 'up' : 'down', address: redactUrl(config.redis.url) }),
     ),
-    ...processes.filter((p) => p.name !== 'temporal').map(processPart),
+    ...processes.filter((p) => p.name !== 'temporal' && p.name !== 'temporal-ui').map(processPart),
   ]);
   return { parts };
 }

@@ -35,7 +35,7 @@ export function defaultTemporalCacheDir(env: NodeJS.ProcessEnv = process.env): s
   return path.join(cacheHome, 'algo-signals', 'bin');
 }
 
-function isExecutableFile(file: string): boolean {
+export function isExecutableFile(file: string): boolean {
   try {
     if (!fs.statSync(file).isFile()) return false;
     fs.accessSync(file, fs.constants.X_OK);
@@ -56,7 +56,7 @@ export function findOnPath(name: string, pathEnv: string = process.env.PATH ?? '
 }
 
 /** `go` on PATH or at its usual install location, or null. */
-function findGo(pathEnv: string): string | null {
+export function findGo(pathEnv: string = process.env.PATH ?? ''): string | null {
   return findOnPath('go', pathEnv) ?? (isExecutableFile('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : null);
 }
 

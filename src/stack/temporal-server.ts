@@ -232,3 +232,69 @@ export async function setupTemporalSchemas(input: {
     await run(database, ['update-schema', '-d', path.join(input.schemaDir, schema, 'versioned')]);
   }
 }
+
+/**
+ * Every port of the server, laid out from its frontend port as Temporal's own
+ * defaults are around 7233 (history +1, matching +2, worker +6, HTTP +10,
+ * membership 300 below), metrics at +8. The membership ports must stay below
+ * 32768, so the frontend port must be from 1300 to 33067.
+ */
+export function temporalServerPorts(frontend: number): TemporalServerPorts {
+  const membership = frontend - 300;
+  if (membership < 1000 || membership + 6 > MAX_MEMBERSHIP_PORT)
+    throw new Error(
+      `production mode needs the Temporal frontend port (temporal.address) between 1300 and ${MAX_MEMBERSHIP_PORT - 6 + 300}: ` +
+        `its membership ports (300 below it) are stored as a smallint; ${frontend} does not fit`,
+    );
+  return {
+    frontend,
+    history: frontend + 1,
+    matching: frontend + 2,
+    worker: frontend + 6,
+    metrics: frontend + 8,
+    frontendHttp: frontend + 10,
+    membership: [membership, membership + 1, membership + 2, membership + 6],
+  };
+}
+
+/** The server's persistence on the Postgres server of `databaseUrl` (its host, port, user and password). */
+export function temporalPersistenceOf(
+  databaseUrl: string,
+  databases: { database: string; visibilityDatabase: string },
+): TemporalPersistence {
+  const url = new URL(databaseUrl);
+  return {
+    host: url.hostname || '127.0.0.1',
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username || 'postgres'),
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    ...databases,
+  };
+}
+
+/**
+ * Write the Temporal UI server's config under `root` (`<root>/config/algo.yaml`):
+ * the UI on 127.0.0.1:`port`, talking to the frontend at `temporalAddress`.
+ * Returns the arguments of `temporal-ui-server`.
+ */
+export function writeTemporalUiConfig(
+  root: string,
+  input: { temporalAddress: string; port: number; defaultNamespace: string },
+): string[] {
+  const configDir = path.join(root, 'config');
+  fs.mkdirSync(configDir, { recursive: true });
+  const config = {
+    temporalGrpcAddress: input.temporalAddress,
+    host: '127.0.0.1',
+    port: input.port,
+    enableUi: true,
+    defaultNamespace: input.defaultNamespace,
+    // Served to this machine only; the UI makes no cross-origin calls of its own.
+    cors: { cookieInsecure: true, allowOrigins: [`http://127.0.0.1:${input.port}`, `http://localhost:${input.port}`] },
+    refreshInterval: '1m',
+    notifyOnNewVersion: false,
+    forwardHeaders: [],
+  };
+  fs.writeFileSync(path.join(configDir, 'algo.yaml'), YAML.stringify(config));
+  return ['--root', root, '--config', 'config', '--env', 'algo', 'start'];
+}

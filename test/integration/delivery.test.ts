@@ -119,6 +119,26 @@ describe('PostgresDeliveryRepository.claim', () => {
   });
 });
 
+describe('PostgresDeliveryRepository.sentBy', () => {
+  it("finds the subscribers whose delivery of a date a given fan-out run marked sent, and no other run's", async () => {
+    const ids = await subscribers(4);
+    await deliveries.claim({
+      kind: 'daily',
+      date: DATE,
+      deliveries: ids.map((id) => ({ subscriberId: id, messageId: `m${id}` })),
+    });
+    await deliveries.markSent({ messageIds: [`m${ids[0]}`, `m${ids[1]}`], sentBy: 'emails-daily/run-a' });
+    await deliveries.markSent({ messageIds: [`m${ids[2]}`], sentBy: 'emails-daily/run-b' });
+    const of = (sentBy: string, kind = 'daily', date = DATE) =>
+      deliveries.sentBy({ kind, date, subscriberIds: ids, sentBy }).then((found) => found.sort((a, b) => a - b));
+    expect(await of('emails-daily/run-a')).toEqual([ids[0], ids[1]]);
+    expect(await of('emails-daily/run-b')).toEqual([ids[2]]);
+    expect(await of('emails-daily/run-a', 'notification:AAPL')).toEqual([]);
+    expect(await of('emails-daily/run-a', 'daily', '2018-02-08')).toEqual([]);
+    expect(await deliveries.sentBy({ kind: 'daily', date: DATE, subscriberIds: [], sentBy: 'x' })).toEqual([]);
+  });
+});
+
 describe('deliverExactlyOnce', () => {
   it('sends each new delivery once, marks it sent, and skips it on a second run', async () => {
     const ids = await subscribers(60);

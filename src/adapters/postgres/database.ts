@@ -184,6 +184,8 @@ export interface DeliveryTable {
   error: string | null;
   claimed_at: Timestamp;
   sent_at: Timestamp | null;
+  /** The fan-out run that marked it sent, `<workflow id>/<run id>` (migration 0020); null outside a fan-out. */
+  sent_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One alert about a day's daily run (the watchdog), once per (date, cause). */

@@ -15,6 +15,7 @@ import * as m0018 from './migrations/0018-reported-signals';
 import * as m0060 from './migrations/0060-saved-rule-strategies';
 import * as m0030 from './migrations/0030-daily-run-alerts';
 import * as m0025 from './migrations/0025-deliveries-room-for-updates';
+import * as m0020 from './migrations/0020-delivery-sent-by';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -34,6 +35,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0060-saved-rule-strategies': m0060,
   '0030-daily-run-alerts': m0030,
   '0025-deliveries-room-for-updates': m0025,
+  '0020-delivery-sent-by': m0020,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

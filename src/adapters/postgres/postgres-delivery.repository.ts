@@ -250,13 +250,33 @@ export class PostgresDeliveryRepository implements DeliveryRepository {
     return claims;
   }
 
-  async markSent(input: { messageIds: readonly string[] }): Promise<void> {
+  async markSent(input: { messageIds: readonly string[]; sentBy?: string }): Promise<void> {
     if (input.messageIds.length === 0) return;
     await this.db
       .updateTable('deliveries')
-      .set({ status: 'sent', sent_at: sql`now()`, error: null })
+      .set({ status: 'sent', sent_at: sql`now()`, error: null, sent_by: input.sentBy ?? null })
       .where('message_id', '=', sql<string>`any(${[...input.messageIds]}::text[])`)
       .execute();
+  }
+
+  async sentBy(input: {
+    kind: string;
+    date: IsoDate;
+    subscriberIds: readonly number[];
+    sentBy: string;
+  }): Promise<number[]> {
+    if (input.subscriberIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select('subscriber_id')
+      .distinct()
+      .where('kind', '=', input.kind)
+      .where('run_date', '=', input.date)
+      .where('status', '=', 'sent')
+      .where('sent_by', '=', input.sentBy)
+      .where('subscriber_id', '=', sql<number>`any(${[...input.subscriberIds]}::int8[])`)
+      .execute();
+    return rows.map((r) => Number(r.subscriber_id));
   }
 
   async markFailed(input: { messageId: string; error: string }): Promise<void> {

@@ -1,10 +1,16 @@
 import type { AppConfig } from '../../config/config';
 
-/** The Temporal Web UI's base URL: `temporal.uiUrl`, else the local dev server's UI. */
+/** The port of the Web UI `algo stack up` serves: the dev server's, or production mode's UI server's. */
+export function localTemporalUiPort(config: Pick<AppConfig, 'temporal'>): number {
+  const { server, devServer, production } = config.temporal;
+  return server === 'postgres' ? production.uiPort : devServer.uiPort;
+}
+
+/** The Temporal Web UI's base URL: `temporal.uiUrl`, else the UI `algo stack up` serves. */
 export function temporalUiBase(config: Pick<AppConfig, 'temporal'>): string {
-  const { uiUrl, address, devServer } = config.temporal;
+  const { uiUrl, address } = config.temporal;
   if (uiUrl) return uiUrl.replace(/\/+$/, '');
-  return `http://${address.split(':')[0]}:${devServer.uiPort}`;
+  return `http://${address.split(':')[0]}:${localTemporalUiPort(config)}`;
 }
 
 /** The page of one workflow run in the Temporal Web UI. */

@@ -30,7 +30,9 @@ function renderParts(parts: readonly (StackPart & { action?: string })[]): strin
 export function registerStackCommands(program: Command): void {
   const stack = program
     .command('stack')
-    .description('the local stack: Temporal dev server and UI, Postgres, Redis, worker, mail sink, API');
+    .description(
+      'the local stack: Temporal (dev server, or the server on Postgres in production mode) and UI, Postgres, Redis, worker, mail sink, API',
+    );
 
   stack
     .command('up')

@@ -181,6 +181,8 @@ export async function deliverExactlyOnce(
     items: readonly DeliveryItem[];
     concurrency: number;
     onMarked?: (ids: readonly number[]) => void;
+    /** The fan-out run sending (`<workflow id>/<run id>`), recorded with each delivery it marks sent. */
+    sentBy?: string;
     /** Waits before each new try of a failed "sent" UPDATE; default {@link MARK_RETRY_DELAYS_MS}. */
     markRetryDelaysMs?: readonly number[];
   },
@@ -208,7 +210,7 @@ export async function deliverExactlyOnce(
     if (item.claimedNow) claims.set(item.subscriberId, { status: 'claimed', messageId: item.claimedNow.messageId });
   const messageIdOf = (subscriberId: number) => claims.get(subscriberId)!.messageId;
   const marks = new SentMarks(
-    (ids) => deps.deliveries.markSent({ messageIds: ids.map(messageIdOf) }),
+    (ids) => deps.deliveries.markSent({ messageIds: ids.map(messageIdOf), sentBy: input.sentBy }),
     (ids) => {
       outcome.sent.push(...ids);
       input.onMarked?.(ids);
