@@ -77,7 +77,7 @@ export function createReadjustmentActivities(deps: ReadjustmentDependencies) {
       } else {
         const context = Context.current();
         const fetched = await fetchWithFailover(deps, input, { ticker, to: input.asOf }, (d) => context.heartbeat(d));
-        const { bars, actions } = validatePriceRows(fetched.rows, { asOf: input.asOf });
+        const { bars, actions } = validatePriceRows(fetched.rows, { asOf: input.asOf, ticker });
         if (bars.length === 0)
           throw new MarketDataError(`${ticker}: ${fetched.provider} served no valid bar to backfill again`);
         const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;

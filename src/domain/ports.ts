@@ -3,6 +3,7 @@ import type { BacktestRecord } from './backtest/backtest-record';
 import type { CorporateAction, SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
 import type { ProviderAttempt } from './market-data';
+import type { FlaggedRow } from './price-validation';
 import type { PriceReadjustment, ReadjustmentCause } from './readjustment';
 import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
 import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
@@ -40,6 +41,8 @@ export interface TickerIngestionResult extends UpsertCounts {
   /** Rows rejected by this run (capped in reports; all are stored). */
   rejected: Array<{ date: string; reason: string }>;
   rejectedCount: number;
+  /** Rows stored but worth a look (a jump of more than 10x its day's split explains); absent when none. */
+  flagged?: FlaggedRow[];
   /** Last stored bar date after the run. */
   lastDate: IsoDate | null;
   error?: string;
@@ -86,6 +89,8 @@ export interface IngestionToSave {
   ticker: string;
   bars: readonly EnrichedBar[];
   rejected: readonly RejectedRow[];
+  /** Accepted rows flagged by validation (see validatePriceRows). */
+  flagged?: readonly FlaggedRow[];
   /**
    * The splits and dividends of the fetched days, stored in the same
    * transaction (upserted by date). Its splits dated after the ticker's

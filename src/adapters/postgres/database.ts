@@ -98,6 +98,8 @@ export interface IngestionRunTickerTable {
   failover: ColumnType<Array<{ provider: string; error: string }>, string | undefined, string>;
   /** Why the stored history must be rewritten (a ReadjustmentCause, migration 0012); null when not. */
   readjustment: ColumnType<ReadjustmentCause | null, string | null | undefined, string | null>;
+  /** Rows stored but flagged, as [{date, reason}] (migration 0050). */
+  flagged: ColumnType<Array<{ date: string; reason: string }>, string | undefined, string>;
 }
 
 /** A re-adjustment or re-backfill of a stored ticker's history (migration 0011). */
