@@ -103,9 +103,18 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     const from = overlapAfter ? addDays(overlapAfter, 1) : undefined;
     const fetched = await fetchWithFailover(deps, selection, { ticker, from, to: asOf }, heartbeat);
     const history = last && fetched.rows.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
-    // The first new row's move is judged against the last stored close as traded.
-    const lastStored = history.length > 0 ? history[history.length - 1] : undefined;
-    const previousClose = lastStored ? (lastStored.rawClose ?? lastStored.close) : undefined;
+    let historyMismatch: IngestionToSave['historyMismatch'];
+    let previousClose: number | undefined;
+    if (last) {
+      // Adjusted as stored: for the splits up to the last stored day (later ones are not in the stored bars yet).
+      const overlap = validatePriceRows(fetched.rows, { asOf: last, after: overlapAfter, ticker });
+      historyMismatch = overlapMismatch(adjustForSplits(overlap.bars, overlap.actions), history) ?? undefined;
+      // The first new row's move is judged against the last stored day's close as traded, as this provider
+      // serves it now (on the basis of the new rows, should it have rewritten its history), else as stored.
+      const lastServed = overlap.bars.find((b) => b.date === last);
+      const lastStored = history.length > 0 ? history[history.length - 1] : undefined;
+      previousClose = lastServed?.close ?? (lastStored ? (lastStored.rawClose ?? lastStored.close) : undefined);
+    }
     const { bars, rejected, actions, flagged } = validatePriceRows(fetched.rows, {
       asOf,
       after: last,
@@ -113,12 +122,6 @@ export function createIngestionActivities(deps: IngestionDependencies) {
       previousClose,
     });
     const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
-    let historyMismatch: IngestionToSave['historyMismatch'];
-    if (last) {
-      // Adjusted as stored: for the splits up to the last stored day (later ones are not in the stored bars yet).
-      const overlap = validatePriceRows(fetched.rows, { asOf: last, after: overlapAfter, ticker });
-      historyMismatch = overlapMismatch(adjustForSplits(overlap.bars, overlap.actions), history) ?? undefined;
-    }
     const enriched = enrichBars(adjusted, history);
     return {
       runId,

@@ -5,6 +5,7 @@ import type { Database } from '../adapters/postgres/database';
 import { ensureDatabaseExists, migrateToLatest } from '../adapters/postgres/migrate';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
+import { PostgresReadjustmentRepository } from '../adapters/postgres/postgres-readjustment.repository';
 import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
@@ -19,6 +20,7 @@ import { DailyScheduleService } from '../services/daily-schedule.service';
 import { latestSignalDay } from '../services/demo.service';
 import { MarketDataService } from '../services/market-data.service';
 import { NotificationsService } from '../services/notifications.service';
+import { ReadjustmentsService } from '../services/readjustments.service';
 import { RecommendationsService } from '../services/recommendations.service';
 import { SignalsService } from '../services/signals.service';
 import { StrategiesService } from '../services/strategies.service';
@@ -38,6 +40,7 @@ export interface CliServices extends SubscriptionServices {
   readonly sweeps: SweepsService;
   readonly recommendations: RecommendationsService;
   readonly strategies: StrategiesService;
+  readonly readjustments: ReadjustmentsService;
   /** Create the database if needed and migrate it to the latest schema. */
   migrate(): Promise<{ database: string; created: boolean; applied: string[] }>;
   /** The latest day of the bundled sample with a BUY or SELL signal (`algo demo`). */
@@ -103,6 +106,8 @@ export function createCliServices(connections: CliConnections): CliServices & { 
           };
         },
       }),
+    readjustments: () =>
+      new ReadjustmentsService({ temporal, readjustments: lazy(() => new PostgresReadjustmentRepository(db())) }),
     dailySchedule: () => new DailyScheduleService({ temporal, taskQueue: config.temporal.taskQueue }),
     marketData: () =>
       new MarketDataService({

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, type ColumnType, type Generated, type Insertable, type Selectable } from 'kysely';
 import pg from 'pg';
-import type { ReadjustmentCause } from '../../domain/readjustment';
+import type { ReadjustmentCause, ReadjustmentStatus } from '../../domain/readjustment';
 
 /*
  * Prices and indicators are `double precision`, deliberately: every source we
@@ -114,6 +114,14 @@ export interface PriceReadjustmentTable {
   workflow_id: string;
   ingestion_run_id: string | null;
   recorded_at: Timestamp;
+  /** Migration 0051. */
+  status: ColumnType<ReadjustmentStatus, ReadjustmentStatus | undefined, ReadjustmentStatus>;
+  quarantine_reason: string | null;
+  cause: ColumnType<ReadjustmentCause | null, string | null | undefined, string | null>;
+  selection: ColumnType<unknown, string | null | undefined, string | null>;
+  /** The bars an applied rewrite replaced, as stored rows (see toEnrichedBar). */
+  replaced: ColumnType<unknown[] | null, string | null | undefined, string | null>;
+  last_date: DateColumn | null;
 }
 
 export interface RejectedRowTable {

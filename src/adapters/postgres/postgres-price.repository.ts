@@ -496,7 +496,7 @@ function readjustmentCause(
   mismatch: IngestionToSave['historyMismatch'],
 ): ReadjustmentCause | undefined {
   if (before === null) return undefined;
-  if (mismatch) return { reason: 'adjusted_history_changed', date: mismatch.date, detail: mismatch.detail };
+  if (mismatch) return { reason: 'adjusted_history_changed', ...mismatch };
   if (newSplits.length === 0) return undefined;
   const factor = newSplits.reduce((product, split) => product * split.factor, 1);
   return { reason: 'split', date: newSplits[0].date, factor, storedThrough: before };
