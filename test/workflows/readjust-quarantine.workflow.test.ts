@@ -137,8 +137,8 @@ describe('one bad answer does not rewrite history (real Temporal, Postgres, Redi
       await ingest(dir, '2015-07-10');
       const stored = await prices.bars('NFLX');
 
-      // One stored day of the overlap served with another close; the others as stored.
-      const oneBad = yahoo(rows).map((r) => (r[0] === '2015-07-08' ? [r[0], r[1], r[2], r[3], '620', '620', r[6]] : r));
+      // One stored day of the overlap served with another close (its low); the others as stored.
+      const oneBad = yahoo(rows).map((r) => (r[0] === '2015-07-08' ? [r[0], r[1], r[2], r[3], r[3], r[3], r[6]] : r));
       writeCsv(dir, 'NFLX', header, oneBad);
       const first = await ingest(dir, '2015-07-13');
       expect(first.tickers[0]).toMatchObject({ status: 'failed' });
