@@ -4,7 +4,7 @@ import { adjustForSplits } from '../domain/corporate-actions';
 import { addDays, type IsoDate } from '../domain/dates';
 import { BadInputError, MarketDataError, TransientError } from '../domain/errors';
 import type { MarketDataProviderName, ProviderAttempt } from '../domain/market-data';
-import type { EnrichedBar, RawPriceRow } from '../domain/bar';
+import type { RawPriceRow } from '../domain/bar';
 import { ENRICH_LOOKBACK, enrichBars } from '../domain/indicators';
 import { validatePriceRows } from '../domain/price-validation';
 import { OVERLAP_CALENDAR_DAYS, overlapMismatch } from '../domain/readjustment';
@@ -102,22 +102,33 @@ export function createIngestionActivities(deps: IngestionDependencies) {
     const overlapAfter = last ? addDays(last, -OVERLAP_CALENDAR_DAYS) : undefined;
     const from = overlapAfter ? addDays(overlapAfter, 1) : undefined;
     const fetched = await fetchWithFailover(deps, selection, { ticker, from, to: asOf }, heartbeat);
-    const { bars, rejected, actions } = validatePriceRows(fetched.rows, { asOf, after: last });
-    const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
-    let history: EnrichedBar[] = [];
+    const history = last && fetched.rows.length > 0 ? await deps.prices.latestBars(ticker, ENRICH_LOOKBACK) : [];
     let historyMismatch: IngestionToSave['historyMismatch'];
+    let previousClose: number | undefined;
     if (last) {
       // Adjusted as stored: for the splits up to the last stored day (later ones are not in the stored bars yet).
-      const overlap = validatePriceRows(fetched.rows, { asOf: last, after: overlapAfter });
-      if (bars.length > 0 || overlap.bars.length > 0) history = await deps.prices.latestBars(ticker, ENRICH_LOOKBACK);
+      const overlap = validatePriceRows(fetched.rows, { asOf: last, after: overlapAfter, ticker });
       historyMismatch = overlapMismatch(adjustForSplits(overlap.bars, overlap.actions), history) ?? undefined;
+      // The first new row's move is judged against the last stored day's close as traded, as this provider
+      // serves it now (on the basis of the new rows, should it have rewritten its history), else as stored.
+      const lastServed = overlap.bars.find((b) => b.date === last);
+      const lastStored = history.length > 0 ? history[history.length - 1] : undefined;
+      previousClose = lastServed?.close ?? (lastStored ? (lastStored.rawClose ?? lastStored.close) : undefined);
     }
+    const { bars, rejected, actions, flagged } = validatePriceRows(fetched.rows, {
+      asOf,
+      after: last,
+      ticker,
+      previousClose,
+    });
+    const adjusted = actions.length > 0 ? adjustForSplits(bars, actions) : bars;
     const enriched = enrichBars(adjusted, history);
     return {
       runId,
       ticker,
       bars: enriched,
       rejected,
+      ...(flagged.length > 0 ? { flagged } : {}),
       actions,
       provider: fetched.provider,
       failover: fetched.failover,

@@ -1,22 +1,10 @@
 import { apiLoggerOptions } from './logging';
-import { sql } from 'kysely';
 import { loadConfig } from '../config/config';
 import { loadStrategyModules } from '../config/strategy-modules';
-import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
-import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
-import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
-import { PostgresSubscriptionChangeRepository } from '../adapters/postgres/postgres-subscription-change.repository';
-import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
-import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
-import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
-import { PostgresSweepRepository } from '../adapters/postgres/postgres-sweep.repository';
 import { createObjectStore } from '../adapters/object-store/object-store.factory';
-import { connectTemporal, createMailer, createTokenSigner, openDatabase, openRedis } from '../composition';
-import { PostgresSavedStrategyRepository } from '../adapters/postgres/postgres-saved-strategy.repository';
+import { connectTemporal, createMailer, openDatabase, openRedis } from '../composition';
+import { apiDependencies } from './api-dependencies';
 import { buildApi } from './build-api';
-import { TemporalGateway } from '../services/temporal-gateway';
-import { PostgresResearchRepository } from '../adapters/postgres/postgres-research.repository';
-import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { unsafeListenReason } from './listen-guard';
 import { dependencyChecks } from './readiness';
 
@@ -31,41 +19,10 @@ async function main(): Promise<void> {
   // Lazy: the API serves subscriptions and signals even while Temporal is still starting.
   const temporal = await connectTemporal(config, { lazy: true });
   const { client } = temporal;
-  const gateway = TemporalGateway.fromConfig(client, config);
   const mailer = createMailer(config, { maxConnections: 2, redis });
   const reports = createObjectStore(config);
   const app = buildApi({
-    config,
-    backtests: new PostgresBacktestRepository(db),
-    reports,
-    playground: {
-      bars: new PostgresPriceRepository(db),
-      sweeps: new PostgresSweepRepository(db),
-      recommendations: new PostgresRecommendationRepository(db),
-    },
-    subscribers: new PostgresSubscriberRepository(db),
-    changes: new PostgresSubscriptionChangeRepository(db),
-    signals: new PostgresSignalRepository(db),
-    prices: new PostgresPriceRepository(db),
-    deliveries: new PostgresDeliveryRepository(db),
-    savedStrategies: new PostgresSavedStrategyRepository(db),
-    mailer,
-    signer: createTokenSigner(config),
-    temporal: gateway,
-    research: {
-      repository: new PostgresResearchRepository(db),
-      prices: new PostgresPriceRepository(db),
-      recommendations: new PostgresRecommendationRepository(db),
-    },
-    runs: {
-      history: new TemporalDailyRunHistory(client, config.temporal.namespace),
-      workflowUrl: (workflowId, runId) => gateway.workflowUrl(workflowId, runId),
-    },
-    rateLimit: { limits: config.api.rateLimit, redis, nameSpace: `${config.redis.keyPrefix}rate-limit:` },
-    healthCheck: async () => {
-      await sql`select 1`.execute(db);
-    },
-    readinessChecks: dependencyChecks({ db, redis, temporal: client }),
+    ...apiDependencies(config, { db, redis, temporal: client, mailer, reports }),
     logger: apiLoggerOptions(config.logging.level.toLowerCase()),
   });
 

@@ -5,6 +5,7 @@ import type { Database } from '../adapters/postgres/database';
 import { ensureDatabaseExists, migrateToLatest } from '../adapters/postgres/migrate';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
+import { PostgresReadjustmentRepository } from '../adapters/postgres/postgres-readjustment.repository';
 import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
 import { PostgresSavedStrategyRepository } from '../adapters/postgres/postgres-saved-strategy.repository';
 import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.repository';
@@ -22,6 +23,7 @@ import { DailyScheduleService } from '../services/daily-schedule.service';
 import { latestSignalDay } from '../services/demo.service';
 import { MarketDataService } from '../services/market-data.service';
 import { NotificationsService } from '../services/notifications.service';
+import { ReadjustmentsService } from '../services/readjustments.service';
 import { RecommendationsService } from '../services/recommendations.service';
 import { SignalsService } from '../services/signals.service';
 import { StrategiesService } from '../services/strategies.service';
@@ -42,6 +44,7 @@ export interface CliServices extends SubscriptionServices {
   readonly recommendations: RecommendationsService;
   readonly strategies: StrategiesService;
   readonly backups: BackupsService;
+  readonly readjustments: ReadjustmentsService;
   /** Create the database if needed and migrate it to the latest schema. */
   migrate(): Promise<{ database: string; created: boolean; applied: string[] }>;
   /** The latest day of the bundled sample with a BUY or SELL signal (`algo demo`). */
@@ -113,6 +116,8 @@ export function createCliServices(connections: CliConnections): CliServices & { 
       return subscriptions().tickers;
     },
     dailyRuns,
+    readjustments: () =>
+      new ReadjustmentsService({ temporal, readjustments: lazy(() => new PostgresReadjustmentRepository(db())) }),
     dailySchedule: () => new DailyScheduleService({ temporal, taskQueue: config.temporal.taskQueue }),
     marketData: () =>
       new MarketDataService({

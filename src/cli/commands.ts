@@ -10,6 +10,7 @@ import { registerIngestCommands } from './commands/ingest.command';
 import { registerMailCommands } from './commands/mail.command';
 import { registerMigrateCommands } from './commands/migrate.command';
 import { registerPricesCommands } from './commands/prices.command';
+import { registerReadjustCommands } from './commands/readjust.command';
 import { registerSignalCommands } from './commands/signals.command';
 import { registerStackCommands } from './commands/stack.command';
 import { registerStrategyCommands } from './commands/strategy.command';
@@ -24,6 +25,7 @@ export function registerCommands(program: Command): void {
   registerDockerCommands(program);
   registerIngestCommands(program);
   registerPricesCommands(program);
+  registerReadjustCommands(program);
   registerDailyCommands(program);
   registerScheduleCommands(program);
   registerSubscriptionCommands(program);

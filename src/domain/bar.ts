@@ -20,6 +20,8 @@ export interface RawPriceRow {
   dividend?: RawValue;
   /** Split factor of that day (`split_coefficient`, 2 = 2-for-1); missing means 1. */
   splitCoefficient?: RawValue;
+  /** The ticker the row itself names (the S&P files' `Name` column); missing means the file's ticker. */
+  symbol?: RawValue;
   line?: number;
 }
 

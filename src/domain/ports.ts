@@ -3,7 +3,8 @@ import type { BacktestRecord } from './backtest/backtest-record';
 import type { CorporateAction, SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
 import type { ProviderAttempt } from './market-data';
-import type { PriceReadjustment, ReadjustmentCause } from './readjustment';
+import type { FlaggedRow } from './price-validation';
+import type { OverlapMismatch, PriceReadjustment, ReadjustmentCause } from './readjustment';
 import type { Signal, SignalInputs, StrategyParams, StrategyState } from './strategies/strategy';
 import type { OutOfSample, WalkForwardOptions, WalkForwardResult } from './backtest/walk-forward';
 
@@ -40,6 +41,8 @@ export interface TickerIngestionResult extends UpsertCounts {
   /** Rows rejected by this run (capped in reports; all are stored). */
   rejected: Array<{ date: string; reason: string }>;
   rejectedCount: number;
+  /** Rows stored but worth a look (a jump of more than 10x its day's split explains); absent when none. */
+  flagged?: FlaggedRow[];
   /** Last stored bar date after the run. */
   lastDate: IsoDate | null;
   error?: string;
@@ -86,6 +89,8 @@ export interface IngestionToSave {
   ticker: string;
   bars: readonly EnrichedBar[];
   rejected: readonly RejectedRow[];
+  /** Accepted rows flagged by validation (see validatePriceRows). */
+  flagged?: readonly FlaggedRow[];
   /**
    * The splits and dividends of the fetched days, stored in the same
    * transaction (upserted by date). Its splits dated after the ticker's
@@ -96,7 +101,7 @@ export interface IngestionToSave {
   provider?: string;
   failover?: readonly ProviderAttempt[];
   /** The provider's bars of days already stored no longer match them (see overlapMismatch). */
-  historyMismatch?: { date: IsoDate; detail: string };
+  historyMismatch?: OverlapMismatch;
 }
 
 /** A ticker's bars from `before` bars ahead of `through` on (see {@link PriceRepository.recentBarsOfTickers}). */
@@ -163,26 +168,46 @@ export interface HistoryRewrite {
   detail: string | null;
   /** Splits and dividends to upsert with the bars (a re-backfill's). */
   actions?: readonly CorporateAction[];
+  /** What a later approval needs to apply it again: the cause and the market-data selection. */
+  cause: ReadjustmentCause;
+  selection: unknown;
+  /** The quarantined re-adjustment this one applies (`algo readjust approve`): it is marked approved. */
+  approves?: number;
 }
+
+/** What to do with a ticker's stored history: store these bars in its place, or quarantine the rewrite. */
+export type HistoryRewritePlan = { bars: EnrichedBar[] } | { quarantine: string };
 
 /** Rewrites of a stored ticker's history and their record (table price_readjustments). */
 export interface PriceReadjustmentRepository {
   /** The re-adjustment recorded by workflow `workflowId`, or null. */
   readjustmentOf(workflowId: string): Promise<PriceReadjustment | null>;
+  /** The re-adjustment with this id, with the cause and selection to apply it again; null when none. */
+  readjustmentById(
+    id: number,
+  ): Promise<(PriceReadjustment & { cause: ReadjustmentCause | null; selection: unknown }) | null>;
   /**
-   * In one transaction, with the ticker locked: read its stored bars, store
-   * `rewrite(stored)` in their place (upserted by date; unchanged rows are not
-   * touched, stored days the rewrite leaves out are kept), upsert the
-   * actions, and record the re-adjustment with the number of rows changed.
-   * Once per workflow id: when it is recorded already, nothing is written
-   * and the recorded one comes back with `alreadyRecorded`.
+   * In one transaction, with the ticker locked: read its stored bars and ask
+   * `plan` what to do. Bars: they replace the stored ones (every stored day
+   * the plan leaves out is removed, so no two adjustment bases sit side by
+   * side), the actions are upserted, and the re-adjustment is recorded
+   * `applied` with the number of rows changed and every replaced bar kept.
+   * Quarantine: nothing is rewritten, it is recorded `quarantined` with the
+   * reason. Once per workflow id: when it is recorded already, nothing is
+   * written and the recorded one comes back with `alreadyRecorded`.
    */
   rewriteHistory(
     input: HistoryRewrite,
-    rewrite: (stored: EnrichedBar[]) => EnrichedBar[],
+    plan: (stored: EnrichedBar[]) => HistoryRewritePlan,
   ): Promise<{ readjustment: PriceReadjustment; alreadyRecorded: boolean }>;
-  /** Recorded re-adjustments, oldest first; of one ticker when given. */
-  readjustments(filter?: { ticker?: string }): Promise<PriceReadjustment[]>;
+  /**
+   * Put back the bars an applied re-adjustment replaced, in one transaction,
+   * and mark it `undone`. Refused (BadInputError) unless it is applied and
+   * is the ticker's latest applied one, and no bar was stored after it.
+   */
+  undoReadjustment(id: number): Promise<PriceReadjustment>;
+  /** Recorded re-adjustments, oldest first; of one ticker, or of one status, when given. */
+  readjustments(filter?: { ticker?: string; status?: PriceReadjustment['status'] }): Promise<PriceReadjustment[]>;
 }
 
 /** Bookkeeping of ingestion runs (one row per run, one per ticker of a run). */

@@ -12,10 +12,30 @@ import type { IsoDate } from './dates';
  */
 export type ReadjustmentCause =
   | { reason: 'split'; date: IsoDate; factor: number; storedThrough: IsoDate }
-  | { reason: 'adjusted_history_changed'; date: IsoDate; detail: string };
+  | {
+      reason: 'adjusted_history_changed';
+      date: IsoDate;
+      detail: string;
+      /** Overlap days compared and differing (absent in causes recorded before they were counted). */
+      compared?: number;
+      differing?: number;
+    };
+
+/**
+ * Where a recorded re-adjustment stands: `applied` (the history was
+ * rewritten; the values it replaced are kept), `quarantined` (judged
+ * implausible, nothing rewritten: `algo readjust approve` applies it),
+ * `approved` (a quarantined one applied since, by the record named in its
+ * detail) or `undone` (`algo readjust undo` put the replaced values back).
+ */
+export type ReadjustmentStatus = 'applied' | 'quarantined' | 'approved' | 'undone';
 
 /** A recorded re-adjustment (table price_readjustments). */
 export interface PriceReadjustment {
+  id: number;
+  status: ReadjustmentStatus;
+  /** Why it was quarantined (absent unless it was). */
+  quarantineReason?: string;
   ticker: string;
   /** The split's ex-date, or the first stored date whose bar no longer matched. */
   date: IsoDate;
@@ -40,23 +60,93 @@ export const OVERLAP_TOLERANCE = 1e-5;
  * same day by more than {@link OVERLAP_TOLERANCE} (relative), or null when all
  * match. Days present on one side only are not compared.
  */
-export function overlapMismatch(
-  fetched: readonly Bar[],
-  stored: readonly Bar[],
-): { date: IsoDate; detail: string } | null {
+export function overlapMismatch(fetched: readonly Bar[], stored: readonly Bar[]): OverlapMismatch | null {
   const byDate = new Map(stored.map((b) => [b.date, b]));
+  let first: { date: IsoDate; detail: string } | null = null;
+  let compared = 0;
+  let differing = 0;
   for (const bar of fetched) {
     const old = byDate.get(bar.date);
     if (!old) continue;
-    for (const field of ['close', 'adjClose'] as const) {
-      if (!differs(bar[field], old[field])) continue;
+    compared++;
+    const field = (['close', 'adjClose'] as const).find((f) => differs(bar[f], old[f]));
+    if (field === undefined) continue;
+    differing++;
+    if (first === null) {
       const ratio = old[field] / bar[field];
-      return {
+      first = {
         date: bar.date,
         detail: `${field} ${bar.date}: stored ${old[field]}, provider ${bar[field]} (stored/provider ${round(ratio)})`,
       };
     }
   }
+  return first === null ? null : { ...first, compared, differing };
+}
+
+/** How the provider's bars of stored days differ from them: the first that does, and how many do. */
+export interface OverlapMismatch {
+  date: IsoDate;
+  detail: string;
+  /** Stored days the provider served again. */
+  compared: number;
+  /** Of them, the days whose close or adjusted close differs. */
+  differing: number;
+}
+
+/**
+ * Splits outside these bounds are refused whatever the prices say: the
+ * largest forward splits listed in the US were 50-for-1 (Chipotle, 2024),
+ * the deepest reverse splits 1-for-several-hundred.
+ */
+export const SPLIT_FACTOR_BOUNDS = { min: 1 / 1000, max: 100 } as const;
+
+/**
+ * The raw close across a split's ex-date must move by the factor within
+ * this band: the day before's close / the ex-date's close / factor in
+ * [1/1.5, 1.5]. On the six splits of our raw files the residual is
+ * 0.965..1.029; of 646,174 ordinary days in our files 17 moved by more
+ * than 1.5x (and a few of those are unrecorded splits).
+ */
+export const SPLIT_PRICE_BAND = 1.5;
+
+/**
+ * Why a split found after the stored history is implausible, or null when
+ * it is plausible: its factor is outside {@link SPLIT_FACTOR_BOUNDS}, or the
+ * close as traded the day before (`closeBefore`) and on the ex-date
+ * (`closeOn`) do not move by about the factor ({@link SPLIT_PRICE_BAND}).
+ */
+export function implausibleSplit(split: {
+  date: IsoDate;
+  factor: number;
+  closeBefore: number;
+  closeOn: number;
+}): string | null {
+  const { date, factor, closeBefore, closeOn } = split;
+  if (!(factor >= SPLIT_FACTOR_BOUNDS.min && factor <= SPLIT_FACTOR_BOUNDS.max))
+    return `split factor ${factor} on ${date} is outside [${SPLIT_FACTOR_BOUNDS.min}, ${SPLIT_FACTOR_BOUNDS.max}]`;
+  const residual = closeBefore / closeOn / factor;
+  if (residual > SPLIT_PRICE_BAND || residual < 1 / SPLIT_PRICE_BAND)
+    return `split factor ${factor} on ${date} does not match the prices: the close went from ${closeBefore} to ${closeOn} (${round(closeBefore / closeOn)}x, expected ${round(factor)}x within ${SPLIT_PRICE_BAND}x)`;
+  return null;
+}
+
+/**
+ * Why a re-backfill must not replace the stored history, or null when it
+ * may: the provider no longer serves some stored days (merging would leave
+ * bars of two adjustment bases side by side, dropping them would lose
+ * history), or its overlap disagreed on one day only while the others
+ * matched (one bad answer, not a rewritten history).
+ */
+export function implausibleRebackfill(
+  storedDates: readonly IsoDate[],
+  fetchedDates: ReadonlySet<IsoDate>,
+  mismatch: Pick<OverlapMismatch, 'date' | 'compared' | 'differing'> | undefined,
+): string | null {
+  const missing = storedDates.filter((date) => !fetchedDates.has(date));
+  if (missing.length > 0)
+    return `the provider served ${storedDates.length - missing.length} of the ${storedDates.length} stored days (first missing ${missing[0]}): the rest would be left on the old adjustment basis`;
+  if (mismatch && mismatch.differing === 1 && mismatch.compared > 1)
+    return `only ${mismatch.date} differs among the ${mismatch.compared} stored days fetched again: one bad answer, not a rewritten history`;
   return null;
 }
 

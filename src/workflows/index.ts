@@ -7,5 +7,5 @@ export { sendNotificationsWorkflow } from './send-notifications.workflow';
 export { backtestWorkflow } from './backtest.workflow';
 export { sweepWorkflow } from './sweep.workflow';
 export { recommendWorkflow } from './recommend.workflow';
-export { readjustTickerWorkflow } from './readjust-ticker.workflow';
+export { readjustTickerWorkflow, undoReadjustmentWorkflow } from './readjust-ticker.workflow';
 export { dailyRunWatchdogWorkflow } from './daily-run-watchdog.workflow';

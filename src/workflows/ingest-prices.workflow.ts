@@ -146,12 +146,17 @@ export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<In
     await pool(due, 4, async (result) => {
       const cause = result.readjustment!;
       try {
-        done.push(
-          await executeChild(readjustTickerWorkflow, {
-            workflowId: readjustWorkflowId(result.ticker, cause, input.asOf),
-            args: [{ ticker: result.ticker, cause, asOf: input.asOf, ingestionRunId: runId, ...selection }],
-          }),
-        );
+        const readjusted = await executeChild(readjustTickerWorkflow, {
+          workflowId: readjustWorkflowId(result.ticker, cause, input.asOf),
+          args: [{ ticker: result.ticker, cause, asOf: input.asOf, ingestionRunId: runId, ...selection }],
+        });
+        done.push(readjusted);
+        if (readjusted.status === 'quarantined') {
+          // Not applied until someone approves it: no strategy runs on a history awaiting a decision.
+          const error = `stored history not re-adjusted: re-adjustment ${readjusted.id} quarantined (${readjusted.quarantineReason}); apply it with algo readjust approve ${readjusted.id}`;
+          results.set(result.ticker, { ...result, status: 'failed', error });
+          progress.failed += 1;
+        }
       } catch (err) {
         // The stored history is inconsistent: the ticker fails, so that no strategy runs on it.
         const error = `stored history not re-adjusted (${cause.reason} ${cause.date}): ${failureMessage(err instanceof ChildWorkflowFailure && err.cause ? err.cause : err)}`;

@@ -2,7 +2,7 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { MarketDataProviderName } from '../domain/market-data';
-import type { ReadjustmentCause } from '../domain/readjustment';
+import type { PriceReadjustment, ReadjustmentCause } from '../domain/readjustment';
 import type { Activities } from '../activities';
 import type { StoredHistoryReadjustment } from '../activities/readjustment.activities';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
@@ -18,6 +18,8 @@ export interface ReadjustTickerInput {
   provider: MarketDataProviderName;
   providers?: MarketDataProviderName[];
   csvDir?: string;
+  /** The quarantined re-adjustment this run applies (`algo readjust approve`). */
+  approves?: number;
 }
 
 /** Result of {@link readjustTickerWorkflow}: the recorded re-adjustment and the states rebuilt. */
@@ -25,7 +27,7 @@ export interface ReadjustTickerResult extends StoredHistoryReadjustment {
   statesRebuilt: number;
 }
 
-const { readjustStoredHistory } = proxyActivities<Activities>({
+const { readjustStoredHistory, undoReadjustment } = proxyActivities<Activities>({
   // A re-backfill fetches a whole history (behind the provider's rate limiter) and rewrites it.
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
@@ -43,7 +45,8 @@ const { rebuildTickerStrategyStates } = proxyActivities<Activities>(FAST_ACTIVIT
  * Rewrite one ticker's stored history (a split after it, or a provider that
  * rewrote its adjusted history), recompute its indicators, record it in
  * price_readjustments, then rebuild the ticker's strategy states over the
- * rewritten bars. Started as a child of the ingestion, which waits for it: no
+ * rewritten bars. An implausible one is recorded quarantined instead
+ * (its result's status says so) and rewrites nothing. Started as a child of the ingestion, which waits for it: no
  * strategy runs on a half-adjusted history.
  */
 export async function readjustTickerWorkflow(input: ReadjustTickerInput): Promise<ReadjustTickerResult> {
@@ -56,8 +59,25 @@ export async function readjustTickerWorkflow(input: ReadjustTickerInput): Promis
     provider: input.provider,
     ...(input.providers ? { providers: input.providers } : {}),
     ...(input.csvDir ? { csvDir: input.csvDir } : {}),
+    ...(input.approves !== undefined ? { approves: input.approves } : {}),
   });
   // Always: a run that recorded the rewrite and stopped before this step left the states stale.
   const states = await rebuildTickerStrategyStates({ ticker: input.ticker });
   return { ...readjustment, statesRebuilt: states.rebuilt };
+}
+
+/** Result of {@link undoReadjustmentWorkflow}: the re-adjustment, now undone, and the states rebuilt. */
+export interface UndoReadjustmentResult {
+  readjustment: PriceReadjustment;
+  statesRebuilt: number;
+}
+
+/**
+ * Put back the bars re-adjustment `id` replaced (`algo readjust undo ID`),
+ * then rebuild the ticker's strategy states over them.
+ */
+export async function undoReadjustmentWorkflow(input: { id: number }): Promise<UndoReadjustmentResult> {
+  const readjustment = await undoReadjustment({ id: input.id });
+  const states = await rebuildTickerStrategyStates({ ticker: readjustment.ticker });
+  return { readjustment, statesRebuilt: states.rebuilt };
 }

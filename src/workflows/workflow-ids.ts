@@ -56,6 +56,12 @@ export function readjustWorkflowId(ticker: string, cause: ReadjustmentCause, asO
   return cause.reason === 'split' ? `readjust-${ticker}-split-${cause.date}` : `readjust-${ticker}-history-${asOf}`;
 }
 
+/** `algo readjust approve ID`: the run that applies quarantined re-adjustment `id` (once). */
+export const readjustApproveWorkflowId = (id: number): string => `readjust-approve-${id}`;
+
+/** `algo readjust undo ID`: the run that puts back what re-adjustment `id` replaced (once). */
+export const readjustUndoWorkflowId = (id: number): string => `readjust-undo-${id}`;
+
 /** One email fan-out, and its lock: `emails-daily-2018-02-07`, `emails-notification:AAPL-2018-02-07`. */
 export function notificationsWorkflowId(target: NotificationTarget): string {
   return `emails-${target.kind}-${target.date}`;

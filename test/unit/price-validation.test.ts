@@ -1,5 +1,5 @@
 import type { RawPriceRow } from '../../src/domain/bar';
-import { cleanCellText, normalizeRawDate, validatePriceRows } from '../../src/domain/price-validation';
+import { cleanCellText, MAX_PRICE, normalizeRawDate, validatePriceRows } from '../../src/domain/price-validation';
 
 const AS_OF = '2030-01-01';
 
@@ -32,6 +32,7 @@ describe('validatePriceRows: one row', () => {
       bars: [{ date: '2020-01-02', open: 10, high: 11, low: 9, close: 10.5, adjClose: 10.5, volume: 1000 }],
       rejected: [],
       actions: [],
+      flagged: [],
     });
   });
 
@@ -215,14 +216,15 @@ describe('number parsing', () => {
       const text = `${digits(1 + next(9))}.${digits(next(12))}${next(10) === 0 ? `e${next(2) ? '-' : ''}${next(30)}` : ''}`;
       texts.push(text);
     }
-    const rows = texts.map((t, i) => row(`2020-01-${String((i % 28) + 1).padStart(2, '0')}`, t, t, t, t, t));
+    const rows = texts.map((t, i) => row(`2020-01-${String((i % 28) + 1).padStart(2, '0')}`, t, t, t, t, '1000'));
     const mismatches: string[] = [];
     for (let i = 0; i < rows.length; i++) {
-      const { bars } = validatePriceRows([rows[i]], { asOf: AS_OF });
+      const { bars, rejected } = validatePriceRows([rows[i]], { asOf: AS_OF });
       const expected = Number(texts[i]);
-      if (expected > 0 && !Object.is(bars[0]?.open, expected))
-        mismatches.push(`${texts[i]}: ${bars[0]?.open} != ${expected}`);
-      if (expected > 0 && !Object.is(bars[0]?.volume, expected)) mismatches.push(`volume ${texts[i]}`);
+      // Above MAX_PRICE the parsed value shows in the reason.
+      const parsed =
+        expected > MAX_PRICE ? Number(/^open (\S+) is above/.exec(rejected[0]?.reason)?.[1]) : bars[0]?.open;
+      if (expected > 0 && !Object.is(parsed, expected)) mismatches.push(`${texts[i]}: ${parsed} != ${expected}`);
     }
     expect(mismatches).toEqual([]);
     expect(validatePriceRows([row('2020-01-02', '-0', 1, 1, 1, '-0')], { asOf: AS_OF }).rejected[0].reason).toBe(
@@ -249,5 +251,79 @@ describe('cell helpers', () => {
     expect(normalizeRawDate('2020-04-31')).toBeNull();
     expect(normalizeRawDate('2020-1-02')).toBeNull();
     expect(normalizeRawDate(undefined)).toBeNull();
+  });
+});
+
+describe('validatePriceRows: rows that cannot be true (issue 18 point 8)', () => {
+  const at = (date: string, close: number, extra: Partial<RawPriceRow> = {}): RawPriceRow => ({
+    ...row(date, close, close, close, close, 1000),
+    ...extra,
+  });
+  const series = (closes: number[]): RawPriceRow[] =>
+    closes.map((c, i) => at(`2020-01-${String(i + 2).padStart(2, '0')}`, c));
+
+  it.each([
+    ['a close of 5e7', row('2020-01-02', 10, 5e7, 9, 5e7, 1000), 'high 50000000 is above 10000000'],
+    ['a close of 1e308', row('2020-01-02', 10, 11, 9, '1e308', 1000), 'close 1e+308 is above 10000000'],
+    ['a fractional volume', row('2020-01-02', 10, 11, 9, 10.5, '1000.5'), 'volume 1000.5 is not a whole number'],
+    ['a volume of 1e15', row('2020-01-02', 10, 11, 9, 10.5, 1e15), 'volume 1000000000000000 is above 1000000000000'],
+    ['a date in 1800', row('1800-01-01', 10, 11, 9, 10.5, 1000), 'date 1800-01-01 is before 1900-01-01'],
+  ])('refuses %s with its reason', (_, r, reason) => {
+    expect(verdict(r)).toContain(reason);
+  });
+
+  it('refuses a row naming another ticker, and takes one naming the file ticker in any case', () => {
+    const rows = [at('2020-01-02', 10, { symbol: 'aapl' }), at('2020-01-03', 10, { symbol: 'MSFT' })];
+    const { bars, rejected } = validatePriceRows(rows, { asOf: AS_OF, ticker: 'AAPL' });
+    expect(bars.map((b) => b.date)).toEqual(['2020-01-02']);
+    expect(rejected.map((r) => r.reason)).toEqual(["the row names ticker 'MSFT', not AAPL"]);
+  });
+
+  it('refuses a 1,000x jump and keeps the rows around it', () => {
+    const { bars, rejected } = validatePriceRows(series([10, 10.2, 10_200, 10.1, 10.3]), { asOf: AS_OF });
+    expect(bars.map((b) => b.close)).toEqual([10, 10.2, 10.1, 10.3]);
+    expect(rejected.map((r) => [r.date, r.reason])).toEqual([
+      ['2020-01-04', 'close 10200 is 1000 times the previous close 10.2 (2020-01-03), and no split that day'],
+    ]);
+  });
+
+  it('refuses a bad first row rather than every good row after it', () => {
+    const { bars, rejected } = validatePriceRows(series([0.01, 10, 10.2, 10.1]), { asOf: AS_OF });
+    expect(bars.map((b) => b.close)).toEqual([10, 10.2, 10.1]);
+    expect(rejected[0].reason).toBe('close 0.01 is 1/1000 of the next close 10 (2020-01-03): a jump of more than 10x');
+  });
+
+  it('judges the first new row against the stored close', () => {
+    const { bars, rejected } = validatePriceRows(series([1000, 10]), {
+      asOf: AS_OF,
+      after: '2020-01-01',
+      previousClose: 10,
+    });
+    expect(bars.map((b) => b.close)).toEqual([10]);
+    expect(rejected[0].reason).toBe(
+      'close 1000 is 100 times the previous close 10 (2020-01-01), and no split that day',
+    );
+  });
+
+  it('flags a jump its split explains (20-for-1) and refuses one its split does not', () => {
+    const rows = [
+      at('2022-07-14', 2200),
+      at('2022-07-15', 2250),
+      at('2022-07-18', 113, { splitCoefficient: 20 }),
+      at('2022-07-19', 114),
+      at('2022-07-20', 0.114, { splitCoefficient: 2 }),
+    ];
+    const { bars, rejected, flagged, actions } = validatePriceRows(rows, { asOf: AS_OF });
+    expect(bars.map((b) => b.close)).toEqual([2200, 2250, 113, 114]);
+    expect(flagged).toEqual([
+      {
+        date: '2022-07-18',
+        reason: 'close 113 is 1/19.9 of the previous close 2250 (2022-07-15), explained by the split of 20',
+      },
+    ]);
+    expect(actions.map((a) => a.date)).toEqual(['2022-07-18']);
+    expect(rejected.map((r) => r.reason)).toEqual([
+      'close 0.114 is 1/1000 of the previous close 114 (2022-07-19), and its split of 2 does not explain it',
+    ]);
   });
 });

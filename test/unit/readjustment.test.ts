@@ -1,7 +1,12 @@
 import type { Bar } from '../../src/domain/bar';
 import { adjustForSplits } from '../../src/domain/corporate-actions';
 import { enrichBars } from '../../src/domain/indicators';
-import { applySplitToStored, overlapMismatch } from '../../src/domain/readjustment';
+import {
+  applySplitToStored,
+  implausibleRebackfill,
+  implausibleSplit,
+  overlapMismatch,
+} from '../../src/domain/readjustment';
 
 const bar = (date: string, close: number, extra: Partial<Bar> = {}): Bar => ({
   date,
@@ -28,6 +33,8 @@ describe('overlapMismatch', () => {
     expect(overlapMismatch([bar('2015-07-13', 707.61 / 7), bar('2015-07-14', 702.6 / 7)], stored)).toEqual({
       date: '2015-07-13',
       detail: `close 2015-07-13: stored 707.61, provider ${707.61 / 7} (stored/provider 7)`,
+      compared: 2,
+      differing: 2,
     });
     // A dividend rewrites the adjusted close alone.
     expect(
@@ -62,5 +69,40 @@ describe('applySplitToStored', () => {
     );
     const [twice] = applySplitToStored(enrichBars(once, []), 7, '2015-07-14');
     expect(twice).toMatchObject({ close: 100 / 14, adjClose: 3, rawClose: 100, splitFactor: 14, volume: 14000 });
+  });
+});
+
+describe('implausibleSplit (issue 18 point 7)', () => {
+  it('takes the real splits of our raw files (NFLX 7-for-1, KO and NKE 2-for-1)', () => {
+    expect(implausibleSplit({ date: '2015-07-15', factor: 7, closeBefore: 702.6, closeOn: 98.13 })).toBeNull();
+    expect(implausibleSplit({ date: '2004-02-12', factor: 2, closeBefore: 71.96, closeOn: 37.3 })).toBeNull();
+  });
+
+  it('refuses a factor outside its bounds and one the closes do not follow', () => {
+    expect(implausibleSplit({ date: '2020-01-02', factor: 1e6, closeBefore: 1e6, closeOn: 1 })).toBe(
+      'split factor 1000000 on 2020-01-02 is outside [0.001, 100]',
+    );
+    expect(implausibleSplit({ date: '2020-01-02', factor: 2, closeBefore: 100, closeOn: 99 })).toBe(
+      'split factor 2 on 2020-01-02 does not match the prices: the close went from 100 to 99 (1.0101x, expected 2x within 1.5x)',
+    );
+  });
+});
+
+describe('implausibleRebackfill (issue 18 point 7)', () => {
+  const stored = ['2020-01-02', '2020-01-03', '2020-01-06'];
+
+  it('takes a provider history that covers every stored day and moved them together', () => {
+    expect(
+      implausibleRebackfill(stored, new Set(stored), { date: '2020-01-02', compared: 3, differing: 3 }),
+    ).toBeNull();
+  });
+
+  it('refuses one with fewer days than stored, and one whose overlap differs on a single day', () => {
+    expect(implausibleRebackfill(stored, new Set(stored.slice(1)), undefined)).toBe(
+      'the provider served 2 of the 3 stored days (first missing 2020-01-02): the rest would be left on the old adjustment basis',
+    );
+    expect(implausibleRebackfill(stored, new Set(stored), { date: '2020-01-03', compared: 3, differing: 1 })).toBe(
+      'only 2020-01-03 differs among the 3 stored days fetched again: one bad answer, not a rewritten history',
+    );
   });
 });

@@ -195,6 +195,7 @@ describe('dailyRunWorkflow takes what its input leaves out from the worker confi
         { ticker: 'MSFT', lastDate: null },
         { ticker: 'AAPL', lastDate: '2024-01-05' },
       ],
+      quarantined: [],
     });
     expect(plain(renderFreshness(freshness))).toBe(
       'data: 2 of 2 tracked tickers are stale (no bar for 2024-01-09): AAPL since 2024-01-05; MSFT (no data at all)',

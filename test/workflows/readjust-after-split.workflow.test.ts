@@ -231,6 +231,8 @@ describe('a split after the history is stored: re-adjustment as a child of the i
     // One record, factor 7, every stored bar changed (prices through the day before, indicators of the split day too).
     expect(await readjustments.readjustments({ ticker: 'NFLX' })).toEqual([
       {
+        id: expect.any(Number),
+        status: 'applied',
         ticker: 'NFLX',
         date: SPLIT_DAY,
         factor: 7,

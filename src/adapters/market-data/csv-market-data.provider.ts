@@ -27,6 +27,7 @@ const COLUMN_ALIASES = {
   adjClose: ['adjclose', 'adjustedclose'],
   dividend: ['dividendamount', 'dividend', 'dividends'],
   splitCoefficient: ['splitcoefficient', 'splitfactor', 'stocksplits'],
+  symbol: ['name', 'symbol', 'ticker'],
 } as const;
 const REQUIRED_COLUMNS = ['date', 'open', 'high', 'low', 'close', 'volume'] as const;
 
@@ -263,6 +264,8 @@ export function parsePriceCsv(text: string, source: string): RawPriceRow[] {
       // undefined when the file has no such column: no split, no dividend.
       dividend: columns.dividend >= 0 ? fields[columns.dividend] : undefined,
       splitCoefficient: columns.splitCoefficient >= 0 ? fields[columns.splitCoefficient] : undefined,
+      // undefined when the file does not name a ticker per row: every row is the file's.
+      symbol: columns.symbol >= 0 ? fields[columns.symbol] : undefined,
       line,
     });
   };

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, type ColumnType, type Generated, type Insertable, type Selectable } from 'kysely';
 import pg from 'pg';
-import type { ReadjustmentCause } from '../../domain/readjustment';
+import type { ReadjustmentCause, ReadjustmentStatus } from '../../domain/readjustment';
 
 /*
  * Prices and indicators are `double precision`, deliberately: every source we
@@ -98,6 +98,8 @@ export interface IngestionRunTickerTable {
   failover: ColumnType<Array<{ provider: string; error: string }>, string | undefined, string>;
   /** Why the stored history must be rewritten (a ReadjustmentCause, migration 0012); null when not. */
   readjustment: ColumnType<ReadjustmentCause | null, string | null | undefined, string | null>;
+  /** Rows stored but flagged, as [{date, reason}] (migration 0050). */
+  flagged: ColumnType<Array<{ date: string; reason: string }>, string | undefined, string>;
 }
 
 /** A re-adjustment or re-backfill of a stored ticker's history (migration 0011). */
@@ -112,6 +114,14 @@ export interface PriceReadjustmentTable {
   workflow_id: string;
   ingestion_run_id: string | null;
   recorded_at: Timestamp;
+  /** Migration 0051. */
+  status: ColumnType<ReadjustmentStatus, ReadjustmentStatus | undefined, ReadjustmentStatus>;
+  quarantine_reason: string | null;
+  cause: ColumnType<ReadjustmentCause | null, string | null | undefined, string | null>;
+  selection: ColumnType<unknown, string | null | undefined, string | null>;
+  /** The bars an applied rewrite replaced, as stored rows (see toEnrichedBar). */
+  replaced: ColumnType<unknown[] | null, string | null | undefined, string | null>;
+  last_date: DateColumn | null;
 }
 
 export interface RejectedRowTable {

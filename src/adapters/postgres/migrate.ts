@@ -16,6 +16,8 @@ import * as m0060 from './migrations/0060-saved-rule-strategies';
 import * as m0030 from './migrations/0030-daily-run-alerts';
 import * as m0025 from './migrations/0025-deliveries-room-for-updates';
 import * as m0020 from './migrations/0020-delivery-sent-by';
+import * as m0050 from './migrations/0050-flagged-rows';
+import * as m0051 from './migrations/0051-readjustment-quarantine';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -36,6 +38,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0030-daily-run-alerts': m0030,
   '0025-deliveries-room-for-updates': m0025,
   '0020-delivery-sent-by': m0020,
+  '0050-flagged-rows': m0050,
+  '0051-readjustment-quarantine': m0051,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

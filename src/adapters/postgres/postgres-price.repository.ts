@@ -326,6 +326,7 @@ export class PostgresPriceRepository implements PriceRepository, IngestionRunRep
           lastDate: r.last_date,
           ...(r.error ? { error: r.error } : {}),
           ...(r.new_splits.length > 0 ? { newSplits: r.new_splits } : {}),
+          ...(r.flagged.length > 0 ? { flagged: r.flagged } : {}),
           ...(r.readjustment ? { readjustment: r.readjustment } : {}),
           ...providerFields(r.provider ?? undefined, r.failover),
         },
@@ -371,6 +372,7 @@ function resultValues(r: TickerIngestionResult) {
     last_date: r.lastDate,
     error: r.error === undefined ? null : pgSafeText(r.error),
     new_splits: JSON.stringify(r.newSplits ?? []),
+    flagged: JSON.stringify(r.flagged ?? []),
     provider: r.provider ?? null,
     failover: pgSafeJson(r.failover ?? []),
     readjustment: r.readjustment ? JSON.stringify(r.readjustment) : null,
@@ -398,6 +400,7 @@ async function writeResults(
         last_date: eb.ref('excluded.last_date'),
         error: eb.ref('excluded.error'),
         new_splits: eb.ref('excluded.new_splits'),
+        flagged: eb.ref('excluded.flagged'),
         provider: eb.ref('excluded.provider'),
         failover: eb.ref('excluded.failover'),
         readjustment: eb.ref('excluded.readjustment'),
@@ -469,6 +472,7 @@ async function saveBatch(
       unchanged: b.bars.length - inserted - updated,
       rejected: b.rejected.slice(0, REPORTED_REJECTIONS_LIMIT).map((r) => ({ date: r.date, reason: r.reason })),
       rejectedCount: b.rejected.length,
+      ...(b.flagged && b.flagged.length > 0 ? { flagged: [...b.flagged] } : {}),
       lastDate: lastDate.get(b.ticker) ?? null,
       ...(newSplits.length > 0 ? { newSplits } : {}),
       ...(readjustment ? { readjustment } : {}),
@@ -492,7 +496,7 @@ function readjustmentCause(
   mismatch: IngestionToSave['historyMismatch'],
 ): ReadjustmentCause | undefined {
   if (before === null) return undefined;
-  if (mismatch) return { reason: 'adjusted_history_changed', date: mismatch.date, detail: mismatch.detail };
+  if (mismatch) return { reason: 'adjusted_history_changed', ...mismatch };
   if (newSplits.length === 0) return undefined;
   const factor = newSplits.reduce((product, split) => product * split.factor, 1);
   return { reason: 'split', date: newSplits[0].date, factor, storedThrough: before };

@@ -5,13 +5,21 @@ import { stackDown, stackStatus, stackUp, type StackPart } from '../../stack/sta
 import { stackDataFreshness, type DataFreshness } from '../../stack/data-freshness';
 import { describeStale } from './daily.command';
 
-/** The tracked tickers' data: all current, or which are stale since when. */
+/** The tracked tickers' data: all current, or which are stale since when; then any quarantined re-adjustment. */
 export function renderFreshness(data: DataFreshness | { error: string }): string {
   if ('error' in data) return color.dim(`data: cannot tell which tickers are stale (${data.error})`);
-  if (data.stale.length === 0) return `data: all ${data.tracked} tracked tickers have their bar for ${data.expected}`;
-  return color.yellow(
-    `data: ${data.stale.length} of ${data.tracked} tracked tickers are stale (no bar for ${data.expected}): ${describeStale(data.stale)}`,
+  const freshness =
+    data.stale.length === 0
+      ? `data: all ${data.tracked} tracked tickers have their bar for ${data.expected}`
+      : color.yellow(
+          `data: ${data.stale.length} of ${data.tracked} tracked tickers are stale (no bar for ${data.expected}): ${describeStale(data.stale)}`,
+        );
+  const quarantined = data.quarantined.map((q) =>
+    color.yellow(
+      `quarantined: re-adjustment ${q.id} of ${q.ticker} (${q.date}): ${q.reason}; apply it with algo readjust approve ${q.id}`,
+    ),
   );
+  return [freshness, ...quarantined].join('\n');
 }
 
 function renderParts(parts: readonly (StackPart & { action?: string })[]): string {
