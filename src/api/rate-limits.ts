@@ -31,10 +31,11 @@ export interface RateLimits {
   /** The public endpoints' limits (`api.rateLimit`): per client IP and per email address, in the route's bucket. */
   clientAndAddress: PreHandler;
   /**
-   * Per address only, in the route's bucket: the RFC 8058 one-click POST,
-   * which mail providers send from a few servers of their own for all their users.
+   * Per client IP only (`api.rateLimit.perClient`), in the route's bucket: the
+   * unsubscribe paths, which are never limited by address, so that nobody can
+   * keep an address from unsubscribing by sending requests about it.
    */
-  address: PreHandler;
+  client: PreHandler;
   /** A preHandler counting per client IP in `bucket` (e.g. the public playground's backtest starts). */
   perClient(bucket: string, limit: WindowLimit): PreHandler;
 }
@@ -106,22 +107,20 @@ export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limi
   };
   if (!limits) {
     const none: PreHandler = async () => undefined;
-    return { clientAndAddress: none, address: none, perClient };
+    return { clientAndAddress: none, client: none, perClient };
   }
   const client = limiter(limits.perClient, (request) => `client:${routeOf(request)}:${request.ip}`);
   const address = limiter(
     limits.perAddress,
     (request) => `address:${routeOf(request)}:${addressOf(request, signer) ?? ''}`,
   );
-  const byAddress: PreHandler = async (request, reply) => {
-    if (addressOf(request, signer) !== undefined) await check(address, 'for this address', request, reply);
-  };
+  const byClient: PreHandler = (request, reply) => check(client, 'from this client', request, reply);
   return {
     async clientAndAddress(request, reply) {
-      await check(client, 'from this client', request, reply);
-      await byAddress(request, reply);
+      await byClient(request, reply);
+      if (addressOf(request, signer) !== undefined) await check(address, 'for this address', request, reply);
     },
-    address: byAddress,
+    client: byClient,
     perClient,
   };
 }
