@@ -20,6 +20,9 @@ import { manageUrl, signalUrl, unsubscribeHeaders, unsubscribeUrl } from './doma
 import { createActivities, type ActivityDependencies } from './activities';
 import type { DailyRunDefaults } from './activities/daily-run.activities';
 import { createMailer, linkContext, openDatabase, openRedis } from './composition';
+import { PostgresSubscriberRepository } from './adapters/postgres/postgres-subscriber.repository';
+import { isoDateInZone } from './domain/dates';
+import { PendingTickersService } from './services/pending-tickers.service';
 
 /**
  * The worker's composition root: it wires the real clients (built by
@@ -37,16 +40,32 @@ export function createDependencies(config: AppConfig) {
   const reports = createObjectStore(config);
   const sweeps = new PostgresSweepRepository(db);
   const recommendations = new PostgresRecommendationRepository(db);
+  const marketData = marketDataProviders(config);
+  const deliveries = new PostgresDeliveryRepository(db);
+  const pendingTickers = new PendingTickersService({
+    subscribers: new PostgresSubscriberRepository(db),
+    provider: marketData(dailyRunDefaults(config)),
+    deliveries,
+    mailer,
+    links,
+  });
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
     readjustments: new PostgresReadjustmentRepository(db),
-    marketData: marketDataProviders(config),
+    marketData,
     signals: new PostgresSignalRepository(db),
     states: new RedisStrategyStateStore(redis, config.redis.keyPrefix),
-    trackedTickers: () => tracking.trackedTickers(),
+    // A daily run first asks its provider about a few pending symbols (config subscriptions.pendingChecksPerRun).
+    trackedTickers: async () => {
+      await pendingTickers.check({
+        today: isoDateInZone(Date.now(), 'America/New_York'),
+        limit: config.subscriptions.pendingChecksPerRun,
+      });
+      return tracking.trackedTickers();
+    },
     strategyPlans: (tickers) => tracking.strategyPlans(tickers),
-    deliveries: new PostgresDeliveryRepository(db),
+    deliveries,
     mailer,
     links: {
       unsubscribe: ({ subscriberId, email }) => ({

@@ -30,6 +30,12 @@ export interface TrackedTickerTable {
   source: string;
 }
 
+/** A symbol a subscriber asked for, not yet confirmed by a provider (migration 0040). */
+export interface PendingTickerTable {
+  ticker: string;
+  requested_at: Generated<Timestamp>;
+}
+
 export interface DailyBarTable {
   ticker: string;
   date: DateColumn;
@@ -296,6 +302,7 @@ export interface RecommendationTable {
 export interface Database {
   tickers: TickerTable;
   tracked_tickers: TrackedTickerTable;
+  pending_tickers: PendingTickerTable;
   daily_bars: DailyBarTable;
   ingestion_runs: IngestionRunTable;
   ingestion_run_tickers: IngestionRunTickerTable;

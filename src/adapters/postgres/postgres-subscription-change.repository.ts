@@ -79,6 +79,24 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
     });
   }
 
+  async find(changeId: number, subscriberId: number): Promise<PendingSubscriptionChange | null> {
+    const row = await this.db
+      .selectFrom('subscription_changes')
+      .innerJoin('subscribers', 'subscribers.id', 'subscription_changes.subscriber_id')
+      .select(['subscription_changes.id', 'subscribers.email', 'subscription_changes.subscriptions', 'applied_at'])
+      .where('subscription_changes.id', '=', changeId)
+      .where('subscription_changes.subscriber_id', '=', subscriberId)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      id: Number(row.id),
+      subscriberId,
+      email: row.email,
+      subscriptions: row.subscriptions,
+      applied: row.applied_at !== null,
+    };
+  }
+
   async apply(changeId: number, subscriberId: number): Promise<AppliedChange | null> {
     return this.db.transaction().execute(async (trx) => {
       const change = await trx

@@ -451,6 +451,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -509,6 +510,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -2157,6 +2159,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -2215,6 +2218,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -2262,6 +2266,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
