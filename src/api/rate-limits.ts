@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ApiRateLimits } from '../config/config';
-import { emailAddressSchema, type TokenPurpose, type TokenSigner } from '../domain/subscriptions';
+import { emailAddressSchema, mailboxOf, type TokenPurpose, type TokenSigner } from '../domain/subscriptions';
 import { HttpError } from './errors';
 
 /** What {@link registerRateLimits} needs; without `redis` the counts live in this process only. */
@@ -42,13 +42,13 @@ export interface RateLimits {
 
 const TOKEN_PURPOSES: readonly TokenPurpose[] = ['confirm', 'unsubscribe', 'manage'];
 
-/** The address a public request is about: the `email` of its body, or the one a genuine token carries. */
+/** The mailbox a public request is about: that of the `email` of its body, or of the address a genuine token carries. */
 function addressOf(request: FastifyRequest, signer: TokenSigner): string | undefined {
   const body = (request.body ?? {}) as { email?: unknown; token?: unknown };
   if (typeof body.email === 'string') {
-    // Counted under its one canonical form (the email rule's), whatever case or spaces it was sent with.
+    // Counted per mailbox (the email rule's canonical form, plus tags and Gmail's dots folded), however it was spelled.
     const parsed = emailAddressSchema.safeParse(body.email);
-    return parsed.success ? parsed.data : body.email;
+    return parsed.success ? mailboxOf(parsed.data) : body.email;
   }
   const query = (request.query ?? {}) as { token?: unknown };
   const header = request.headers['x-manage-token'];
@@ -56,7 +56,7 @@ function addressOf(request: FastifyRequest, signer: TokenSigner): string | undef
   if (!token) return undefined;
   for (const purpose of TOKEN_PURPOSES) {
     const claims = signer.verify(token, purpose);
-    if (claims) return claims.email;
+    if (claims) return mailboxOf(claims.email);
   }
   return undefined;
 }

@@ -12,6 +12,7 @@ import {
   DEFAULT_TICKER_LIMITS,
   confirmChangeUrl,
   confirmUrl,
+  mailboxOf,
   manageUrl,
   normaliseEmail,
   RECOMMENDED_STRATEGY,
@@ -210,7 +211,12 @@ export class SubscriptionsService {
     const subscriptions = this.resolvePairs(input.items);
     // Only the request itself is checked here: the answer must say nothing of the address's subscriptions.
     checkTickersPerSubscriber(subscriptions, this.limits.maxTickersPerSubscriber, 'tickers');
-    const { change, requestsOnDate } = await changes.request({ email, subscriptions, date: input.today });
+    const { change, requestsOnDate } = await changes.request({
+      email,
+      mailbox: mailboxOf(email),
+      subscriptions,
+      date: input.today,
+    });
     if (requestsOnDate > MAX_CONFIRMATION_EMAILS_PER_DAY) return { email, subscriptions, confirmation: 'limited' };
     const confirmation = await this.sendConfirmation(
       {

@@ -140,6 +140,7 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
     const cy = await confirmed('cy@example.com', ['AAPL', 'MSFT']);
     const change = await new PostgresSubscriptionChangeRepository(t.db).request({
       email: 'cy@example.com',
+      mailbox: 'cy@example.com',
       subscriptions: [
         { ticker: 'XOM', strategy: 'sma_cross' },
         { ticker: 'JPM', strategy: 'sma_cross' },

@@ -165,6 +165,8 @@ export interface SubscriptionChangeTable {
   /** JSON array of {ticker, strategy}. */
   subscriptions: ColumnType<Array<{ ticker: string; strategy: string }>, string, string>;
   requested_on: string;
+  /** The mailbox the address delivers to (migration 0041); null in older rows. */
+  mailbox: string | null;
   created_at: Generated<Timestamp>;
   applied_at: Timestamp | null;
 }

@@ -13,6 +13,7 @@ import * as m0011 from './migrations/0011-providers-readjustments';
 import * as m0012 from './migrations/0012-readjustment-cause';
 import * as m0018 from './migrations/0018-reported-signals';
 import * as m0040 from './migrations/0040-pending-tickers';
+import * as m0041 from './migrations/0041-change-mailbox';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -30,6 +31,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0012-readjustment-cause': m0012,
   '0018-reported-signals': m0018,
   '0040-pending-tickers': m0040,
+  '0041-change-mailbox': m0041,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

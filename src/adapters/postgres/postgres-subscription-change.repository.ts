@@ -33,6 +33,7 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
 
   async request(input: {
     email: string;
+    mailbox: string;
     subscriptions: readonly Subscription[];
     date: IsoDate;
   }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }> {
@@ -57,13 +58,16 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
           subscriber_id: subscriberId,
           subscriptions: JSON.stringify(input.subscriptions),
           requested_on: input.date,
+          mailbox: input.mailbox,
         })
         .returning(['id'])
         .executeTakeFirstOrThrow();
+      // Per mailbox: every address that delivers to it counts together. Requests about other addresses
+      // of one mailbox may race past the count by a few; the per-address lock above keeps one address exact.
       const count = await trx
         .selectFrom('subscription_changes')
         .select(sql<number>`count(*)::int`.as('n'))
-        .where('subscriber_id', '=', subscriberId)
+        .where('mailbox', '=', input.mailbox)
         .where('requested_on', '=', input.date)
         .executeTakeFirstOrThrow();
       return {

@@ -87,9 +87,14 @@ export interface SubscriberRepository {
  * applies it.
  */
 export interface SubscriptionChangeRepository {
-  /** Store a pending change adding `subscriptions` to `email`; `requestsOnDate` counts this address's changes requested on `date`, this one included. */
+  /**
+   * Store a pending change adding `subscriptions` to `email`; `requestsOnDate`
+   * counts the changes requested on `date` for every address of `mailbox`
+   * (see `mailboxOf`), this one included.
+   */
   request(input: {
     email: string;
+    mailbox: string;
     subscriptions: readonly Subscription[];
     date: IsoDate;
   }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }>;
