@@ -28,6 +28,9 @@ import { PostgresAlertLog } from './adapters/postgres/postgres-alert.log';
 import { TemporalDailyRunLookup } from './adapters/temporal/temporal-daily-run-lookup';
 import { temporalWorkflowListUrl, temporalWorkflowUrl } from './adapters/temporal/ui-links';
 import { dailyRunDateOfWorkflowId } from './workflows/workflow-ids';
+import { PostgresSubscriberRepository } from './adapters/postgres/postgres-subscriber.repository';
+import { isoDateInZone } from './domain/dates';
+import { PendingTickersService } from './services/pending-tickers.service';
 
 /**
  * The worker's composition root: it wires the real clients (built by
@@ -53,16 +56,32 @@ export function createDependencies(config: AppConfig) {
   });
   // The watchdog reads the daily runs from visibility; connected on its first check.
   const temporal = lazyTemporalClient(config);
+  const marketData = marketDataProviders(config);
+  const deliveries = new PostgresDeliveryRepository(db);
+  const pendingTickers = new PendingTickersService({
+    subscribers: new PostgresSubscriberRepository(db),
+    provider: marketData(dailyRunDefaults(config)),
+    deliveries,
+    mailer,
+    links,
+  });
   const deps: ActivityDependencies = {
     prices,
     runs: prices,
     readjustments: new PostgresReadjustmentRepository(db),
-    marketData: marketDataProviders(config),
+    marketData,
     signals: new PostgresSignalRepository(db),
     states: new RedisStrategyStateStore(redis, config.redis.keyPrefix),
-    trackedTickers: () => tracking.trackedTickers(),
+    // A daily run first asks its provider about a few pending symbols (config subscriptions.pendingChecksPerRun).
+    trackedTickers: async () => {
+      await pendingTickers.check({
+        today: isoDateInZone(Date.now(), 'America/New_York'),
+        limit: config.subscriptions.pendingChecksPerRun,
+      });
+      return tracking.trackedTickers();
+    },
     strategyPlans: (tickers) => tracking.strategyPlans(tickers),
-    deliveries: new PostgresDeliveryRepository(db),
+    deliveries,
     mailer,
     links: {
       unsubscribe: ({ subscriberId, email }) => ({

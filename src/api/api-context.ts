@@ -22,9 +22,10 @@ import type { DailyRunHistory, ResearchRepository } from '../domain/research/por
 
 /** What {@link buildApi} needs; tests pass real repositories and a gateway over a real or recording Temporal client. */
 export interface ApiDeps {
-  config: Pick<AppConfig, 'tickers' | 'strategies'> & {
-    api: Omit<AppConfig['api'], 'rateLimit' | 'trustProxy'> & Partial<Pick<AppConfig['api'], 'trustProxy'>>;
-  };
+  config: Pick<AppConfig, 'tickers' | 'strategies'> &
+    Partial<Pick<AppConfig, 'subscriptions'>> & {
+      api: Omit<AppConfig['api'], 'rateLimit' | 'trustProxy'> & Partial<Pick<AppConfig['api'], 'trustProxy'>>;
+    };
   /** Limits of the public endpoints (main.ts: `api.rateLimit` counted in Redis); none without. */
   rateLimit?: RateLimitDeps;
   subscribers: SubscriberRepository;

@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { ApiRateLimits } from '../config/config';
-import { emailAddressSchema, type TokenPurpose, type TokenSigner } from '../domain/subscriptions';
+import { emailAddressSchema, mailboxOf, type TokenPurpose, type TokenSigner } from '../domain/subscriptions';
 import { HttpError } from './errors';
 
 /** What {@link registerRateLimits} needs; without `redis` the counts live in this process only. */
@@ -31,23 +31,24 @@ export interface RateLimits {
   /** The public endpoints' limits (`api.rateLimit`): per client IP and per email address, in the route's bucket. */
   clientAndAddress: PreHandler;
   /**
-   * Per address only, in the route's bucket: the RFC 8058 one-click POST,
-   * which mail providers send from a few servers of their own for all their users.
+   * Per client IP only (`api.rateLimit.perClient`), in the route's bucket: the
+   * unsubscribe paths, which are never limited by address, so that nobody can
+   * keep an address from unsubscribing by sending requests about it.
    */
-  address: PreHandler;
+  client: PreHandler;
   /** A preHandler counting per client IP in `bucket` (e.g. the public playground's backtest starts). */
   perClient(bucket: string, limit: WindowLimit): PreHandler;
 }
 
 const TOKEN_PURPOSES: readonly TokenPurpose[] = ['confirm', 'unsubscribe', 'manage'];
 
-/** The address a public request is about: the `email` of its body, or the one a genuine token carries. */
+/** The mailbox a public request is about: that of the `email` of its body, or of the address a genuine token carries. */
 function addressOf(request: FastifyRequest, signer: TokenSigner): string | undefined {
   const body = (request.body ?? {}) as { email?: unknown; token?: unknown };
   if (typeof body.email === 'string') {
-    // Counted under its one canonical form (the email rule's), whatever case or spaces it was sent with.
+    // Counted per mailbox (the email rule's canonical form, plus tags and Gmail's dots folded), however it was spelled.
     const parsed = emailAddressSchema.safeParse(body.email);
-    return parsed.success ? parsed.data : body.email;
+    return parsed.success ? mailboxOf(parsed.data) : body.email;
   }
   const query = (request.query ?? {}) as { token?: unknown };
   const header = request.headers['x-manage-token'];
@@ -55,7 +56,7 @@ function addressOf(request: FastifyRequest, signer: TokenSigner): string | undef
   if (!token) return undefined;
   for (const purpose of TOKEN_PURPOSES) {
     const claims = signer.verify(token, purpose);
-    if (claims) return claims.email;
+    if (claims) return mailboxOf(claims.email);
   }
   return undefined;
 }
@@ -106,22 +107,20 @@ export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limi
   };
   if (!limits) {
     const none: PreHandler = async () => undefined;
-    return { clientAndAddress: none, address: none, perClient };
+    return { clientAndAddress: none, client: none, perClient };
   }
   const client = limiter(limits.perClient, (request) => `client:${routeOf(request)}:${request.ip}`);
   const address = limiter(
     limits.perAddress,
     (request) => `address:${routeOf(request)}:${addressOf(request, signer) ?? ''}`,
   );
-  const byAddress: PreHandler = async (request, reply) => {
-    if (addressOf(request, signer) !== undefined) await check(address, 'for this address', request, reply);
-  };
+  const byClient: PreHandler = (request, reply) => check(client, 'from this client', request, reply);
   return {
     async clientAndAddress(request, reply) {
-      await check(client, 'from this client', request, reply);
-      await byAddress(request, reply);
+      await byClient(request, reply);
+      if (addressOf(request, signer) !== undefined) await check(address, 'for this address', request, reply);
     },
-    address: byAddress,
+    client: byClient,
     perClient,
   };
 }

@@ -295,6 +295,17 @@ export const configSchema = z.object({
         .default('INFO'),
     })
     .prefault({}),
+  /** What subscribers may ask of the system (issue 18 point 1: nobody can make every run slow). */
+  subscriptions: z
+    .object({
+      /** Most tickers one address may follow through the public paths (subscribe, confirm, manage). */
+      maxTickersPerSubscriber: z.coerce.number().int().min(1).max(5000).default(50),
+      /** Most tickers tracked and pending in all; a subscriber's new symbol beyond it is refused. */
+      maxTrackedTickers: z.coerce.number().int().min(1).default(1000),
+      /** Pending symbols each daily run asks its provider about (tracked if it has bars, else dropped). */
+      pendingChecksPerRun: z.coerce.number().int().min(0).max(1000).default(20),
+    })
+    .prefault({}),
   ingestion: z
     .object({
       batchSize: z.number().int().min(1).max(500).default(25),

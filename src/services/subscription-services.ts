@@ -1,7 +1,12 @@
 import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { StrategiesConfig } from '../domain/strategies/configured-strategies';
-import type { LinkContext, SubscriberRepository, SubscriptionChangeRepository } from '../domain/subscriptions';
+import type {
+  LinkContext,
+  SubscriberRepository,
+  SubscriptionChangeRepository,
+  TickerLimits,
+} from '../domain/subscriptions';
 import { SubscriptionsService } from './subscriptions.service';
 import { TickersService } from './tickers.service';
 
@@ -16,7 +21,7 @@ export interface SubscriptionPorts {
   links: LinkContext;
   /** Registered strategies (besides `recommended`), with what they do. */
   knownStrategies: () => ReadonlyArray<{ name: string; description: string }>;
-  config: { tickers: readonly string[]; strategies: StrategiesConfig };
+  config: { tickers: readonly string[]; strategies: StrategiesConfig; subscriptions?: TickerLimits };
 }
 
 /** The subscription and ticker use cases. */
@@ -35,6 +40,8 @@ export function createSubscriptionServices(ports: SubscriptionPorts): Subscripti
     links: ports.links,
     knownStrategies: ports.knownStrategies,
     strategies: ports.config.strategies,
+    configuredTickers: ports.config.tickers,
+    limits: ports.config.subscriptions,
   });
   const tickers = new TickersService({
     subscribers: ports.subscribers,

@@ -5,10 +5,14 @@ import { deliverExactlyOnce } from '../domain/notifications/delivery';
 import type { DeliveryRepository } from '../domain/ports';
 import { configuredStrategyNames, type StrategiesConfig } from '../domain/strategies/configured-strategies';
 import {
+  checkTickersPerSubscriber,
+  checkTrackedTotal,
   CONFIRMATION_DELIVERY_KIND,
   composeConfirmation,
+  DEFAULT_TICKER_LIMITS,
   confirmChangeUrl,
   confirmUrl,
+  mailboxOf,
   manageUrl,
   normaliseEmail,
   RECOMMENDED_STRATEGY,
@@ -23,6 +27,7 @@ import {
   type SubscriberWithSubscriptions,
   type Subscription,
   type SubscriptionChangeRepository,
+  type TickerLimits,
   type TokenClaims,
   type TokenPurpose,
 } from '../domain/subscriptions';
@@ -119,6 +124,10 @@ export interface SubscriptionsServiceDeps {
   knownStrategies: () => ReadonlyArray<{ name: string; description: string }>;
   /** The config's strategies: a subscription without strategies follows those its ticker runs. */
   strategies: StrategiesConfig;
+  /** The config's tickers (always tracked). */
+  configuredTickers?: readonly string[];
+  /** Config `subscriptions`: tickers per address, tracked in all (default {@link DEFAULT_TICKER_LIMITS}). */
+  limits?: TickerLimits;
 }
 
 /** The one confirmation email: its delivery kind, its confirm link and what it lists. */
@@ -142,7 +151,7 @@ export class SubscriptionsService {
       strategies: this.deps.knownStrategies().map(({ name, description }) => ({ name, description })),
       recommended: RECOMMENDED_STRATEGY,
       defaultStrategies: this.deps.strategies.default.map((s) => s.name),
-      maxTickers: MAX_TICKERS_PER_REQUEST,
+      maxTickers: Math.min(MAX_TICKERS_PER_REQUEST, this.limits.maxTickersPerSubscriber),
       maxConfirmationEmailsPerDay: MAX_CONFIRMATION_EMAILS_PER_DAY,
     };
   }
@@ -200,7 +209,14 @@ export class SubscriptionsService {
     const changes = this.needChanges();
     const email = normaliseEmail(input.email);
     const subscriptions = this.resolvePairs(input.items);
-    const { change, requestsOnDate } = await changes.request({ email, subscriptions, date: input.today });
+    // Only the request itself is checked here: the answer must say nothing of the address's subscriptions.
+    checkTickersPerSubscriber(subscriptions, this.limits.maxTickersPerSubscriber, 'tickers');
+    const { change, requestsOnDate } = await changes.request({
+      email,
+      mailbox: mailboxOf(email),
+      subscriptions,
+      date: input.today,
+    });
     if (requestsOnDate > MAX_CONFIRMATION_EMAILS_PER_DAY) return { email, subscriptions, confirmation: 'limited' };
     const confirmation = await this.sendConfirmation(
       {
@@ -250,6 +266,9 @@ export class SubscriptionsService {
         manageUrl: manage,
       };
     }
+    const change = await this.needChanges().find(claims.changeId, subscriber.id);
+    if (!change) return null;
+    if (!change.applied) await this.admit(subscriber, [...subscriber.subscriptions, ...change.subscriptions]);
     const applied = await this.needChanges().apply(claims.changeId, subscriber.id);
     if (!applied) return null;
     const { email, status, subscriptions } = applied.subscriber;
@@ -273,7 +292,9 @@ export class SubscriptionsService {
   ): Promise<SubscriberWithSubscriptions | null> {
     const verified = await this.verifiedSubscriber(token, 'manage');
     if (!verified) return null;
-    return this.needChanges().replace(verified.subscriber.id, this.resolvePairs(items, { allowNone: true }));
+    const pairs = this.resolvePairs(items, { allowNone: true });
+    await this.admit(verified.subscriber, pairs, 'subscriptions');
+    return this.needChanges().replace(verified.subscriber.id, pairs);
   }
 
   /** The manage page's "unsubscribe from all". Null for a bad link. */
@@ -321,6 +342,31 @@ export class SubscriptionsService {
       }
     }
     return out;
+  }
+
+  private get limits(): TickerLimits {
+    return this.deps.limits ?? DEFAULT_TICKER_LIMITS;
+  }
+
+  /**
+   * The public paths' ticker rules, before `subscriber` comes to follow
+   * exactly `pairs`: at most `maxTickersPerSubscriber` tickers; a ticker
+   * nothing tracks yet only while the total stays within `maxTrackedTickers`;
+   * and a symbol no provider has confirmed is held pending (the daily run
+   * checks it before it ever fetches it every day). {@link BadInputError} naming `field`.
+   */
+  private async admit(
+    subscriber: SubscriberWithSubscriptions,
+    pairs: readonly Subscription[],
+    field?: string,
+  ): Promise<void> {
+    checkTickersPerSubscriber(pairs, this.limits.maxTickersPerSubscriber, field);
+    const following = new Set(subscriber.subscriptions.map((s) => s.ticker));
+    const newTickers = [...new Set(pairs.map((p) => p.ticker))].filter((t) => !following.has(t));
+    if (newTickers.length === 0) return;
+    const standing = await this.deps.subscribers.tickerStanding(newTickers, this.deps.configuredTickers ?? []);
+    checkTrackedTotal(standing.untracked, standing.total, this.limits.maxTrackedTickers, field);
+    await this.deps.subscribers.addPendingTickers(standing.unverified);
   }
 
   private async unsubscribeAll(verified: VerifiedSubscriber | null): Promise<Subscriber | null> {

@@ -279,6 +279,34 @@ describe('HTTP API', () => {
     expect(await messages()).toHaveLength(5);
   });
 
+  it('counts the 5 confirmation emails a day per mailbox: plus tags and Gmail dots are one mailbox', async () => {
+    const spellings = [
+      'victim@gmail.com',
+      'victim+1@gmail.com',
+      'v.ictim@gmail.com',
+      'V.I.C.T.I.M+news@googlemail.com',
+      'victim+2@gmail.com',
+      'vic.tim+3@gmail.com',
+      'victim+4@gmail.com',
+    ];
+    for (const email of spellings) {
+      const res = await call({ method: 'POST', url: '/subscriptions', payload: { email, tickers: ['AAPL'] } });
+      // The answer is the same whether or not an email went out: it says nothing about the mailbox.
+      expect(res.statusCode).toBe(202);
+    }
+    const recipients = (await messages()).map((m) => (m.to && !Array.isArray(m.to) ? m.to.text : ''));
+    expect(recipients.sort()).toEqual(
+      spellings
+        .slice(0, 5)
+        .map((e) => e.toLowerCase())
+        .sort(),
+    );
+    // Another mailbox (dots count outside Gmail) is not held back by that one.
+    await call({ method: 'POST', url: '/subscriptions', payload: { email: 'v.ictim@example.com', tickers: ['AAPL'] } });
+    await call({ method: 'POST', url: '/subscriptions', payload: { email: 'victim@example.com', tickers: ['AAPL'] } });
+    expect(await messages()).toHaveLength(7);
+  });
+
   it('the manage link shows and replaces the subscriptions and unsubscribes from all; bad links are 400', async () => {
     await call({ method: 'POST', url: '/subscriptions', payload: { email: 'fay@example.com', tickers: ['AAPL'] } });
     const [mail] = await messages();
@@ -812,7 +840,8 @@ describe('HTTP API', () => {
       ['SQL-ish query', { method: 'GET', url: "/signals?ticker=AAPL'%20or%201=1--" }, 400, /query\.ticker/],
       ['unknown query parameter', { method: 'GET', url: '/signals?ticker=AAPL&pageSize=5' }, 400, /pageSize/],
       ['repeated query parameter', { method: 'GET', url: '/signals?ticker=AAPL&ticker=MSFT' }, 400, /query\.ticker/],
-      ['missing token', { method: 'GET', url: '/confirm' }, 400, /query\.token/],
+      // (A browser's GET /confirm without its token opens the app's page, which says so: test/integration/rate-limit.test.ts.)
+      ['missing token', { method: 'POST', url: '/unsubscribe' }, 400, /query\.token/],
       ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, /query\.token/],
       ['garbage token', { method: 'POST', url: '/subscriptions/confirm', payload: { token: '%00%01' } }, 400],
       [

@@ -13,7 +13,7 @@ import { HmacTokenSigner } from '../../src/adapters/tokens/hmac-token.signer';
 import { buildApi } from '../../src/api/build-api';
 import { openRedis } from '../../src/composition';
 import { loadConfig } from '../../src/config/config';
-import { manageUrl } from '../../src/domain/subscriptions';
+import { confirmUrl, manageUrl, unsubscribeUrl } from '../../src/domain/subscriptions';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
@@ -143,6 +143,63 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     expect(await manage()).toBe(200);
     expect(await manage()).toBe(200);
     expect(await manage()).toBe(429);
+  });
+
+  it('an address flooded with subscribe requests can still unsubscribe every way, as often as it likes; its links open pages', async () => {
+    const subscriber = (
+      await new PostgresSubscriberRepository(t.db).subscribe({
+        email: 'dan@example.com',
+        subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+        confirmed: true,
+      })
+    ).subscriber;
+    const links = { publicUrl: PUBLIC_URL, signer };
+    const tokenOf = (url: string) => new URL(url).searchParams.get('token')!;
+    const unsubscribeToken = tokenOf(unsubscribeUrl(links, subscriber));
+    const manageToken = tokenOf(manageUrl(links, subscriber));
+    const confirmToken = tokenOf(confirmUrl(links, subscriber));
+    // Someone sends subscribe requests about the address until its bucket is full.
+    expect((await subscribe('dan@example.com')).status).toBe(202);
+    expect((await subscribe('Dan@example.com')).status).toBe(202);
+    expect((await subscribe('dan@example.com')).status).toBe(429);
+
+    // More unsubscribes about the address than its per-address limit (2): none is refused.
+    for (let i = 0; i < 3; i++) {
+      const page = await post('/subscriptions/unsubscribe', { token: unsubscribeToken });
+      expect(page).toMatchObject({ status: 200, body: { email: 'dan@example.com', status: 'unsubscribed' } });
+      const oneClick = await fetch(`${baseUrl}/unsubscribe?token=${encodeURIComponent(unsubscribeToken)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      expect(oneClick.status).toBe(200);
+      expect(await oneClick.text()).toContain('dan@example.com will receive no more emails');
+      const deleted = await fetch(`${baseUrl}/manage`, {
+        method: 'DELETE',
+        headers: { 'x-manage-token': manageToken },
+      });
+      expect(deleted.status).toBe(200);
+    }
+    expect((await new PostgresSubscriberRepository(t.db).findByEmail('dan@example.com'))?.status).toBe('unsubscribed');
+
+    // The links an email carries, opened in a browser many times, always lead to the app's page, never to JSON.
+    for (let i = 0; i < 8; i++) {
+      for (const [path, appPath, token] of [
+        ['/unsubscribe', '/app/unsubscribe', unsubscribeToken],
+        ['/confirm', '/app/confirm', confirmToken],
+      ] as const) {
+        const res = await fetch(`${baseUrl}${path}?token=${encodeURIComponent(token)}`, {
+          redirect: 'manual',
+          headers: { accept: 'text/html' },
+        });
+        expect(res.status).toBe(302);
+        expect(res.headers.get('location')).toBe(`${appPath}?token=${encodeURIComponent(token)}`);
+      }
+    }
+    // A link cut before its token still opens the page, which says the link has no token.
+    const cut = await fetch(`${baseUrl}/unsubscribe`, { redirect: 'manual' });
+    expect(cut.status).toBe(302);
+    expect(cut.headers.get('location')).toBe('/app/unsubscribe');
   });
 
   it('per client, per route: the seventh subscribe from one IP in a minute is a 429, whatever the addresses', async () => {

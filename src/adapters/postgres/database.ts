@@ -30,6 +30,12 @@ export interface TrackedTickerTable {
   source: string;
 }
 
+/** A symbol a subscriber asked for, not yet confirmed by a provider (migration 0040). */
+export interface PendingTickerTable {
+  ticker: string;
+  requested_at: Generated<Timestamp>;
+}
+
 export interface DailyBarTable {
   ticker: string;
   date: DateColumn;
@@ -169,6 +175,8 @@ export interface SubscriptionChangeTable {
   /** JSON array of {ticker, strategy}. */
   subscriptions: ColumnType<Array<{ ticker: string; strategy: string }>, string, string>;
   requested_on: string;
+  /** The mailbox the address delivers to (migration 0041); null in older rows. */
+  mailbox: string | null;
   created_at: Generated<Timestamp>;
   applied_at: Timestamp | null;
 }
@@ -331,6 +339,7 @@ export interface SavedRuleStrategyTable {
 export interface Database {
   tickers: TickerTable;
   tracked_tickers: TrackedTickerTable;
+  pending_tickers: PendingTickerTable;
   daily_bars: DailyBarTable;
   ingestion_runs: IngestionRunTable;
   ingestion_run_tickers: IngestionRunTickerTable;

@@ -18,6 +18,8 @@ import * as m0025 from './migrations/0025-deliveries-room-for-updates';
 import * as m0020 from './migrations/0020-delivery-sent-by';
 import * as m0050 from './migrations/0050-flagged-rows';
 import * as m0051 from './migrations/0051-readjustment-quarantine';
+import * as m0040 from './migrations/0040-pending-tickers';
+import * as m0041 from './migrations/0041-change-mailbox';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -40,6 +42,8 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0020-delivery-sent-by': m0020,
   '0050-flagged-rows': m0050,
   '0051-readjustment-quarantine': m0051,
+  '0040-pending-tickers': m0040,
+  '0041-change-mailbox': m0041,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

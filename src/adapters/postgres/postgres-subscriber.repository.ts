@@ -207,7 +207,7 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
       tracked as (
         select unnest(${[...configured]}::text[]) as ticker
         union select ticker from tracked_tickers
-        union select ticker from counts where subscribers > 0)
+        union (select ticker from counts where subscribers > 0 except select ticker from pending_tickers))
       select tr.ticker, tr.ticker = any(${[...configured]}::text[]) as configured,
              coalesce(c.subscribers, 0) as subscribers, coalesce(c.pending, 0) as pending, t.last_date
       from tracked tr
@@ -221,6 +221,73 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
       pendingSubscribers: r.pending,
       lastDate: r.last_date,
     }));
+  }
+
+  async tickerStanding(
+    tickers: readonly string[],
+    configured: readonly string[],
+  ): Promise<{ untracked: string[]; unverified: string[]; total: number }> {
+    const result = await sql<{ ticker: string | null; stored: boolean; total: number }>`
+      with known as (
+        select unnest(${[...configured]}::text[]) as ticker
+        union select ticker from tracked_tickers
+        union select ticker from pending_tickers
+        union select sub.ticker from subscriptions sub
+              join subscribers s on s.id = sub.subscriber_id where s.status = 'confirmed'),
+      asked as (select distinct unnest(${[...tickers]}::text[]) as ticker)
+      select a.ticker, t.last_date is not null as stored, (select count(*) from known)::int as total
+      from (select 1) one
+      left join asked a on a.ticker not in (select ticker from known)
+      left join tickers t on t.symbol = a.ticker
+      order by a.ticker`.execute(this.db);
+    const untracked = result.rows.filter((r) => r.ticker !== null);
+    return {
+      untracked: untracked.map((r) => r.ticker!),
+      unverified: untracked.filter((r) => !r.stored).map((r) => r.ticker!),
+      total: result.rows[0]?.total ?? 0,
+    };
+  }
+
+  async addPendingTickers(tickers: readonly string[]): Promise<void> {
+    if (tickers.length === 0) return;
+    await this.db
+      .insertInto('pending_tickers')
+      .values(tickers.map((ticker) => ({ ticker })))
+      .onConflict((oc) => oc.column('ticker').doNothing())
+      .execute();
+  }
+
+  async pendingTickers(limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('pending_tickers')
+      .select('ticker')
+      .orderBy('requested_at')
+      .orderBy('ticker')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.ticker);
+  }
+
+  async resolvePendingTicker(ticker: string, exists: boolean): Promise<Subscriber[]> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('pending_tickers').where('ticker', '=', ticker).execute();
+      if (exists) return [];
+      const lost = await trx
+        .deleteFrom('subscriptions')
+        .where('ticker', '=', ticker)
+        .returning('subscriber_id')
+        .execute();
+      const ids = [...new Set(lost.map((r) => r.subscriber_id))];
+      if (ids.length === 0) return [];
+      const subscribers = await trx
+        .selectFrom('subscribers')
+        .select(['id', 'email', 'status'])
+        .where('id', 'in', ids)
+        .where('status', '=', 'confirmed')
+        .orderBy('id')
+        .execute();
+      return subscribers.map(toSubscriber);
+    });
   }
 
   async latestSignalDate(ticker: string): Promise<IsoDate | null> {

@@ -33,6 +33,7 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
 
   async request(input: {
     email: string;
+    mailbox: string;
     subscriptions: readonly Subscription[];
     date: IsoDate;
   }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }> {
@@ -57,13 +58,16 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
           subscriber_id: subscriberId,
           subscriptions: JSON.stringify(input.subscriptions),
           requested_on: input.date,
+          mailbox: input.mailbox,
         })
         .returning(['id'])
         .executeTakeFirstOrThrow();
+      // Per mailbox: every address that delivers to it counts together. Requests about other addresses
+      // of one mailbox may race past the count by a few; the per-address lock above keeps one address exact.
       const count = await trx
         .selectFrom('subscription_changes')
         .select(sql<number>`count(*)::int`.as('n'))
-        .where('subscriber_id', '=', subscriberId)
+        .where('mailbox', '=', input.mailbox)
         .where('requested_on', '=', input.date)
         .executeTakeFirstOrThrow();
       return {
@@ -77,6 +81,24 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
         requestsOnDate: count.n,
       };
     });
+  }
+
+  async find(changeId: number, subscriberId: number): Promise<PendingSubscriptionChange | null> {
+    const row = await this.db
+      .selectFrom('subscription_changes')
+      .innerJoin('subscribers', 'subscribers.id', 'subscription_changes.subscriber_id')
+      .select(['subscription_changes.id', 'subscribers.email', 'subscription_changes.subscriptions', 'applied_at'])
+      .where('subscription_changes.id', '=', changeId)
+      .where('subscription_changes.subscriber_id', '=', subscriberId)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      id: Number(row.id),
+      subscriberId,
+      email: row.email,
+      subscriptions: row.subscriptions,
+      applied: row.applied_at !== null,
+    };
   }
 
   async apply(changeId: number, subscriberId: number): Promise<AppliedChange | null> {

@@ -24,10 +24,18 @@ export class PostgresTrackingRepository {
       .where('subscribers.status', '=', 'confirmed');
   }
 
-  /** Configured tickers, those added by the API or the CLI, and every ticker a confirmed subscriber follows, sorted. */
+  /**
+   * Configured tickers, those added by the API or the CLI, and every ticker a
+   * confirmed subscriber follows but a pending one (no provider has confirmed
+   * it yet: see migration 0040), sorted.
+   */
   async trackedTickers(): Promise<string[]> {
     const [subscribed, added] = await Promise.all([
-      this.subscribed().select('subscriptions.ticker').distinct().execute(),
+      this.subscribed()
+        .select('subscriptions.ticker')
+        .distinct()
+        .where('subscriptions.ticker', 'not in', this.db.selectFrom('pending_tickers').select('ticker'))
+        .execute(),
       this.db.selectFrom('tracked_tickers').select('ticker').execute(),
     ]);
     return [

@@ -51,7 +51,8 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
   app.delete(
     '/manage',
     {
-      preHandler: ctx.limits.clientAndAddress,
+      // An unsubscribe: limited per client only, never by address.
+      preHandler: ctx.limits.client,
       schema: {
         tags: ['subscriptions'],
         summary: "Unsubscribe the manage link's address from everything",

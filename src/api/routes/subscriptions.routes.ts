@@ -80,7 +80,8 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
   app.post(
     '/subscriptions/unsubscribe',
     {
-      preHandler: ctx.limits.clientAndAddress,
+      // Never limited by address: a flood of requests about an address must not keep it from unsubscribing.
+      preHandler: ctx.limits.client,
       schema: {
         tags: ['subscriptions'],
         summary:

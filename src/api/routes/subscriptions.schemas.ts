@@ -49,8 +49,8 @@ export const subscribeBody = z
 /** The token of a link in an email, in a JSON body (the web app's landing pages). */
 export const tokenBody = z.strictObject({ token: z.string().min(1).max(1024) });
 
-/** A 4xx answer: `invalid_link` for a link that is not valid. */
-export const errorResponse = z.object({ error: z.string(), message: z.string() });
+/** A 4xx answer: `invalid_link` for a link that is not valid; `field` names the request field at fault when one is. */
+export const errorResponse = z.object({ error: z.string(), message: z.string(), field: z.string().optional() });
 
 const statusSchema = z.enum(['pending', 'confirmed', 'unsubscribed']);
 

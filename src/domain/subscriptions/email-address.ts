@@ -46,3 +46,25 @@ export const emailAddressSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   .transform((value) => value.trim().toLowerCase());
+
+/** Domains whose mailboxes ignore dots in the local part (and the second is the first's old name). */
+const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+
+/**
+ * The mailbox a canonical address (see {@link normaliseEmail}) delivers to:
+ * a plus tag dropped (`v+1@x` is `v@x`), and for Gmail the dots of the local
+ * part too (`v.ictim@gmail.com` is `victim@gmail.com`). Limits on what one
+ * person may receive count per mailbox, never per spelling.
+ */
+export function mailboxOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  let local = address.slice(0, at);
+  let domain = address.slice(at + 1).toLowerCase();
+  const plus = local.indexOf('+');
+  if (plus > 0) local = local.slice(0, plus);
+  if (GMAIL_DOMAINS.has(domain)) {
+    local = local.replace(/\./g, '');
+    domain = 'gmail.com';
+  }
+  return `${local.toLowerCase()}@${domain}`;
+}

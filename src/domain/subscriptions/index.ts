@@ -10,3 +10,5 @@ export * from './email-address';
 export * from './subscription-strategies';
 export * from './links';
 export * from './confirmation-email';
+export * from './ticker-limits';
+export * from './dropped-ticker-email';

@@ -56,6 +56,26 @@ export interface SubscriberRepository {
    * counts and last bar dates.
    */
   trackedTickers(configured: readonly string[]): Promise<TickerSummary[]>;
+  /**
+   * Where `tickers` stand: `untracked` are neither tracked (configured, added,
+   * followed by a confirmed subscriber) nor pending; `unverified` are those of
+   * them with no stored bars (no provider has confirmed them yet); `total` is
+   * how many tickers are tracked or pending now.
+   */
+  tickerStanding(
+    tickers: readonly string[],
+    configured: readonly string[],
+  ): Promise<{ untracked: string[]; unverified: string[]; total: number }>;
+  /** Hold `tickers` pending (idempotent): the daily run leaves them out until {@link resolvePendingTicker}. */
+  addPendingTickers(tickers: readonly string[]): Promise<void>;
+  /** At most `limit` pending tickers, oldest request first. */
+  pendingTickers(limit: number): Promise<string[]>;
+  /**
+   * A provider's answer about pending `ticker`, in one transaction: it exists
+   * (no longer pending: tracked through its subscriptions) or not (every
+   * subscription to it removed). Returns the confirmed subscribers who lost it.
+   */
+  resolvePendingTicker(ticker: string, exists: boolean): Promise<Subscriber[]>;
   /** The newest date with a recorded signal for `ticker`; null when none. */
   latestSignalDate(ticker: string): Promise<IsoDate | null>;
 }
@@ -67,12 +87,19 @@ export interface SubscriberRepository {
  * applies it.
  */
 export interface SubscriptionChangeRepository {
-  /** Store a pending change adding `subscriptions` to `email`; `requestsOnDate` counts this address's changes requested on `date`, this one included. */
+  /**
+   * Store a pending change adding `subscriptions` to `email`; `requestsOnDate`
+   * counts the changes requested on `date` for every address of `mailbox`
+   * (see `mailboxOf`), this one included.
+   */
   request(input: {
     email: string;
+    mailbox: string;
     subscriptions: readonly Subscription[];
     date: IsoDate;
   }): Promise<{ change: PendingSubscriptionChange; requestsOnDate: number }>;
+  /** Change `changeId` of `subscriberId` as stored; null when there is none. */
+  find(changeId: number, subscriberId: number): Promise<PendingSubscriptionChange | null>;
   /**
    * Apply change `changeId` of `subscriberId` once, in one transaction: add its
    * pairs, confirm the subscriber (pending or unsubscribed become confirmed),
