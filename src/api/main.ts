@@ -6,7 +6,6 @@ import { connectTemporal, createMailer, openDatabase, openRedis } from '../compo
 import { apiDependencies } from './api-dependencies';
 import { buildApi } from './build-api';
 import { unsafeListenReason } from './listen-guard';
-import { dependencyChecks } from './readiness';
 
 /** The API process (`tsx src/api/main.ts`, started by `algo stack up`): builds the real clients and listens. */
 async function main(): Promise<void> {

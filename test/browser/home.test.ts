@@ -1,5 +1,5 @@
 import type { Browser } from 'playwright-core';
-import { launchBrowser, openPage, PHONE, screenshot } from './support/browser';
+import { expectAccessible, launchBrowser, openPage, PHONE, screenshot } from './support/browser';
 import { startWebStack, type WebStack } from './support/web-stack';
 
 describe('web app: home page in a real browser', () => {
@@ -12,6 +12,19 @@ describe('web app: home page in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
+  });
+
+  it('the axe-core check every screenshot runs fails on a page with an unlabelled field and an image without alt text', async () => {
+    const { page, close } = await openPage(browser, stack.baseUrl);
+    await page.goto('/app/no/such/page');
+    await page.evaluate(() => {
+      document.body.insertAdjacentHTML(
+        'beforeend',
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><input type="text">',
+      );
+    });
+    await expect(expectAccessible(page, 'broken page')).rejects.toThrow(/critical image-alt.*\n.*label/s);
+    await close();
   });
 
   it('redirects / to /app/ and shows the start page with the tracked tickers, from local assets only', async () => {

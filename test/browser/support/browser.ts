@@ -55,8 +55,54 @@ export async function openPage(browser: Browser, baseUrl: string, viewport = DES
   return { page, context, errors, close: () => context.close() };
 }
 
-/** Save a full-page screenshot as `.data/screenshots/<name>.png`; returns its path. */
+/** axe-core's own bundle, evaluated in the page (an evaluated script is not subject to the app's CSP). */
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown[] }>;
+}
+
+/**
+ * Run axe-core (WCAG 2 A/AA rules) over the page as it is now; throws listing
+ * every serious or critical violation, with the elements it found them on.
+ */
+export async function expectAccessible(page: Page, label: string): Promise<void> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }
+    ).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] } });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target })),
+    }));
+  });
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  if (serious.length > 0) {
+    const lines = serious.map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.help} (${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join('; ')})`,
+    );
+    throw new Error(`axe-core on ${label} (${page.url()}):\n${lines.join('\n')}`);
+  }
+}
+
+/**
+ * Check the page with axe-core (see {@link expectAccessible}), then save a
+ * full-page screenshot as `.data/screenshots/<name>.png`; returns its path.
+ * Every page state a test looks at passes through here, so every page is checked.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  await expectAccessible(page, name);
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
