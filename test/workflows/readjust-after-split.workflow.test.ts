@@ -9,7 +9,7 @@ import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-s
 import type { EnrichedBar } from '../../src/domain/bar';
 import { enrichBars } from '../../src/domain/indicators';
 import { validatePriceRows } from '../../src/domain/price-validation';
-import { runStrategy } from '../../src/domain/strategies';
+import { runStrategy, type StrategyState } from '../../src/domain/strategies';
 import { dailyRunWorkflow, ingestPricesWorkflow, readjustTickerWorkflow } from '../../src/workflows';
 import type { DailyRunResult } from '../../src/workflows/daily-run.workflow';
 import type { ReadjustTickerInput } from '../../src/workflows/readjust-ticker.workflow';
@@ -278,7 +278,15 @@ describe('a split after the history is stored: re-adjustment as a child of the i
     const signals = (await signalsOf(t)).filter((s) => s <= `${SPLIT_DAY}~`);
     expect(signals).toEqual(reference.signals);
     expect(signals.filter((s) => s.startsWith(SPLIT_DAY) && /BUY|SELL/.test(s))).toEqual([]);
-    expect(rerun.statesAfter).toEqual(reference.states);
+    // rsi_reversion's carried Wilder averages come from the stored bars re-adjusted here (divided by 7), the
+    // reference's from the provider's adjusted prices: the same to their last digits, so close, not equal.
+    const machine = (states: Record<string, StrategyState>) =>
+      Object.fromEntries(Object.entries(states).map(([key, state]) => [key, { ...state, carry: undefined }]));
+    expect(machine(rerun.statesAfter)).toEqual(machine(reference.states));
+    for (const [key, state] of Object.entries(reference.states)) {
+      for (const [name, value] of Object.entries(state.carry ?? {}))
+        expect(Math.abs(rerun.statesAfter[key].carry![name] / value - 1)).toBeLessThan(1e-4);
+    }
     expect((rerun.splitDay as DailyRunResult).signals.filter((s) => s.signal === 'BUY' || s.signal === 'SELL')).toEqual(
       [],
     );
