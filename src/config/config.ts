@@ -7,6 +7,7 @@ import { tickerSymbolSchema } from '../domain/ticker-symbol.schema';
 import { BadInputError } from '../domain/errors';
 import { registerStrategies } from '../domain/strategies/registry';
 import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
+import { refuseLookAhead } from './look-ahead-on-load';
 
 /** The project root (where package.json and config/ live). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -341,14 +342,17 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /**
- * Compiles the configured rule strategies and registers them (the worker, the
- * API and the CLI all load the config this way); ConfigError naming the rule
- * and the path inside it when one is invalid or its name is taken.
+ * Compiles the configured rule strategies, checks each for look-ahead and
+ * lookback on the reference series, and registers them (the worker, the API
+ * and the CLI all load the config this way); ConfigError naming the rule and
+ * the path inside it when one is invalid, peeks or its name is taken.
  */
 export function registerRuleStrategies(rules: readonly unknown[]): void {
   const compiled = rules.map((raw, i) => {
     try {
-      return ruleStrategy(raw);
+      const strategy = ruleStrategy(raw);
+      refuseLookAhead(strategy);
+      return strategy;
     } catch (err) {
       if (!(err instanceof BadInputError)) throw err;
       const name = (raw as { name?: unknown } | null)?.name;
