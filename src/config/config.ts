@@ -12,7 +12,7 @@ import {
 } from '../domain/notifications/fan-out';
 import { registerStrategies } from '../domain/strategies/registry';
 import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
-import { refuseLookAhead } from '../domain/strategies/look-ahead-gate';
+import { refuseLookAhead } from './look-ahead-on-load';
 
 /** The project root (where package.json and config/ live). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -442,10 +442,10 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 /**
- * Compiles the configured rule strategies, proves each does not look ahead on
- * the sample series, and registers them (the worker, the API and the CLI all
- * load the config this way); ConfigError naming the rule and the path inside
- * it when one is invalid, peeks or its name is taken.
+ * Compiles the configured rule strategies, checks each for look-ahead and
+ * lookback on the reference series (src/config/look-ahead-on-load.ts), and registers them (the worker, the API
+ * and the CLI all load the config this way); ConfigError naming the rule and
+ * the path inside it when one is invalid, peeks or its name is taken.
  */
 export function registerRuleStrategies(rules: readonly unknown[]): void {
   const compiled = rules.map((raw, i) => {

@@ -1,40 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parsePriceCsv } from '../adapters/market-data/csv-market-data.provider';
-import type { EnrichedBar } from '../domain/bar';
 import { BadInputError } from '../domain/errors';
-import { enrichBars } from '../domain/indicators';
-import { validatePriceRows } from '../domain/price-validation';
-import { checkLookAhead, lookAheadRefusal } from '../domain/strategies/look-ahead';
 import { strategiesExportedBy } from '../domain/strategies/plugin-strategies';
 import { registerStrategies } from '../domain/strategies/registry';
 import type { AnyStrategy } from '../domain/strategies/strategy';
-import { ConfigError, PROJECT_ROOT } from './config';
-
-/** The series every plugin is checked on before it is registered: the bundled AAPL sample. */
-export const REFERENCE_BARS_FILE = path.join(PROJECT_ROOT, 'data', 'sample', 'AAPL_data.csv');
-/**
- * Its last three years: the check cuts the history at a third, so a warm-up
- * of up to 500 bars (two years) is measured; the check is quadratic, so more
- * would slow every start.
- */
-const REFERENCE_BAR_COUNT = 750;
+import { ConfigError } from './config';
+import { refuseLookAhead } from './look-ahead-on-load';
 
 /** Module files a plugin folder contributes (declaration and test files are not plugins). */
 const MODULE_FILE = /\.(ts|mts|cts|js|mjs|cjs)$/;
 const NOT_A_MODULE = /\.d\.[mc]?ts$|\.test\.[mc]?[jt]s$/;
-
-let referenceBars: EnrichedBar[] | undefined;
-
-/** The bundled reference series, read once per process. */
-export function pluginReferenceBars(): EnrichedBar[] {
-  if (!referenceBars) {
-    const raw = parsePriceCsv(fs.readFileSync(REFERENCE_BARS_FILE, 'utf8'), REFERENCE_BARS_FILE);
-    const asOf = new Date().toISOString().slice(0, 10);
-    referenceBars = enrichBars(validatePriceRows(raw, { asOf }).bars, []).slice(-REFERENCE_BAR_COUNT);
-  }
-  return referenceBars;
-}
 
 /** The module files named by one `strategies.modules` entry: the file, or a folder's module files (not recursive), sorted. */
 function moduleFiles(entry: string): string[] {
@@ -52,15 +27,6 @@ function moduleFiles(entry: string): string[] {
     .map((f) => path.join(entry, f));
   if (files.length === 0) throw new BadInputError('the folder holds no .ts or .js module');
   return files;
-}
-
-/**
- * Refuses a strategy that looks ahead or declares too short a lookback (with
- * its defaults, on the reference series), naming the first offending day.
- */
-export function refuseLookAhead(strategy: AnyStrategy, bars: readonly EnrichedBar[] = pluginReferenceBars()): void {
-  const refusal = lookAheadRefusal(checkLookAhead(strategy, undefined, bars));
-  if (refusal) throw new BadInputError(`strategy ${strategy.name} ${refusal}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { BadInputError, ConflictError, ServiceUnavailableError } from '../domain
 import type { PriceRepository, SavedStrategyRepository } from '../domain/ports';
 import { describeStrategy, type StrategyDescription } from '../domain/strategies/describe-strategy';
 import { checkLookAhead, type LookAheadReport } from '../domain/strategies/look-ahead';
-import { refuseLookAhead } from '../domain/strategies/look-ahead-gate';
+import { refuseLookAhead } from '../config/look-ahead-on-load';
 import {
   getStrategy,
   strategyOrigin,

@@ -146,7 +146,8 @@ export function lookAheadRefusal(report: LookAheadReport): string | null {
     );
   }
   const w = report.warmUp;
-  if (w.ok) return null;
+  // A finite lookback longer than the cut series cannot be measured on this series: not a refusal.
+  if (w.ok || (!w.converges && w.declared >= report.bars - w.cutAt)) return null;
   return w.converges
     ? `declares a lookback of ${w.declared} bars but needs ${w.needed} bars of warm-up`
     : `declares a lookback of ${w.declared} bars but its days never equal a whole-history evaluation ` +

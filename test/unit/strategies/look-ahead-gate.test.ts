@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineStrategy } from '../../../src/domain/strategies/define-strategy';
-import { lookAheadSampleBars, refuseLookAhead } from '../../../src/domain/strategies/look-ahead-gate';
+import { lookAheadReferenceBars, refuseLookAhead } from '../../../src/config/look-ahead-on-load';
 import { BUILT_IN_RULES } from '../../../src/domain/strategies/rules/built-in-rules';
 import { ruleStrategy } from '../../../src/domain/strategies/rules/rule-strategy';
 import { CROSS_DOWN, CROSS_UP, type AnyStrategy } from '../../../src/domain/strategies/strategy';
@@ -24,10 +24,10 @@ const peeking = defineStrategy<Record<string, never>>({
 }) as unknown as AnyStrategy;
 
 describe('the look-ahead gate a strategy passes before it is saved or loaded', () => {
-  it('runs on one fixed sample series in which prices and volume move', () => {
-    const bars = lookAheadSampleBars();
-    expect(lookAheadSampleBars()).toEqual(bars);
-    expect(bars.length).toBeGreaterThan(300);
+  it('runs on one fixed reference series (the bundled AAPL sample) in which prices and volume move', () => {
+    const bars = lookAheadReferenceBars();
+    expect(lookAheadReferenceBars()).toEqual(bars);
+    expect(bars.length).toBeGreaterThan(500);
     expect(new Set(bars.map((b) => b.volume)).size).toBeGreaterThan(bars.length / 2);
     expect(bars.every((b) => b.low <= Math.min(b.open, b.close) && b.high >= Math.max(b.open, b.close))).toBe(true);
     expect(bars[bars.length - 1].sma200).not.toBeNull();
@@ -41,11 +41,11 @@ describe('the look-ahead gate a strategy passes before it is saved or loaded', (
   );
 
   it('refuses a strategy that reads the next day, naming the first day it decides differently', () => {
-    const bars = lookAheadSampleBars();
+    const bars = lookAheadReferenceBars();
     // Day 0 has no event by construction; the first day whose next close differs from its own is the first to differ.
     const first = bars.findIndex((b, i) => i > 0 && bars[i + 1].close !== b.close);
     expect(() => refuseLookAhead(peeking)).toThrow(
-      new RegExp(`^strategy peeking looks ahead: first on ${bars[first].date} \\(day ${first + 1} of the sample\\)`),
+      new RegExp(`^strategy peeking looks ahead: first on ${bars[first].date} \\(`),
     );
   });
 
@@ -58,6 +58,6 @@ describe('the look-ahead gate a strategy passes before it is saved or loaded', (
     });
     expect(() => refuseLookAhead(rule)).not.toThrow();
     const short = { ...rule, lookback: () => 3 } as AnyStrategy;
-    expect(() => refuseLookAhead(short)).toThrow(/declares a lookback of 3 bars but its days need \d+ bars/);
+    expect(() => refuseLookAhead(short)).toThrow(/declares a lookback of 3 bars but needs \d+ bars of warm-up/);
   });
 });

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../../../src/config/config';
-import { loadStrategyModules, pluginReferenceBars } from '../../../src/config/strategy-modules';
+import { lookAheadReferenceBars, refuseLookAhead } from '../../../src/config/look-ahead-on-load';
+import { loadStrategyModules } from '../../../src/config/strategy-modules';
 import { runBacktest } from '../../../src/domain/backtest/engine';
 import { getStrategy, strategyRegistry } from '../../../src/domain/strategies/registry';
+import { ruleStrategy } from '../../../src/domain/strategies/rules/rule-strategy';
 import { loadSp500 } from '../sp500-bars';
 
 const EXAMPLES = path.join(PROJECT_ROOT, 'examples', 'strategies');
@@ -49,7 +51,7 @@ describe('strategy plugins (strategies.modules)', () => {
   });
 
   it('refuses a plugin that reads tomorrow with its first offending day, and one declaring too short a lookback', async () => {
-    const bars = pluginReferenceBars();
+    const bars = lookAheadReferenceBars();
     const first = bars.findIndex((b, i) => i >= 1 && i + 1 < bars.length && bars[i + 1].close !== b.close);
     await expect(loadStrategyModules([fixture('peeking.strategy.ts')])).rejects.toThrow(
       `${fixture('peeking.strategy.ts')}: strategy tomorrows_close looks ahead: first on ${bars[first].date} (`,
@@ -59,6 +61,26 @@ describe('strategy plugins (strategies.modules)', () => {
     );
     expect(strategyRegistry.has('tomorrows_close')).toBe(false);
     expect(strategyRegistry.has('short_lookback')).toBe(false);
+  });
+
+  it('checks configured rules the same way; a warm-up longer than the reference series can measure is not refused', () => {
+    const rule = (entry: string) =>
+      ruleStrategy({ name: 'long_average', description: 'close above a long average', entry, exit: 'close < sma(5)' });
+    expect(() => refuseLookAhead(rule('close > sma(600)'))).not.toThrow();
+    expect(() => refuseLookAhead(rule('close > sma(200) for 3 days'))).not.toThrow();
+    expect(() =>
+      loadConfig({
+        ...process.env,
+        ALGO_CONFIG: path.join(
+          folderWith({
+            'c.yaml':
+              'strategies:\n  rules:\n    - { name: r1, description: d, entry: close > sma(20), exit: close < sma(10) }\n',
+          }),
+          'c.yaml',
+        ),
+      }),
+    ).not.toThrow();
+    expect(getStrategy('r1').lookback({})).toBe(19);
   });
 
   it('refuses a name taken by a built-in or by another module, naming the module', async () => {
