@@ -7,7 +7,10 @@ import type { MarketDataProviderName } from '../../src/domain/market-data';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import { dailyRunWatchdogWorkflow } from '../../src/workflows/daily-run-watchdog.workflow';
 import { dailyRunWorkflow } from '../../src/workflows/daily-run.workflow';
-import { dailyRunWorkflowId, watchdogWorkflowId } from '../../src/workflows/workflow-ids';
+import { isoDateInZone } from '../../src/domain/dates';
+import { DailyScheduleService } from '../../src/services/daily-schedule.service';
+import { TemporalGateway } from '../../src/services/temporal-gateway';
+import { dailyRunWorkflowId, WATCHDOG_SCHEDULE_ID, watchdogWorkflowId } from '../../src/workflows/workflow-ids';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { readMailbox, tempDir, waitFor } from '../support/mail';
 import { startTestTemporal } from '../support/temporal';
@@ -115,5 +118,28 @@ describe('dailyRunWatchdogWorkflow: one alert per day and cause, on a real Tempo
     });
     await expect(check('yesterday evening')).rejects.toThrow(WorkflowFailedError);
     expect(await alertsTo(OPS)).toHaveLength(2);
+  }, 60_000);
+
+  it('runs from its own Schedule, created and deleted with the daily one, judging the day it starts on', async () => {
+    const schedules = new DailyScheduleService({
+      temporal: async () => TemporalGateway.fromConfig(env.client, config),
+      taskQueue: config.temporal.taskQueue,
+    });
+    await schedules.create();
+    const watchdog = env.client.schedule.getHandle(WATCHDOG_SCHEDULE_ID);
+    const described = await watchdog.describe();
+    expect(described.spec.intervals?.map((i) => i.every)).toEqual([15 * 60 * 1000]);
+    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'dailyRunWatchdogWorkflow' });
+
+    await watchdog.trigger();
+    const workflowId = await waitFor(
+      'the triggered check',
+      async () => (await watchdog.describe()).info.recentActions[0]?.action.workflow.workflowId,
+    );
+    const result = (await env.client.workflow.getHandle(workflowId).result()) as DailyRunWatchResult;
+    expect(result.date).toBe(isoDateInZone(Date.now(), 'America/New_York'));
+
+    await schedules.act('delete');
+    await expect(watchdog.describe()).rejects.toThrow();
   }, 60_000);
 });
