@@ -1,3 +1,4 @@
+import { HashcashProofOfWork } from '../adapters/proof-of-work/hashcash-proof-of-work';
 import { apiLoggerOptions } from './logging';
 import { sql } from 'kysely';
 import { loadConfig } from '../config/config';
@@ -46,6 +47,17 @@ async function main(): Promise<void> {
     deliveries: new PostgresDeliveryRepository(db),
     mailer,
     signer: createTokenSigner(config),
+    ...(config.api.proofOfWork.enabled
+      ? {
+          proofOfWork: new HashcashProofOfWork({
+            secret: config.api.tokenSecret,
+            redis,
+            keyPrefix: `${config.redis.keyPrefix}proof-of-work:`,
+            maxNumber: config.api.proofOfWork.maxNumber,
+            expiresSeconds: config.api.proofOfWork.expiresSeconds,
+          }),
+        }
+      : {}),
     temporal: gateway,
     research: {
       repository: new PostgresResearchRepository(db),
