@@ -10,7 +10,12 @@ import type { AppConfig } from '../config/config';
 import type { IsoDate } from '../domain/dates';
 import type { Mailer } from '../domain/mailer';
 import type { DeliveryRepository, SignalRepository } from '../domain/ports';
-import type { SubscriberRepository, SubscriptionChangeRepository, TokenSigner } from '../domain/subscriptions';
+import type {
+  ProofOfWork,
+  SubscriberRepository,
+  SubscriptionChangeRepository,
+  TokenSigner,
+} from '../domain/subscriptions';
 import type { RateLimits, RateLimitDeps } from './rate-limits';
 import type { ApiServices } from './api-services';
 import type { BacktestRepository } from '../domain/ports';
@@ -24,7 +29,8 @@ import type { DailyRunHistory, ResearchRepository } from '../domain/research/por
 export interface ApiDeps {
   config: Pick<AppConfig, 'tickers' | 'strategies'> &
     Partial<Pick<AppConfig, 'subscriptions'>> & {
-      api: Omit<AppConfig['api'], 'rateLimit' | 'trustProxy'> & Partial<Pick<AppConfig['api'], 'trustProxy'>>;
+      api: Omit<AppConfig['api'], 'rateLimit' | 'trustProxy' | 'proofOfWork'> &
+        Partial<Pick<AppConfig['api'], 'trustProxy'>>;
     };
   /** Limits of the public endpoints (main.ts: `api.rateLimit` counted in Redis); none without. */
   rateLimit?: RateLimitDeps;
@@ -39,6 +45,8 @@ export interface ApiDeps {
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
   mailer: Mailer;
   signer: TokenSigner;
+  /** The subscribe form's proof of work (main.ts: over Redis); without it POST /subscriptions asks none. */
+  proofOfWork?: ProofOfWork;
   /** The one door to Temporal: starts daily runs and notifications (503 without). */
   temporal?: TemporalGateway;
   /** Rule strategies saved over POST /strategies (503 without), loaded before each request. */

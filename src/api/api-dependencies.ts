@@ -12,6 +12,7 @@ import { PostgresSignalRepository } from '../adapters/postgres/postgres-signal.r
 import { PostgresSubscriberRepository } from '../adapters/postgres/postgres-subscriber.repository';
 import { PostgresSubscriptionChangeRepository } from '../adapters/postgres/postgres-subscription-change.repository';
 import { PostgresSweepRepository } from '../adapters/postgres/postgres-sweep.repository';
+import { HashcashProofOfWork } from '../adapters/proof-of-work/hashcash-proof-of-work';
 import { TemporalDailyRunHistory } from '../adapters/temporal/temporal-daily-run-history';
 import { createTokenSigner } from '../composition';
 import type { AppConfig } from '../config/config';
@@ -51,6 +52,17 @@ export function apiDependencies(config: AppConfig, clients: ApiClients): ApiDeps
     savedStrategies: new PostgresSavedStrategyRepository(db),
     mailer,
     signer: createTokenSigner(config),
+    ...(config.api.proofOfWork.enabled
+      ? {
+          proofOfWork: new HashcashProofOfWork({
+            secret: config.api.tokenSecret,
+            redis,
+            keyPrefix: `${config.redis.keyPrefix}proof-of-work:`,
+            maxNumber: config.api.proofOfWork.maxNumber,
+            expiresSeconds: config.api.proofOfWork.expiresSeconds,
+          }),
+        }
+      : {}),
     temporal: gateway,
     research: {
       repository: new PostgresResearchRepository(db),

@@ -252,6 +252,17 @@ export const configSchema = z.object({
      * counted in Redis: requests per client IP, and per email address, each in its window.
      */
     rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
+    /**
+     * The subscribe form's proof of work (ALTCHA's format, self-hosted): the
+     * browser tries about maxNumber / 2 SHA-256 hashes per request. Off: none asked.
+     */
+    proofOfWork: z
+      .object({
+        enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+        maxNumber: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+        expiresSeconds: z.coerce.number().int().min(10).max(86_400).default(600),
+      })
+      .prefault({}),
   }),
   /** The daily run's watchdog (issue 17.5): who is told, and by when the day's run must have finished. */
   alerts: z

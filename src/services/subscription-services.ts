@@ -3,6 +3,7 @@ import type { DeliveryRepository, SignalRepository } from '../domain/ports';
 import type { StrategiesConfig } from '../domain/strategies/configured-strategies';
 import type {
   LinkContext,
+  ProofOfWork,
   SubscriberRepository,
   SubscriptionChangeRepository,
   TickerLimits,
@@ -22,6 +23,8 @@ export interface SubscriptionPorts {
   /** Registered strategies (besides `recommended`), with what they do. */
   knownStrategies: () => ReadonlyArray<{ name: string; description: string }>;
   config: { tickers: readonly string[]; strategies: StrategiesConfig; subscriptions?: TickerLimits };
+  /** The subscribe form's proof of work (the API's; none for the CLI). */
+  proofOfWork?: ProofOfWork;
 }
 
 /** The subscription and ticker use cases. */
@@ -42,6 +45,7 @@ export function createSubscriptionServices(ports: SubscriptionPorts): Subscripti
     strategies: ports.config.strategies,
     configuredTickers: ports.config.tickers,
     limits: ports.config.subscriptions,
+    proofOfWork: ports.proofOfWork,
   });
   const tickers = new TickersService({
     subscribers: ports.subscribers,

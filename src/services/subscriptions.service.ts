@@ -1,5 +1,5 @@
 import type { IsoDate } from '../domain/dates';
-import { BadInputError } from '../domain/errors';
+import { BadInputError, NotFoundError } from '../domain/errors';
 import type { Mailer } from '../domain/mailer';
 import { deliverExactlyOnce } from '../domain/notifications/delivery';
 import type { DeliveryRepository } from '../domain/ports';
@@ -27,6 +27,8 @@ import {
   type SubscriberWithSubscriptions,
   type Subscription,
   type SubscriptionChangeRepository,
+  type ProofOfWork,
+  type ProofOfWorkChallenge,
   type TickerLimits,
   type TokenClaims,
   type TokenPurpose,
@@ -128,6 +130,8 @@ export interface SubscriptionsServiceDeps {
   configuredTickers?: readonly string[];
   /** Config `subscriptions`: tickers per address, tracked in all (default {@link DEFAULT_TICKER_LIMITS}). */
   limits?: TickerLimits;
+  /** The subscribe form's proof of work; without it public requests need none (embedders, tests). */
+  proofOfWork?: ProofOfWork;
 }
 
 /** The one confirmation email: its delivery kind, its confirm link and what it lists. */
@@ -154,6 +158,12 @@ export class SubscriptionsService {
       maxTickers: Math.min(MAX_TICKERS_PER_REQUEST, this.limits.maxTickersPerSubscriber),
       maxConfirmationEmailsPerDay: MAX_CONFIRMATION_EMAILS_PER_DAY,
     };
+  }
+
+  /** A proof-of-work challenge for the subscribe form; {@link NotFoundError} when this server asks for none. */
+  challenge(): ProofOfWorkChallenge {
+    if (!this.deps.proofOfWork) throw new NotFoundError('this server asks no proof of work');
+    return this.deps.proofOfWork.issue();
   }
 
   /**
@@ -205,8 +215,14 @@ export class SubscriptionsService {
     email: string;
     items: readonly SubscriptionRequestItem[];
     today: IsoDate;
+    /** The solved proof-of-work challenge ({@link challenge}), when the server asks for one. */
+    proof?: string;
   }): Promise<SubscriptionRequestResult> {
     const changes = this.needChanges();
+    if (this.deps.proofOfWork) {
+      const problem = await this.deps.proofOfWork.redeem(input.proof);
+      if (problem) throw new BadInputError(problem, { field: 'altcha' });
+    }
     const email = normaliseEmail(input.email);
     const subscriptions = this.resolvePairs(input.items);
     // Only the request itself is checked here: the answer must say nothing of the address's subscriptions.

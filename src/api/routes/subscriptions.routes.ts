@@ -2,6 +2,7 @@ import { HttpError } from '../errors';
 import { INVALID_LINK_MESSAGE } from '../pages';
 import type { ApiContext, ZodApp } from '../api-context';
 import {
+  challengeResponse,
   confirmResponse,
   errorResponse,
   optionsResponse,
@@ -33,9 +34,9 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const { email, tickers = [], strategies, subscriptions = [] } = request.body;
+      const { email, tickers = [], strategies, subscriptions = [], altcha } = request.body;
       const items = [...tickers.map((ticker) => ({ ticker, strategies })), ...subscriptions];
-      const result = await ctx.subscriptions.requestSubscription({ email, items, today: ctx.today() });
+      const result = await ctx.subscriptions.requestSubscription({ email, items, today: ctx.today(), proof: altcha });
       // Says nothing about the address's existing state or subscriptions: anyone can call this with any address.
       return reply.code(202).send({
         email: result.email,
@@ -43,6 +44,19 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
         message: 'A confirmation link is on its way to this address; nothing changes before it is followed.',
       });
     },
+  );
+
+  app.get(
+    '/subscriptions/challenge',
+    {
+      preHandler: ctx.limits.client,
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'A proof-of-work challenge for POST /subscriptions (its `altcha`): 404 when this server asks for none',
+        response: { 200: challengeResponse, 404: errorResponse },
+      },
+    },
+    async () => ctx.subscriptions.challenge(),
   );
 
   app.get(

@@ -40,6 +40,13 @@ export const subscribeBody = z
       .max(MAX_TICKERS_PER_REQUEST)
       .optional()
       .describe('Per ticker strategies (instead of tickers + strategies)'),
+    altcha: z
+      .string()
+      .max(4000)
+      .optional()
+      .describe(
+        'The solved proof of work of GET /subscriptions/challenge: base64 of JSON {algorithm, challenge, number, salt, signature}',
+      ),
   })
   .refine((b) => (b.tickers?.length ?? 0) + (b.subscriptions?.length ?? 0) > 0, {
     message: 'give at least one ticker',
@@ -83,4 +90,13 @@ export const optionsResponse = z.object({
   defaultStrategies: z.array(z.string()).describe('What a ticker runs by config when no strategy is picked'),
   maxTickers: z.number().int(),
   maxConfirmationEmailsPerDay: z.number().int(),
+});
+
+/** GET /subscriptions/challenge: find `number` in [0, maxnumber] with SHA-256(salt + number) = challenge (ALTCHA's format). */
+export const challengeResponse = z.object({
+  algorithm: z.literal('SHA-256'),
+  challenge: z.string(),
+  maxnumber: z.number().int(),
+  salt: z.string(),
+  signature: z.string(),
 });

@@ -12,3 +12,4 @@ export * from './links';
 export * from './confirmation-email';
 export * from './ticker-limits';
 export * from './dropped-ticker-email';
+export * from './proof-of-work';

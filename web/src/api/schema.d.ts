@@ -304,6 +304,8 @@ export interface paths {
                             /** @description Default (omitted or empty): the strategies the ticker runs by config; "recommended" follows the recommendation */
                             strategies?: string[];
                         }[];
+                        /** @description The solved proof of work of GET /subscriptions/challenge: base64 of JSON {algorithm, challenge, number, salt, signature} */
+                        altcha?: string;
                     };
                 };
             };
@@ -329,6 +331,62 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A proof-of-work challenge for POST /subscriptions (its `altcha`): 404 when this server asks for none */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            algorithm: "SHA-256";
+                            challenge: string;
+                            maxnumber: number;
+                            salt: string;
+                            signature: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            field?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;

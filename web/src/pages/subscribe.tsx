@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { solveProofOfWork } from '../api/proof-of-work';
 import { api, asApiError, listItems, type ApiError } from '../api/client';
 import { Field, fieldErrors, FormError, TextField } from '../components/form';
 import { TICKER_SYMBOL_PATTERN } from '../../../src/domain/ticker-symbol';
@@ -106,7 +107,15 @@ export default function Subscribe() {
             }
           : {}),
       };
-      const { data, error: err, response } = await api.POST('/subscriptions', { body });
+      // The server's proof of work: a moment of this browser's CPU per request, so nobody floods mailboxes through the form.
+      const altcha = await solveProofOfWork();
+      const {
+        data,
+        error: err,
+        response,
+      } = await api.POST('/subscriptions', {
+        body: { ...body, ...(altcha ? { altcha } : {}) },
+      });
       if (err || !response.ok) setError(asApiError(err, response.status));
       else setDone(data as unknown as { email: string; subscriptions: Array<{ ticker: string; strategy: string }> });
     } catch (err) {
