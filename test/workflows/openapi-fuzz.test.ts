@@ -122,7 +122,9 @@ function requestsOf(path: string, method: string, operation: Operation): FuzzReq
   // Every query parameter sampled; then each in turn made hostile.
   const query = (name: string, value: string) =>
     new URLSearchParams([
-      ...queryParameters.filter((p) => p.name !== name).map((p) => [p.name, String(sampleOf(p.schema, p.name))]),
+      ...queryParameters
+        .filter((p) => p.name !== name)
+        .map((p): [string, string] => [p.name, String(sampleOf(p.schema, p.name))]),
       [name, value],
     ]).toString();
   for (const parameter of queryParameters) {
