@@ -4,6 +4,273 @@
  */
 
 export interface paths {
+    "/tickers/{ticker}/chart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Bars of a date window (at most 1300) with a strategy's indicators and its recorded BUY/SELL signals as markers */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Strategy label whose indicators and signals to draw (default: the ticker's first configured strategy) */
+                    strategy?: string;
+                    /** @description Other parameters, name=number pairs: fast=10,slow=30 (default: the label's own) */
+                    params?: string;
+                    /** @description First day (default: one year before `to`) */
+                    from?: string;
+                    /** @description Last day (default: the last stored bar) */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticker: string;
+                            strategy: {
+                                label: string;
+                                name: string;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                /**
+                                 * @description Where the parameters come from
+                                 * @enum {string}
+                                 */
+                                source: "config" | "recommendation" | "defaults" | "request";
+                                /** @description The rule in words with these parameters */
+                                rules: string;
+                                description: string;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                            /** @description First bar in the response */
+                            from: string | null;
+                            /** @description Last bar in the response */
+                            to: string | null;
+                            /** @description What is stored for the ticker (to page the window) */
+                            stored: {
+                                first: string;
+                                last: string;
+                            };
+                            /** @description True when the window was cut to the last 1300 bars */
+                            truncated: boolean;
+                            bars: {
+                                date: string;
+                                open: number;
+                                high: number;
+                                low: number;
+                                close: number;
+                                volume: number;
+                            }[];
+                            /** @description Per chart key, one value per bar (null where undefined) */
+                            indicators: {
+                                [key: string]: (number | null)[];
+                            };
+                            /** @description Recorded BUY/SELL signals of the label in the window */
+                            markers: {
+                                date: string;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL";
+                                strategy: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickers/{ticker}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Current state per strategy (configured, recommended, recorded), the recommendation with its out-of-sample evidence, latest BUY/SELL signals */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            ticker: string;
+                            stored: {
+                                first: string;
+                                last: string;
+                            } | null;
+                            strategies: {
+                                strategy: {
+                                    label: string;
+                                    name: string;
+                                    params: {
+                                        [key: string]: number;
+                                    };
+                                    /**
+                                     * @description Where the parameters come from
+                                     * @enum {string}
+                                     */
+                                    source: "config" | "recommendation" | "defaults" | "request";
+                                    /** @description The rule in words with these parameters */
+                                    rules: string;
+                                    description: string;
+                                };
+                                /**
+                                 * @description After the last recorded signal (BUY/HOLD: long, SELL/WAIT: flat)
+                                 * @enum {string|null}
+                                 */
+                                position: "long" | "flat" | null;
+                                lastSignal: {
+                                    date: string;
+                                    /** @enum {string} */
+                                    signal: "BUY" | "SELL" | "HOLD" | "WAIT";
+                                } | null;
+                                lastBuy: string | null;
+                                lastSell: string | null;
+                                /** @description BUY and SELL signals recorded */
+                                trades: number;
+                            }[];
+                            recommendation: {
+                                strategy: string | null;
+                                params: {
+                                    [key: string]: number;
+                                } | null;
+                                reason: string | null;
+                                asOf: string;
+                                createdAt: string;
+                                changed: boolean;
+                                previousStrategy: string | null;
+                                windows: number | null;
+                                /** @description The recommended strategy over every test window stitched */
+                                outOfSample: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description buy_and_hold over the same test windows */
+                                baseline: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description Per walk-forward window: train/test dates, the parameters chosen on train, the test result */
+                                folds: {
+                                    trainFrom: string;
+                                    trainTo: string;
+                                    testFrom: string;
+                                    testTo: string;
+                                    params: {
+                                        [key: string]: number;
+                                    } | null;
+                                    test: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                    buyAndHoldReturnPct: number;
+                                }[];
+                                candidates: {
+                                    strategy: string;
+                                    eligible: boolean;
+                                    reason: string | null;
+                                    outOfSample: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                }[];
+                            } | null;
+                            /** @description The newest BUY/SELL signals of every strategy, newest first */
+                            latestSignals: {
+                                date: string;
+                                ticker: string;
+                                strategy: string;
+                                strategyVersion: number;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL" | "HOLD" | "WAIT";
+                                /** @description The close of the date; null for a reported signal without a stored bar */
+                                close: number | null;
+                                inputs: {
+                                    [key: string]: (number | string) | null;
+                                };
+                                /** @description The daily run that recorded it */
+                                runDate: string;
+                                /** @description Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give */
+                                reportedBy?: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/subscriptions": {
         parameters: {
             query?: never;
@@ -42,11 +309,208 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @description What the confirmation link will add */
+                            subscriptions: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the subscribe form offers: strategies, "recommended", the configured default */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            strategies: {
+                                name: string;
+                                description: string;
+                            }[];
+                            /**
+                             * @description The strategy name that follows each ticker's recommendation
+                             * @enum {string}
+                             */
+                            recommended: "recommended";
+                            /** @description What a ticker runs by config when no strategy is picked */
+                            defaultStrategies: string[];
+                            maxTickers: number;
+                            maxConfirmationEmailsPerDay: number;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow a confirm link (the web app's /app/confirm page): applies the subscription change it was sent for */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "pending" | "confirmed" | "unsubscribed";
+                            subscriptions: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                            /**
+                             * @description applied now; already_applied by an earlier click; confirmed: an older link confirmed the address
+                             * @enum {string}
+                             */
+                            outcome: "applied" | "already_applied" | "confirmed";
+                            added: {
+                                /** @description Ticker symbol, e.g. AAPL */
+                                ticker: string;
+                                /** @description Strategy name, e.g. sma_cross, or recommended */
+                                strategy: string;
+                            }[];
+                            /** @description The signed manage link of this address */
+                            manageUrl: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/subscriptions/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Follow an unsubscribe link (the web app's /app/unsubscribe page): unsubscribes the address from everything */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            email: string;
+                            /** @enum {string} */
+                            status: "unsubscribed";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                        };
+                    };
                 };
             };
         };
@@ -161,7 +625,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recorded signals with the numbers behind them, ascending by date (give date, from or ticker); paged: `limit` (default 500, at most 5000) and `cursor` (the `nextCursor` of the previous page); `count` is the page's */
+        /** Recorded signals with the numbers behind them, ascending by date (give date, from or ticker); paged: `limit` (default 500, at most 5000) and `cursor` (the `nextCursor` of the previous page). The page is `items`; `signals` (the same list) and `count` (the page's) are kept for old clients */
         get: {
             parameters: {
                 query?: {
@@ -203,61 +667,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/runs/daily": {
+    "/signals/{ticker}/{strategy}/{date}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Start a daily run (admin): ingestion, strategies, signals, emails */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Date, YYYY-MM-DD */
-                        date?: string;
-                        tickers?: string[];
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness and database reachability */
+        /** One recorded signal: the numbers behind it, the rule in words, forward returns at 5/20/60 trading days, its recommendation */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
-                path?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                    /** @description Strategy label as signals are stored: sma_cross, or recommended:sma_cross */
+                    strategy: string;
+                    /** @description Date, YYYY-MM-DD */
+                    date: string;
+                };
                 cookie?: never;
             };
             requestBody?: never;
@@ -267,7 +696,140 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            signal: {
+                                date: string;
+                                ticker: string;
+                                strategy: string;
+                                strategyVersion: number;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL" | "HOLD" | "WAIT";
+                                /** @description The close of the date; null for a reported signal without a stored bar */
+                                close: number | null;
+                                inputs: {
+                                    [key: string]: (number | string) | null;
+                                };
+                                /** @description The daily run that recorded it */
+                                runDate: string;
+                                /** @description Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give */
+                                reportedBy?: string;
+                            };
+                            strategy: {
+                                label: string;
+                                name: string;
+                                params: {
+                                    [key: string]: number;
+                                };
+                                /**
+                                 * @description Where the parameters come from
+                                 * @enum {string}
+                                 */
+                                source: "config" | "recommendation" | "defaults" | "request";
+                                /** @description The rule in words with these parameters */
+                                rules: string;
+                                description: string;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                            /** @description Close 5/20/60 trading days later against the close of the signal day (null past the data) */
+                            forward: {
+                                days: number;
+                                date: string | null;
+                                close: number | null;
+                                returnPct: number | null;
+                            }[];
+                            /** @description Whether an email carried it */
+                            sent: boolean;
+                            /**
+                             * @description For a reported signal: what our rules give on that date (null without a stored bar of it)
+                             * @enum {string|null}
+                             */
+                            ours?: "BUY" | "SELL" | "HOLD" | "WAIT" | null;
+                            /** @description For a recommended:<name> label, the current recommendation and its evidence */
+                            recommendation: {
+                                strategy: string | null;
+                                params: {
+                                    [key: string]: number;
+                                } | null;
+                                reason: string | null;
+                                asOf: string;
+                                createdAt: string;
+                                changed: boolean;
+                                previousStrategy: string | null;
+                                windows: number | null;
+                                /** @description The recommended strategy over every test window stitched */
+                                outOfSample: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description buy_and_hold over the same test windows */
+                                baseline: {
+                                    returnPct: number;
+                                    sharpe: number | null;
+                                    maxDrawdownPct: number;
+                                    trades: number;
+                                } | null;
+                                /** @description Per walk-forward window: train/test dates, the parameters chosen on train, the test result */
+                                folds: {
+                                    trainFrom: string;
+                                    trainTo: string;
+                                    testFrom: string;
+                                    testTo: string;
+                                    params: {
+                                        [key: string]: number;
+                                    } | null;
+                                    test: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                    buyAndHoldReturnPct: number;
+                                }[];
+                                candidates: {
+                                    strategy: string;
+                                    eligible: boolean;
+                                    reason: string | null;
+                                    outOfSample: {
+                                        returnPct: number;
+                                        sharpe: number | null;
+                                        maxDrawdownPct: number;
+                                        trades: number;
+                                    };
+                                }[];
+                            } | null;
+                            /** @description A window around the day to ask GET /tickers/{ticker}/chart for */
+                            chartWindow: {
+                                from: string;
+                                to: string;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -311,7 +873,7 @@ export interface paths {
                         from?: string;
                         /** @description Last day, YYYY-MM-DD (default: the last stored day) */
                         to?: string;
-                        /** @description Starting capital, above 0 and at most 1000000000000 (default 1000) */
+                        /** @description Starting capital, at least 0.01 and at most 1000000000000 (default 1000) */
                         capital?: number;
                         /** @description Commission in basis points of each fill, 0 to 10000 (default 0) */
                         feesBps?: number;
@@ -554,6 +1116,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/backtest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The old backtester (x-api-key): runs a backtest and waits for it; the old body and answer (start_date max or a trading day; cap_gains in percent, num_trades each BUY and SELL) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Ticker symbol, e.g. AAPL */
+                        ticker: string;
+                        /** @description sma_cross (or SMACross); any registered strategy */
+                        strategy: string;
+                        /** @description First day: a stored trading day of the ticker, or max (default) for its first stored day */
+                        start_date?: "max" | string;
+                        /** @description Last day, YYYY-MM-DD (default: the last stored day) */
+                        end_date?: string;
+                        /** @description Starting capital, at least 0.01 and at most 1000000000000 (default 1000) */
+                        starting_capital?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {number} */
+                            status: 200;
+                            body: {
+                                ticker: string;
+                                start_date: string;
+                                end_date: string;
+                                init_cap: number;
+                                final_cap: number;
+                                /** @description Percent gain, rounded to 2 places */
+                                cap_gains: number;
+                                /** @description Each BUY and each SELL after the first day */
+                                num_trades: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/playground/backtests": {
         parameters: {
             query?: never;
@@ -586,7 +1213,7 @@ export interface paths {
                         from?: string;
                         /** @description Last day, YYYY-MM-DD (default: the last stored day) */
                         to?: string;
-                        /** @description Starting capital, above 0 and at most 1000000000000 (default 1000) */
+                        /** @description Starting capital, at least 0.01 and at most 1000000000000 (default 1000) */
                         capital?: number;
                         /** @description Commission in basis points of each fill, 0 to 10000 (default 0) */
                         feesBps?: number;
@@ -695,145 +1322,19 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/tickers/{ticker}/chart": {
+    "/health": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Bars of a date window (at most 1300) with a strategy's indicators and its recorded BUY/SELL signals as markers */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Strategy label whose indicators and signals to draw (default: the ticker's first configured strategy) */
-                    strategy?: string;
-                    /** @description Other parameters, name=number pairs: fast=10,slow=30 (default: the label's own) */
-                    params?: string;
-                    /** @description First day (default: one year before `to`) */
-                    from?: string;
-                    /** @description Last day (default: the last stored bar) */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            ticker: string;
-                            strategy: {
-                                label: string;
-                                name: string;
-                                params: {
-                                    [key: string]: number;
-                                };
-                                /**
-                                 * @description Where the parameters come from
-                                 * @enum {string}
-                                 */
-                                source: "config" | "recommendation" | "defaults" | "request";
-                                /** @description The rule in words with these parameters */
-                                rules: string;
-                                description: string;
-                            };
-                            chart: {
-                                /** @description Lines drawn over the price, on its scale */
-                                overlays: {
-                                    /** @description Name of the series in a chart response (`indicators[key]`) */
-                                    key: string;
-                                    label: string;
-                                    /** @enum {string} */
-                                    kind?: "line" | "histogram";
-                                }[];
-                                /** @description Panes below the price, each with its own scale */
-                                panes: {
-                                    id: string;
-                                    label: string;
-                                    lines: {
-                                        /** @description Name of the series in a chart response (`indicators[key]`) */
-                                        key: string;
-                                        label: string;
-                                        /** @enum {string} */
-                                        kind?: "line" | "histogram";
-                                    }[];
-                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
-                                    levels?: number[];
-                                }[];
-                            };
-                            /** @description First bar in the response */
-                            from: string | null;
-                            /** @description Last bar in the response */
-                            to: string | null;
-                            /** @description What is stored for the ticker (to page the window) */
-                            stored: {
-                                first: string;
-                                last: string;
-                            };
-                            /** @description True when the window was cut to the last 1300 bars */
-                            truncated: boolean;
-                            bars: {
-                                date: string;
-                                open: number;
-                                high: number;
-                                low: number;
-                                close: number;
-                                volume: number;
-                            }[];
-                            /** @description Per chart key, one value per bar (null where undefined) */
-                            indicators: {
-                                [key: string]: (number | null)[];
-                            };
-                            /** @description Recorded BUY/SELL signals of the label in the window */
-                            markers: {
-                                date: string;
-                                /** @enum {string} */
-                                signal: "BUY" | "SELL";
-                                strategy: string;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/signals/{ticker}/{strategy}/{date}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One recorded signal: the numbers behind it, the rule in words, forward returns at 5/20/60 trading days, its recommendation */
+        /** Liveness and database reachability */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                    /** @description Strategy label as signals are stored: sma_cross, or recommended:sma_cross */
-                    strategy: string;
-                    /** @description Date, YYYY-MM-DD */
-                    date: string;
-                };
+                path?: never;
                 cookie?: never;
             };
             requestBody?: never;
@@ -843,288 +1344,7 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": {
-                            signal: {
-                                date: string;
-                                ticker: string;
-                                strategy: string;
-                                strategyVersion: number;
-                                /** @enum {string} */
-                                signal: "BUY" | "SELL" | "HOLD" | "WAIT";
-                                /** @description The close of the date; null for a reported signal without a stored bar */
-                                close: number | null;
-                                inputs: {
-                                    [key: string]: (number | string) | null;
-                                };
-                                /** @description The daily run that recorded it */
-                                runDate: string;
-                                /** @description Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give */
-                                reportedBy?: string;
-                            };
-                            strategy: {
-                                label: string;
-                                name: string;
-                                params: {
-                                    [key: string]: number;
-                                };
-                                /**
-                                 * @description Where the parameters come from
-                                 * @enum {string}
-                                 */
-                                source: "config" | "recommendation" | "defaults" | "request";
-                                /** @description The rule in words with these parameters */
-                                rules: string;
-                                description: string;
-                            };
-                            chart: {
-                                /** @description Lines drawn over the price, on its scale */
-                                overlays: {
-                                    /** @description Name of the series in a chart response (`indicators[key]`) */
-                                    key: string;
-                                    label: string;
-                                    /** @enum {string} */
-                                    kind?: "line" | "histogram";
-                                }[];
-                                /** @description Panes below the price, each with its own scale */
-                                panes: {
-                                    id: string;
-                                    label: string;
-                                    lines: {
-                                        /** @description Name of the series in a chart response (`indicators[key]`) */
-                                        key: string;
-                                        label: string;
-                                        /** @enum {string} */
-                                        kind?: "line" | "histogram";
-                                    }[];
-                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
-                                    levels?: number[];
-                                }[];
-                            };
-                            /** @description Close 5/20/60 trading days later against the close of the signal day (null past the data) */
-                            forward: {
-                                days: number;
-                                date: string | null;
-                                close: number | null;
-                                returnPct: number | null;
-                            }[];
-                            /** @description Whether an email carried it */
-                            sent: boolean;
-                            /**
-                             * @description For a reported signal: what our rules give on that date (null without a stored bar of it)
-                             * @enum {string|null}
-                             */
-                            ours?: "BUY" | "SELL" | "HOLD" | "WAIT" | null;
-                            /** @description For a recommended:<name> label, the current recommendation and its evidence */
-                            recommendation: {
-                                strategy: string | null;
-                                params: {
-                                    [key: string]: number;
-                                } | null;
-                                reason: string | null;
-                                asOf: string;
-                                createdAt: string;
-                                changed: boolean;
-                                previousStrategy: string | null;
-                                windows: number | null;
-                                /** @description The recommended strategy over every test window stitched */
-                                outOfSample: {
-                                    returnPct: number;
-                                    sharpe: number | null;
-                                    maxDrawdownPct: number;
-                                    trades: number;
-                                } | null;
-                                /** @description buy_and_hold over the same test windows */
-                                baseline: {
-                                    returnPct: number;
-                                    sharpe: number | null;
-                                    maxDrawdownPct: number;
-                                    trades: number;
-                                } | null;
-                                /** @description Per walk-forward window: train/test dates, the parameters chosen on train, the test result */
-                                folds: {
-                                    trainFrom: string;
-                                    trainTo: string;
-                                    testFrom: string;
-                                    testTo: string;
-                                    params: {
-                                        [key: string]: number;
-                                    } | null;
-                                    test: {
-                                        returnPct: number;
-                                        sharpe: number | null;
-                                        maxDrawdownPct: number;
-                                        trades: number;
-                                    };
-                                    buyAndHoldReturnPct: number;
-                                }[];
-                                candidates: {
-                                    strategy: string;
-                                    eligible: boolean;
-                                    reason: string | null;
-                                    outOfSample: {
-                                        returnPct: number;
-                                        sharpe: number | null;
-                                        maxDrawdownPct: number;
-                                        trades: number;
-                                    };
-                                }[];
-                            } | null;
-                            /** @description A window around the day to ask GET /tickers/{ticker}/chart for */
-                            chartWindow: {
-                                from: string;
-                                to: string;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/tickers/{ticker}/state": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Current state per strategy (configured, recommended, recorded), the recommendation with its out-of-sample evidence, latest BUY/SELL signals */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            ticker: string;
-                            stored: {
-                                first: string;
-                                last: string;
-                            } | null;
-                            strategies: {
-                                strategy: {
-                                    label: string;
-                                    name: string;
-                                    params: {
-                                        [key: string]: number;
-                                    };
-                                    /**
-                                     * @description Where the parameters come from
-                                     * @enum {string}
-                                     */
-                                    source: "config" | "recommendation" | "defaults" | "request";
-                                    /** @description The rule in words with these parameters */
-                                    rules: string;
-                                    description: string;
-                                };
-                                /**
-                                 * @description After the last recorded signal (BUY/HOLD: long, SELL/WAIT: flat)
-                                 * @enum {string|null}
-                                 */
-                                position: "long" | "flat" | null;
-                                lastSignal: {
-                                    date: string;
-                                    /** @enum {string} */
-                                    signal: "BUY" | "SELL" | "HOLD" | "WAIT";
-                                } | null;
-                                lastBuy: string | null;
-                                lastSell: string | null;
-                                /** @description BUY and SELL signals recorded */
-                                trades: number;
-                            }[];
-                            recommendation: {
-                                strategy: string | null;
-                                params: {
-                                    [key: string]: number;
-                                } | null;
-                                reason: string | null;
-                                asOf: string;
-                                createdAt: string;
-                                changed: boolean;
-                                previousStrategy: string | null;
-                                windows: number | null;
-                                /** @description The recommended strategy over every test window stitched */
-                                outOfSample: {
-                                    returnPct: number;
-                                    sharpe: number | null;
-                                    maxDrawdownPct: number;
-                                    trades: number;
-                                } | null;
-                                /** @description buy_and_hold over the same test windows */
-                                baseline: {
-                                    returnPct: number;
-                                    sharpe: number | null;
-                                    maxDrawdownPct: number;
-                                    trades: number;
-                                } | null;
-                                /** @description Per walk-forward window: train/test dates, the parameters chosen on train, the test result */
-                                folds: {
-                                    trainFrom: string;
-                                    trainTo: string;
-                                    testFrom: string;
-                                    testTo: string;
-                                    params: {
-                                        [key: string]: number;
-                                    } | null;
-                                    test: {
-                                        returnPct: number;
-                                        sharpe: number | null;
-                                        maxDrawdownPct: number;
-                                        trades: number;
-                                    };
-                                    buyAndHoldReturnPct: number;
-                                }[];
-                                candidates: {
-                                    strategy: string;
-                                    eligible: boolean;
-                                    reason: string | null;
-                                    outOfSample: {
-                                        returnPct: number;
-                                        sharpe: number | null;
-                                        maxDrawdownPct: number;
-                                        trades: number;
-                                    };
-                                }[];
-                            } | null;
-                            /** @description The newest BUY/SELL signals of every strategy, newest first */
-                            latestSignals: {
-                                date: string;
-                                ticker: string;
-                                strategy: string;
-                                strategyVersion: number;
-                                /** @enum {string} */
-                                signal: "BUY" | "SELL" | "HOLD" | "WAIT";
-                                /** @description The close of the date; null for a reported signal without a stored bar */
-                                close: number | null;
-                                inputs: {
-                                    [key: string]: (number | string) | null;
-                                };
-                                /** @description The daily run that recorded it */
-                                runDate: string;
-                                /** @description Who reported it (an old client's POST /notification/{ticker}/send); absent for the signals our rules give */
-                                reportedBy?: string;
-                            }[];
-                        };
-                    };
+                    content?: never;
                 };
             };
         };
@@ -1792,57 +2012,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/subscriptions/options": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** What the subscribe form offers: strategies, "recommended", the configured default */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            strategies: {
-                                name: string;
-                                description: string;
-                            }[];
-                            /**
-                             * @description The strategy name that follows each ticker's recommendation
-                             * @enum {string}
-                             */
-                            recommended: "recommended";
-                            /** @description What a ticker runs by config when no strategy is picked */
-                            defaultStrategies: string[];
-                            maxTickers: number;
-                            maxConfirmationEmailsPerDay: number;
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/subscriptions/confirm": {
+    "/runs/daily": {
         parameters: {
             query?: never;
             header?: never;
@@ -1851,7 +2021,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Follow a confirm link (the web app's /app/confirm page): applies the subscription change it was sent for */
+        /** Start a daily run (admin): ingestion, strategies, signals, emails. One run per date at a time (workflow id `daily-<date>`, as `algo run-daily` starts it; 409 while one runs); what the body leaves out comes from the worker's config */
         post: {
             parameters: {
                 query?: never;
@@ -1862,8 +2032,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        token: string;
-                    };
+                        /** @description Date, YYYY-MM-DD */
+                        date?: string;
+                        tickers?: string[];
+                    } | null;
                 };
             };
             responses: {
@@ -1872,44 +2044,7 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": {
-                            email: string;
-                            /** @enum {string} */
-                            status: "pending" | "confirmed" | "unsubscribed";
-                            subscriptions: {
-                                /** @description Ticker symbol, e.g. AAPL */
-                                ticker: string;
-                                /** @description Strategy name, e.g. sma_cross, or recommended */
-                                strategy: string;
-                            }[];
-                            /**
-                             * @description applied now; already_applied by an earlier click; confirmed: an older link confirmed the address
-                             * @enum {string}
-                             */
-                            outcome: "applied" | "already_applied" | "confirmed";
-                            added: {
-                                /** @description Ticker symbol, e.g. AAPL */
-                                ticker: string;
-                                /** @description Strategy name, e.g. sma_cross, or recommended */
-                                strategy: string;
-                            }[];
-                            /** @description The signed manage link of this address */
-                            manageUrl: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                        };
-                    };
+                    content?: never;
                 };
             };
         };
@@ -1919,7 +2054,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/subscriptions/unsubscribe": {
+    "/notification/{ticker}/send": {
         parameters: {
             query?: never;
             header?: never;
@@ -1928,19 +2063,34 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Follow an unsubscribe link (the web app's /app/unsubscribe page): unsubscribes the address from everything */
+        /** Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; {"date"}: those of that date; the old clients' {"signal","strategy","date","test"}: that signal, once, recorded as reported (whatever our rules give; 409 only if a different signal is recorded); with "check": true, only if our rules give it (409 otherwise) */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
-                path?: never;
+                path: {
+                    /** @description Ticker symbol, e.g. AAPL */
+                    ticker: string;
+                };
                 cookie?: never;
             };
             requestBody: {
                 content: {
                     "application/json": {
-                        token: string;
-                    };
+                        /** @description Date, YYYY-MM-DD */
+                        date?: string;
+                        /**
+                         * @description Old clients: the signal to email (BUY or SELL)
+                         * @enum {string}
+                         */
+                        signal?: "BUY" | "SELL";
+                        /** @description Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross) */
+                        strategy?: string;
+                        /** @description Old clients: true checks the request and lists the recipients, sends nothing */
+                        test?: boolean;
+                        /** @description With signal: send it only if our rules give it (409 otherwise); default: the reporter's word is taken */
+                        check?: boolean;
+                    } | null;
                 };
             };
             responses: {
@@ -1949,25 +2099,7 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content: {
-                        "application/json": {
-                            email: string;
-                            /** @enum {string} */
-                            status: "unsubscribed";
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: string;
-                            message: string;
-                        };
-                    };
+                    content?: never;
                 };
             };
         };
@@ -2147,7 +2279,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tracked tickers (configured, added and subscribed) with subscriber counts and last stored date; paged by `limit` and `cursor` */
+        /** Tracked tickers (configured, added and subscribed) with their configured strategies, subscriber counts and last stored date; paged by `limit` and `cursor` */
         get: {
             parameters: {
                 query?: {
@@ -2278,61 +2410,6 @@ export interface paths {
             };
         };
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/notification/{ticker}/send": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Email every confirmed subscriber of a ticker its signals (admin; starts notifyTickerWorkflow). Empty body: the latest signals; {"date"}: those of that date; the old clients' {"signal","strategy","date","test"}: that signal, once, if our rules give it (409 otherwise) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Ticker symbol, e.g. AAPL */
-                    ticker: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Date, YYYY-MM-DD */
-                        date?: string;
-                        /**
-                         * @description Old clients: the signal to email (BUY or SELL)
-                         * @enum {string}
-                         */
-                        signal?: "BUY" | "SELL";
-                        /** @description Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross) */
-                        strategy?: string;
-                        /** @description Old clients: true checks the request and lists the recipients, sends nothing */
-                        test?: boolean;
-                        /** @description With signal: send it only if our rules give it (409 otherwise); default: the reporter's word is taken */
-                        check?: boolean;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
         delete?: never;
         options?: never;
         head?: never;
