@@ -42,6 +42,8 @@ export const notifyBody = z
       .string()
       .min(1)
       .max(40)
+      // Old names are CamelCase; no control character (Postgres refuses NUL in text) ever reaches the store.
+      .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'not a strategy name (letters, digits, _ and -)')
       .optional()
       .describe('Old clients: the strategy, old name (SMACross, MACDCross) or ours (sma_cross)'),
     test: z

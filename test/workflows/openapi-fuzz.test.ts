@@ -7,13 +7,25 @@ const API_KEY = 'fuzz-admin-key-0123456789abcdef0123456789';
 /** No answer may take longer, whatever the request. */
 const SLOWEST_MS = 2_000;
 
+interface Schema {
+  type?: string | string[];
+  enum?: unknown[];
+  format?: string;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  minimum?: number;
+}
 interface Parameter {
   name: string;
   in: 'path' | 'query' | 'header' | 'cookie';
+  required?: boolean;
+  schema?: Schema;
 }
 interface Operation {
   parameters?: Parameter[];
-  requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
 }
 type OpenApiDocument = { paths: Record<string, Record<string, Operation>> };
 
@@ -73,8 +85,30 @@ interface FuzzRequest {
 }
 
 const fill = (path: string, value: string) => path.replace(/\{[^}]+\}/g, encodeURIComponent(value));
-const sampleValue = (name: string) => (/ticker/i.test(name) ? 'AAPL' : /date|from|to/i.test(name) ? '2024-01-05' : 'x');
+const sampleValue = (name: string) =>
+  /ticker/i.test(name)
+    ? 'AAPL'
+    : /date|from|^to$/i.test(name)
+      ? '2024-01-05'
+      : /email/i.test(name)
+        ? 'a@example.com'
+        : 'x';
 const samplePath = (path: string) => path.replace(/\{([^}]+)\}/g, (_, name: string) => sampleValue(name));
+
+/** A plausible value of a schema, so that one hostile field reaches the handler past the others' checks. */
+function sampleOf(schema: Schema | undefined, name: string): unknown {
+  if (!schema) return sampleValue(name);
+  if (schema.enum?.length) return schema.enum[0];
+  const alternative = schema.anyOf?.[0] ?? schema.oneOf?.[0];
+  if (alternative) return sampleOf(alternative, name);
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  if (type === 'integer' || type === 'number') return Math.max(schema.minimum ?? 1, 1);
+  if (type === 'boolean') return false;
+  if (type === 'array') return [sampleOf(schema.items, name)];
+  if (type === 'object' || schema.properties)
+    return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, v]) => [k, sampleOf(v, k)]));
+  return schema.format === 'email' ? 'a@example.com' : sampleValue(name);
+}
 
 /** Malformed requests of one operation: its path and query parameters, then its body, each in every wrong way. */
 function requestsOf(path: string, method: string, operation: Operation): FuzzRequest[] {
@@ -84,12 +118,21 @@ function requestsOf(path: string, method: string, operation: Operation): FuzzReq
   if (parameters.some((p) => p.in === 'path'))
     for (const value of HOSTILE_TEXTS)
       requests.push({ label: `path=${JSON.stringify(value.slice(0, 20))}`, method: upper, url: fill(path, value) });
-  for (const parameter of parameters.filter((p) => p.in === 'query')) {
+  const queryParameters = parameters.filter((p) => p.in === 'query');
+  // Every query parameter sampled; then each in turn made hostile.
+  const query = (name: string, value: string) =>
+    new URLSearchParams([
+      ...queryParameters
+        .filter((p) => p.name !== name)
+        .map((p): [string, string] => [p.name, String(sampleOf(p.schema, p.name))]),
+      [name, value],
+    ]).toString();
+  for (const parameter of queryParameters) {
     for (const value of HOSTILE_TEXTS)
       requests.push({
         label: `query ${parameter.name}=${JSON.stringify(value.slice(0, 20))}`,
         method: upper,
-        url: `${samplePath(path)}?${encodeURIComponent(parameter.name)}=${encodeURIComponent(value)}`,
+        url: `${samplePath(path)}?${query(parameter.name, value)}`,
       });
     requests.push({
       label: `query ${parameter.name} twice`,
@@ -116,15 +159,16 @@ function requestsOf(path: string, method: string, operation: Operation): FuzzReq
   ];
   for (const [label, body, headers] of bodies)
     requests.push({ label: `body ${label}`, method: upper, url, headers, body });
-  const properties = Object.keys(operation.requestBody?.content?.['application/json']?.schema?.properties ?? {});
-  for (const property of properties)
+  const bodySchema = operation.requestBody?.content?.['application/json']?.schema;
+  const base = sampleOf(bodySchema, 'body');
+  for (const property of Object.keys(bodySchema?.properties ?? {}))
     for (const value of HOSTILE_VALUES)
       requests.push({
         label: `body ${property}=${JSON.stringify(value)?.slice(0, 30)}`,
         method: upper,
         url,
         headers: json,
-        body: JSON.stringify({ [property]: value }),
+        body: JSON.stringify({ ...(base as object), [property]: value }),
       });
   return requests;
 }
