@@ -70,12 +70,16 @@ interface AxeViolation {
  * every serious or critical violation, with the elements it found them on.
  */
 export async function expectAccessible(page: Page, label: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }
-    ).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] } });
+    // In the page: axe is the global the bundle defined; document is the page's own.
+    const inPage = globalThis as unknown as {
+      axe: { run(context: unknown, options: object): Promise<{ violations: AxeViolation[] }> };
+      document: unknown;
+    };
+    const result = await inPage.axe.run(inPage.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
+    });
     return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,

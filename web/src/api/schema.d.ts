@@ -509,6 +509,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -567,6 +568,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -588,8 +590,8 @@ export interface paths {
         /** Old confirm link: redirects to the web app's confirm page (/app/confirm), which applies it */
         get: {
             parameters: {
-                query: {
-                    token: string;
+                query?: {
+                    token?: string;
                 };
                 header?: never;
                 path?: never;
@@ -624,8 +626,8 @@ export interface paths {
         /** Unsubscribe link of every email: redirects to the web app's unsubscribe page (/app/unsubscribe) */
         get: {
             parameters: {
-                query: {
-                    token: string;
+                query?: {
+                    token?: string;
                 };
                 header?: never;
                 path?: never;
@@ -1312,7 +1314,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Registered strategies: description, rule in words, parameters as JSON Schema, indicators to chart */
+        /** Registered strategies (built-ins, configured and saved rules): description, rule in words and as written, parameters as JSON Schema, indicators to chart */
         get: {
             parameters: {
                 query?: never;
@@ -1366,6 +1368,13 @@ export interface paths {
                                         levels?: number[];
                                     }[];
                                 };
+                                /**
+                                 * @description Written in code, loaded at start (strategies.rules, plugins), or saved over POST /strategies
+                                 * @enum {string}
+                                 */
+                                origin: "built-in" | "configured" | "saved";
+                                /** @description The rule as written (a rule strategy only): what POST /strategies takes */
+                                rule?: unknown;
                             }[];
                         };
                     };
@@ -1373,7 +1382,290 @@ export interface paths {
             };
         };
         put?: never;
+        /** Save a rule strategy (admin): checked, proved not to look ahead on a sample series, stored with the version of its definition; saving a saved name again replaces it. 409 for a built-in or configured name */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description: string;
+                        /** @default {} */
+                        parameters?: {
+                            [key: string]: {
+                                default: number;
+                                min: number;
+                                max: number;
+                                integer?: boolean;
+                                description?: string;
+                            };
+                        };
+                        /** @default [] */
+                        constraints?: string[];
+                        entry: unknown;
+                        exit: unknown;
+                        start_open?: unknown;
+                        /** @default false */
+                        exit_needs_entry?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            version: number;
+                            description: string;
+                            /** @description The rule in words with the default parameters */
+                            rules: string;
+                            defaults: {
+                                [key: string]: number;
+                            };
+                            /** @description JSON Schema of the parameters (from the strategy's zod schema) */
+                            paramsSchema: {
+                                [key: string]: unknown;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                            /**
+                             * @description Written in code, loaded at start (strategies.rules, plugins), or saved over POST /strategies
+                             * @enum {string}
+                             */
+                            origin: "built-in" | "configured" | "saved";
+                            /** @description The rule as written (a rule strategy only): what POST /strategies takes */
+                            rule?: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            version: number;
+                            description: string;
+                            /** @description The rule in words with the default parameters */
+                            rules: string;
+                            defaults: {
+                                [key: string]: number;
+                            };
+                            /** @description JSON Schema of the parameters (from the strategy's zod schema) */
+                            paramsSchema: {
+                                [key: string]: unknown;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                            /**
+                             * @description Written in code, loaded at start (strategies.rules, plugins), or saved over POST /strategies
+                             * @enum {string}
+                             */
+                            origin: "built-in" | "configured" | "saved";
+                            /** @description The rule as written (a rule strategy only): what POST /strategies takes */
+                            rule?: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/strategies/rule-language": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a rule condition is written with: price fields, indicators (arguments, outputs), operators */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            prices: string[];
+                            indicators: {
+                                name: string;
+                                args: string[];
+                                outputs: string[];
+                            }[];
+                            comparators: string[];
+                            crosses: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/strategies/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a rule strategy without saving it: its version, rule in words, parameters and chart, or a 400 naming the field */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        description: string;
+                        /** @default {} */
+                        parameters?: {
+                            [key: string]: {
+                                default: number;
+                                min: number;
+                                max: number;
+                                integer?: boolean;
+                                description?: string;
+                            };
+                        };
+                        /** @default [] */
+                        constraints?: string[];
+                        entry: unknown;
+                        exit: unknown;
+                        start_open?: unknown;
+                        /** @default false */
+                        exit_needs_entry?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            version: number;
+                            description: string;
+                            /** @description The rule in words with the default parameters */
+                            rules: string;
+                            defaults: {
+                                [key: string]: number;
+                            };
+                            /** @description JSON Schema of the parameters (from the strategy's zod schema) */
+                            paramsSchema: {
+                                [key: string]: unknown;
+                            };
+                            chart: {
+                                /** @description Lines drawn over the price, on its scale */
+                                overlays: {
+                                    /** @description Name of the series in a chart response (`indicators[key]`) */
+                                    key: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    kind?: "line" | "histogram";
+                                }[];
+                                /** @description Panes below the price, each with its own scale */
+                                panes: {
+                                    id: string;
+                                    label: string;
+                                    lines: {
+                                        /** @description Name of the series in a chart response (`indicators[key]`) */
+                                        key: string;
+                                        label: string;
+                                        /** @enum {string} */
+                                        kind?: "line" | "histogram";
+                                    }[];
+                                    /** @description Horizontal reference levels (RSI 30/70, MACD 0) */
+                                    levels?: number[];
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2306,6 +2598,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -2364,6 +2657,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
@@ -2411,6 +2705,7 @@ export interface paths {
                         "application/json": {
                             error: string;
                             message: string;
+                            field?: string;
                         };
                     };
                 };
