@@ -110,11 +110,18 @@ describe('two workers on production mode, one killed during the fan-out of 10,00
     // The day's run: ingestion and evaluation again (nothing new), then the fan-out to 10,000.
     const run = await runDaily({ date: DATE, emailBatchSize: PAGE_SIZE }, `daily-${DATE}`);
     const fanOut = client.workflow.getHandle(notificationsWorkflowId({ kind: 'daily', date: DATE }));
+    /** The worker identity of each completed email activity (sendNotifications) in the fan-out's history. */
     const completedBy = async () => {
-      const history = await fanOut.fetchHistory();
-      return (history.events ?? [])
-        .map((e) => e.activityTaskCompletedEventAttributes?.identity)
-        .filter((id): id is string => typeof id === 'string');
+      const events = (await fanOut.fetchHistory()).events ?? [];
+      const typeOf = new Map(
+        events
+          .filter((e) => e.activityTaskScheduledEventAttributes)
+          .map((e) => [Number(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]),
+      );
+      return events
+        .map((e) => e.activityTaskCompletedEventAttributes)
+        .filter((done) => done && typeOf.get(Number(done.scheduledEventId)) === 'sendNotifications')
+        .map((done) => done!.identity ?? '');
     };
     // Kill one worker once both have completed email activities and most emails are still to go.
     await waitFor(
@@ -155,6 +162,7 @@ describe('two workers on production mode, one killed during the fan-out of 10,00
 
     // Both workers completed email activities: their identities are in the fan-out's history.
     const identities = await completedBy();
+    expect(identities).toHaveLength(SUBSCRIBERS / PAGE_SIZE);
     expect(identities.some((id) => identityOf(doomed).test(id))).toBe(true);
     expect(identities.some((id) => identityOf(survivor).test(id))).toBe(true);
     process.stderr.write(
