@@ -10,10 +10,11 @@ import type { SendNotificationsInput } from '../../src/workflows/send-notificati
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig } from '../support/worker';
-import { duplicates, readMailbox, tempDir } from '../support/mail';
+import { duplicates, emptyMailbox, readMailbox, tempDir } from '../support/mail';
 import { killWorkerProcess, startWorkerProcess } from '../support/daily-run';
 
 const DATE = '2010-11-29';
+const WARM_UP_DATE = '2010-11-26';
 const SUBSCRIBERS = 200;
 const MAX_PER_SECOND = 10;
 
@@ -47,27 +48,32 @@ describe('mail.maxPerSecond across two worker processes', () => {
   });
 
   it(`spreads ${SUBSCRIBERS} emails over at least 19 s at ${MAX_PER_SECOND} a second, each sent once`, async () => {
-    // One recorded BUY and its confirmed subscribers: the fan-out of the date's run.
-    await t.db
-      .insertInto('signals')
-      .values({
-        date: DATE,
-        ticker: 'AAPL',
-        strategy: 'sma_cross',
-        strategy_version: 1,
-        signal: 'BUY',
-        close: 316.87,
-        inputs: JSON.stringify({ close: 316.87 }),
-        run_date: DATE,
-      })
-      .execute();
-    const emails = Array.from({ length: SUBSCRIBERS }, (_, i) => `rate-${String(i).padStart(3, '0')}@example.com`);
-    const { rows } = await sql<{ id: string; email: string }>`
-      insert into subscribers (email, status, confirmed_at)
-      select e, 'confirmed', now() from unnest(${emails}::text[]) e returning id, email`.execute(t.db);
-    await sql`
-      insert into subscriptions (subscriber_id, ticker, strategy)
-      select id, 'AAPL', 'sma_cross' from unnest(${rows.map((r) => Number(r.id))}::int8[]) id`.execute(t.db);
+    /** A recorded BUY of `ticker` on `date` and `count` confirmed subscribers of it: the fan-out of that date's run. */
+    async function buyWithSubscribers(ticker: string, date: string, count: number) {
+      await t.db
+        .insertInto('signals')
+        .values({
+          date,
+          ticker,
+          strategy: 'sma_cross',
+          strategy_version: 1,
+          signal: 'BUY',
+          close: 316.87,
+          inputs: JSON.stringify({ close: 316.87 }),
+          run_date: date,
+        })
+        .execute();
+      const emails = Array.from({ length: count }, (_, i) => `${ticker}-${String(i).padStart(3, '0')}@example.com`);
+      const { rows } = await sql<{ id: string; email: string }>`
+        insert into subscribers (email, status, confirmed_at)
+        select e, 'confirmed', now() from unnest(${emails}::text[]) e returning id, email`.execute(t.db);
+      await sql`
+        insert into subscriptions (subscriber_id, ticker, strategy)
+        select id, ${ticker}, 'sma_cross' from unnest(${rows.map((r) => Number(r.id))}::int8[]) id`.execute(t.db);
+      return rows;
+    }
+    const rows = await buyWithSubscribers('AAPL', DATE, SUBSCRIBERS);
+    const warmUp = await buyWithSubscribers('MSFT', WARM_UP_DATE, 16);
 
     const config = testConfig({ databaseUrl: t.url, temporalAddress: env.address, smtpPort: sink.port });
     const workerEnv = {
@@ -80,6 +86,16 @@ describe('mail.maxPerSecond across two worker processes', () => {
       MAIL_MAX_PER_SECOND: String(MAX_PER_SECOND),
     };
     workers.push(...(await Promise.all([startWorkerProcess(workerEnv), startWorkerProcess(workerEnv)])));
+
+    // A warm-up fan-out (16 pages of 1, so both workers take some): each worker's
+    // first sends (module loading, SMTP connections) happen before the measured one.
+    const warm = await env.client.workflow.execute('sendNotificationsWorkflow', {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: `emails-warm-up-${Date.now()}`,
+      args: [{ target: { kind: 'daily', date: WARM_UP_DATE }, pageSize: 1 } satisfies SendNotificationsInput],
+    });
+    expect(warm).toEqual({ sent: warmUp.length, skipped: 0, failed: 0 });
+    emptyMailbox(mailDir);
 
     // Pages of 10: 20 email activities, 8 at a time, for both workers to take.
     const input: SendNotificationsInput = { target: { kind: 'daily', date: DATE }, pageSize: 10 };

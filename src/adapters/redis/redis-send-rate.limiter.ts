@@ -51,11 +51,15 @@ export class RedisSendRateLimiter implements SendRateLimiter {
         String(this.intervalUs),
         String(MAX_AHEAD_US),
       );
-      if (reply >= 0) {
-        if (reply > 0) await sleep(reply / 1000);
-        return;
+      if (reply < 0) {
+        await sleep(Math.max(1, -reply / 1000));
+        continue;
       }
-      await sleep(Math.max(1, -reply / 1000));
+      const due = performance.now() + reply / 1000;
+      if (reply > 0) await sleep(reply / 1000);
+      // A busy event loop wakes many sleepers at once: one woken later than an interval
+      // after its slot lets it go and queues again, so stalls do not turn into bursts.
+      if (performance.now() - due <= this.intervalUs / 1000) return;
     }
   }
 }
