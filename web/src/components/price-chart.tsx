@@ -60,7 +60,7 @@ export interface PriceChartProps {
 }
 
 const PALETTE = ['#2962ff', '#ff6d00', '#7b1fa2', '#00897b', '#c2185b', '#5d4037'];
-const BUY = '#1b8a3a';
+const BUY = '#17702f';
 const SELL = '#c62828';
 
 /** The colour of the i-th line of the chart (overlays first, then the lower pane): one rule for lines and legend. */

@@ -412,7 +412,7 @@ export default function Backtest() {
             label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`}
           />
           <h3>Metrics</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table data-testid="metrics-table">
               <caption class="visually-hidden">Metrics of the backtest</caption>
               <tbody>
@@ -430,7 +430,7 @@ export default function Backtest() {
             </table>
           </div>
           <h3>Trades</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead>
                 <tr>

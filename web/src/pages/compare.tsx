@@ -125,7 +125,7 @@ export default function Compare() {
       {loaded.length > 0 && (
         <>
           <EquityChart lines={lines} unit="%" label={`Return over time of ${loaded.length} backtests`} />
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table data-testid="compare-table">
               <thead>
                 <tr>

@@ -112,7 +112,7 @@ export default function Manage() {
       {view.subscriptions.length === 0 ? (
         <p class="muted">No subscriptions.</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table data-testid="manage-table">
             <thead>
               <tr>

@@ -24,7 +24,7 @@ function FoldTable({ candidate }: { candidate: Candidate }) {
   );
   const beat = candidate.folds.filter((f) => f.test.returnPct > f.buyAndHoldReturnPct).length;
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0}>
       <table class="folds" data-testid={`folds-${candidate.strategy}`}>
         <caption>
           {candidate.strategy}: {candidate.folds.length} folds, beat buy and hold in {beat}. Out of sample{' '}
@@ -174,7 +174,7 @@ export default function Recommendation() {
               {folds.options.testDays}, step {folds.options.stepDays}.
             </span>
           </p>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table data-testid="candidates">
               <caption>Candidates ranked on the test windows only, against buy and hold over the same windows</caption>
               <thead>

@@ -100,7 +100,7 @@ export default function RunsPage() {
       {!runs && !error && <p aria-busy="true">Loading…</p>}
       {runs && runs.length === 0 && <p>No daily run yet.</p>}
       {runs && runs.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table data-testid="runs">
             <thead>
               <tr>

@@ -79,7 +79,7 @@ export default function SignalPage() {
           </section>
           <section aria-labelledby="inputs-h">
             <h2 id="inputs-h">The numbers behind it</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table data-testid="signal-inputs">
                 <tbody>
                   {Object.entries(data.signal.inputs)
@@ -98,7 +98,7 @@ export default function SignalPage() {
           </section>
           <section aria-labelledby="after-h">
             <h2 id="after-h">What happened after</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table data-testid="forward-returns">
                 <thead>
                   <tr>

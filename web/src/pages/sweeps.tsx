@@ -53,7 +53,7 @@ function SweepList() {
         </p>
       )}
       {page && page.items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table data-testid="sweep-list">
             <thead>
               <tr>
@@ -235,7 +235,7 @@ function SweepHeatmap({ id }: { id: string }) {
         </form>
       )}
       {map && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table class="heatmap" data-testid="heatmap">
             <caption>
               {METRIC_LABEL[map.metric]} {map.ticker ? `on ${map.ticker}` : 'averaged over the tickers'}: rows{' '}

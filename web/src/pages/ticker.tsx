@@ -143,7 +143,7 @@ function StrategyStates({ state, current }: { state: State; current: string }) {
   return (
     <section aria-labelledby="state-h">
       <h2 id="state-h">State per strategy</h2>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0}>
         <table data-testid="strategy-states">
           <thead>
             <tr>
@@ -205,7 +205,7 @@ function LatestSignals({ state }: { state: State }) {
       {state.latestSignals.length === 0 ? (
         <p>No BUY or SELL recorded yet.</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table data-testid="latest-signals">
             <thead>
               <tr>

@@ -95,7 +95,7 @@ export default function TrackRecordPage() {
       )}
       {items.length === 0 && !loading && !error && <p>No emailed signal yet.</p>}
       {items.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table data-testid="track-record">
             <thead>
               <tr>

@@ -26,7 +26,7 @@ export function RecommendationCard({ rec }: { rec: Recommendation }) {
         <p>Nothing recommended: {rec.reason}</p>
       )}
       {rec.outOfSample && (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0}>
           <table>
             <caption class="muted">
               Out of sample only (test windows stitched; nothing here chose the parameters)
@@ -64,7 +64,7 @@ export function RecommendationCard({ rec }: { rec: Recommendation }) {
       {rec.folds.length > 0 && (
         <details>
           <summary>The {rec.folds.length} walk-forward folds</summary>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead>
                 <tr>
