@@ -124,7 +124,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     expect(chart.rules).toBe(preview.rules);
     expect(chart.overlays.length).toBeGreaterThan(0);
     expect(await page.getByTestId('result-rules').textContent()).toContain(`Rule (unsaved): ${preview.rules}`);
-    expect(await page.getByLabel('Strategy').inputValue()).toBe('unsaved_cross');
+    expect(await page.getByLabel('Strategy', { exact: true }).inputValue()).toBe('unsaved_cross');
     // Nothing was saved.
     const names = (await stack.call('GET', '/strategies')).body.strategies.map((s: { name: string }) => s.name);
     expect(names).not.toContain('unsaved_cross');
