@@ -468,7 +468,8 @@ export default function Backtest() {
             label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`}
           />
           <h3>Metrics</h3>
-          <div class="table-wrap">
+          {/* Focusable and named: a table wider than a phone scrolls, and a keyboard must reach it (axe-core). */}
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Metrics">
             <table data-testid="metrics-table">
               <caption class="visually-hidden">Metrics of the backtest</caption>
               <tbody>
@@ -486,7 +487,7 @@ export default function Backtest() {
             </table>
           </div>
           <h3>Trades</h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Trades">
             <table>
               <thead>
                 <tr>
