@@ -135,6 +135,7 @@ describe('web app: the rule builder in a real browser (preview in words, field e
     await other.page.goto(`/app/backtest?id=${id}`);
     await other.page.getByTestId('metrics-table').waitFor({ timeout: 60_000 });
     expect(await other.page.getByTestId('result-rules').textContent()).toContain(preview.rules);
+    await screenshot(other.page, 'rule-builder-backtest-phone');
     await other.page.getByRole('link', { name: 'Open it in the rule builder' }).click();
     await other.page.getByTestId('rule-words').filter({ hasText: preview.rules }).waitFor();
     expect(await other.page.getByLabel('Strategy name').inputValue()).toBe('unsaved_cross');
