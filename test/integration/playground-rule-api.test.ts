@@ -204,6 +204,12 @@ describe('POST /playground/backtests with an unsaved rule over real HTTP, Tempor
       /min <= default <= max/,
     ],
     ['a name that is not one', { ...RULE, name: 'Calm Cross' }, 'rule.name', /lower case letters/],
+    [
+      'a name too long for a backtest id',
+      { ...RULE, name: `calm_cross_${'x'.repeat(30)}` },
+      'rule.name',
+      /^rule\.name: at most 40 characters for a backtest \(got 41\)/,
+    ],
   ])('refuses a rule with %s: 400 naming the field, nothing started', async (_label, rule, field, message) => {
     const before = await backtestCount();
     const res = await post('/playground/backtests', { ...WINDOW, rule });

@@ -15,7 +15,7 @@ export const backtestBody = z.strictObject({
   ticker: z.string().max(40).describe('Ticker symbol, e.g. AAPL'),
   strategy: z
     .string()
-    .max(40)
+    .max(BACKTEST_LIMITS.maxStrategyNameLength)
     .optional()
     .describe("Strategy name, e.g. sma_cross (with `rule`: leave it out, or the rule's name)"),
   rule: ruleStrategySchema

@@ -133,6 +133,8 @@ export const BACKTEST_LIMITS = {
   maxCommissionPerTrade: 1e9,
   /** Slippage stays below 100 % (a sell at a price of zero). */
   slippageBpsBelow: 10_000,
+  /** Longest strategy name (a rule's included): it is part of the backtest's id, which stays a readable URL segment. */
+  maxStrategyNameLength: 40,
 } as const;
 
 /** A value as a message shows it: JSON, but NaN and Infinity by name. */
@@ -226,8 +228,9 @@ export function checkBacktestRequestShape(
 
 /** An inline rule parsed and compiled by the one rule compiler; its errors name the field under `rule.`. */
 function compileInlineRule(raw: unknown): Strategy<StrategyParams> {
+  let strategy: Strategy<StrategyParams>;
   try {
-    return ruleStrategy(raw);
+    strategy = ruleStrategy(raw);
   } catch (err) {
     if (err instanceof BadInputError) {
       const named = err.field !== undefined && err.message.startsWith(err.field);
@@ -237,6 +240,14 @@ function compileInlineRule(raw: unknown): Strategy<StrategyParams> {
     }
     throw err;
   }
+  if (strategy.name.length > BACKTEST_LIMITS.maxStrategyNameLength) {
+    throw new BadInputError(
+      `rule.name: at most ${BACKTEST_LIMITS.maxStrategyNameLength} characters for a backtest ` +
+        `(got ${strategy.name.length})`,
+      { field: 'rule.name' },
+    );
+  }
+  return strategy;
 }
 
 /** `fn()`, its BadInputError (without a field of its own) attributed to `field`. */
