@@ -49,7 +49,8 @@ export function createBacktestActivities(deps: BacktestDependencies) {
       if (bars.length === 0) throw new UnknownTickerError(checked.ticker);
       const result = runBacktest({
         bars,
-        strategy: checked.strategy,
+        // An inline rule runs compiled, on the same engine as a registered strategy.
+        strategy: checked.inlineRule ?? checked.strategy,
         params: checked.params,
         startDate: checked.from,
         endDate: checked.to,
@@ -95,6 +96,7 @@ export function createBacktestActivities(deps: BacktestDependencies) {
         reportKey: keys.html,
         chartKey: keys.svg,
         reportUrl: deps.reports.url(keys.html),
+        ...(input.request.rule === undefined ? {} : { rule: input.request.rule }),
       };
       // The report reads the same summary the workflow returns and the API serves.
       const summary = backtestSummary(record);

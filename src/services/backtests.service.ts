@@ -16,6 +16,9 @@ import { backtestReportKeys, type ObjectStore } from '../domain/object-store';
 import type { BacktestRepository, PriceRepository } from '../domain/ports';
 import { indicatorLines } from '../domain/research/indicator-lines';
 import { BarSeries, getStrategy, strategyFromLegacyName } from '../domain/strategies';
+import { refuseLookAhead } from '../config/look-ahead-on-load';
+import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
+import type { AnyStrategy } from '../domain/strategies/strategy';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
 import type {
@@ -174,16 +177,37 @@ export interface BacktestChart extends Omit<BacktestSummary, 'trades'> {
   trades: Array<{ time: IsoDate; side: 'BUY' | 'SELL'; price: number; shares: number; fee: number; initial: boolean }>;
   overlays: Array<{ key: string; label: string; points: Array<{ time: IsoDate; value: number | null }> }>;
   rules: string;
+  /** The inline rule as written, for a backtest of an unsaved rule. */
+  rule?: unknown;
   reportHref: string;
 }
 
-/** The rule in words with these parameters ('' for a strategy no longer registered). */
-function ruleInWords(strategyName: string, params: Record<string, number>): string {
+/** A stored backtest's strategy: its inline rule compiled, else the registered one; null when neither is there now. */
+function strategyOfRecord(record: Pick<BacktestRecord, 'strategy' | 'rule'>): AnyStrategy | null {
   try {
-    const strategy = getStrategy(strategyName);
-    return strategy.rules(strategy.parseParams(params));
+    return record.rule === undefined ? getStrategy(record.strategy) : ruleStrategy(record.rule);
+  } catch {
+    return null;
+  }
+}
+
+/** The rule in words with these parameters ('' for a strategy no longer registered). */
+function ruleInWords(record: Pick<BacktestRecord, 'strategy' | 'rule' | 'params'>): string {
+  try {
+    const strategy = strategyOfRecord(record);
+    return strategy ? strategy.rules(strategy.parseParams(record.params)) : '';
   } catch {
     return '';
+  }
+}
+
+/** `fn()`, a BadInputError without a field of its own attributed to the inline `rule`. */
+function withRuleField(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof BadInputError && !err.field) throw new BadInputError(err.message, { field: 'rule' });
+    throw err;
   }
 }
 
@@ -209,7 +233,9 @@ export class BacktestsService {
    * request fails here, with the same message at every door, not later in a run.
    */
   async check(request: BacktestRequest): Promise<CheckedBacktestRequest> {
-    checkBacktestRequestShape(request);
+    const shaped = checkBacktestRequestShape(request);
+    // An unsaved rule passes the same look-ahead gate as a saved one before anything runs.
+    if (shaped.inlineRule) withRuleField(() => refuseLookAhead(shaped.inlineRule!));
     const repository = this.need(this.deps.backtests, 'repository');
     return resolveBacktestRequest(request, (ticker) => repository.storedRange(ticker));
   }
@@ -355,7 +381,8 @@ export class BacktestsService {
     ];
     let overlays: BacktestChart['overlays'] = [];
     try {
-      const strategy = getStrategy(record.strategy);
+      const strategy = strategyOfRecord(record);
+      if (!strategy) throw new Error(`strategy ${record.strategy} is not registered`);
       const params = strategy.parseParams(record.params);
       const lines = indicatorLines(series, strategy, params, start, history.length - 1);
       overlays = strategy
@@ -386,7 +413,8 @@ export class BacktestsService {
         initial: t.initial,
       })),
       overlays,
-      rules: ruleInWords(record.strategy, record.params),
+      rules: ruleInWords(record),
+      ...(record.rule === undefined ? {} : { rule: record.rule }),
       reportHref: backtestReportHref(record.id),
     };
   }

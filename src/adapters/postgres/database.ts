@@ -262,6 +262,8 @@ export interface BacktestTable {
   /** Where the report was stored when it ran: a file path or a URL. */
   report_url: string;
   created_at: Timestamp;
+  /** The inline rule as written of a backtest of an unsaved rule (migration 0075); null for a registered strategy. */
+  rule: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
 /** One fill of a backtest, in order (`seq` from 0). */

@@ -33,6 +33,7 @@ export class PostgresBacktestRepository implements BacktestRepository {
       report_key: r.reportKey,
       chart_key: r.chartKey,
       report_url: r.reportUrl,
+      rule: r.rule === undefined ? null : JSON.stringify(r.rule),
     };
     // One transaction, replacing a previous attempt's row and trades: a retried activity leaves one copy.
     await this.db.transaction().execute(async (trx) => {
@@ -81,6 +82,7 @@ export class PostgresBacktestRepository implements BacktestRepository {
         'chart_key',
         'report_url',
         'created_at',
+        'rule',
       ])
       .$if(options.withEquityCurve === true, (q) => q.select('equity_curve'))
       .where('id', '=', id)
@@ -122,6 +124,7 @@ export class PostgresBacktestRepository implements BacktestRepository {
       chartKey: row.chart_key,
       reportUrl: row.report_url,
       createdAt: row.created_at.toISOString(),
+      ...(row.rule === null ? {} : { rule: row.rule }),
     };
   }
 

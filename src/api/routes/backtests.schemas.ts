@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKTEST_LIMITS } from '../../domain/backtest/backtest-record';
+import { ruleStrategySchema } from '../../domain/strategies/rules/rule-schema';
 
 /**
  * Schemas of /backtests and /playground/backtests. The request body checks
@@ -12,7 +13,17 @@ import { BACKTEST_LIMITS } from '../../domain/backtest/backtest-record';
 /** POST /backtests and POST /playground/backtests: the CLI's options as JSON. */
 export const backtestBody = z.strictObject({
   ticker: z.string().max(40).describe('Ticker symbol, e.g. AAPL'),
-  strategy: z.string().max(40).describe('Strategy name, e.g. sma_cross'),
+  strategy: z
+    .string()
+    .max(BACKTEST_LIMITS.maxStrategyNameLength)
+    .optional()
+    .describe("Strategy name, e.g. sma_cross (with `rule`: leave it out, or the rule's name)"),
+  rule: ruleStrategySchema
+    .optional()
+    .describe(
+      'An unsaved rule strategy (what POST /strategies takes), run instead of a registered strategy; ' +
+        'refused when it looks ahead',
+    ),
   params: z
     .record(z.string().max(40), z.number())
     .optional()
@@ -135,5 +146,6 @@ export const backtestChartResponse = z.object({
       "The strategy's indicator lines over the price (its chart spec's overlays), with the backtest's parameters; null where undefined",
     ),
   rules: z.string().describe("The strategy's rule in words with the backtest's parameters"),
+  rule: z.unknown().optional().describe('The inline rule as written, for a backtest of an unsaved rule'),
   reportHref: z.string(),
 });

@@ -4,6 +4,8 @@ import { isIsoDate, type IsoDate } from '../dates';
 import { BadInputError, UnknownTickerError } from '../errors';
 import { parseTickerSymbol } from '../ticker-symbol';
 import { getStrategy, type RawStrategyParams, type StrategyParams } from '../strategies';
+import { ruleStrategy } from '../strategies/rules/rule-strategy';
+import type { Strategy } from '../strategies/strategy';
 
 /**
  * Backtests as the rest of the system sees them: the request (validated at
@@ -14,8 +16,14 @@ import { getStrategy, type RawStrategyParams, type StrategyParams } from '../str
 /** Input of `backtestWorkflow` (CLI and API options, before validation). */
 export interface BacktestRequest {
   ticker: string;
-  /** A registered strategy name (`sma_cross`, ...). */
-  strategy: string;
+  /** A registered strategy name (`sma_cross`, ...); with `rule`, absent or the rule's name. */
+  strategy?: string;
+  /**
+   * An unsaved rule strategy as written (the schema of POST /strategies), run
+   * instead of a registered strategy: the playground's backtest of the rule
+   * builder's rule. Optional, so histories recorded before it replay unchanged.
+   */
+  rule?: unknown;
   /** Parameters over the strategy's defaults (numbers, or numeric strings from `k=v`). */
   params?: RawStrategyParams;
   /** First day, YYYY-MM-DD (default: the first stored day); earlier stored days still feed the indicators. */
@@ -40,6 +48,8 @@ export interface BacktestRequest {
 export interface CheckedBacktestRequest {
   ticker: string;
   strategy: string;
+  /** The request's inline rule compiled (the strategy to run); absent for a registered strategy. */
+  inlineRule?: Strategy<StrategyParams>;
   params: StrategyParams;
   from: IsoDate;
   to: IsoDate;
@@ -107,6 +117,8 @@ export interface BacktestRecord extends BacktestFigures {
   reportUrl: string;
   /** When it was stored (ISO instant); set by the repository. */
   createdAt?: string;
+  /** The inline rule as written, for a backtest of an unsaved rule (its chart and link redraw it); else absent. */
+  rule?: unknown;
 }
 
 /** The limits of a backtest request: one definition for every door (API, CLI, playground, workflow). */
@@ -121,6 +133,8 @@ export const BACKTEST_LIMITS = {
   maxCommissionPerTrade: 1e9,
   /** Slippage stays below 100 % (a sell at a price of zero). */
   slippageBpsBelow: 10_000,
+  /** Longest strategy name (a rule's included): it is part of the backtest's id, which stays a readable URL segment. */
+  maxStrategyNameLength: 40,
 } as const;
 
 /** A value as a message shows it: JSON, but NaN and Infinity by name. */
@@ -138,7 +152,14 @@ export function checkBacktestRequestShape(
 ): Omit<CheckedBacktestRequest, 'from' | 'to'> & { from?: IsoDate; to?: IsoDate } {
   if (request === null || typeof request !== 'object') throw new BadInputError('backtest request must be an object');
   const ticker = parseTickerSymbol(request.ticker, 'ticker');
-  const strategy = withField('strategy', () => getStrategy(String(request.strategy)));
+  const inlineRule = request.rule === undefined ? undefined : compileInlineRule(request.rule);
+  if (inlineRule && request.strategy !== undefined && request.strategy !== inlineRule.name) {
+    throw new BadInputError(
+      `strategy ${shown(request.strategy)} is not the rule's name ${shown(inlineRule.name)} (leave it out with a rule)`,
+      { field: 'strategy' },
+    );
+  }
+  const strategy = inlineRule ?? withField('strategy', () => getStrategy(String(request.strategy)));
   const params = { ...strategy.parseParams(request.params) };
   for (const [name, value] of [
     ['from', request.from],
@@ -193,7 +214,40 @@ export function checkBacktestRequestShape(
       field: 'execution',
     });
   }
-  return { ticker, strategy: strategy.name, params, from: request.from, to: request.to, capital, options };
+  return {
+    ticker,
+    strategy: strategy.name,
+    ...(inlineRule ? { inlineRule } : {}),
+    params,
+    from: request.from,
+    to: request.to,
+    capital,
+    options,
+  };
+}
+
+/** An inline rule parsed and compiled by the one rule compiler; its errors name the field under `rule.`. */
+function compileInlineRule(raw: unknown): Strategy<StrategyParams> {
+  let strategy: Strategy<StrategyParams>;
+  try {
+    strategy = ruleStrategy(raw);
+  } catch (err) {
+    if (err instanceof BadInputError) {
+      const named = err.field !== undefined && err.message.startsWith(err.field);
+      throw new BadInputError(named ? `rule.${err.message}` : `rule: ${err.message}`, {
+        field: err.field ? `rule.${err.field}` : 'rule',
+      });
+    }
+    throw err;
+  }
+  if (strategy.name.length > BACKTEST_LIMITS.maxStrategyNameLength) {
+    throw new BadInputError(
+      `rule.name: at most ${BACKTEST_LIMITS.maxStrategyNameLength} characters for a backtest ` +
+        `(got ${strategy.name.length})`,
+      { field: 'rule.name' },
+    );
+  }
+  return strategy;
 }
 
 /** `fn()`, its BadInputError (without a field of its own) attributed to `field`. */

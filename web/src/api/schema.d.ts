@@ -923,8 +923,30 @@ export interface paths {
                     "application/json": {
                         /** @description Ticker symbol, e.g. AAPL */
                         ticker: string;
-                        /** @description Strategy name, e.g. sma_cross */
-                        strategy: string;
+                        /** @description Strategy name, e.g. sma_cross (with `rule`: leave it out, or the rule's name) */
+                        strategy?: string;
+                        /** @description An unsaved rule strategy (what POST /strategies takes), run instead of a registered strategy; refused when it looks ahead */
+                        rule?: {
+                            name: string;
+                            description: string;
+                            /** @default {} */
+                            parameters?: {
+                                [key: string]: {
+                                    default: number;
+                                    min: number;
+                                    max: number;
+                                    integer?: boolean;
+                                    description?: string;
+                                };
+                            };
+                            /** @default [] */
+                            constraints?: string[];
+                            entry: unknown;
+                            exit: unknown;
+                            start_open?: unknown;
+                            /** @default false */
+                            exit_needs_entry?: boolean;
+                        };
                         /** @description Parameters over the strategy defaults, e.g. {"fast": 10} */
                         params?: {
                             [key: string]: number;
@@ -1125,6 +1147,8 @@ export interface paths {
                             }[];
                             /** @description The strategy's rule in words with the backtest's parameters */
                             rules: string;
+                            /** @description The inline rule as written, for a backtest of an unsaved rule */
+                            rule?: unknown;
                             reportHref: string;
                         };
                     };
@@ -1263,8 +1287,30 @@ export interface paths {
                     "application/json": {
                         /** @description Ticker symbol, e.g. AAPL */
                         ticker: string;
-                        /** @description Strategy name, e.g. sma_cross */
-                        strategy: string;
+                        /** @description Strategy name, e.g. sma_cross (with `rule`: leave it out, or the rule's name) */
+                        strategy?: string;
+                        /** @description An unsaved rule strategy (what POST /strategies takes), run instead of a registered strategy; refused when it looks ahead */
+                        rule?: {
+                            name: string;
+                            description: string;
+                            /** @default {} */
+                            parameters?: {
+                                [key: string]: {
+                                    default: number;
+                                    min: number;
+                                    max: number;
+                                    integer?: boolean;
+                                    description?: string;
+                                };
+                            };
+                            /** @default [] */
+                            constraints?: string[];
+                            entry: unknown;
+                            exit: unknown;
+                            start_open?: unknown;
+                            /** @default false */
+                            exit_needs_entry?: boolean;
+                        };
                         /** @description Parameters over the strategy defaults, e.g. {"fast": 10} */
                         params?: {
                             [key: string]: number;

@@ -5,7 +5,7 @@ import type { paths } from '../api/schema';
 import { Field, FormError, TextField, fieldErrors } from '../components/form';
 import { backtestHeadline, formatMetric, formatMetrics, paramText, rememberRun } from '../components/metrics';
 import { PriceChart } from '../components/price-chart';
-import { ParamFields, useStrategies, type StrategyInfo } from '../components/strategy-params';
+import { ParamFields, toStrategyInfo, useStrategies, type StrategyInfo } from '../components/strategy-params';
 
 export type BacktestChart = paths['/backtests/{id}/chart']['get']['responses'][200]['content']['application/json'];
 
@@ -28,17 +28,38 @@ interface FormState {
   capital: string;
   feesBps: string;
   slippageBps: string;
+  /** An unsaved rule as written (the rule builder's), run instead of a registered strategy; null for none. */
+  rule: unknown;
 }
 
-const FIELDS = ['ticker', 'strategy', 'params', 'from', 'to', 'capital', 'feesBps', 'slippageBps'];
+const FIELDS = ['ticker', 'strategy', 'rule', 'params', 'from', 'to', 'capital', 'feesBps', 'slippageBps'];
 
-/** The form from a URL's query: `?ticker=AAPL&strategy=sma_cross&p.fast=10&from=...` (the sweep heatmap links here so). */
+/** The rule of a `?rule=` query (the rule builder's JSON); null when absent or unreadable. */
+function ruleFromQuery(text: string | undefined): unknown {
+  if (!text) return null;
+  try {
+    const rule = JSON.parse(text) as unknown;
+    return rule && typeof rule === 'object' ? rule : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The name an inline rule gives itself ('' when it has none yet). */
+const ruleName = (rule: unknown): string => String((rule as { name?: unknown } | null)?.name ?? '');
+
+/**
+ * The form from a URL's query: `?ticker=AAPL&strategy=sma_cross&p.fast=10&from=...` (the sweep heatmap links here
+ * so), or `?rule=<JSON>` for an unsaved rule (the rule builder links here so).
+ */
 function formFromQuery(q: Record<string, string>): FormState {
   const params: Record<string, string> = {};
   for (const [k, v] of Object.entries(q)) if (k.startsWith('p.')) params[k.slice(2)] = v;
+  const rule = ruleFromQuery(q.rule);
   return {
+    rule,
     ticker: q.ticker ?? 'AAPL',
-    strategy: q.strategy ?? 'sma_cross',
+    strategy: rule ? ruleName(rule) : (q.strategy ?? 'sma_cross'),
     params,
     from: q.from ?? '',
     to: q.to ?? '',
@@ -51,6 +72,7 @@ function formFromQuery(q: Record<string, string>): FormState {
 function formFromChart(c: BacktestChart): FormState {
   const options = c.options as Record<string, unknown>;
   return {
+    rule: c.rule ?? null,
     ticker: c.ticker,
     strategy: c.strategy,
     params: Object.fromEntries(Object.entries(c.params).map(([k, v]) => [k, String(v)])),
@@ -74,7 +96,8 @@ function bodyOf(f: FormState, strategy: StrategyInfo | undefined) {
   );
   return {
     ticker: f.ticker.trim(),
-    strategy: f.strategy,
+    // An unsaved rule travels whole; its name is the strategy's.
+    ...(f.rule ? { rule: f.rule } : { strategy: f.strategy }),
     ...(Object.keys(params).length ? { params } : {}),
     ...(f.from ? { from: f.from } : {}),
     ...(f.to ? { to: f.to } : {}),
@@ -92,6 +115,9 @@ export function errorsOf(body: unknown, status?: number): Record<string, string>
     return { [field]: error.message, [field.split('.')[0]]: error.message };
   return fieldErrors(error, FIELDS);
 }
+
+/** The rule builder's link of a rule (its `?rule=`). */
+const ruleBuilderHref = (rule: unknown) => `/app/strategies/new?rule=${encodeURIComponent(JSON.stringify(rule))}`;
 
 const STAGE_TEXT: Record<string, string> = {
   queued: 'Queued: waiting for a worker',
@@ -179,7 +205,17 @@ export default function Backtest() {
     };
   }, [id]);
 
-  const strategy = strategies?.find((s) => s.name === form.strategy);
+  // An unsaved rule's parameters and words come from the API's preview of it (nothing saved).
+  const [inline, setInline] = useState<StrategyInfo | null>(null);
+  useEffect(() => {
+    setInline(null);
+    if (!form.rule) return;
+    api.POST('/strategies/preview', { body: form.rule as never }).then(
+      ({ data }) => data && setInline(toStrategyInfo(data as unknown as Record<string, unknown>)),
+      () => undefined,
+    );
+  }, [form.rule]);
+  const strategy = form.rule ? (inline ?? undefined) : strategies?.find((s) => s.name === form.strategy);
   const set = (patch: Partial<FormState>) => setForm((f) => ({ ...f, ...patch }));
 
   const submit = async (e: Event) => {
@@ -279,6 +315,7 @@ export default function Backtest() {
             name="strategy"
             error={
               errors.strategy ??
+              errors.rule ??
               (strategiesError ? `Strategies could not be loaded: ${strategiesError.message}` : undefined)
             }
           >
@@ -286,8 +323,15 @@ export default function Backtest() {
               <select
                 {...a}
                 value={form.strategy}
-                onChange={(e) => set({ strategy: (e.currentTarget as HTMLSelectElement).value, params: {} })}
+                onChange={(e) =>
+                  set({ strategy: (e.currentTarget as HTMLSelectElement).value, params: {}, rule: null })
+                }
               >
+                {form.rule ? (
+                  <option key="inline-rule" value={form.strategy}>
+                    {form.strategy} (unsaved rule)
+                  </option>
+                ) : null}
                 {(strategies ?? [{ name: form.strategy, description: '', params: [] }]).map((s) => (
                   <option key={s.name} value={s.name}>
                     {s.name}
@@ -301,6 +345,12 @@ export default function Backtest() {
           <p class="muted rules" data-testid="strategy-rules">
             <strong>{strategy.name}</strong>
             {strategy.rules ? ' with its defaults' : ''}: {strategy.rules ?? strategy.description}
+            {form.rule ? (
+              <>
+                {' '}
+                (<a href={ruleBuilderHref(form.rule)}>edit this rule</a>)
+              </>
+            ) : null}
           </p>
         )}
         {strategy && (
@@ -388,7 +438,13 @@ export default function Backtest() {
           </h2>
           {result.rules && (
             <p class="muted" data-testid="result-rules">
-              Rule: {result.rules}
+              Rule{result.rule ? ' (unsaved)' : ''}: {result.rules}
+              {result.rule ? (
+                <>
+                  {' '}
+                  <a href={ruleBuilderHref(result.rule)}>Open it in the rule builder</a>
+                </>
+              ) : null}
             </p>
           )}
           <p class="headline" data-testid="backtest-headline">
@@ -412,7 +468,7 @@ export default function Backtest() {
             label={`${result.ticker} prices with the ${result.trades.length} fills marked; below, the strategy's equity against buy and hold`}
           />
           <h3>Metrics</h3>
-          <div class="table-wrap" tabIndex={0}>
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Metrics">
             <table data-testid="metrics-table">
               <caption class="visually-hidden">Metrics of the backtest</caption>
               <tbody>
@@ -430,7 +486,7 @@ export default function Backtest() {
             </table>
           </div>
           <h3>Trades</h3>
-          <div class="table-wrap" tabIndex={0}>
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Trades">
             <table>
               <thead>
                 <tr>

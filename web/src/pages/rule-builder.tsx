@@ -131,7 +131,7 @@ function operandChoices(language: RuleLanguage | null, params: readonly ParamRow
  * subscriptions then offer like a built-in.
  */
 export default function RuleBuilderPage() {
-  const { query } = useLocation();
+  const { query, route } = useLocation();
   const [builder, setBuilder] = useState<Builder>(() => builderFromQuery(query.rule));
   const [language, setLanguage] = useState<RuleLanguage | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -140,6 +140,9 @@ export default function RuleBuilderPage() {
   const [saveError, setSaveError] = useState<{ key: string; message: string } | null>(null);
   const [saved, setSaved] = useState<{ name: string; version: number } | null>(null);
   const rule = useMemo(() => ruleOf(builder), [builder]);
+  const [ticker, setTicker] = useState('AAPL');
+  const [backtestError, setBacktestError] = useState<{ key: string; message: string } | null>(null);
+  const [starting, setStarting] = useState(false);
 
   useEffect(() => {
     void api.GET('/strategies/rule-language').then(({ data }) => data && setLanguage(data));
@@ -166,10 +169,17 @@ export default function RuleBuilderPage() {
   }, [rule]);
 
   const errorAt = (key: string) =>
-    error?.key === key ? error.message : saveError?.key === key ? saveError.message : undefined;
+    error?.key === key
+      ? error.message
+      : saveError?.key === key
+        ? saveError.message
+        : backtestError?.key === key
+          ? backtestError.message
+          : undefined;
   const update = (change: (b: Builder) => Builder) => {
     setSaved(null);
     setSaveError(null);
+    setBacktestError(null);
     setBuilder((b) => change(structuredClone(b)));
   };
   const choices = operandChoices(language, builder.params);
@@ -206,6 +216,30 @@ export default function RuleBuilderPage() {
     sessionStorage.setItem(KEY, adminKey.trim());
     setSaveError(null);
     setSaved({ name: data.name, version: data.version });
+  };
+
+  /** The public playground backtest of the rule as it stands (no key, nothing saved); its result page is the link to share. */
+  const backtestRule = async () => {
+    setBacktestError(null);
+    setStarting(true);
+    try {
+      const { data, error: err } = await api.POST('/playground/backtests', {
+        body: { ticker: ticker.trim(), rule } as never,
+      });
+      if (!data) {
+        const field = (err as { field?: string } | undefined)?.field ?? '';
+        // The API names the rule's fields under `rule.`; the form names them as the preview does.
+        const key = field === 'ticker' ? 'ticker' : field.startsWith('rule.') ? fieldKey(field.slice(5)) : '';
+        return setBacktestError({ key, message: asApiError(err).message });
+      }
+      // 202 has no schema in the OpenAPI document: its body is `{ id, links }`, as the playground page reads it.
+      const started = data as unknown as { id: string };
+      route(`/app/backtest?id=${encodeURIComponent(started.id)}`);
+    } catch (e) {
+      setBacktestError({ key: '', message: asApiError(e).message });
+    } finally {
+      setStarting(false);
+    }
   };
 
   const conditionRows = (side: 'entry' | 'exit', legend: string) => (
@@ -358,6 +392,24 @@ export default function RuleBuilderPage() {
         </p>
         {!error && preview && <p class="hint">Version {preview.version} (changes when the definition changes).</p>}
         <FormError error={error?.key === '' ? error.message : saveError?.key === '' ? saveError.message : undefined} />
+
+        <h2>Backtest this rule</h2>
+        <p class="hint">
+          Anyone can: the rule runs as written, nothing is saved, and the result&apos;s page is a link to share.{' '}
+          <a href={`/app/backtest?rule=${encodeURIComponent(JSON.stringify(rule))}`}>Open it in the playground</a> to
+          choose dates, parameters and costs.
+        </p>
+        <TextField
+          label="Ticker to backtest on"
+          name="ticker"
+          value={ticker}
+          error={errorAt('ticker')}
+          onInput={(e) => setTicker(e.currentTarget.value.toUpperCase())}
+        />
+        <FormError error={backtestError?.key === '' ? backtestError.message : undefined} />
+        <button type="button" onClick={() => void backtestRule()} disabled={starting}>
+          {starting ? 'Starting…' : 'Backtest this rule'}
+        </button>
 
         <h2>Save as a strategy (admin)</h2>
         <Field label="Admin key" name="adminKey" error={errorAt('adminKey')}>
