@@ -20,6 +20,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { startTestTemporal } from '../support/temporal';
 import { testConfig, withTestWorker } from '../support/worker';
 import { loadSp500 } from '../unit/sp500-bars';
+import { DEFAULT_RECOMMEND_GRIDS } from '../../src/domain/backtest/walk-forward';
+import { registerStrategies, strategyRegistry } from '../../src/domain/strategies/registry';
+import { BUILT_IN_RULES } from '../../src/domain/strategies/rules/built-in-rules';
+import { ruleStrategy } from '../../src/domain/strategies/rules/rule-strategy';
 
 const TICKERS = ['AAPL', 'MSFT', 'XOM'];
 
@@ -206,6 +210,30 @@ describe('sweep and recommendation workflows on a real Temporal dev server', () 
     ]);
     // Same data, same evidence: the recommendation did not change.
     expect(second.tickers[0]).toMatchObject({ strategy: first.tickers[0].strategy, changed: false });
+  }, 120_000);
+
+  it('walks a rule strategy forward like the built-in it re-expresses: the same out-of-sample evidence', async () => {
+    // The worker runs in this process: registering the rule here is registering it in the worker.
+    if (!strategyRegistry.has('sma_cross_rule')) registerStrategies([ruleStrategy(BUILT_IN_RULES[0])]);
+    const grid = DEFAULT_RECOMMEND_GRIDS.sma_cross;
+    const result = await execute<RecommendResult>(
+      'recommendWorkflow',
+      { tickers: ['AAPL', 'XOM'], strategies: ['sma_cross', 'sma_cross_rule'], grids: { sma_cross_rule: grid } },
+      `recommend-rule-${Date.now()}`,
+    );
+    expect(result.candidates).toEqual([
+      { strategy: 'sma_cross', grid },
+      { strategy: 'sma_cross_rule', grid },
+    ]);
+    expect(result.tickers.map((r) => r.status)).toEqual(['ok', 'ok']);
+    const current = await new PostgresRecommendationRepository(t.db).current(['AAPL', 'XOM']);
+    for (const row of current) {
+      const { candidates } = row.evidence as RecommendationEvidence;
+      const builtIn = candidates.find((c) => c.strategy === 'sma_cross')!;
+      const rule = candidates.find((c) => c.strategy === 'sma_cross_rule')!;
+      expect(rule.windows).toEqual(builtIn.windows);
+      expect(rule.outOfSample).toEqual(builtIn.outOfSample);
+    }
   }, 120_000);
 });
 

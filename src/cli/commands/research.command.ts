@@ -114,7 +114,10 @@ export function registerResearchCommands(program: Command): void {
       'walk-forward recommendation per ticker: strategies and parameters chosen on train windows, ranked on the test windows only',
     )
     .option('--tickers <list>', 'comma-separated tickers (default: every ticker with stored prices)')
-    .option('--strategies <list>', 'candidate strategies (default: all but buy_and_hold, the baseline to beat)')
+    .option(
+      '--strategies <list>',
+      'candidate strategies (default: the built-ins with a recommendation grid; a rule or plugin named here is walked forward on a grid around its defaults)',
+    )
     .option('--batch-size <n>', 'tickers per activity (default 25)')
     .action(async (opts: { tickers?: string; strategies?: string; batchSize?: string }, cmd: Command) => {
       const strategies = opts.strategies
