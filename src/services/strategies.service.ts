@@ -101,6 +101,16 @@ export class StrategiesService {
   }
 
   /**
+   * {@link refreshSaved} only when one of `names` is not a registered
+   * strategy: a command about built-ins, configured rules or plugins needs no
+   * database (and its bad input is refused before one is asked).
+   */
+  async refreshSavedFor(names: ReadonlyArray<string | undefined>): Promise<void> {
+    if (names.every((name) => name === undefined || strategyRegistry.has(name))) return;
+    await this.refreshSaved();
+  }
+
+  /**
    * Brings the registry's saved rules to what is stored: reads every name and
    * version (one small query), then only the rules that are new or changed.
    * Concurrent calls share one refresh.

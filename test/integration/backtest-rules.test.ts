@@ -1,3 +1,4 @@
+import { createTestDatabase, type TestDatabase } from '../support/database';
 import type { FastifyInstance } from 'fastify';
 import { buildApi, type ApiDeps } from '../../src/api/build-api';
 import { main } from '../../src/cli/main';
@@ -95,8 +96,13 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
   let app: FastifyInstance;
   let baseUrl: string;
   const started: string[] = [];
+  // The CLI asks Postgres for the rules saved over the API when a name is not a registered strategy.
+  let cliDatabase: TestDatabase;
+  const databaseUrlBefore = process.env.DATABASE_URL;
 
   beforeAll(async () => {
+    cliDatabase = await createTestDatabase();
+    process.env.DATABASE_URL = cliDatabase.url;
     app = buildApi({
       config: {
         tickers: ['AAPL'],
@@ -128,6 +134,9 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
   });
   afterAll(async () => {
     await app?.close();
+    if (databaseUrlBefore === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = databaseUrlBefore;
+    await cliDatabase?.destroy();
   });
 
   /** The CLI's error line for `algo backtest <argv>`, run in-process. */

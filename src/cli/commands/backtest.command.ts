@@ -94,8 +94,8 @@ export function registerBacktestCommands(program: Command): void {
     .action(async (opts: BacktestOptions, cmd: Command) => {
       const request = backtestRequest(opts);
       await withContext(cmd, async (ctx) => {
-        // A rule saved over the API is a strategy name like any other.
-        await ctx.services.strategies.refreshSaved();
+        // A rule saved over the API is a strategy name like any other (loaded when the name is not a registered one).
+        await ctx.services.strategies.refreshSavedFor([request.strategy]);
         const summary = await ctx.services.backtests.run(request, (started) =>
           ctx.out.info(`backtest ${started.id} started`),
         );

@@ -100,8 +100,8 @@ export function registerResearchCommands(program: Command): void {
     .action(async (opts: SweepOptions, cmd: Command) => {
       const request = sweepRequest(opts);
       await withContext(cmd, async (ctx) => {
-        // A rule saved over the API is a strategy name like any other.
-        await ctx.services.strategies.refreshSaved();
+        // A rule saved over the API is a strategy name like any other (loaded when the name is not a registered one).
+        await ctx.services.strategies.refreshSavedFor([request.strategy]);
         const result = await ctx.services.sweeps.run(request, (id) => ctx.out.info(`sweep ${id} started`));
         ctx.out.result(result, () => renderSweep(result));
         if (result.tickers.some((t) => t.status !== 'ok')) process.exitCode = EXIT_SOME_TICKERS_FAILED;
@@ -130,8 +130,8 @@ export function registerResearchCommands(program: Command): void {
         batchSize: positiveIntOption('--batch-size', opts.batchSize),
       };
       await withContext(cmd, async (ctx) => {
-        // A rule saved over the API is a strategy name like any other.
-        await ctx.services.strategies.refreshSaved();
+        // A rule saved over the API is a strategy name like any other (loaded when a name is not a registered one).
+        await ctx.services.strategies.refreshSavedFor(strategies ?? []);
         const { result, reports } = await ctx.services.recommendations.run(request, (id) =>
           ctx.out.info(`recommendation ${id} started`),
         );

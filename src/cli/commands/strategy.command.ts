@@ -28,7 +28,7 @@ export function registerStrategyCommands(program: Command): void {
     .option('--bars <n>', 'the last N stored bars of each ticker (default 500; the check is quadratic)')
     .action(async (name: string, opts: { tickers?: string; params?: string; bars?: string }, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
-        await ctx.services.strategies.refreshSaved();
+        await ctx.services.strategies.refreshSavedFor([name]);
         const result = await ctx.services.strategies.check({
           strategy: name,
           params: parseParamList(opts.params),
