@@ -39,9 +39,15 @@ describe('the worker loads strategy plugins at start (strategies.modules)', () =
       [
         'strategies:',
         '  modules: [examples/strategies]',
+        '  rules:',
+        '    - name: above_sma20',
+        '      description: The close crossing its 20-day average',
+        '      entry: close crosses_above sma(20)',
+        '      exit: close crosses_below sma(20)',
         '  default:',
         '    - { name: sma_cross }',
         '    - { name: near_52_week_high, params: { window: 50 } }',
+        '    - { name: above_sma20 }',
         '',
       ].join('\n'),
     );
@@ -63,7 +69,7 @@ describe('the worker loads strategy plugins at start (strategies.modules)', () =
     await env?.teardown();
   });
 
-  it('runs the example plugin in a daily run, its signal and inputs recorded like a built-in', async () => {
+  it('runs the example plugin and a rule of the config file in a daily run, their signals and inputs recorded like a built-in', async () => {
     let worker: ChildProcess | undefined = await startWorkerProcess(workerEnv);
     try {
       const result = (await env.client.workflow.execute('dailyRunWorkflow', {
@@ -80,7 +86,9 @@ describe('the worker loads strategy plugins at start (strategies.modules)', () =
 
     const signals = await new PostgresSignalRepository(t.db).list({ ticker: 'AAPL', date: DAY });
     const plugin = signals.find((s) => s.strategy === 'near_52_week_high');
-    expect(signals.map((s) => s.strategy).sort()).toEqual(['near_52_week_high', 'sma_cross']);
+    expect(signals.map((s) => s.strategy).sort()).toEqual(['above_sma20', 'near_52_week_high', 'sma_cross']);
+    // The rule written in the config file ran in the worker like a built-in, on the operands it names.
+    expect(Object.keys(signals.find((s) => s.strategy === 'above_sma20')!.inputs).sort()).toEqual(['close', 'sma(20)']);
     // The numbers it decided on are the plugin's own, with the configured window, on the stored bars.
     const bars = await new PostgresPriceRepository(t.db).bars('AAPL');
     const prepared = near52WeekHigh.prepare(BarSeries.from(bars), near52WeekHigh.parseParams({ window: 50 }));
