@@ -2,12 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { unsafeListenReason, shippedSecrets } from '../../src/api/listen-guard';
+import { buildProgram } from '../../src/cli/main';
 import { loadConfig, PROJECT_ROOT } from '../../src/config/config';
+import { parseScheduleTime } from '../../src/services/daily-schedule.service';
 import {
   DOCKER_SECRETS,
+  DOCKER_SETTINGS,
   generateDockerSecrets,
   renderDockerEnv,
   type DockerSecretName,
+  type DockerSettingName,
 } from '../../src/stack/docker-env';
 import { TEMPORAL_SERVER_VERSION } from '../../src/stack/temporal-server';
 
@@ -23,6 +27,8 @@ interface ComposeService {
   command?: string[];
   environment?: Record<string, string>;
   healthcheck?: { test: string[] };
+  restart?: string;
+  ports?: string[];
   /** A list of names, or conditions by name. */
   depends_on?: string[] | Record<string, { condition: string }>;
 }
@@ -88,7 +94,7 @@ describe('docker-compose.yml', () => {
   it("gives every app service an environment that passes the app's config validation and listen guard", () => {
     const env = generatedEnv();
     const apps = appServices(services(env));
-    expect(apps.map(([name]) => name).sort()).toEqual(['api', 'mail-sink', 'migrate', 'worker']);
+    expect(apps.map(([name]) => name).sort()).toEqual(['api', 'mail-sink', 'migrate', 'schedule', 'worker']);
     for (const [name, service] of apps) {
       const environment = service.environment ?? {};
       let config;
@@ -103,6 +109,10 @@ describe('docker-compose.yml', () => {
       expect(config.api.tokenSecret).toBe(env.TOKEN_SECRET);
       expect(config.backtests.reports.s3.secretAccessKey).toBe(env.MINIO_ROOT_PASSWORD);
       expect(config.api.trustProxy).toBe(false);
+      // Watched alike: JSON logs, alerts at the .env's defaults, links to the UI's published port.
+      expect({ name, format: config.logging.format }).toEqual({ name, format: 'json' });
+      expect(config.alerts).toEqual({ deadline: DOCKER_SETTINGS.ALERTS_DEADLINE.default });
+      expect(config.temporal.uiUrl).toBe('http://localhost:8233');
     }
     const all = services(env);
     expect(all.api.environment?.API_HOST).toBe('0.0.0.0');
@@ -130,13 +140,108 @@ describe('docker-compose.yml', () => {
       for (const dependency of Array.isArray(dependsOn) ? dependsOn : Object.keys(dependsOn)) {
         expect({ name, dependency, known: dependency in all }).toEqual({ name, dependency, known: true });
       }
+      // Waiting for a service to be healthy needs a health check on it, else compose waits forever.
+      if (Array.isArray(dependsOn)) continue;
+      for (const [dependency, { condition }] of Object.entries(dependsOn)) {
+        if (condition !== 'service_healthy') continue;
+        expect({ dependency, healthcheck: all[dependency].healthcheck !== undefined }).toEqual({
+          dependency,
+          healthcheck: true,
+        });
+      }
     }
   });
 
   it('runs the Temporal server release and persistence of production mode', () => {
-    const temporal = services(generatedEnv()).temporal;
+    const all = services(generatedEnv());
+    const temporal = all.temporal;
     expect(temporal.image).toBe(`temporalio/auto-setup:${TEMPORAL_SERVER_VERSION}`);
     expect(temporal.environment?.DB).toBe('postgres12');
+    // The app knows it as production mode, so `algo backup` dumps the two databases auto-setup creates
+    // (its defaults DBNAME=temporal, VISIBILITY_DBNAME=temporal_visibility) on the app's Postgres server.
+    const config = loadConfig(all.worker.environment);
+    expect(config.temporal.server).toBe('postgres');
+    expect(config.temporal.production).toMatchObject({
+      database: 'temporal',
+      visibilityDatabase: 'temporal_visibility',
+    });
+    expect(temporal.environment).not.toHaveProperty('DBNAME');
+    expect(temporal.environment).not.toHaveProperty('VISIBILITY_DBNAME');
+    expect(new URL(config.database.url).hostname).toBe(temporal.environment?.POSTGRES_SEEDS);
+  });
+
+  it("creates the daily Schedule and the watchdog's with the real CLI command, once Temporal serves the namespace", () => {
+    const all = services(generatedEnv());
+    const schedule = all.schedule;
+    // The same entry point as the migrate service, which runs the CLI too.
+    const entry = all.migrate.command!.slice(0, 4);
+    expect(entry).toEqual(['node', '--require', 'tsx/cjs', 'src/cli/main.ts']);
+    expect(fs.existsSync(path.join(PROJECT_ROOT, entry[3]))).toBe(true);
+    expect(schedule.command!.slice(0, 4)).toEqual(entry);
+    // The words name a real command of the CLI, and its options parse as that command parses them.
+    const words = schedule.command!.slice(4);
+    let command = buildProgram();
+    while (words.length > 0 && !words[0].startsWith('-')) {
+      const next = command.commands.find((c) => c.name() === words[0]);
+      expect({ word: words[0], known: next !== undefined }).toEqual({ word: words[0], known: true });
+      command = next!;
+      words.shift();
+    }
+    expect(command.parent?.name()).toBe('schedule');
+    expect(command.name()).toBe('create');
+    const parsed = command.parseOptions(words);
+    expect(parsed).toEqual({ operands: [], unknown: [] });
+    const at = (command.opts() as { at: string }).at;
+    expect(at).toBe(DOCKER_SETTINGS.SCHEDULE_AT.default);
+    expect(() => parseScheduleTime(at)).not.toThrow();
+    expect(services({ ...generatedEnv(), SCHEDULE_AT: '07:05' }).schedule.command!.slice(-2)).toEqual([
+      '--at',
+      '07:05',
+    ]);
+    // One-shot, retried only if it fails; it waits for a healthy Temporal, whose health check asks for the
+    // namespace the app uses (auto-setup registers it after the server starts).
+    expect(schedule.restart).toBe('on-failure');
+    expect(schedule.depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
+    const namespace = loadConfig(schedule.environment).temporal.namespace;
+    const check = all.temporal.healthcheck!.test;
+    expect(check.slice(0, 4)).toEqual(['CMD', 'temporal', 'operator', 'namespace']);
+    expect(check[check.indexOf('--namespace') + 1]).toBe(namespace);
+    expect(check[check.indexOf('--address') + 1]).toBe(loadConfig(schedule.environment).temporal.address);
+    // The worker polls only once that namespace exists.
+    expect((all.worker.depends_on as Record<string, { condition: string }>).temporal.condition).toBe('service_healthy');
+  });
+
+  it("publishes the worker's metrics endpoint on the host's loopback, and the API's /metrics with the API", () => {
+    const all = services(generatedEnv());
+    const worker = loadConfig(all.worker.environment).worker;
+    expect(worker.metricsAddress).toBeDefined();
+    const [host, port] = worker.metricsAddress!.split(':');
+    // Inside the container on every interface, so the published port reaches it; on the host only on loopback.
+    expect(host).toBe('0.0.0.0');
+    expect(all.worker.ports).toContain(`127.0.0.1:${port}:${port}`);
+    const api = loadConfig(all.api.environment).api;
+    expect(all.api.ports).toContain(`127.0.0.1:${api.port}:${api.port}`);
+    for (const published of Object.values(all).flatMap((s) => s.ports ?? []))
+      expect(published).toMatch(/^127\.0\.0\.1:/);
+  });
+
+  it('reads the alert address, the deadline and the schedule time from .env, with documented defaults', () => {
+    for (const name of Object.keys(DOCKER_SETTINGS) as DockerSettingName[]) {
+      expect(composeText).toContain(`\${${name}:-${DOCKER_SETTINGS[name].default}}`);
+      expect(renderDockerEnv(generateDockerSecrets())).toContain(`\n${name}=${DOCKER_SETTINGS[name].default}\n`);
+    }
+    const env = { ...generatedEnv(), ALERTS_EMAIL: 'ops@example.com', ALERTS_DEADLINE: '19:15' };
+    for (const [name, service] of appServices(services(env))) {
+      expect({ name, alerts: loadConfig(service.environment).alerts }).toEqual({
+        name,
+        alerts: { email: 'ops@example.com', deadline: '19:15' },
+      });
+    }
+    // A bad value stops the services with the key named, instead of a watchdog that never tells anyone.
+    expect(() => loadConfig(services({ ...env, ALERTS_EMAIL: 'ops' }).worker.environment)).toThrow(/alerts\.email/);
+    expect(() => loadConfig(services({ ...env, ALERTS_DEADLINE: '25:00' }).worker.environment)).toThrow(
+      /alerts\.deadline/,
+    );
   });
 });
 
