@@ -17,7 +17,7 @@ import { createSubscriptionServicesOn } from '../composition';
 import type { AppConfig } from '../config/config';
 import type { IsoDate } from '../domain/dates';
 import { BacktestsService } from '../services/backtests.service';
-import { BackupsService } from '../services/backups.service';
+import { BackupsService, type TemporalDatabase } from '../services/backups.service';
 import { DailyRunsService } from '../services/daily-runs.service';
 import { DailyScheduleService } from '../services/daily-schedule.service';
 import { latestSignalDay } from '../services/demo.service';
@@ -30,6 +30,8 @@ import { StrategiesService } from '../services/strategies.service';
 import type { SubscriptionServices } from '../services/subscription-services';
 import { SweepsService } from '../services/sweeps.service';
 import type { TemporalGatewayProvider } from '../services/temporal-gateway';
+import { temporalDatabaseUrl, temporalFrontendAnswers } from '../stack/production-server';
+import { devServerDatabaseFile } from '../stack/stack-processes';
 import { todayInNewYork } from './options';
 
 /** The services the commands call: the same classes the API's routes call (src/api/api-services.ts). */
@@ -61,6 +63,16 @@ export interface CliConnections {
 
 /** The app database's name, from its URL. */
 const databaseName = (config: AppConfig): string => decodeURIComponent(new URL(config.database.url).pathname.slice(1));
+
+/** Production mode's Temporal databases for `algo backup` and `algo restore`, and whether its server answers. */
+function productionTemporalDatabases(config: AppConfig) {
+  const { database, visibilityDatabase } = config.temporal.production;
+  const databases: TemporalDatabase[] = [
+    { role: 'temporal' as const, database },
+    { role: 'temporal_visibility' as const, database: visibilityDatabase },
+  ].map((d) => ({ ...d, tool: new PgDumpBackupTool(temporalDatabaseUrl(config, d.database)) }));
+  return { databases, address: config.temporal.address, serverAnswers: () => temporalFrontendAnswers(config) };
+}
 
 /** A getter that builds its value on first use. */
 function lazy<T>(build: () => T): () => T {
@@ -155,6 +167,8 @@ export function createCliServices(connections: CliConnections): CliServices & { 
         database: databaseName(config),
         migrate: async () => ((await migrateToLatest(db())).results ?? []).map((r) => r.migrationName),
         rebuildStates: () => dailyRuns().rebuildStates(),
+        devServerFile: devServerDatabaseFile(config),
+        temporal: config.temporal.server === 'postgres' ? productionTemporalDatabases(config) : undefined,
       }),
   });
   return Object.assign(services, {

@@ -1,7 +1,8 @@
 /**
- * Backups of the app database (issue 17.8). Postgres is the system of record:
- * prices, signals, subscribers, every delivery and alert sent. Redis holds
- * nothing that cannot be rebuilt from it, and Temporal keeps its own store.
+ * Backups (issue 17.8). Postgres is the system of record: prices, signals,
+ * subscribers, every delivery and alert sent. Redis holds nothing that cannot
+ * be rebuilt from it. Temporal keeps its own store: in production mode two
+ * databases on the same Postgres server, which `algo backup` dumps too.
  */
 
 /** Dumps and restores one Postgres database. */
@@ -16,10 +17,28 @@ export interface DatabaseBackupTool {
   restore(file: string): Promise<void>;
 }
 
-/** How to back up Temporal's own state, which `algo backup` does not dump. */
-export const TEMPORAL_BACKUP_ADVICE =
-  'Temporal keeps its own state: with the dev server (algo stack up), stop it (algo stack down) and copy ' +
-  '<dataDir>/temporal/temporal.db; with a Temporal server on Postgres (production mode, docker-compose), ' +
-  'pg_dump --format=custom its temporal and temporal_visibility databases the same way. ' +
-  'Without them, run history and Schedules are lost, not signals or deliveries: after a restore, ' +
-  'recreate the Schedules with algo schedule create.';
+/**
+ * Temporal's two databases in production mode: `temporal` (workflow
+ * histories, Schedules, namespaces) and `temporal_visibility` (the index that
+ * lists them). The role names the file of its dump beside the app's:
+ * `<file>.temporal`, `<file>.temporal_visibility`.
+ */
+export type TemporalDatabaseRole = 'temporal' | 'temporal_visibility';
+
+/** The order Temporal's databases are dumped in, all before the app's (see {@link temporalDumpFile}). */
+export const TEMPORAL_DATABASE_ROLES: readonly TemporalDatabaseRole[] = ['temporal', 'temporal_visibility'];
+
+/** Where the dump of Temporal's `role` database lives beside the app's dump `file`. */
+export const temporalDumpFile = (file: string, role: TemporalDatabaseRole): string => `${file}.${role}`;
+
+/** What to do about Temporal's state with the dev server, whose store is one SQLite file (`<dataDir>/temporal/temporal.db`). */
+export const devServerBackupAdvice = (file: string): string =>
+  `Temporal keeps its own state: the dev server (algo stack up, temporal.server: dev) in the SQLite file ${file}; ` +
+  'stop it (algo stack down), copy that file, start again; to restore, put the copy back while it is stopped. ' +
+  'Without it, run history and Schedules are lost, not signals or deliveries: recreate the Schedules with ' +
+  'algo schedule create.';
+
+/** What to do after a restore in production mode from a dump with no Temporal dumps beside it. */
+export const NO_TEMPORAL_DUMP_ADVICE =
+  "no dump of Temporal's databases beside this file (a backup of another mode or version): " +
+  'run history is lost, not signals or deliveries; after algo stack up, recreate the Schedules with algo schedule create.';

@@ -34,6 +34,13 @@ export function productionPersistence(config: AppConfig) {
   return temporalPersistenceOf(config.database.url, { database, visibilityDatabase });
 }
 
+/** The URL of `database` on the app's Postgres server: database.url with another database name. */
+export function temporalDatabaseUrl(config: AppConfig, database: string): string {
+  const url = new URL(config.database.url);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
 /** Whether `database` exists on the app's Postgres server, and holds the sql tool's schema_version table. */
 export async function temporalDatabaseState(
   databaseUrl: string,

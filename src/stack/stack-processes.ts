@@ -81,7 +81,12 @@ function apiHost(config: AppConfig): string {
   return ['0.0.0.0', '::', ''].includes(config.api.host) ? '127.0.0.1' : config.api.host;
 }
 
-/** The CLI's dev server's command: state in `<dataDir>/temporal/temporal.db`, so runs survive a restart. */
+/** Where the dev server keeps its state (SQLite), so runs survive a restart. */
+export function devServerDatabaseFile(config: AppConfig): string {
+  return path.join(config.dataDir, 'temporal', 'temporal.db');
+}
+
+/** The CLI's dev server's command: state in {@link devServerDatabaseFile}. */
 async function devServerCommand(ctx: StackContext): Promise<string[]> {
   const { config } = ctx;
   const binary = await ensureTemporalBinary({ configured: config.temporal.devServer.binary, log: ctx.log });
@@ -97,7 +102,7 @@ async function devServerCommand(ctx: StackContext): Promise<string[]> {
     '--ui-port',
     String(config.temporal.devServer.uiPort),
     '--db-filename',
-    path.join(config.dataDir, 'temporal', 'temporal.db'),
+    devServerDatabaseFile(config),
     '--log-level',
     'warn',
   ];
