@@ -11,7 +11,7 @@ import fs from 'node:fs';
 /** The secrets docker-compose.yml interpolates, and what each one is. */
 export const DOCKER_SECRETS = {
   API_KEY: 'admin key of the HTTP API (header x-api-key)',
-  TOKEN_SECRET: 'signs confirm, unsubscribe and manage links',
+  TOKEN_SECRETS: 'signs confirm, unsubscribe and manage links (comma-separated: the first signs, all verify)',
   POSTGRES_PASSWORD: "password of Postgres' postgres user (set on the first start of its volume)",
   MINIO_ROOT_PASSWORD: 'MinIO root password, also the S3 secret key of backtest reports',
   PGADMIN_PASSWORD: 'pgAdmin login of admin@example.com',
@@ -23,7 +23,7 @@ export type DockerSecretName = keyof typeof DOCKER_SECRETS;
 export function generateDockerSecrets(random: (bytes: number) => string = randomHex): Record<DockerSecretName, string> {
   return {
     API_KEY: random(24),
-    TOKEN_SECRET: random(32),
+    TOKEN_SECRETS: random(32),
     POSTGRES_PASSWORD: random(24),
     MINIO_ROOT_PASSWORD: random(24),
     PGADMIN_PASSWORD: random(12),

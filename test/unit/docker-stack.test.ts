@@ -81,7 +81,7 @@ describe('docker-compose.yml', () => {
       expect(a[name]).not.toBe(b[name]);
     }
     expect(a.API_KEY).not.toBe(shipped.apiKey);
-    expect(a.TOKEN_SECRET).not.toBe(shipped.tokenSecret);
+    expect(shipped.tokenSecrets).not.toContain(a.TOKEN_SECRETS);
     expect(composeText).not.toMatch(/local-dev-api-key|local-dev-token-secret|change-me/);
   });
 
@@ -100,7 +100,7 @@ describe('docker-compose.yml', () => {
       expect({ name, unsafe: unsafeListenReason(config.api) }).toEqual({ name, unsafe: null });
       expect(config.database.url).toBe(`postgres://postgres:${env.POSTGRES_PASSWORD}@postgres:5432/algo_signals`);
       expect(config.api.apiKey).toBe(env.API_KEY);
-      expect(config.api.tokenSecret).toBe(env.TOKEN_SECRET);
+      expect(config.api.tokenSecrets).toEqual([env.TOKEN_SECRETS]);
       expect(config.backtests.reports.s3.secretAccessKey).toBe(env.MINIO_ROOT_PASSWORD);
       expect(config.api.trustProxy).toBe(false);
     }
