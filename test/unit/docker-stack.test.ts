@@ -7,6 +7,7 @@ import {
   DOCKER_SECRETS,
   generateDockerSecrets,
   renderDockerEnv,
+  upgradeDockerEnv,
   type DockerSecretName,
 } from '../../src/stack/docker-env';
 import { TEMPORAL_SERVER_VERSION } from '../../src/stack/temporal-server';
@@ -83,6 +84,15 @@ describe('docker-compose.yml', () => {
     expect(a.API_KEY).not.toBe(shipped.apiKey);
     expect(shipped.tokenSecrets).not.toContain(a.TOKEN_SECRETS);
     expect(composeText).not.toMatch(/local-dev-api-key|local-dev-token-secret|change-me/);
+  });
+
+  it('renames the TOKEN_SECRET line of an older .env to TOKEN_SECRETS, same secret, and leaves a current one alone', () => {
+    const older = renderDockerEnv(generateDockerSecrets()).replace(/^TOKEN_SECRETS=/m, 'TOKEN_SECRET=');
+    const secret = /^TOKEN_SECRET=(.*)$/m.exec(older)![1];
+    const upgraded = upgradeDockerEnv(older)!;
+    expect(upgraded).toMatch(new RegExp(`^TOKEN_SECRETS=${secret}$`, 'm'));
+    expect(upgraded).not.toMatch(/^TOKEN_SECRET=/m);
+    expect(upgradeDockerEnv(upgraded)).toBeNull();
   });
 
   it("gives every app service an environment that passes the app's config validation and listen guard", () => {
