@@ -60,9 +60,10 @@ export function createMailer(
   return new RateLimitedMailer(smtp, limiter, options.redis ? undefined : () => redis.disconnect());
 }
 
-/** The signer of confirm, unsubscribe and manage tokens. */
+/** The signer of confirm, unsubscribe and manage tokens: `api.tokenSecrets`, the links' lifetimes. */
 export function createTokenSigner(config: AppConfig): HmacTokenSigner {
-  return new HmacTokenSigner(config.api.tokenSecret);
+  const { confirmLinkDays, manageLinkDays } = config.subscriptions;
+  return new HmacTokenSigner(config.api.tokenSecrets, { confirmLinkDays, manageLinkDays });
 }
 
 /** What link builders need: the public base URL and the token signer. */

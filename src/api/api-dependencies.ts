@@ -55,7 +55,7 @@ export function apiDependencies(config: AppConfig, clients: ApiClients): ApiDeps
     ...(config.api.proofOfWork.enabled
       ? {
           proofOfWork: new HashcashProofOfWork({
-            secret: config.api.tokenSecret,
+            secret: config.api.tokenSecrets[0],
             redis,
             keyPrefix: `${config.redis.keyPrefix}proof-of-work:`,
             maxNumber: config.api.proofOfWork.maxNumber,

@@ -8,6 +8,7 @@ import {
   ServiceUnavailableError,
   UnknownTickerError,
 } from '../domain/errors';
+import { ExpiredLinkError } from '../domain/subscriptions';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -111,6 +112,10 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply
         .code(404)
         .send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
+    }
+    if (error instanceof ExpiredLinkError) {
+      // A genuine link past its expiry: 410, so the page can offer "send me a new link".
+      return reply.code(410).send({ error: 'link_expired', message: clip(error.message) } satisfies ErrorBody);
     }
     if (error instanceof ServiceUnavailableError) {
       request.log.warn({ err: error.cause ?? error }, error.message);

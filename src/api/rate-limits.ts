@@ -42,7 +42,7 @@ export interface RateLimits {
 
 const TOKEN_PURPOSES: readonly TokenPurpose[] = ['confirm', 'unsubscribe', 'manage'];
 
-/** The mailbox a public request is about: that of the `email` of its body, or of the address a genuine token carries. */
+/** The mailbox a public request is about: that of the `email` of its body, or of the address a genuine token (even expired) carries. */
 function addressOf(request: FastifyRequest, signer: TokenSigner): string | undefined {
   const body = (request.body ?? {}) as { email?: unknown; token?: unknown };
   if (typeof body.email === 'string') {
@@ -55,8 +55,9 @@ function addressOf(request: FastifyRequest, signer: TokenSigner): string | undef
   const token = [body.token, query.token, header].find((t): t is string => typeof t === 'string' && t.length > 0);
   if (!token) return undefined;
   for (const purpose of TOKEN_PURPOSES) {
-    const claims = signer.verify(token, purpose);
-    if (claims) return mailboxOf(claims.email);
+    // An expired link counts for its address too: "send me a new link" is limited per mailbox.
+    const checked = signer.check(token, purpose);
+    if (checked.status !== 'invalid') return mailboxOf(checked.claims.email);
   }
   return undefined;
 }

@@ -245,8 +245,14 @@ export const configSchema = z.object({
           ),
       ])
       .default(false),
-    /** Secret that signs confirm and unsubscribe tokens (HMAC-SHA256). */
-    tokenSecret: z.string().min(16, 'at least 16 characters'),
+    /**
+     * Secrets of the confirm, manage and unsubscribe links (HMAC-SHA256): the
+     * first signs, every one verifies, so a new secret goes first and the old
+     * one stays until the links it signed have expired. Env TOKEN_SECRETS
+     * (comma-separated); `tokenSecret` / TOKEN_SECRET, the older spelling, is
+     * read as a list of one.
+     */
+    tokenSecrets: z.array(z.string().min(16, 'at least 16 characters')).min(1, 'give at least one secret'),
     /**
      * Limits of the public endpoints (subscribe, confirm, manage, unsubscribe),
      * counted in Redis: requests per client IP, and per email address, each in its window.
@@ -315,6 +321,10 @@ export const configSchema = z.object({
       maxTrackedTickers: z.coerce.number().int().min(1).default(1000),
       /** Pending symbols each daily run asks its provider about (tracked if it has bars, else dropped). */
       pendingChecksPerRun: z.coerce.number().int().min(0).max(1000).default(20),
+      /** Days a confirmation link works; then its page offers a new one by email. */
+      confirmLinkDays: z.coerce.number().int().min(1).max(3650).default(7),
+      /** Days a manage link works; then its page offers a new one by email. Unsubscribe links never expire. */
+      manageLinkDays: z.coerce.number().int().min(1).max(3650).default(180),
     })
     .prefault({}),
   ingestion: z
@@ -400,6 +410,7 @@ const ENV_OVERRIDES: Record<string, string> = {
   LOG_LEVEL: 'logging.level',
   ALERTS_EMAIL: 'alerts.email',
   ALERTS_DEADLINE: 'alerts.deadline',
+  TOKEN_SECRETS: 'api.tokenSecrets',
   TOKEN_SECRET: 'api.tokenSecret',
   REPORTS_STORE: 'backtests.reports.store',
   REPORTS_DIR: 'backtests.reports.dir',
@@ -414,7 +425,7 @@ const ENV_OVERRIDES: Record<string, string> = {
 };
 
 /** Keys whose environment override is a comma-separated list. */
-const LIST_KEYS = new Set(['tickers', 'marketData.providers', 'strategies.modules']);
+const LIST_KEYS = new Set(['tickers', 'marketData.providers', 'strategies.modules', 'api.tokenSecrets']);
 
 /** Thrown when the configuration is invalid; the message names each bad key. */
 export class ConfigError extends Error {
@@ -429,6 +440,16 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
     node = node[key] as Record<string, unknown>;
   }
   node[keys[keys.length - 1]] = value;
+}
+
+/** The `[dotted path, value]` of every non-object value under `node` (arrays are values). */
+function leaves(node: object, prefix = ''): Array<[string, unknown]> {
+  return Object.entries(node).flatMap(
+    ([key, value]): Array<[string, unknown]> =>
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? leaves(value, `${prefix}${key}.`)
+        : [[`${prefix}${key}`, value]],
+  );
 }
 
 function deepMerge(base: unknown, over: unknown): unknown {
@@ -480,19 +501,43 @@ export function registerRuleStrategies(rules: readonly unknown[]): void {
 }
 
 /**
+ * `api.tokenSecret` (env TOKEN_SECRET) is the older spelling of a one-element
+ * `api.tokenSecrets`: each source (a config file, the environment) is read
+ * that way, so the app has one setting; one source giving both is refused.
+ */
+function oneTokenSecretsSetting(raw: unknown, where: string): unknown {
+  const api = (raw as { api?: Record<string, unknown> } | null)?.api;
+  if (!api || typeof api !== 'object' || api.tokenSecret === undefined) return raw;
+  if (api.tokenSecrets !== undefined)
+    throw new ConfigError(
+      `invalid configuration: ${where} sets both api.tokenSecret and api.tokenSecrets: ` +
+        'keep only api.tokenSecrets, the list (the first signs, all verify)',
+    );
+  const { tokenSecret, ...rest } = api;
+  return { ...(raw as object), api: { ...rest, tokenSecrets: [tokenSecret] } };
+}
+
+/**
  * Load config/default.yaml, merge the file named by ALGO_CONFIG over it, then
  * the environment overrides, and validate. Relative paths (csvDir, dataDir)
  * are resolved against the project root.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  let raw = readYaml(path.join(PROJECT_ROOT, 'config', 'default.yaml'));
-  if (env.ALGO_CONFIG) raw = deepMerge(raw, readYaml(path.resolve(env.ALGO_CONFIG)));
+  const defaults = path.join(PROJECT_ROOT, 'config', 'default.yaml');
+  let raw = oneTokenSecretsSetting(readYaml(defaults), defaults);
+  if (env.ALGO_CONFIG) {
+    const file = path.resolve(env.ALGO_CONFIG);
+    raw = deepMerge(raw, oneTokenSecretsSetting(readYaml(file), file));
+  }
   const merged = structuredClone(raw) as Record<string, unknown>;
+  const fromEnv: Record<string, unknown> = {};
   for (const [name, dotted] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    setPath(merged, dotted, LIST_KEYS.has(dotted) ? value.split(',') : value);
+    setPath(fromEnv, dotted, LIST_KEYS.has(dotted) ? value.split(',') : value);
   }
+  const overrides = oneTokenSecretsSetting(fromEnv, 'the environment (TOKEN_SECRET and TOKEN_SECRETS)') as object;
+  for (const [dotted, value] of leaves(overrides)) setPath(merged, dotted, value);
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${formatIssues(parsed.error.issues)}`);
   const config = parsed.data;

@@ -9,6 +9,9 @@ import {
   checkTrackedTotal,
   CONFIRMATION_DELIVERY_KIND,
   composeConfirmation,
+  composeManageLink,
+  ExpiredLinkError,
+  newLinkDeliveryKind,
   DEFAULT_TICKER_LIMITS,
   confirmChangeUrl,
   confirmUrl,
@@ -249,14 +252,41 @@ export class SubscriptionsService {
   /**
    * The subscriber a link is for: the token is genuine and for `purpose`, the
    * subscriber it names exists, and still has the address it was sent to (so
-   * that a token never acts on another mailbox). Null otherwise.
+   * that a token never acts on another mailbox). Null otherwise;
+   * {@link ExpiredLinkError} for a genuine link past its expiry.
    */
   async verifiedSubscriber(token: string, purpose: TokenPurpose): Promise<VerifiedSubscriber | null> {
-    const claims = this.deps.links.signer.verify(token, purpose);
-    if (!claims) return null;
-    const subscriber = await this.deps.subscribers.findById(claims.subscriberId);
-    if (!subscriber || subscriber.email !== claims.email) return null;
-    return { claims, subscriber };
+    const checked = this.deps.links.signer.check(token, purpose);
+    if (checked.status === 'invalid') return null;
+    if (checked.status === 'expired') throw new ExpiredLinkError(checked.claims.expiresAt ?? '');
+    const { claims } = checked;
+    const subscriber = await this.subscriberOf(claims);
+    return subscriber ? { claims, subscriber } : null;
+  }
+
+  /**
+   * "Send me a new link" (the page of an expired link, or an address typed in):
+   * emails a fresh link to the address the expired `token` was for (a confirm
+   * link for its change while that is pending, else a manage link), or a
+   * manage link to `email`. At most one such email a day per link and
+   * subscriber. Answers the same whether or not the address subscribes, so it
+   * tells nobody who does: false only for a token this server did not sign.
+   */
+  async sendNewLink(input: { token?: string; email?: string; today: IsoDate }): Promise<boolean> {
+    let subscriber: SubscriberWithSubscriptions | null = null;
+    let claims: TokenClaims | null = null;
+    if (input.token !== undefined) {
+      claims = this.genuineClaims(input.token, ['confirm', 'manage']);
+      if (!claims) return false;
+      subscriber = await this.subscriberOf(claims);
+    } else if (input.email !== undefined) {
+      subscriber = await this.deps.subscribers.findByEmail(normaliseEmail(input.email));
+    }
+    if (!subscriber) return true;
+    const pending = claims?.purpose === 'confirm' ? await this.pendingConfirmation(claims, subscriber) : null;
+    if (pending) await this.sendConfirmation(pending, input.today);
+    else await this.sendManageLink(subscriber, input.today);
+    return true;
   }
 
   /**
@@ -383,6 +413,68 @@ export class SubscriptionsService {
     const standing = await this.deps.subscribers.tickerStanding(newTickers, this.deps.configuredTickers ?? []);
     checkTrackedTotal(standing.untracked, standing.total, this.limits.maxTrackedTickers, field);
     await this.deps.subscribers.addPendingTickers(standing.unverified);
+  }
+
+  /** The claims of a genuine token (expired or not) for one of `purposes`; null for one this server did not sign. */
+  private genuineClaims(token: string, purposes: readonly TokenPurpose[]): TokenClaims | null {
+    for (const purpose of purposes) {
+      const checked = this.deps.links.signer.check(token, purpose);
+      if (checked.status !== 'invalid') return checked.claims;
+    }
+    return null;
+  }
+
+  /** The subscriber `claims` name, while it still has the address the link was sent to. */
+  private async subscriberOf(claims: TokenClaims): Promise<SubscriberWithSubscriptions | null> {
+    const subscriber = await this.deps.subscribers.findById(claims.subscriberId);
+    return subscriber && subscriber.email === claims.email ? subscriber : null;
+  }
+
+  /** The confirmation email a confirm link's new link repeats, while what it confirms is still pending; else null. */
+  private async pendingConfirmation(
+    claims: TokenClaims,
+    subscriber: SubscriberWithSubscriptions,
+  ): Promise<ConfirmationEmail | null> {
+    if (claims.changeId === undefined) {
+      if (subscriber.status !== 'pending') return null;
+      return {
+        kind: newLinkDeliveryKind('confirm:subscriber'),
+        subscriber,
+        confirmUrl: confirmUrl(this.deps.links, subscriber),
+        subscriptions: subscriber.subscriptions,
+      };
+    }
+    const change = await this.needChanges().find(claims.changeId, subscriber.id);
+    if (!change || change.applied) return null;
+    return {
+      kind: newLinkDeliveryKind(`confirm:change-${change.id}`),
+      subscriber,
+      confirmUrl: confirmChangeUrl(this.deps.links, change),
+      subscriptions: change.subscriptions,
+    };
+  }
+
+  /** Email `subscriber` a fresh manage link, once a day at most. */
+  private async sendManageLink(subscriber: LinkSubscriber, today: IsoDate): Promise<void> {
+    const { links } = this.deps;
+    await deliverExactlyOnce(this.deps, {
+      kind: newLinkDeliveryKind('manage'),
+      date: today,
+      concurrency: 1,
+      items: [
+        {
+          subscriberId: subscriber.id,
+          compose: () => ({
+            to: subscriber.email,
+            ...composeManageLink({
+              manageUrl: manageUrl(links, subscriber),
+              unsubscribeUrl: unsubscribeUrl(links, subscriber),
+            }),
+            headers: unsubscribeHeaders(links, subscriber),
+          }),
+        },
+      ],
+    });
   }
 
   private async unsubscribeAll(verified: VerifiedSubscriber | null): Promise<Subscriber | null> {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 /** The secrets docker-compose.yml interpolates, and what each one is. */
 export const DOCKER_SECRETS = {
   API_KEY: 'admin key of the HTTP API (header x-api-key)',
-  TOKEN_SECRET: 'signs confirm, unsubscribe and manage links',
+  TOKEN_SECRETS: 'signs confirm, unsubscribe and manage links (comma-separated: the first signs, all verify)',
   POSTGRES_PASSWORD: "password of Postgres' postgres user (set on the first start of its volume)",
   MINIO_ROOT_PASSWORD: 'MinIO root password, also the S3 secret key of backtest reports',
   PGADMIN_PASSWORD: 'pgAdmin login of admin@example.com',
@@ -45,7 +45,7 @@ export type DockerSettingName = keyof typeof DOCKER_SETTINGS;
 export function generateDockerSecrets(random: (bytes: number) => string = randomHex): Record<DockerSecretName, string> {
   return {
     API_KEY: random(24),
-    TOKEN_SECRET: random(32),
+    TOKEN_SECRETS: random(32),
     POSTGRES_PASSWORD: random(24),
     MINIO_ROOT_PASSWORD: random(24),
     PGADMIN_PASSWORD: random(12),
@@ -74,11 +74,27 @@ export function renderDockerEnv(secrets: Record<DockerSecretName, string>): stri
 }
 
 /**
- * Write a new `.env` at `file` (mode 0600). An existing one is kept unless
- * `force`: its Postgres password is already baked into the database volume.
+ * An existing `.env` in the older spelling (`TOKEN_SECRET=`, before the list)
+ * with the line renamed `TOKEN_SECRETS=`, same value, so the links it signed
+ * keep working; null when there is nothing to rename.
  */
-export function writeDockerEnv(file: string, options: { force?: boolean } = {}): 'written' | 'kept' {
-  if (fs.existsSync(file) && !options.force) return 'kept';
+export function upgradeDockerEnv(text: string): string | null {
+  if (/^TOKEN_SECRETS=/m.test(text) || !/^TOKEN_SECRET=/m.test(text)) return null;
+  return text.replace(/^TOKEN_SECRET=/m, 'TOKEN_SECRETS=');
+}
+
+/**
+ * Write a new `.env` at `file` (mode 0600). An existing one is kept unless
+ * `force` (its Postgres password is already baked into the database volume);
+ * kept in the older spelling, its `TOKEN_SECRET` line is renamed `TOKEN_SECRETS` ('upgraded').
+ */
+export function writeDockerEnv(file: string, options: { force?: boolean } = {}): 'written' | 'kept' | 'upgraded' {
+  if (fs.existsSync(file) && !options.force) {
+    const upgraded = upgradeDockerEnv(fs.readFileSync(file, 'utf8'));
+    if (upgraded === null) return 'kept';
+    fs.writeFileSync(file, upgraded, { mode: 0o600 });
+    return 'upgraded';
+  }
   fs.writeFileSync(file, renderDockerEnv(generateDockerSecrets()), { mode: 0o600 });
   fs.chmodSync(file, 0o600);
   return 'written';

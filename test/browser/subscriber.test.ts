@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { signToken } from '../../src/adapters/tokens/hmac-token.signer';
 import { launchBrowser, openPage, PHONE, screenshot, type TestPage } from './support/browser';
 import { startWebStack, type WebStack } from './support/web-stack';
 
@@ -72,7 +73,17 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     const confirmation = await stack.waitForMail('ann@example.com', /Confirm your subscription/);
     const confirmLink = linkIn(confirmation.text, '/app/confirm');
     expect(confirmLink).toBeDefined();
+    // Opening the link and running its page's scripts (what a mail scanner does) confirms nothing.
     await page.goto(confirmLink!);
+    await page.getByRole('heading', { name: 'Confirm your subscription' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await stack.database.db.selectFrom('subscriptions').selectAll().execute()).toEqual([]);
+    expect(await stack.database.db.selectFrom('subscription_changes').select('applied_at').execute()).toEqual([
+      { applied_at: null },
+    ]);
+    await screenshot(page, 'confirm-ask');
+    // The person's click confirms.
+    await page.getByRole('button', { name: 'Confirm my subscription' }).click();
     await page.getByRole('heading', { name: 'Subscription confirmed' }).waitFor();
     expect(await page.getByTestId('subscriptions').innerText()).toBe(
       'AAPL (recommended)\nIBM (macd_cross)\nIBM (sma_cross)',
@@ -80,6 +91,7 @@ describe('web app: subscriber pages in a real browser against the real stack', (
     keepForDocs(await screenshot(page, 'confirm'), 'confirm');
     // A second click says so.
     await page.reload();
+    await page.getByRole('button', { name: 'Confirm my subscription' }).click();
     await page.getByRole('heading', { name: 'Already confirmed' }).waitFor();
 
     // Manage, from the link in the email.
@@ -155,9 +167,42 @@ describe('web app: subscriber pages in a real browser against the real stack', (
   it('an altered link says it does not work', async () => {
     const t = await openPage(browser, stack.baseUrl);
     await t.page.goto('/app/confirm?token=abc.def');
+    await t.page.getByRole('button', { name: 'Confirm my subscription' }).click();
     await t.page.getByRole('heading', { name: 'This link does not work' }).waitFor();
     await t.page.goto('/app/manage?token=abc.def');
     await t.page.getByRole('heading', { name: 'This link does not work' }).waitFor();
+    await t.close();
+  });
+
+  it('an expired manage link says so in plain words and "Send me a new link" emails a fresh one that works', async () => {
+    const t = await openPage(browser, stack.baseUrl);
+    const subscribed = await stack.call('PUT', '/tickers/MSFT', { emails: ['kim@example.com'], confirmed: true }, true);
+    expect(subscribed.status).toBe(200);
+    const kim = await stack.database.db
+      .selectFrom('subscribers')
+      .select(['id', 'email'])
+      .where('email', '=', 'kim@example.com')
+      .executeTakeFirstOrThrow();
+    // Signed with the stack's secret, expired yesterday: as a 181-day-old manage link would be.
+    const expiresAt = new Date(Date.now() - 86_400_000).toISOString();
+    const claims = { purpose: 'manage' as const, subscriberId: kim.id, email: kim.email, expiresAt };
+    const token = signToken(claims, stack.config.api.tokenSecrets[0]);
+    await t.page.goto(`/app/manage?token=${encodeURIComponent(token)}`);
+    await t.page.getByRole('heading', { name: 'This link has expired' }).waitFor();
+    expect(await t.page.getByTestId('expired-message').textContent()).toMatch(
+      /^This link expired on \d{4}-\d{2}-\d{2}\./,
+    );
+    await screenshot(t.page, 'manage-expired');
+    await t.page.getByRole('button', { name: 'Send me a new link' }).click();
+    await t.page.getByTestId('new-link-said').getByText('a new link is on its way').waitFor();
+    await screenshot(t.page, 'manage-expired-sent');
+    const mail = await stack.waitForMail('kim@example.com', /link to manage/);
+    const fresh = linkIn(mail.text, '/app/manage');
+    expect(fresh).toBeDefined();
+    await t.page.goto(fresh!);
+    await t.page.getByTestId('manage-table').waitFor();
+    expect(await t.page.getByTestId('manage-email').textContent()).toBe('kim@example.com');
+    expect(t.errors).toEqual([]);
     await t.close();
   });
 });

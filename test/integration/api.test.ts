@@ -73,7 +73,7 @@ describe('HTTP API', () => {
           ],
           perTicker: { XOM: [{ name: 'rsi_reversion', params: {} }] },
         },
-        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
+        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecrets: ['x'.repeat(32)] },
       },
       subscribers,
       changes: new PostgresSubscriptionChangeRepository(t.db),
@@ -653,7 +653,7 @@ describe('HTTP API', () => {
       config: {
         tickers: ['AAPL'],
         strategies: { default: [{ name: 'sma_cross', params: {} }], perTicker: {} },
-        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecret: 'x'.repeat(32) },
+        api: { host: '127.0.0.1', port: 8000, apiKey: API_KEY, publicUrl: PUBLIC_URL, tokenSecrets: ['x'.repeat(32)] },
       },
       subscribers: new PostgresSubscriberRepository(brokenDb),
       changes: new PostgresSubscriptionChangeRepository(brokenDb),

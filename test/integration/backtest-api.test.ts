@@ -64,7 +64,7 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
           port: 8000,
           apiKey: API_KEY,
           publicUrl: 'http://127.0.0.1:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -112,7 +112,7 @@ describe('the API and the CLI refuse the same bad backtest inputs with the same 
           port: 8000,
           apiKey: API_KEY,
           publicUrl: 'http://127.0.0.1:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: unused,

@@ -36,7 +36,7 @@ describe('a hardened API over real HTTP and Postgres', () => {
           port: 8000,
           apiKey: API_KEY,
           publicUrl: 'http://127.0.0.1:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -52,7 +52,7 @@ describe("the old backtester's POST /backtest, on the API port, over the same ba
           port: 8000,
           apiKey: API_KEY,
           publicUrl: 'http://127.0.0.1:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -34,7 +34,7 @@ describe('list endpoints page with limit (default 500, at most 5000) and a curso
           port: 8000,
           apiKey: ADMIN['x-api-key'],
           publicUrl: 'http://signals.test',
-          tokenSecret: 'p'.repeat(32),
+          tokenSecrets: ['p'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -62,7 +62,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
           port: 8000,
           apiKey: 'test-admin-key-123',
           publicUrl: 'http://127.0.0.1:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -99,7 +99,7 @@ describe('POST /playground/backtests with an unsaved rule over real HTTP, Tempor
           port: 8000,
           apiKey: ADMIN_KEY,
           publicUrl: 'http://127.0.0.1:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -44,7 +44,7 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
           port: 8000,
           apiKey: 'rate-limit-admin',
           publicUrl: PUBLIC_URL,
-          tokenSecret: SECRET,
+          tokenSecrets: [SECRET],
           trustProxy,
         },
       },

@@ -59,7 +59,7 @@ describe('research API: strategies, charts, signals, track record, runs', () => 
           port: 8000,
           apiKey: API_KEY,
           publicUrl: 'http://signals.test:8000',
-          tokenSecret: 'x'.repeat(32),
+          tokenSecrets: ['x'.repeat(32)],
         },
       },
       subscribers: new PostgresSubscriberRepository(t.db),

@@ -53,7 +53,7 @@ describe('POST /strategies, /strategies/preview and GET /strategies over real Po
             port: 8000,
             apiKey: ADMIN_KEY,
             publicUrl: 'http://127.0.0.1:8000',
-            tokenSecret: 'x'.repeat(32),
+            tokenSecrets: ['x'.repeat(32)],
           },
         },
         subscribers: new PostgresSubscriberRepository(t.db),

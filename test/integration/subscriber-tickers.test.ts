@@ -56,8 +56,14 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
       config: {
         tickers: ['AAPL'],
         strategies,
-        subscriptions: LIMITS,
-        api: { host: '127.0.0.1', port: 8000, apiKey: 'tickers-admin-key', publicUrl: PUBLIC_URL, tokenSecret: SECRET },
+        subscriptions: { ...LIMITS, confirmLinkDays: 7, manageLinkDays: 180 },
+        api: {
+          host: '127.0.0.1',
+          port: 8000,
+          apiKey: 'tickers-admin-key',
+          publicUrl: PUBLIC_URL,
+          tokenSecrets: [SECRET],
+        },
       },
       subscribers,
       changes: new PostgresSubscriptionChangeRepository(t.db),
@@ -166,7 +172,7 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
 
     // The worker's daily-run activity asks the provider first: MSFT has bars, ZZZQ has no file.
     const config = testConfig({ databaseUrl: t.url, csvDir: SAMPLE_DIR, smtpPort: sink.port, tickers: ['AAPL'] });
-    config.api = { ...config.api, publicUrl: PUBLIC_URL, tokenSecret: SECRET };
+    config.api = { ...config.api, publicUrl: PUBLIC_URL, tokenSecrets: [SECRET] };
     const worker = testDependencies(config);
     try {
       expect(await worker.deps.trackedTickers()).toEqual(['AAPL', 'MSFT']);

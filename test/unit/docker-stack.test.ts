@@ -10,6 +10,7 @@ import {
   DOCKER_SETTINGS,
   generateDockerSecrets,
   renderDockerEnv,
+  upgradeDockerEnv,
   type DockerSecretName,
   type DockerSettingName,
 } from '../../src/stack/docker-env';
@@ -87,8 +88,17 @@ describe('docker-compose.yml', () => {
       expect(a[name]).not.toBe(b[name]);
     }
     expect(a.API_KEY).not.toBe(shipped.apiKey);
-    expect(a.TOKEN_SECRET).not.toBe(shipped.tokenSecret);
+    expect(shipped.tokenSecrets).not.toContain(a.TOKEN_SECRETS);
     expect(composeText).not.toMatch(/local-dev-api-key|local-dev-token-secret|change-me/);
+  });
+
+  it('renames the TOKEN_SECRET line of an older .env to TOKEN_SECRETS, same secret, and leaves a current one alone', () => {
+    const older = renderDockerEnv(generateDockerSecrets()).replace(/^TOKEN_SECRETS=/m, 'TOKEN_SECRET=');
+    const secret = /^TOKEN_SECRET=(.*)$/m.exec(older)![1];
+    const upgraded = upgradeDockerEnv(older)!;
+    expect(upgraded).toMatch(new RegExp(`^TOKEN_SECRETS=${secret}$`, 'm'));
+    expect(upgraded).not.toMatch(/^TOKEN_SECRET=/m);
+    expect(upgradeDockerEnv(upgraded)).toBeNull();
   });
 
   it("gives every app service an environment that passes the app's config validation and listen guard", () => {
@@ -106,7 +116,7 @@ describe('docker-compose.yml', () => {
       expect({ name, unsafe: unsafeListenReason(config.api) }).toEqual({ name, unsafe: null });
       expect(config.database.url).toBe(`postgres://postgres:${env.POSTGRES_PASSWORD}@postgres:5432/algo_signals`);
       expect(config.api.apiKey).toBe(env.API_KEY);
-      expect(config.api.tokenSecret).toBe(env.TOKEN_SECRET);
+      expect(config.api.tokenSecrets).toEqual([env.TOKEN_SECRETS]);
       expect(config.backtests.reports.s3.secretAccessKey).toBe(env.MINIO_ROOT_PASSWORD);
       expect(config.api.trustProxy).toBe(false);
       // Watched alike: JSON logs, alerts at the .env's defaults, links to the UI's published port.

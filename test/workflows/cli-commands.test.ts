@@ -222,7 +222,7 @@ describe('the CLI as a child process on the real stack: exit codes, tickers, not
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
       temporal: TemporalGateway.fromConfig(env.client, config),
       webApp: false,
     });

@@ -73,7 +73,7 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
       signals,
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: apiMailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
     });
     await api.listen({ host: '127.0.0.1', port: 0 });
     const address = api.server.address();

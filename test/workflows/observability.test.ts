@@ -131,7 +131,7 @@ describe('watching it: the worker Prometheus endpoint and JSON logs, the API /re
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
       temporal: TemporalGateway.fromConfig(temporal.client, config),
       readinessChecks: dependencyChecks({ db: t.db, redis, temporal: temporal.client }),
       webApp: false,

@@ -74,7 +74,7 @@ describe("the old notification service's clients, unchanged, on the real stack (
       prices: new PostgresPriceRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: apiMailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
       temporal: TemporalGateway.fromConfig(env.client, config),
       today: () => DATE,
       webApp: false,

@@ -113,7 +113,7 @@ describe("the old notification service's script (curl), unchanged but for the ad
       prices: new PostgresPriceRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer: apiMailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
       temporal: TemporalGateway.fromConfig(env.client, config),
       today: () => '2022-03-07',
       webApp: false,

@@ -49,7 +49,7 @@ describe('sweeps and recommendations over the API, like the CLI (real Temporal, 
       signals: new PostgresSignalRepository(t.db),
       deliveries: new PostgresDeliveryRepository(t.db),
       mailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
       temporal: TemporalGateway.fromConfig(env.client, config),
       playground: {
         bars: new PostgresPriceRepository(t.db),

@@ -92,7 +92,7 @@ describe('a rule strategy saved over the API runs like a built-in (real Temporal
       prices,
       savedStrategies: new PostgresSavedStrategyRepository(t.db),
       mailer: apiMailer,
-      signer: new HmacTokenSigner(config.api.tokenSecret),
+      signer: new HmacTokenSigner(config.api.tokenSecrets),
       temporal: TemporalGateway.fromConfig(env.client, config),
       backtests: new PostgresBacktestRepository(t.db),
       reports: new FilesystemObjectStore(reportsDir),

@@ -18,7 +18,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
         tags: ['subscriptions'],
         summary: 'The address and subscriptions a manage link is for',
         headers: manageHeaders,
-        response: { 200: subscriberView, 400: errorResponse },
+        response: { 200: subscriberView, 400: errorResponse, 410: errorResponse },
       },
     },
     async (request) => {
@@ -37,7 +37,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
         summary: "Replace the subscriptions of the manage link's address (empty: unsubscribed from everything)",
         headers: manageHeaders,
         body: manageBody,
-        response: { 200: subscriberView, 400: errorResponse },
+        response: { 200: subscriberView, 400: errorResponse, 410: errorResponse },
       },
     },
     async (request) => {
@@ -57,7 +57,7 @@ export function registerManageRoutes(app: ZodApp, ctx: ApiContext): void {
         tags: ['subscriptions'],
         summary: "Unsubscribe the manage link's address from everything",
         headers: manageHeaders,
-        response: { 200: subscriberView, 400: errorResponse },
+        response: { 200: subscriberView, 400: errorResponse, 410: errorResponse },
       },
     },
     async (request) => {

@@ -1,3 +1,4 @@
+import { BadInputError } from '../../domain/errors';
 import { HttpError } from '../errors';
 import { INVALID_LINK_MESSAGE } from '../pages';
 import type { ApiContext, ZodApp } from '../api-context';
@@ -5,6 +6,8 @@ import {
   challengeResponse,
   confirmResponse,
   errorResponse,
+  newLinkBody,
+  newLinkResponse,
   optionsResponse,
   subscribeBody,
   subscribeResponse,
@@ -81,13 +84,37 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
         summary:
           "Follow a confirm link (the web app's /app/confirm page): applies the subscription change it was sent for",
         body: tokenBody,
-        response: { 200: confirmResponse, 400: errorResponse },
+        response: { 200: confirmResponse, 400: errorResponse, 410: errorResponse },
       },
     },
     async (request) => {
       const result = await ctx.subscriptions.confirmLink(request.body.token);
       if (!result) throw invalidLink();
       return result;
+    },
+  );
+
+  app.post(
+    '/subscriptions/new-link',
+    {
+      // Per client and per mailbox (the address given, or the one the link was for): nobody floods a mailbox.
+      preHandler: ctx.limits.clientAndAddress,
+      schema: {
+        tags: ['subscriptions'],
+        summary:
+          'Send me a new link: emails a fresh confirm or manage link to the address an expired link was for (or to `email`); answers the same whether or not the address subscribes',
+        body: newLinkBody,
+        response: { 202: newLinkResponse, 400: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { token, email } = request.body;
+      if ((token === undefined) === (email === undefined))
+        throw new BadInputError("give either token (the expired link's) or email, not both", { field: 'token' });
+      if (!(await ctx.subscriptions.sendNewLink({ token, email, today: ctx.today() }))) throw invalidLink();
+      return reply.code(202).send({
+        message: 'If this address subscribes to Algo Signals, a new link is on its way to it.',
+      });
     },
   );
 

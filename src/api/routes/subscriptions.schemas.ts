@@ -56,6 +56,15 @@ export const subscribeBody = z
 /** The token of a link in an email, in a JSON body (the web app's landing pages). */
 export const tokenBody = z.strictObject({ token: z.string().min(1).max(1024) });
 
+/** "Send me a new link": the token of the (expired) link, or an address; exactly one of them. */
+export const newLinkBody = z.strictObject({
+  token: z.string().min(1).max(1024).optional(),
+  email: emailSchema.optional(),
+});
+
+/** The answer to "send me a new link", the same whether or not the address subscribes. */
+export const newLinkResponse = z.object({ message: z.string() });
+
 /** A 4xx answer: `invalid_link` for a link that is not valid; `field` names the request field at fault when one is. */
 export const errorResponse = z.object({ error: z.string(), message: z.string(), field: z.string().optional() });
 

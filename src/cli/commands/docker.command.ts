@@ -20,7 +20,9 @@ export function registerDockerCommands(program: Command): void {
         out.result({ file, result }, () =>
           result === 'written'
             ? `wrote ${file} with new random secrets; now: docker compose up -d --build`
-            : color.yellow(`${file} exists and was kept (--force replaces it); docker compose reads it`),
+            : result === 'upgraded'
+              ? `${file} kept; its TOKEN_SECRET line is now TOKEN_SECRETS (same secret, links keep working)`
+              : color.yellow(`${file} exists and was kept (--force replaces it); docker compose reads it`),
         );
       }),
     );

@@ -1,3 +1,4 @@
+import { DomainError } from '../errors';
 import type { IsoDate } from '../dates';
 import type {
   AppliedChange,
@@ -124,16 +125,39 @@ export interface TokenClaims {
   email: string;
   /** A confirm link for one pending subscription change (absent in links sent before changes existed). */
   changeId?: number;
+  /**
+   * When the link stops working, ISO 8601 (set by the signer from its purpose's
+   * lifetime; absent for unsubscribe links and for links signed before links expired).
+   */
+  expiresAt?: string;
 }
 
+/** What a token is: genuine and current, genuine but past its expiry, or not ours (forged, truncated, other purpose). */
+export type TokenCheck =
+  | { status: 'valid'; claims: TokenClaims }
+  | { status: 'expired'; claims: TokenClaims }
+  | { status: 'invalid' };
+
 /**
- * Signs and verifies the tokens in confirm and unsubscribe links. Tokens are
- * URL-safe and do not expire (an old email's unsubscribe link must still
- * work); verification is constant-time.
+ * Signs and verifies the tokens in confirm, unsubscribe and manage links.
+ * Tokens are URL-safe; confirm and manage tokens carry their expiry inside
+ * the signed part, unsubscribe tokens never expire (an old email's one-click
+ * unsubscribe must still work); verification is constant-time.
  */
 export interface TokenSigner {
-  /** A URL-safe token carrying `claims`. */
-  sign(claims: TokenClaims): string;
-  /** The claims of a genuine token for `purpose`; null for anything else (forged, truncated, other purpose). */
+  /** A URL-safe token carrying `claims`, its expiry set from `claims.purpose`'s lifetime. */
+  sign(claims: Omit<TokenClaims, 'expiresAt'>): string;
+  /** The claims of a genuine, unexpired token for `purpose`; null for anything else. */
   verify(token: string, purpose: TokenPurpose): TokenClaims | null;
+  /** Like {@link verify}, but tells a genuine expired token (its claims, for "send me a new link") from a bad one. */
+  check(token: string, purpose: TokenPurpose): TokenCheck;
+}
+
+/** A genuine link past its expiry (the API answers 410 `link_expired`; its page offers a new link). */
+export class ExpiredLinkError extends DomainError {
+  constructor(readonly expiresAt: string) {
+    super(
+      `This link expired on ${expiresAt.slice(0, 10)}. Ask for a new one: it is sent to the address this link was for.`,
+    );
+  }
 }

@@ -80,7 +80,7 @@ export async function startWebStack(options: WebStackOptions = {}): Promise<WebS
       API_PORT: String(port),
       API_KEY: WEB_API_KEY,
       PUBLIC_URL: baseUrl,
-      TOKEN_SECRET: config.api.tokenSecret,
+      TOKEN_SECRETS: config.api.tokenSecrets.join(','),
       ALGO_CSV_DIR: options.csvDir ?? SAMPLE_CSV_DIR,
       ALGO_TICKERS: config.tickers.join(','),
       LOG_LEVEL: 'warn',

@@ -5,7 +5,8 @@ import { confirmUrl, manageUrl, unsubscribeUrl } from '../../../src/domain/subsc
 import { SubscriptionsService } from '../../../src/services/subscriptions.service';
 
 const SECRET = 'a-test-secret-of-enough-length';
-const signer = new HmacTokenSigner(SECRET);
+// A fixed clock: confirm links carry 7 days, manage links 180 (unsubscribe links none).
+const signer = new HmacTokenSigner(SECRET, { now: () => Date.parse('2026-12-07T12:00:00Z') });
 const links = { publicUrl: 'https://signals.example.com', signer };
 const ann: SubscriberWithSubscriptions = {
   id: 7,
@@ -78,7 +79,13 @@ describe('SubscriptionsService.verifiedSubscriber: verify the token, find the su
       const verified = await service.verifiedSubscriber(tokenOf(url), purpose);
       expect(verified).toEqual({
         subscriber: ann,
-        claims: { purpose, subscriberId: 7, email: 'ann@example.com' } satisfies TokenClaims,
+        claims: {
+          purpose,
+          subscriberId: 7,
+          email: 'ann@example.com',
+          ...(purpose === 'confirm' ? { expiresAt: '2026-12-14T12:00:00.000Z' } : {}),
+          ...(purpose === 'manage' ? { expiresAt: '2027-06-05T12:00:00.000Z' } : {}),
+        } satisfies TokenClaims,
       });
     }
   });

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { api, asApiError } from '../api/client';
+import { api, asApiError, type ApiError } from '../api/client';
+import { ExpiredLink } from '../components/expired-link';
 
 type Pair = { ticker: string; strategy: string };
 interface Confirmed {
@@ -17,29 +18,40 @@ export const appPath = (url: string) => {
   return `${u.pathname}${u.search}`;
 };
 
-/** /app/confirm?token=...: the link in a confirmation email. Applies the change and says what happened. */
+/**
+ * /app/confirm?token=...: the link in a confirmation email. Opening it
+ * changes nothing (mail scanners open links and run their scripts): the
+ * change applies when the person clicks "Confirm", which says what happened.
+ */
 export default function Confirm() {
   const { query } = useLocation();
   const token = query.token ?? '';
   const [result, setResult] = useState<Confirmed | null>(null);
-  const [error, setError] = useState<string | null>(
-    token ? null : 'This link has no token. Copy the whole link from the email.',
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(
+    token ? null : { error: 'invalid_link', message: 'This link has no token. Copy the whole link from the email.' },
   );
 
-  useEffect(() => {
-    if (!token) return;
-    api.POST('/subscriptions/confirm', { body: { token } }).then(
-      ({ data, error: e, response }) => (data ? setResult(data) : setError(asApiError(e, response.status).message)),
-      (e: unknown) => setError(asApiError(e).message),
-    );
-  }, [token]);
+  const confirm = async () => {
+    setBusy(true);
+    try {
+      const { data, error: e, response } = await api.POST('/subscriptions/confirm', { body: { token } });
+      if (data) setResult(data);
+      else setError(asApiError(e, response.status));
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
 
+  if (error?.error === 'link_expired') return <ExpiredLink token={token} message={error.message} />;
   if (error) {
     return (
       <section>
         <h1>This link does not work</h1>
         <p role="alert" class="error">
-          {error}
+          {error.message}
         </p>
         <p>
           <a href="/app/subscribe">Subscribe again</a>
@@ -47,7 +59,19 @@ export default function Confirm() {
       </section>
     );
   }
-  if (!result) return <p aria-busy="true">Confirming…</p>;
+  if (!result) {
+    return (
+      <section>
+        <h1>Confirm your subscription</h1>
+        <p>Click the button to confirm the subscription this email link was sent for. Nothing changes until you do.</p>
+        <div class="actions">
+          <button type="button" disabled={busy} onClick={confirm}>
+            {busy ? 'Confirming…' : 'Confirm my subscription'}
+          </button>
+        </div>
+      </section>
+    );
+  }
   const title = result.outcome === 'already_applied' ? 'Already confirmed' : 'Subscription confirmed';
   return (
     <section aria-live="polite">

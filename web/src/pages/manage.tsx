@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, asApiError, type ApiError } from '../api/client';
+import { ExpiredLink } from '../components/expired-link';
 import { Field, fieldErrors, FormError, TextField } from '../components/form';
 
 type Pair = { ticker: string; strategy: string };
@@ -19,8 +20,8 @@ export default function Manage() {
   const { query } = useLocation();
   const token = query.token ?? '';
   const [view, setView] = useState<View | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(
-    token ? null : 'This link has no token. Copy the whole link from the email.',
+  const [loadError, setLoadError] = useState<ApiError | null>(
+    token ? null : { error: 'invalid_link', message: 'This link has no token. Copy the whole link from the email.' },
   );
   const [status, setStatus] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
@@ -33,8 +34,8 @@ export default function Manage() {
   useEffect(() => {
     if (!token) return;
     api.GET('/manage', { params: { header } }).then(
-      ({ data, error: e, response }) => (data ? setView(data) : setLoadError(asApiError(e, response.status).message)),
-      (e: unknown) => setLoadError(asApiError(e).message),
+      ({ data, error: e, response }) => (data ? setView(data) : setLoadError(asApiError(e, response.status))),
+      (e: unknown) => setLoadError(asApiError(e)),
     );
     api.GET('/subscriptions/options').then(
       ({ data }) => {
@@ -79,12 +80,13 @@ export default function Manage() {
     }
   };
 
+  if (loadError?.error === 'link_expired') return <ExpiredLink token={token} message={loadError.message} />;
   if (loadError) {
     return (
       <section>
         <h1>This link does not work</h1>
         <p role="alert" class="error">
-          {loadError}
+          {loadError.message}
         </p>
       </section>
     );
