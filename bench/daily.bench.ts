@@ -56,7 +56,7 @@ function random(seed: number): () => number {
   };
 }
 
-interface Pair {
+export interface Pair {
   ticker: string;
   strategy: string;
 }
@@ -83,18 +83,20 @@ async function signalPairs(tickers: readonly string[], config: AppConfig): Promi
 }
 
 /**
- * 10,000 confirmed subscribers, each following one pair that has a BUY or
- * SELL on the run date (round robin, so they spread over every such pair)
- * and 0 to 2 more pairs drawn from every ticker and configured strategy.
+ * `count` confirmed subscribers (10,000 here), each following one pair that
+ * has a BUY or SELL on the run date (round robin, so they spread over every
+ * such pair) and 0 to 2 more pairs drawn from every ticker and configured
+ * strategy. Returns the number of subscriptions.
  */
-async function insertSubscribers(
+export async function insertSubscribers(
   db: Kysely<Database>,
   tickers: readonly string[],
   strategies: readonly string[],
   withSignal: readonly Pair[],
+  count = SUBSCRIBERS,
 ): Promise<number> {
   const next = random(20180207);
-  const emails = Array.from({ length: SUBSCRIBERS }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}@example.com`);
+  const emails = Array.from({ length: count }, (_, i) => `bench-${String(i + 1).padStart(5, '0')}@example.com`);
   const { rows } = await sql<{ id: string; email: string }>`
     insert into subscribers (email, status, confirmed_at)
     select e, 'confirmed', now() from unnest(${emails}::text[]) as e
@@ -130,7 +132,7 @@ function arrivalOf(file: string): number {
 }
 
 /** The `.eml` files in `dir` (headers only): count, distinct Message-IDs and recipients, last arrival. */
-async function countMessages(
+export async function countMessages(
   dir: string,
 ): Promise<{ files: number; messageIds: number; recipients: number; missingIds: number; lastArrival: number }> {
   const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.eml') && !f.startsWith('.'));

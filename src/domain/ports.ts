@@ -218,7 +218,11 @@ export interface IngestionRunRepository {
   recordedResults(runId: string, tickers: readonly string[]): Promise<Map<string, TickerIngestionResult>>;
   /** Record a ticker's failure (idempotent by (runId, ticker)); successes are recorded by {@link PriceRepository.saveIngestion}. */
   recordFailure(runId: string, ticker: string, error: string, failover?: readonly ProviderAttempt[]): Promise<void>;
-  /** Mark the run finished with its overall status. */
+  /**
+   * Mark the run finished with its overall status, and bring the stored
+   * prices' query statistics up to date if the run's writes made them stale
+   * (once per run, not once per batch: a backfill's reads need none).
+   */
   finishRun(runId: string, status: 'completed' | 'completed_with_failures'): Promise<void>;
 }
 

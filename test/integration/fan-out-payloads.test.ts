@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type KyselyPlugin } from 'kysely';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { PostgresDeliveryRepository } from '../../src/adapters/postgres/postgres-delivery.repository';
 import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
@@ -15,7 +15,7 @@ const TEMPORAL_PAYLOAD_LIMIT = 2 * 1024 * 1024;
 /** Temporal's default payload converter writes JSON: its size is what a payload weighs. */
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
-describe('the email fan-out’s activity payloads as subscribers grow', () => {
+describe('the email fan-out’s activity payloads and statements as subscribers grow', () => {
   let database: TestDatabase;
   const target: NotificationTarget = { kind: 'daily', date: DATE };
   const neverSends: Mailer = {
@@ -38,6 +38,9 @@ describe('the email fan-out’s activity payloads as subscribers grow', () => {
     await new PostgresSignalRepository(database.db).record(signals, DATE);
   });
   afterAll(() => database.destroy());
+  beforeEach(async () => {
+    await sql`truncate subscribers, deliveries, delivered_signals restart identity cascade`.execute(database.db);
+  });
 
   /** Confirmed subscribers up to `total`, each following one ticker with a signal and one without. */
   async function subscribersUpTo(total: number): Promise<void> {
@@ -64,6 +67,58 @@ describe('the email fan-out’s activity payloads as subscribers grow', () => {
     const pages: RecipientPage[] = await new MockActivityEnvironment().run(() => activities.planNotifications(input));
     return { input, pages };
   }
+
+  /** The statements `work` sends through the database, counted by a Kysely plugin (transactions included). */
+  async function statements(work: (repo: PostgresDeliveryRepository) => Promise<unknown>): Promise<number> {
+    let count = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        count += 1;
+        return node;
+      },
+      transformResult: ({ result }) => Promise.resolve(result),
+    };
+    await work(new PostgresDeliveryRepository(database.db.withPlugin(counting)));
+    return count;
+  }
+
+  it('planning and each page’s digests take the same number of statements at 10,000 and 100,000 subscribers: nothing runs per subscriber', async () => {
+    const signals = { runDate: DATE };
+    const messageId = (subscriberId: number, seq: number) => `<${subscriberId}.${seq}@test>`;
+    const measure = async () => {
+      let pages: RecipientPage[] = [];
+      const planning = await statements(async (repo) => {
+        pages = await repo.recipientPages({ signals, pageSize: PAGE_SIZE });
+      });
+      // The newest page: subscribers no fan-out has planned yet.
+      const page = pages[pages.length - 1];
+      let planned = 0;
+      const digests = await statements(async (repo) => {
+        const { digests: d } = await repo.planDigests({ kind: 'daily', date: DATE, signals, page, messageId });
+        planned = d.length;
+      });
+      // The same page again (an attempt after a crash): its open claims come back, as planned.
+      const again = await statements((repo) =>
+        repo.planDigests({ kind: 'daily', date: DATE, signals, page, messageId }),
+      );
+      return { pages: pages.length, planning, digests, again, planned };
+    };
+    await subscribersUpTo(10_000);
+    const small = await measure();
+    await subscribersUpTo(100_000);
+    const large = await measure();
+
+    // Not vacuous: ten times the pages, a full page planned each time.
+    expect(small.pages).toBe(10_000 / PAGE_SIZE);
+    expect(large.pages).toBe(100_000 / PAGE_SIZE);
+    expect(small.planned).toBe(PAGE_SIZE);
+    expect(large.planned).toBe(PAGE_SIZE);
+    // One statement plans every page; a page's digests take a handful, whatever the size.
+    expect(small.planning).toBe(1);
+    expect(large.planning).toBe(1);
+    expect(small.digests).toBeLessThanOrEqual(10);
+    expect(large).toMatchObject({ digests: small.digests, again: small.again });
+  });
 
   it('planning passes id ranges: linear in pages, far below 2 MB at 100,000 subscribers; each page’s input is constant', async () => {
     await subscribersUpTo(10_000);

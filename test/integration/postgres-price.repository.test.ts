@@ -236,14 +236,32 @@ describe('PostgresPriceRepository', () => {
     ).toBe(1);
   });
 
-  it('analyzes daily_bars after a bulk backfill: a never-analyzed table left a batch read scanning the whole table', async () => {
+  it('analyzes daily_bars once, when the run finishes, not after every batch: a never-analyzed table left a batch read scanning the whole table', async () => {
     const days = Array.from({ length: 2_000 }, (_, i) => new Date(Date.UTC(2010, 0, 1) + i * 86_400_000));
     const bars = days.map((d, i) => bar(d.toISOString().slice(0, 10), 10 + (i % 7)));
-    const tickers = ['BK1', 'BK2', 'BK3', 'BK4', 'BK5', 'BK6'];
-    await repo.saveIngestions(tickers.map((ticker) => ({ runId: 'run-1', ticker, bars, rejected: [] })));
-    const { rows } = await sql<{ tuples: number }>`
-      select reltuples::float8 as tuples from pg_class where oid = 'daily_bars'::regclass`.execute(t.db);
-    // ANALYZE's estimate of the 12,000 rows (-1 or 0 when never analyzed).
-    expect(rows[0].tuples).toBeGreaterThanOrEqual(tickers.length * bars.length * 0.9);
+    const analyzed = async () => {
+      const { rows } = await sql<{ tuples: number; analyzes: number }>`
+        select c.reltuples::float8 as tuples, coalesce(s.analyze_count, 0)::int as analyzes
+        from pg_class c left join pg_stat_user_tables s on s.relid = c.oid
+        where c.oid = 'daily_bars'::regclass`.execute(t.db);
+      return rows[0];
+    };
+    const before = (await analyzed()).analyzes;
+    // Two batches of 6,000 rows, each past ANALYZE_MIN_ROWS with the table before it: neither analyzes.
+    for (const batch of [
+      ['BK1', 'BK2', 'BK3'],
+      ['BK4', 'BK5', 'BK6'],
+    ])
+      await repo.saveIngestions(batch.map((ticker) => ({ runId: 'run-1', ticker, bars, rejected: [] })));
+    expect(await analyzed()).toEqual({ tuples: -1, analyzes: before });
+    await repo.finishRun('run-1', 'completed');
+    // ANALYZE's estimate of the 12,000 rows, from one ANALYZE.
+    const after = await analyzed();
+    expect(after.tuples).toBeGreaterThanOrEqual(12_000 * 0.9);
+    expect(after.analyzes).toBe(before + 1);
+    // A run that wrote little changes nothing.
+    await repo.saveIngestion({ runId: 'run-2', ticker: 'BK7', bars: bars.slice(0, 10), rejected: [] });
+    await repo.finishRun('run-2', 'completed');
+    expect((await analyzed()).analyzes).toBe(before + 1);
   });
 });

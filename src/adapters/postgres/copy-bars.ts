@@ -29,30 +29,6 @@ const PG_EPOCH_DAY = 10_957;
 const FIELDS = 2 + STAGED_NUMBER_COLUMNS.length;
 const NUMBER_FIELD_BYTES = 4 + 8;
 const NULL_LENGTH = -1;
-const VOLUME_INDEX = STAGED_NUMBER_COLUMNS.indexOf('volume');
-
-function numberValues(bar: EnrichedBar): Array<number | null> {
-  const adjusted = bar.splitFactor !== undefined && bar.splitFactor !== 1;
-  return [
-    bar.open,
-    bar.high,
-    bar.low,
-    bar.close,
-    bar.adjClose,
-    bar.volume,
-    bar.sma7,
-    bar.sma21,
-    bar.sma50,
-    bar.sma100,
-    bar.sma200,
-    bar.ema12,
-    bar.ema26,
-    bar.macd,
-    bar.macdSignal,
-    adjusted ? (bar.rawClose ?? null) : null,
-    bar.splitFactor ?? 1,
-  ];
-}
 
 const TWO_TO_32 = 2 ** 32;
 
@@ -61,35 +37,66 @@ export function hasWholeVolumes(bars: readonly EnrichedBar[]): boolean {
   return bars.every((b) => Number.isSafeInteger(b.volume) && b.volume >= 0);
 }
 
-/** One ticker's bars as COPY BINARY tuples; volume as int8 (`wholeVolume`, for daily_bars itself) or float8 (staging). */
+/** A float8 field at `o`; returns the offset after it. */
+function writeNumber(view: DataView, o: number, value: number): number {
+  view.setInt32(o, 8);
+  view.setFloat64(o + 4, value);
+  return o + NUMBER_FIELD_BYTES;
+}
+
+/** A float8 field, or a null (4 bytes, not 12: the buffer ends up shorter than allocated). */
+function writeNumberOrNull(view: DataView, o: number, value: number | null | undefined): number {
+  if (value === null || value === undefined) {
+    view.setInt32(o, NULL_LENGTH);
+    return o + 4;
+  }
+  return writeNumber(view, o, value);
+}
+
+/**
+ * One ticker's bars as COPY BINARY tuples; volume as int8 (`wholeVolume`, for
+ * daily_bars itself) or float8 (staging). Written through a DataView, field
+ * by field in {@link STAGED_NUMBER_COLUMNS} order, with no array or object
+ * per bar: this runs once per stored bar, beside the COPY it feeds.
+ */
 function encodeTicker(ticker: string, bars: readonly EnrichedBar[], wholeVolume: boolean): Buffer {
   const name = Buffer.from(ticker, 'utf8');
   const rowBytes = 2 + (4 + name.length) + (4 + 4) + NUMBER_FIELD_BYTES * STAGED_NUMBER_COLUMNS.length;
   const out = Buffer.allocUnsafe(rowBytes * bars.length);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let o = 0;
   for (const bar of bars) {
-    o = out.writeInt16BE(FIELDS, o);
-    o = out.writeInt32BE(name.length, o);
-    o += name.copy(out, o);
-    o = out.writeInt32BE(4, o);
-    o = out.writeInt32BE(epochDay(bar.date) - PG_EPOCH_DAY, o);
-    const values = numberValues(bar);
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (wholeVolume && i === VOLUME_INDEX) {
-        // int8 as two big-endian halves: exact for every whole number below 2^53.
-        const high = Math.floor(bar.volume / TWO_TO_32);
-        o = out.writeInt32BE(8, o);
-        o = out.writeUInt32BE(high, o);
-        o = out.writeUInt32BE(bar.volume - high * TWO_TO_32, o);
-      } else if (value === null) {
-        // A null takes 4 bytes, not 12: the buffer ends up shorter than allocated.
-        o = out.writeInt32BE(NULL_LENGTH, o);
-      } else {
-        o = out.writeInt32BE(8, o);
-        o = out.writeDoubleBE(value, o);
-      }
-    }
+    view.setInt16(o, FIELDS);
+    view.setInt32(o + 2, name.length);
+    o += 6 + name.copy(out, o + 6);
+    view.setInt32(o, 4);
+    view.setInt32(o + 4, epochDay(bar.date) - PG_EPOCH_DAY);
+    o += 8;
+    o = writeNumber(view, o, bar.open);
+    o = writeNumber(view, o, bar.high);
+    o = writeNumber(view, o, bar.low);
+    o = writeNumber(view, o, bar.close);
+    o = writeNumber(view, o, bar.adjClose);
+    if (wholeVolume) {
+      // int8 as two big-endian halves: exact for every whole number below 2^53.
+      const high = Math.floor(bar.volume / TWO_TO_32);
+      view.setInt32(o, 8);
+      view.setUint32(o + 4, high);
+      view.setUint32(o + 8, bar.volume - high * TWO_TO_32);
+      o += NUMBER_FIELD_BYTES;
+    } else o = writeNumber(view, o, bar.volume);
+    o = writeNumberOrNull(view, o, bar.sma7);
+    o = writeNumberOrNull(view, o, bar.sma21);
+    o = writeNumberOrNull(view, o, bar.sma50);
+    o = writeNumberOrNull(view, o, bar.sma100);
+    o = writeNumberOrNull(view, o, bar.sma200);
+    o = writeNumberOrNull(view, o, bar.ema12);
+    o = writeNumberOrNull(view, o, bar.ema26);
+    o = writeNumberOrNull(view, o, bar.macd);
+    o = writeNumberOrNull(view, o, bar.macdSignal);
+    const adjusted = bar.splitFactor !== undefined && bar.splitFactor !== 1;
+    o = writeNumberOrNull(view, o, adjusted ? bar.rawClose : null);
+    o = writeNumber(view, o, bar.splitFactor ?? 1);
   }
   return out.subarray(0, o);
 }
