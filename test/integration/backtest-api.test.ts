@@ -133,7 +133,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       400,
       /bad parameter fast for strategy sma_cross/,
     ],
-    ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, /body.params.fast/],
+    [
+      'a string parameter',
+      { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } },
+      400,
+      /^Parameter fast must be a number\.$/,
+    ],
     [
       'a date outside the stored data',
       { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' },

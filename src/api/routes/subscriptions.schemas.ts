@@ -56,8 +56,21 @@ export const subscribeBody = z
 /** The token of a link in an email, in a JSON body (the web app's landing pages). */
 export const tokenBody = z.strictObject({ token: z.string().min(1).max(1024) });
 
-/** A 4xx answer: `invalid_link` for a link that is not valid; `field` names the request field at fault when one is. */
-export const errorResponse = z.object({ error: z.string(), message: z.string(), field: z.string().optional() });
+/**
+ * A 4xx answer: `invalid_link` for a link that is not valid; `field` names the
+ * request field at fault when one is, `errors` gives a sentence per field (src/api/errors.ts).
+ */
+export const errorResponse = z.object({
+  error: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+  errors: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .optional()
+    .describe(
+      'One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."}',
+    ),
+});
 
 const statusSchema = z.enum(['pending', 'confirmed', 'unsubscribed']);
 

@@ -380,6 +380,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -510,6 +515,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -569,6 +579,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2645,6 +2660,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2704,6 +2724,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2752,6 +2777,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
