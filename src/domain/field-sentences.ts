@@ -84,10 +84,16 @@ const humanized = (name: string) =>
 export function fieldWords(path: string): FieldWords {
   const parts = path.split('.').filter(Boolean);
   if (parts.length === 0) return { label: 'The request' };
+  // A rule's condition (`entry.all[0].right`, under `rule.` in a backtest): as the rule builder labels it.
+  const condition = /(?:^|\.)(entry|exit)\.(?:all|any)\[(\d+)\]\.(left|right|days)$/.exec(path);
+  if (condition) {
+    const [, side, index, part] = condition;
+    return { label: `${capitalized(side)} ${Number(index) + 1}: ${part === 'days' ? 'days' : `${part} operand`}` };
+  }
   const last = parts[parts.length - 1];
   const parent = parts[parts.length - 2];
   const grandparent = parts[parts.length - 3];
-  if (parent === 'params' && !/^\d+$/.test(last)) return { label: `Parameter ${last}` };
+  if ((parent === 'params' || parent === 'parameters') && !/^\d+$/.test(last)) return { label: `Parameter ${last}` };
   if (/^\d+$/.test(last) && parent !== undefined) {
     return {
       label: `${ENTRY_WORDS[parent] ?? `${(FIELD_WORDS[parent] ?? { label: humanized(parent) }).label} entry`} ${Number(last) + 1}`,

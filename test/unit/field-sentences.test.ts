@@ -126,6 +126,8 @@ describe('field sentences: error texts for people, built from zod issues and dom
     expect(fieldWords('emails.1').label).toBe('Email 2');
     expect(fieldWords('subscriptions.0.ticker').label).toBe('Ticker of subscription 1');
     expect(fieldWords('commissionPerTrade').label).toBe('Commission per trade');
+    expect(fieldWords('rule.entry.all[0].right').label).toBe('Entry 1: right operand');
+    expect(fieldWords('rule.parameters.fast').label).toBe('Parameter fast');
     expect(fieldWords('someNewField').label).toBe('Some new field');
     expect(fieldSentence('from', { code: 'custom', message: 'not a valid date (expected YYYY-MM-DD)' })).toBe(
       'From date is not a valid date (expected YYYY-MM-DD)',
