@@ -114,7 +114,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
   });
 
   it.each<[string, unknown, number, RegExp]>([
-    ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, /body: .*fees/],
+    [
+      'an unknown field',
+      { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 },
+      400,
+      /^The request has an unknown field: fees\.$/,
+    ],
     [
       'a bad date',
       { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' },
