@@ -18,7 +18,10 @@ export interface ApiError {
   errors?: Array<{ field: string; message: string }>;
 }
 
-/** The error body of a failed call, whatever the route declares (network failures included). */
+/**
+ * The error body of a failed call, whatever the route declares (network
+ * failures included); its message is the API's sentences when it has them.
+ */
 export function asApiError(error: unknown, status?: number): ApiError {
   if (error && typeof error === 'object' && 'message' in error && typeof (error as ApiError).message === 'string') {
     const body = error as ApiError;
@@ -27,7 +30,8 @@ export function asApiError(error: unknown, status?: number): ApiError {
       : undefined;
     return {
       error: String(body.error ?? 'error'),
-      message: body.message,
+      // The sentences for people when the API gives them (a 400 names each field in words), else its message.
+      message: errors?.length ? errors.map((e) => e.message).join(' ') : body.message,
       ...(typeof body.field === 'string' ? { field: body.field } : {}),
       ...(errors?.length ? { errors } : {}),
     };
