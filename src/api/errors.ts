@@ -9,6 +9,14 @@ import {
   UnknownTickerError,
 } from '../domain/errors';
 import { ExpiredLinkError } from '../domain/subscriptions';
+import {
+  fieldSentence,
+  fieldSentences,
+  joinSentences,
+  sentenceOfMessage,
+  type FieldProblem,
+  type FieldSentence,
+} from '../domain/field-sentences';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -19,6 +27,11 @@ export interface ErrorBody {
    * body or query, `from` or `params.fast`, so a form shows the message next to it.
    */
   field?: string;
+  /**
+   * A 400's sentence per field at fault, for people ("Slippage must be below
+   * 10,000 bps."), each beside its field's path as in `field`.
+   */
+  errors?: FieldSentence[];
 }
 
 /** An error that carries its HTTP status and public message (safe to show the client). */
@@ -45,41 +58,27 @@ const CODES: Record<number, string> = {
   431: 'headers_too_large',
 };
 
-const LOCATION: Record<string, string> = { querystring: 'query', body: 'body', params: 'params', headers: 'headers' };
-
-/** `body.email: invalid email address; body.tickers: ...` from fastify-type-provider-zod issues. */
-function describeValidation(err: FastifyError): string {
-  const where = LOCATION[err.validationContext ?? ''] ?? err.validationContext ?? 'request';
-  return (err.validation ?? [])
-    .slice(0, 5)
-    .map((v) => {
-      const field = v.instancePath.split('/').filter(Boolean).join('.');
-      const keys = (v.params as { keys?: unknown })?.keys;
-      const unknown =
-        Array.isArray(keys) && keys.length ? ` (${keys.map((k) => String(k).slice(0, 40)).join(', ')})` : '';
-      return `${field ? `${where}.${field}` : where}: ${v.message}${unknown}`;
-    })
-    .join('; ');
-}
-
-/** The field of the first validation issue: its path, or the first unknown key of a strict object. */
-function validationField(err: FastifyError): string | undefined {
-  const first = err.validation?.[0];
-  if (!first) return undefined;
-  const path = first.instancePath.split('/').filter(Boolean);
-  const keys = (first.params as { keys?: unknown })?.keys;
-  if (Array.isArray(keys) && keys.length) path.push(String(keys[0]).slice(0, 40));
-  return path.length ? path.join('.') : undefined;
-}
-
-/** `{ field }` of a domain input error that names one. */
-const fieldOf = (error: unknown): { field?: string } => {
-  const field = (error as BadInputError).field;
-  return typeof field === 'string' ? { field } : {};
-};
-
 /** Keep client-facing messages short and on one line. */
 const clip = (message: string) => message.replace(/[\r\n]+/g, ' ').slice(0, 300);
+
+/** The validation issues of a 400 (fastify-type-provider-zod keeps each zod issue's code and limits), at most five. */
+function validationProblems(err: FastifyError): Array<{ path: string; problem: FieldProblem }> {
+  return (err.validation ?? []).slice(0, 5).map((v) => ({
+    path: v.instancePath.split('/').filter(Boolean).join('.'),
+    problem: { ...(v.params as object), code: v.keyword, message: v.message ?? '' } as FieldProblem,
+  }));
+}
+
+/**
+ * `{ field, errors }` of a domain input error that names its field: the
+ * field's sentence from the check's problem when it gives one, else from its message.
+ */
+const fieldOf = (error: unknown): Pick<ErrorBody, 'field' | 'errors'> => {
+  const { field, problem, message } = error as BadInputError;
+  if (typeof field !== 'string') return {};
+  const sentence = problem ? `${fieldSentence(field, problem)}.` : sentenceOfMessage(field, clip(message));
+  return { field, errors: [{ field, message: sentence }] };
+};
 
 /**
  * Map every error to a response that tells the client what was wrong and
@@ -90,11 +89,14 @@ const clip = (message: string) => message.replace(/[\r\n]+/g, ' ').slice(0, 300)
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const field = validationField(error);
+      // One sentence per field for people, each beside its field's path for the form that shows it there.
+      const errors = fieldSentences(validationProblems(error));
+      const field = errors[0]?.field;
       return reply.code(400).send({
         error: 'bad_request',
-        message: describeValidation(error),
+        message: joinSentences(errors) || 'The request is not valid.',
         ...(field ? { field } : {}),
+        errors,
       } satisfies ErrorBody);
     }
     if (error instanceof HttpError) {

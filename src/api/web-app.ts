@@ -10,7 +10,8 @@ export { WEB_DIST_DIR, webAppBuilt } from './web-dist';
  * The web app under `/app/`: built files by @fastify/static (hashed assets
  * cached for a year, index.html never), every other `/app/...` path answered
  * with index.html so that the client-side router shows the page (the links in
- * emails: APP_PATHS in src/domain/subscriptions/links.ts). `/` redirects to `/app/`. Without a build the
+ * emails: APP_PATHS in src/domain/subscriptions/links.ts). `/` redirects to `/app/`; `/favicon.ico` is the
+ * app's icon. Without a build the
  * `/app/` paths answer 503 saying how to build it; the JSON API works either way.
  */
 export function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): void {
@@ -42,6 +43,14 @@ export function registerWebApp(app: FastifyInstance, dir = WEB_DIST_DIR): void {
     },
   });
   const index = fs.readFileSync(path.join(dir, 'index.html'));
+  // The app's icon (web/public/favicon.svg) also where browsers look for one unasked: no 404 in any page's log.
+  const iconFile = path.join(dir, 'favicon.svg');
+  if (fs.existsSync(iconFile)) {
+    const icon = fs.readFileSync(iconFile);
+    app.get('/favicon.ico', { schema: { hide: true } }, (_request, reply) =>
+      reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(icon),
+    );
+  }
   const sendIndex = (_request: unknown, reply: import('fastify').FastifyReply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
   app.get('/app/', { schema: { hide: true } }, sendIndex);

@@ -1,3 +1,5 @@
+import type { FieldProblem } from './field-sentences';
+
 /**
  * Domain errors. Every error that is the caller's fault (bad input, unknown
  * ticker, malformed file) extends {@link BadInputError}; activities turn those
@@ -14,13 +16,17 @@ export class DomainError extends Error {
  * Input that will never become valid by retrying: reject it with a clear
  * reason. `field` names the input at fault as a request's field path
  * (`from`, `params.fast`) when there is one, so that a form can show the
- * message next to that field.
+ * message next to that field. `problem` says what is wrong in the words of
+ * a validation issue (a limit and its kind), from which the API writes the
+ * field's sentence for people (src/domain/field-sentences.ts).
  */
 export class BadInputError extends DomainError {
   readonly field?: string;
-  constructor(message: string, options: { field?: string } = {}) {
+  readonly problem?: FieldProblem;
+  constructor(message: string, options: { field?: string; problem?: FieldProblem } = {}) {
     super(message);
     if (options.field) this.field = options.field;
+    if (options.problem) this.problem = options.problem;
   }
 }
 

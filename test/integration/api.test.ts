@@ -413,6 +413,47 @@ describe('HTTP API', () => {
     expect(await subscribers.findByEmail('c@example.com')).toBeNull();
   });
 
+  it('answers a bad form with a sentence per field for people, each beside its field, and keeps nothing', async () => {
+    const res = await call({
+      method: 'POST',
+      url: '/subscriptions',
+      payload: { email: 'not an email', tickers: ['AAPL', 'no ticker!'], strategies: [], sql: 1 },
+    });
+    expect(res.statusCode).toBe(400);
+    const body = res.json();
+    expect(body).toEqual({
+      error: 'bad_request',
+      message: expect.any(String),
+      field: 'email',
+      errors: [
+        { field: 'email', message: 'Email is not a valid email address.' },
+        { field: 'tickers.1', message: expect.stringMatching(/^Ticker 2 is not a ticker symbol \(.*\)\.$/) },
+        { field: 'strategies', message: 'Strategies needs at least one entry.' },
+        { field: 'sql', message: 'The request has an unknown field: sql.' },
+      ],
+    });
+    expect(body.message).toBe(body.errors.map((e: { message: string }) => e.message).join(' '));
+    expect(await subscribers.findByEmail('not an email')).toBeNull();
+
+    // A domain check's limit reads the same way: its field in words, the limit and the unit.
+    const slippage = await call({
+      method: 'POST',
+      url: '/playground/backtests',
+      payload: { ticker: 'AAPL', strategy: 'sma_cross', slippageBps: 20_000 },
+    });
+    expect(slippage.statusCode).toBe(400);
+    expect(slippage.json()).toMatchObject({
+      field: 'slippageBps',
+      errors: [{ field: 'slippageBps', message: 'Slippage must be below 10,000 bps.' }],
+    });
+    const capital = await call({
+      method: 'POST',
+      url: '/playground/backtests',
+      payload: { ticker: 'AAPL', strategy: 'sma_cross', capital: 0.001 },
+    });
+    expect(capital.json().errors).toEqual([{ field: 'capital', message: 'Capital must be at least 0.01.' }]);
+  });
+
   it('serves the old notification endpoints with admin auth', async () => {
     expect((await call({ method: 'POST', url: '/tickers', payload: { ticker: 'IBM' } })).statusCode).toBe(401);
     expect(
@@ -683,7 +724,9 @@ describe('HTTP API', () => {
 
   describe('hostile input', () => {
     const json = { 'content-type': 'application/json' };
-    type Case = [name: string, request: Request, status: number, mention?: RegExp];
+    /** What a 4xx says: its message matches, or it names the field (with a sentence for people, no validator output). */
+    type Mention = RegExp | { field: string; message?: RegExp };
+    type Case = [name: string, request: Request, status: number, mention?: Mention];
     const cases: Case[] = [
       [
         'malformed JSON',
@@ -694,33 +737,38 @@ describe('HTTP API', () => {
         'JSON that is not an object',
         { method: 'POST', url: '/subscriptions', headers: json, payload: '"hello"' },
         400,
-        /body/,
+        /^The request must be an object\.$/,
       ],
       ['empty JSON body', { method: 'POST', url: '/subscriptions', headers: json, payload: '' }, 400],
-      ['missing email', { method: 'POST', url: '/subscriptions', payload: { tickers: ['AAPL'] } }, 400, /body\.email/],
+      [
+        'missing email',
+        { method: 'POST', url: '/subscriptions', payload: { tickers: ['AAPL'] } },
+        400,
+        { field: 'email' },
+      ],
       [
         'missing tickers',
         { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com' } },
         400,
-        /body\.tickers/,
+        { field: 'tickers' },
       ],
       [
         'wrong type for email',
         { method: 'POST', url: '/subscriptions', payload: { email: 42, tickers: ['AAPL'] } },
         400,
-        /body\.email/,
+        { field: 'email' },
       ],
       [
         'wrong type for tickers',
         { method: 'POST', url: '/subscriptions', payload: { email: 'a@example.com', tickers: 'AAPL' } },
         400,
-        /body\.tickers/,
+        { field: 'tickers' },
       ],
       [
         'null body fields',
         { method: 'POST', url: '/subscriptions', payload: { email: null, tickers: null } },
         400,
-        /body\.email/,
+        { field: 'email' },
       ],
       [
         'unknown field',
@@ -746,7 +794,7 @@ describe('HTTP API', () => {
           payload: { email: "x@example.com'; drop table subscribers;--", tickers: ['AAPL'] },
         },
         400,
-        /body\.email: invalid email address/,
+        { field: 'email', message: /^Email is not a valid email address\.$/ },
       ],
       [
         'SQL-ish ticker',
@@ -756,7 +804,7 @@ describe('HTTP API', () => {
           payload: { email: 'a@example.com', tickers: ["AAPL'); delete from signals;--"] },
         },
         400,
-        /body\.tickers\.0/,
+        { field: 'tickers.0' },
       ],
       [
         'header injection in email',
@@ -772,19 +820,19 @@ describe('HTTP API', () => {
         'NUL in email',
         { method: 'POST', url: '/subscriptions', payload: { email: 'a\u0000@example.com', tickers: ['AAPL'] } },
         400,
-        /body\.email/,
+        { field: 'email' },
       ],
       [
         'unicode email',
         { method: 'POST', url: '/subscriptions', payload: { email: 'ñandú@exämple.com', tickers: ['AAPL'] } },
         400,
-        /body\.email/,
+        { field: 'email' },
       ],
       [
         'RTL override in email',
         { method: 'POST', url: '/subscriptions', payload: { email: 'a\u202e@example.com', tickers: ['AAPL'] } },
         400,
-        /body\.email/,
+        { field: 'email' },
       ],
       [
         'display name',
@@ -800,7 +848,7 @@ describe('HTTP API', () => {
           payload: { email: `${'a'.repeat(60)}@${'b'.repeat(300)}.com`, tickers: ['AAPL'] },
         },
         400,
-        /body\.email/,
+        { field: 'email' },
       ],
       [
         'too many tickers',
@@ -810,7 +858,7 @@ describe('HTTP API', () => {
           payload: { email: 'a@example.com', tickers: Array.from({ length: 51 }, (_, i) => `T${i}`) },
         },
         400,
-        /body\.tickers/,
+        { field: 'tickers' },
       ],
       [
         'huge body',
@@ -831,18 +879,23 @@ describe('HTTP API', () => {
         },
         415,
       ],
-      ['path traversal in ticker', { method: 'GET', url: '/tickers/..%2F..%2Fetc%2Fpasswd' }, 400, /params\.ticker/],
-      ['dot-file ticker', { method: 'GET', url: '/tickers/.env' }, 400, /params\.ticker/],
+      ['path traversal in ticker', { method: 'GET', url: '/tickers/..%2F..%2Fetc%2Fpasswd' }, 400, { field: 'ticker' }],
+      ['dot-file ticker', { method: 'GET', url: '/tickers/.env' }, 400, { field: 'ticker' }],
       ['raw traversal path', { method: 'GET', url: '/tickers/../../etc/passwd' }, 404],
       ['over-long ticker', { method: 'GET', url: `/tickers/${'A'.repeat(500)}` }, 414],
-      ['unicode ticker', { method: 'GET', url: '/tickers/%E2%80%AEAAPL' }, 400, /params\.ticker/],
-      ['bad date in signals', { method: 'GET', url: '/signals?date=2024-02-30' }, 400, /query\.date/],
-      ['SQL-ish query', { method: 'GET', url: "/signals?ticker=AAPL'%20or%201=1--" }, 400, /query\.ticker/],
+      ['unicode ticker', { method: 'GET', url: '/tickers/%E2%80%AEAAPL' }, 400, { field: 'ticker' }],
+      ['bad date in signals', { method: 'GET', url: '/signals?date=2024-02-30' }, 400, { field: 'date' }],
+      ['SQL-ish query', { method: 'GET', url: "/signals?ticker=AAPL'%20or%201=1--" }, 400, { field: 'ticker' }],
       ['unknown query parameter', { method: 'GET', url: '/signals?ticker=AAPL&pageSize=5' }, 400, /pageSize/],
-      ['repeated query parameter', { method: 'GET', url: '/signals?ticker=AAPL&ticker=MSFT' }, 400, /query\.ticker/],
+      [
+        'repeated query parameter',
+        { method: 'GET', url: '/signals?ticker=AAPL&ticker=MSFT' },
+        400,
+        { field: 'ticker' },
+      ],
       // (A browser's GET /confirm without its token opens the app's page, which says so: test/integration/rate-limit.test.ts.)
-      ['missing token', { method: 'POST', url: '/unsubscribe' }, 400, /query\.token/],
-      ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, /query\.token/],
+      ['missing token', { method: 'POST', url: '/unsubscribe' }, 400, { field: 'token' }],
+      ['huge token', { method: 'GET', url: `/confirm?token=${'a'.repeat(5000)}` }, 400, { field: 'token' }],
       ['garbage token', { method: 'POST', url: '/subscriptions/confirm', payload: { token: '%00%01' } }, 400],
       [
         'forged one-click',
@@ -884,13 +937,13 @@ describe('HTTP API', () => {
         'bad daily run date (admin)',
         { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { date: '05/01/2024' } },
         400,
-        /body\.date/,
+        { field: 'date' },
       ],
       [
         'bad daily run tickers (admin)',
         { method: 'POST', url: '/runs/daily', headers: ADMIN, payload: { tickers: ['../x'] } },
         400,
-        /body\.tickers\.0/,
+        { field: 'tickers.0' },
       ],
       [
         'unknown field (admin)',
@@ -907,7 +960,7 @@ describe('HTTP API', () => {
           payload: { emails: ['ok@example.com', 'not an email'] },
         },
         400,
-        /body\.emails\.1/,
+        { field: 'emails.1' },
       ],
       ['unknown route', { method: 'GET', url: '/admin/secret' }, 404],
       ['unknown method', { method: 'DELETE', url: '/tickers' }, 404],
@@ -923,7 +976,14 @@ describe('HTTP API', () => {
         const body = res.json();
         expect(body.error).toEqual(expect.any(String));
         expect(body.message).toEqual(expect.any(String));
-        if (mention) expect(body.message).toMatch(mention);
+        if (mention instanceof RegExp) expect(body.message).toMatch(mention);
+        else if (mention) {
+          expect(body.field).toBe(mention.field);
+          const sentence = body.errors.find((e: { field: string }) => e.field === mention.field).message;
+          expect(sentence).toMatch(/^[A-Z].*\.$/);
+          expect(sentence).not.toMatch(/Too (big|small)|Invalid input|(body|query|params)\./);
+          if (mention.message) expect(sentence).toMatch(mention.message);
+        }
       }
       expect(res.body).not.toMatch(/\bat .*\.(ts|js):\d+|node_modules|stack/i);
       expect(started).toEqual([]);

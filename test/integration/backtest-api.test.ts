@@ -114,7 +114,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
   });
 
   it.each<[string, unknown, number, RegExp]>([
-    ['an unknown field', { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 }, 400, /body: .*fees/],
+    [
+      'an unknown field',
+      { ticker: 'AAPL', strategy: 'sma_cross', fees: 3 },
+      400,
+      /^The request has an unknown field: fees\.$/,
+    ],
     [
       'a bad date',
       { ticker: 'AAPL', strategy: 'sma_cross', from: '2005-02-30' },
@@ -133,7 +138,12 @@ describe('backtest API over real HTTP, Temporal, Postgres and the filesystem rep
       400,
       /bad parameter fast for strategy sma_cross/,
     ],
-    ['a string parameter', { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } }, 400, /body.params.fast/],
+    [
+      'a string parameter',
+      { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } },
+      400,
+      /^Parameter fast must be a number\.$/,
+    ],
     [
       'a date outside the stored data',
       { ticker: 'AAPL', strategy: 'sma_cross', to: '2011-06-01' },

@@ -136,7 +136,7 @@ describe('playground, sweep heatmap and walk-forward folds endpoints over real H
       { ticker: 'AAPL', strategy: 'sma_cross', params: { fast: 'ten' } },
       400,
       'params.fast',
-      /body.params.fast/,
+      /^Parameter fast must be a number\.$/,
     ],
     [
       'a bad date',

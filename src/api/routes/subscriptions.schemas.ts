@@ -65,8 +65,21 @@ export const newLinkBody = z.strictObject({
 /** The answer to "send me a new link", the same whether or not the address subscribes. */
 export const newLinkResponse = z.object({ message: z.string() });
 
-/** A 4xx answer: `invalid_link` for a link that is not valid; `field` names the request field at fault when one is. */
-export const errorResponse = z.object({ error: z.string(), message: z.string(), field: z.string().optional() });
+/**
+ * A 4xx answer: `invalid_link` for a link that is not valid; `field` names the
+ * request field at fault when one is, `errors` gives a sentence per field (src/api/errors.ts).
+ */
+export const errorResponse = z.object({
+  error: z.string(),
+  message: z.string(),
+  field: z.string().optional(),
+  errors: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .optional()
+    .describe(
+      'One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."}',
+    ),
+});
 
 const statusSchema = z.enum(['pending', 'confirmed', 'unsubscribed']);
 

@@ -175,16 +175,24 @@ export function checkBacktestRequestShape(
     throw new BadInputError(`from ${request.from} is after to ${request.to}`, { field: 'from' });
   const capital = request.capital ?? 1000;
   if (typeof capital !== 'number' || !Number.isFinite(capital) || capital <= 0) {
-    throw new BadInputError(`capital must be a positive number (got ${shown(request.capital)})`, { field: 'capital' });
+    throw new BadInputError(`capital must be a positive number (got ${shown(request.capital)})`, {
+      field: 'capital',
+      problem:
+        typeof capital === 'number'
+          ? { code: 'too_small', minimum: BACKTEST_LIMITS.minCapital, inclusive: true }
+          : { code: 'invalid_type', expected: 'number' },
+    });
   }
   if (capital < BACKTEST_LIMITS.minCapital) {
     throw new BadInputError(`capital must be at least ${BACKTEST_LIMITS.minCapital} (got ${shown(capital)})`, {
       field: 'capital',
+      problem: { code: 'too_small', minimum: BACKTEST_LIMITS.minCapital, inclusive: true },
     });
   }
   if (capital > BACKTEST_LIMITS.maxCapital) {
     throw new BadInputError(`capital must be at most ${BACKTEST_LIMITS.maxCapital} (got ${shown(capital)})`, {
       field: 'capital',
+      problem: { code: 'too_big', maximum: BACKTEST_LIMITS.maxCapital, inclusive: true },
     });
   }
   const options: Required<BacktestOptions> = {
@@ -201,7 +209,10 @@ export function checkBacktestRequestShape(
   if (options.slippageBps >= BACKTEST_LIMITS.slippageBpsBelow) {
     throw new BadInputError(
       `slippageBps must be below ${BACKTEST_LIMITS.slippageBpsBelow} (got ${options.slippageBps})`,
-      { field: 'slippageBps' },
+      {
+        field: 'slippageBps',
+        problem: { code: 'too_big', maximum: BACKTEST_LIMITS.slippageBpsBelow, inclusive: false },
+      },
     );
   }
   if (typeof options.wholeShares !== 'boolean') {
@@ -264,9 +275,20 @@ function withField<T>(field: string, fn: () => T): T {
 function nonNegative(name: string, value: unknown, max: number): number {
   if (value === undefined) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new BadInputError(`${name} must be a number >= 0 (got ${shown(value)})`, { field: name });
+    throw new BadInputError(`${name} must be a number >= 0 (got ${shown(value)})`, {
+      field: name,
+      problem:
+        typeof value === 'number' && value < 0
+          ? { code: 'too_small', minimum: 0, inclusive: true }
+          : { code: 'invalid_type', expected: 'number' },
+    });
   }
-  if (value > max) throw new BadInputError(`${name} must be at most ${max} (got ${shown(value)})`, { field: name });
+  if (value > max) {
+    throw new BadInputError(`${name} must be at most ${max} (got ${shown(value)})`, {
+      field: name,
+      problem: { code: 'too_big', maximum: max, inclusive: true },
+    });
+  }
   return value;
 }
 

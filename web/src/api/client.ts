@@ -10,16 +10,31 @@ export const api = createClient<paths>({
   baseUrl: typeof window === 'undefined' ? 'http://127.0.0.1:8000' : window.location.origin,
 });
 
-/** The API's error body (src/api/errors.ts ErrorBody). */
+/** The API's error body (src/api/errors.ts ErrorBody): a 400 names its field and gives a sentence per field. */
 export interface ApiError {
   error: string;
   message: string;
+  field?: string;
+  errors?: Array<{ field: string; message: string }>;
 }
 
-/** The error body of a failed call, whatever the route declares (network failures included). */
+/**
+ * The error body of a failed call, whatever the route declares (network
+ * failures included); its message is the API's sentences when it has them.
+ */
 export function asApiError(error: unknown, status?: number): ApiError {
   if (error && typeof error === 'object' && 'message' in error && typeof (error as ApiError).message === 'string') {
-    return { error: String((error as ApiError).error ?? 'error'), message: (error as ApiError).message };
+    const body = error as ApiError;
+    const errors = Array.isArray(body.errors)
+      ? body.errors.filter((e) => typeof e?.field === 'string' && typeof e?.message === 'string')
+      : undefined;
+    return {
+      error: String(body.error ?? 'error'),
+      // The sentences for people when the API gives them (a 400 names each field in words), else its message.
+      message: errors?.length ? errors.map((e) => e.message).join(' ') : body.message,
+      ...(typeof body.field === 'string' ? { field: body.field } : {}),
+      ...(errors?.length ? { errors } : {}),
+    };
   }
   if (error instanceof Error)
     return { error: 'network', message: `The server could not be reached (${error.message}).` };

@@ -380,6 +380,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -510,6 +515,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -641,6 +651,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2717,6 +2732,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2789,6 +2809,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2850,6 +2875,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };

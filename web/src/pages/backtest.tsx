@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, asApiError, listItems } from '../api/client';
 import type { paths } from '../api/schema';
-import { Field, FormError, TextField, fieldErrors } from '../components/form';
+import { Field, Form, FormResult, TextField, fieldErrors } from '../components/form';
 import { backtestHeadline, formatMetric, formatMetrics, paramText, rememberRun } from '../components/metrics';
 import { PriceChart } from '../components/price-chart';
 import { ParamFields, toStrategyInfo, useStrategies, type StrategyInfo } from '../components/strategy-params';
@@ -110,8 +110,9 @@ function bodyOf(f: FormState, strategy: StrategyInfo | undefined) {
 /** Field errors of an API error body: its `field` first (the API names it), else what the message names. */
 export function errorsOf(body: unknown, status?: number): Record<string, string> {
   const error = asApiError(body, status);
-  const field = (body as { field?: unknown } | null)?.field;
-  if (typeof field === 'string' && FIELDS.includes(field.split('.')[0]))
+  // The API's sentence per field first; an answer with only `field` puts its message there.
+  const field = error.field;
+  if (!error.errors && field && FIELDS.includes(field.split('.')[0]))
     return { [field]: error.message, [field.split('.')[0]]: error.message };
   return fieldErrors(error, FIELDS);
 }
@@ -139,6 +140,7 @@ export default function Backtest() {
   const [form, setForm] = useState<FormState>(() => formFromQuery(query));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const [attempt, setAttempt] = useState(0);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [result, setResult] = useState<BacktestChart | null>(null);
   const [runError, setRunError] = useState<string | null>(null);
@@ -230,6 +232,7 @@ export default function Backtest() {
         body: JSON.stringify(bodyOf(form, strategy)),
       });
       const body = (await res.json().catch(() => null)) as { id?: string } | null;
+      setAttempt((n) => n + 1);
       if (res.status !== 202 || !body?.id) {
         setBusy(false);
         setErrors(errorsOf(body, res.status));
@@ -239,6 +242,7 @@ export default function Backtest() {
       route(`/app/backtest?id=${encodeURIComponent(body.id)}`);
     } catch (err) {
       setBusy(false);
+      setAttempt((n) => n + 1);
       setErrors({ '': asApiError(err).message });
     }
   };
@@ -290,7 +294,7 @@ export default function Backtest() {
         Run any strategy on a tracked ticker with your own parameters and costs. The result has its own link: share it,
         or compare up to four.
       </p>
-      <form onSubmit={submit} noValidate aria-label="Backtest" class="card playground-form">
+      <Form onSubmit={submit} noValidate aria-label="Backtest" class="card playground-form">
         <div class="grid-fields">
           <Field label="Ticker" name="ticker" error={errors.ticker}>
             {(a) => (
@@ -408,11 +412,22 @@ export default function Backtest() {
             onInput={(e) => set({ slippageBps: (e.currentTarget as HTMLInputElement).value })}
           />
         </div>
-        <FormError error={errors['']} />
+        <FormResult
+          errors={errors}
+          error={runError ?? undefined}
+          ok={
+            result
+              ? `Backtest done: ${result.ticker} ${result.strategy} from ${result.startDate} to ${result.endDate}; the results follow.`
+              : progress
+                ? 'Backtest started; its progress shows below.'
+                : undefined
+          }
+          attempt={attempt}
+        />
         <button type="submit" disabled={busy}>
           {busy ? 'Running…' : 'Run backtest'}
         </button>
-      </form>
+      </Form>
 
       {progress && (
         <div class="card" role="status" aria-live="polite" data-testid="backtest-progress">
@@ -424,11 +439,6 @@ export default function Backtest() {
           <progress id="backtest-progress-bar" max={100} value={progress.percent} />
           {progress.lastError && <p class="muted">Last attempt failed: {progress.lastError}</p>}
         </div>
-      )}
-      {runError && (
-        <p class="error" role="alert">
-          {runError}
-        </p>
       )}
 
       {result && (

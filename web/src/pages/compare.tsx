@@ -4,6 +4,7 @@ import { api, asApiError } from '../api/client';
 import { EquityChart } from '../components/equity-chart';
 import { METRIC_SECTIONS, formatMetrics, paramText, recentRuns } from '../components/metrics';
 import type { BacktestChart } from './backtest';
+import { Form } from '../components/form';
 
 export const MAX_COMPARED = 4;
 const COLORS = ['#2962ff', '#c2185b', '#00897b', '#7b1fa2'];
@@ -59,7 +60,7 @@ export default function Compare() {
   return (
     <section>
       <h1>Compare backtests</h1>
-      <form
+      <Form
         class="card"
         aria-label="Backtests to compare"
         onSubmit={(e) => {
@@ -111,7 +112,7 @@ export default function Compare() {
         <p class="muted">
           Run backtests in the <a href="/app/backtest">playground</a>; the ones you ran in this browser are listed here.
         </p>
-      </form>
+      </Form>
 
       {ids.map(
         (id) =>

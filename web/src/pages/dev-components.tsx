@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
-import { fieldErrors, FormError, TextField } from '../components/form';
+import { fieldErrors, Form, FormError, TextField } from '../components/form';
 import { PriceChart, type ChartBar, type ChartLine, type ChartMarker } from '../components/price-chart';
 
 /**
@@ -63,7 +63,7 @@ export default function DevComponents() {
         label="Made-up prices with a 21-day average, one BUY and one SELL, and an equity curve"
       />
       <h2>Form field with an error from the API</h2>
-      <form onSubmit={(e) => e.preventDefault()}>
+      <Form onSubmit={(e) => e.preventDefault()}>
         <TextField
           label="Email"
           name="email"
@@ -74,7 +74,7 @@ export default function DevComponents() {
           hint="The address signals go to"
         />
         <FormError error={errors['']} />
-      </form>
+      </Form>
     </section>
   );
 }

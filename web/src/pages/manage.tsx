@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, asApiError, type ApiError } from '../api/client';
 import { ExpiredLink } from '../components/expired-link';
-import { Field, fieldErrors, FormError, TextField } from '../components/form';
+import { Field, fieldErrors, Form, FormResult, TextField } from '../components/form';
 
 type Pair = { ticker: string; strategy: string };
 interface View {
@@ -29,6 +29,7 @@ export default function Manage() {
   const [ticker, setTicker] = useState('');
   const [strategy, setStrategy] = useState('');
   const [busy, setBusy] = useState(false);
+  const [attempt, setAttempt] = useState(0);
   const header = { 'x-manage-token': token };
 
   useEffect(() => {
@@ -51,6 +52,7 @@ export default function Manage() {
   const save = async (subscriptions: Pair[], said: string) => {
     setBusy(true);
     setError(null);
+    setStatus('');
     try {
       const { data, error: e, response } = await api.PUT('/manage', { params: { header }, body: { subscriptions } });
       if (data) {
@@ -63,20 +65,26 @@ export default function Manage() {
       setError(asApiError(e));
     } finally {
       setBusy(false);
+      setAttempt((n) => n + 1);
     }
     return false;
   };
 
   const unsubscribeAll = async () => {
     setBusy(true);
+    setError(null);
+    setStatus('');
     try {
       const { data, error: e, response } = await api.DELETE('/manage', { params: { header } });
       if (data) {
         setView(data);
         setStatus(`Unsubscribed from everything: ${data.email} will receive no more emails.`);
       } else setError(asApiError(e, response.status));
+    } catch (e) {
+      setError(asApiError(e));
     } finally {
       setBusy(false);
+      setAttempt((n) => n + 1);
     }
   };
 
@@ -108,9 +116,7 @@ export default function Manage() {
               : 'unsubscribed'}
         </span>
       </p>
-      <p role="status" class="ok" data-testid="manage-said">
-        {status}
-      </p>
+      <FormResult ok={status} errors={errors} attempt={attempt} testId="manage-said" />
       {view.subscriptions.length === 0 ? (
         <p class="muted">No subscriptions.</p>
       ) : (
@@ -156,7 +162,7 @@ export default function Manage() {
       )}
 
       <h2>Add a ticker</h2>
-      <form
+      <Form
         onSubmit={async (e) => {
           e.preventDefault();
           const t = ticker.trim().toUpperCase();
@@ -188,8 +194,7 @@ export default function Manage() {
             Add
           </button>
         </div>
-        <FormError error={errors['']} />
-      </form>
+      </Form>
 
       {view.subscriptions.length > 0 && (
         <div class="actions">

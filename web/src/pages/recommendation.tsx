@@ -3,6 +3,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api, asApiError, listItems } from '../api/client';
 import type { paths } from '../api/schema';
 import { formatMetric, paramText, pct } from '../components/metrics';
+import { Form } from '../components/form';
 
 type Folds = paths['/recommendations/{ticker}/folds']['get']['responses'][200]['content']['application/json'];
 type Candidate = Folds['candidates'][number];
@@ -132,7 +133,7 @@ export default function Recommendation() {
   return (
     <section>
       <h1>Recommendation{ticker ? ` for ${ticker}` : ''}</h1>
-      <form class="card inline" aria-label="Choose a ticker" onSubmit={(e) => e.preventDefault()}>
+      <Form class="card inline" aria-label="Choose a ticker" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="rec-ticker">Ticker</label>
           <select
@@ -152,7 +153,7 @@ export default function Recommendation() {
             ))}
           </select>
         </div>
-      </form>
+      </Form>
       {error && (
         <p class="error" role="alert">
           {error}

@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
 import { api, asApiError } from '../api/client';
 import type { paths } from '../api/schema';
-import { Field, FormError, TextField } from '../components/form';
+import { errorText, Field, Form, FormError, FormResult, TextField } from '../components/form';
 
 type RuleLanguage = paths['/strategies/rule-language']['get']['responses'][200]['content']['application/json'];
 type Preview = paths['/strategies/preview']['post']['responses'][200]['content']['application/json'];
@@ -143,6 +143,8 @@ export default function RuleBuilderPage() {
   const [ticker, setTicker] = useState('AAPL');
   const [backtestError, setBacktestError] = useState<{ key: string; message: string } | null>(null);
   const [starting, setStarting] = useState(false);
+  const [saveAttempt, setSaveAttempt] = useState(0);
+  const [backtestAttempt, setBacktestAttempt] = useState(0);
 
   useEffect(() => {
     void api.GET('/strategies/rule-language').then(({ data }) => data && setLanguage(data));
@@ -160,7 +162,7 @@ export default function RuleBuilderPage() {
             setError(null);
           } else {
             const field = (err as { field?: string } | undefined)?.field;
-            setError({ key: fieldKey(field), message: asApiError(err).message });
+            setError({ key: fieldKey(field), message: errorText(asApiError(err)) });
           }
         })
         .catch((e: unknown) => setError({ key: '', message: asApiError(e).message }));
@@ -190,6 +192,14 @@ export default function RuleBuilderPage() {
   const save = async (e: Event) => {
     e.preventDefault();
     setSaved(null);
+    setSaveError(null);
+    try {
+      await saveRule();
+    } finally {
+      setSaveAttempt((n) => n + 1);
+    }
+  };
+  const saveRule = async () => {
     if (!adminKey.trim()) return setSaveError({ key: 'adminKey', message: 'Enter the admin key to save.' });
     const {
       data,
@@ -210,7 +220,7 @@ export default function RuleBuilderPage() {
       const field = (err as { field?: string } | undefined)?.field;
       return setSaveError({
         key: response.status === 409 ? 'name' : fieldKey(field),
-        message: asApiError(err).message,
+        message: errorText(asApiError(err)),
       });
     }
     sessionStorage.setItem(KEY, adminKey.trim());
@@ -230,7 +240,7 @@ export default function RuleBuilderPage() {
         const field = (err as { field?: string } | undefined)?.field ?? '';
         // The API names the rule's fields under `rule.`; the form names them as the preview does.
         const key = field === 'ticker' ? 'ticker' : field.startsWith('rule.') ? fieldKey(field.slice(5)) : '';
-        return setBacktestError({ key, message: asApiError(err).message });
+        return setBacktestError({ key, message: errorText(asApiError(err)) });
       }
       // 202 has no schema in the OpenAPI document: its body is `{ id, links }`, as the playground page reads it.
       const started = data as unknown as { id: string };
@@ -239,6 +249,7 @@ export default function RuleBuilderPage() {
       setBacktestError({ key: '', message: asApiError(e).message });
     } finally {
       setStarting(false);
+      setBacktestAttempt((n) => n + 1);
     }
   };
 
@@ -333,7 +344,7 @@ export default function RuleBuilderPage() {
           <option key={c} value={c} />
         ))}
       </datalist>
-      <form onSubmit={save} noValidate>
+      <Form onSubmit={save} noValidate>
         <TextField
           label="Strategy name"
           name="name"
@@ -391,7 +402,7 @@ export default function RuleBuilderPage() {
           {error ? 'Fix the field marked above to see the rule in words.' : (preview?.rules ?? '…')}
         </p>
         {!error && preview && <p class="hint">Version {preview.version} (changes when the definition changes).</p>}
-        <FormError error={error?.key === '' ? error.message : saveError?.key === '' ? saveError.message : undefined} />
+        <FormError error={error?.key === '' ? error.message : undefined} />
 
         <h2>Backtest this rule</h2>
         <p class="hint">
@@ -406,7 +417,7 @@ export default function RuleBuilderPage() {
           error={errorAt('ticker')}
           onInput={(e) => setTicker(e.currentTarget.value.toUpperCase())}
         />
-        <FormError error={backtestError?.key === '' ? backtestError.message : undefined} />
+        <FormResult error={backtestError?.message} attempt={backtestAttempt} />
         <button type="button" onClick={() => void backtestRule()} disabled={starting}>
           {starting ? 'Starting…' : 'Backtest this rule'}
         </button>
@@ -423,14 +434,16 @@ export default function RuleBuilderPage() {
             />
           )}
         </Field>
+        <FormResult
+          ok={saved ? `Saved ${saved.name} (version ${saved.version}).` : undefined}
+          error={saveError?.message}
+          attempt={saveAttempt}
+          testId="saved"
+        >
+          {saved && <a href={`/app/backtest?strategy=${encodeURIComponent(saved.name)}`}>Backtest it</a>}
+        </FormResult>
         <button type="submit">Save strategy</button>
-        {saved && (
-          <p role="status" data-testid="saved">
-            Saved {saved.name} (version {saved.version}).{' '}
-            <a href={`/app/backtest?strategy=${encodeURIComponent(saved.name)}`}>Backtest it</a>
-          </p>
-        )}
-      </form>
+      </Form>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError } from '../api/client';
 import type { paths } from '../api/schema';
-import { Field, FormError } from '../components/form';
+import { Field, Form, FormResult } from '../components/form';
 
 type Page = paths['/runs']['get']['responses'][200]['content']['application/json'];
 type Run = Page['items'][number];
@@ -11,7 +11,7 @@ const KEY = 'algo.adminKey';
 
 /**
  * /app/runs (admin key): recent daily runs, newest first, each with its
- * Temporal UI link, emails sent/skipped/failed, stale tickers and the
+ * Temporal UI link (third, so a laptop's width shows it without scrolling), emails sent/skipped/failed, stale tickers and the
  * per-ticker status of ingestion and evaluation.
  */
 export default function RunsPage() {
@@ -21,6 +21,8 @@ export default function RunsPage() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [keyError, setKeyError] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
+  /** Keys submitted in this tab: the answer to one takes the focus. */
+  const [attempt, setAttempt] = useState(0);
 
   const load = async (apiKey: string, after?: string) => {
     setError(undefined);
@@ -50,9 +52,10 @@ export default function RunsPage() {
     return (
       <section>
         <h1>Daily runs</h1>
-        <form
+        <Form
           onSubmit={(e) => {
             e.preventDefault();
+            setAttempt((n) => n + 1);
             if (!draft.trim()) return setKeyError('Enter the admin key.');
             setKeyError(undefined);
             sessionStorage.setItem(KEY, draft.trim());
@@ -75,8 +78,9 @@ export default function RunsPage() {
               />
             )}
           </Field>
+          <FormResult errors={keyError ? { apiKey: keyError } : {}} attempt={attempt} focusOnMount={attempt > 0} />
           <button type="submit">Show runs</button>
-        </form>
+        </Form>
       </section>
     );
   }
@@ -96,7 +100,11 @@ export default function RunsPage() {
           Forget the key
         </button>
       </p>
-      <FormError error={error} />
+      <FormResult
+        ok={runs ? 'The key was accepted: the daily runs follow, newest first.' : undefined}
+        error={error}
+        attempt={attempt}
+      />
       {!runs && !error && <p aria-busy="true">Loading…</p>}
       {runs && runs.length === 0 && <p>No daily run yet.</p>}
       {runs && runs.length > 0 && (
@@ -106,14 +114,12 @@ export default function RunsPage() {
               <tr>
                 <th>Date</th>
                 <th>Status</th>
-                <th>Started</th>
-                <th class="num">BUY/SELL</th>
-                <th class="num">Emails sent</th>
-                <th class="num">skipped</th>
-                <th class="num">failed</th>
-                <th>Stale tickers</th>
-                <th>Tickers</th>
                 <th>Temporal</th>
+                <th class="wrap">Started</th>
+                <th class="num">BUY/SELL</th>
+                <th class="num wrap">Emails sent/skipped/failed</th>
+                <th class="wrap">Stale tickers</th>
+                <th>Tickers</th>
               </tr>
             </thead>
             <tbody>
@@ -131,12 +137,19 @@ export default function RunsPage() {
                     >
                       {r.status.toLowerCase()}
                     </td>
-                    <td>{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
-                    <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
-                    <td class="num">{r.notifications?.sent ?? '–'}</td>
-                    <td class="num">{r.notifications?.skipped ?? '–'}</td>
-                    <td class={`num${r.notifications?.failed ? ' error' : ''}`}>{r.notifications?.failed ?? '–'}</td>
                     <td>
+                      <a href={r.temporalUrl} target="_blank" rel="noreferrer">
+                        {r.workflowId}
+                      </a>
+                    </td>
+                    <td class="wrap">{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
+                    <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
+                    <td class={`num${r.notifications?.failed ? ' error' : ''}`}>
+                      {r.notifications
+                        ? `${r.notifications.sent}/${r.notifications.skipped}/${r.notifications.failed}`
+                        : '–'}
+                    </td>
+                    <td class="wrap">
                       {r.stale.length === 0
                         ? 'none'
                         : r.stale.map((s) => `${s.ticker} (last ${s.lastDate ?? 'never'})`).join(', ')}
@@ -155,11 +168,6 @@ export default function RunsPage() {
                           ))}
                         </ul>
                       </details>
-                    </td>
-                    <td>
-                      <a href={r.temporalUrl} target="_blank" rel="noreferrer">
-                        {r.workflowId}
-                      </a>
                     </td>
                   </tr>
                 );

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { solveProofOfWork } from '../api/proof-of-work';
 import { api, asApiError, listItems, type ApiError } from '../api/client';
-import { Field, fieldErrors, FormError, TextField } from '../components/form';
+import { Field, fieldErrors, Form, FormResult, TextField } from '../components/form';
 import { TICKER_SYMBOL_PATTERN } from '../../../src/domain/ticker-symbol';
 
 interface TickerRow {
@@ -38,6 +38,7 @@ export default function Subscribe() {
   const [picks, setPicks] = useState<Pick[]>([]);
   const [email, setEmail] = useState('');
   const [busy, setBusy] = useState(false);
+  const [attempt, setAttempt] = useState(0);
   const [error, setError] = useState<ApiError | null>(null);
   const [done, setDone] = useState<{
     email: string;
@@ -122,17 +123,16 @@ export default function Subscribe() {
       setError(asApiError(err));
     } finally {
       setBusy(false);
+      setAttempt((n) => n + 1);
     }
   };
 
   if (done) {
     return (
-      <section aria-live="polite">
+      <section>
         <h1>Check your inbox</h1>
-        <p>
-          We sent a confirmation link to <strong>{done.email}</strong>. Nothing is subscribed until you follow it; the
-          link adds:
-        </p>
+        <FormResult ok={`We sent a confirmation link to ${done.email}.`} focusOnMount testId="subscribe-sent" />
+        <p>Nothing is subscribed until you follow it; the link adds:</p>
         <ul data-testid="requested">
           {done.subscriptions.map((s) => (
             <li key={`${s.ticker}/${s.strategy}`}>
@@ -165,7 +165,7 @@ export default function Subscribe() {
           {loadError}
         </p>
       )}
-      <form onSubmit={submit} noValidate>
+      <Form onSubmit={submit} noValidate>
         <fieldset>
           <legend>Tickers</legend>
           <Field label="Search the tracked tickers" name="search">
@@ -256,11 +256,11 @@ export default function Subscribe() {
           autoComplete="email"
           onInput={(e) => setEmail((e.target as HTMLInputElement).value)}
         />
-        <FormError error={errors['']} />
+        <FormResult errors={errors} attempt={attempt} />
         <button type="submit" disabled={busy}>
           {busy ? 'Sending…' : 'Send me the confirmation link'}
         </button>
-      </form>
+      </Form>
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api, asApiError } from '../api/client';
 import type { paths } from '../api/schema';
 import { formatMetric, paramText } from '../components/metrics';
+import { Form } from '../components/form';
 
 type Heatmap = paths['/sweeps/{id}/heatmap']['get']['responses'][200]['content']['application/json'];
 type SweepList = paths['/sweeps']['get']['responses'][200]['content']['application/json'];
@@ -160,7 +161,7 @@ function SweepHeatmap({ id }: { id: string }) {
         </p>
       )}
       {map && (
-        <form class="card grid-fields" aria-label="Heatmap settings" onSubmit={(e) => e.preventDefault()}>
+        <Form class="card grid-fields" aria-label="Heatmap settings" onSubmit={(e) => e.preventDefault()}>
           <div class="field">
             <label for="hm-ticker">Ticker</label>
             <select
@@ -232,7 +233,7 @@ function SweepHeatmap({ id }: { id: string }) {
               </div>
             </>
           )}
-        </form>
+        </Form>
       )}
       {map && (
         <div class="table-wrap" tabIndex={0}>

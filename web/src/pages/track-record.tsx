@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useLocation } from 'preact-iso';
-import { api, asApiError } from '../api/client';
+import { api, asApiError, type ApiError } from '../api/client';
 import type { paths } from '../api/schema';
-import { fieldErrors } from '../components/form';
+import { fieldErrors, Form, FormResult } from '../components/form';
 import { labelName, pct, rate, signalPath, tickerPath } from '../research/format';
 
 type Page = paths['/track-record']['get']['responses'][200]['content']['application/json'];
@@ -20,10 +20,12 @@ export default function TrackRecordPage() {
   const { query, route, path } = useLocation();
   const [items, setItems] = useState<Item[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  /** Searches submitted: the answer to one takes the focus. */
+  const [attempt, setAttempt] = useState(0);
   const [loading, setLoading] = useState(false);
   const [ticker, setTicker] = useState(query.ticker ?? '');
-  const errors = fieldErrors(error ? { error: 'bad_request', message: error } : null, ['ticker', 'strategy']);
+  const errors = fieldErrors(error, ['ticker', 'strategy']);
 
   const load = async (after?: string) => {
     setLoading(true);
@@ -39,13 +41,13 @@ export default function TrackRecordPage() {
           },
         },
       });
-      if (err || !data) setError(asApiError(err).message);
+      if (err || !data) setError(asApiError(err));
       else {
         setItems((prev) => (after ? [...prev, ...data.items] : data.items));
         setCursor(data.nextCursor);
       }
     } catch (e) {
-      setError(asApiError(e).message);
+      setError(asApiError(e));
     } finally {
       setLoading(false);
     }
@@ -62,10 +64,11 @@ export default function TrackRecordPage() {
         60 trading days later is higher, a SELL when it is lower. Beside it, what the same rules showed on the history
         before the first email (a backtest's promise, with nothing of the tracked period in it).
       </p>
-      <form
+      <Form
         class="controls"
         onSubmit={(e) => {
           e.preventDefault();
+          setAttempt((n) => n + 1);
           route(`${path}${ticker ? `?ticker=${encodeURIComponent(ticker.trim().toUpperCase())}` : ''}`);
         }}
       >
@@ -87,12 +90,18 @@ export default function TrackRecordPage() {
           )}
         </div>
         <button type="submit">Show</button>
-      </form>
-      {error && !errors.ticker && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
+      </Form>
+      <FormResult
+        errors={errors}
+        ok={
+          attempt > 0 && !loading
+            ? items.length
+              ? `The track record${query.ticker ? ` of ${query.ticker}` : ''} follows.`
+              : 'No emailed signal matches.'
+            : undefined
+        }
+        attempt={attempt}
+      />
       {items.length === 0 && !loading && !error && <p>No emailed signal yet.</p>}
       {items.length > 0 && (
         <div class="table-wrap" tabIndex={0}>
