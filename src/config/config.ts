@@ -42,13 +42,23 @@ const windowLimit = (max: number, windowSeconds: number) =>
 /** Defaults: 30 requests a minute per client, 10 per 10 minutes per address (a subscribe, its confirm and a few manage-page visits). */
 const DEFAULT_RATE_LIMITS = { perClient: { max: 30, windowSeconds: 60 }, perAddress: { max: 10, windowSeconds: 600 } };
 
+/** Default of `api.rateLimit.adminKeyFailures`: 10 wrong admin keys per client in 15 minutes. */
+export const DEFAULT_ADMIN_KEY_FAILURES = { max: 10, windowSeconds: 900 };
+
 const rateLimitSchema = z.object({
   perClient: windowLimit(DEFAULT_RATE_LIMITS.perClient.max, DEFAULT_RATE_LIMITS.perClient.windowSeconds),
   perAddress: windowLimit(DEFAULT_RATE_LIMITS.perAddress.max, DEFAULT_RATE_LIMITS.perAddress.windowSeconds),
+  /**
+   * Wrong admin keys (`x-api-key`) one client IP may send in a window; after
+   * `max` of them every admin-key request of that client answers 429, even
+   * with the right key, until the window has passed.
+   */
+  adminKeyFailures: windowLimit(DEFAULT_ADMIN_KEY_FAILURES.max, DEFAULT_ADMIN_KEY_FAILURES.windowSeconds),
 });
 
-/** Limits of the public API endpoints (config `api.rateLimit`). */
-export type ApiRateLimits = z.infer<typeof rateLimitSchema>;
+/** Limits of the public API endpoints (config `api.rateLimit`); `adminKeyFailures` defaults to {@link DEFAULT_ADMIN_KEY_FAILURES}. */
+export type ApiRateLimits = Omit<z.infer<typeof rateLimitSchema>, 'adminKeyFailures'> &
+  Partial<Pick<z.infer<typeof rateLimitSchema>, 'adminKeyFailures'>>;
 
 export const configSchema = z.object({
   /** Tickers the daily job tracks (subscribed ones are added at run time). */
@@ -251,7 +261,7 @@ export const configSchema = z.object({
      * Limits of the public endpoints (subscribe, confirm, manage, unsubscribe),
      * counted in Redis: requests per client IP, and per email address, each in its window.
      */
-    rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
+    rateLimit: rateLimitSchema.default({ ...DEFAULT_RATE_LIMITS, adminKeyFailures: DEFAULT_ADMIN_KEY_FAILURES }),
     /**
      * The subscribe form's proof of work (ALTCHA's format, self-hosted): the
      * browser tries about maxNumber / 2 SHA-256 hashes per request. Off: none asked.
