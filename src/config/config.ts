@@ -333,6 +333,21 @@ export const configSchema = z.object({
       maxConcurrentBatches: z.number().int().min(1).max(64).default(4),
     })
     .default({ batchSize: 25, maxConcurrentBatches: 4 }),
+  /**
+   * The public backtest playground (`POST /playground/backtests`, no key;
+   * issue 18 point 4): how many starts, how long its results are kept, how
+   * many. Admin backtests are never limited, counted nor deleted by these.
+   */
+  playground: z
+    .object({
+      /** Backtests one client IP may start per minute (counted in Redis by the API's one limiter). */
+      startsPerMinute: z.coerce.number().int().min(1).default(20),
+      /** A public result (its rows, report and chart) is deleted once older than this (hourly cleanup). */
+      retentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+      /** Most public results kept; a new one first deletes the oldest beyond it. */
+      maxStoredResults: z.coerce.number().int().min(1).default(10_000),
+    })
+    .prefault({}),
   /** Ad-hoc backtests: metrics settings and where their reports are stored. */
   backtests: z
     .object({
@@ -409,6 +424,8 @@ const ENV_OVERRIDES: Record<string, string> = {
   LOG_FORMAT: 'logging.format',
   LOG_LEVEL: 'logging.level',
   ALERTS_EMAIL: 'alerts.email',
+  PLAYGROUND_RETENTION_DAYS: 'playground.retentionDays',
+  PLAYGROUND_MAX_STORED_RESULTS: 'playground.maxStoredResults',
   ALERTS_DEADLINE: 'alerts.deadline',
   TOKEN_SECRET: 'api.tokenSecret',
   REPORTS_STORE: 'backtests.reports.store',
