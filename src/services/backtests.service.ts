@@ -27,7 +27,7 @@ import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
 import type { AnyStrategy } from '../domain/strategies/strategy';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
-import { PUBLIC_RETRY_MESSAGE, publicFailureMessage } from './public-failure';
+import { failureText, PUBLIC_RETRY_MESSAGE } from './public-failure';
 import type {
   TemporalGateway,
   TemporalGatewayProvider,
@@ -386,7 +386,7 @@ export class BacktestsService {
       return { id, status: 'running', progress };
     }
     if (run?.status === 'failed')
-      return { id, status: 'failed', error: options.detail ? run.error : publicFailureMessage('backtest', id) };
+      return { id, status: 'failed', error: failureText(run, 'backtest', id, options.detail) };
     // Completed between the two reads: the row is there now.
     const late = run?.status === 'completed' ? await this.completed(id, options) : null;
     if (late) return late;

@@ -8,5 +8,19 @@ export function publicFailureMessage(what: 'backtest' | 'sweep' | 'recommendatio
   return `the ${what} ${id} failed on the server; the operator finds the cause in the server's logs under this id`;
 }
 
+/**
+ * The `error` of a failed run's answer: its own text for the admin key
+ * (`detail`) or when it failed on its request's own fault (what a 400 would
+ * say: "unknown strategy ..."), else {@link publicFailureMessage}.
+ */
+export function failureText(
+  run: { error: string; inputError: boolean },
+  what: Parameters<typeof publicFailureMessage>[0],
+  id: string,
+  detail: boolean | undefined,
+): string {
+  return detail || run.inputError ? run.error : publicFailureMessage(what, id);
+}
+
 /** What a public answer says of a failed attempt that is being retried. */
 export const PUBLIC_RETRY_MESSAGE = 'an error on the server; it is being retried';

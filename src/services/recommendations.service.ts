@@ -7,7 +7,7 @@ import type { RecommendationEvidence, RecommendationStore, StoredRecommendation 
 import { parseTickerSymbols } from '../domain/ticker-symbol';
 import { recommendWorkflow, type RecommendInput, type RecommendResult } from '../workflows/recommend.workflow';
 import { recommendWorkflowId } from '../workflows/workflow-ids';
-import { publicFailureMessage } from './public-failure';
+import { failureText } from './public-failure';
 import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from './temporal-gateway';
 
 /**
@@ -117,7 +117,7 @@ export class RecommendationsService {
     const run = await (await this.gateway()).requireStatus(recommendWorkflow, id, 'recommendation run');
     if (run.status === 'running') return { id, status: 'running' as const };
     if (run.status === 'failed') {
-      const error = options.detail ? run.error : publicFailureMessage('recommendation run', id);
+      const error = failureText(run, 'recommendation run', id, options.detail);
       return { id, status: 'failed' as const, error };
     }
     return { id, status: 'completed' as const, candidates: run.result.candidates, tickers: run.result.tickers };

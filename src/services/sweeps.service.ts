@@ -5,7 +5,7 @@ import { NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import type { StoredSweep, SweepReader } from '../domain/ports';
 import { sweepWorkflow, type SweepInput, type SweepResult } from '../workflows/sweep.workflow';
 import { sweepWorkflowId } from '../workflows/workflow-ids';
-import { publicFailureMessage } from './public-failure';
+import { failureText } from './public-failure';
 import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from './temporal-gateway';
 
 /**
@@ -91,7 +91,7 @@ export class SweepsService {
         ? await (await this.gateway()).status(sweepWorkflow, id)
         : null;
     // A public answer (no `detail`) tells a failure in a plain sentence, never its own text.
-    const error = run?.status === 'failed' ? (options.detail ? run.error : publicFailureMessage('sweep', id)) : '';
+    const error = run?.status === 'failed' ? failureText(run, 'sweep', id, options.detail) : '';
     if (!stored) {
       if (run?.status === 'running') return { id, status: 'running' as const };
       if (run?.status === 'failed') return { id, status: 'failed' as const, error };
