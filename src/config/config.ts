@@ -344,8 +344,11 @@ export const configSchema = z.object({
       startsPerMinute: z.coerce.number().int().min(1).default(20),
       /** A public result (its rows, report and chart) is deleted once older than this (hourly cleanup). */
       retentionDays: z.coerce.number().int().min(1).max(3650).default(30),
-      /** Most public results kept; a new one first deletes the oldest beyond it. */
-      maxStoredResults: z.coerce.number().int().min(1).default(10_000),
+      /**
+       * Most public results kept; a new one first deletes the oldest beyond it. A count, not bytes: a
+       * result's size is bounded by its window (at most about 2.2 MB for 41 years of daily bars).
+       */
+      maxStoredResults: z.coerce.number().int().min(1).default(5_000),
     })
     .prefault({}),
   /** Ad-hoc backtests: metrics settings and where their reports are stored. */
