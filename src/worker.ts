@@ -8,6 +8,7 @@ import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.re
 import { PostgresReadjustmentRepository } from './adapters/postgres/postgres-readjustment.repository';
 import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
 import { PostgresTrackingRepository } from './adapters/postgres/postgres-tracking.repository';
+import { PostgresPublicBacktestRepository } from './adapters/postgres/postgres-public-backtest.repository';
 import { PostgresBacktestRepository } from './adapters/postgres/postgres-backtest.repository';
 import { createObjectStore } from './adapters/object-store/object-store.factory';
 import { RedisStrategyStateStore } from './adapters/redis/redis-strategy-state.store';
@@ -102,6 +103,7 @@ export function createDependencies(config: AppConfig) {
     recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
     runDefaults: dailyRunDefaults(config),
     refreshStrategies: () => strategies.refreshSaved(),
+    playground: { publicBacktests: new PostgresPublicBacktestRepository(db), reports, policy: config.playground },
     watchdog: {
       runs: new TemporalDailyRunLookup(
         temporal.client,

@@ -7,6 +7,7 @@ import { createResearchActivities, type ResearchDependencies } from './research.
 import { createReadjustmentActivities, type ReadjustmentDependencies } from './readjustment.activities';
 import { createDailyRunActivities, type DailyRunDependencies } from './daily-run.activities';
 import { createWatchdogActivities, type WatchdogDependencies } from './watchdog.activities';
+import { createPlaygroundActivities, type PlaygroundDependencies } from './playground.activities';
 
 /** Everything the activities need; built once by the worker (the composition root). */
 export type ActivityDependencies = IngestionDependencies &
@@ -16,7 +17,8 @@ export type ActivityDependencies = IngestionDependencies &
   ResearchDependencies &
   ReadjustmentDependencies &
   DailyRunDependencies &
-  WatchdogDependencies & {
+  WatchdogDependencies &
+  PlaygroundDependencies & {
     /**
      * Brings the rule strategies saved over the API into the registry (a small
      * query by version); called before every activity, so a rule saved or
@@ -36,6 +38,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createReadjustmentActivities(deps),
     ...createDailyRunActivities(deps),
     ...createWatchdogActivities(deps),
+    ...createPlaygroundActivities(deps),
   };
   return mapDomainFailures(deps.refreshStrategies ? runFirst(deps.refreshStrategies, activities) : activities);
 }

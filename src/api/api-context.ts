@@ -16,6 +16,7 @@ import type {
   SubscriptionChangeRepository,
   TokenSigner,
 } from '../domain/subscriptions';
+import type { AdminAuth } from './auth';
 import type { RateLimits, RateLimitDeps } from './rate-limits';
 import type { ApiServices } from './api-services';
 import type { BacktestRepository } from '../domain/ports';
@@ -96,8 +97,10 @@ export interface ApiContext extends ApiServices {
   today: () => IsoDate;
   /** The rate limiter: preHandlers per route, per client and per address. */
   limits: RateLimits;
-  /** onRequest hook answering 401 without the admin key. */
-  admin: (request: import('fastify').FastifyRequest) => Promise<void>;
+  /** onRequest hook answering 401 without the admin key (429 after too many wrong ones from this client). */
+  admin: AdminAuth['require'];
+  /** True with the admin key, false without one, 401 with a wrong one: for answers the key only adds detail to. */
+  isAdmin: AdminAuth['isAdmin'];
   /** The configured strategies a ticker runs. */
   strategiesFor(ticker: string): string[];
 }

@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../adapters/postgres/database';
 import { PostgresBacktestRepository } from '../adapters/postgres/postgres-backtest.repository';
 import { PostgresDeliveryRepository } from '../adapters/postgres/postgres-delivery.repository';
+import { PostgresPublicBacktestRepository } from '../adapters/postgres/postgres-public-backtest.repository';
 import { PostgresPriceRepository } from '../adapters/postgres/postgres-price.repository';
 import { PostgresSavedStrategyRepository } from '../adapters/postgres/postgres-saved-strategy.repository';
 import { PostgresRecommendationRepository } from '../adapters/postgres/postgres-recommendation.repository';
@@ -40,6 +41,8 @@ export function apiDependencies(config: AppConfig, clients: ApiClients): ApiDeps
     backtests: new PostgresBacktestRepository(db),
     reports,
     playground: {
+      startsPerMinute: config.playground.startsPerMinute,
+      retention: { publicBacktests: new PostgresPublicBacktestRepository(db), reports, policy: config.playground },
       bars: new PostgresPriceRepository(db),
       sweeps: new PostgresSweepRepository(db),
       recommendations: new PostgresRecommendationRepository(db),

@@ -68,6 +68,7 @@ export function createApiServices(deps: ApiDeps, today: () => IsoDate): ApiServi
       reports: deps.reports,
       temporal: knownTemporal,
       prices: deps.playground?.bars ?? deps.prices,
+      playground: deps.playground?.retention,
     }),
     sweeps: new SweepsService({ sweeps: deps.playground?.sweeps, temporal: knownTemporal }),
     recommendations: new RecommendationsService({

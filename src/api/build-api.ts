@@ -11,7 +11,7 @@ import { isoDateInZone } from '../domain/dates';
 import { configuredStrategyNames } from '../domain/strategies/configured-strategies';
 import type { ApiContext, ApiDeps } from './api-context';
 import { createApiServices } from './api-services';
-import { requireApiKey } from './auth';
+import { createAdminAuth } from './auth';
 import { installErrorHandling } from './errors';
 import { createRateLimits, registerRateLimitPlugin } from './rate-limits';
 import { registerSignalRoutes } from './routes/signals.routes';
@@ -68,11 +68,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   const strategiesFor = (ticker: string) => configuredStrategyNames(deps.config.strategies, ticker);
   const today = deps.today ?? (() => isoDateInZone(Date.now(), 'America/New_York'));
-  const shared: Omit<ApiContext, 'limits'> = {
+  const shared: Omit<ApiContext, 'limits' | 'admin' | 'isAdmin'> = {
     deps,
     today,
     strategiesFor,
-    admin: requireApiKey(deps.config.api.apiKey),
     ...createApiServices(deps, today),
   };
 
@@ -102,7 +101,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   void app.after(() => {
     // The limiter exists once the rate-limit plugin has loaded.
-    const ctx: ApiContext = { ...shared, limits: createRateLimits(app, deps.signer, deps.rateLimit?.limits) };
+    const limits = createRateLimits(app, deps.signer, deps.rateLimit?.limits);
+    // Wrong admin keys count in the shared limiter: a client guessing keys is stopped at every API process.
+    const auth = createAdminAuth(deps.config.api.apiKey, limits.adminKeyFailures);
+    const ctx: ApiContext = { ...shared, limits, admin: auth.require, isAdmin: auth.isAdmin };
     registerTickerRoutes(app, ctx);
     registerSubscriptionRoutes(app, ctx);
     registerEmailLinkRoutes(app, ctx);

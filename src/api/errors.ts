@@ -4,6 +4,7 @@ import {
   BadInputError,
   ConfigurationError,
   ConflictError,
+  GoneError,
   NotFoundError,
   ServiceUnavailableError,
   UnknownTickerError,
@@ -50,6 +51,7 @@ const CODES: Record<number, string> = {
   400: 'bad_request',
   401: 'unauthorized',
   404: 'not_found',
+  410: 'gone',
   405: 'method_not_allowed',
   406: 'not_acceptable',
   413: 'payload_too_large',
@@ -110,6 +112,9 @@ export function installErrorHandling(app: FastifyInstance): void {
         .code(404)
         .send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
+    if (error instanceof GoneError) {
+      return reply.code(410).send({ error: 'gone', message: clip(error.message) } satisfies ErrorBody);
+    }
     if (error instanceof NotFoundError) {
       return reply
         .code(404)
@@ -147,10 +152,12 @@ export function installErrorHandling(app: FastifyInstance): void {
         .code(status)
         .send({ error: CODES[status] ?? 'bad_request', message: clip(error.message) } satisfies ErrorBody);
     }
+    // The details (message, stack, SQL, paths) go to the log under the request's id; the client gets the id only.
     request.log.error({ err: error }, 'unexpected error');
-    return reply
-      .code(status === 503 ? 503 : 500)
-      .send({ error: 'internal_error', message: 'internal error' } satisfies ErrorBody);
+    return reply.code(status === 503 ? 503 : 500).send({
+      error: 'internal_error',
+      message: `internal error (request ${request.id}); the details are in the server's log`,
+    } satisfies ErrorBody);
   });
 
   app.setNotFoundHandler((request, reply) => {

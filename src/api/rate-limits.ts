@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ApiRateLimits } from '../config/config';
+import { DEFAULT_ADMIN_KEY_FAILURES, type ApiRateLimits } from '../config/config';
 import { emailAddressSchema, mailboxOf, type TokenPurpose, type TokenSigner } from '../domain/subscriptions';
 import { HttpError } from './errors';
 
@@ -22,6 +22,14 @@ export interface WindowLimit {
 
 type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
+/** Failures of one kind counted per client IP (wrong admin keys): only failures count, and a blocked client is refused. */
+export interface FailureLimit {
+  /** 429 with `retry-after` when this client has used up its failures in the window; counts nothing. */
+  refuseIfBlocked(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Count one failure of this client. */
+  fail(request: FastifyRequest): Promise<void>;
+}
+
 /**
  * The API's one rate limiter (@fastify/rate-limit over the Redis store, so
  * that every API process counts together). Every route counts in its own
@@ -38,6 +46,8 @@ export interface RateLimits {
   client: PreHandler;
   /** A preHandler counting per client IP in `bucket` (e.g. the public playground's backtest starts). */
   perClient(bucket: string, limit: WindowLimit): PreHandler;
+  /** Wrong admin keys per client IP (`api.rateLimit.adminKeyFailures`, default 10 in 15 minutes). */
+  adminKeyFailures: FailureLimit;
 }
 
 const TOKEN_PURPOSES: readonly TokenPurpose[] = ['confirm', 'unsubscribe', 'manage'];
@@ -106,9 +116,34 @@ export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limi
     const counter = limiter(limit, (request) => `client:${bucket}:${request.ip}`);
     return (request, reply) => check(counter, 'from this client', request, reply);
   };
+  const failuresPerClient = (bucket: string, limit: WindowLimit, what: string): FailureLimit => {
+    const counter = limiter(limit, (request) => `client:${bucket}:${request.ip}`);
+    return {
+      async refuseIfBlocked(request, reply) {
+        // Read without counting: only failures count, a blocked client stays blocked until the window ends.
+        const result = await counter(request, { increment: false });
+        if (result.isAllowed || result.remaining > 0) return;
+        void reply.header('retry-after', Math.max(1, result.ttlInSeconds));
+        throw new HttpError(
+          429,
+          'too_many_requests',
+          `too many ${what} from this client: at most ${result.max} in ${Math.round(result.timeWindow / 1000)} s; ` +
+            `retry in ${Math.max(1, result.ttlInSeconds)} s`,
+        );
+      },
+      async fail(request) {
+        await counter(request);
+      },
+    };
+  };
+  const adminKeyFailures = failuresPerClient(
+    'admin-key-failures',
+    limits?.adminKeyFailures ?? DEFAULT_ADMIN_KEY_FAILURES,
+    'wrong admin keys',
+  );
   if (!limits) {
     const none: PreHandler = async () => undefined;
-    return { clientAndAddress: none, client: none, perClient };
+    return { clientAndAddress: none, client: none, perClient, adminKeyFailures };
   }
   const client = limiter(limits.perClient, (request) => `client:${routeOf(request)}:${request.ip}`);
   const address = limiter(
@@ -123,5 +158,6 @@ export function createRateLimits(app: FastifyInstance, signer: TokenSigner, limi
     },
     client: byClient,
     perClient,
+    adminKeyFailures,
   };
 }

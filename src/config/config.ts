@@ -42,13 +42,23 @@ const windowLimit = (max: number, windowSeconds: number) =>
 /** Defaults: 30 requests a minute per client, 10 per 10 minutes per address (a subscribe, its confirm and a few manage-page visits). */
 const DEFAULT_RATE_LIMITS = { perClient: { max: 30, windowSeconds: 60 }, perAddress: { max: 10, windowSeconds: 600 } };
 
+/** Default of `api.rateLimit.adminKeyFailures`: 10 wrong admin keys per client in 15 minutes. */
+export const DEFAULT_ADMIN_KEY_FAILURES = { max: 10, windowSeconds: 900 };
+
 const rateLimitSchema = z.object({
   perClient: windowLimit(DEFAULT_RATE_LIMITS.perClient.max, DEFAULT_RATE_LIMITS.perClient.windowSeconds),
   perAddress: windowLimit(DEFAULT_RATE_LIMITS.perAddress.max, DEFAULT_RATE_LIMITS.perAddress.windowSeconds),
+  /**
+   * Wrong admin keys (`x-api-key`) one client IP may send in a window; after
+   * `max` of them every admin-key request of that client answers 429, even
+   * with the right key, until the window has passed.
+   */
+  adminKeyFailures: windowLimit(DEFAULT_ADMIN_KEY_FAILURES.max, DEFAULT_ADMIN_KEY_FAILURES.windowSeconds),
 });
 
-/** Limits of the public API endpoints (config `api.rateLimit`). */
-export type ApiRateLimits = z.infer<typeof rateLimitSchema>;
+/** Limits of the public API endpoints (config `api.rateLimit`); `adminKeyFailures` defaults to {@link DEFAULT_ADMIN_KEY_FAILURES}. */
+export type ApiRateLimits = Omit<z.infer<typeof rateLimitSchema>, 'adminKeyFailures'> &
+  Partial<Pick<z.infer<typeof rateLimitSchema>, 'adminKeyFailures'>>;
 
 export const configSchema = z.object({
   /** Tickers the daily job tracks (subscribed ones are added at run time). */
@@ -257,7 +267,7 @@ export const configSchema = z.object({
      * Limits of the public endpoints (subscribe, confirm, manage, unsubscribe),
      * counted in Redis: requests per client IP, and per email address, each in its window.
      */
-    rateLimit: rateLimitSchema.default(DEFAULT_RATE_LIMITS),
+    rateLimit: rateLimitSchema.default({ ...DEFAULT_RATE_LIMITS, adminKeyFailures: DEFAULT_ADMIN_KEY_FAILURES }),
     /**
      * The subscribe form's proof of work (ALTCHA's format, self-hosted): the
      * browser tries about maxNumber / 2 SHA-256 hashes per request. Off: none asked.
@@ -333,6 +343,24 @@ export const configSchema = z.object({
       maxConcurrentBatches: z.number().int().min(1).max(64).default(4),
     })
     .default({ batchSize: 25, maxConcurrentBatches: 4 }),
+  /**
+   * The public backtest playground (`POST /playground/backtests`, no key;
+   * issue 18 point 4): how many starts, how long its results are kept, how
+   * many. Admin backtests are never limited, counted nor deleted by these.
+   */
+  playground: z
+    .object({
+      /** Backtests one client IP may start per minute (counted in Redis by the API's one limiter). */
+      startsPerMinute: z.coerce.number().int().min(1).default(20),
+      /** A public result (its rows, report and chart) is deleted once older than this (hourly cleanup). */
+      retentionDays: z.coerce.number().int().min(1).max(3650).default(30),
+      /**
+       * Most public results kept; a new one first deletes the oldest beyond it. A count, not bytes: a
+       * result's size is bounded by its window (at most about 2.2 MB for 41 years of daily bars).
+       */
+      maxStoredResults: z.coerce.number().int().min(1).default(5_000),
+    })
+    .prefault({}),
   /** Ad-hoc backtests: metrics settings and where their reports are stored. */
   backtests: z
     .object({
@@ -409,6 +437,8 @@ const ENV_OVERRIDES: Record<string, string> = {
   LOG_FORMAT: 'logging.format',
   LOG_LEVEL: 'logging.level',
   ALERTS_EMAIL: 'alerts.email',
+  PLAYGROUND_RETENTION_DAYS: 'playground.retentionDays',
+  PLAYGROUND_MAX_STORED_RESULTS: 'playground.maxStoredResults',
   ALERTS_DEADLINE: 'alerts.deadline',
   TOKEN_SECRETS: 'api.tokenSecrets',
   TOKEN_SECRET: 'api.tokenSecret',

@@ -65,6 +65,9 @@ export const NON_RETRYABLE_ERROR_TYPES = [
 /** Something the request names does not exist (the API answers 404). */
 export class NotFoundError extends DomainError {}
 
+/** Something the request names existed and was deleted for good, such as an expired public backtest (the API answers 410). */
+export class GoneError extends NotFoundError {}
+
 /**
  * A service the system depends on (the workflow service, a database) did not
  * answer in time: the request may succeed later (the API answers 503).

@@ -17,6 +17,8 @@ export interface ObjectStore {
   put(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   /** The object under `key`, or null when there is none. */
   get(key: string): Promise<StoredObject | null>;
+  /** Remove the object under `key`; removing one that is not there does nothing (a retry is safe). */
+  delete(key: string): Promise<void>;
   /** Where a person finds the object: an absolute file path (filesystem) or a URL (s3). Does not check it exists. */
   url(key: string): string;
 }

@@ -397,6 +397,47 @@ export interface BacktestRepository {
   storedRange(ticker: string): Promise<{ first: IsoDate; last: IsoDate } | null>;
 }
 
+/** Why a public backtest's result was deleted: it outlived `playground.retentionDays`, or made room under the cap. */
+export type PublicBacktestDeletionReason = 'expired' | 'cap';
+
+/** A deleted public backtest, remembered so that its link says what happened rather than "unknown". */
+export interface PublicBacktestDeletion {
+  reason: PublicBacktestDeletionReason;
+  createdAt: Date;
+  deletedAt: Date;
+}
+
+/**
+ * The playground's public backtests (Postgres: table public_backtests): which
+ * results were started without the admin key, so that only they expire and
+ * count against the cap, and which of them were deleted. Admin backtests are
+ * never in it.
+ */
+export interface PublicBacktestRepository {
+  /** Record that backtest `id` was started by the public playground at `at`. */
+  add(id: string, at: Date): Promise<void>;
+  /** How many public results are kept (started and not deleted, finished or not). */
+  countKept(): Promise<number>;
+  /** The ids of the `limit` oldest kept public results, oldest first. */
+  oldestKept(limit: number): Promise<string[]>;
+  /**
+   * At most `limit` ids to delete, oldest first: kept public results started
+   * before `before`, and deleted ones whose result row was written after their
+   * deletion (a run that ended late).
+   */
+  due(before: Date, limit: number): Promise<string[]>;
+  /**
+   * Delete the results' rows (the backtest with its trades and equity curve)
+   * and record them deleted for `reason` at `at` (the first deletion's time
+   * and reason stay), in one transaction.
+   */
+  markDeleted(ids: readonly string[], reason: PublicBacktestDeletionReason, at: Date): Promise<void>;
+  /** How public backtest `id` was deleted; null when it is not a deleted public backtest. */
+  deletion(id: string): Promise<PublicBacktestDeletion | null>;
+  /** Forget the deletions recorded before `before` (their links then answer plain 404); how many. */
+  forgetDeletions(before: Date): Promise<number>;
+}
+
 // ---------------------------------------------------------------- research (sweeps, recommendations)
 
 /** Bars of many tickers in one read (a sweep batch reads its tickers at once). */

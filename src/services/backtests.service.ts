@@ -11,7 +11,13 @@ import {
 } from '../domain/backtest/backtest-record';
 import { buyAndHoldCurve } from '../domain/backtest/buy-and-hold';
 import type { IsoDate } from '../domain/dates';
-import { BadInputError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
+import {
+  makeRoomForPublicResult,
+  publicResultGoneMessage,
+  type PlaygroundRetentionPolicy,
+  type PlaygroundRetentionPorts,
+} from '../domain/backtest/playground-retention';
+import { BadInputError, GoneError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import { backtestReportKeys, type ObjectStore } from '../domain/object-store';
 import type { BacktestRepository, PriceRepository } from '../domain/ports';
 import { indicatorLines } from '../domain/research/indicator-lines';
@@ -21,6 +27,7 @@ import { ruleStrategy } from '../domain/strategies/rules/rule-strategy';
 import type { AnyStrategy } from '../domain/strategies/strategy';
 import { backtestWorkflow } from '../workflows/backtest.workflow';
 import { backtestWorkflowId } from '../workflows/workflow-ids';
+import { failureText, PUBLIC_RETRY_MESSAGE } from './public-failure';
 import type {
   TemporalGateway,
   TemporalGatewayProvider,
@@ -139,6 +146,14 @@ export interface BacktestsServiceDeps {
   temporal?: TemporalGatewayProvider;
   /** The unique part of a new backtest's id (default: 32 hex digits, 128 random bits). */
   unique?: () => string;
+  /**
+   * The public playground's results: a public start is recorded (after making
+   * room under `policy.maxStoredResults`), and a deleted one's reads answer
+   * {@link GoneError}. Absent: public starts are not recorded.
+   */
+  playground?: PlaygroundRetentionPorts & { policy: PlaygroundRetentionPolicy };
+  /** The clock of public starts (default: the system's). */
+  now?: () => Date;
 }
 
 /** The old backtester's request (`POST /backtest`): its field names, its `max`. */
@@ -253,12 +268,25 @@ export class BacktestsService {
   /**
    * Check and start a backtest without waiting. `beforeStart` runs once the
    * request passed (the playground's rate limit: a form's mistakes use up nothing).
+   * A `public` one (the playground's) is recorded as such: it expires after
+   * `playground.retentionDays`, and the oldest public ones beyond
+   * `playground.maxStoredResults` are deleted first to make room for it.
    */
-  async start(request: BacktestRequest, beforeStart?: () => Promise<void>): Promise<StartedBacktest> {
+  async start(
+    request: BacktestRequest,
+    beforeStart?: () => Promise<void>,
+    options: { public?: boolean } = {},
+  ): Promise<StartedBacktest> {
     const checked = await this.check(request);
     await beforeStart?.();
     const gateway = await this.gateway();
     const id = this.newId(checked);
+    const playground = this.deps.playground;
+    if (options.public && playground) {
+      const at = this.deps.now?.() ?? new Date();
+      await makeRoomForPublicResult(playground, playground.policy, at);
+      await playground.publicBacktests.add(id, at);
+    }
     const started = await gateway.start(backtestWorkflow, id, { ...request, ticker: checked.ticker });
     return { id, ...started };
   }
@@ -318,6 +346,13 @@ export class BacktestsService {
     };
   }
 
+  /** {@link GoneError} saying why, when `id` is a public result that was deleted (expired, or to make room). */
+  private async refuseDeleted(id: string): Promise<void> {
+    const playground = this.deps.playground;
+    const deletion = playground ? await playground.publicBacktests.deletion(id) : null;
+    if (playground && deletion) throw new GoneError(publicResultGoneMessage(id, deletion, playground.policy));
+  }
+
   /** A stored backtest as the one summary with what is stored behind it; null when none is stored under `id`. */
   async completed(id: string, options: { withEquityCurve?: boolean } = {}): Promise<CompletedBacktest | null> {
     const record = await this.need(this.deps.backtests, 'repository').get(id, options);
@@ -336,13 +371,22 @@ export class BacktestsService {
     };
   }
 
-  /** How backtest `id` stands: stored, else as Temporal tells it; {@link NotFoundError} when neither knows it. */
-  async state(id: string, options: { withEquityCurve?: boolean } = {}): Promise<BacktestState> {
+  /**
+   * How backtest `id` stands: stored, else as Temporal tells it; {@link NotFoundError} when neither knows it.
+   * Without `detail` (a public answer) a failure is told by {@link publicFailureMessage}, not its own text.
+   */
+  async state(id: string, options: { withEquityCurve?: boolean; detail?: boolean } = {}): Promise<BacktestState> {
     const stored = await this.completed(id, options);
     if (stored) return stored;
+    await this.refuseDeleted(id);
     const run = this.deps.temporal ? await (await this.gateway()).status(backtestWorkflow, id) : null;
-    if (run?.status === 'running') return { id, status: 'running', progress: progressOf(run.description) };
-    if (run?.status === 'failed') return { id, status: 'failed', error: run.error };
+    if (run?.status === 'running') {
+      const progress = progressOf(run.description);
+      if (!options.detail && progress.lastError !== null) progress.lastError = PUBLIC_RETRY_MESSAGE;
+      return { id, status: 'running', progress };
+    }
+    if (run?.status === 'failed')
+      return { id, status: 'failed', error: failureText(run, 'backtest', id, options.detail) };
     // Completed between the two reads: the row is there now.
     const late = run?.status === 'completed' ? await this.completed(id, options) : null;
     if (late) return late;
@@ -352,17 +396,22 @@ export class BacktestsService {
   /** A stored backtest's record with its equity curve (the chart); {@link NotFoundError} while unknown, failed or running. */
   async record(id: string): Promise<BacktestRecord> {
     const record = await this.need(this.deps.backtests, 'repository').get(id, { withEquityCurve: true });
-    if (!record)
+    if (!record) {
+      await this.refuseDeleted(id);
       throw new NotFoundError(
         `no completed backtest ${id} (unknown, failed or still running: see GET /backtests/{id})`,
       );
+    }
     return record;
   }
 
   /** The HTML report of backtest `id`; {@link NotFoundError} while there is none. */
   async report(id: string): Promise<string | Uint8Array> {
     const report = await this.need(this.deps.reports, 'report store').get(backtestReportKeys(id).html);
-    if (!report) throw new NotFoundError(`no report for backtest ${id} (unknown, failed or still running)`);
+    if (!report) {
+      await this.refuseDeleted(id);
+      throw new NotFoundError(`no report for backtest ${id} (unknown, failed or still running)`);
+    }
     return report.body;
   }
 

@@ -2,11 +2,20 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client
 import { BadInputError, NotFoundError } from '../domain/errors';
 import { dailyRunWorkflow, type DailyRunInput } from '../workflows/daily-run.workflow';
 import { dailyRunWatchdogWorkflow, type DailyRunWatchdogInput } from '../workflows/daily-run-watchdog.workflow';
-import { DAILY_SCHEDULE_ID, SCHEDULED_DAILY_RUN_ID_PREFIX, WATCHDOG_SCHEDULE_ID } from '../workflows/workflow-ids';
+import { playgroundCleanupWorkflow, type PlaygroundCleanupInput } from '../workflows/playground-cleanup.workflow';
+import {
+  DAILY_SCHEDULE_ID,
+  PLAYGROUND_CLEANUP_SCHEDULE_ID,
+  SCHEDULED_DAILY_RUN_ID_PREFIX,
+  WATCHDOG_SCHEDULE_ID,
+} from '../workflows/workflow-ids';
 import type { TemporalGateway } from './temporal-gateway';
 
 /** The time zone of the exchange, and of the schedule. */
 export const SCHEDULE_ZONE = 'America/New_York';
+
+/** Every schedule `algo schedule create` makes: the daily run, its watchdog, the playground cleanup. */
+const CREATED_SCHEDULE_IDS = [DAILY_SCHEDULE_ID, WATCHDOG_SCHEDULE_ID, PLAYGROUND_CLEANUP_SCHEDULE_ID];
 
 /** What `algo schedule describe` shows. */
 export interface DailyScheduleSummary {
@@ -36,10 +45,10 @@ export function parseScheduleTime(value: string): { hour: number; minute: number
 export class DailyScheduleService {
   constructor(private readonly deps: { temporal(): Promise<TemporalGateway>; taskQueue: string }) {}
 
-  /** Create (or replace) the schedule, and its watchdog's. */
+  /** Create (or replace) the schedule, its watchdog's and the playground cleanup's. */
   async create(at = { hour: 18, minute: 30 }): Promise<void> {
     const { client } = await this.deps.temporal();
-    for (const id of [DAILY_SCHEDULE_ID, WATCHDOG_SCHEDULE_ID]) {
+    for (const id of CREATED_SCHEDULE_IDS) {
       try {
         await client.schedule.getHandle(id).delete();
       } catch (err) {
@@ -81,6 +90,21 @@ export class DailyScheduleService {
       // A missed check is not worth catching up: the next one judges the same day.
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
     });
+    const cleanupInput: PlaygroundCleanupInput = {};
+    await client.schedule.create({
+      scheduleId: PLAYGROUND_CLEANUP_SCHEDULE_ID,
+      // Every hour: a public result is gone within an hour of `playground.retentionDays`.
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: playgroundCleanupWorkflow,
+        workflowId: PLAYGROUND_CLEANUP_SCHEDULE_ID,
+        taskQueue: this.deps.taskQueue,
+        args: [cleanupInput],
+      },
+      // A missed cleanup is not worth catching up: the next one deletes what is due then.
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute' },
+    });
   }
 
   /** The schedule's state and its next and recent runs. */
@@ -104,7 +128,7 @@ export class DailyScheduleService {
     };
   }
 
-  /** Pause, resume, run now (for today in New York) or delete the schedule; delete removes its watchdog's too. */
+  /** Pause, resume, run now (for today in New York) or delete the schedule; delete removes its companions too. */
   async act(action: DailyScheduleAction): Promise<void> {
     const h = await this.handle();
     try {
@@ -113,7 +137,7 @@ export class DailyScheduleService {
       else if (action === 'trigger') await h.trigger(ScheduleOverlapPolicy.SKIP);
       else {
         await h.delete();
-        await this.deleteWatchdog();
+        await this.deleteCompanions();
       }
     } catch (err) {
       if (err instanceof ScheduleNotFoundError)
@@ -122,12 +146,14 @@ export class DailyScheduleService {
     }
   }
 
-  private async deleteWatchdog(): Promise<void> {
+  private async deleteCompanions(): Promise<void> {
     const { client } = await this.deps.temporal();
-    try {
-      await client.schedule.getHandle(WATCHDOG_SCHEDULE_ID).delete();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    for (const id of CREATED_SCHEDULE_IDS.filter((id) => id !== DAILY_SCHEDULE_ID)) {
+      try {
+        await client.schedule.getHandle(id).delete();
+      } catch (err) {
+        if (!(err instanceof ScheduleNotFoundError)) throw err;
+      }
     }
   }
 

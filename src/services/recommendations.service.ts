@@ -7,6 +7,7 @@ import type { RecommendationEvidence, RecommendationStore, StoredRecommendation 
 import { parseTickerSymbols } from '../domain/ticker-symbol';
 import { recommendWorkflow, type RecommendInput, type RecommendResult } from '../workflows/recommend.workflow';
 import { recommendWorkflowId } from '../workflows/workflow-ids';
+import { failureText } from './public-failure';
 import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from './temporal-gateway';
 
 /**
@@ -111,11 +112,14 @@ export class RecommendationsService {
     return { result, reports: await this.reports(result) };
   }
 
-  /** How run `id` stands; {@link NotFoundError} for no such run. */
-  async runStatus(id: string) {
+  /** How run `id` stands; {@link NotFoundError} for no such run. Without `detail` a failure is a plain sentence. */
+  async runStatus(id: string, options: { detail?: boolean } = {}) {
     const run = await (await this.gateway()).requireStatus(recommendWorkflow, id, 'recommendation run');
     if (run.status === 'running') return { id, status: 'running' as const };
-    if (run.status === 'failed') return { id, status: 'failed' as const, error: run.error };
+    if (run.status === 'failed') {
+      const error = failureText(run, 'recommendation run', id, options.detail);
+      return { id, status: 'failed' as const, error };
+    }
     return { id, status: 'completed' as const, candidates: run.result.candidates, tickers: run.result.tickers };
   }
 

@@ -5,6 +5,7 @@ import { NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import type { StoredSweep, SweepReader } from '../domain/ports';
 import { sweepWorkflow, type SweepInput, type SweepResult } from '../workflows/sweep.workflow';
 import { sweepWorkflowId } from '../workflows/workflow-ids';
+import { failureText } from './public-failure';
 import type { TemporalGateway, TemporalGatewayProvider, WorkflowStarted } from './temporal-gateway';
 
 /**
@@ -79,19 +80,25 @@ export class SweepsService {
    * only (still starting, or failed before its row was written); a failed run
    * says so next to what it stored. {@link NotFoundError} when neither knows it.
    */
-  async sweep(id: string, page: { limit: number; after?: { ticker: string; combo: number } }) {
+  async sweep(
+    id: string,
+    page: { limit: number; after?: { ticker: string; combo: number } },
+    options: { detail?: boolean } = {},
+  ) {
     const stored = await this.reader().sweep(id);
     const run =
       stored?.status !== 'completed' && this.deps.temporal
         ? await (await this.gateway()).status(sweepWorkflow, id)
         : null;
+    // A public answer (no `detail`) tells a failure in a plain sentence, never its own text.
+    const error = run?.status === 'failed' ? failureText(run, 'sweep', id, options.detail) : '';
     if (!stored) {
       if (run?.status === 'running') return { id, status: 'running' as const };
-      if (run?.status === 'failed') return { id, status: 'failed' as const, error: run.error };
+      if (run?.status === 'failed') return { id, status: 'failed' as const, error };
       throw new NotFoundError(`no sweep ${id}`);
     }
     const rows = await this.reader().sweepResultsPage(id, { limit: page.limit + 1, after: page.after });
-    const failed = run?.status === 'failed' ? { error: run.error } : {};
+    const failed = run?.status === 'failed' ? { error } : {};
     return {
       id,
       status: run?.status === 'failed' ? ('failed' as const) : stored.status,

@@ -38,7 +38,12 @@ export interface WorkflowStarted {
 export type WorkflowRunStatus<R> =
   | { status: 'running'; description: WorkflowDescription }
   | { status: 'completed'; result: R }
-  | { status: 'failed'; error: string }
+  | {
+      status: 'failed';
+      error: string;
+      /** The request's own fault (a BadInputError or UnknownTickerError): its text is what a 400 would say. */
+      inputError: boolean;
+    }
   | null;
 
 export type WorkflowDescription = Awaited<ReturnType<WorkflowHandle['describe']>>;
@@ -64,6 +69,15 @@ function innermostFailure(err: unknown): FailureLike {
   while (current && typeof current === 'object' && current.cause instanceof Error)
     current = current.cause as FailureLike;
   return current ?? {};
+}
+
+/** The failure types whose message is about the request alone (what a 400 says), never about the server. */
+const INPUT_FAILURES = new Set(['BadInputError', 'UnknownTickerError']);
+
+/** True when a workflow failed on its request's own fault (its message is safe to show whoever sent it). */
+export function isInputFailure(err: unknown): boolean {
+  const type = innermostFailure(err).type;
+  return type !== undefined && INPUT_FAILURES.has(type);
 }
 
 /** The first line of the innermost failure's message. */
@@ -179,6 +193,7 @@ export class TemporalGateway {
       (err: unknown) => ({
         status: 'failed' as const,
         error: name === 'FAILED' ? innermostMessage(err) : `run ${name.toLowerCase()}`,
+        inputError: name === 'FAILED' && isInputFailure(err),
       }),
     );
   }

@@ -9,3 +9,4 @@ export { sweepWorkflow } from './sweep.workflow';
 export { recommendWorkflow } from './recommend.workflow';
 export { readjustTickerWorkflow, undoReadjustmentWorkflow } from './readjust-ticker.workflow';
 export { dailyRunWatchdogWorkflow } from './daily-run-watchdog.workflow';
+export { playgroundCleanupWorkflow } from './playground-cleanup.workflow';

@@ -38,6 +38,9 @@ export function dailyRunDateOfWorkflowId(workflowId: string): IsoDate | null {
 /** The daily run watchdog's Schedule (every 15 minutes) and the prefix of the checks it starts. */
 export const WATCHDOG_SCHEDULE_ID = 'daily-run-watchdog';
 
+/** The public playground's cleanup Schedule (every hour) and the prefix of the runs it starts. */
+export const PLAYGROUND_CLEANUP_SCHEDULE_ID = 'playground-cleanup';
+
 /** A watchdog check started by hand (`algo watchdog check`). */
 export const watchdogWorkflowId = (unique: string): string => `daily-run-watchdog-${unique}`;
 

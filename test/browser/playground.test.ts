@@ -312,4 +312,34 @@ describe('web app: backtest playground, compare, sweep heatmap and walk-forward 
     expect(phone.errors).toEqual([]);
     await phone.close();
   });
+
+  it('says in words that a public result has expired once the cleanup deleted it (last: it expires every public result)', async () => {
+    const started = await stack.call('POST', '/playground/backtests', {
+      ticker: 'AAPL',
+      strategy: 'sma_cross',
+      from: '2014-01-02',
+      to: '2015-12-31',
+    });
+    expect(started.status).toBe(202);
+    const id = started.body.id as string;
+    await stack.temporal.client.workflow.result(id);
+    // The cleanup judged 31 days from now (an injected clock): this result is past playground.retentionDays (30).
+    const cleanup = await execute<{ deleted: number }>(
+      'playgroundCleanupWorkflow',
+      { at: new Date(Date.now() + 31 * 86_400_000).toISOString() },
+      `playground-cleanup-browser-${Date.now()}`,
+    );
+    expect(cleanup.deleted).toBeGreaterThanOrEqual(1);
+    const { page, errors, close } = await openPage(browser, stack.baseUrl);
+    await page.goto(`/app/backtest?id=${encodeURIComponent(id)}`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(
+      /^This result is no longer kept: backtest \S+ has expired: public playground results are deleted after 30 days .*run it again to see it\.$/,
+    );
+    expect(await page.getByTestId('metrics-table').count()).toBe(0);
+    await screenshot(page, 'playground-expired');
+    expect(errors).toEqual([]);
+    await close();
+  });
 });

@@ -708,7 +708,12 @@ describe('HTTP API', () => {
       const port = (broken.server.address() as { port: number }).port;
       const res = await fetch(`http://127.0.0.1:${port}/tickers`);
       expect(res.status).toBe(500);
-      expect(await res.json()).toEqual({ error: 'internal_error', message: 'internal error' });
+      expect(await res.json()).toEqual({
+        error: 'internal_error',
+        message: expect.stringMatching(
+          /^internal error \(request req-[a-z0-9]+\); the details are in the server's log$/,
+        ),
+      });
       const subscribe = await fetch(`http://127.0.0.1:${port}/subscriptions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

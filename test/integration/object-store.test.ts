@@ -43,6 +43,23 @@ describe('FilesystemObjectStore', () => {
     expect(fs.readdirSync(path.dirname(store.url(keys.html))).sort()).toEqual(['equity.svg', 'report.html']);
   });
 
+  it('deletes an object and its emptied directory; deleting again, or under a file, does nothing', async () => {
+    const keys = backtestReportKeys('backtest-AAPL-sma_cross-0ddba11');
+    await store.put(keys.html, '<p>x</p>', 'text/html');
+    await store.put(keys.svg, '<svg/>', 'image/svg+xml');
+    await store.delete(keys.html);
+    expect(await store.get(keys.html)).toBeNull();
+    // The directory still holds the chart: it stays.
+    expect(fs.readdirSync(path.dirname(store.url(keys.svg)))).toEqual(['equity.svg']);
+    await store.delete(keys.svg);
+    expect(fs.existsSync(path.dirname(store.url(keys.svg)))).toBe(false);
+    expect(fs.readdirSync(path.join(root, 'backtests'))).toEqual([]);
+    await store.delete(keys.svg);
+    fs.writeFileSync(path.join(root, 'file'), 'x');
+    await store.delete('file/report.html');
+    await expect(store.delete('../x.html')).rejects.toThrow(BadInputError);
+  });
+
   it('replaces an object on a second put', async () => {
     await store.put('a/b.html', 'first', 'text/html');
     await store.put('a/b.html', 'second', 'text/html');
@@ -131,6 +148,18 @@ describe('S3ObjectStore against a local S3-compatible server (s3rver)', () => {
     // A second store (another worker) finds the bucket there and overwrites the object.
     await s3().put(keys.html, 'v2', 'text/html');
     expect((await store.get(keys.html))?.body.toString()).toBe('v2');
+  });
+
+  it('deletes an object; deleting a missing one does nothing', async () => {
+    const store = s3();
+    const keys = backtestReportKeys('backtest-AAPL-sma_cross-0ddba11');
+    await store.put(keys.html, '<p>x</p>', 'text/html');
+    await store.put(keys.svg, '<svg/>', 'image/svg+xml');
+    await store.delete(keys.html);
+    expect(await store.get(keys.html)).toBeNull();
+    expect((await store.get(keys.svg))?.body.toString()).toBe('<svg/>');
+    await store.delete(keys.html);
+    await expect(store.delete('../x.html')).rejects.toThrow(BadInputError);
   });
 
   it('sends SigV4-signed, path-style requests without the CRC32 trailers older S3-compatible servers refuse', async () => {

@@ -49,7 +49,11 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
         },
       },
       rateLimit: {
-        limits: { perClient: { max: 6, windowSeconds: 60 }, perAddress: { max: 2, windowSeconds: 600 } },
+        limits: {
+          perClient: { max: 6, windowSeconds: 60 },
+          perAddress: { max: 2, windowSeconds: 600 },
+          adminKeyFailures: { max: 3, windowSeconds: 60 },
+        },
         redis,
         nameSpace,
       },
@@ -243,5 +247,54 @@ describe('rate limits of the public endpoints (real Redis store, real Postgres)'
     if (keys.length) await redis.del(...keys);
     for (let i = 0; i < 6; i++) expect(await subscribeVia(baseUrl, `c${i}@example.com`, `192.0.2.${i}`)).toBe(202);
     expect(await subscribeVia(baseUrl, 'c6@example.com', '192.0.2.99')).toBe(429);
+  });
+
+  it('wrong admin keys: after 3 from one client it gets 429 with retry-after, even with the right key, on every API process; other clients are unaffected', async () => {
+    // Two API processes over the one Redis, behind a proxy (each client is its X-Forwarded-For address).
+    const first = buildTestApi(1);
+    const second = buildTestApi(1);
+    const urls: string[] = [];
+    for (const api of [first, second]) {
+      await api.listen({ host: '127.0.0.1', port: 0 });
+      const address = api.server.address();
+      urls.push(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+    }
+    const guesser = '203.0.113.66';
+    const other = '198.51.100.23';
+    const ticker = (url: string, client: string, key?: string) =>
+      fetch(`${url}/tickers/AAPL`, { headers: { 'x-forwarded-for': client, ...(key ? { 'x-api-key': key } : {}) } });
+    const runs = (url: string, client: string, key: string) =>
+      fetch(`${url}/runs`, { headers: { 'x-forwarded-for': client, 'x-api-key': key } });
+    try {
+      // The right key works before any failure (GET /runs: past the key, 503 as this API has no run history).
+      expect((await runs(urls[0], guesser, 'rate-limit-admin')).status).toBe(503);
+      for (const key of ['guess-1', 'guess-2', 'guess-3'])
+        expect((await ticker(urls[0], guesser, key)).status).toBe(401);
+      // The guesser is refused on both processes, with the right key too, on both kinds of admin check.
+      const refused = await runs(urls[1], guesser, 'rate-limit-admin');
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(await refused.json()).toEqual({
+        error: 'too_many_requests',
+        message: expect.stringMatching(
+          /^too many wrong admin keys from this client: at most 3 in 60 s; retry in \d+ s$/,
+        ),
+      });
+      expect((await ticker(urls[0], guesser, 'rate-limit-admin')).status).toBe(429);
+      expect((await ticker(urls[1], guesser, 'guess-4')).status).toBe(429);
+      // Without a key it guesses nothing: the public answer still comes.
+      const anonymous = await ticker(urls[0], guesser);
+      expect(anonymous.status).toBe(200);
+      expect(await anonymous.json()).not.toHaveProperty('emails');
+      // Another client with the right key is unaffected, and sees the admin detail.
+      const admin = await ticker(urls[1], other, 'rate-limit-admin');
+      expect(admin.status).toBe(200);
+      expect(await admin.json()).toHaveProperty('emails');
+      expect((await runs(urls[0], other, 'rate-limit-admin')).status).toBe(503);
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });

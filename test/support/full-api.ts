@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -18,6 +19,8 @@ export interface FullApi {
   baseUrl: string;
   config: AppConfig;
   db: TestDatabase;
+  /** The client of its Temporal dev server. */
+  temporal: Client;
   /** Stop everything it started. */
   close(): Promise<void>;
 }
@@ -75,6 +78,7 @@ export async function startFullApi(options: {
       baseUrl,
       config,
       db,
+      temporal: env.client,
       close: async () => {
         await app.close();
         mailer.close();

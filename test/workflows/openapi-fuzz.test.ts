@@ -183,6 +183,7 @@ describe('malformed requests to every OpenAPI operation (real Postgres, Redis, T
       // The fuzz must reach the handlers, not the limiter (whose 429 is tested on its own).
       configure: (config) => {
         config.api.rateLimit = {
+          ...config.api.rateLimit,
           perClient: { max: 1_000_000, windowSeconds: 60 },
           perAddress: { max: 1_000_000, windowSeconds: 60 },
         };

@@ -40,6 +40,20 @@ export class FilesystemObjectStore implements ObjectStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    const file = this.file(key);
+    await fs.rm(file).catch((err: NodeJS.ErrnoException) => {
+      // Not there (nor could be, under a file): nothing to delete.
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+    });
+    // An emptied directory (`backtests/<id>/`) goes too: a directory per deleted result would pile up.
+    const dir = path.dirname(file);
+    if (dir === this.root) return;
+    await fs.rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (!['ENOTEMPTY', 'EEXIST', 'ENOENT', 'ENOTDIR'].includes(err.code ?? '')) throw err;
+    });
+  }
+
   url(key: string): string {
     return this.file(key);
   }

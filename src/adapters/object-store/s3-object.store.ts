@@ -1,5 +1,6 @@
 import {
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   PutObjectCommand,
@@ -64,6 +65,16 @@ export class S3ObjectStore implements ObjectStore {
     } catch (err) {
       if (isNotFound(err)) return null;
       throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      // S3 answers 204 for a key that is not there: deleting twice is safe.
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 

@@ -266,6 +266,14 @@ export interface BacktestTable {
   rule: ColumnType<unknown, string | null | undefined, string | null>;
 }
 
+/** A backtest the public playground started (migration 0085); deleted ones stay a year with why and when. */
+export interface PublicBacktestTable {
+  id: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  deleted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  deleted_reason: ColumnType<'expired' | 'cap' | null, 'expired' | 'cap' | null | undefined, 'expired' | 'cap' | null>;
+}
+
 /** One fill of a backtest, in order (`seq` from 0). */
 export interface BacktestTradeTable {
   backtest_id: string;
@@ -355,6 +363,7 @@ export interface Database {
   delivered_signals: DeliveredSignalTable;
   backtests: BacktestTable;
   backtest_trades: BacktestTradeTable;
+  public_backtests: PublicBacktestTable;
   sweeps: SweepTable;
   sweep_results: SweepResultTable;
   recommendations: RecommendationTable;

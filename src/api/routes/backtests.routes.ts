@@ -38,13 +38,18 @@ export function registerBacktestRoutes(app: ZodApp, ctx: ApiContext): void {
     {
       schema: {
         tags: ['backtests'],
-        summary: 'A backtest: 200 with its summary (or its failure), 202 while it runs, 404 unknown',
+        summary:
+          'A backtest: 200 with its summary (or its failure: its cause with x-api-key, else a plain sentence), 202 while it runs, 404 unknown',
         params: backtestIdParams,
         querystring: backtestQuery,
       },
     },
     async (request, reply) => {
-      const state = await backtests.state(request.params.id, { withEquityCurve: request.query.equity === 'true' });
+      const state = await backtests.state(request.params.id, {
+        withEquityCurve: request.query.equity === 'true',
+        // A failure's own text (an activity's error, a path) only for the admin key (issue 18.6).
+        detail: await ctx.isAdmin(request, reply),
+      });
       return state.status === 'running' ? reply.code(202).send(state) : state;
     },
   );

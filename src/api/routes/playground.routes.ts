@@ -1,3 +1,4 @@
+import type { PlaygroundRetentionPolicy, PlaygroundRetentionPorts } from '../../domain/backtest/playground-retention';
 import type { PriceRepository, RecommendationStore, SweepReader } from '../../domain/ports';
 import type { ApiContext, ZodApp } from '../api-context';
 import { backtestBody } from './backtests.schemas';
@@ -10,6 +11,8 @@ export interface PlaygroundDeps {
   recommendations: Pick<RecommendationStore, 'current'>;
   /** Backtests one client (IP) may start per minute without the API key (default 20). */
   startsPerMinute?: number;
+  /** Where public results are recorded, and how long and how many are kept (config `playground`); absent: not recorded. */
+  retention?: PlaygroundRetentionPorts & { policy: PlaygroundRetentionPolicy };
 }
 
 /** /playground/backtests: the web app's public, rate-limited backtest start (the same service and rule as POST /backtests). */
@@ -33,7 +36,8 @@ export function registerPlaygroundRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       // Checked first: a form's mistakes do not use up the allowance.
-      const { id, runId } = await backtests.start(request.body, () => startsLimit(request, reply));
+      // Public: it expires after playground.retentionDays and counts against playground.maxStoredResults.
+      const { id, runId } = await backtests.start(request.body, () => startsLimit(request, reply), { public: true });
       const links = { self: `/backtests/${id}`, chart: `/backtests/${id}/chart`, report: `/backtests/${id}/report` };
       return reply.code(202).send({ id, status: 'running', runId, links });
     },

@@ -49,7 +49,8 @@ export function registerRecommendationRoutes(app: ZodApp, ctx: ApiContext): void
       },
     },
     async (request, reply) => {
-      const run = await recommendations.runStatus(request.params.id);
+      // The failure's own text only for the admin key (issue 18.6).
+      const run = await recommendations.runStatus(request.params.id, { detail: await ctx.isAdmin(request, reply) });
       return run.status === 'running' ? reply.code(202).send(run) : run;
     },
   );

@@ -68,7 +68,8 @@ export function registerSweepRoutes(app: ZodApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { limit, cursor } = request.query;
-      const sweep = await sweeps.sweep(request.params.id, { limit, after: cursorKey(cursor, sweepRowKey) });
+      const detail = await ctx.isAdmin(request, reply);
+      const sweep = await sweeps.sweep(request.params.id, { limit, after: cursorKey(cursor, sweepRowKey) }, { detail });
       if (sweep.status === 'running' && !('sweep' in sweep)) return reply.code(202).send(sweep);
       if (!('rows' in sweep)) return sweep;
       const { rows, ...rest } = sweep;

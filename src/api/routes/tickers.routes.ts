@@ -1,5 +1,4 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { isAdmin } from '../auth';
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOfSorted, pageQuery } from '../pagination';
 import { BadInputError } from '../../domain/errors';
@@ -112,10 +111,10 @@ function registerTickerRoutesIn(app: ZodApp, ctx: ApiContext): void {
         querystring: tickerQuery,
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ticker } = request.params;
       const detail = await ctx.tickers.detail(ticker);
-      if (!isAdmin(request, ctx.deps.config.api.apiKey)) return detail;
+      if (!(await ctx.isAdmin(request, reply))) return detail;
       // Subscribers by address, a page at a time: a ticker may have many.
       const page = pageOfSorted(await ctx.tickers.subscribers(ticker), request.query, {
         of: (s) => ({ email: s.email }),

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { closureReason } from '../../domain/calendar';
 import { isoDateInZone } from '../../domain/dates';
 import { parseScheduleTime, SCHEDULE_ZONE as ZONE } from '../../services/daily-schedule.service';
-import { DAILY_SCHEDULE_ID } from '../../workflows/workflow-ids';
+import { DAILY_SCHEDULE_ID, PLAYGROUND_CLEANUP_SCHEDULE_ID, WATCHDOG_SCHEDULE_ID } from '../../workflows/workflow-ids';
 import { withContext } from '../context';
 
 /** `Tue 2026-12-01 18:30 America/New_York (23:30 UTC)`, and why the run will do nothing on a closed day. */
@@ -34,7 +34,9 @@ export function registerScheduleCommands(program: Command): void {
         await ctx.services.dailySchedule.create(parseScheduleTime(opts.at));
         ctx.out.result(
           { scheduleId: DAILY_SCHEDULE_ID, created: true },
-          () => `schedule ${DAILY_SCHEDULE_ID} created: weekdays ${opts.at} America/New_York`,
+          () =>
+            `schedule ${DAILY_SCHEDULE_ID} created: weekdays ${opts.at} America/New_York ` +
+            `(with ${WATCHDOG_SCHEDULE_ID} every 15 minutes and ${PLAYGROUND_CLEANUP_SCHEDULE_ID} every hour)`,
         );
       });
     });

@@ -1083,7 +1083,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A backtest: 200 with its summary (or its failure), 202 while it runs, 404 unknown */
+        /** A backtest: 200 with its summary (or its failure: its cause with x-api-key, else a plain sentence), 202 while it runs, 404 unknown */
         get: {
             parameters: {
                 query?: {

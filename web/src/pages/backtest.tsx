@@ -186,6 +186,9 @@ export default function Backtest() {
       }
       setProgress(null);
       setBusy(false);
+      // 410: a public result deleted after playground.retentionDays (or to make room); the API's sentence says which.
+      if (res.status === 410)
+        return setRunError(`This result is no longer kept: ${asApiError(body, res.status).message}.`);
       if (!res.ok) return setRunError(asApiError(body, res.status).message);
       if (body?.status === 'failed') return setRunError(`The backtest failed: ${body.error}`);
       const chart = await api.GET('/backtests/{id}/chart', { params: { path: { id } } });
