@@ -533,6 +533,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -592,6 +597,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2750,6 +2760,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2827,6 +2842,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -2893,6 +2913,11 @@ export interface paths {
                             error: string;
                             message: string;
                             field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };
