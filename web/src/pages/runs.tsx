@@ -107,6 +107,7 @@ export default function RunsPage() {
                 <th>Date</th>
                 <th>Status</th>
                 <th>Started</th>
+                <th>What happened</th>
                 <th class="num">BUY/SELL</th>
                 <th class="num">Emails sent</th>
                 <th class="num">skipped</th>
@@ -132,6 +133,7 @@ export default function RunsPage() {
                       {r.status.toLowerCase()}
                     </td>
                     <td>{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
+                    <td data-testid="run-headline">{r.headline ?? r.failure ?? '–'}</td>
                     <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
                     <td class="num">{r.notifications?.sent ?? '–'}</td>
                     <td class="num">{r.notifications?.skipped ?? '–'}</td>
