@@ -13,3 +13,4 @@ export * from './confirmation-email';
 export * from './ticker-limits';
 export * from './dropped-ticker-email';
 export * from './proof-of-work';
+export * from './recommended-notes';
