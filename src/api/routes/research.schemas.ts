@@ -87,6 +87,12 @@ export const chartResponse = z.object({
   ),
   indicators: z.record(z.string(), z.array(num)).describe('Per chart key, one value per bar (null where undefined)'),
   markers: z.array(markerSchema).describe('Recorded BUY/SELL signals of the label in the window'),
+  wouldSignal: z
+    .array(z.object({ date: z.string(), signal: z.enum(['BUY', 'SELL']) }))
+    .describe(
+      "What the strategy would have signalled had it been followed from the window's first day (the backtest engine's " +
+        'fills over the stored bars, the opening position included): a hypothesis, not signals that were sent',
+    ),
 });
 
 const forwardSchema = z.object({ days: z.number().int(), date: z.string().nullable(), close: num, returnPct: num });

@@ -110,6 +110,12 @@ export interface paths {
                                 signal: "BUY" | "SELL";
                                 strategy: string;
                             }[];
+                            /** @description What the strategy would have signalled had it been followed from the window's first day (the backtest engine's fills over the stored bars, the opening position included): a hypothesis, not signals that were sent */
+                            wouldSignal: {
+                                date: string;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL";
+                            }[];
                         };
                     };
                 };
