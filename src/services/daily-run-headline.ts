@@ -35,5 +35,6 @@ export function dailyRunHeadline(result: DailyRunHeadlineInput): string | null {
   const notified = (result.signals ?? []).filter((s) => s.signal === 'BUY' || s.signal === 'SELL').length;
   const kinds = c ? ` (${c.BUY} BUY, ${c.SELL} SELL, ${c.HOLD} HOLD, ${c.WAIT} WAIT)` : `, ${notified} BUY/SELL`;
   const fresh = result.newSignals !== undefined && result.newSignals !== total ? `, ${result.newSignals} new` : '';
-  return `${result.date}: ${total} signals recorded${kinds}${fresh} for ${result.tickers?.length ?? 0} tickers`;
+  const tickers = result.tickers?.length ?? 0;
+  return `${result.date}: ${total} signals recorded${kinds}${fresh} for ${tickers} ticker${tickers === 1 ? '' : 's'}`;
 }

@@ -93,4 +93,30 @@ describe('web app: the ticker page window (From after To, the backtest drawn apa
     expect(errors).toEqual([]);
     await close();
   });
+
+  it('the runs page says a second run of a date already processed was already recorded by the first', async () => {
+    const again = await stack.call('POST', '/runs/daily', { date }, true);
+    expect(again.status).toBe(202);
+    await stack.temporal.client.workflow.getHandle(again.body.workflowId, again.body.runId).result();
+    const first = (await stack.call('GET', `/runs/daily-${date}`, undefined, true)).body.alreadyRecordedBy.runId;
+    expect(first).not.toBe(again.body.runId);
+
+    const { page, errors, close } = await openPage(browser, stack.baseUrl);
+    await page.goto('/app/runs');
+    await page.getByLabel('Admin key').fill(stack.apiKey);
+    await page.getByRole('button', { name: 'Show runs' }).click();
+    const headlines = page.getByTestId('run-headline');
+    await headlines.filter({ hasText: 'already recorded' }).waitFor();
+    const texts = await headlines.allTextContents();
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(
+      new RegExp(
+        `^${date}: already recorded by daily-${date} \\(run ${first}\\): \\d+ signals, 0 new, nothing to send$`,
+      ),
+    );
+    expect(texts[1]).toMatch(new RegExp(`^${date}: \\d+ signals recorded`));
+    await screenshot(page, 'runs-already-recorded');
+    expect(errors).toEqual([]);
+    await close();
+  });
 });

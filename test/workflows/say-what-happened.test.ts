@@ -96,7 +96,7 @@ describe('say what happened', () => {
     // `algo run-daily` (and the demo) print it first.
     expect(renderDailyRun(second).split('\n')[0]).toBe(headline);
     expect(renderDailyRun(first).split('\n')[0]).toBe(
-      `${BUY_DAY}: ${total} signals recorded (1 BUY, 0 SELL, 0 HOLD, 0 WAIT) for 1 tickers`,
+      `${BUY_DAY}: ${total} signals recorded (1 BUY, 0 SELL, 0 HOLD, 0 WAIT) for 1 ticker`,
     );
 
     // GET /runs/{workflowId}: the latest run, or the one asked for.

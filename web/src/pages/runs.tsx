@@ -133,7 +133,9 @@ export default function RunsPage() {
                       {r.status.toLowerCase()}
                     </td>
                     <td>{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
-                    <td data-testid="run-headline">{r.headline ?? r.failure ?? '–'}</td>
+                    <td class="wrap" data-testid="run-headline">
+                      <span>{r.headline ?? r.failure ?? '–'}</span>
+                    </td>
                     <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
                     <td class="num">{r.notifications?.sent ?? '–'}</td>
                     <td class="num">{r.notifications?.skipped ?? '–'}</td>
