@@ -141,7 +141,14 @@ export class ResearchService {
     // What the strategy would have done had it been followed from the window's first day: the backtest engine's fills.
     const backtest =
       first && last
-        ? runBacktest({ bars: series, strategy: plan.strategy, params: plan.params, startDate: first, endDate: last })
+        ? runBacktest({
+            bars: series,
+            strategy: plan.strategy,
+            params: plan.params,
+            startDate: first,
+            endDate: last,
+            output: 'summary',
+          })
         : null;
     const wouldSignal = backtest
       ? [...(backtest.initialPosition ? [backtest.initialPosition] : []), ...backtest.trades].map((t) => ({
