@@ -36,7 +36,7 @@ export interface DailyRunResult {
   tradingDay: boolean;
   /** Why nothing ran, on a non-trading day. */
   closure?: string;
-  /** Signals recorded by this run per kind (its day's, and missed days it caught up). */
+  /** Signals of the run's date per kind (its day's, and missed days caught up), whichever run of the date recorded them: see `newSignals`. */
   counts?: SignalCounts;
   /** The BUY and SELL signals recorded (what is emailed). Runs before the `bounded-run-result` patch listed all four kinds. */
   signals: RunSignal[];
