@@ -12,6 +12,7 @@ import { temporalConnectionOptions } from './adapters/temporal/connection';
 import type { LinkContext } from './domain/subscriptions';
 import { listStrategies } from './domain/strategies/registry';
 import { PostgresDeliveryRepository } from './adapters/postgres/postgres-delivery.repository';
+import { PostgresRecommendationRepository } from './adapters/postgres/postgres-recommendation.repository';
 import { PostgresSignalRepository } from './adapters/postgres/postgres-signal.repository';
 import { PostgresSubscriberRepository } from './adapters/postgres/postgres-subscriber.repository';
 import { PostgresSubscriptionChangeRepository } from './adapters/postgres/postgres-subscription-change.repository';
@@ -87,6 +88,7 @@ export function createSubscriptionServicesOn(
     changes: new PostgresSubscriptionChangeRepository(db),
     deliveries: new PostgresDeliveryRepository(db),
     signals: new PostgresSignalRepository(db),
+    recommendations: new PostgresRecommendationRepository(db),
     mailer,
     links: linkContext(config),
     knownStrategies: listStrategies,

@@ -100,7 +100,7 @@ export function createDependencies(config: AppConfig) {
     sweeps,
     recommendations,
     recommendationCache: new RedisRecommendationCache(redis, config.redis.keyPrefix),
-    recommendationNotes: (subscriberIds) => recommendations.changeNotes(subscriberIds),
+    recommendationNotes: (subscriberIds) => recommendations.digestNotes(subscriberIds),
     runDefaults: dailyRunDefaults(config),
     refreshStrategies: () => strategies.refreshSaved(),
     playground: { publicBacktests: new PostgresPublicBacktestRepository(db), reports, policy: config.playground },

@@ -21,7 +21,7 @@ export interface NotificationDependencies {
   links: UnsubscribeLinks;
   /** Sends in flight at once within one batch activity. */
   sendConcurrency: number;
-  /** Optional: notes per subscriber on recommendation changes they have not been told about (issue 4). */
+  /** Optional: notes per subscriber on recommendation changes they have not been told about (issue 4), and on their "recommended" subscriptions that send nothing now. */
   recommendationNotes?(subscriberIds: readonly number[]): Promise<Map<number, string[]>>;
 }
 

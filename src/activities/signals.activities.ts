@@ -6,6 +6,7 @@ import {
   stateKey,
   type BarWindow,
   type PriceRepository,
+  type RecordingRun,
   type SignalRecord,
   type SignalRepository,
   type StoredStrategyState,
@@ -51,6 +52,14 @@ export interface RunSignalSummary {
   counts: SignalCounts;
   /** BUY and SELL only: what is emailed. */
   signals: RunSignal[];
+  /** How many of them this run recorded itself (the others were there before it). */
+  newSignals: number;
+  /**
+   * When this run recorded none of the date's signals: the run that recorded
+   * (most of) them, as `workflowId` and `runId` (null: recorded before runs were
+   * noted). Absent when this run recorded some, or there are none.
+   */
+  alreadyRecordedBy?: { workflowId: string | null; runId: string | null };
 }
 
 /** A signal as reported by a run (the numbers behind it are in Postgres). */
@@ -118,6 +127,12 @@ export function barWindowOf(
   return { ticker, through: through!, before };
 }
 
+/** The workflow run this activity works for: noted on the signals it records. */
+function recordingRun(): RecordingRun {
+  const { workflowId, runId } = Context.current().info.workflowExecution;
+  return { workflowId, runId };
+}
+
 /** Signal activities: strategies over stored bars, signals to Postgres, state to Redis. */
 export function createSignalActivities(deps: SignalDependencies) {
   /**
@@ -155,7 +170,7 @@ export function createSignalActivities(deps: SignalDependencies) {
       }
       return { strategy: label, value: { fingerprint, state: run.state } };
     });
-    const recorded = await deps.signals.record(toRecord, date);
+    const recorded = await deps.signals.record(toRecord, date, recordingRun());
     for (const s of newStates) await deps.states.advance(ticker, s.strategy, s.value);
     // Without a bar for the run date, strategies only caught up to the last bar there is: said, not hidden.
     const lastBarDate = series.dates[series.length - 1];
@@ -204,7 +219,18 @@ export function createSignalActivities(deps: SignalDependencies) {
         if (s.signal === 'BUY' || s.signal === 'SELL')
           signals.push({ date: s.date, ticker: s.ticker, strategy: s.strategy, signal: s.signal });
       }
-      return { counts, signals };
+      const self = recordingRun();
+      const byRecorder = await deps.signals.countByRecorder(input.date, input.tickers);
+      const ours = (r: RecordingRun | null) => r?.workflowId === self.workflowId && r.runId === self.runId;
+      const newSignals = byRecorder.filter((r) => ours(r.recordedBy)).reduce((n, r) => n + r.count, 0);
+      if (newSignals > 0 || byRecorder.length === 0) return { counts, signals, newSignals };
+      // The run that recorded most of them (the list is oldest first: the first of equals).
+      const top = byRecorder.reduce((a, b) => (b.count > a.count ? b : a));
+      const alreadyRecordedBy = {
+        workflowId: top.recordedBy?.workflowId ?? null,
+        runId: top.recordedBy?.runId ?? null,
+      };
+      return { counts, signals, newSignals, alreadyRecordedBy };
     },
 
     /** The tickers a daily run covers. */

@@ -45,6 +45,7 @@ export function createApiServices(deps: ApiDeps, today: () => IsoDate): ApiServi
   return {
     ...createSubscriptionServices({
       ...deps,
+      recommendations: deps.playground?.recommendations,
       links: { publicUrl: deps.config.api.publicUrl, signer: deps.signer },
       knownStrategies: () => deps.knownStrategies?.map((name) => ({ name, description: '' })) ?? listStrategies(),
     }),

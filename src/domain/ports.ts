@@ -262,6 +262,12 @@ export interface SignalRecord {
   reportedBy?: string;
 }
 
+/** A workflow run that recorded signals: its workflow id (`daily-2024-01-05`) and Temporal run id. */
+export interface RecordingRun {
+  workflowId: string;
+  runId: string;
+}
+
 /** Which signals {@link SignalRepository.list} returns. */
 export interface SignalFilter {
   date?: IsoDate;
@@ -281,9 +287,18 @@ export interface SignalRepository {
   /**
    * Insert signals recorded by the daily run of `runDate` (default: each
    * signal's own date); a (date, ticker, strategy) already recorded is left
-   * as it was, with the run that first recorded it. Returns how many were new.
+   * as it was, with the run that first recorded it (`recordedBy`, noted for
+   * the run reports). Returns how many were new.
    */
-  record(signals: readonly SignalRecord[], runDate?: IsoDate): Promise<number>;
+  record(signals: readonly SignalRecord[], runDate?: IsoDate, recordedBy?: RecordingRun): Promise<number>;
+  /**
+   * How many signals the run of `runDate` holds for `tickers`, per run that
+   * recorded them (null: recorded before runs were noted, or reported).
+   */
+  countByRecorder(
+    runDate: IsoDate,
+    tickers: readonly string[],
+  ): Promise<Array<{ recordedBy: RecordingRun | null; count: number }>>;
   /**
    * Signals ascending by date, then ticker and strategy; with `after`, only
    * those after that key (keyset paging), at most `limit` of them.

@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import { rebuildStrategyStates, type StrategyStatePorts } from '../domain/strategy-states';
 import type { IsoDate } from '../domain/dates';
 import { validateDailyRunRequest, type DailyRunRequest } from '../domain/daily-run-request';
-import { BadInputError, ServiceUnavailableError } from '../domain/errors';
+import { BadInputError, NotFoundError, ServiceUnavailableError } from '../domain/errors';
 import type { DailyRunHistory, DailyRunSummary, ResearchRepository } from '../domain/research/ports';
 import { dailyRunWorkflow, type DailyRunInput, type DailyRunResult } from '../workflows/daily-run.workflow';
 import { dailyRunWorkflowId } from '../workflows/workflow-ids';
 import type { TemporalGateway, WorkflowStarted } from './temporal-gateway';
+import { dailyRunHeadline, recordedSignals } from './daily-run-headline';
 
 /** A check of a Temporal page token inside our cursor (integrity, not secrecy: GET /runs is an admin read). */
 const checkOf = (token: string): string => crypto.createHash('sha256').update(token).digest('base64url').slice(0, 16);
@@ -50,7 +51,10 @@ export interface DailyRunListItem {
   tradingDay: boolean | null;
   closure: string | null;
   failure: string | null;
-  signals: { recorded: number; buy: number; sell: number } | null;
+  /** What happened, in one line ({@link dailyRunHeadline}); null while running or failed. */
+  headline: string | null;
+  signals: { recorded: number; new: number | null; buy: number; sell: number } | null;
+  alreadyRecordedBy: NonNullable<DailyRunResult['alreadyRecordedBy']> | null;
   notifications: DailyRunResult['notifications'] | null;
   /** Daily-digest deliveries of the date in Postgres (every run of the date). */
   deliveries: DailyDeliveries | null;
@@ -136,6 +140,17 @@ export class DailyRunsService {
     return { items, nextCursor: listed.nextPage === null ? null : cursorOf(listed.nextPage) };
   }
 
+  /** One daily run (GET /runs/{workflowId}): its latest run, or `runId`; {@link NotFoundError} when there is none. */
+  async get(input: { workflowId: string; runId?: string }): Promise<DailyRunListItem> {
+    const { history, research } = this.deps;
+    if (!history) throw new ServiceUnavailableError('the run history (Temporal) is not configured');
+    const run = await history.get(input);
+    if (!run) throw new NotFoundError(`no daily run ${input.workflowId}${input.runId ? ` (run ${input.runId})` : ''}`);
+    const result = run.result && typeof run.result === 'object' ? (run.result as StoredRunResult) : null;
+    const deliveries = research && result?.date ? await research.dailyDeliveries([result.date]) : new Map();
+    return this.listItem(run, result, deliveries);
+  }
+
   private async listItem(
     run: DailyRunSummary,
     result: StoredRunResult | null,
@@ -167,7 +182,9 @@ export class DailyRunsService {
       tradingDay: result?.tradingDay ?? null,
       closure: result?.closure ?? null,
       failure: run.failure ?? null,
+      headline: result ? dailyRunHeadline(result) : null,
       signals: signalCounts(result),
+      alreadyRecordedBy: result?.alreadyRecordedBy ?? null,
       notifications: result?.notifications ?? null,
       deliveries: (result?.date && deliveries.get(result.date)) || null,
       tickers,
@@ -184,16 +201,17 @@ export class DailyRunsService {
   }
 }
 
-/** Recorded, BUY and SELL signals of a stored result (runs before the bounded-result patch have no counts). */
+/** Recorded, new, BUY and SELL signals of a stored result (runs before the bounded-result patch have no counts). */
 function signalCounts(result: StoredRunResult | null): DailyRunListItem['signals'] {
-  const counts = result?.counts;
-  if (counts)
-    return { recorded: counts.BUY + counts.SELL + counts.HOLD + counts.WAIT, buy: counts.BUY, sell: counts.SELL };
-  const signals = result?.signals;
-  if (!signals) return null;
+  if (!result || (!result.counts && !result.signals)) return null;
+  const notified = result.counts ?? {
+    BUY: result.signals!.filter((s) => s.signal === 'BUY').length,
+    SELL: result.signals!.filter((s) => s.signal === 'SELL').length,
+  };
   return {
-    recorded: signals.length,
-    buy: signals.filter((s) => s.signal === 'BUY').length,
-    sell: signals.filter((s) => s.signal === 'SELL').length,
+    recorded: recordedSignals(result),
+    new: result.newSignals ?? null,
+    buy: notified.BUY,
+    sell: notified.SELL,
   };
 }

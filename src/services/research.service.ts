@@ -1,5 +1,6 @@
 import { addDays, type IsoDate } from '../domain/dates';
-import { NotFoundError, ServiceUnavailableError, UnknownTickerError } from '../domain/errors';
+import { BadInputError, NotFoundError, ServiceUnavailableError, UnknownTickerError } from '../domain/errors';
+import { runBacktest } from '../domain/backtest/engine';
 import type {
   PriceRepository,
   RecommendationEvidence,
@@ -111,6 +112,12 @@ export class ResearchService {
     });
     const to = q.to && q.to < stored.last ? q.to : stored.last;
     const from = q.from ?? addDays(to, -365);
+    // An empty chart would say nothing; the answer names the field and both dates.
+    if (from > to)
+      throw new BadInputError(
+        `from ${from} is after to ${to}${q.to && q.to <= stored.last ? '' : ` (the last stored bar of ${ticker})`}: pick a From on or before To`,
+        { field: 'from' },
+      );
     // Indicators need the bars before the window: as many as the strategy reads, or all of them for recursive ones (EMA, RSI).
     const lookback = plan.strategy.lookback(plan.params);
     const readFrom = Number.isFinite(lookback) ? addDays(from, -Math.ceil(lookback * 1.5) - 10) : undefined;
@@ -131,6 +138,24 @@ export class ResearchService {
     const last = window[window.length - 1]?.date ?? null;
     const markers =
       first && last ? await this.deps.repository.trades({ ticker, strategy: label, from: first, to: last }) : [];
+    // What the strategy would have done had it been followed from the window's first day: the backtest engine's fills.
+    const backtest =
+      first && last
+        ? runBacktest({
+            bars: series,
+            strategy: plan.strategy,
+            params: plan.params,
+            startDate: first,
+            endDate: last,
+            output: 'summary',
+          })
+        : null;
+    const wouldSignal = backtest
+      ? [...(backtest.initialPosition ? [backtest.initialPosition] : []), ...backtest.trades].map((t) => ({
+          date: t.signalDate,
+          signal: t.side,
+        }))
+      : [];
     return {
       ticker,
       strategy: planView(plan),
@@ -149,6 +174,7 @@ export class ResearchService {
       })),
       indicators,
       markers: markers.map((m) => ({ date: m.date, signal: m.signal as 'BUY' | 'SELL', strategy: m.strategy })),
+      wouldSignal,
     };
   }
 

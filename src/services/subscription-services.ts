@@ -1,5 +1,5 @@
 import type { Mailer } from '../domain/mailer';
-import type { DeliveryRepository, SignalRepository } from '../domain/ports';
+import type { DeliveryRepository, RecommendationStore, SignalRepository } from '../domain/ports';
 import type { StrategiesConfig } from '../domain/strategies/configured-strategies';
 import type {
   LinkContext,
@@ -25,6 +25,8 @@ export interface SubscriptionPorts {
   config: { tickers: readonly string[]; strategies: StrategiesConfig; subscriptions?: TickerLimits };
   /** The subscribe form's proof of work (the API's; none for the CLI). */
   proofOfWork?: ProofOfWork;
+  /** Current recommendations: what a "recommended" subscription follows. */
+  recommendations?: Pick<RecommendationStore, 'current'>;
 }
 
 /** The subscription and ticker use cases. */
@@ -46,6 +48,7 @@ export function createSubscriptionServices(ports: SubscriptionPorts): Subscripti
     configuredTickers: ports.config.tickers,
     limits: ports.config.subscriptions,
     proofOfWork: ports.proofOfWork,
+    recommendations: ports.recommendations,
   });
   const tickers = new TickersService({
     subscribers: ports.subscribers,

@@ -2,7 +2,7 @@ import type { IsoDate } from '../domain/dates';
 import { BadInputError, NotFoundError } from '../domain/errors';
 import type { Mailer } from '../domain/mailer';
 import { deliverExactlyOnce } from '../domain/notifications/delivery';
-import type { DeliveryRepository } from '../domain/ports';
+import type { DeliveryRepository, RecommendationStore } from '../domain/ports';
 import { configuredStrategyNames, type StrategiesConfig } from '../domain/strategies/configured-strategies';
 import {
   checkTickersPerSubscriber,
@@ -19,6 +19,8 @@ import {
   manageUrl,
   normaliseEmail,
   RECOMMENDED_STRATEGY,
+  recommendedSubscriptionNote,
+  recommendedTickers,
   unsubscribeHeaders,
   unsubscribeUrl,
   validateStrategyNames,
@@ -73,6 +75,8 @@ export interface SubscriptionRequestResult {
   subscriptions: Subscription[];
   /** `limited`: more than {@link MAX_CONFIRMATION_EMAILS_PER_DAY} requests for this address today, not emailed. */
   confirmation: ConfirmationOutcome | 'limited';
+  /** What each "recommended" ticker of the request will do (also in the confirmation email). */
+  notes: string[];
 }
 
 /** What following a confirm link did. */
@@ -99,6 +103,8 @@ export interface SubscribeResult {
   subscriptions: Subscription[];
   added: Subscription[];
   confirmation: ConfirmationOutcome;
+  /** What each "recommended" ticker of the request will do (also in the confirmation email). */
+  notes: string[];
 }
 
 /** A genuine link's claims and the subscriber they name. */
@@ -135,6 +141,8 @@ export interface SubscriptionsServiceDeps {
   limits?: TickerLimits;
   /** The subscribe form's proof of work; without it public requests need none (embedders, tests). */
   proofOfWork?: ProofOfWork;
+  /** Current recommendations: what a "recommended" subscription follows (without it, none is known). */
+  recommendations?: Pick<RecommendationStore, 'current'>;
 }
 
 /** The one confirmation email: its delivery kind, its confirm link and what it lists. */
@@ -143,6 +151,7 @@ interface ConfirmationEmail {
   subscriber: LinkSubscriber;
   confirmUrl: string;
   subscriptions: readonly Subscription[];
+  notes: readonly string[];
 }
 
 /**
@@ -186,6 +195,7 @@ export class SubscriptionsService {
     const pairs = this.resolvePairs(input.tickers.map((ticker) => ({ ticker, strategies: input.strategies })));
     const outcome = await this.deps.subscribers.subscribe({ email, subscriptions: pairs, confirmed: input.confirmed });
     const { subscriber } = outcome;
+    const notes = await this.recommendedNotes(pairs);
     const confirmation: ConfirmationOutcome =
       subscriber.status === 'confirmed'
         ? 'not_needed'
@@ -195,6 +205,7 @@ export class SubscriptionsService {
               subscriber,
               confirmUrl: confirmUrl(this.deps.links, subscriber),
               subscriptions: subscriber.subscriptions,
+              notes,
             },
             input.today,
           );
@@ -204,6 +215,7 @@ export class SubscriptionsService {
       subscriptions: subscriber.subscriptions,
       added: outcome.added,
       confirmation,
+      notes,
     };
   }
 
@@ -236,17 +248,20 @@ export class SubscriptionsService {
       subscriptions,
       date: input.today,
     });
-    if (requestsOnDate > MAX_CONFIRMATION_EMAILS_PER_DAY) return { email, subscriptions, confirmation: 'limited' };
+    const notes = await this.recommendedNotes(subscriptions);
+    if (requestsOnDate > MAX_CONFIRMATION_EMAILS_PER_DAY)
+      return { email, subscriptions, confirmation: 'limited', notes };
     const confirmation = await this.sendConfirmation(
       {
         kind: `${CONFIRMATION_DELIVERY_KIND}:change-${change.id}`,
         subscriber: { id: change.subscriberId, email: change.email },
         confirmUrl: confirmChangeUrl(this.deps.links, change),
         subscriptions: change.subscriptions,
+        notes,
       },
       input.today,
     );
-    return { email, subscriptions, confirmation };
+    return { email, subscriptions, confirmation, notes };
   }
 
   /**
@@ -390,6 +405,14 @@ export class SubscriptionsService {
     return out;
   }
 
+  /** What each "recommended" ticker of `pairs` will do, by its current recommendation (none: nothing sent for it). */
+  private async recommendedNotes(pairs: readonly Subscription[]): Promise<string[]> {
+    const tickers = recommendedTickers(pairs);
+    if (tickers.length === 0) return [];
+    const current = new Map((await this.deps.recommendations?.current(tickers))?.map((r) => [r.ticker, r]) ?? []);
+    return tickers.map((ticker) => recommendedSubscriptionNote(ticker, current.get(ticker) ?? null));
+  }
+
   private get limits(): TickerLimits {
     return this.deps.limits ?? DEFAULT_TICKER_LIMITS;
   }
@@ -442,6 +465,7 @@ export class SubscriptionsService {
         subscriber,
         confirmUrl: confirmUrl(this.deps.links, subscriber),
         subscriptions: subscriber.subscriptions,
+        notes: await this.recommendedNotes(subscriber.subscriptions),
       };
     }
     const change = await this.needChanges().find(claims.changeId, subscriber.id);
@@ -451,6 +475,7 @@ export class SubscriptionsService {
       subscriber,
       confirmUrl: confirmChangeUrl(this.deps.links, change),
       subscriptions: change.subscriptions,
+      notes: await this.recommendedNotes(change.subscriptions),
     };
   }
 
@@ -506,6 +531,7 @@ export class SubscriptionsService {
               unsubscribeUrl: unsubscribeUrl(links, subscriber),
               manageUrl: manageUrl(links, subscriber),
               subscriptions: email.subscriptions,
+              notes: email.notes,
             }),
             headers: unsubscribeHeaders(links, subscriber),
           }),

@@ -6,7 +6,7 @@ import { isoDateInZone, type IsoDate } from '../domain/dates';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors';
 import type { Activities } from '../activities';
 import type { NotificationCounts } from '../activities/notifications.activities';
-import type { RunSignal, SignalCounts, TickerEvaluation } from '../activities/signals.activities';
+import type { RunSignal, RunSignalSummary, SignalCounts, TickerEvaluation } from '../activities/signals.activities';
 import { ingestPricesWorkflow } from './ingest-prices.workflow';
 import { chunk, failureMessage, pool } from './batching';
 import { FAST_ACTIVITY_OPTIONS } from './activity-options';
@@ -36,10 +36,14 @@ export interface DailyRunResult {
   tradingDay: boolean;
   /** Why nothing ran, on a non-trading day. */
   closure?: string;
-  /** Signals recorded by this run per kind (its day's, and missed days it caught up). */
+  /** Signals of the run's date per kind (its day's, and missed days caught up), whichever run of the date recorded them: see `newSignals`. */
   counts?: SignalCounts;
   /** The BUY and SELL signals recorded (what is emailed). Runs before the `bounded-run-result` patch listed all four kinds. */
   signals: RunSignal[];
+  /** How many of `counts` this run recorded itself (absent in results of older runs). */
+  newSignals?: number;
+  /** A run of a date already processed: the run that recorded its signals (absent when this run recorded some). */
+  alreadyRecordedBy?: RunSignalSummary['alreadyRecordedBy'];
   /** Tickers without a bar for `date`, with their last bar on or before it (null: none at all); nothing was evaluated on `date` for them. */
   stale?: Array<{ ticker: string; lastDate: IsoDate | null }>;
   notifications: NotificationCounts;
@@ -179,13 +183,25 @@ async function dailyRun(input: DailyRunInput): Promise<DailyRunResult> {
     };
   }
 
-  const { counts, signals } = await fast.runSignalSummary({ date, tickers });
+  // Results of older activity versions (in recorded histories) lack `newSignals`: same commands, fewer fields.
+  const { counts, signals, newSignals, alreadyRecordedBy } = await fast.runSignalSummary({ date, tickers });
   const notifications = await sendEmails({ kind: 'daily', date }, settings.emailBatchSize);
   const perTicker = tickers.map((ticker) => tickerRow(ticker, true));
   const stale = perTicker
     .filter((t) => t.evaluation === 'stale' || t.evaluation === 'no_data')
     .map((t) => ({ ticker: t.ticker, lastDate: t.lastBarDate ?? null }));
-  return { runId, date, tradingDay: true, counts, signals, stale, notifications, tickers: perTicker };
+  return {
+    runId,
+    date,
+    tradingDay: true,
+    counts,
+    signals,
+    ...(newSignals === undefined ? {} : { newSignals }),
+    ...(alreadyRecordedBy ? { alreadyRecordedBy } : {}),
+    stale,
+    notifications,
+    tickers: perTicker,
+  };
 }
 
 /** Provider(s), directory and batch sizes: the input's, else (since the `run-defaults-from-config` patch) the worker's config. */

@@ -104,6 +104,9 @@ describe('a daily evaluation reads what the day needs', () => {
       async lastSignalDates() {
         return new Map();
       },
+      async countByRecorder() {
+        return [];
+      },
     };
     const acts = createSignalActivities({
       prices,

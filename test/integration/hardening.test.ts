@@ -57,6 +57,7 @@ describe('a hardened API over real HTTP and Postgres', () => {
             historyPages.push(page);
             return { runs: [], nextPage: page ? null : 'tok-2' };
           },
+          get: async () => null,
         },
         workflowUrl: () => 'http://temporal.test/',
       },

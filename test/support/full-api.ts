@@ -19,8 +19,12 @@ export interface FullApi {
   baseUrl: string;
   config: AppConfig;
   db: TestDatabase;
-  /** The client of its Temporal dev server. */
-  temporal: Client;
+  /** The Temporal dev server its worker runs on. */
+  temporal: TestWorkflowEnvironment;
+  /** Where the SMTP sink stores what it receives. */
+  mailDir: string;
+  /** The worker's dependencies (its Redis strategy states, to clear between tests). */
+  workerDeps: TestWorker['deps'];
   /** Stop everything it started. */
   close(): Promise<void>;
 }
@@ -47,11 +51,12 @@ export async function startFullApi(options: {
     await db?.destroy();
     await env?.teardown();
   };
+  const mailDir = tempDir('algo-full-api-mail-');
   try {
     [env, db, sink] = await Promise.all([
       startTestTemporal(),
       createTestDatabase(),
-      startMailSink({ port: 0, dir: tempDir('algo-full-api-mail-') }),
+      startMailSink({ port: 0, dir: mailDir }),
     ]);
     const config = testConfig({ databaseUrl: db.url, temporalAddress: env.address, smtpPort: sink.port });
     config.api.apiKey = options.apiKey;
@@ -78,7 +83,9 @@ export async function startFullApi(options: {
       baseUrl,
       config,
       db,
-      temporal: env.client,
+      temporal: env,
+      mailDir,
+      workerDeps: worker.deps,
       close: async () => {
         await app.close();
         mailer.close();

@@ -226,6 +226,8 @@ describe('dailyRunWorkflow on the real stack (Temporal, Postgres, Redis, SMTP si
             stored.filter((s) => s.date === date && s.signal === k).length,
           ]),
         ),
+        // Each run recorded its date's signals itself (none was there before it).
+        newSignals: stored.filter((s) => s.date === date).length,
         signals: stored
           .filter((s) => s.date === date && (s.signal === 'BUY' || s.signal === 'SELL'))
           .map(({ ticker, strategy, signal }) => ({ date, ticker, strategy, signal })),

@@ -79,7 +79,7 @@ describe('the public playground cannot fill the disk, and tells no internals', (
       .length,
   });
   const runCleanup = (workflowId: string, pageSize?: number) =>
-    api.temporal.workflow.execute(playgroundCleanupWorkflow, {
+    api.temporal.client.workflow.execute(playgroundCleanupWorkflow, {
       taskQueue: api.config.temporal.taskQueue,
       workflowId,
       args: [pageSize ? { pageSize } : {}],
@@ -100,11 +100,11 @@ describe('the public playground cannot fill the disk, and tells no internals', (
 
   it('`algo schedule create` adds the hourly cleanup; it deletes expired public results (rows and files), page by page, and keeps fresh and admin ones', async () => {
     const schedules = new DailyScheduleService({
-      temporal: async () => TemporalGateway.fromConfig(api.temporal, api.config),
+      temporal: async () => TemporalGateway.fromConfig(api.temporal.client, api.config),
       taskQueue: api.config.temporal.taskQueue,
     });
     await schedules.create();
-    const cleanup = await api.temporal.schedule.getHandle(PLAYGROUND_CLEANUP_SCHEDULE_ID).describe();
+    const cleanup = await api.temporal.client.schedule.getHandle(PLAYGROUND_CLEANUP_SCHEDULE_ID).describe();
     expect(cleanup.action).toMatchObject({
       type: 'startWorkflow',
       workflowType: 'playgroundCleanupWorkflow',

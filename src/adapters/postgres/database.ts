@@ -156,6 +156,10 @@ export interface SignalTable {
   run_date: DateColumn;
   /** Who reported it (an old client's POST /notification/{ticker}/send, migration 0018); null for ours. */
   reported_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The workflow id of the run that recorded it (migration 0090); null before that, and for reported signals. */
+  recorded_by_workflow: ColumnType<string | null, string | null | undefined, string | null>;
+  /** That run's Temporal run id (migration 0090). */
+  recorded_by_run: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SubscriberTable {

@@ -6,7 +6,11 @@ import type {
   StoredRecommendation,
 } from '../../domain/ports';
 import type { StrategyParams } from '../../domain/strategies/strategy';
-import { RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
+import {
+  RECOMMENDED_STRATEGY,
+  recommendedSubscriptionNote,
+  type RecommendationStanding,
+} from '../../domain/subscriptions';
 import { recommendationChangeNote } from '../../domain/notifications/digest';
 import type { Database, RecommendationTable } from './database';
 import type { Selectable } from 'kysely';
@@ -182,5 +186,56 @@ export class PostgresRecommendationRepository implements RecommendationStore {
   async changeNotes(subscriberIds: readonly number[]): Promise<Map<number, string[]>> {
     const changes = await this.changesSinceLastEmail(subscriberIds);
     return new Map([...changes].map(([id, list]) => [id, list.map(recommendationChangeNote)]));
+  }
+
+  /**
+   * Per subscriber: their `recommended` subscriptions that send nothing now
+   * (the ticker has no recommendation, or its current one recommends no
+   * strategy), by ticker, with that recommendation (null: none ever made).
+   */
+  async followingNothing(subscriberIds: readonly number[]): Promise<Map<number, Map<string, RecommendationStanding>>> {
+    const out = new Map<number, Map<string, RecommendationStanding>>();
+    if (subscriberIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('subscriptions as sub')
+      .leftJoin('recommendations as r', (join) => join.onRef('r.ticker', '=', 'sub.ticker').on('r.current', '=', true))
+      .select(['sub.subscriber_id', 'sub.ticker', 'r.id', 'r.strategy', 'r.params', 'r.reason'])
+      .where('sub.strategy', '=', RECOMMENDED_STRATEGY)
+      .where('sub.subscriber_id', 'in', [...subscriberIds])
+      .where((eb) => eb.or([eb('r.id', 'is', null), eb('r.strategy', 'is', null)]))
+      .orderBy('sub.subscriber_id')
+      .orderBy('sub.ticker')
+      .execute();
+    for (const r of rows) {
+      const id = Number(r.subscriber_id);
+      const byTicker = out.get(id) ?? new Map<string, RecommendationStanding>();
+      byTicker.set(r.ticker, r.id === null ? null : { strategy: null, params: r.params, reason: r.reason });
+      out.set(id, byTicker);
+    }
+    return out;
+  }
+
+  /**
+   * The notes of each subscriber's digest: recommendation changes not told
+   * yet ({@link changeNotes}), then, for each `recommended` subscription that
+   * sends nothing now and whose change was not just told, that it sends nothing and why.
+   */
+  async digestNotes(subscriberIds: readonly number[]): Promise<Map<number, string[]>> {
+    const [changes, idle] = await Promise.all([
+      this.changesSinceLastEmail(subscriberIds),
+      this.followingNothing(subscriberIds),
+    ]);
+    const out = new Map<number, string[]>();
+    for (const id of subscriberIds) {
+      const told = changes.get(id) ?? [];
+      const toldTickers = new Set(told.map((c) => c.ticker));
+      const standing = [...(idle.get(id) ?? [])].filter(([ticker]) => !toldTickers.has(ticker));
+      const notes = [
+        ...told.map(recommendationChangeNote),
+        ...standing.map(([ticker, rec]) => recommendedSubscriptionNote(ticker, rec)),
+      ];
+      if (notes.length > 0) out.set(id, notes);
+    }
+    return out;
   }
 }

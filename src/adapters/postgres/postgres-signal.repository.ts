@@ -1,5 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import { stateKey, type SignalFilter, type SignalRecord, type SignalRepository } from '../../domain/ports';
+import {
+  stateKey,
+  type RecordingRun,
+  type SignalFilter,
+  type SignalRecord,
+  type SignalRepository,
+} from '../../domain/ports';
 import type { IsoDate } from '../../domain/dates';
 import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
 import type { Database } from './database';
@@ -9,16 +15,18 @@ import { signalRecordOf } from './bar-queries';
 export class PostgresSignalRepository implements SignalRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async record(signals: readonly SignalRecord[], runDate?: IsoDate): Promise<number> {
+  async record(signals: readonly SignalRecord[], runDate?: IsoDate, recordedBy?: RecordingRun): Promise<number> {
     if (signals.length === 0) return 0;
     const result = await sql<{ n: number }>`
       with inserted as (
-        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs, reported_by, run_date)
+        insert into signals (date, ticker, strategy, strategy_version, signal, close, inputs, reported_by,
+          recorded_by_workflow, recorded_by_run, run_date)
         select *, coalesce(${runDate ?? null}::date, date) from unnest(
           ${signals.map((s) => s.date)}::date[], ${signals.map((s) => s.ticker)}::text[], ${signals.map((s) => s.strategy)}::text[],
           ${signals.map((s) => s.strategyVersion)}::int[], ${signals.map((s) => s.signal)}::text[], ${signals.map((s) => s.close)}::float8[],
-          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[], ${signals.map((s) => s.reportedBy ?? null)}::text[])
-          as t(date, ticker, strategy, strategy_version, signal, close, inputs, reported_by)
+          ${signals.map((s) => JSON.stringify(s.inputs))}::jsonb[], ${signals.map((s) => s.reportedBy ?? null)}::text[],
+          ${signals.map(() => recordedBy?.workflowId ?? null)}::text[], ${signals.map(() => recordedBy?.runId ?? null)}::text[])
+          as t(date, ticker, strategy, strategy_version, signal, close, inputs, reported_by, recorded_by_workflow, recorded_by_run)
         on conflict (date, ticker, strategy) do nothing
         returning 1)
       select count(*)::int as n from inserted`.execute(this.db);
@@ -43,6 +51,28 @@ export class PostgresSignalRepository implements SignalRepository {
     if (filter.limit !== undefined) q = q.limit(filter.limit);
     const rows = await q.orderBy('date').orderBy('ticker').orderBy('strategy').execute();
     return rows.map(signalRecordOf);
+  }
+
+  async countByRecorder(
+    runDate: IsoDate,
+    tickers: readonly string[],
+  ): Promise<Array<{ recordedBy: RecordingRun | null; count: number }>> {
+    if (tickers.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('signals')
+      .select(['recorded_by_workflow', 'recorded_by_run', (eb) => eb.fn.countAll<string>().as('n')])
+      .where('run_date', '=', runDate)
+      .where('ticker', 'in', [...tickers])
+      .groupBy(['recorded_by_workflow', 'recorded_by_run'])
+      .orderBy((eb) => eb.fn.min('recorded_at'))
+      .execute();
+    return rows.map((r) => ({
+      recordedBy:
+        r.recorded_by_workflow && r.recorded_by_run
+          ? { workflowId: r.recorded_by_workflow, runId: r.recorded_by_run }
+          : null,
+      count: Number(r.n),
+    }));
   }
 
   async lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>> {

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DailyRunHistory, DailyRunSummary } from '../../domain/research/ports';
 
 /** Temporal's WorkflowExecutionStatus codes, by number (temporal.api.enums.v1, a stable wire enum). */
@@ -44,26 +44,44 @@ export class TemporalDailyRunHistory implements DailyRunHistory {
         const workflowId = e.execution?.workflowId ?? '';
         const runId = e.execution?.runId ?? '';
         const status = WORKFLOW_STATUS[Number(e.status ?? 0)] ?? 'UNKNOWN';
-        const summary: DailyRunSummary = {
-          workflowId,
-          runId,
-          status,
-          startTime: isoOf(e.startTime),
-          closeTime: isoOf(e.closeTime),
-          result: null,
-        };
-        if (status === 'COMPLETED' || status === 'FAILED') {
-          try {
-            summary.result = await this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();
-          } catch (err) {
-            const cause = (err as { cause?: { message?: string } }).cause;
-            summary.failure = (cause?.message ?? (err as Error).message).slice(0, 500);
-          }
-        }
-        return summary;
+        return this.summary(workflowId, runId, status, isoOf(e.startTime), isoOf(e.closeTime));
       }),
     );
     const token = response.nextPageToken;
     return { runs, nextPage: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  }
+
+  async get(input: { workflowId: string; runId?: string }): Promise<DailyRunSummary | null> {
+    let described;
+    try {
+      described = await this.client.workflow.getHandle(input.workflowId, input.runId).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+    if (described.type !== 'dailyRunWorkflow') return null;
+    const start = described.startTime.toISOString();
+    const close = described.closeTime ? described.closeTime.toISOString() : null;
+    return this.summary(described.workflowId, described.runId, described.status.name, start, close);
+  }
+
+  /** A run as listed, with the result of a completed one (or the failure of a failed one) read from its history. */
+  private async summary(
+    workflowId: string,
+    runId: string,
+    status: string,
+    startTime: string | null,
+    closeTime: string | null,
+  ): Promise<DailyRunSummary> {
+    const summary: DailyRunSummary = { workflowId, runId, status, startTime, closeTime, result: null };
+    if (status === 'COMPLETED' || status === 'FAILED') {
+      try {
+        summary.result = await this.client.workflow.getHandle(workflowId, runId, { followRuns: false }).result();
+      } catch (err) {
+        const cause = (err as { cause?: { message?: string } }).cause;
+        summary.failure = (cause?.message ?? (err as Error).message).slice(0, 500);
+      }
+    }
+    return summary;
   }
 }

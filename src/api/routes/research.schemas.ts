@@ -87,6 +87,12 @@ export const chartResponse = z.object({
   ),
   indicators: z.record(z.string(), z.array(num)).describe('Per chart key, one value per bar (null where undefined)'),
   markers: z.array(markerSchema).describe('Recorded BUY/SELL signals of the label in the window'),
+  wouldSignal: z
+    .array(z.object({ date: z.string(), signal: z.enum(['BUY', 'SELL']) }))
+    .describe(
+      "What the strategy would have signalled had it been followed from the window's first day (the backtest engine's " +
+        'fills over the stored bars, the opening position included): a hypothesis, not signals that were sent',
+    ),
 });
 
 const forwardSchema = z.object({ days: z.number().int(), date: z.string().nullable(), close: num, returnPct: num });
@@ -235,6 +241,21 @@ export const runsQuery = z.strictObject({
   cursor: z.string().max(2048).optional().describe('The `nextCursor` of the previous page'),
 });
 
+/** GET /runs/{workflowId}: a daily run's workflow id. */
+export const runParams = z.strictObject({
+  workflowId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[A-Za-z0-9:._-]+$/, 'a workflow id: letters, digits and : . _ -')
+    .describe('The workflow id: `daily-<date>` (by hand) or `daily-scheduled-<time>` (the Schedule)'),
+});
+
+/** GET /runs/{workflowId}?runId=: one run of it (default: the latest). */
+export const runQuery = z.strictObject({
+  runId: z.string().uuid().optional().describe('One run of that workflow id (default: its latest)'),
+});
+
 export const runItem = z.object({
   workflowId: z.string(),
   runId: z.string(),
@@ -246,7 +267,24 @@ export const runItem = z.object({
   tradingDay: z.boolean().nullable(),
   closure: z.string().nullable(),
   failure: z.string().nullable(),
-  signals: z.object({ recorded: z.number().int(), buy: z.number().int(), sell: z.number().int() }).nullable(),
+  headline: z
+    .string()
+    .nullable()
+    .describe(
+      'What happened, in one line (as `algo run-daily` prints it): e.g. "2024-01-05: already recorded by daily-2024-01-05 (run …): 4 signals, 0 new, nothing to send"',
+    ),
+  signals: z
+    .object({
+      recorded: z.number().int().describe("Signals of the run's date (and the missed days it caught up)"),
+      new: z.number().int().nullable().describe('How many of them this run recorded itself (null: an older run)'),
+      buy: z.number().int(),
+      sell: z.number().int(),
+    })
+    .nullable(),
+  alreadyRecordedBy: z
+    .object({ workflowId: z.string().nullable(), runId: z.string().nullable() })
+    .nullable()
+    .describe('A run of a date already processed: the run that recorded its signals (null ids: not noted)'),
   notifications: z
     .object({ sent: z.number().int(), skipped: z.number().int(), failed: z.number().int() })
     .nullable()

@@ -1,7 +1,8 @@
 import type { ApiContext, ZodApp } from '../api-context';
 import { pageOf } from '../pagination';
 import { dailyRunBody } from '../schemas';
-import { runItem, runsQuery } from './research.schemas';
+import { runItem, runParams, runQuery, runsQuery } from './research.schemas';
+import { errorResponse } from './subscriptions.schemas';
 
 /** /runs: the daily runs, listed (GET /runs) and started by hand (POST /runs/daily), both admin. */
 export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
@@ -19,6 +20,28 @@ export function registerRunRoutes(app: ZodApp, ctx: ApiContext): void {
       },
     },
     async (request) => ctx.dailyRuns.list({ limit: request.query.limit, cursor: request.query.cursor }),
+  );
+
+  app.get(
+    '/runs/:workflowId',
+    {
+      onRequest: ctx.admin,
+      schema: {
+        tags: ['runs'],
+        summary:
+          'One daily run (admin) by workflow id (`daily-<date>` or a scheduled one): its latest run, or `runId`; ' +
+          'with the one-line headline `algo run-daily` prints',
+        security: [{ apiKey: [] }],
+        params: runParams,
+        querystring: runQuery,
+        response: { 200: runItem, 404: errorResponse },
+      },
+    },
+    async (request) =>
+      ctx.dailyRuns.get({
+        workflowId: request.params.workflowId,
+        ...(request.query.runId ? { runId: request.query.runId } : {}),
+      }),
   );
 
   app.post(

@@ -45,6 +45,7 @@ export function registerSubscriptionRoutes(app: ZodApp, ctx: ApiContext): void {
         email: result.email,
         subscriptions: result.subscriptions,
         message: 'A confirmation link is on its way to this address; nothing changes before it is followed.',
+        notes: result.notes,
       });
     },
   );

@@ -94,6 +94,11 @@ export const subscribeResponse = z.object({
   email: z.string(),
   subscriptions: z.array(subscriptionPair).describe('What the confirmation link will add'),
   message: z.string(),
+  notes: z
+    .array(z.string())
+    .describe(
+      'What each "recommended" ticker will do: e.g. no email until a recommendation picks a strategy that beats buy-and-hold',
+    ),
 });
 
 export const confirmResponse = subscriberView.extend({

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { DailyRunRequest } from '../../domain/daily-run-request';
 import type { DailyRunResult } from '../../workflows/daily-run.workflow';
 import type { WorkflowStarted } from '../../services/temporal-gateway';
+import { dailyRunHeadline } from '../../services/daily-run-headline';
 import { withContext, type CliContext } from '../context';
 import { color } from '../output';
 import { isoDateOption, marketDataOptions, tickerListOption } from '../options';
@@ -65,14 +66,12 @@ export function describeStale(stale: ReadonlyArray<{ ticker: string; lastDate: s
 }
 
 export function renderDailyRun(result: DailyRunResult): string {
-  if (!result.tradingDay) return `${result.date} is not a trading day (${result.closure}): nothing to do.`;
+  const headline = dailyRunHeadline(result) ?? '';
+  if (!result.tradingDay) return headline;
   // Results of runs before the bounded-result patch list all four kinds and carry no counts.
   const notified = result.signals.filter((s) => s.signal === 'BUY' || s.signal === 'SELL');
-  const c = result.counts;
-  const recorded = c ? c.BUY + c.SELL + c.HOLD + c.WAIT : result.signals.length;
-  const kinds = c ? ` (${c.BUY} BUY, ${c.SELL} SELL, ${c.HOLD} HOLD, ${c.WAIT} WAIT)` : `, ${notified.length} BUY/SELL`;
   const lines = [
-    `${result.date}: ${recorded} signals recorded${kinds} for ${result.tickers.length} tickers`,
+    headline,
     ...notified.map(
       (s) =>
         `  ${s.signal === 'BUY' ? color.green('BUY ') : color.red('SELL')} ${s.ticker.padEnd(6)} ${s.strategy}${s.date !== result.date ? ` (${s.date})` : ''}`,
@@ -104,10 +103,20 @@ export function registerDailyCommands(program: Command): void {
     .action(async (opts: DailyOptions, cmd: Command) => {
       await withContext(cmd, async (ctx) => {
         const result = await runDaily(ctx, dailyRunRequest(ctx, opts));
-        const { runId, date, tradingDay, counts, signals, stale, notifications } = result;
-        ctx.out.result({ runId, date, tradingDay, counts, signals, stale, notifications }, () =>
-          renderDailyRun(result),
-        );
+        const { runId, date, tradingDay, counts, newSignals, alreadyRecordedBy, signals, stale, notifications } =
+          result;
+        const summary = {
+          runId,
+          date,
+          tradingDay,
+          counts,
+          newSignals,
+          alreadyRecordedBy,
+          signals,
+          stale,
+          notifications,
+        };
+        ctx.out.result(summary, () => renderDailyRun(result));
       });
     });
 

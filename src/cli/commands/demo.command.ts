@@ -4,6 +4,7 @@ import { stackUp, stackPaths } from '../../stack';
 import { withContext } from '../context';
 import { color } from '../output';
 import { todayInNewYork } from '../options';
+import { dailyRunHeadline } from '../../services/daily-run-headline';
 import { runDaily, renderDailyRun } from './daily.command';
 
 export const DEMO_SUBSCRIBER = 'demo@example.com';
@@ -45,6 +46,7 @@ export function registerDemoCommands(program: Command): void {
         const mail = (await listMailSink(stackPaths(config).mailDir)).filter((m) => m.to.includes(DEMO_SUBSCRIBER));
         const summary = {
           date,
+          headline: dailyRunHeadline(result),
           signals: result.signals,
           notifications: result.notifications,
           emails: mail.map((m) => ({ subject: m.subject, file: m.file })),

@@ -64,6 +64,7 @@ export function registerSubscriptionCommands(program: Command): void {
               `  subscribed to ${describePairs(result.subscriptions)}`,
               `  new: ${describePairs(result.added)}`,
               `  confirmation email: ${result.confirmation.replace('_', ' ')}`,
+              ...result.notes.map((n) => `  ${n}`),
             ].join('\n'),
           );
         });

@@ -81,4 +81,6 @@ export interface DailyRunSummary {
 export interface DailyRunHistory {
   /** A page of runs; `nextPage` is opaque (null on the last page). */
   list(input: { limit: number; page?: string }): Promise<{ runs: DailyRunSummary[]; nextPage: string | null }>;
+  /** One daily run by workflow id (its latest run, or `runId`); null when there is no such daily run. */
+  get(input: { workflowId: string; runId?: string }): Promise<DailyRunSummary | null>;
 }

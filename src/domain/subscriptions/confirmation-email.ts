@@ -10,6 +10,8 @@ export function composeConfirmation(input: {
   unsubscribeUrl: string;
   subscriptions: readonly Subscription[];
   manageUrl: string;
+  /** What "recommended" subscriptions will do (see recommendedSubscriptionNote). */
+  notes?: readonly string[];
 }): {
   subject: string;
   text: string;
@@ -17,9 +19,11 @@ export function composeConfirmation(input: {
 } {
   const pairs = input.subscriptions.map((s) => `${s.ticker} (${s.strategy})`);
   const subject = 'Confirm your subscription to Algo Signals';
+  const notes = input.notes ?? [];
   const text = [
     'Someone (hopefully you) asked to receive trading signals from Algo Signals for:',
     ...pairs.map((p) => `- ${p}`),
+    ...(notes.length ? ['', ...notes] : []),
     '',
     `Confirm your subscription: ${input.confirmUrl}`,
     '',
@@ -30,6 +34,7 @@ export function composeConfirmation(input: {
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <p>Someone (hopefully you) asked to receive trading signals from Algo Signals for:</p>
 <ul>${pairs.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ul>
+${notes.map((n) => `<p>${escapeHtml(n)}</p>`).join('')}
 <p><a href="${escapeHtml(input.confirmUrl)}">Confirm your subscription</a></p>
 <p style="color:#666;font-size:12px">If you did not ask for this, ignore this email: you will get nothing else.<br>
 <a href="${escapeHtml(input.manageUrl)}">Manage your subscriptions</a> · <a href="${escapeHtml(input.unsubscribeUrl)}">Unsubscribe</a></p>

@@ -14,3 +14,4 @@ export * from './ticker-limits';
 export * from './dropped-ticker-email';
 export * from './proof-of-work';
 export * from './new-link-email';
+export * from './recommended-notes';

@@ -110,6 +110,12 @@ export interface paths {
                                 signal: "BUY" | "SELL";
                                 strategy: string;
                             }[];
+                            /** @description What the strategy would have signalled had it been followed from the window's first day (the backtest engine's fills over the stored bars, the opening position included): a hypothesis, not signals that were sent */
+                            wouldSignal: {
+                                date: string;
+                                /** @enum {string} */
+                                signal: "BUY" | "SELL";
+                            }[];
                         };
                     };
                 };
@@ -326,6 +332,8 @@ export interface paths {
                                 strategy: string;
                             }[];
                             message: string;
+                            /** @description What each "recommended" ticker will do: e.g. no email until a recommendation picks a strategy that beats buy-and-hold */
+                            notes: string[];
                         };
                     };
                 };
@@ -2552,10 +2560,20 @@ export interface paths {
                                 tradingDay: boolean | null;
                                 closure: string | null;
                                 failure: string | null;
+                                /** @description What happened, in one line (as `algo run-daily` prints it): e.g. "2024-01-05: already recorded by daily-2024-01-05 (run …): 4 signals, 0 new, nothing to send" */
+                                headline: string | null;
                                 signals: {
+                                    /** @description Signals of the run's date (and the missed days it caught up) */
                                     recorded: number;
+                                    /** @description How many of them this run recorded itself (null: an older run) */
+                                    new: number | null;
                                     buy: number;
                                     sell: number;
+                                } | null;
+                                /** @description A run of a date already processed: the run that recorded its signals (null ids: not noted) */
+                                alreadyRecordedBy: {
+                                    workflowId: string | null;
+                                    runId: string | null;
                                 } | null;
                                 /** @description The run's own email counts */
                                 notifications: {
@@ -2583,6 +2601,117 @@ export interface paths {
                             }[];
                             /** @description Pass as `cursor` for the next page; null on the last page */
                             nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/runs/{workflowId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One daily run (admin) by workflow id (`daily-<date>` or a scheduled one): its latest run, or `runId`; with the one-line headline `algo run-daily` prints */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One run of that workflow id (default: its latest) */
+                    runId?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The workflow id: `daily-<date>` (by hand) or `daily-scheduled-<time>` (the Schedule) */
+                    workflowId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            workflowId: string;
+                            runId: string;
+                            /** @description Temporal status: RUNNING, COMPLETED, FAILED, ... */
+                            status: string;
+                            startTime: string | null;
+                            closeTime: string | null;
+                            /** @description The run in the Temporal Web UI */
+                            temporalUrl: string;
+                            date: string | null;
+                            tradingDay: boolean | null;
+                            closure: string | null;
+                            failure: string | null;
+                            /** @description What happened, in one line (as `algo run-daily` prints it): e.g. "2024-01-05: already recorded by daily-2024-01-05 (run …): 4 signals, 0 new, nothing to send" */
+                            headline: string | null;
+                            signals: {
+                                /** @description Signals of the run's date (and the missed days it caught up) */
+                                recorded: number;
+                                /** @description How many of them this run recorded itself (null: an older run) */
+                                new: number | null;
+                                buy: number;
+                                sell: number;
+                            } | null;
+                            /** @description A run of a date already processed: the run that recorded its signals (null ids: not noted) */
+                            alreadyRecordedBy: {
+                                workflowId: string | null;
+                                runId: string | null;
+                            } | null;
+                            /** @description The run's own email counts */
+                            notifications: {
+                                sent: number;
+                                skipped: number;
+                                failed: number;
+                            } | null;
+                            /** @description Daily-digest deliveries of the date in Postgres (every run of the date) */
+                            deliveries: {
+                                sent: number;
+                                failed: number;
+                                claimed: number;
+                            } | null;
+                            tickers: {
+                                ticker: string;
+                                ingestion: string;
+                                evaluation: string;
+                                error?: string;
+                            }[];
+                            /** @description Tickers without a bar for the run date, with their last bar */
+                            stale: {
+                                ticker: string;
+                                lastDate: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            message: string;
+                            field?: string;
+                            /** @description One sentence per field at fault, e.g. {"field": "email", "message": "Email is not a valid email address."} */
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
                         };
                     };
                 };

@@ -42,6 +42,11 @@ export interface ChartMarker {
   side: 'BUY' | 'SELL';
   /** Shown beside the arrow; default the side. */
   text?: string;
+  /**
+   * `recorded` (default): a signal that was recorded and sent, an arrow;
+   * `backtest`: what the strategy would have signalled (a hypothesis), a circle in other colours.
+   */
+  kind?: 'recorded' | 'backtest';
 }
 
 export interface PriceChartProps {
@@ -62,6 +67,9 @@ export interface PriceChartProps {
 const PALETTE = ['#2962ff', '#ff6d00', '#7b1fa2', '#00897b', '#c2185b', '#5d4037'];
 const BUY = '#17702f';
 const SELL = '#c62828';
+/** The backtest's would-be BUY and SELL: apart from the recorded ones by shape (circles) and colour. */
+const WOULD_BUY = '#1565c0';
+const WOULD_SELL = '#e65100';
 
 /** The colour of the i-th line of the chart (overlays first, then the lower pane): one rule for lines and legend. */
 const colourOf = (l: ChartLine, i: number) => l.color ?? PALETTE[i % PALETTE.length];
@@ -88,6 +96,8 @@ export function PriceChart({
   label,
 }: PriceChartProps) {
   const container = useRef<HTMLDivElement>(null);
+  const recorded = markers.filter((m) => m.kind !== 'backtest');
+  const hypothetical = recorded.length < markers.length;
   const chartRef = useRef<IChartApi | null>(null);
 
   useEffect(() => {
@@ -133,14 +143,17 @@ export function PriceChart({
     const seriesMarkers: SeriesMarker<Time>[] = markers
       .filter((m) => known.has(m.date))
       .sort((a, b) => a.date.localeCompare(b.date))
-      .map((m) => ({
-        time: m.date as Time,
-        position: m.side === 'BUY' ? 'belowBar' : 'aboveBar',
-        shape: m.side === 'BUY' ? 'arrowUp' : 'arrowDown',
-        color: m.side === 'BUY' ? BUY : SELL,
-        text: m.text ?? m.side,
-        size: m.date === focusDate ? 2 : 1,
-      }));
+      .map((m) => {
+        const would = m.kind === 'backtest';
+        return {
+          time: m.date as Time,
+          position: m.side === 'BUY' ? 'belowBar' : 'aboveBar',
+          shape: would ? 'circle' : m.side === 'BUY' ? 'arrowUp' : 'arrowDown',
+          color: would ? (m.side === 'BUY' ? WOULD_BUY : WOULD_SELL) : m.side === 'BUY' ? BUY : SELL,
+          text: m.text ?? m.side,
+          size: m.date === focusDate ? 2 : 1,
+        };
+      });
     createSeriesMarkers(main, seriesMarkers);
 
     lowerPane.forEach((l, i) => {
@@ -175,16 +188,23 @@ export function PriceChart({
         role="img"
         aria-label={label}
         data-testid="price-chart"
-        data-markers={markers.length}
+        data-markers={recorded.length}
+        data-backtest-markers={markers.length - recorded.length}
       />
-      {(overlays.length > 0 || lowerPane.length > 0) && (
-        <figcaption class="legend">
+      {(overlays.length > 0 || lowerPane.length > 0 || hypothetical) && (
+        <figcaption class="legend" data-testid="chart-legend">
           {[...overlays, ...lowerPane].map((l, i) => (
             <span key={l.label}>
               <i style={{ background: colourOf(l, i) }} /> {l.label}
             </span>
           ))}
-          {markers.length > 0 && <span>▲ BUY ▼ SELL</span>}
+          {recorded.length > 0 && <span>▲ BUY ▼ SELL{hypothetical ? ' (signals recorded and sent)' : ''}</span>}
+          {hypothetical && (
+            <span>
+              <i class="dot" style={{ background: WOULD_BUY }} /> would BUY{' '}
+              <i class="dot" style={{ background: WOULD_SELL }} /> would SELL (backtest over the window, never sent)
+            </span>
+          )}
         </figcaption>
       )}
     </figure>

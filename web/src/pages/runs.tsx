@@ -115,6 +115,7 @@ export default function RunsPage() {
                 <th>Date</th>
                 <th>Status</th>
                 <th>Temporal</th>
+                <th class="wrap">What happened</th>
                 <th class="wrap">Started</th>
                 <th class="num">BUY/SELL</th>
                 <th class="num wrap">Emails sent/skipped/failed</th>
@@ -141,6 +142,9 @@ export default function RunsPage() {
                       <a href={r.temporalUrl} target="_blank" rel="noreferrer">
                         {r.workflowId}
                       </a>
+                    </td>
+                    <td class="wrap" data-testid="run-headline">
+                      <span>{r.headline ?? r.failure ?? '–'}</span>
                     </td>
                     <td class="wrap">{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
                     <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>

@@ -43,6 +43,7 @@ export default function Subscribe() {
   const [done, setDone] = useState<{
     email: string;
     subscriptions: Array<{ ticker: string; strategy: string }>;
+    notes: string[];
   } | null>(null);
 
   useEffect(() => {
@@ -118,7 +119,7 @@ export default function Subscribe() {
         body: { ...body, ...(altcha ? { altcha } : {}) },
       });
       if (err || !response.ok) setError(asApiError(err, response.status));
-      else setDone(data as unknown as { email: string; subscriptions: Array<{ ticker: string; strategy: string }> });
+      else setDone(data);
     } catch (err) {
       setError(asApiError(err));
     } finally {
@@ -140,6 +141,13 @@ export default function Subscribe() {
             </li>
           ))}
         </ul>
+        {done.notes.length > 0 && (
+          <ul data-testid="recommended-notes" aria-label="What your recommended subscriptions will do">
+            {done.notes.map((n) => (
+              <li key={n}>{n}</li>
+            ))}
+          </ul>
+        )}
         <p class="muted">
           No email? Look in the spam folder, or subscribe again (a few confirmation emails a day per address at most).
         </p>

@@ -38,9 +38,15 @@ export default function TickerPage() {
   const last = state?.stored?.last;
   const to = query.to || last;
   const from = query.from || (to ? addDays(to, -365) : undefined);
+  const withBacktest = query.backtest === '1';
+  // A window that ends before it starts has nothing to draw: said at the fields, no chart asked for.
+  const windowError =
+    from && to && from > to ? `From (${from}) is after To (${to}): pick a From on or before To.` : undefined;
+  const windowProblem = windowError ? { 'aria-invalid': 'true' as const, 'aria-describedby': 'window-error' } : {};
   const setQuery = (next: Record<string, string | undefined>) => {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries({ strategy, from, to, ...next })) if (v) q.set(k, v);
+    const backtest = withBacktest ? '1' : undefined;
+    for (const [k, v] of Object.entries({ strategy, from, to, backtest, ...next })) if (v) q.set(k, v);
     route(`${path}?${q.toString()}`, true);
   };
 
@@ -79,8 +85,14 @@ export default function TickerPage() {
                 value={from}
                 min={state.stored.first}
                 max={to}
+                {...windowProblem}
                 onChange={(e) => setQuery({ from: (e.currentTarget as HTMLInputElement).value })}
               />
+              {windowError && (
+                <div id="window-error" class="field-error" role="alert" data-field-error="from">
+                  {windowError}
+                </div>
+              )}
             </div>
             <div class="field">
               <label for="to">To</label>
@@ -90,6 +102,7 @@ export default function TickerPage() {
                 value={to}
                 min={from}
                 max={state.stored.last}
+                {...windowProblem}
                 onChange={(e) => setQuery({ to: (e.currentTarget as HTMLInputElement).value })}
               />
             </div>
@@ -105,8 +118,20 @@ export default function TickerPage() {
                 </button>
               ))}
             </div>
+            <div class="field">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={withBacktest}
+                  onChange={(e) => setQuery({ backtest: (e.currentTarget as HTMLInputElement).checked ? '1' : '' })}
+                />{' '}
+                Also show what the strategy would have signalled over this window
+              </label>
+            </div>
           </form>
-          <TickerChart ticker={ticker} strategy={strategy} from={from} to={to} />
+          {!windowError && (
+            <TickerChart ticker={ticker} strategy={strategy} from={from} to={to} withBacktest={withBacktest} />
+          )}
           <StrategyStates state={state} current={strategy} />
           {state.recommendation && <RecommendationCard rec={state.recommendation} />}
           <LatestSignals state={state} />
@@ -116,7 +141,19 @@ export default function TickerPage() {
   );
 }
 
-function TickerChart({ ticker, strategy, from, to }: { ticker: string; strategy: string; from: string; to: string }) {
+function TickerChart({
+  ticker,
+  strategy,
+  from,
+  to,
+  withBacktest,
+}: {
+  ticker: string;
+  strategy: string;
+  from: string;
+  to: string;
+  withBacktest: boolean;
+}) {
   const { data, error } = useChartData(ticker, { strategy, from, to });
   if (error)
     return (
@@ -129,7 +166,13 @@ function TickerChart({ ticker, strategy, from, to }: { ticker: string; strategy:
     <>
       <StrategyChart
         data={data}
-        label={`${ticker} from ${data.from} to ${data.to} with ${labelName(strategy)}: ${data.markers.length} signals marked`}
+        withBacktest={withBacktest}
+        label={
+          `${ticker} from ${data.from} to ${data.to} with ${labelName(strategy)}: ${data.markers.length} signals marked` +
+          (withBacktest
+            ? `; ${data.wouldSignal.length} the strategy would have signalled over the window, drawn as circles apart`
+            : '')
+        }
       />
       <p class="muted" data-testid="chart-rule">
         <strong>{data.strategy.name}</strong>: {data.strategy.rules}

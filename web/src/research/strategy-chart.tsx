@@ -34,10 +34,22 @@ export function useChartData(
 /**
  * The price chart of a strategy: its overlays on the price (SMA, bands,
  * channels), its first pane below (RSI with its levels, MACD and its signal
- * line), every recorded BUY/SELL of the window as a marker. Nothing here knows
+ * line), every recorded BUY/SELL of the window as a marker (and, when asked,
+ * the backtest's would-be BUY/SELL as circles apart). Nothing here knows
  * a strategy: the layout comes from the API's chart spec.
  */
-export function StrategyChart({ data, focusDate, label }: { data: ChartData; focusDate?: string; label: string }) {
+export function StrategyChart({
+  data,
+  focusDate,
+  label,
+  withBacktest = false,
+}: {
+  data: ChartData;
+  focusDate?: string;
+  label: string;
+  /** Also draw what the strategy would have signalled over the window (the backtest's trades), apart from the recorded ones. */
+  withBacktest?: boolean;
+}) {
   const { overlays, lowerPane, markers, bars } = useMemo(() => {
     const dates = data.bars.map((b) => b.date);
     const line = (key: string, text: string): ChartLine => ({
@@ -60,13 +72,19 @@ export function StrategyChart({ data, focusDate, label }: { data: ChartData; foc
       side: m.signal,
       text: m.date === focusDate ? `${m.signal} ${m.date}` : m.signal,
     }));
+    if (withBacktest)
+      marks.push(
+        ...data.wouldSignal.map(
+          (m): ChartMarker => ({ date: m.date, side: m.signal, text: `would ${m.signal}`, kind: 'backtest' }),
+        ),
+      );
     return {
       overlays: data.chart.overlays.map((o) => line(o.key, o.label)),
       lowerPane: lower,
       markers: marks,
       bars: data.bars,
     };
-  }, [data, focusDate]);
+  }, [data, focusDate, withBacktest]);
   return (
     <PriceChart
       bars={bars}
