@@ -1,4 +1,3 @@
-import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
