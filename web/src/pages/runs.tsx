@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, asApiError } from '../api/client';
 import type { paths } from '../api/schema';
@@ -115,7 +116,6 @@ export default function RunsPage() {
                 <th>Date</th>
                 <th>Status</th>
                 <th>Temporal</th>
-                <th class="wrap">What happened</th>
                 <th class="wrap">Started</th>
                 <th class="num">BUY/SELL</th>
                 <th class="num wrap">Emails sent/skipped/failed</th>
@@ -127,53 +127,59 @@ export default function RunsPage() {
               {runs.map((r) => {
                 const bad = r.tickers.filter((t) => t.ingestion !== 'ok' || t.evaluation === 'failed');
                 return (
-                  <tr key={r.runId}>
-                    <th scope="row">
-                      {r.date ?? '–'}
-                      {r.tradingDay === false ? <span class="muted"> closed: {r.closure}</span> : null}
-                    </th>
-                    <td
-                      class={r.status === 'COMPLETED' ? 'ok' : r.status === 'RUNNING' ? undefined : 'error'}
-                      title={r.failure ?? undefined}
-                    >
-                      {r.status.toLowerCase()}
-                    </td>
-                    <td>
-                      <a href={r.temporalUrl} target="_blank" rel="noreferrer">
-                        {r.workflowId}
-                      </a>
-                    </td>
-                    <td class="wrap" data-testid="run-headline">
-                      <span>{r.headline ?? r.failure ?? '–'}</span>
-                    </td>
-                    <td class="wrap">{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
-                    <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
-                    <td class={`num${r.notifications?.failed ? ' error' : ''}`}>
-                      {r.notifications
-                        ? `${r.notifications.sent}/${r.notifications.skipped}/${r.notifications.failed}`
-                        : '–'}
-                    </td>
-                    <td class="wrap">
-                      {r.stale.length === 0
-                        ? 'none'
-                        : r.stale.map((s) => `${s.ticker} (last ${s.lastDate ?? 'never'})`).join(', ')}
-                    </td>
-                    <td>
-                      <details>
-                        <summary>
-                          {r.tickers.length} tickers{bad.length ? `, ${bad.length} failed` : ', all ok'}
-                        </summary>
-                        <ul class="plain">
-                          {r.tickers.map((t) => (
-                            <li key={t.ticker}>
-                              {t.ticker}: ingestion {t.ingestion}, evaluation {t.evaluation}
-                              {t.error ? ` (${t.error})` : ''}
-                            </li>
-                          ))}
-                        </ul>
-                      </details>
-                    </td>
-                  </tr>
+                  <Fragment key={r.runId}>
+                    <tr class="run">
+                      <th scope="row">
+                        {r.date ?? '–'}
+                        {r.tradingDay === false ? <span class="muted"> closed: {r.closure}</span> : null}
+                      </th>
+                      <td
+                        class={r.status === 'COMPLETED' ? 'ok' : r.status === 'RUNNING' ? undefined : 'error'}
+                        title={r.failure ?? undefined}
+                      >
+                        {r.status.toLowerCase()}
+                      </td>
+                      <td>
+                        <a href={r.temporalUrl} target="_blank" rel="noreferrer">
+                          {r.workflowId}
+                        </a>
+                      </td>
+                      <td class="wrap">{r.startTime ? new Date(r.startTime).toLocaleString() : '–'}</td>
+                      <td class="num">{r.signals ? `${r.signals.buy}/${r.signals.sell}` : '–'}</td>
+                      <td class={`num${r.notifications?.failed ? ' error' : ''}`}>
+                        {r.notifications
+                          ? `${r.notifications.sent}/${r.notifications.skipped}/${r.notifications.failed}`
+                          : '–'}
+                      </td>
+                      <td class="wrap">
+                        {r.stale.length === 0
+                          ? 'none'
+                          : r.stale.map((s) => `${s.ticker} (last ${s.lastDate ?? 'never'})`).join(', ')}
+                      </td>
+                      <td>
+                        <details>
+                          <summary>
+                            {r.tickers.length} {r.tickers.length === 1 ? 'ticker' : 'tickers'}
+                            {bad.length ? `, ${bad.length} failed` : ', all ok'}
+                          </summary>
+                          <ul class="plain">
+                            {r.tickers.map((t) => (
+                              <li key={t.ticker}>
+                                {t.ticker}: ingestion {t.ingestion}, evaluation {t.evaluation}
+                                {t.error ? ` (${t.error})` : ''}
+                              </li>
+                            ))}
+                          </ul>
+                        </details>
+                      </td>
+                    </tr>
+                    {/* What happened, in the words of `algo run-daily`: a row of its own, so the columns fit 1280 px. */}
+                    <tr class="run-headline">
+                      <td colSpan={8} data-testid="run-headline">
+                        {r.headline ?? r.failure ?? '–'}
+                      </td>
+                    </tr>
+                  </Fragment>
                 );
               })}
             </tbody>
