@@ -280,6 +280,8 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
   it('a "symbol removed" email the mail server could not take is sent by a later run, once, and the removal stands', async () => {
     const lee = await confirmed('lee@example.com', ['AAPL']);
     expect((await putManage(manageToken(lee), ['AAPL', 'ZZZQ'])).statusCode).toBe(200);
+    const mo = await confirmed('mo@example.com', ['AAPL']);
+    expect((await putManage(manageToken(mo), ['AAPL', 'ZZZQ'])).statusCode).toBe(200);
     const config = testConfig({ databaseUrl: t.url, csvDir: SAMPLE_DIR, smtpPort: sink.port, tickers: ['AAPL'] });
     config.api = { ...config.api, publicUrl: PUBLIC_URL, tokenSecrets: [SECRET] };
     const worker = testDependencies(config);
@@ -291,7 +293,12 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
       expect((await subscribers.findById(lee.id))?.subscriptions.map((s) => s.ticker)).toEqual(['AAPL']);
       expect(await t.db.selectFrom('pending_tickers').select('ticker').execute()).toEqual([]);
       const claimed = await t.db.selectFrom('deliveries').select(['kind', 'status']).execute();
-      expect(claimed).toEqual([{ kind: 'ticker-dropped:ZZZQ', status: 'claimed' }]);
+      expect(claimed).toEqual([
+        { kind: 'ticker-dropped:ZZZQ', status: 'claimed' },
+        { kind: 'ticker-dropped:ZZZQ', status: 'claimed' },
+      ]);
+      // Mo unsubscribes meanwhile: asked for no more email, not told.
+      await subscribers.unsubscribe('mo@example.com');
 
       sink = await startMailSink({ port, dir: mailDir });
       // The next run sends it; the one after sends nothing more.
@@ -301,8 +308,14 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
       expect(mail.map((m) => [m.to, m.subject])).toEqual([
         ['lee@example.com', 'ZZZQ was removed from your Algo Signals subscriptions'],
       ]);
-      expect(await t.db.selectFrom('deliveries').select(['kind', 'status']).execute()).toEqual([
-        { kind: 'ticker-dropped:ZZZQ', status: 'sent' },
+      const after = await t.db
+        .selectFrom('deliveries')
+        .select(['subscriber_id', 'status'])
+        .orderBy('subscriber_id')
+        .execute();
+      expect(after).toEqual([
+        { subscriber_id: lee.id, status: 'sent' },
+        { subscriber_id: mo.id, status: 'claimed' },
       ]);
     } finally {
       await worker.close();

@@ -339,8 +339,10 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
       .selectFrom('deliveries as d')
       .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
       .select(['d.kind', 'd.run_date', 's.id', 's.email', 's.status'])
-      .where('d.kind', 'like', `${DROPPED_TICKER_KIND_PREFIX}%`)
       .where('d.status', '=', 'claimed')
+      .where('d.kind', 'like', `${DROPPED_TICKER_KIND_PREFIX}%`)
+      // Who has unsubscribed since asked for no more email.
+      .where('s.status', '=', 'confirmed')
       .orderBy('d.run_date')
       .orderBy('d.kind')
       .orderBy('s.id')

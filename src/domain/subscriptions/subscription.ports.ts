@@ -69,7 +69,7 @@ export interface SubscriberRepository {
    * Returns the confirmed subscribers who lost it.
    */
   resolvePendingTicker(ticker: string, exists: boolean, date: IsoDate): Promise<Subscriber[]>;
-  /** The `ticker-dropped:` deliveries claimed and not sent yet (the server was down), with the subscriber to tell. */
+  /** The `ticker-dropped:` deliveries claimed and not sent yet (the server was down), with the subscriber to tell (still confirmed). */
   unsentDroppedTickerNotices(): Promise<Array<{ ticker: string; date: IsoDate; subscriber: Subscriber }>>;
   /** The newest date with a recorded signal for `ticker`; null when none. */
   latestSignalDate(ticker: string): Promise<IsoDate | null>;
