@@ -75,10 +75,13 @@ export function createDependencies(config: AppConfig) {
     states: new RedisStrategyStateStore(redis, config.redis.keyPrefix),
     // A daily run first asks its provider about a few pending symbols (config subscriptions.pendingChecksPerRun).
     trackedTickers: async () => {
-      await pendingTickers.check({
+      const checked = await pendingTickers.check({
         today: isoDateInZone(Date.now(), 'America/New_York'),
         limit: config.subscriptions.pendingChecksPerRun,
       });
+      // The mail server did not take them: still claimed, the next daily run sends them.
+      for (const n of checked.noticesDeferred)
+        console.warn(`"${n.ticker} was removed" email to subscriber ${n.subscriberId} not sent yet: ${n.error}`);
       return tracking.trackedTickers();
     },
     strategyPlans: (tickers) => tracking.strategyPlans(tickers),

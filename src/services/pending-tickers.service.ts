@@ -11,12 +11,13 @@ import {
   unsubscribeHeaders,
   unsubscribeUrl,
   type LinkContext,
+  type LinkSubscriber,
   type SubscriberRepository,
 } from '../domain/subscriptions';
 
 /** What {@link PendingTickersService} needs. */
 export interface PendingTickersDeps {
-  subscribers: Pick<SubscriberRepository, 'pendingTickers' | 'resolvePendingTicker'>;
+  subscribers: Pick<SubscriberRepository, 'pendingTickers' | 'resolvePendingTicker' | 'unsentDroppedTickerNotices'>;
   /** The provider the daily run ingests from: a symbol it has bars for is tracked. */
   provider: MarketDataProvider;
   deliveries: Pick<DeliveryRepository, 'claim' | 'markSent' | 'markFailed'>;
@@ -28,8 +29,12 @@ export interface PendingTickersDeps {
 export interface PendingCheckResult {
   /** The provider has bars for them: tracked from now on. */
   tracked: string[];
-  /** The provider has none: their subscriptions removed, and `told` subscribers emailed so. */
+  /** The provider has none: their subscriptions removed, and an email to each of `told` subscribers recorded. */
   dropped: Array<{ ticker: string; told: number }>;
+  /** "Symbol removed" emails (of this check or an earlier one) sent now. */
+  noticesSent: number;
+  /** Those the mail server did not take this time: still claimed, sent by the next check. */
+  noticesDeferred: Array<{ ticker: string; subscriberId: number; error: string }>;
   /** No answer this time (the provider failed for a reason of its own): still pending, asked again next run. */
   unanswered: Array<{ ticker: string; reason: string }>;
 }
@@ -43,11 +48,17 @@ export interface PendingCheckResult {
 export class PendingTickersService {
   constructor(private readonly deps: PendingTickersDeps) {}
 
-  /** Check at most `limit` pending symbols, oldest first, as of `today`. */
+  /** Check at most `limit` pending symbols, oldest first, as of `today`; then send the "symbol removed" emails not sent yet. */
   async check(input: { today: IsoDate; limit: number }): Promise<PendingCheckResult> {
-    const result: PendingCheckResult = { tracked: [], dropped: [], unanswered: [] };
-    if (input.limit < 1) return result;
-    for (const ticker of await this.deps.subscribers.pendingTickers(input.limit)) {
+    const result: PendingCheckResult = {
+      tracked: [],
+      dropped: [],
+      unanswered: [],
+      noticesSent: 0,
+      noticesDeferred: [],
+    };
+    const pending = input.limit < 1 ? [] : await this.deps.subscribers.pendingTickers(input.limit);
+    for (const ticker of pending) {
       let exists: boolean;
       try {
         const rows = await this.deps.provider.fetchDaily({ ticker, to: input.today });
@@ -60,37 +71,49 @@ export class PendingTickersService {
         }
         exists = false;
       }
-      const lost = await this.deps.subscribers.resolvePendingTicker(ticker, exists);
-      if (exists) {
-        result.tracked.push(ticker);
-        continue;
-      }
-      await this.tell(ticker, lost, input.today);
-      result.dropped.push({ ticker, told: lost.length });
+      const lost = await this.deps.subscribers.resolvePendingTicker(ticker, exists, input.today);
+      if (exists) result.tracked.push(ticker);
+      else result.dropped.push({ ticker, told: lost.length });
     }
+    await this.sendNotices(result);
     return result;
   }
 
-  /** Email each subscriber who lost `ticker`, once (the deliveries table), with their manage and unsubscribe links. */
-  private async tell(ticker: string, subscribers: ReadonlyArray<{ id: number; email: string }>, today: IsoDate) {
-    if (subscribers.length === 0) return;
+  /**
+   * Send every "symbol removed" email claimed and not sent yet (claimed with
+   * the removal, so none is lost): this check's, and those an earlier one
+   * could not send (the server was down). Exactly once each (the deliveries
+   * table); one the server does not take now waits for the next check.
+   */
+  private async sendNotices(result: PendingCheckResult): Promise<void> {
     const { links } = this.deps;
-    await deliverExactlyOnce(this.deps, {
-      kind: droppedTickerDeliveryKind(ticker),
-      date: today,
-      concurrency: 4,
-      items: subscribers.map((subscriber) => ({
-        subscriberId: subscriber.id,
-        compose: () => ({
-          to: subscriber.email,
-          ...composeDroppedTicker({
-            ticker,
-            manageUrl: manageUrl(links, subscriber),
-            unsubscribeUrl: unsubscribeUrl(links, subscriber),
+    const groups = new Map<string, { ticker: string; date: IsoDate; subscribers: LinkSubscriber[] }>();
+    for (const notice of await this.deps.subscribers.unsentDroppedTickerNotices()) {
+      const key = `${notice.ticker} ${notice.date}`;
+      const group = groups.get(key) ?? { ticker: notice.ticker, date: notice.date, subscribers: [] };
+      group.subscribers.push(notice.subscriber);
+      groups.set(key, group);
+    }
+    for (const { ticker, date, subscribers } of groups.values()) {
+      const outcome = await deliverExactlyOnce(this.deps, {
+        kind: droppedTickerDeliveryKind(ticker),
+        date,
+        concurrency: 4,
+        items: subscribers.map((subscriber) => ({
+          subscriberId: subscriber.id,
+          compose: () => ({
+            to: subscriber.email,
+            ...composeDroppedTicker({
+              ticker,
+              manageUrl: manageUrl(links, subscriber),
+              unsubscribeUrl: unsubscribeUrl(links, subscriber),
+            }),
+            headers: unsubscribeHeaders(links, subscriber),
           }),
-          headers: unsubscribeHeaders(links, subscriber),
-        }),
-      })),
-    });
+        })),
+      });
+      result.noticesSent += outcome.sent.length;
+      result.noticesDeferred.push(...outcome.deferred.map((d) => ({ ticker, ...d })));
+    }
   }
 }

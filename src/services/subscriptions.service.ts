@@ -6,7 +6,6 @@ import type { DeliveryRepository, RecommendationStore } from '../domain/ports';
 import { configuredStrategyNames, type StrategiesConfig } from '../domain/strategies/configured-strategies';
 import {
   checkTickersPerSubscriber,
-  checkTrackedTotal,
   CONFIRMATION_DELIVERY_KIND,
   composeConfirmation,
   composeManageLink,
@@ -34,6 +33,7 @@ import {
   type SubscriptionChangeRepository,
   type ProofOfWork,
   type ProofOfWorkChallenge,
+  type TickerAdmission,
   type TickerLimits,
   type TokenClaims,
   type TokenPurpose,
@@ -327,10 +327,7 @@ export class SubscriptionsService {
         manageUrl: manage,
       };
     }
-    const change = await this.needChanges().find(claims.changeId, subscriber.id);
-    if (!change) return null;
-    if (!change.applied) await this.admit(subscriber, [...subscriber.subscriptions, ...change.subscriptions]);
-    const applied = await this.needChanges().apply(claims.changeId, subscriber.id);
+    const applied = await this.needChanges().apply(claims.changeId, subscriber.id, this.admission());
     if (!applied) return null;
     const { email, status, subscriptions } = applied.subscriber;
     return { outcome: applied.outcome, email, status, subscriptions, added: applied.added, manageUrl: manage };
@@ -354,8 +351,7 @@ export class SubscriptionsService {
     const verified = await this.verifiedSubscriber(token, 'manage');
     if (!verified) return null;
     const pairs = this.resolvePairs(items, { allowNone: true });
-    await this.admit(verified.subscriber, pairs, 'subscriptions');
-    return this.needChanges().replace(verified.subscriber.id, pairs);
+    return this.needChanges().replace(verified.subscriber.id, pairs, this.admission('subscriptions'));
   }
 
   /** The manage page's "unsubscribe from all". Null for a bad link. */
@@ -418,24 +414,15 @@ export class SubscriptionsService {
   }
 
   /**
-   * The public paths' ticker rules, before `subscriber` comes to follow
-   * exactly `pairs`: at most `maxTickersPerSubscriber` tickers; a ticker
-   * nothing tracks yet only while the total stays within `maxTrackedTickers`;
-   * and a symbol no provider has confirmed is held pending (the daily run
-   * checks it before it ever fetches it every day). {@link BadInputError} naming `field`.
+   * The public paths' ticker rules, checked by the store in the transaction
+   * that writes ({@link admitTickers}): at most `maxTickersPerSubscriber`
+   * tickers; a ticker nothing tracks yet only while the total stays within
+   * `maxTrackedTickers`; and a symbol no provider has confirmed is held
+   * pending (the daily run checks it before it ever fetches it every day).
+   * A refusal is a {@link BadInputError} naming `field`.
    */
-  private async admit(
-    subscriber: SubscriberWithSubscriptions,
-    pairs: readonly Subscription[],
-    field?: string,
-  ): Promise<void> {
-    checkTickersPerSubscriber(pairs, this.limits.maxTickersPerSubscriber, field);
-    const following = new Set(subscriber.subscriptions.map((s) => s.ticker));
-    const newTickers = [...new Set(pairs.map((p) => p.ticker))].filter((t) => !following.has(t));
-    if (newTickers.length === 0) return;
-    const standing = await this.deps.subscribers.tickerStanding(newTickers, this.deps.configuredTickers ?? []);
-    checkTrackedTotal(standing.untracked, standing.total, this.limits.maxTrackedTickers, field);
-    await this.deps.subscribers.addPendingTickers(standing.unverified);
+  private admission(field?: string): TickerAdmission {
+    return { limits: this.limits, configured: this.deps.configuredTickers ?? [], field };
   }
 
   /** The claims of a genuine token (expired or not) for one of `purposes`; null for one this server did not sign. */

@@ -11,6 +11,7 @@ import { buildApi } from '../../src/api/build-api';
 import { confirmChangeUrl, manageUrl } from '../../src/domain/subscriptions';
 import { startMailSink, type MailSink } from '../../src/mail-sink';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { sql } from 'kysely';
 import { emptyMailbox, readMailbox, tempDir } from '../support/mail';
 import { testConfig, testDependencies } from '../support/worker';
 
@@ -214,5 +215,110 @@ describe('tickers a subscriber may bring (caps, pending symbols)', () => {
     expect((await subscribers.findById(gus.id))?.subscriptions.map((s) => s.ticker)).toEqual(['AAPL']);
     // A pending symbol and a followed one are not new: allowed.
     expect((await putManage(manageToken(gus), ['AAPL', 'ZZZQ', 'XOM'])).statusCode).toBe(200);
+  });
+
+  /** Tickers tracked or pending in all: the configured AAPL, every followed one, every pending one. */
+  const totalTickers = async () =>
+    (
+      await sql<{ n: number }>`
+        select count(*)::int as n from (
+          select 'AAPL' as ticker union select ticker from subscriptions union select ticker from pending_tickers) k`.execute(
+        t.db,
+      )
+    ).rows[0].n;
+
+  it('simultaneous PUT /manage requests cannot take the tracked total past maxTrackedTickers', async () => {
+    const people = await Promise.all(Array.from({ length: 20 }, (_, i) => confirmed(`p${i}@example.com`, ['AAPL'])));
+    // Each asks for a symbol nothing tracks: together 21 tickers, the cap is 5.
+    const answers = await Promise.all(
+      people.map((p, i) => putManage(manageToken(p), ['AAPL', `Q${String.fromCharCode(65 + i)}`])),
+    );
+    expect(await totalTickers()).toBe(5);
+    const accepted = answers.filter((a) => a.statusCode === 200);
+    expect(accepted).toHaveLength(4);
+    for (const refused of answers.filter((a) => a.statusCode !== 200)) {
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({
+        field: 'subscriptions',
+        message: expect.stringContaining('this service follows as many tickers as it can (5)'),
+      });
+    }
+    const stored = await t.db.selectFrom('pending_tickers').select('ticker').execute();
+    expect(stored).toHaveLength(4);
+  });
+
+  it('simultaneous confirm links cannot take one address past maxTickersPerSubscriber', async () => {
+    // MSFT, XOM, JPM and AMZN are followed already: only the per-address cap (3) is at stake.
+    await confirmed('big@example.com', ['MSFT', 'XOM', 'JPM', 'AMZN']);
+    const kim = await confirmed('kim@example.com', ['AAPL']);
+    const changes = new PostgresSubscriptionChangeRepository(t.db);
+    const others = ['MSFT', 'XOM', 'JPM', 'AMZN'];
+    const tokens: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { change } = await changes.request({
+        email: 'kim@example.com',
+        mailbox: 'kim@example.com',
+        subscriptions: [{ ticker: others[i % 4], strategy: 'sma_cross' }],
+        date: '2024-01-05',
+      });
+      tokens.push(new URL(confirmChangeUrl(links, change)).searchParams.get('token')!);
+    }
+    const answers = await Promise.all(
+      tokens.map((token) => call('POST', '/subscriptions/confirm', { payload: { token } })),
+    );
+    const following = (await subscribers.findById(kim.id))?.subscriptions.map((s) => s.ticker) ?? [];
+    expect(following).toHaveLength(3);
+    expect(following).toContain('AAPL');
+    const refused = answers.filter((a) => a.statusCode !== 200);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const answer of refused) {
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json().message).toContain('4 tickers: one address may follow at most 3');
+    }
+  });
+
+  it('a "symbol removed" email the mail server could not take is sent by a later run, once, and the removal stands', async () => {
+    const lee = await confirmed('lee@example.com', ['AAPL']);
+    expect((await putManage(manageToken(lee), ['AAPL', 'ZZZQ'])).statusCode).toBe(200);
+    const mo = await confirmed('mo@example.com', ['AAPL']);
+    expect((await putManage(manageToken(mo), ['AAPL', 'ZZZQ'])).statusCode).toBe(200);
+    const config = testConfig({ databaseUrl: t.url, csvDir: SAMPLE_DIR, smtpPort: sink.port, tickers: ['AAPL'] });
+    config.api = { ...config.api, publicUrl: PUBLIC_URL, tokenSecrets: [SECRET] };
+    const worker = testDependencies(config);
+    const port = sink.port;
+    try {
+      await sink.close();
+      // The mail server is down while the run finds ZZZQ missing: the removal is kept, the email stays claimed.
+      expect(await worker.deps.trackedTickers()).toEqual(['AAPL']);
+      expect((await subscribers.findById(lee.id))?.subscriptions.map((s) => s.ticker)).toEqual(['AAPL']);
+      expect(await t.db.selectFrom('pending_tickers').select('ticker').execute()).toEqual([]);
+      const claimed = await t.db.selectFrom('deliveries').select(['kind', 'status']).execute();
+      expect(claimed).toEqual([
+        { kind: 'ticker-dropped:ZZZQ', status: 'claimed' },
+        { kind: 'ticker-dropped:ZZZQ', status: 'claimed' },
+      ]);
+      // Mo unsubscribes meanwhile: asked for no more email, not told.
+      await subscribers.unsubscribe('mo@example.com');
+
+      sink = await startMailSink({ port, dir: mailDir });
+      // The next run sends it; the one after sends nothing more.
+      expect(await worker.deps.trackedTickers()).toEqual(['AAPL']);
+      expect(await worker.deps.trackedTickers()).toEqual(['AAPL']);
+      const mail = await readMailbox(mailDir);
+      expect(mail.map((m) => [m.to, m.subject])).toEqual([
+        ['lee@example.com', 'ZZZQ was removed from your Algo Signals subscriptions'],
+      ]);
+      const after = await t.db
+        .selectFrom('deliveries')
+        .select(['subscriber_id', 'status'])
+        .orderBy('subscriber_id')
+        .execute();
+      expect(after).toEqual([
+        { subscriber_id: lee.id, status: 'sent' },
+        { subscriber_id: mo.id, status: 'claimed' },
+      ]);
+    } finally {
+      await worker.close();
+    }
   });
 });

@@ -23,6 +23,7 @@ import * as m0041 from './migrations/0041-change-mailbox';
 import * as m0075 from './migrations/0075-backtest-inline-rule';
 import * as m0085 from './migrations/0085-public-backtests';
 import * as m0090 from './migrations/0090-signal-recorded-by';
+import * as m0120 from './migrations/0120-open-deliveries';
 import type { Database } from './database';
 
 /** Every migration, in order. Add new ones here; never edit an applied one. */
@@ -50,6 +51,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0075-backtest-inline-rule': m0075,
   '0085-public-backtests': m0085,
   '0090-signal-recorded-by': m0090,
+  '0120-open-deliveries': m0120,
 };
 
 /** Migrate `db` to the latest schema; throws with the failing migration's name. */

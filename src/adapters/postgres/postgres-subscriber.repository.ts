@@ -9,8 +9,12 @@ import type {
   SubscriberWithSubscriptions,
   Subscription,
   TickerSummary,
+  TickerAdmission,
+  TickerStanding,
   TrackedTickerSource,
 } from '../../domain/subscriptions';
+import { admitTickers, droppedTickerDeliveryKind, DROPPED_TICKER_KIND_PREFIX } from '../../domain/subscriptions';
+import { deliveryMessageId } from '../../domain/notifications/delivery';
 import type { Database } from './database';
 
 type Db = Kysely<Database>;
@@ -21,13 +25,68 @@ const toSubscriber = (r: { id: number | string; email: string; status: Subscribe
   status: r.status,
 });
 
-async function subscriptionsOf(db: Db, subscriberId: number): Promise<Subscription[]> {
+/** The subscriptions of `subscriberId`, by ticker and strategy. */
+export async function subscriptionsOf(db: Db, subscriberId: number): Promise<Subscription[]> {
   return db
     .selectFrom('subscriptions')
     .select(['ticker', 'strategy'])
     .where('subscriber_id', '=', subscriberId)
     .orderBy('ticker')
     .orderBy('strategy')
+    .execute();
+}
+
+/** Where `tickers` stand among the tracked and pending tickers ({@link TickerStanding}). */
+async function tickerStanding(
+  db: Db,
+  tickers: readonly string[],
+  configured: readonly string[],
+): Promise<TickerStanding> {
+  const result = await sql<{ ticker: string | null; stored: boolean; total: number }>`
+    with known as (
+      select unnest(${[...configured]}::text[]) as ticker
+      union select ticker from tracked_tickers
+      union select ticker from pending_tickers
+      union select sub.ticker from subscriptions sub
+            join subscribers s on s.id = sub.subscriber_id where s.status = 'confirmed'),
+    asked as (select distinct unnest(${[...tickers]}::text[]) as ticker)
+    select a.ticker, t.last_date is not null as stored, (select count(*) from known)::int as total
+    from (select 1) one
+    left join asked a on a.ticker not in (select ticker from known)
+    left join tickers t on t.symbol = a.ticker
+    order by a.ticker`.execute(db);
+  const untracked = result.rows.filter((r) => r.ticker !== null);
+  return {
+    untracked: untracked.map((r) => r.ticker!),
+    unverified: untracked.filter((r) => !r.stored).map((r) => r.ticker!),
+    total: result.rows[0]?.total ?? 0,
+  };
+}
+
+/**
+ * {@link admitTickers} inside the transaction `trx` that writes, whose
+ * caller holds the subscriber's row (FOR UPDATE: the per-subscriber cap).
+ * Adding tickers takes a transaction-level advisory lock first, so writes
+ * that could grow the total take turns and each counts what the one before
+ * committed (READ COMMITTED: each statement sees the commits before it).
+ * Holds the unverified symbols pending in the same transaction; a refusal
+ * ({@link BadInputError}) rolls the whole write back.
+ */
+export async function admitInTransaction(
+  trx: Db,
+  current: readonly Subscription[],
+  next: readonly Subscription[],
+  admission: TickerAdmission,
+): Promise<void> {
+  const unverified = await admitTickers(current, next, admission, async (newTickers) => {
+    await sql`select pg_advisory_xact_lock(hashtext('tracked tickers cap'))`.execute(trx);
+    return tickerStanding(trx, newTickers, admission.configured);
+  });
+  if (unverified.length === 0) return;
+  await trx
+    .insertInto('pending_tickers')
+    .values(unverified.map((ticker) => ({ ticker })))
+    .onConflict((oc) => oc.column('ticker').doNothing())
     .execute();
 }
 
@@ -223,40 +282,6 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
     }));
   }
 
-  async tickerStanding(
-    tickers: readonly string[],
-    configured: readonly string[],
-  ): Promise<{ untracked: string[]; unverified: string[]; total: number }> {
-    const result = await sql<{ ticker: string | null; stored: boolean; total: number }>`
-      with known as (
-        select unnest(${[...configured]}::text[]) as ticker
-        union select ticker from tracked_tickers
-        union select ticker from pending_tickers
-        union select sub.ticker from subscriptions sub
-              join subscribers s on s.id = sub.subscriber_id where s.status = 'confirmed'),
-      asked as (select distinct unnest(${[...tickers]}::text[]) as ticker)
-      select a.ticker, t.last_date is not null as stored, (select count(*) from known)::int as total
-      from (select 1) one
-      left join asked a on a.ticker not in (select ticker from known)
-      left join tickers t on t.symbol = a.ticker
-      order by a.ticker`.execute(this.db);
-    const untracked = result.rows.filter((r) => r.ticker !== null);
-    return {
-      untracked: untracked.map((r) => r.ticker!),
-      unverified: untracked.filter((r) => !r.stored).map((r) => r.ticker!),
-      total: result.rows[0]?.total ?? 0,
-    };
-  }
-
-  async addPendingTickers(tickers: readonly string[]): Promise<void> {
-    if (tickers.length === 0) return;
-    await this.db
-      .insertInto('pending_tickers')
-      .values(tickers.map((ticker) => ({ ticker })))
-      .onConflict((oc) => oc.column('ticker').doNothing())
-      .execute();
-  }
-
   async pendingTickers(limit: number): Promise<string[]> {
     const rows = await this.db
       .selectFrom('pending_tickers')
@@ -268,7 +293,7 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
     return rows.map((r) => r.ticker);
   }
 
-  async resolvePendingTicker(ticker: string, exists: boolean): Promise<Subscriber[]> {
+  async resolvePendingTicker(ticker: string, exists: boolean, date: IsoDate): Promise<Subscriber[]> {
     return this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('pending_tickers').where('ticker', '=', ticker).execute();
       if (exists) return [];
@@ -279,15 +304,54 @@ export class PostgresSubscriberRepository implements SubscriberRepository {
         .execute();
       const ids = [...new Set(lost.map((r) => r.subscriber_id))];
       if (ids.length === 0) return [];
-      const subscribers = await trx
-        .selectFrom('subscribers')
-        .select(['id', 'email', 'status'])
-        .where('id', 'in', ids)
-        .where('status', '=', 'confirmed')
-        .orderBy('id')
-        .execute();
-      return subscribers.map(toSubscriber);
+      const subscribers = (
+        await trx
+          .selectFrom('subscribers')
+          .select(['id', 'email', 'status'])
+          .where('id', 'in', ids)
+          .where('status', '=', 'confirmed')
+          .orderBy('id')
+          .execute()
+      ).map(toSubscriber);
+      // The email telling them is claimed with the removal: sent (and resent while the server is down) from these rows.
+      const kind = droppedTickerDeliveryKind(ticker);
+      if (subscribers.length > 0)
+        await trx
+          .insertInto('deliveries')
+          .values(
+            subscribers.map((s) => ({
+              kind,
+              run_date: date,
+              subscriber_id: s.id,
+              message_id: deliveryMessageId(kind, date, s.id),
+              status: 'claimed' as const,
+              attempts: 0,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['kind', 'run_date', 'subscriber_id', 'seq']).doNothing())
+          .execute();
+      return subscribers;
     });
+  }
+
+  async unsentDroppedTickerNotices(): Promise<Array<{ ticker: string; date: IsoDate; subscriber: Subscriber }>> {
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('subscribers as s', 's.id', 'd.subscriber_id')
+      .select(['d.kind', 'd.run_date', 's.id', 's.email', 's.status'])
+      .where('d.status', '=', 'claimed')
+      .where('d.kind', 'like', `${DROPPED_TICKER_KIND_PREFIX}%`)
+      // Who has unsubscribed since asked for no more email.
+      .where('s.status', '=', 'confirmed')
+      .orderBy('d.run_date')
+      .orderBy('d.kind')
+      .orderBy('s.id')
+      .execute();
+    return rows.map((r) => ({
+      ticker: r.kind.slice(DROPPED_TICKER_KIND_PREFIX.length),
+      date: r.run_date as IsoDate,
+      subscriber: toSubscriber(r),
+    }));
   }
 
   async latestSignalDate(ticker: string): Promise<IsoDate | null> {

@@ -7,8 +7,10 @@ import type {
   SubscriberWithSubscriptions,
   Subscription,
   SubscriptionChangeRepository,
+  TickerAdmission,
 } from '../../domain/subscriptions';
 import type { Database } from './database';
+import { admitInTransaction, subscriptionsOf } from './postgres-subscriber.repository';
 
 type Db = Kysely<Database>;
 
@@ -17,14 +19,7 @@ async function withSubscriptions(
   row: { id: number | string; email: string; status: SubscriberStatus },
 ): Promise<SubscriberWithSubscriptions> {
   const id = Number(row.id);
-  const subscriptions = await db
-    .selectFrom('subscriptions')
-    .select(['ticker', 'strategy'])
-    .where('subscriber_id', '=', id)
-    .orderBy('ticker')
-    .orderBy('strategy')
-    .execute();
-  return { id, email: row.email, status: row.status, subscriptions };
+  return { id, email: row.email, status: row.status, subscriptions: await subscriptionsOf(db, id) };
 }
 
 /** Subscription changes pending confirmation (migration 0009), applied in one transaction each. */
@@ -101,7 +96,7 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
     };
   }
 
-  async apply(changeId: number, subscriberId: number): Promise<AppliedChange | null> {
+  async apply(changeId: number, subscriberId: number, admission?: TickerAdmission): Promise<AppliedChange | null> {
     return this.db.transaction().execute(async (trx) => {
       const change = await trx
         .selectFrom('subscription_changes')
@@ -121,6 +116,10 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
       if (change.applied_at !== null)
         return { outcome: 'already_applied', subscriber: await withSubscriptions(trx, current), added: [] };
       const pairs = change.subscriptions;
+      if (admission) {
+        const current = await subscriptionsOf(trx, subscriberId);
+        await admitInTransaction(trx, current, [...current, ...pairs], admission);
+      }
       const added =
         pairs.length === 0
           ? []
@@ -148,6 +147,7 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
   async replace(
     subscriberId: number,
     subscriptions: readonly Subscription[],
+    admission?: TickerAdmission,
   ): Promise<SubscriberWithSubscriptions | null> {
     return this.db.transaction().execute(async (trx) => {
       const found = await trx
@@ -157,6 +157,7 @@ export class PostgresSubscriptionChangeRepository implements SubscriptionChangeR
         .forUpdate()
         .executeTakeFirst();
       if (!found) return null;
+      if (admission) await admitInTransaction(trx, await subscriptionsOf(trx, subscriberId), subscriptions, admission);
       // Neither tickers nor strategy names contain '/'.
       const keep = subscriptions.map((s) => `${s.ticker}/${s.strategy}`);
       let del = trx.deleteFrom('subscriptions').where('subscriber_id', '=', subscriberId);

@@ -1,7 +1,8 @@
 import { escapeHtml } from '../html';
 
 /** The delivery kind of the email that tells a subscriber a symbol was dropped (`ticker-dropped:<TICKER>`). */
-export const droppedTickerDeliveryKind = (ticker: string) => `ticker-dropped:${ticker}`;
+export const DROPPED_TICKER_KIND_PREFIX = 'ticker-dropped:';
+export const droppedTickerDeliveryKind = (ticker: string) => `${DROPPED_TICKER_KIND_PREFIX}${ticker}`;
 
 /** Subject, text and HTML of the email telling a subscriber that `ticker` is not a symbol the service can follow. */
 export function composeDroppedTicker(input: { ticker: string; manageUrl: string; unsubscribeUrl: string }): {

@@ -11,6 +11,7 @@ import type {
   TickerSummary,
   TrackedTickerSource,
 } from './subscription.types';
+import type { TickerAdmission } from './ticker-limits';
 
 /**
  * Subscribers, subscriptions and the set of tracked tickers, in the system
@@ -57,26 +58,19 @@ export interface SubscriberRepository {
    * counts and last bar dates.
    */
   trackedTickers(configured: readonly string[]): Promise<TickerSummary[]>;
-  /**
-   * Where `tickers` stand: `untracked` are neither tracked (configured, added,
-   * followed by a confirmed subscriber) nor pending; `unverified` are those of
-   * them with no stored bars (no provider has confirmed them yet); `total` is
-   * how many tickers are tracked or pending now.
-   */
-  tickerStanding(
-    tickers: readonly string[],
-    configured: readonly string[],
-  ): Promise<{ untracked: string[]; unverified: string[]; total: number }>;
-  /** Hold `tickers` pending (idempotent): the daily run leaves them out until {@link resolvePendingTicker}. */
-  addPendingTickers(tickers: readonly string[]): Promise<void>;
   /** At most `limit` pending tickers, oldest request first. */
   pendingTickers(limit: number): Promise<string[]>;
   /**
    * A provider's answer about pending `ticker`, in one transaction: it exists
    * (no longer pending: tracked through its subscriptions) or not (every
-   * subscription to it removed). Returns the confirmed subscribers who lost it.
+   * subscription to it removed, and a `ticker-dropped:<TICKER>` delivery of
+   * `date` claimed for each confirmed subscriber who lost it, so that the
+   * email telling them is sent, and retried, by {@link unsentDroppedTickerNotices}).
+   * Returns the confirmed subscribers who lost it.
    */
-  resolvePendingTicker(ticker: string, exists: boolean): Promise<Subscriber[]>;
+  resolvePendingTicker(ticker: string, exists: boolean, date: IsoDate): Promise<Subscriber[]>;
+  /** The `ticker-dropped:` deliveries claimed and not sent yet (the server was down), with the subscriber to tell (still confirmed). */
+  unsentDroppedTickerNotices(): Promise<Array<{ ticker: string; date: IsoDate; subscriber: Subscriber }>>;
   /** The newest date with a recorded signal for `ticker`; null when none. */
   latestSignalDate(ticker: string): Promise<IsoDate | null>;
 }
@@ -105,14 +99,21 @@ export interface SubscriptionChangeRepository {
    * Apply change `changeId` of `subscriberId` once, in one transaction: add its
    * pairs, confirm the subscriber (pending or unsubscribed become confirmed),
    * mark it applied. Null when there is no such change of that subscriber.
+   * With `admission`, its caps are checked in that transaction, the
+   * subscriber's row locked ({@link admitTickers}); {@link BadInputError} when they refuse it.
    */
-  apply(changeId: number, subscriberId: number): Promise<AppliedChange | null>;
+  apply(changeId: number, subscriberId: number, admission?: TickerAdmission): Promise<AppliedChange | null>;
   /**
    * Make `subscriberId`'s subscriptions exactly `subscriptions` (the manage
    * page; its signed link proves the mailbox): confirmed when any are left,
-   * unsubscribed when none. Null when the subscriber is unknown.
+   * unsubscribed when none. Null when the subscriber is unknown. With
+   * `admission`, as {@link apply}.
    */
-  replace(subscriberId: number, subscriptions: readonly Subscription[]): Promise<SubscriberWithSubscriptions | null>;
+  replace(
+    subscriberId: number,
+    subscriptions: readonly Subscription[],
+    admission?: TickerAdmission,
+  ): Promise<SubscriberWithSubscriptions | null>;
 }
 
 /** What a signed link may do; `manage`: the web app's manage page (see and change one's subscriptions, no password). */

@@ -44,3 +44,49 @@ export function checkTrackedTotal(untracked: readonly string[], total: number, m
     );
   }
 }
+
+/**
+ * The caps a write that adds tickers must keep: checked by the store in the
+ * transaction that writes, so simultaneous requests cannot slip past them.
+ */
+export interface TickerAdmission {
+  limits: TickerLimits;
+  /** The config's tickers (always tracked, counted in the total). */
+  configured: readonly string[];
+  /** The request field a refusal names. */
+  field?: string;
+}
+
+/** Where the tickers new to a subscriber stand (see {@link admitTickers}). */
+export interface TickerStanding {
+  /** Neither tracked (configured, added, followed by a confirmed subscriber) nor pending. */
+  untracked: string[];
+  /** Of `untracked`, those with no stored bars: no provider has confirmed them, so they are held pending. */
+  unverified: string[];
+  /** How many tickers are tracked or pending now. */
+  total: number;
+}
+
+/**
+ * The caps' rules, before a subscriber who follows `current` comes to follow
+ * exactly `next`: at most `maxTickersPerSubscriber` tickers; a ticker nothing
+ * tracks yet only while the total stays within `maxTrackedTickers`.
+ * `standing` is asked only when `next` has tickers `current` lacks (the store
+ * takes its lock on the total then). Returns the symbols to hold pending;
+ * {@link BadInputError} naming `admission.field` otherwise.
+ */
+export async function admitTickers(
+  current: readonly Subscription[],
+  next: readonly Subscription[],
+  admission: TickerAdmission,
+  standing: (newTickers: string[]) => Promise<TickerStanding>,
+): Promise<string[]> {
+  const { limits, field } = admission;
+  checkTickersPerSubscriber(next, limits.maxTickersPerSubscriber, field);
+  const following = new Set(current.map((s) => s.ticker));
+  const newTickers = tickersOf(next).filter((t) => !following.has(t));
+  if (newTickers.length === 0) return [];
+  const found = await standing(newTickers);
+  checkTrackedTotal(found.untracked, found.total, limits.maxTrackedTickers, field);
+  return found.unverified;
+}
