@@ -121,6 +121,14 @@ describe('one bad answer does not rewrite history (real Temporal, Postgres, Redi
       await expect(service.undo(approved.id)).rejects.toThrow(
         `re-adjustment ${approved.id} is undone: only an applied one can be undone`,
       );
+
+      // Found again after the undo: its record stays as it is, and the ticker is failed, not silently ok.
+      const afterUndo = await ingest(dir, '2015-07-16');
+      expect(afterUndo.tickers[0]).toMatchObject({
+        status: 'failed',
+        error: `stored history not re-adjusted: re-adjustment ${quarantined.id} of this split (${SPLIT_DAY}) is approved, so the ticker's new days are not stored`,
+      });
+      expect(await prices.bars('NFLX')).toEqual(stored);
     });
   });
 
