@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Bar, EnrichedBar } from '../domain/bar';
 import { adjustForSplits } from '../domain/corporate-actions';
-import type { IsoDate } from '../domain/dates';
+import { addDays, type IsoDate } from '../domain/dates';
 import { MarketDataError } from '../domain/errors';
 import { enrichBars } from '../domain/indicators';
 import type { HistoryRewrite, HistoryRewritePlan, PriceReadjustmentRepository } from '../domain/ports';
@@ -9,13 +9,16 @@ import { validatePriceRows } from '../domain/price-validation';
 import {
   applySplitToStored,
   implausibleRebackfill,
-  implausibleSplit,
+  implausibleSplits,
   type PriceReadjustment,
   type ReadjustmentCause,
 } from '../domain/readjustment';
 import { fetchWithFailover, type IngestionDependencies, type MarketDataSelection } from './ingestion.activities';
 
-export interface ReadjustmentDependencies extends Pick<IngestionDependencies, 'marketData' | 'fetchHeartbeatMs'> {
+export interface ReadjustmentDependencies extends Pick<
+  IngestionDependencies,
+  'marketData' | 'fetchHeartbeatMs' | 'prices'
+> {
   readjustments: PriceReadjustmentRepository;
 }
 
@@ -44,24 +47,34 @@ function reenrich(bars: readonly Bar[]): EnrichedBar[] {
 }
 
 /**
- * Why a split after the stored history is implausible (see implausibleSplit):
- * judged on the closes as traded of its ex-date (stored by the ingestion
- * that found it) and of the stored day before.
+ * Why the splits found after the stored history are implausible (see
+ * implausibleSplits): each judged on its own, on the closes as traded of its
+ * ex-date and of the day before (a stored bar's raw close, or a new day's
+ * as served now). `splits`: the cause's list, else the one split it names.
  */
 function splitDoubt(
   stored: readonly EnrichedBar[],
+  served: readonly Bar[],
   cause: Extract<ReadjustmentCause, { reason: 'split' }>,
 ): string | null {
-  const at = stored.findIndex((b) => b.date === cause.date);
-  const on = at >= 0 ? stored[at] : undefined;
-  const before = at > 0 ? stored[at - 1] : undefined;
-  if (!before || !on) return `split factor ${cause.factor} on ${cause.date}: no stored bar to check it against`;
-  return implausibleSplit({
-    date: cause.date,
-    factor: cause.factor,
-    closeBefore: before.rawClose ?? before.close,
-    closeOn: on.rawClose ?? on.close,
-  });
+  const closes = [
+    ...stored.filter((b) => b.date <= cause.storedThrough).map((b) => ({ date: b.date, close: b.rawClose ?? b.close })),
+    ...served.map((b) => ({ date: b.date, close: b.close })),
+  ];
+  const splits = cause.splits ?? [{ date: cause.date, factor: cause.factor }];
+  const judged = [];
+  for (const split of splits) {
+    const at = closes.findIndex((c) => c.date === split.date);
+    if (at <= 0)
+      return `split factor ${split.factor} on ${split.date}: no bar of that day and the day before to check it against`;
+    judged.push({
+      date: split.date,
+      factor: split.factor,
+      closeBefore: closes[at - 1].close,
+      closeOn: closes[at].close,
+    });
+  }
+  return implausibleSplits(judged);
 }
 
 /** Re-adjustment of a stored ticker's history (a split after it, or a provider that rewrote it). */
@@ -101,15 +114,35 @@ export function createReadjustmentActivities(deps: ReadjustmentDependencies) {
       let rewrite: HistoryRewrite;
       let apply: (stored: EnrichedBar[]) => HistoryRewritePlan;
       if (cause.reason === 'split') {
+        // The ingestion stored none of its new days (see saveIngestions): they come again from the provider,
+        // as traded, and are stored with the rewrite, adjusted for the splits among them.
+        const context = Context.current();
+        const fetched = await fetchWithFailover(
+          deps,
+          input,
+          { ticker, from: addDays(cause.storedThrough, 1), to: input.asOf },
+          (d) => context.heartbeat(d),
+        );
+        const lastStored = await deps.prices.latestBars(ticker, 1);
+        const previous = lastStored.length > 0 ? lastStored[0] : undefined;
+        const served = validatePriceRows(fetched.rows, {
+          asOf: input.asOf,
+          after: cause.storedThrough,
+          ticker,
+          previousClose: previous ? (previous.rawClose ?? previous.close) : undefined,
+        });
+        const fresh = served.actions.length > 0 ? adjustForSplits(served.bars, served.actions) : served.bars;
         rewrite = {
           ...common,
           factor: cause.factor,
-          detail: `split x${cause.factor} on ${cause.date}: bars through ${cause.storedThrough} divided by ${cause.factor}`,
+          detail: `split x${cause.factor} on ${cause.date}: bars through ${cause.storedThrough} divided by ${cause.factor}; ${fresh.length} new ${fresh.length === 1 ? 'bar' : 'bars'} from ${fetched.provider} stored with them`,
+          actions: served.actions,
         };
         apply = (stored) => {
-          const doubt = approved ? null : splitDoubt(stored, cause);
+          const doubt = approved ? null : splitDoubt(stored, served.bars, cause);
           if (doubt !== null) return { quarantine: doubt };
-          return { bars: reenrich(applySplitToStored(stored, cause.factor, cause.storedThrough)) };
+          const through = stored.filter((b) => b.date <= cause.storedThrough);
+          return { bars: reenrich([...applySplitToStored(through, cause.factor, cause.storedThrough), ...fresh]) };
         };
       } else {
         const context = Context.current();

@@ -55,7 +55,10 @@ export interface TickerIngestionResult extends UpsertCounts {
   /**
    * The stored history must be rewritten (a split after it, or the provider's
    * bars of stored days changed): the ingestion workflow re-adjusts it in a
-   * child workflow before it returns. Absent when the history is consistent.
+   * child workflow before it returns. The ingestion stored none of the
+   * ticker's new bars and actions (counts 0): the re-adjustment fetches them
+   * again and stores them with the rewrite, or, quarantined, on approval.
+   * Absent when the history is consistent.
    */
   readjustment?: ReadjustmentCause;
   /** The provider that served the ticker (absent when none did). */
@@ -133,6 +136,9 @@ export interface PriceRepository {
    * (a row rejected before for the same reason is not stored twice) and record
    * the ticker's `ok` result for ingestion run `runId`, so that a crash can
    * never leave bars stored without their run's record (or the reverse).
+   * A ticker whose stored history must be rewritten first (its result's
+   * `readjustment`) stores no bar and no action: they would sit on the
+   * provider's new basis beside the old history.
    */
   saveIngestion(input: IngestionToSave): Promise<TickerIngestionResult>;
   /**

@@ -1,4 +1,5 @@
 import type { Bar, EnrichedBar } from './bar';
+import type { SplitEvent } from './corporate-actions';
 import type { IsoDate } from './dates';
 
 /**
@@ -11,7 +12,14 @@ import type { IsoDate } from './dates';
  *   or a dividend); the ticker is backfilled again from the provider.
  */
 export type ReadjustmentCause =
-  | { reason: 'split'; date: IsoDate; factor: number; storedThrough: IsoDate }
+  | {
+      reason: 'split';
+      date: IsoDate;
+      factor: number;
+      storedThrough: IsoDate;
+      /** Each split of `factor`, judged on its own (absent in causes recorded before they were listed). */
+      splits?: SplitEvent[];
+    }
   | {
       reason: 'adjusted_history_changed';
       date: IsoDate;
@@ -128,6 +136,25 @@ export function implausibleSplit(split: {
   if (residual > SPLIT_PRICE_BAND || residual < 1 / SPLIT_PRICE_BAND)
     return `split factor ${factor} on ${date} does not match the prices: the close went from ${closeBefore} to ${closeOn} (${round(closeBefore / closeOn)}x, expected ${round(factor)}x within ${SPLIT_PRICE_BAND}x)`;
   return null;
+}
+
+/**
+ * Why several splits found in one ingestion are implausible, or null when
+ * each is plausible: every split is judged on its own ex-date and its own
+ * closes ({@link implausibleSplit}), never on their product. When one fails,
+ * the reason names it and says which passed: they wait with it, since
+ * applying them alone would leave the history adjusted for some of the
+ * ingestion's splits and not for the others.
+ */
+export function implausibleSplits(
+  splits: ReadonlyArray<{ date: IsoDate; factor: number; closeBefore: number; closeOn: number }>,
+): string | null {
+  const judged = splits.map((split) => ({ split, doubt: implausibleSplit(split) }));
+  const doubts = judged.filter((j) => j.doubt !== null).map((j) => j.doubt);
+  if (doubts.length === 0) return null;
+  const passed = judged.filter((j) => j.doubt === null).map((j) => `x${j.split.factor} on ${j.split.date}`);
+  const waiting = passed.length > 0 ? `; the plausible split ${passed.join(', ')} waits with it` : '';
+  return `${doubts.join('; ')}${waiting}`;
 }
 
 /**

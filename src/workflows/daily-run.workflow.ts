@@ -133,8 +133,11 @@ async function dailyRun(input: DailyRunInput): Promise<DailyRunResult> {
 
   // A ticker whose ingestion failed is still evaluated on what is stored: its
   // state must not skip days, and stored bars are still valid. Not so when its
-  // re-adjustment failed: its stored history is half adjusted, and a strategy
-  // would see the split as a crash. (Old histories have no such ticker: same commands.)
+  // re-adjustment failed or waits in quarantine: its new days are not stored
+  // (they wait for the rewrite), so there is no new bar to evaluate, and the
+  // states are rebuilt over the rewritten history when it is approved. (Runs
+  // recorded before new days waited stored them beside the old history: a
+  // strategy would have seen the split as a crash. Same commands either way.)
   const halfAdjusted = new Set(
     ingestion.tickers.filter((t) => t.status === 'failed' && t.readjustment).map((t) => t.ticker),
   );

@@ -62,6 +62,9 @@ export interface IngestProgress {
 
 export const ingestProgressQuery = defineQuery<IngestProgress>('ingestProgress');
 
+/** Since new days wait for a due re-adjustment: one found again after it was undone fails its ticker. */
+const READJUST_NOT_APPLIED_FAILS = 'readjust-not-applied-fails';
+
 /** Retries of one batch; the activity reports transient failures on the last one instead of throwing. */
 const BATCH_MAX_ATTEMPTS = 5;
 
@@ -154,6 +157,12 @@ export async function ingestPricesWorkflow(input: IngestPricesInput): Promise<In
         if (readjusted.status === 'quarantined') {
           // Not applied until someone approves it: no strategy runs on a history awaiting a decision.
           const error = `stored history not re-adjusted: re-adjustment ${readjusted.id} quarantined (${readjusted.quarantineReason}); apply it with algo readjust approve ${readjusted.id}`;
+          results.set(result.ticker, { ...result, status: 'failed', error });
+          progress.failed += 1;
+        } else if (readjusted.status !== 'applied' && patched(READJUST_NOT_APPLIED_FAILS)) {
+          // Found again after it was undone (or approved, then undone): the ingestion stored none of the
+          // ticker's new days, and this cause's record stays as it is; the ticker is not silently ok.
+          const error = `stored history not re-adjusted: re-adjustment ${readjusted.id} of this ${cause.reason} (${cause.date}) is ${readjusted.status}, so the ticker's new days are not stored`;
           results.set(result.ticker, { ...result, status: 'failed', error });
           progress.failed += 1;
         }

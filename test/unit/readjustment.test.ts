@@ -5,6 +5,7 @@ import {
   applySplitToStored,
   implausibleRebackfill,
   implausibleSplit,
+  implausibleSplits,
   overlapMismatch,
 } from '../../src/domain/readjustment';
 
@@ -85,6 +86,23 @@ describe('implausibleSplit (issue 18 point 7)', () => {
     expect(implausibleSplit({ date: '2020-01-02', factor: 2, closeBefore: 100, closeOn: 99 })).toBe(
       'split factor 2 on 2020-01-02 does not match the prices: the close went from 100 to 99 (1.0101x, expected 2x within 1.5x)',
     );
+  });
+});
+
+describe('implausibleSplits (issue 18 point 7)', () => {
+  const real = { date: '2015-07-15', factor: 7, closeBefore: 702.6, closeOn: 98.13 };
+  const bogus = { date: '2015-07-13', factor: 1 / 7, closeBefore: 680.6, closeOn: 707.61 };
+
+  it('judges each split on its own closes, never their product (here 1, which the first day would pass)', () => {
+    expect(implausibleSplits([real])).toBeNull();
+    expect(implausibleSplits([bogus, real])).toBe(
+      `${implausibleSplit(bogus)}; the plausible split x7 on 2015-07-15 waits with it`,
+    );
+  });
+
+  it('names every implausible one', () => {
+    const outside = { date: '2015-07-16', factor: 1e6, closeBefore: 98.13, closeOn: 115.81 };
+    expect(implausibleSplits([bogus, outside])).toBe(`${implausibleSplit(bogus)}; ${implausibleSplit(outside)}`);
   });
 });
 

@@ -171,13 +171,22 @@ describe('ingestPricesWorkflow over raw Alpha Vantage files (real Temporal, Post
     const dir = csvDir(['NFLX']);
     await ingest({ provider: 'csv', csvDir: dir, tickers: ['NFLX'], asOf: '2015-07-10' });
     const later = await ingest({ provider: 'csv', csvDir: dir, tickers: ['NFLX'], asOf: '2015-07-20' });
+    // Its six new days are not stored by the ingestion beside the unadjusted history: the re-adjustment stores them with it.
     expect(later.tickers[0]).toMatchObject({
       status: 'ok',
-      inserted: 6,
+      inserted: 0,
       newSplits: [{ date: '2015-07-15', factor: 7, spinOff: false }],
     });
     const recorded = await repo.recordedResults(later.runId, ['NFLX']);
     expect(recorded.get('NFLX')!.newSplits).toEqual([{ date: '2015-07-15', factor: 7, spinOff: false }]);
     expect((await repo.corporateActions('NFLX', { from: '2015-01-01' })).map((a) => a.date)).toEqual(['2015-07-15']);
+    expect((await repo.bars('NFLX', { from: '2015-07-13' })).map((b) => b.date)).toEqual([
+      '2015-07-13',
+      '2015-07-14',
+      '2015-07-15',
+      '2015-07-16',
+      '2015-07-17',
+      '2015-07-20',
+    ]);
   });
 });

@@ -238,7 +238,7 @@ describe('a split after the history is stored: re-adjustment as a child of the i
         factor: 7,
         rowsChanged: storedBefore.length + 1,
         reason: 'split',
-        detail: `split x7 on ${SPLIT_DAY}: bars through ${DAY_BEFORE} divided by 7`,
+        detail: `split x7 on ${SPLIT_DAY}: bars through ${DAY_BEFORE} divided by 7; 1 new bar from csv stored with them`,
         workflowId: `readjust-NFLX-split-${SPLIT_DAY}`,
         ingestionRunId: expect.any(String),
       },

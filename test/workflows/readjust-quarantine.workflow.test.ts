@@ -6,6 +6,7 @@ import { parseCsv } from '../../src/adapters/market-data/csv-market-data.provide
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
 import { PostgresReadjustmentRepository } from '../../src/adapters/postgres/postgres-readjustment.repository';
 import { ReadjustmentsService } from '../../src/services/readjustments.service';
+import { dataFreshness } from '../../src/stack/data-freshness';
 import { TemporalGateway } from '../../src/services/temporal-gateway';
 import type { IngestPricesResult } from '../../src/workflows/ingest-prices.workflow';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -90,31 +91,44 @@ describe('one bad answer does not rewrite history (real Temporal, Postgres, Redi
         error: `stored history not re-adjusted: re-adjustment ${quarantined.id} quarantined (${quarantined.quarantineReason}); apply it with algo readjust approve ${quarantined.id}`,
       });
       expect(result.readjustments).toMatchObject([{ id: quarantined.id, status: 'quarantined' }]);
-      // Nothing of the stored history changed.
-      expect((await prices.bars('NFLX')).filter((b) => b.date <= DAY_BEFORE)).toEqual(stored);
+      // Nothing of the stored history changed, and the split day (as traded, on the new basis) waits too.
+      expect(await prices.bars('NFLX')).toEqual(stored);
       expect((await service.list({ status: 'quarantined' })).map((r) => r.id)).toEqual([quarantined.id]);
+      // The next day's ingestion finds the same split, still quarantined: the ticker stays failed, nothing stored.
+      const nextDay = await ingest(dir, '2015-07-16');
+      expect(nextDay.tickers[0]).toMatchObject({ status: 'failed', error: result.tickers[0].error });
+      expect(await prices.bars('NFLX')).toEqual(stored);
+      expect(await repo.readjustments({ ticker: 'NFLX' })).toEqual([quarantined]);
 
       // Only an approval applies it.
       const approved = await service.approve(quarantined.id);
       expect(approved).toMatchObject({ status: 'applied', factor: 2, alreadyRecorded: false });
       const adjusted = await prices.bars('NFLX', { to: DAY_BEFORE });
       expect(adjusted.map((b) => b.close)).toEqual(stored.map((b) => b.close / 2));
+      // The split day came with the rewrite, in the same transaction.
+      expect((await prices.bars('NFLX', { from: SPLIT_DAY })).map((b) => [b.date, b.close])).toEqual([
+        [SPLIT_DAY, 98.13],
+      ]);
       expect((await repo.readjustmentById(quarantined.id))?.status).toBe('approved');
       await expect(service.approve(quarantined.id)).rejects.toThrow(
         `re-adjustment ${quarantined.id} is approved: only a quarantined one can be approved`,
       );
 
-      // Undo puts back every value it replaced, exactly.
-      const splitDayBar = (await prices.bars('NFLX', { from: SPLIT_DAY })).filter((b) => b.date === SPLIT_DAY);
+      // Undo puts back every value it replaced, exactly: the history as it was before the split was found.
       const undone = await service.undo(approved.id);
       expect(undone.readjustment).toMatchObject({ id: approved.id, status: 'undone' });
-      expect(await prices.bars('NFLX', { to: DAY_BEFORE })).toEqual(stored);
-      expect((await prices.bars('NFLX', { from: SPLIT_DAY })).map((b) => b.date)).toEqual(
-        splitDayBar.map((b) => b.date),
-      );
+      expect(await prices.bars('NFLX')).toEqual(stored);
       await expect(service.undo(approved.id)).rejects.toThrow(
         `re-adjustment ${approved.id} is undone: only an applied one can be undone`,
       );
+
+      // Found again after the undo: its record stays as it is, and the ticker is failed, not silently ok.
+      const afterUndo = await ingest(dir, '2015-07-16');
+      expect(afterUndo.tickers[0]).toMatchObject({
+        status: 'failed',
+        error: `stored history not re-adjusted: re-adjustment ${quarantined.id} of this split (${SPLIT_DAY}) is approved, so the ticker's new days are not stored`,
+      });
+      expect(await prices.bars('NFLX')).toEqual(stored);
     });
   });
 
@@ -146,7 +160,8 @@ describe('one bad answer does not rewrite history (real Temporal, Postgres, Redi
       expect(single.quarantineReason).toMatch(
         /^only 2015-07-08 differs among the \d+ stored days fetched again: one bad answer, not a rewritten history$/,
       );
-      expect((await prices.bars('NFLX')).filter((b) => b.date <= '2015-07-10')).toEqual(stored);
+      // The new day (2015-07-13) waits with it: only the stored days, as stored.
+      expect(await prices.bars('NFLX')).toEqual(stored);
 
       const beforeRewrite = await prices.bars('NFLX');
 
@@ -155,13 +170,56 @@ describe('one bad answer does not rewrite history (real Temporal, Postgres, Redi
       const second = await ingest(dir, DAY_BEFORE);
       expect(second.tickers[0]).toMatchObject({ status: 'failed' });
       const shorter = (await repo.readjustments({ status: 'quarantined' })).find((r) => r.id !== single.id)!;
-      // The ingestion stored its new day (DAY_BEFORE) before the re-backfill was judged.
-      const storedDays = beforeRewrite.length + 1;
       expect(shorter.quarantineReason).toBe(
-        `the provider served ${storedDays - 20} of the ${storedDays} stored days (first missing ${rows[0][0]}): the rest would be left on the old adjustment basis`,
+        `the provider served ${beforeRewrite.length - 20} of the ${beforeRewrite.length} stored days (first missing ${rows[0][0]}): the rest would be left on the old adjustment basis`,
       );
-      // The stored history is as it was: nothing merged over it.
-      expect((await prices.bars('NFLX')).filter((b) => b.date < DAY_BEFORE)).toEqual(beforeRewrite);
+      // The stored history is as it was, values and all: none of the provider's halved days (07-13, 07-14) beside it.
+      expect(await prices.bars('NFLX')).toEqual(beforeRewrite);
+      // Reported as quarantined and stale by `algo stack status` until approved.
+      const status = await dataFreshness(
+        t.db,
+        { tickers: ['NFLX'], strategies: config.strategies },
+        Date.parse('2015-07-15T12:00:00Z'),
+      );
+      expect(status.stale).toEqual([{ ticker: 'NFLX', lastDate: '2015-07-10' }]);
+      expect(status.quarantined.map((q) => q.id)).toEqual([single.id, shorter.id]);
+
+      // Approve applies the rewrite and its new days together: the provider's halved history throughout.
+      await service.approve(shorter.id);
+      const halved = yahoo(rows.slice(20), 0.5).filter((r) => r[0] <= DAY_BEFORE);
+      expect((await prices.bars('NFLX')).map((b) => [b.date, b.close, b.adjClose])).toEqual(
+        halved.map((r) => [r[0], Number(r[4]), Number(r[5])]),
+      );
+      // Undo puts back exactly what was stored before.
+      const [applied] = await repo.readjustments({ status: 'applied' });
+      await service.undo(applied.id);
+      expect(await prices.bars('NFLX')).toEqual(beforeRewrite);
+    });
+  });
+  it('judges each of two splits in one ingestion on its own: a bogus one quarantines the real one with it', async () => {
+    const { header, rows } = rawWindow();
+    // A 1-for-7 reverse split on 2015-07-13 that the prices do not show (+4%), then the real 7-for-1:
+    // their product is 1, which the closes of 2015-07-13 alone would pass.
+    const splitColumn = header.indexOf('split_coefficient');
+    const bogus = rows.map((r) =>
+      r[0] === '2015-07-13' ? r.map((v, i) => (i === splitColumn ? String(1 / 7) : v)) : r,
+    );
+    const dir = tempDir('algo-quarantine-two-splits-');
+    writeCsv(dir, 'NFLX', header, bogus);
+
+    await withTestWorker(env, config, async () => {
+      await ingest(dir, '2015-07-10');
+      const stored = await prices.bars('NFLX');
+      const result = await ingest(dir, WINDOW.to);
+
+      const [quarantined] = await repo.readjustments({ ticker: 'NFLX' });
+      expect(quarantined).toMatchObject({ status: 'quarantined', reason: 'split', rowsChanged: 0 });
+      expect(quarantined.quarantineReason).toBe(
+        `split factor ${1 / 7} on 2015-07-13 does not match the prices: the close went from 680.6 to 707.61 (0.9618x, expected 0.1429x within 1.5x); the plausible split x7 on 2015-07-15 waits with it`,
+      );
+      expect(result.tickers[0]).toMatchObject({ ticker: 'NFLX', status: 'failed' });
+      // Neither split is applied, and none of the five new days is stored: one basis, as it was.
+      expect(await prices.bars('NFLX')).toEqual(stored);
     });
   });
 });

@@ -431,7 +431,19 @@ async function saveBatch(
   // Asked of daily_bars itself, not of last_date: only a ticker with no bar at all can take a plain insert.
   const fresh = new Set(previous.rows.filter((r) => !r.has_bars).map((r) => r.symbol));
 
-  const withBars = batch.filter((b) => b.bars.length > 0);
+  // A ticker whose stored history must be rewritten first (a new split, a changed provider history) stores
+  // none of its new bars or actions: on the provider's new basis beside the old history they would mix two
+  // adjustment bases. The re-adjustment fetches them again and stores them with the rewrite, or, quarantined,
+  // when it is approved.
+  const causes = new Map(
+    batch.map((b) => {
+      const before = previousLast.get(b.ticker) ?? null;
+      const newSplits = before === null ? [] : splitsOf(b.actions ?? []).filter((split) => split.date > before);
+      return [b.ticker, { newSplits, cause: readjustmentCause(before, newSplits, b.historyMismatch) }] as const;
+    }),
+  );
+  const held = (b: IngestionToSave) => causes.get(b.ticker)?.cause !== undefined;
+  const withBars = batch.filter((b) => b.bars.length > 0 && !held(b));
   // A first backfill (no stored bar; the ticker's row is locked) goes straight into daily_bars;
   // the rest through the staging table and one upsert.
   const direct = withBars.filter((b) => fresh.has(b.ticker) && hasWholeVolumes(b.bars));
@@ -453,7 +465,9 @@ async function saveBatch(
   await storeRejections(db, batch);
   await upsertCorporateActions(
     db,
-    batch.flatMap((b) => (b.actions ?? []).map((action) => ({ ticker: b.ticker, runId: b.runId, action }))),
+    batch
+      .filter((b) => !held(b))
+      .flatMap((b) => (b.actions ?? []).map((action) => ({ ticker: b.ticker, runId: b.runId, action }))),
   );
   const spans = await sql<{ symbol: string; last_date: IsoDate | null }>`
     update tickers set
@@ -466,16 +480,14 @@ async function saveBatch(
 
   const results = batch.map((b): TickerIngestionResult => {
     const { inserted, updated } = counts.get(b.ticker) ?? { inserted: 0, updated: 0 };
-    const before = previousLast.get(b.ticker) ?? null;
     // Splits after the stored history: the bars stored before them were not divided by them.
-    const newSplits = before === null ? [] : splitsOf(b.actions ?? []).filter((split) => split.date > before);
-    const readjustment = readjustmentCause(before, newSplits, b.historyMismatch);
+    const { newSplits, cause: readjustment } = causes.get(b.ticker)!;
     return {
       ticker: b.ticker,
       status: 'ok',
       inserted,
       updated,
-      unchanged: b.bars.length - inserted - updated,
+      unchanged: readjustment ? 0 : b.bars.length - inserted - updated,
       rejected: b.rejected.slice(0, REPORTED_REJECTIONS_LIMIT).map((r) => ({ date: r.date, reason: r.reason })),
       rejectedCount: b.rejected.length,
       ...(b.flagged && b.flagged.length > 0 ? { flagged: [...b.flagged] } : {}),
@@ -494,7 +506,7 @@ async function saveBatch(
 /**
  * Why a saved ticker's previously stored history (through `before`) must be
  * rewritten: a changed provider history wins (the re-backfill covers any
- * split too), else the product of the new splits.
+ * split too), else the new splits (their product, and each for its own check).
  */
 function readjustmentCause(
   before: IsoDate | null,
@@ -505,7 +517,7 @@ function readjustmentCause(
   if (mismatch) return { reason: 'adjusted_history_changed', ...mismatch };
   if (newSplits.length === 0) return undefined;
   const factor = newSplits.reduce((product, split) => product * split.factor, 1);
-  return { reason: 'split', date: newSplits[0].date, factor, storedThrough: before };
+  return { reason: 'split', date: newSplits[0].date, factor, storedThrough: before, splits: [...newSplits] };
 }
 
 /** The optional provider fields of a result: absent rather than empty. */
