@@ -174,8 +174,8 @@ describe('web app: research pages in a real browser (ticker, signal, track recor
     await page.getByRole('button', { name: 'Show runs' }).click();
     const table = page.getByTestId('runs');
     await table.waitFor();
-    await waitFor('both daily runs listed', async () => (await table.locator('tbody tr').count()) === 2, 10_000);
-    const row = table.locator('tbody tr').filter({ hasText: date });
+    await waitFor('both daily runs listed', async () => (await table.locator('tbody tr.run').count()) === 2, 10_000);
+    const row = table.locator('tbody tr.run').filter({ hasText: date });
     await expect(row.getByRole('cell', { name: 'completed' }).count()).resolves.toBe(1);
     // A daily run started from the API has the id the CLI gives it: daily-<date>.
     const link = row.getByRole('link', { name: `daily-${date}`, exact: true });
