@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ingestBench } from './ingest.bench';
 import { dailyBench } from './daily.bench';
+import { emailsBench } from './emails.bench';
 import { backtestBench } from './backtest.bench';
 import { RULE_SWEEP_RATIO_TARGET, sweepBench } from './sweep.bench';
 import { scaleBench } from './scale.bench';
@@ -50,6 +51,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchRow[]>> = {
   backtest: backtestBench,
   ingest: ingestBench,
   daily: dailyBench,
+  emails: emailsBench,
   sweep: sweepRows,
   scale: scaleBench,
 };

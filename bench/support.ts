@@ -173,8 +173,16 @@ export async function startBenchWorkerProcess(config: AppConfig): Promise<BenchW
 export interface BenchMailSink {
   port: number;
   dir: string;
+  /** CPU milliseconds (user + system) the sink process has used so far. */
+  cpuMs(): number;
   /** Stop the sink and delete its directory. */
   remove(): Promise<void>;
+}
+
+/** CPU milliseconds (user + system) process `pid` has used so far, from /proc (Linux; clock ticks of 10 ms). */
+export function processCpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /**
@@ -212,6 +220,7 @@ export async function startBenchMailSink(): Promise<BenchMailSink> {
   return {
     port,
     dir: path.join(dataDir, 'mail'),
+    cpuMs: () => processCpuMs(child.pid!),
     async remove() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

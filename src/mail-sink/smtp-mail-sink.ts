@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -47,25 +48,27 @@ function timestamp(ms: number): string {
  * Write `content` as `<time>-<hash>.eml` in `dir` so that a reader never sees a
  * half-written file: write a temporary dot-file, then hard-link it to its name
  * (which, unlike rename, never overwrites: two identical messages arriving in
- * the same millisecond both stay visible as `-1`, `-2`, ...).
+ * the same millisecond both stay visible as `-1`, `-2`, ...). Synchronous: on a
+ * local disk the three calls take microseconds, less than handing each to the
+ * thread pool and back.
  */
-async function storeAtomically(dir: string, content: Buffer, receivedAt: number): Promise<string> {
+function storeAtomically(dir: string, content: Buffer, receivedAt: number): string {
   const hash = crypto.createHash('sha256').update(content).digest('hex').slice(0, 16);
   const base = `${timestamp(receivedAt)}-${hash}`;
   const temp = path.join(dir, `.${base}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  await fs.writeFile(temp, content);
+  fsSync.writeFileSync(temp, content);
   try {
     for (let n = 0; ; n++) {
       const name = n === 0 ? `${base}.eml` : `${base}-${n}.eml`;
       try {
-        await fs.link(temp, path.join(dir, name));
+        fsSync.linkSync(temp, path.join(dir, name));
         return name;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
     }
   } finally {
-    await fs.unlink(temp);
+    fsSync.unlinkSync(temp);
   }
 }
 
@@ -128,13 +131,14 @@ export async function startMailSink(options: MailSinkOptions): Promise<MailSink>
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (err: Error) => callback(smtpError(451, `4.3.0 ${err.message}`)));
       stream.on('end', () => {
-        storeAtomically(dir, Buffer.concat(chunks), Date.now()).then(
-          (file) => {
-            counts.messages++;
-            callback(null, `stored as ${file}`);
-          },
-          (err: Error) => callback(smtpError(451, `4.3.0 cannot store the message: ${err.message}`)),
-        );
+        let file: string;
+        try {
+          file = storeAtomically(dir, Buffer.concat(chunks), Date.now());
+        } catch (err) {
+          return callback(smtpError(451, `4.3.0 cannot store the message: ${(err as Error).message}`));
+        }
+        counts.messages++;
+        callback(null, `stored as ${file}`);
       });
     },
   });

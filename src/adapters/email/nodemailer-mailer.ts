@@ -1,5 +1,7 @@
 import nodemailer, { type NodemailerError } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
+import { buildPlainMime } from './plain-mime';
 import { TransientError } from '../../domain/errors';
 import {
   MailerConfigurationError,
@@ -88,20 +90,30 @@ export class NodemailerMailer implements Mailer {
     });
   }
 
+  /**
+   * The message is built whole first and handed to the pool as one buffer:
+   * streamed from nodemailer's MIME tree, it left in a dozen socket writes
+   * (each a loopback TCP send, paid by this process), now in one or two. A
+   * plain message (ASCII headers, the digests and confirmations) is written
+   * by {@link buildPlainMime}; anything else by nodemailer's composer.
+   */
   async send(message: OutgoingEmail): Promise<SendResult> {
+    // Fixed by the caller so that a resend of the same delivery has the same Message-ID.
+    const messageId = `<${message.messageId}>`;
     try {
-      const info = await this.transport.sendMail({
+      const mail = {
         from: message.from ?? this.config.from,
         to: message.to,
         subject: message.subject,
         text: message.text,
         html: message.html,
         headers: { ...message.headers },
-        // Fixed by the caller so that a resend of the same delivery has the same Message-ID.
-        messageId: `<${message.messageId}>`,
-      });
+        messageId,
+      };
+      const { raw, envelope } = buildPlainMime(mail) ?? (await this.compose(mail));
+      const info = await this.transport.sendMail({ envelope, raw });
       return {
-        messageId: String(info.messageId),
+        messageId,
         accepted: (info.accepted ?? []).map(String),
         rejected: (info.rejected ?? []).map(String),
         response: String(info.response ?? ''),
@@ -109,6 +121,13 @@ export class NodemailerMailer implements Mailer {
     } catch (err) {
       throw classifySendError(err, message.to);
     }
+  }
+
+  /** The message built by nodemailer's composer, with the envelope it derives. */
+  private async compose(mail: Mail.Options): Promise<{ raw: Buffer; envelope: { from: string; to: string[] } }> {
+    const mime = new MailComposer(mail).compile();
+    const envelope = mime.getEnvelope();
+    return { raw: await mime.build(), envelope: { from: envelope.from || '', to: envelope.to } };
   }
 
   /** Check that the server answers and accepts the login. */

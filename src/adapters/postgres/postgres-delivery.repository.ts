@@ -18,11 +18,13 @@ import type { Database } from './database';
  * a `recommended` subscription matches the signals of the ticker's current
  * recommended strategy, recorded under its label (`recommended:sma_cross`).
  */
-function notifiedSignals(selection: SignalSelection) {
+function notifiedSignals(selection: SignalSelection, page?: RecipientPage) {
   const selected =
     'runDate' in selection
       ? sql`g.run_date = ${selection.runDate}`
       : sql`g.date = ${selection.date} and g.ticker = ${selection.ticker}`;
+  // A page's subscribers only: their subscriptions by subscriber id, not every subscription of the signals' tickers.
+  const ofPage = page ? sql` and sub.subscriber_id between ${page.fromId} and ${page.toId}` : sql``;
   return sql`
     select distinct s.id as subscriber_id, s.email, g.date, g.ticker, g.strategy, g.strategy_version, g.signal, g.close, g.inputs
     from subscribers s
@@ -30,7 +32,7 @@ function notifiedSignals(selection: SignalSelection) {
     left join recommendations r on sub.strategy = ${RECOMMENDED_STRATEGY} and r.ticker = sub.ticker and r.current
     join signals g on g.ticker = sub.ticker
       and g.strategy = case when sub.strategy = ${RECOMMENDED_STRATEGY} then ${RECOMMENDED_LABEL_PREFIX} || r.strategy else sub.strategy end
-    where s.status = 'confirmed' and g.signal in ('BUY', 'SELL') and ${selected}`;
+    where s.status = 'confirmed' and g.signal in ('BUY', 'SELL') and ${selected}${ofPage}`;
 }
 
 interface SignalRow {
@@ -65,8 +67,7 @@ async function recipientsOf(
   page: RecipientPage,
 ): Promise<DigestRecipient[]> {
   const result = await sql<SignalRow>`
-    select * from (${notifiedSignals(signals)}) n
-    where subscriber_id between ${page.fromId} and ${page.toId}
+    select * from (${notifiedSignals(signals, page)}) n
     order by subscriber_id, date, ticker, strategy`.execute(db);
   const bySubscriber = new Map<number, DigestRecipient>();
   for (const r of result.rows) {
