@@ -50,7 +50,7 @@ function addressOf(value: string): { header: string; address: string } | undefin
 
 /** A body as a quoted-printable part: CRLF line ends, lines of at most 76 characters. */
 function quotedPrintablePart(contentType: string, body: string): string {
-  const encoded = wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(body.replace(/\r\n|\r|\n/g, '\r\n'))), 76);
+  const encoded = wrapQuotedPrintable(encodeQuotedPrintable(Buffer.from(body.replace(/\r?\n/g, '\r\n'))), 76);
   return `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n${encoded}`;
 }
 
