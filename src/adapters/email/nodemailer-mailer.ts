@@ -1,7 +1,6 @@
 import nodemailer, { type NodemailerError } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
-import { buildPlainMime } from './plain-mime';
 import { TransientError } from '../../domain/errors';
 import {
   MailerConfigurationError,
@@ -92,16 +91,14 @@ export class NodemailerMailer implements Mailer {
 
   /**
    * The message is built whole first and handed to the pool as one buffer:
-   * streamed from nodemailer's MIME tree, it left in a dozen socket writes
-   * (each a loopback TCP send, paid by this process), now in one or two. A
-   * plain message (ASCII headers, the digests and confirmations) is written
-   * by {@link buildPlainMime}; anything else by nodemailer's composer.
+   * streamed from its MIME tree, it left in a dozen socket writes (each a
+   * loopback TCP send, paid by this process), now in one or two.
    */
   async send(message: OutgoingEmail): Promise<SendResult> {
     // Fixed by the caller so that a resend of the same delivery has the same Message-ID.
     const messageId = `<${message.messageId}>`;
     try {
-      const mail = {
+      const mime = new MailComposer({
         from: message.from ?? this.config.from,
         to: message.to,
         subject: message.subject,
@@ -109,9 +106,9 @@ export class NodemailerMailer implements Mailer {
         html: message.html,
         headers: { ...message.headers },
         messageId,
-      };
-      const { raw, envelope } = buildPlainMime(mail) ?? (await this.compose(mail));
-      const info = await this.transport.sendMail({ envelope, raw });
+      }).compile();
+      const raw = await mime.build();
+      const info = await this.transport.sendMail({ envelope: mime.getEnvelope(), raw });
       return {
         messageId,
         accepted: (info.accepted ?? []).map(String),
@@ -121,13 +118,6 @@ export class NodemailerMailer implements Mailer {
     } catch (err) {
       throw classifySendError(err, message.to);
     }
-  }
-
-  /** The message built by nodemailer's composer, with the envelope it derives. */
-  private async compose(mail: Mail.Options): Promise<{ raw: Buffer; envelope: { from: string; to: string[] } }> {
-    const mime = new MailComposer(mail).compile();
-    const envelope = mime.getEnvelope();
-    return { raw: await mime.build(), envelope: { from: envelope.from || '', to: envelope.to } };
   }
 
   /** Check that the server answers and accepts the login. */
