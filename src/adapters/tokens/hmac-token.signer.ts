@@ -128,10 +128,15 @@ export class HmacTokenSigner implements TokenSigner {
         : claims.purpose === 'manage'
           ? this.lifetimes.manageLinkDays
           : undefined;
+    // A link works through the last day of its lifetime (UTC): every token of one
+    // purpose signed on one day is the same, so a digest resent after a crash is
+    // byte-identical to the copy that went out before it.
     const expiresAt =
       days === undefined
         ? undefined
-        : new Date((Math.floor(this.now() / 1000) + days * DAY_SECONDS) * 1000).toISOString();
+        : new Date(
+            Math.ceil((Math.floor(this.now() / 1000) + days * DAY_SECONDS) / DAY_SECONDS) * DAY_SECONDS * 1000,
+          ).toISOString();
     const { purpose, subscriberId, email, changeId } = claims;
     return signToken(
       {

@@ -158,7 +158,12 @@ export interface TokenSigner {
 export class ExpiredLinkError extends DomainError {
   constructor(readonly expiresAt: string) {
     super(
-      `This link expired on ${expiresAt.slice(0, 10)}. Ask for a new one: it is sent to the address this link was for.`,
+      `This link expired on ${lastDayOf(expiresAt)}. Ask for a new one: it is sent to the address this link was for.`,
     );
   }
+}
+
+/** The last day (UTC, YYYY-MM-DD) on which a link expiring at `expiresAt` still worked. */
+function lastDayOf(expiresAt: string): string {
+  return new Date(Date.parse(expiresAt) - 1).toISOString().slice(0, 10);
 }

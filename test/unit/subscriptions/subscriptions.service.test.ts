@@ -83,8 +83,8 @@ describe('SubscriptionsService.verifiedSubscriber: verify the token, find the su
           purpose,
           subscriberId: 7,
           email: 'ann@example.com',
-          ...(purpose === 'confirm' ? { expiresAt: '2026-12-14T12:00:00.000Z' } : {}),
-          ...(purpose === 'manage' ? { expiresAt: '2027-06-05T12:00:00.000Z' } : {}),
+          ...(purpose === 'confirm' ? { expiresAt: '2026-12-15T00:00:00.000Z' } : {}),
+          ...(purpose === 'manage' ? { expiresAt: '2027-06-06T00:00:00.000Z' } : {}),
         } satisfies TokenClaims,
       });
     }
