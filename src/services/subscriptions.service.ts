@@ -1,7 +1,7 @@
 import type { IsoDate } from '../domain/dates';
 import { BadInputError, NotFoundError } from '../domain/errors';
 import type { Mailer } from '../domain/mailer';
-import { deliverExactlyOnce } from '../domain/notifications/delivery';
+import { deliverExactlyOnce, type DeliveryOutcome } from '../domain/notifications/delivery';
 import type { DeliveryRepository, RecommendationStore } from '../domain/ports';
 import { configuredStrategyNames, type StrategiesConfig } from '../domain/strategies/configured-strategies';
 import {
@@ -469,21 +469,35 @@ export class SubscriptionsService {
   /** Email `subscriber` a fresh manage link, once a day at most. */
   private async sendManageLink(subscriber: LinkSubscriber, today: IsoDate): Promise<void> {
     const { links } = this.deps;
-    await deliverExactlyOnce(this.deps, {
-      kind: newLinkDeliveryKind('manage'),
+    await this.sendOne(newLinkDeliveryKind('manage'), today, subscriber, () =>
+      composeManageLink({
+        manageUrl: manageUrl(links, subscriber),
+        unsubscribeUrl: unsubscribeUrl(links, subscriber),
+      }),
+    );
+  }
+
+  /**
+   * Send `subscriber` one email of `kind` exactly once a day: the delivery row
+   * is claimed first, and a claim left open by a crash or an unreachable
+   * server is sent again with the same Message-ID. Every one carries the
+   * one-click unsubscribe headers.
+   */
+  private sendOne(
+    kind: string,
+    today: IsoDate,
+    subscriber: LinkSubscriber,
+    content: () => { subject: string; text: string; html: string },
+  ): Promise<DeliveryOutcome> {
+    const { links } = this.deps;
+    return deliverExactlyOnce(this.deps, {
+      kind,
       date: today,
       concurrency: 1,
       items: [
         {
           subscriberId: subscriber.id,
-          compose: () => ({
-            to: subscriber.email,
-            ...composeManageLink({
-              manageUrl: manageUrl(links, subscriber),
-              unsubscribeUrl: unsubscribeUrl(links, subscriber),
-            }),
-            headers: unsubscribeHeaders(links, subscriber),
-          }),
+          compose: () => ({ to: subscriber.email, ...content(), headers: unsubscribeHeaders(links, subscriber) }),
         },
       ],
     });
@@ -495,36 +509,19 @@ export class SubscriptionsService {
     return done?.subscriber ?? null;
   }
 
-  /**
-   * Send one confirmation email exactly once per (kind, subscriber, day):
-   * claim the delivery row first; a claim left open by a crash or an
-   * unreachable server is sent again with the same Message-ID. Every one
-   * carries the unsubscribe and manage links.
-   */
+  /** Send one confirmation email exactly once per (kind, subscriber, day), with the unsubscribe and manage links. */
   private async sendConfirmation(email: ConfirmationEmail, today: IsoDate): Promise<ConfirmationOutcome> {
     const { links } = this.deps;
     const { subscriber } = email;
-    const outcome = await deliverExactlyOnce(this.deps, {
-      kind: email.kind,
-      date: today,
-      concurrency: 1,
-      items: [
-        {
-          subscriberId: subscriber.id,
-          compose: () => ({
-            to: subscriber.email,
-            ...composeConfirmation({
-              confirmUrl: email.confirmUrl,
-              unsubscribeUrl: unsubscribeUrl(links, subscriber),
-              manageUrl: manageUrl(links, subscriber),
-              subscriptions: email.subscriptions,
-              notes: email.notes,
-            }),
-            headers: unsubscribeHeaders(links, subscriber),
-          }),
-        },
-      ],
-    });
+    const outcome = await this.sendOne(email.kind, today, subscriber, () =>
+      composeConfirmation({
+        confirmUrl: email.confirmUrl,
+        unsubscribeUrl: unsubscribeUrl(links, subscriber),
+        manageUrl: manageUrl(links, subscriber),
+        subscriptions: email.subscriptions,
+        notes: email.notes,
+      }),
+    );
     if (outcome.sent.length > 0) return 'sent';
     if (outcome.alreadySent.length > 0) return 'already_sent';
     if (outcome.deferred.length > 0) return 'deferred';
