@@ -9,7 +9,6 @@ import {
   ServiceUnavailableError,
   UnknownTickerError,
 } from '../domain/errors';
-import { ExpiredLinkError } from '../domain/subscriptions';
 import {
   fieldSentence,
   fieldSentences,
@@ -113,16 +112,13 @@ export function installErrorHandling(app: FastifyInstance): void {
         .send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
     }
     if (error instanceof GoneError) {
-      return reply.code(410).send({ error: 'gone', message: clip(error.message) } satisfies ErrorBody);
+      // Deleted for good, or a genuine link past its expiry (`link_expired`: its page offers a new link).
+      return reply.code(410).send({ error: error.code, message: clip(error.message) } satisfies ErrorBody);
     }
     if (error instanceof NotFoundError) {
       return reply
         .code(404)
         .send({ error: 'not_found', message: clip(error.message), ...fieldOf(error) } satisfies ErrorBody);
-    }
-    if (error instanceof ExpiredLinkError) {
-      // A genuine link past its expiry: 410, so the page can offer "send me a new link".
-      return reply.code(410).send({ error: 'link_expired', message: clip(error.message) } satisfies ErrorBody);
     }
     if (error instanceof ServiceUnavailableError) {
       request.log.warn({ err: error.cause ?? error }, error.message);

@@ -66,7 +66,10 @@ export const NON_RETRYABLE_ERROR_TYPES = [
 export class NotFoundError extends DomainError {}
 
 /** Something the request names existed and was deleted for good, such as an expired public backtest (the API answers 410). */
-export class GoneError extends NotFoundError {}
+export class GoneError extends NotFoundError {
+  /** The API's error code: `gone`, or a more precise one (`link_expired`). */
+  readonly code: string = 'gone';
+}
 
 /**
  * A service the system depends on (the workflow service, a database) did not

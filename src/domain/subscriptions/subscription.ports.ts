@@ -1,4 +1,4 @@
-import { DomainError } from '../errors';
+import { GoneError } from '../errors';
 import type { IsoDate } from '../dates';
 import type {
   AppliedChange,
@@ -155,7 +155,9 @@ export interface TokenSigner {
 }
 
 /** A genuine link past its expiry (the API answers 410 `link_expired`; its page offers a new link). */
-export class ExpiredLinkError extends DomainError {
+export class ExpiredLinkError extends GoneError {
+  override readonly code = 'link_expired';
+
   constructor(readonly expiresAt: string) {
     super(
       `This link expired on ${lastDayOf(expiresAt)}. Ask for a new one: it is sent to the address this link was for.`,
