@@ -16,6 +16,7 @@ import { notificationsWorkflowId } from '../src/workflows/workflow-ids';
 import {
   benchConfig,
   Cleanup,
+  CpuTimeline,
   clearRedisPrefix,
   createBenchDatabase,
   duration,
@@ -33,6 +34,7 @@ import { NodemailerMailer } from '../src/adapters/email/nodemailer-mailer';
 import { composeDigest } from '../src/domain/notifications/digest';
 import type { DigestRecipient } from '../src/domain/ports';
 import { configuredStrategies } from '../src/domain/strategies/configured-strategies';
+import { EMAIL_ACTIVITIES_AT_ONCE } from '../src/domain/notifications/fan-out';
 
 /** Issue 3 item 13 targets, from the start of the run. */
 const SIGNALS_TARGET_MS = 10_000;
@@ -216,6 +218,7 @@ interface Stages {
   emails: [number, number];
   completed: number;
   emailActivities: number;
+  fanOut: FanOutBreakdown;
 }
 
 /** Activities and child workflows of one history: span (first scheduled/initiated to last completed) and count, by type name. */
@@ -263,10 +266,73 @@ function scanHistory(events: readonly HistoryEvent[]) {
   return { started, completed, span, count: (name: string) => counts.get(name) ?? 0 };
 }
 
+/**
+ * Where the email child's time goes, from its history: how long each email
+ * activity waited to be picked up (scheduled to started) and ran (started
+ * to completed), how long a lane stood empty between one page's completion
+ * and its next page's scheduling (a workflow task), and how full the lanes
+ * were over the span of the sends.
+ */
+export interface FanOutBreakdown {
+  pages: number;
+  /** Child start to the first email activity scheduled (the planning activity and its workflow tasks). */
+  planMs: number;
+  meanPickupMs: number;
+  meanRunMs: number;
+  /** Mean time from a page's completion to the next page's scheduling. */
+  meanRefillMs: number;
+  /** Sum over pages of scheduled-to-completed over lanes x the span of the sends. */
+  laneFill: number;
+}
+
+export function fanOutBreakdown(events: readonly HistoryEvent[], lanes: number): FanOutBreakdown {
+  const time = (e: HistoryEvent) => tsToMs(e.eventTime);
+  let started = NaN;
+  const scheduled = new Map<number, number>();
+  const pages: Array<{ scheduled: number; started: number; completed: number }> = [];
+  const startedAt = new Map<number, number>();
+  const schedules: number[] = [];
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) started = time(e);
+    else if (
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendNotifications'
+    ) {
+      scheduled.set(Number(e.eventId), time(e));
+      schedules.push(time(e));
+    } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+      const id = Number(e.activityTaskStartedEventAttributes?.scheduledEventId);
+      if (scheduled.has(id)) startedAt.set(id, time(e));
+    } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const id = Number(e.activityTaskCompletedEventAttributes?.scheduledEventId);
+      const at = scheduled.get(id);
+      if (at !== undefined) pages.push({ scheduled: at, started: startedAt.get(id) ?? NaN, completed: time(e) });
+    }
+  }
+  const mean = (xs: number[]) => (xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const first = Math.min(...schedules);
+  const last = Math.max(...pages.map((p) => p.completed));
+  // Each completion but the last `lanes` ones frees a lane that the next scheduling refills.
+  const completions = pages.map((p) => p.completed).sort((a, b) => a - b);
+  const refills = schedules
+    .slice(lanes)
+    .sort((a, b) => a - b)
+    .map((at, i) => at - completions[i]);
+  return {
+    pages: pages.length,
+    planMs: first - started,
+    meanPickupMs: mean(pages.map((p) => p.started - p.scheduled)),
+    meanRunMs: mean(pages.map((p) => p.completed - p.started)),
+    meanRefillMs: mean(refills),
+    laneFill: pages.reduce((sum, p) => sum + (p.completed - p.scheduled), 0) / (lanes * (last - first)),
+  };
+}
+
 /** Stage boundaries of the daily run of `handle`; the email activities are counted in its fan-out child `emails`. */
 async function stagesOf(handle: WorkflowHandle, emails: WorkflowHandle): Promise<Stages> {
   const run = scanHistory((await handle.fetchHistory()).events ?? []);
-  const fanOut = scanHistory((await emails.fetchHistory()).events ?? []);
+  const fanOutEvents = (await emails.fetchHistory()).events ?? [];
+  const fanOut = scanHistory(fanOutEvents);
   return {
     started: run.started,
     ingestion: run.span('ingestPricesWorkflow'),
@@ -275,6 +341,7 @@ async function stagesOf(handle: WorkflowHandle, emails: WorkflowHandle): Promise
     emails: run.span('sendNotificationsWorkflow'),
     completed: run.completed,
     emailActivities: fanOut.count('sendNotifications'),
+    fanOut: fanOutBreakdown(fanOutEvents, EMAIL_ACTIVITIES_AT_ONCE),
   };
 }
 
@@ -291,6 +358,22 @@ const SCENARIOS: readonly Scenario[] = [
   { server: 'postgres', workers: 1 },
   { server: 'postgres', workers: 2 },
 ];
+
+/**
+ * The settings named in `BENCH_DAILY_SETTINGS` (`dev-1,postgres-2`: server and
+ * workers), to look into one of them; all four when unset.
+ */
+function chosenScenarios(): readonly Scenario[] {
+  const names = process.env.BENCH_DAILY_SETTINGS?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (!names?.length) return SCENARIOS;
+  const byName = new Map(SCENARIOS.map((s) => [`${s.server}-${s.workers}`, s]));
+  const unknown = names.filter((n) => !byName.has(n));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_DAILY_SETTINGS: unknown ${unknown.join(', ')}; known: ${[...byName.keys()].join(', ')}`);
+  return names.map((n) => byName.get(n)!);
+}
 
 /** Issue 17: production mode (the server on Postgres) within 1.3x of the dev server. */
 const PRODUCTION_RATIO_TARGET = 1.3;
@@ -405,13 +488,19 @@ async function runScenario(
     await sql`analyze`.execute(db);
 
     log(`daily [${name}]: timed dailyRunWorkflow for ${RUN_DATE}`);
+    const cpu = new CpuTimeline(() => ({
+      [`worker process${workers.length > 1 ? 'es' : ''}`]: workers.map((w) => w.pid!),
+      'mail sink': [mail.pid],
+      'bench (idle)': [process.pid],
+    }));
+    cpu.start();
     const start = Date.now();
     const handle = await client.start('dailyRunWorkflow', {
       taskQueue,
       workflowId: `bench-daily-${RUN_DATE}-${start}`,
       args: [runInput(RUN_DATE)],
     });
-    const result = (await handle.result()) as DailyRunResult;
+    const result = await (handle.result() as Promise<DailyRunResult>).finally(() => cpu.stop());
     const totalMs = Date.now() - start;
     const stages = await stagesOf(handle, client.getHandle(notificationsWorkflowId({ kind: 'daily', date: RUN_DATE })));
 
@@ -488,6 +577,20 @@ async function runScenario(
         figure: tag(`stage emails (child workflow, ${stages.emailActivities} activities of ${config.mail.batchSize})`),
         value: span(stages.emails),
       },
+      {
+        figure: tag(
+          'email stage: planning / per page: picked up after, ran, lane refilled after (means) / lanes filled',
+        ),
+        value: `${duration(stages.fanOut.planMs)} / ${duration(stages.fanOut.meanPickupMs)}, ${duration(stages.fanOut.meanRunMs)}, ${duration(stages.fanOut.meanRefillMs)} / ${num(stages.fanOut.laneFill * 100)}%`,
+      },
+      {
+        figure: tag('email stage: CPU per message by process (2 CPUs give 2,000 µs a message at 1,000/s)'),
+        value: [...cpu.between(stages.emails[0], stages.emails[1])]
+          .filter(([, ms]) => ms >= 50)
+          .sort((a, b) => b[1] - a[1])
+          .map(([group, ms]) => `${group} ${num((ms / result.notifications.sent) * 1000)} µs`)
+          .join(', '),
+      },
       { figure: tag('total (start to result)'), value: duration(totalMs) },
       {
         figure: tag('signals recorded, from the start'),
@@ -555,7 +658,7 @@ export async function dailyBench(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const results = new Map<string, ScenarioResult>();
   const baselineRows: BenchRow[] = [];
-  for (const scenario of SCENARIOS) {
+  for (const scenario of chosenScenarios()) {
     try {
       const result = await runScenario(scenario, tickers, withSignal, results.size === 0 && baselineRows.length === 0);
       results.set(scenarioName(scenario), result);

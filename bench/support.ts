@@ -173,6 +173,7 @@ export async function startBenchWorkerProcess(config: AppConfig): Promise<BenchW
 export interface BenchMailSink {
   port: number;
   dir: string;
+  pid: number;
   /** CPU milliseconds (user + system) the sink process has used so far. */
   cpuMs(): number;
   /** Stop the sink and delete its directory. */
@@ -220,6 +221,7 @@ export async function startBenchMailSink(): Promise<BenchMailSink> {
   return {
     port,
     dir: path.join(dataDir, 'mail'),
+    pid: child.pid!,
     cpuMs: () => processCpuMs(child.pid!),
     async remove() {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -245,5 +247,71 @@ export class Cleanup {
         log(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
+  }
+}
+
+/** CPU milliseconds (user + system) of every process now, by pid, and each one's command name; from /proc. */
+function allProcessCpu(): Map<number, { comm: string; ms: number }> {
+  const now = new Map<number, { comm: string; ms: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(') ');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      now.set(Number(entry), { comm, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return now;
+}
+
+/**
+ * The CPU every process of the machine uses over time, sampled every
+ * `everyMs`, grouped: the pids named in `groups` under their group's name,
+ * every other process under its command name (`postgres`, `temporal`,
+ * `redis-server`). {@link between} gives each group's CPU milliseconds
+ * between two wall-clock times (epoch ms) of the sampling, so a stage found
+ * later in a workflow history can be charged to the processes that worked.
+ */
+export class CpuTimeline {
+  private readonly samples: Array<{ at: number; cpu: Map<number, { comm: string; ms: number }> }> = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly groups: () => Record<string, readonly number[]>) {}
+
+  start(everyMs = 100): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+
+  private sample(): void {
+    this.samples.push({ at: Date.now(), cpu: allProcessCpu() });
+  }
+
+  /** CPU milliseconds of each group between the samples nearest `from` and `to`. */
+  between(from: number, to: number): Map<string, number> {
+    const nearest = (t: number) =>
+      this.samples.reduce((best, s) => (Math.abs(s.at - t) < Math.abs(best.at - t) ? s : best));
+    const a = nearest(from).cpu;
+    const b = nearest(to).cpu;
+    const groupOf = new Map<number, string>();
+    for (const [name, pids] of Object.entries(this.groups())) for (const pid of pids) groupOf.set(pid, name);
+    const used = new Map<string, number>();
+    for (const [pid, end] of b) {
+      // A process started meanwhile counts from zero.
+      const ms = end.ms - (a.get(pid)?.ms ?? 0);
+      if (ms <= 0) continue;
+      const group = groupOf.get(pid) ?? end.comm;
+      used.set(group, (used.get(group) ?? 0) + ms);
+    }
+    return used;
   }
 }
