@@ -182,8 +182,15 @@ export interface BenchMailSink {
 
 /** CPU milliseconds (user + system) process `pid` has used so far, from /proc (Linux; clock ticks of 10 ms). */
 export function processCpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return processStat(pid).ms;
+}
+
+/** Command name and CPU milliseconds (user + system) of process `pid`, from `/proc/<pid>/stat` (the name may hold `) `). */
+function processStat(pid: number): { comm: string; ms: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = stat.lastIndexOf(') ');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * 10 };
 }
 
 /**
@@ -256,11 +263,7 @@ function allProcessCpu(): Map<number, { comm: string; ms: number }> {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(') ');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      now.set(Number(entry), { comm, ms: (Number(fields[11]) + Number(fields[12])) * 10 });
+      now.set(Number(entry), processStat(Number(entry)));
     } catch {
       // Exited meanwhile.
     }
