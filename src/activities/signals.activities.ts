@@ -10,6 +10,7 @@ import {
   type SignalRecord,
   type SignalRepository,
   type StoredStrategyState,
+  type StrategyPair,
   type StrategyStateStore,
 } from '../domain/ports';
 import {
@@ -147,6 +148,7 @@ export function createSignalActivities(deps: SignalDependencies) {
     bars: readonly EnrichedBar[],
     resolved: readonly ResolvedPlan[],
     stored: ReadonlyMap<string, StoredStrategyState>,
+    lastRecorded: ReadonlyMap<string, IsoDate>,
     date: IsoDate,
   ): Promise<TickerEvaluation> {
     if (bars.length === 0) return { ticker, status: 'no_data', recorded: 0 };
@@ -155,7 +157,11 @@ export function createSignalActivities(deps: SignalDependencies) {
     const newStates = resolved.map(({ strategy, params, fingerprint, label }) => {
       const initialState = currentState(stored, ticker, resolved, label);
       const run = runStrategy(strategy, params, series, initialState ? { initialState } : {});
-      const records = initialState ? run.records : run.records.filter((r) => r.date === date);
+      // A replay records the days after the last one Postgres holds (a pair never evaluated: the run date only).
+      const last = lastRecorded.get(stateKey(ticker, label));
+      const records = initialState
+        ? run.records
+        : run.records.filter((r) => (last === undefined ? r.date === date : r.date > last));
       for (const r of records) {
         const i = series.indexOnOrAfter(r.date);
         toRecord.push({
@@ -175,6 +181,40 @@ export function createSignalActivities(deps: SignalDependencies) {
     // Without a bar for the run date, strategies only caught up to the last bar there is: said, not hidden.
     const lastBarDate = series.dates[series.length - 1];
     return { ticker, status: lastBarDate === date ? 'ok' : 'stale', recorded, lastBarDate };
+  }
+
+  /**
+   * The held states that Postgres confirms: a state is trusted only when its
+   * last day is the last day recorded for its pair. Redis outlives databases
+   * (a database dropped and created again, restored from an older backup
+   * without `algo state rebuild`): a state ahead of Postgres would record
+   * nothing for days Postgres never saw, so it is forgotten and its pair
+   * replayed from the stored history. One behind (a crash between the signals
+   * and the state) is replayed too, and simply overwritten.
+   */
+  async function statesPostgresConfirms(
+    pairs: readonly StrategyPair[],
+    held: ReadonlyMap<string, StoredStrategyState>,
+    lastRecorded: ReadonlyMap<string, IsoDate>,
+  ): Promise<Map<string, StoredStrategyState>> {
+    const confirmed = new Map<string, StoredStrategyState>();
+    const contradicted: StrategyPair[] = [];
+    for (const pair of pairs) {
+      const key = stateKey(pair.ticker, pair.strategy);
+      const value = held.get(key);
+      if (!value) continue;
+      const last = lastRecorded.get(key);
+      if (last === value.state.lastDate) confirmed.set(key, value);
+      else if (last === undefined || value.state.lastDate > last) contradicted.push(pair);
+    }
+    if (contradicted.length > 0) {
+      await deps.states.forget(contradicted);
+      Context.current().log.warn('strategy states ahead of Postgres forgotten and replayed', {
+        count: contradicted.length,
+        pairs: contradicted.slice(0, 10).map((p) => `${p.ticker} ${p.strategy}`),
+      });
+    }
+    return confirmed;
   }
 
   /**
@@ -252,9 +292,9 @@ export function createSignalActivities(deps: SignalDependencies) {
         }
       }
       // Every state of the batch in one round trip, then only the bars they need in one or two reads.
-      const stored = await deps.states.getMany(
-        [...resolved].flatMap(([ticker, list]) => list.map((r) => ({ ticker, strategy: r.label }))),
-      );
+      const pairs = [...resolved].flatMap(([ticker, list]) => list.map((r) => ({ ticker, strategy: r.label })));
+      const [held, lastRecorded] = await Promise.all([deps.states.getMany(pairs), deps.signals.lastSignalDates(pairs)]);
+      const stored = await statesPostgresConfirms(pairs, held, lastRecorded);
       const barsByTicker = await barsNeeded(resolved, stored, input.date);
       const results: TickerEvaluation[] = [];
       for (const ticker of input.tickers) {
@@ -266,7 +306,7 @@ export function createSignalActivities(deps: SignalDependencies) {
         }
         try {
           const bars = barsByTicker.get(ticker) ?? [];
-          results.push(await evaluateTicker(ticker, bars, resolved.get(ticker)!, stored, input.date));
+          results.push(await evaluateTicker(ticker, bars, resolved.get(ticker)!, stored, lastRecorded, input.date));
         } catch (err) {
           if (!(err instanceof BadInputError)) throw err; // transient: Temporal retries the batch; the work is idempotent
           results.push({ ticker, status: 'failed', recorded: 0, error: err.message });

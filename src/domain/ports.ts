@@ -245,7 +245,9 @@ export interface StoredStrategyState {
  */
 export interface StrategyStateStore {
   /** States of many (ticker, strategy) pairs; missing ones are absent from the map (key `TICKER|strategy`). */
-  getMany(keys: ReadonlyArray<{ ticker: string; strategy: string }>): Promise<Map<string, StoredStrategyState>>;
+  getMany(keys: ReadonlyArray<StrategyPair>): Promise<Map<string, StoredStrategyState>>;
+  /** Forget these states (ones Postgres contradicts), so that {@link advance} writes their replay; returns how many were there. */
+  forget(keys: ReadonlyArray<StrategyPair>): Promise<number>;
   /** Store `value` unless the stored state has already seen `value.state.lastDate` or later (same fingerprint); true when written. */
   advance(ticker: string, strategy: string, value: StoredStrategyState): Promise<boolean>;
   /** Forget every state (before a rebuild). */
@@ -310,8 +312,18 @@ export interface SignalRepository {
    * those after that key (keyset paging), at most `limit` of them.
    */
   list(filter: SignalFilter): Promise<SignalRecord[]>;
-  /** The last recorded signal date of each (ticker, strategy) of `tickers`, keyed by {@link stateKey}. */
-  lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>>;
+  /**
+   * The last date our rules were recorded for, of each (ticker, strategy)
+   * pair that has one, keyed by {@link stateKey}: signals reported by old
+   * clients are not counted, since the rules did not evaluate their day.
+   */
+  lastSignalDates(pairs: ReadonlyArray<StrategyPair>): Promise<Map<string, IsoDate>>;
+}
+
+/** A ticker and one of its strategy labels (`sma_cross`, `recommended:macd_cross`): what a state and a signal belong to. */
+export interface StrategyPair {
+  ticker: string;
+  strategy: string;
 }
 
 /** Key of a (ticker, strategy) pair in maps. */

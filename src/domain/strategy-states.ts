@@ -1,5 +1,11 @@
 import type { IsoDate } from './dates';
-import { stateKey, type PriceRepository, type SignalRepository, type StrategyStateStore } from './ports';
+import {
+  stateKey,
+  type PriceRepository,
+  type StrategyPair,
+  type SignalRepository,
+  type StrategyStateStore,
+} from './ports';
 import {
   BarSeries,
   getStrategy,
@@ -41,8 +47,8 @@ export async function rebuildStrategyStates(
   tickers: readonly string[],
 ): Promise<{ cleared: number; rebuilt: number }> {
   const cleared = await deps.states.clear();
-  const lastDates = await deps.signals.lastSignalDates(tickers);
   const plans = await deps.strategyPlans(tickers);
+  const lastDates = await deps.signals.lastSignalDates(plannedPairs(plans));
   let rebuilt = 0;
   for (const ticker of tickers) rebuilt += await rebuildTickerStates(deps, ticker, plans.get(ticker) ?? [], lastDates);
   return { cleared, rebuilt };
@@ -54,9 +60,14 @@ export async function rebuildStrategyStatesOf(
   ticker: string,
 ): Promise<{ cleared: number; rebuilt: number }> {
   const cleared = await deps.states.clearTicker(ticker);
-  const lastDates = await deps.signals.lastSignalDates([ticker]);
   const plans = await deps.strategyPlans([ticker]);
+  const lastDates = await deps.signals.lastSignalDates(plannedPairs(plans));
   return { cleared, rebuilt: await rebuildTickerStates(deps, ticker, plans.get(ticker) ?? [], lastDates) };
+}
+
+/** Every (ticker, strategy label) pair the plans name. */
+function plannedPairs(plans: ReadonlyMap<string, readonly StrategyPlan[]>): StrategyPair[] {
+  return [...plans].flatMap(([ticker, list]) => list.map((plan) => ({ ticker, strategy: planLabel(plan) })));
 }
 
 /** Replay each planned strategy of `ticker` that has recorded signals up to its last one; returns how many states were written. */

@@ -1,49 +1,18 @@
+import crypto from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { Redis } from 'ioredis';
 import { PostgresPriceRepository } from '../../src/adapters/postgres/postgres-price.repository';
+import { PostgresSignalRepository } from '../../src/adapters/postgres/postgres-signal.repository';
+import { RedisStrategyStateStore } from '../../src/adapters/redis/redis-strategy-state.store';
 import { createSignalActivities, type TickerEvaluation } from '../../src/activities/signals.activities';
 import { strategyFingerprint } from '../../src/domain/strategy-states';
 import type { EnrichedBar } from '../../src/domain/bar';
 import type { IsoDate } from '../../src/domain/dates';
 import { enrichBars } from '../../src/domain/indicators';
-import {
-  stateKey,
-  type BarWindow,
-  type PriceRepository,
-  type SignalRecord,
-  type SignalRepository,
-  type StoredStrategyState,
-  type StrategyStateStore,
-} from '../../src/domain/ports';
+import { stateKey, type BarWindow, type PriceRepository, type StoredStrategyState } from '../../src/domain/ports';
 import { getStrategy, runStrategy, type StrategyPlan } from '../../src/domain/strategies';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { syntheticBars } from '../support/synthetic-bars';
-
-/** States in a Map, with the Redis store's compare-and-set rule. */
-class InMemoryStrategyStateStore implements StrategyStateStore {
-  readonly states = new Map<string, StoredStrategyState>();
-  async getMany(keys: ReadonlyArray<{ ticker: string; strategy: string }>) {
-    const out = new Map<string, StoredStrategyState>();
-    for (const k of keys) {
-      const s = this.states.get(stateKey(k.ticker, k.strategy));
-      if (s) out.set(stateKey(k.ticker, k.strategy), s);
-    }
-    return out;
-  }
-  async advance(ticker: string, strategy: string, value: StoredStrategyState) {
-    const current = this.states.get(stateKey(ticker, strategy));
-    if (current?.fingerprint === value.fingerprint && current.state.lastDate >= value.state.lastDate) return false;
-    this.states.set(stateKey(ticker, strategy), value);
-    return true;
-  }
-  async clear() {
-    const n = this.states.size;
-    this.states.clear();
-    return n;
-  }
-  async clearTicker() {
-    return 0;
-  }
-}
 
 /** Every bar the evaluation reads, counted per ticker as it leaves the repository. */
 function countingReads(prices: PriceRepository) {
@@ -71,9 +40,12 @@ const BOUNDED: StrategyPlan[] = [
   { name: 'donchian_breakout', params: { entry: 55, exit: 20 } },
 ];
 
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+
 describe('a daily evaluation reads what the day needs', () => {
   let t: TestDatabase;
   let repo: PostgresPriceRepository;
+  let redis: Redis;
   const all = enrichBars(syntheticBars('2024-12-31', 3, 100, '2020-01-02'), []);
   const dates = all.map((b) => b.date);
   const day1 = dates[dates.length - 3];
@@ -81,33 +53,26 @@ describe('a daily evaluation reads what the day needs', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
+    redis = new Redis(REDIS_URL);
     repo = new PostgresPriceRepository(t.db);
-    await repo.startRun({ runId: 'run-1', asOf: day3, provider: 'csv', tickers: ['LONG', 'RSI', 'OTHER'] });
-    await repo.saveIngestions(
-      ['LONG', 'RSI', 'OTHER'].map((ticker) => ({ runId: 'run-1', ticker, bars: all, rejected: [] })),
-    );
+    const tickers = ['LONG', 'RSI', 'OTHER', 'AHEAD'];
+    await repo.startRun({ runId: 'run-1', asOf: day3, provider: 'csv', tickers });
+    await repo.saveIngestions(tickers.map((ticker) => ({ runId: 'run-1', ticker, bars: all, rejected: [] })));
   });
-  afterAll(() => t.destroy());
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await t.destroy();
+  });
 
+  const prefix = `algo-test-${crypto.randomBytes(4).toString('hex')}:`;
+
+  /** The signal activities on the real stores; `recorded` lists what the run of a date recorded, `states` what Redis holds. */
   function activities(plans: Record<string, StrategyPlan[]>) {
     const { prices, read } = countingReads(repo);
-    const states = new InMemoryStrategyStateStore();
-    const recorded: SignalRecord[] = [];
-    const signals: SignalRepository = {
-      async record(list) {
-        recorded.push(...list);
-        return list.length;
-      },
-      async list() {
-        return [];
-      },
-      async lastSignalDates() {
-        return new Map();
-      },
-      async countByRecorder() {
-        return [];
-      },
-    };
+    const states = new RedisStrategyStateStore(redis, prefix);
+    const signals = new PostgresSignalRepository(t.db);
     const acts = createSignalActivities({
       prices,
       signals,
@@ -115,20 +80,26 @@ describe('a daily evaluation reads what the day needs', () => {
       trackedTickers: async () => Object.keys(plans),
       strategyPlans: async (tickers) => new Map(tickers.map((ticker) => [ticker, plans[ticker] ?? []])),
     });
+    const tickers = Object.keys(plans);
     const evaluate = (date: IsoDate): Promise<TickerEvaluation[]> =>
-      new MockActivityEnvironment().run(() => acts.evaluateStrategies({ date, tickers: Object.keys(plans) }));
-    return { evaluate, read, states, recorded };
+      new MockActivityEnvironment().run(() => acts.evaluateStrategies({ date, tickers }));
+    const recorded = async (runDate: IsoDate) =>
+      (await signals.list({ runDate })).filter((s) => tickers.includes(s.ticker));
+    const held = async (): Promise<Map<string, StoredStrategyState>> =>
+      states.getMany(
+        Object.entries(plans).flatMap(([ticker, list]) => list.map((p) => ({ ticker, strategy: p.name }))),
+      );
+    return { evaluate, read, held, recorded };
   }
 
   it('a ticker whose states are current reads its strategies’ lookback, not its history, with the same signals', async () => {
-    const { evaluate, read, states, recorded } = activities({ LONG: BOUNDED });
+    const { evaluate, read, held, recorded } = activities({ LONG: BOUNDED });
     await evaluate(day1);
     // First sight: the whole history up to the run date, once.
     expect(read.get('LONG')).toBe(dates.indexOf(day1) + 1);
-    const after1 = new Map(states.states);
+    const after1 = await held();
 
     read.clear();
-    recorded.length = 0;
     const [result] = await evaluate(day3);
     expect(result).toMatchObject({ ticker: 'LONG', status: 'ok', lastBarDate: day3 });
     const lookback = Math.max(
@@ -139,27 +110,28 @@ describe('a daily evaluation reads what the day needs', () => {
     expect(read.get('LONG')).toBeLessThan(dates.length / 10);
 
     // The same signals and states as a replay of the whole history from the stored states.
+    const after3 = await held();
+    const day3Signals = await recorded(day3);
     for (const plan of BOUNDED) {
       const strategy = getStrategy(plan.name);
       const params = strategy.parseParams(plan.params);
       const before = after1.get(stateKey('LONG', plan.name))!;
       expect(before.fingerprint).toBe(strategyFingerprint(strategy, params));
       const whole = runStrategy(strategy, params, all, { initialState: before.state });
-      expect(recorded.filter((r) => r.strategy === plan.name).map((r) => [r.date, r.signal, r.inputs])).toEqual(
+      expect(day3Signals.filter((r) => r.strategy === plan.name).map((r) => [r.date, r.signal, r.inputs])).toEqual(
         whole.records.map((r) => [r.date, r.signal, r.inputs]),
       );
-      expect(states.states.get(stateKey('LONG', plan.name))!.state).toEqual(whole.state);
+      expect(after3.get(stateKey('LONG', plan.name))!.state).toEqual(whole.state);
     }
   });
 
   it('Wilder RSI reads a bounded window from the averages its state carries, with the same signals', async () => {
     const plans: StrategyPlan[] = [{ name: 'sma_cross' }, { name: 'rsi_reversion' }];
-    const { evaluate, read, states, recorded } = activities({ RSI: plans });
+    const { evaluate, read, held, recorded } = activities({ RSI: plans });
     await evaluate(day1);
-    const after1 = new Map(states.states);
+    const after1 = await held();
     expect(after1.get(stateKey('RSI', 'rsi_reversion'))!.state.carry).toBeDefined();
     read.clear();
-    recorded.length = 0;
     await evaluate(day3);
     // sma_cross's lookback (1) before day 1, day 1, the two missed days.
     expect(read.get('RSI')).toBe(1 + 1 + 2);
@@ -167,10 +139,10 @@ describe('a daily evaluation reads what the day needs', () => {
     const whole = runStrategy(rsi, undefined, all, {
       initialState: after1.get(stateKey('RSI', 'rsi_reversion'))!.state,
     });
-    expect(recorded.filter((r) => r.strategy === 'rsi_reversion').map((r) => [r.date, r.signal, r.inputs])).toEqual(
-      whole.records.map((r) => [r.date, r.signal, r.inputs]),
-    );
-    expect(states.states.get(stateKey('RSI', 'rsi_reversion'))!.state).toEqual(whole.state);
+    expect(
+      (await recorded(day3)).filter((r) => r.strategy === 'rsi_reversion').map((r) => [r.date, r.signal, r.inputs]),
+    ).toEqual(whole.records.map((r) => [r.date, r.signal, r.inputs]));
+    expect((await held()).get(stateKey('RSI', 'rsi_reversion'))!.state).toEqual(whole.state);
   });
 
   it('a recursive indicator without a carried state (MACD of other parameters) still reads the whole history', async () => {
@@ -179,5 +151,43 @@ describe('a daily evaluation reads what the day needs', () => {
     read.clear();
     await evaluate(day3);
     expect(read.get('OTHER')).toBe(dates.length);
+  });
+
+  it('a state Postgres does not confirm (its signals lost with a database) is replayed, and the lost days recorded again', async () => {
+    const plans: StrategyPlan[] = [{ name: 'sma_cross' }, { name: 'macd_cross' }];
+    const { evaluate, read, held, recorded } = activities({ AHEAD: plans });
+    const day2 = dates[dates.length - 2];
+    await evaluate(day3);
+    const firstDay3 = await recorded(day3);
+    const states3 = await held();
+    expect(firstDay3.map((r) => r.date)).toEqual([day3, day3]);
+
+    // The database replaced by an empty one; Redis kept the states of day 3.
+    await t.db.deleteFrom('signals').where('ticker', '=', 'AHEAD').execute();
+    read.clear();
+    const [again] = await evaluate(day3);
+    // Before, the held states (already at day 3) stepped over no day, and the run recorded nothing.
+    expect(again).toMatchObject({ ticker: 'AHEAD', status: 'ok', recorded: 2 });
+    expect(read.get('AHEAD')).toBe(dates.length);
+    expect(await recorded(day3)).toEqual(firstDay3);
+    expect(await held()).toEqual(states3);
+
+    // Restored from a backup of day 1 without `algo state rebuild`: the days after it are caught up, as a rebuild would.
+    await t.db.deleteFrom('signals').where('ticker', '=', 'AHEAD').execute();
+    await evaluate(day1);
+    const day1Signals = await recorded(day1);
+    expect(day1Signals.map((r) => r.date)).toEqual([day1, day1]);
+    await t.db.deleteFrom('signals').where('ticker', '=', 'AHEAD').where('date', '>', day1).execute();
+    const [caughtUp] = await evaluate(day3);
+    expect(caughtUp).toMatchObject({ status: 'ok', recorded: 4 });
+    const expected = plans.flatMap((plan) => {
+      const strategy = getStrategy(plan.name);
+      const run = runStrategy(strategy, strategy.parseParams(plan.params), all);
+      return run.records.filter((r) => r.date > day1).map((r) => [r.date, plan.name, r.signal]);
+    });
+    const got = (await recorded(day3)).map((r) => [r.date, r.strategy, r.signal]);
+    expect(got.map((g) => g.join(' ')).sort()).toEqual(expected.map((e) => e.join(' ')).sort());
+    expect(got.map((g) => g[0])).toEqual([day2, day2, day3, day3]);
+    expect(await held()).toEqual(states3);
   });
 });

@@ -144,4 +144,32 @@ describe('algo backup, drop the database, algo restore: Redis rebuilt, the next 
       'BUY AAPL (sma_cross) on 2010-11-29',
     ]);
   }, 240_000);
+
+  it('a database emptied while Redis keeps its strategy states: the next run records its day and sends it', async () => {
+    // Where the first test left off: Redis holds states through 2010-12-02. A new, empty database replaces the old.
+    expect(Object.keys(await redisStates()).length).toBeGreaterThan(0);
+    await t.truncateAll();
+    await new PostgresSubscriberRepository(t.db).subscribe({
+      email: 'bob@example.com',
+      subscriptions: [{ ticker: 'AAPL', strategy: 'sma_cross' }],
+      confirmed: true,
+    });
+    // States ahead of Postgres used to step over the day: 0 signals, no email, and nothing said.
+    const run = await runDaily('2010-11-29');
+    expect(run.notifications).toEqual({ sent: 1, skipped: 0, failed: 0 });
+    const recorded = await t.db.selectFrom('signals').select(['date', 'strategy', 'signal']).execute();
+    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded.every((r) => r.date === '2010-11-29')).toBe(true);
+    const mails = (await readMailbox(mailDir)).filter((m) => m.to === 'bob@example.com');
+    expect(mails.map((m) => m.subject)).toEqual(['BUY AAPL (sma_cross) on 2010-11-29']);
+    // The states now follow the new database: the next run steps on from the 29th, every day once.
+    await runDaily('2010-12-02');
+    const smaDays = await t.db
+      .selectFrom('signals')
+      .select('date')
+      .where('strategy', '=', 'sma_cross')
+      .orderBy('date')
+      .execute();
+    expect(smaDays.map((r) => r.date)).toEqual(['2010-11-29', '2010-11-30', '2010-12-01', '2010-12-02']);
+  }, 240_000);
 });

@@ -5,6 +5,7 @@ import {
   type SignalFilter,
   type SignalRecord,
   type SignalRepository,
+  type StrategyPair,
 } from '../../domain/ports';
 import type { IsoDate } from '../../domain/dates';
 import { RECOMMENDED_LABEL_PREFIX, RECOMMENDED_STRATEGY } from '../../domain/subscriptions';
@@ -75,14 +76,17 @@ export class PostgresSignalRepository implements SignalRepository {
     }));
   }
 
-  async lastSignalDates(tickers: readonly string[]): Promise<Map<string, IsoDate>> {
-    if (tickers.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('signals')
-      .select(['ticker', 'strategy', (eb) => eb.fn.max('date').as('last')])
-      .where('ticker', 'in', [...tickers])
-      .groupBy(['ticker', 'strategy'])
-      .execute();
-    return new Map(rows.map((r) => [stateKey(r.ticker, r.strategy), r.last as string]));
+  async lastSignalDates(pairs: ReadonlyArray<StrategyPair>): Promise<Map<string, IsoDate>> {
+    if (pairs.length === 0) return new Map();
+    // One index probe per pair (signals_by_ticker, newest first), not a scan of every signal of the tickers.
+    const result = await sql<{ ticker: string; strategy: string; last: IsoDate }>`
+      select p.ticker, p.strategy, s.date as last
+      from unnest(${pairs.map((p) => p.ticker)}::text[], ${pairs.map((p) => p.strategy)}::text[]) as p(ticker, strategy)
+      cross join lateral (
+        select date from signals
+        where signals.ticker = p.ticker and signals.strategy = p.strategy and signals.reported_by is null
+        order by date desc
+        limit 1) s`.execute(this.db);
+    return new Map(result.rows.map((r) => [stateKey(r.ticker, r.strategy), r.last]));
   }
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { stateKey, type StoredStrategyState, type StrategyStateStore } from '../../domain/ports';
+import { stateKey, type StoredStrategyState, type StrategyPair, type StrategyStateStore } from '../../domain/ports';
 
 // Compare-and-set in one round trip, atomically: write only when the stored
 // state is missing, has another fingerprint, or is older than the new one.
@@ -23,7 +23,7 @@ export class RedisStrategyStateStore implements StrategyStateStore {
     return `${this.prefix}state:${ticker}:${strategy}`;
   }
 
-  async getMany(keys: ReadonlyArray<{ ticker: string; strategy: string }>): Promise<Map<string, StoredStrategyState>> {
+  async getMany(keys: ReadonlyArray<StrategyPair>): Promise<Map<string, StoredStrategyState>> {
     const out = new Map<string, StoredStrategyState>();
     if (keys.length === 0) return out;
     const pipeline = this.redis.pipeline();
@@ -48,6 +48,11 @@ export class RedisStrategyStateStore implements StrategyStateStore {
       JSON.stringify(value.state),
     );
     return written === 1;
+  }
+
+  async forget(keys: ReadonlyArray<StrategyPair>): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.redis.del(...keys.map((k) => this.key(k.ticker, k.strategy)));
   }
 
   async clear(): Promise<number> {
