@@ -174,10 +174,14 @@ export function createSignalActivities(deps: SignalDependencies) {
           inputs: r.inputs,
         });
       }
+      // Kept only when Postgres will confirm it (see statesPostgresConfirms): a first sight of a stale
+      // ticker records nothing, and its state would only be forgotten, with a warning, on the next run.
+      const lastAfter = records.length > 0 ? records[records.length - 1].date : last;
+      if (run.state.lastDate !== lastAfter) return undefined;
       return { strategy: label, value: { fingerprint, state: run.state } };
     });
     const recorded = await deps.signals.record(toRecord, date, recordingRun());
-    for (const s of newStates) await deps.states.advance(ticker, s.strategy, s.value);
+    for (const s of newStates) if (s) await deps.states.advance(ticker, s.strategy, s.value);
     // Without a bar for the run date, strategies only caught up to the last bar there is: said, not hidden.
     const lastBarDate = series.dates[series.length - 1];
     return { ticker, status: lastBarDate === date ? 'ok' : 'stale', recorded, lastBarDate };

@@ -7,7 +7,7 @@ import { RedisStrategyStateStore } from '../../src/adapters/redis/redis-strategy
 import { createSignalActivities, type TickerEvaluation } from '../../src/activities/signals.activities';
 import { strategyFingerprint } from '../../src/domain/strategy-states';
 import type { EnrichedBar } from '../../src/domain/bar';
-import type { IsoDate } from '../../src/domain/dates';
+import { addDays, type IsoDate } from '../../src/domain/dates';
 import { enrichBars } from '../../src/domain/indicators';
 import { stateKey, type BarWindow, type PriceRepository, type StoredStrategyState } from '../../src/domain/ports';
 import { getStrategy, runStrategy, type StrategyPlan } from '../../src/domain/strategies';
@@ -55,7 +55,7 @@ describe('a daily evaluation reads what the day needs', () => {
     t = await createTestDatabase();
     redis = new Redis(REDIS_URL);
     repo = new PostgresPriceRepository(t.db);
-    const tickers = ['LONG', 'RSI', 'OTHER', 'AHEAD'];
+    const tickers = ['LONG', 'RSI', 'OTHER', 'AHEAD', 'STALE'];
     await repo.startRun({ runId: 'run-1', asOf: day3, provider: 'csv', tickers });
     await repo.saveIngestions(tickers.map((ticker) => ({ runId: 'run-1', ticker, bars: all, rejected: [] })));
   });
@@ -189,5 +189,18 @@ describe('a daily evaluation reads what the day needs', () => {
     expect(got.map((g) => g.join(' ')).sort()).toEqual(expected.map((e) => e.join(' ')).sort());
     expect(got.map((g) => g[0])).toEqual([day2, day2, day3, day3]);
     expect(await held()).toEqual(states3);
+  });
+
+  it('a ticker first seen stale records nothing and keeps no state for Postgres to contradict', async () => {
+    const { evaluate, held, recorded } = activities({ STALE: [{ name: 'sma_cross' }] });
+    const later = addDays(day3, 3);
+    const [stale] = await evaluate(later);
+    expect(stale).toMatchObject({ ticker: 'STALE', status: 'stale', recorded: 0, lastBarDate: day3 });
+    expect(await recorded(later)).toEqual([]);
+    // A state at day 3 with no signal of day 3 would be forgotten, with a warning, on every run until a bar came.
+    expect(await held()).toEqual(new Map());
+    const [ok] = await evaluate(day3);
+    expect(ok).toMatchObject({ status: 'ok', recorded: 1 });
+    expect([...(await held()).values()].map((v) => v.state.lastDate)).toEqual([day3]);
   });
 });
