@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
 import { NodemailerMailer } from '../../src/adapters/email/nodemailer-mailer';
 import { BadInputError, ConfigurationError, TransientError } from '../../src/domain/errors';
 import { MailerConfigurationError, PermanentDeliveryError, type OutgoingEmail } from '../../src/domain/mailer';
@@ -181,5 +182,54 @@ describe('NodemailerMailer against the real mail sink', () => {
     );
     // The target pace is 10,000 in ~15 s (2,000 in 3 s); the bound leaves room for a loaded CI machine.
     expect(seconds).toBeLessThan(30);
+  });
+
+  it('sends a message again over a new connection when the server closed the reused one before reading it', async () => {
+    // A real SMTP server that drops every connection, without a reply, at its second MAIL FROM:
+    // a reused connection that the server (a relay restarting, an idle timeout) closed in between.
+    const received: string[] = [];
+    const closingServer: SMTPServer = new SMTPServer({
+      logger: false,
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onMailFrom(_address, session, callback) {
+        if (session.transaction > 1) {
+          // smtp-server keeps its connections in a Set; the socket is the connection's own.
+          const connection = [...closingServer.connections].find((c) => c.session?.id === session.id);
+          if (!connection) return callback(new Error('the test could not find its connection'));
+          return connection._socket.destroy();
+        }
+        callback();
+      },
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => {
+          received.push(/^Message-ID: (\S+)/im.exec(Buffer.concat(chunks).toString('latin1'))?.[1] ?? '');
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => closingServer.listen(0, '127.0.0.1', resolve));
+    const address = closingServer.server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const oneConnection = new NodemailerMailer({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      from: FROM,
+      maxConnections: 1,
+    });
+    try {
+      // One at a time on one connection: each message after the first finds its connection closed before a byte of it went out.
+      for (let i = 1; i <= 5; i++) {
+        const result = await oneConnection.send(email({ messageId: `requeued-${i}@algo-signals` }));
+        expect(result.accepted).toEqual(['ann@example.com']);
+      }
+    } finally {
+      oneConnection.close();
+      await new Promise<void>((resolve) => closingServer.close(() => resolve()));
+    }
+    expect(received).toEqual([1, 2, 3, 4, 5].map((i) => `<requeued-${i}@algo-signals>`));
   });
 });

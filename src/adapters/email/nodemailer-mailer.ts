@@ -1,9 +1,12 @@
-import nodemailer, { type NodemailerError } from 'nodemailer';
+import crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { NodemailerError } from 'nodemailer';
 import * as base64 from 'nodemailer/lib/base64';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type Mail from 'nodemailer/lib/mailer';
-import type MimeNode from 'nodemailer/lib/mime-node';
+import type MailMessage from 'nodemailer/lib/mailer/mail-message';
+import MimeNode from 'nodemailer/lib/mime-node';
 import * as qp from 'nodemailer/lib/qp';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
 import { TransientError } from '../../domain/errors';
 import {
   MailerConfigurationError,
@@ -108,17 +111,50 @@ function mimePart(node: MimeNode): string {
 }
 
 /**
- * {@link Mailer} over SMTP with a pool of persistent connections (one TCP and
- * SMTP handshake per connection, not per message), so that thousands of
- * messages a run go out in seconds. Call {@link close} when done.
+ * A message built already ({@link buildMessage}), as nodemailer's SMTP pool
+ * takes a message: a MIME node with its envelope and Message-ID, whose
+ * stream is the built bytes in one chunk. Being a MimeNode, it answers
+ * whatever else the pool may ask of a message as any other would.
+ */
+class BuiltMessage extends MimeNode {
+  constructor(
+    private readonly bytes: Buffer,
+    envelope: { from: string | false; to: string[] },
+    messageId: string,
+  ) {
+    // A given boundary: MimeNode would otherwise draw random bytes for one this node never uses.
+    super('message/rfc822', { baseBoundary: 'built' });
+    this.setEnvelope(envelope);
+    this.setHeader('Message-ID', messageId);
+  }
+
+  /** Unread until the connection reads it: the pool requeues an unread message whose reused connection had closed. */
+  override createReadStream(): Readable {
+    const bytes = this.bytes;
+    return new Readable({
+      read() {
+        this.push(bytes);
+        this.push(null);
+      },
+    });
+  }
+}
+
+/** Per process: with a counter, the shared part of each message's MIME boundaries, so no message draws random bytes for its own. */
+const BOUNDARY_PREFIX = crypto.randomBytes(8).toString('hex');
+let boundaryCounter = 0;
+
+/**
+ * {@link Mailer} over SMTP with nodemailer's pool of persistent connections
+ * (one TCP and SMTP handshake per connection, not per message), so that
+ * thousands of messages a run go out in seconds. Call {@link close} when done.
  */
 export class NodemailerMailer implements Mailer {
-  private readonly transport: Mail;
+  private readonly pool: SMTPPool;
 
   constructor(private readonly config: SmtpMailerConfig) {
     const timeout = config.timeoutMs ?? 10_000;
-    this.transport = nodemailer.createTransport({
-      pool: true,
+    this.pool = new SMTPPool({
       host: config.host,
       port: config.port,
       secure: config.secure,
@@ -134,8 +170,13 @@ export class NodemailerMailer implements Mailer {
 
   /**
    * The message is built whole first ({@link buildMessage}) and handed to the
-   * pool as one buffer: streamed from its MIME tree, it left in a dozen socket
-   * writes (each a loopback TCP send, paid by this process), now in one or two.
+   * pool's transport interface (`send(mail)`) as one buffer. `sendMail` would
+   * compile it again into a new MIME node (random bytes for its boundary and
+   * Message-ID, a stream pipeline with an abort signal) only to stream the
+   * same bytes back; measured side by side, the sender's CPU a message fell
+   * by a fifth to a quarter without it. Everything the pool does stays its
+   * own: queueing, requeueing a message that a closed connection never
+   * read, RSET after a refusal, idle connections closed.
    */
   async send(message: OutgoingEmail): Promise<SendResult> {
     // Fixed by the caller so that a resend of the same delivery has the same Message-ID.
@@ -149,9 +190,17 @@ export class NodemailerMailer implements Mailer {
         html: message.html,
         headers: { ...message.headers },
         messageId,
+        baseBoundary: `${BOUNDARY_PREFIX}${(boundaryCounter++).toString(36)}`,
       }).compile();
-      const raw = buildMessage(mime);
-      const info = await this.transport.sendMail({ envelope: mime.getEnvelope(), raw });
+      const built = new BuiltMessage(buildMessage(mime), mime.getEnvelope(), messageId);
+      // What the pool reads of a MailMessage: its data (no DSN, no abort signal here) and its message.
+      const mail = { data: {}, message: built } as Pick<
+        MailMessage,
+        'data' | 'message'
+      > as MailMessage<SMTPPool.SentMessageInfo>;
+      const info = await new Promise<SMTPPool.SentMessageInfo>((resolve, reject) => {
+        this.pool.send(mail, (err, sent) => (err ? reject(err) : resolve(sent!)));
+      });
       return {
         messageId,
         accepted: (info.accepted ?? []).map(String),
@@ -166,7 +215,7 @@ export class NodemailerMailer implements Mailer {
   /** Check that the server answers and accepts the login. */
   async verify(): Promise<void> {
     try {
-      await this.transport.verify();
+      await this.pool.verify();
     } catch (err) {
       throw classifySendError(err, '(verify)');
     }
@@ -174,6 +223,6 @@ export class NodemailerMailer implements Mailer {
 
   /** Close the pool's connections. */
   close(): void {
-    this.transport.close();
+    this.pool.close();
   }
 }
