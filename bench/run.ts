@@ -7,7 +7,7 @@ import { emailsBench } from './emails.bench';
 import { backtestBench } from './backtest.bench';
 import { RULE_SWEEP_RATIO_TARGET, sweepBench } from './sweep.bench';
 import { scaleBench } from './scale.bench';
-import { duration, num, type BenchRow } from './support';
+import { BENCH_MAIL_DIR, duration, num, type BenchRow } from './support';
 
 /** Issue 4 item 9: the 505 x 100 sweep, database read included. */
 const SWEEP_TARGET_MS = 3_000;
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
     process.stderr.write(`  ${name} done in ${duration(performance.now() - start)}\n`);
   }
   process.stdout.write(
-    `\nmachine at start: ${loadBefore}\nmachine at end:   ${machine()}\nbench wall time:  ${duration(performance.now() - started)}\n\n`,
+    `\nmachine at start: ${loadBefore}\nmachine at end:   ${machine()}\nmail sinks store: under ${BENCH_MAIL_DIR} (BENCH_MAIL_DIR)\nbench wall time:  ${duration(performance.now() - started)}\n\n`,
   );
   process.stdout.write(`${table(rows)}\n`);
   return failed > 0 ? 1 : 0;
